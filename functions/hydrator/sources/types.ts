@@ -1,0 +1,71 @@
+// The contract every source kind implements. The transfer engine (parallel,
+// ranged, resumable, retried, verified) is shared; a source only says what
+// the artifact is and how to read a byte range of one of its objects.
+
+/** How a fetched object becomes files in the destination. */
+export type Unpack =
+  | { kind: "file"; path: string } // the object is one file at `path` (relative, POSIX)
+  | { kind: "tar"; compression: "none" | "gzip" | "zstd" }; // an archive unpacked safely at the root
+
+/** One object to fetch, as the source lists it. */
+export interface RemoteObject {
+  /** Stable id within the listing, used for staging and resume (e.g. the path, a blob digest). */
+  id: string;
+  size: number;
+  /** The digest the source itself vouches for, checked after download. */
+  expected?: { algorithm: "sha256"; hex: string };
+  unpack: Unpack;
+  /** Free-form, safe to print (never credentials). */
+  description?: string;
+}
+
+/** The immutable identity a mutable reference resolved to. */
+export interface ResolvedIdentity {
+  /** Source kind: huggingFace | s3 | http | oci | file | inline. */
+  kind: string;
+  /** The reference as the user gave it, credentials removed. */
+  reference: string;
+  /** The immutable form: a commit SHA, an OCI manifest digest, object versions/ETags digest, ... */
+  resolved: string;
+  /** For the HuggingFaceCache layout: the repo id ("org/name") and commit. */
+  huggingFace?: { repo: string; commit: string };
+}
+
+export interface Listing {
+  identity: ResolvedIdentity;
+  objects: RemoteObject[];
+}
+
+export interface ByteRange {
+  start: number; // inclusive
+  end: number; // inclusive
+}
+
+export interface Source {
+  /** Resolve the reference and list every object with its size. Network I/O happens here. */
+  list(signal: AbortSignal): Promise<Listing>;
+  /**
+   * Read `object` (or one range of it) as a stream. Implementations throw a
+   * `SourceError` carrying the HTTP status and any Retry-After so the engine
+   * can decide to retry.
+   */
+  read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  /** Whether `read` honours ranges for this object (parallel chunks and resume need it). */
+  supportsRanges(object: RemoteObject): boolean;
+}
+
+export class SourceError extends Error {
+  readonly status: number | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  readonly retryable: boolean;
+  constructor(
+    message: string,
+    opts: { status?: number; retryAfterSeconds?: number; retryable: boolean; cause?: unknown },
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = "SourceError";
+    this.status = opts.status;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.retryable = opts.retryable;
+  }
+}
