@@ -1,0 +1,62 @@
+// function-model-cache: one binary, three jobs. `serve` is the Crossplane
+// function; `hydrate` and `verify` are the hydrator the Jobs (and laptops) run.
+import { runFunction } from "./composition/index.ts";
+import { parseServeFlags, SERVE_USAGE } from "./server/flags.ts";
+import { newLogger } from "./server/logger.ts";
+import { serveUntilSignalled } from "./server/serve.ts";
+import { VERSION, DEFAULT_HYDRATOR_IMAGE } from "./version.ts";
+
+const USAGE = `function-model-cache ${VERSION}
+
+Usage:
+  function-model-cache serve [flags]              run the Crossplane composition function (gRPC)
+  function-model-cache hydrate --source <uri> --dest <dir> [flags]
+                                                  fetch, verify and publish an artifact
+  function-model-cache verify <dir> [flags]       re-check a published artifact
+  function-model-cache version
+
+Run a command with --help for its flags.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case "serve": {
+      if (args.includes("--help") || args.includes("-h")) {
+        process.stdout.write(SERVE_USAGE);
+        return 0;
+      }
+      const flags = parseServeFlags(args, process.env);
+      if (!flags.ok) {
+        process.stderr.write(`function-model-cache serve: ${flags.error}\n\n${SERVE_USAGE}`);
+        return 2;
+      }
+      const log = newLogger(flags.config.debug);
+      const hydratorImage = flags.config.hydratorImage ?? DEFAULT_HYDRATOR_IMAGE;
+      return serveUntilSignalled(flags.config, (req) => runFunction(req, { defaultHydratorImage: hydratorImage }), log);
+    }
+    case "hydrate": {
+      const { runHydrateCli } = await import("./hydrator/cli.ts");
+      return runHydrateCli(args);
+    }
+    case "verify": {
+      const { runVerifyCli } = await import("./hydrator/cli.ts");
+      return runVerifyCli(args);
+    }
+    case "version":
+    case "--version":
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`function-model-cache: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,20 @@
+// Original file: proto/fn/v1/run_function.proto
+
+export const Status = {
+  STATUS_CONDITION_UNSPECIFIED: 'STATUS_CONDITION_UNSPECIFIED',
+  STATUS_CONDITION_UNKNOWN: 'STATUS_CONDITION_UNKNOWN',
+  STATUS_CONDITION_TRUE: 'STATUS_CONDITION_TRUE',
+  STATUS_CONDITION_FALSE: 'STATUS_CONDITION_FALSE',
+} as const;
+
+export type Status =
+  | 'STATUS_CONDITION_UNSPECIFIED'
+  | 0
+  | 'STATUS_CONDITION_UNKNOWN'
+  | 1
+  | 'STATUS_CONDITION_TRUE'
+  | 2
+  | 'STATUS_CONDITION_FALSE'
+  | 3
+
+export type Status__Output = typeof Status[keyof typeof Status]

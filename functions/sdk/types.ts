@@ -1,0 +1,75 @@
+// The RunFunction request and response as plain JSON-shaped values: what the
+// composition logic sees. The protocol layer (functions/protocol) converts
+// between these and the wire; nothing below it knows about protobuf.
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** Only READY_TRUE counts as ready for Crossplane. */
+export type Readiness = "Unspecified" | "True" | "False";
+
+export interface ResourceState {
+  resource: JsonObject;
+  connectionDetails: Record<string, Uint8Array>;
+  ready: Readiness;
+}
+
+export interface State {
+  composite: ResourceState | undefined;
+  /** Keyed by composition-resource-name. */
+  resources: Record<string, ResourceState>;
+}
+
+export interface ResourceSelector {
+  apiVersion: string;
+  kind: string;
+  match: { name: string } | { labels: Record<string, string> };
+  namespace?: string;
+}
+
+export interface FunctionRequest {
+  tag: string;
+  observed: State;
+  desired: State;
+  input: JsonObject | undefined;
+  context: JsonObject | undefined;
+  /** Required resources Crossplane fetched, by requirement name. */
+  requiredResources: Record<string, JsonObject[]>;
+  /** Whether this Crossplane delivers required resources at all (v2 capability). */
+  capabilities: string[];
+  credentials: Record<string, Record<string, Uint8Array>>;
+}
+
+export type Severity = "Fatal" | "Warning" | "Normal";
+export type ResultTarget = "Composite" | "CompositeAndClaim";
+
+export interface Result {
+  severity: Severity;
+  message: string;
+  reason?: string;
+  target?: ResultTarget;
+}
+
+export type ConditionStatus = "True" | "False" | "Unknown";
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message?: string;
+  target?: ResultTarget;
+}
+
+export interface FunctionResponse {
+  tag: string;
+  /** Requeue after this many seconds (Crossplane's realtime compositions take the smallest). */
+  ttlSeconds: number;
+  desired: State;
+  results: Result[];
+  context: JsonObject | undefined;
+  requirements: { resources: Record<string, ResourceSelector> };
+  conditions: Condition[];
+}

@@ -1,0 +1,70 @@
+// The standard flags of a Crossplane function image, as function-sdk-go
+// defines them, parsed into a validated configuration.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+export const ServeConfig = z
+  .object({
+    address: z.string().regex(/^.+:\d+$/, "must be host:port"),
+    tlsCertsDir: z.string().min(1).optional(),
+    insecure: z.boolean(),
+    debug: z.boolean(),
+    maxRecvMessageSizeMiB: z.number().int().positive().max(2047),
+    drainTimeoutSeconds: z.number().positive(),
+    hydratorImage: z.string().min(1).optional(),
+  })
+  .refine((c) => c.insecure || c.tlsCertsDir !== undefined, {
+    message:
+      "refusing to start without credentials: pass --tls-certs-dir (or set TLS_SERVER_CERTS_DIR) for mutual TLS, or --insecure for local development",
+  });
+export type ServeConfig = z.infer<typeof ServeConfig>;
+
+export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
+
+  --address <host:port>          listen address (default 0.0.0.0:9443)
+  --tls-certs-dir <dir>          tls.crt, tls.key and ca.crt for mutual TLS (env TLS_SERVER_CERTS_DIR)
+  --insecure                     serve plaintext (crossplane render, local development)
+  -d, --debug                    debug logging
+  --max-recv-message-size <MiB>  largest request accepted (default 4)
+  --drain-timeout <seconds>      on SIGTERM, how long in-flight calls may take to finish (default 30)
+  --hydrator-image <image>       image the hydration Jobs run (env FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE)
+`;
+
+export type ParsedFlags = { ok: true; config: ServeConfig } | { ok: false; error: string };
+
+export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedFlags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        address: { type: "string", default: "0.0.0.0:9443" },
+        "tls-certs-dir": { type: "string" },
+        insecure: { type: "boolean", default: false },
+        debug: { type: "boolean", short: "d", default: false },
+        "max-recv-message-size": { type: "string", default: "4" },
+        "drain-timeout": { type: "string", default: "30" },
+        "hydrator-image": { type: "string" },
+      },
+    }));
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+  const parsed = ServeConfig.safeParse({
+    address: values.address,
+    tlsCertsDir: values["tls-certs-dir"] ?? (env["TLS_SERVER_CERTS_DIR"] || undefined),
+    insecure: values.insecure,
+    debug: values.debug,
+    maxRecvMessageSizeMiB: Number(values["max-recv-message-size"]),
+    drainTimeoutSeconds: Number(values["drain-timeout"]),
+    hydratorImage: values["hydrator-image"] ?? (env["FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE"] || undefined),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : "";
+    return { ok: false, error: `${field}${issue?.message ?? "invalid flags"}` };
+  }
+  return { ok: true, config: parsed.data };
+}

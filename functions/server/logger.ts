@@ -1,0 +1,10 @@
+// Structured JSON logs (pino): one line per event, the request tag on every
+// line about a call, so a RunFunction can be followed through Crossplane's logs.
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+export function newLogger(debug: boolean, destination?: pino.DestinationStream): Logger {
+  const options = { level: debug ? "debug" : "info", base: { function: "function-model-cache" } };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,53 @@
+// The RunFunction handler: wire in, composition logic, wire out. It never
+// fails the call: whatever goes wrong becomes a Fatal result carrying the
+// message, and the desired state passes through so nothing is deleted.
+import type * as grpc from "@grpc/grpc-js";
+import type { RunFunctionRequest__Output } from "../protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
+import type { RunFunctionResponse } from "../protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
+import { requestFromWire, responseToWire } from "../protocol/convert.ts";
+import { fatal } from "../sdk/response.ts";
+import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
+import type { Logger } from "./logger.ts";
+
+export type Compose = (req: FunctionRequest) => FunctionResponse;
+
+/** The minimal response when even the request could not be read. */
+function bareFatal(tag: string, message: string): RunFunctionResponse {
+  return {
+    meta: { tag, ttl: { seconds: "60", nanos: 0 } },
+    results: [{ severity: "SEVERITY_FATAL", message, reason: "InternalError", target: "TARGET_COMPOSITE" }],
+  };
+}
+
+export function handleRunFunction(raw: RunFunctionRequest__Output, compose: Compose, log: Logger): RunFunctionResponse {
+  const tag = raw.meta?.tag ?? "";
+  const callLog = log.child({ tag });
+  let req: FunctionRequest;
+  try {
+    req = requestFromWire(raw);
+  } catch (err) {
+    callLog.error({ err }, "cannot read the request");
+    return bareFatal(tag, `function-model-cache could not read the request: ${(err as Error).message}`);
+  }
+  let rsp: FunctionResponse;
+  try {
+    rsp = compose(req);
+  } catch (err) {
+    callLog.error({ err }, "composition failed with an exception");
+    rsp = fatal(req, `function-model-cache internal error: ${(err as Error).message}`, "InternalError");
+  }
+  const wire = responseToWire(rsp);
+  if (wire.ok) {
+    const fatalResult = rsp.results.find((r) => r.severity === "Fatal");
+    if (fatalResult) callLog.info({ reason: fatalResult.reason, message: fatalResult.message }, "fatal result");
+    callLog.debug({ results: rsp.results.length, resources: Object.keys(rsp.desired.resources).length }, "RunFunction done");
+    return wire.value;
+  }
+  callLog.error({ path: wire.error.path }, "composed a value a protobuf Struct cannot carry");
+  const fallback = responseToWire(fatal(req, `function-model-cache internal error: ${wire.error.message}`, "InternalError"));
+  return fallback.ok ? fallback.value : bareFatal(tag, wire.error.message);
+}
+
+export function runFunctionHandler(compose: Compose, log: Logger): grpc.handleUnaryCall<RunFunctionRequest__Output, RunFunctionResponse> {
+  return (call, callback) => callback(null, handleRunFunction(call.request, compose, log));
+}
