@@ -1,0 +1,147 @@
+// What a cache holds and where the bytes come from. Shared by ModelCache
+// (intent at the fleet level) and ModelCacheReplica (the same intent, handed
+// to one cluster).
+import { z } from "zod";
+import { LocalObjectReference, ObjectName, SecretKeyReference, exactlyOne } from "./k8s.ts";
+
+const SHA256 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
+const GLOB = z.string().min(1).max(256);
+/** A repo id as the hub spells it: `org/name`, no `..`, no leading/trailing separator. */
+const HF_REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
+/** A relative POSIX path that stays inside the destination. */
+const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\0]{1,1024}$/;
+/** registry[:port]/repo[/...](:tag|@sha256:digest), as the OCI distribution spec names them. */
+const OCI_REFERENCE =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9]+([._-][a-z0-9]+)*)*(:[0-9]+)?(\/[a-z0-9]+([._-]|__|-+)?[a-z0-9]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
+
+export const HuggingFaceSource = z
+  .object({
+    repo: z.string().regex(HF_REPO, "must be a Hugging Face repo id such as Qwen/Qwen3-8B"),
+    revision: z.string().min(1).max(255).regex(/^[^\s]+$/, "must not contain whitespace").default("main")
+      .describe("Branch, tag or commit. A branch or tag is resolved to a commit once and pinned."),
+    include: z.array(GLOB).max(64).optional().describe("Only files matching one of these globs."),
+    exclude: z.array(GLOB).max(64).optional().describe("Skip files matching any of these globs."),
+    tokenSecretRef: SecretKeyReference.optional().describe("Secret holding the hub token; key defaults to `token`."),
+    endpoint: z.url({ protocol: /^https?$/ }).optional().describe("Hub endpoint, for a mirror; defaults to the public hub."),
+  })
+  .strict();
+
+export const S3Source = z
+  .object({
+    uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be s3://<bucket>/<prefix>"),
+    region: z.string().min(1).max(64).optional(),
+    endpoint: z.url({ protocol: /^https?$/ }).optional().describe("Any S3-compatible endpoint."),
+    pathStyle: z.boolean().optional().describe("Address the bucket in the path, as most S3-compatible servers want."),
+    credentialsSecretRef: LocalObjectReference.optional()
+      .describe("Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and optionally AWS_SESSION_TOKEN)."),
+  })
+  .strict();
+
+export const HttpFile = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    path: z.string().regex(SAFE_PATH, "must be a relative path without '..'"),
+    sha256: SHA256,
+  })
+  .strict();
+
+const httpOne = exactlyOne(["url", "files"]);
+export const HttpSource = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).optional().describe("One file; pin it with sha256."),
+    sha256: SHA256.optional(),
+    files: z.array(HttpFile).min(1).max(10000).optional().describe("Several files, each pinned by its sha256."),
+  })
+  .strict()
+  .superRefine(httpOne.refine)
+  .superRefine((s, ctx) => {
+    if (s.url !== undefined && s.sha256 === undefined)
+      ctx.addIssue({ code: "custom", path: ["sha256"], message: "is required with url: an HTTP file is pinned by its digest" });
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      ...httpOne.meta["x-kubernetes-validations"],
+      { rule: "!has(self.url) || has(self.sha256)", message: "sha256 is required with url" },
+    ],
+  });
+
+export const OciSource = z
+  .object({
+    reference: z.string().max(1024).regex(OCI_REFERENCE, "must be registry/repository:tag or registry/repository@sha256:<digest>"),
+    pullSecretRef: LocalObjectReference.optional().describe("A kubernetes.io/dockerconfigjson Secret."),
+    insecure: z.boolean().optional().describe("Plain HTTP, for a registry on a private network."),
+  })
+  .strict();
+
+export const InlineFile = z
+  .object({
+    path: z.string().regex(SAFE_PATH, "must be a relative path without '..'"),
+    content: z.string().max(262144).describe("UTF-8 text; inline sources are for small files such as chat templates."),
+  })
+  .strict();
+
+export const InlineSource = z.object({ files: z.array(InlineFile).min(1).max(64) }).strict();
+
+export const ConfigMapSource = z.object({ name: ObjectName }).strict();
+
+export const SOURCE_KINDS = ["huggingFace", "s3", "http", "oci", "inline", "configMap"] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+const sourceOne = exactlyOne(SOURCE_KINDS);
+
+export const Source = z
+  .object({
+    huggingFace: HuggingFaceSource.optional(),
+    s3: S3Source.optional(),
+    http: HttpSource.optional(),
+    oci: OciSource.optional(),
+    inline: InlineSource.optional(),
+    configMap: ConfigMapSource.optional(),
+  })
+  .strict()
+  .superRefine(sourceOne.refine)
+  .meta(sourceOne.meta);
+export type Source = z.infer<typeof Source>;
+
+export const ARTIFACT_KINDS = ["Weights", "Tokenizer", "Bytes", "Adapter", "Engine"] as const;
+
+export const Adapter = z
+  .object({
+    type: z.enum(["lora", "qlora", "controlnet", "ipadapter", "textualInversion", "t2iAdapter"]),
+    baseRef: LocalObjectReference.describe("The ModelCache holding the base weights, in the same namespace."),
+  })
+  .strict();
+
+export const Engine = z
+  .object({
+    runtime: z.enum(["TensorRT-LLM", "NIM", "vLLM", "SGLang", "Other"]),
+    profile: z.string().min(1).max(253).describe("Engine profile, e.g. a NIM profile id or a TensorRT-LLM build profile."),
+    gpuProductName: z.string().max(64).optional().describe("The GPU the engine was built for; clusters without it are not eligible."),
+  })
+  .strict();
+
+export const Artifact = z
+  .object({
+    kind: z.enum(ARTIFACT_KINDS).default("Weights"),
+    adapter: Adapter.optional().describe("Required when kind is Adapter."),
+    engine: Engine.optional().describe("Required when kind is Engine."),
+    layout: z.enum(["Flat", "HuggingFaceCache"]).default("Flat")
+      .describe("Flat: a materialized directory with SHA256SUMS. HuggingFaceCache: hub/models--org--name/{refs,snapshots} for HF_HUB_CACHE."),
+    source: Source,
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if ((a.kind === "Adapter") !== (a.adapter !== undefined))
+      ctx.addIssue({ code: "custom", path: ["adapter"], message: a.kind === "Adapter" ? "is required when kind is Adapter" : "is only allowed when kind is Adapter" });
+    if ((a.kind === "Engine") !== (a.engine !== undefined))
+      ctx.addIssue({ code: "custom", path: ["engine"], message: a.kind === "Engine" ? "is required when kind is Engine" : "is only allowed when kind is Engine" });
+    if (a.layout === "HuggingFaceCache" && a.source.huggingFace === undefined)
+      ctx.addIssue({ code: "custom", path: ["layout"], message: "HuggingFaceCache needs a huggingFace source (the layout is keyed by repo and commit)" });
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "(self.kind == 'Adapter') == has(self.adapter)", message: "adapter is required when kind is Adapter, and only allowed then" },
+      { rule: "(self.kind == 'Engine') == has(self.engine)", message: "engine is required when kind is Engine, and only allowed then" },
+      { rule: "self.layout != 'HuggingFaceCache' || has(self.source.huggingFace)", message: "layout HuggingFaceCache needs a huggingFace source" },
+    ],
+  });
+export type Artifact = z.infer<typeof Artifact>;

@@ -1,0 +1,136 @@
+// ModelCache (modelcache.dev/v1alpha1): the fleet-level intent a platform
+// engineer writes, and the status the function reports back. The XRD under
+// apis/modelcaches is generated from these schemas (npm run gen:apis).
+import { z } from "zod";
+import { Artifact } from "./artifact.ts";
+import { HydrationPhase } from "./hydration-report.ts";
+import { LabelSelectorRequirement, ObjectName, Quantity, ResourceRequirements, Toleration } from "./k8s.ts";
+
+export const API_GROUP = "modelcache.dev";
+export const API_VERSION = `${API_GROUP}/v1alpha1`;
+
+/** Annotation on a ModelCache: a new value starts a new hydration everywhere. */
+export const REFETCH_ANNOTATION = "modelcache.dev/refetch";
+/** Annotation on a ModelCache: "true" lists every cluster not selected, with the reason. */
+export const EXPLAIN_ANNOTATION = "modelcache.dev/explain-selection";
+
+export const Storage = z
+  .object({
+    backend: z.enum(["PVC", "ExistingPVC"]).default("PVC"),
+    pvc: z
+      .object({
+        size: Quantity.describe("Capacity to request; leave headroom over the artifact size."),
+        storageClassName: z.string().max(253).optional().describe("Overrides the cluster's RWX storage class."),
+        accessMode: z.enum(["ReadWriteMany", "ReadOnlyMany", "ReadWriteOnce"]).default("ReadWriteMany"),
+      })
+      .strict()
+      .optional()
+      .describe("Required when backend is PVC."),
+    existingPVC: z
+      .object({
+        claimName: ObjectName,
+        namespace: ObjectName.optional().describe("Namespace of the claim on each cluster; defaults to the cache namespace."),
+        hydrate: z.boolean().default(true).describe("Hydrate into the claim; false only verifies what it already holds."),
+      })
+      .strict()
+      .optional()
+      .describe("Required when backend is ExistingPVC."),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.backend === "PVC" && !s.pvc) ctx.addIssue({ code: "custom", path: ["pvc"], message: "is required when backend is PVC" });
+    if (s.backend === "ExistingPVC" && !s.existingPVC) ctx.addIssue({ code: "custom", path: ["existingPVC"], message: "is required when backend is ExistingPVC" });
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "self.backend != 'PVC' || has(self.pvc)", message: "pvc is required when backend is PVC" },
+      { rule: "self.backend != 'ExistingPVC' || has(self.existingPVC)", message: "existingPVC is required when backend is ExistingPVC" },
+    ],
+  });
+export type Storage = z.infer<typeof Storage>;
+
+export const ClusterSelector = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchExpressions: z.array(LabelSelectorRequirement).max(64).optional(),
+    cel: z.string().max(10240).optional()
+      .describe("A CEL expression over `cluster` (name, labels, pools, devices with DRA attributes and capacity); must return bool."),
+  })
+  .strict();
+export type ClusterSelector = z.infer<typeof ClusterSelector>;
+
+export const Hydration = z
+  .object({
+    resources: ResourceRequirements.optional().describe("Requests and limits of the hydration Job; memory stays bounded whatever the model size."),
+    activeDeadlineSeconds: z.number().int().min(60).max(604800).default(21600),
+    backoffLimit: z.number().int().min(0).max(20).default(4),
+    ttlSecondsAfterFinished: z.number().int().min(0).max(2592000).default(86400),
+    concurrency: z.number().int().min(1).max(64).default(8).describe("Parallel downloads (files and ranged chunks)."),
+    nodeSelector: z.record(z.string(), z.string()).optional(),
+    tolerations: z.array(Toleration).max(32).optional(),
+  })
+  .strict();
+export type Hydration = z.infer<typeof Hydration>;
+
+export const Retention = z
+  .object({
+    whenUnselected: z.enum(["Retain", "Delete"]).default("Retain")
+      .describe("A cluster that stops matching keeps its replica and data (Retain) or has them removed (Delete)."),
+  })
+  .strict();
+
+export const ModelCacheSpec = z
+  .object({
+    artifact: Artifact,
+    storage: Storage,
+    mountPath: z.string().regex(/^\/[^\0]*$/, "must be an absolute path").max(1024).optional()
+      .describe("Where serving pods mount the cache (read-only); defaults to /models/<name>. Published in status."),
+    replication: z.enum(["AllMatchingClusters"]).default("AllMatchingClusters"),
+    clusterSelector: ClusterSelector.default({}),
+    retention: Retention.default({ whenUnselected: "Retain" }),
+    hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
+  })
+  .strict();
+export type ModelCacheSpec = z.infer<typeof ModelCacheSpec>;
+
+export const ReplicaPhase = z.enum(["Pending", "Hydrating", "Verifying", "Ready", "Failed", "Blocked"]);
+export type ReplicaPhase = z.infer<typeof ReplicaPhase>;
+
+/** What one cluster holds, as the fleet reports it. */
+export const ClusterStatus = z.object({
+  name: z.string(),
+  phase: ReplicaPhase,
+  bytesDone: z.number().int().optional(),
+  bytesTotal: z.number().int().optional(),
+  bytesPerSecond: z.number().optional(),
+  etaSeconds: z.number().int().optional(),
+  resolvedRevision: z.string().optional(),
+  manifestDigest: z.string().optional(),
+  claimName: z.string().optional(),
+  namespace: z.string().optional(),
+  mountPath: z.string().optional(),
+  message: z.string().optional(),
+  drift: z.boolean().optional().describe("The cluster holds bytes other than the pinned manifest."),
+  selected: z.boolean().optional().describe("False for a retained cluster that no longer matches the selector."),
+});
+export type ClusterStatus = z.infer<typeof ClusterStatus>;
+
+export const Pin = z.object({
+  resolvedRevision: z.string(),
+  manifestDigest: z.string().optional(),
+  pinnedFrom: z.string().describe("`source` when the reference was immutable, else the cluster that verified first."),
+});
+export type Pin = z.infer<typeof Pin>;
+
+export const ModelCacheStatus = z.object({
+  ready: z.string().optional().describe("Ready clusters over selected clusters, e.g. 3/4."),
+  summary: z.object({ selected: z.number().int(), ready: z.number().int(), failed: z.number().int(), drifted: z.number().int() }).optional(),
+  source: z.string().optional().describe("The source in one line, for kubectl get."),
+  pin: Pin.optional(),
+  mountPath: z.string().optional(),
+  clusters: z.array(ClusterStatus).optional(),
+  notSelected: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
+});
+export type ModelCacheStatus = z.infer<typeof ModelCacheStatus>;
+
+export { HydrationPhase };
