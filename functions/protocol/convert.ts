@@ -60,7 +60,8 @@ function resourceOut(r: sdk.ResourceState, path: string): Converted<Resource> {
 }
 
 function stateOut(s: sdk.State): Converted<State> {
-  const out: State = { resources: {} };
+  const resources: Record<string, Resource> = {};
+  const out: State = { resources };
   if (s.composite) {
     const c = resourceOut(s.composite, "desired.composite");
     if (!c.ok) return c;
@@ -69,7 +70,7 @@ function stateOut(s: sdk.State): Converted<State> {
   for (const [name, r] of Object.entries(s.resources)) {
     const c = resourceOut(r, `desired.resources[${JSON.stringify(name)}]`);
     if (!c.ok) return c;
-    out.resources![name] = c.value;
+    resources[name] = c.value;
   }
   return { ok: true, value: out };
 }

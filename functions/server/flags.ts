@@ -30,6 +30,14 @@ export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
   --hydrator-image <image>       image the hydration Jobs run (env FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE)
 `;
 
+const FLAG_OF: Record<string, string> = {
+  address: "address",
+  tlsCertsDir: "tls-certs-dir",
+  maxRecvMessageSizeMiB: "max-recv-message-size",
+  drainTimeoutSeconds: "drain-timeout",
+  hydratorImage: "hydrator-image",
+};
+
 export type ParsedFlags = { ok: true; config: ServeConfig } | { ok: false; error: string };
 
 export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedFlags {
@@ -63,7 +71,8 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : "";
+    const flag = issue?.path.length ? FLAG_OF[String(issue.path[0])] : undefined;
+    const field = flag ? `--${flag}: ` : "";
     return { ok: false, error: `${field}${issue?.message ?? "invalid flags"}` };
   }
   return { ok: true, config: parsed.data };

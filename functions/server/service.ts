@@ -9,7 +9,8 @@ import { fatal } from "../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import type { Logger } from "./logger.ts";
 
-export type Compose = (req: FunctionRequest) => FunctionResponse;
+/** The composition logic is pure and synchronous; tests may hand in an async one. */
+export type Compose = (req: FunctionRequest) => FunctionResponse | Promise<FunctionResponse>;
 
 /** The minimal response when even the request could not be read. */
 function bareFatal(tag: string, message: string): RunFunctionResponse {
@@ -19,7 +20,7 @@ function bareFatal(tag: string, message: string): RunFunctionResponse {
   };
 }
 
-export function handleRunFunction(raw: RunFunctionRequest__Output, compose: Compose, log: Logger): RunFunctionResponse {
+export async function handleRunFunction(raw: RunFunctionRequest__Output, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
   const tag = raw.meta?.tag ?? "";
   const callLog = log.child({ tag });
   let req: FunctionRequest;
@@ -31,7 +32,7 @@ export function handleRunFunction(raw: RunFunctionRequest__Output, compose: Comp
   }
   let rsp: FunctionResponse;
   try {
-    rsp = compose(req);
+    rsp = await compose(req);
   } catch (err) {
     callLog.error({ err }, "composition failed with an exception");
     rsp = fatal(req, `function-model-cache internal error: ${(err as Error).message}`, "InternalError");
@@ -49,5 +50,5 @@ export function handleRunFunction(raw: RunFunctionRequest__Output, compose: Comp
 }
 
 export function runFunctionHandler(compose: Compose, log: Logger): grpc.handleUnaryCall<RunFunctionRequest__Output, RunFunctionResponse> {
-  return (call, callback) => callback(null, handleRunFunction(call.request, compose, log));
+  return (call, callback) => void handleRunFunction(call.request, compose, log).then((rsp) => callback(null, rsp));
 }
