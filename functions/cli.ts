@@ -19,7 +19,9 @@ Run a command with --help for its flags.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
+  // Flags without a command mean serve: `crossplane render`'s Docker runtime
+  // starts the image with just `--insecure`.
+  const [command, ...args] = argv[0]?.startsWith("-") && argv[0] !== "--help" && argv[0] !== "-h" && argv[0] !== "--version" ? ["serve", ...argv] : argv;
   switch (command) {
     case "serve": {
       if (args.includes("--help") || args.includes("-h")) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and run the main job end to end: start the function,
+# render an example ModelCache with the real crossplane CLI, print the result.
+#   bash scripts/demo.sh [example]     (examples/<example>/, default below)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+EXAMPLE="${1:-fleet-cel-h100}"
+[ -f "examples/$EXAMPLE/xr.yaml" ] || { log "no example examples/$EXAMPLE (try: $(ls examples | tr '\n' ' '))"; exit 2; }
+ensure_node
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund >&2
+fi
+ensure_crank
+PORT="${PORT:-9443}"
+node bin/function-model-cache.js serve --insecure --address "127.0.0.1:$PORT" >"${TMPDIR:-/tmp}/function-model-cache.log" 2>&1 &
+FN=$!
+trap 'kill $FN 2>/dev/null; wait $FN 2>/dev/null' EXIT
+for _ in $(seq 50); do grep -q '"msg":"serving"' "${TMPDIR:-/tmp}/function-model-cache.log" 2>/dev/null && break; sleep 0.2; done
+log "rendering examples/$EXAMPLE through the function on 127.0.0.1:$PORT"
+cd "examples/$EXAMPLE"
+args=(render xr.yaml composition.yaml functions.yaml --include-function-results
+      --function-annotations "render.crossplane.io/runtime-development-target=127.0.0.1:$PORT")
+[ -f observed.yaml ] && args+=(--observed-resources observed.yaml)
+[ -f required.yaml ] && args+=(--required-resources required.yaml)
+[ -f extra-args ] && while read -r a; do [[ -z "$a" || "$a" == \#* ]] || args+=("$a"); done <extra-args
+crank "${args[@]}"
