@@ -7,9 +7,7 @@ cd "$ROOT"
 EXAMPLE="${1:-fleet-cel-h100}"
 [ -f "examples/$EXAMPLE/xr.yaml" ] || { log "no example examples/$EXAMPLE (try: $(ls examples | tr '\n' ' '))"; exit 2; }
 ensure_node
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund >&2
-fi
+install_deps
 ensure_crank
 PORT="${PORT:-9443}"
 node bin/function-model-cache.js serve --insecure --address "127.0.0.1:$PORT" >"${TMPDIR:-/tmp}/function-model-cache.log" 2>&1 &

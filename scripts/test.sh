@@ -5,9 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_node
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+install_deps
 log "type check"; npx tsc --noEmit -p tsconfig.json
 log "lint"; npx eslint .
 log "unit tests"; npx vitest run --project unit
