@@ -17,6 +17,16 @@ export const ReplicaCluster = z
     cloud: z.enum(CLOUDS).describe("Where the cluster runs; Existing clusters are never modified beyond the cache itself."),
     storageClassName: z.string().max(253).optional().describe("The cluster's RWX storage class, if it has one."),
     csiDrivers: z.array(z.enum(CSI_CAPABILITIES)).max(3).optional().describe("Storage capabilities the cluster declares."),
+    cloudCluster: z
+      .object({
+        name: z.string().min(1).max(100).describe("The cluster's name in its cloud (the EKS cluster name)."),
+        region: z.string().min(1).max(64).optional(),
+        providerConfigRef: z.object({ kind: z.enum(["ProviderConfig", "ClusterProviderConfig"]), name: z.string().min(1) }).strict()
+          .describe("The cloud provider's config (e.g. provider-upjet-aws), used for driver add-ons."),
+      })
+      .strict()
+      .optional()
+      .describe("The cluster as its cloud knows it; needed only to compose a missing CSI driver add-on (EKS)."),
   })
   .strict();
 export type ReplicaCluster = z.infer<typeof ReplicaCluster>;
@@ -58,5 +68,9 @@ export const ModelCacheReplicaStatus = z.object({
   attempts: z.number().int().optional(),
   lastError: z.string().optional(),
   observedRefetch: z.string().optional(),
+  /** The hydration Job of the current attempt, for `kubectl describe` on the cluster. */
+  jobName: z.string().optional(),
+  /** The cluster holds bytes other than the pinned manifest. */
+  drift: z.boolean().optional(),
 });
 export type ModelCacheReplicaStatus = z.infer<typeof ModelCacheReplicaStatus>;

@@ -2,6 +2,7 @@
 // layer calls only this; tests call it directly with plain objects.
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import { passThrough, withResult } from "../sdk/response.ts";
+import { composeReplica, REPLICA_API_VERSION, REPLICA_KIND } from "./replica/index.ts";
 
 export interface RunOptions {
   /** The hydrator image the Jobs run; defaults to this function's own image. */
@@ -12,6 +13,7 @@ export function runFunction(req: FunctionRequest, _options: RunOptions): Functio
   const xr = req.observed.composite?.resource;
   const kind = typeof xr?.["kind"] === "string" ? xr["kind"] : "(none)";
   const apiVersion = typeof xr?.["apiVersion"] === "string" ? xr["apiVersion"] : "(none)";
+  if (apiVersion === REPLICA_API_VERSION && kind === REPLICA_KIND) return composeReplica(req);
   return withResult(passThrough(req), {
     severity: "Warning",
     reason: "UnsupportedComposite",

@@ -1,0 +1,272 @@
+// ModelCacheReplica: everything one cluster needs to hold the verified bytes,
+// composed through provider-kubernetes Objects, and the replica's status read
+// back from what those Objects observed. Pure: the same request (and clock,
+// which only decides whether a retry is due) gives the same response.
+import type { z } from "zod";
+import { ModelCacheReplicaSpec, ModelCacheReplicaStatus } from "../../api/replica.ts";
+import type { ReplicaPhase } from "../../api/modelcache.ts";
+import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
+import { csiDriverRef, decideCsi, storageClassRef } from "./csi.ts";
+import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMap } from "./job.ts";
+import { currentAttempt, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
+import { KEY, VOLUME_KEY_PREFIX, hydratorAccountName, jobName, reportName, sourceConfigMapName } from "./names.ts";
+import { namespace } from "./namespace.ts";
+import { condition, field, isObject, observe, str, wrapObject } from "./objects.ts";
+import type { Observation } from "./objects.ts";
+import { hydrationState } from "./phase.ts";
+import { readReport } from "./report.ts";
+import { describeSource, planSource } from "./source.ts";
+import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
+
+export const REPLICA_API_VERSION = "modelcache.dev/v1alpha1";
+export const REPLICA_KIND = "ModelCacheReplica";
+
+/** Requeue quickly while bytes move, at the default otherwise. */
+export const TTL_IN_PROGRESS_SECONDS = 20;
+export const TTL_SETTLED_SECONDS = 60;
+
+export interface ReplicaOptions {
+  /** Milliseconds since the epoch; only decides whether a retry is due. */
+  now?: () => number;
+}
+
+/** `spec.storage.pvc.size: must be a Kubernetes quantity such as 40Gi` */
+export function describeIssues(error: z.ZodError, root: string): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${[root, ...i.path.map(String)].join(".")}: ${i.message}`)
+    .join("; ");
+}
+
+function prune(o: Record<string, JsonValue | undefined>): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function isBound(o: Observation): boolean {
+  return str(field(o.manifest, "status", "phase")) === "Bound";
+}
+
+function jobSucceeded(o: Observation): boolean {
+  return condition(o.manifest, "Complete")?.["status"] === "True";
+}
+
+function progress(bytesDone: number, bytesTotal: number | undefined, etaSeconds: number | undefined): string {
+  const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+  const of = bytesTotal !== undefined && bytesTotal > 0 ? ` of ${gib(bytesTotal)} (${Math.floor((bytesDone / bytesTotal) * 100)}%)` : "";
+  return `${gib(bytesDone)}${of}${etaSeconds !== undefined ? `, about ${etaSeconds}s left` : ""}`;
+}
+
+export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {}): FunctionResponse {
+  const now = options.now ?? Date.now;
+  const xr = req.observed.composite?.resource;
+  if (xr === undefined) return fatal(req, "no observed composite: a ModelCacheReplica is required");
+  const parsed = ModelCacheReplicaSpec.safeParse(xr["spec"]);
+  if (!parsed.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(parsed.error, "spec")}`);
+  const spec = parsed.data;
+  const prevParsed = ModelCacheReplicaStatus.safeParse(xr["status"] ?? {});
+  // Our own earlier status is memory, not input: if it is unreadable, start over rather than fail.
+  const prev = prevParsed.success ? prevParsed.data : {};
+
+  const vol = planVolume(spec);
+  if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
+    return fatal(req, `invalid ModelCacheReplica: spec.claimName: must equal spec.storage.existingPVC.claimName (${vol.claimName}) for the ExistingPVC backend`);
+  const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
+  const source = planSource(spec, sourceConfigMapName(vol.claimName));
+  if ("field" in source) return fatal(req, `invalid ModelCacheReplica: ${source.field}: ${source.message}`);
+
+  const pc = spec.cluster.providerConfigRef;
+  const clusterName = spec.cluster.name;
+  const obs = (key: string) => observe(req.observed.resources[key]);
+  const composed: Record<string, ResourceState> = {};
+  const add = (key: string, resource: JsonObject, ready: boolean) => {
+    composed[key] = { resource, connectionDetails: {}, ready: ready ? "True" : "False" };
+  };
+  const blocked: string[] = [];
+
+  // 1. The namespace, when it is ours (an existing claim may live in the user's own).
+  if (vol.namespace === spec.namespace) add(KEY.namespace, wrapObject(namespace(spec.namespace), pc, { policy: "keep" }), obs(KEY.namespace).ready);
+
+  // 2. The storage class and the CSI driver behind it.
+  if (vol.owned) {
+    if (vol.storageClassName === undefined) {
+      blocked.push(`no storage class for the volume: spec.storage.pvc.storageClassName is not set and cluster ${clusterName} declares no storage class`);
+    } else {
+      const sc = obs(KEY.storageClass);
+      add(KEY.storageClass, wrapObject(storageClassRef(vol.storageClassName), pc, { policy: "observe" }), sc.exists === true);
+      if (sc.exists === false) blocked.push(`StorageClass ${vol.storageClassName} (${vol.storageClassFrom}) does not exist on cluster ${clusterName}`);
+    }
+  }
+  const driver = obs(KEY.csiDriver);
+  const addonObserved = req.observed.resources[KEY.csiAddon] !== undefined;
+  const csi = decideCsi(spec, vol.accessMode, driver.exists === true ? "present" : driver.exists === false ? "missing" : "unknown", addonObserved);
+  const mapping = csi.kind === "observe" ? csi.mapping : csi.kind === "blocked" ? csi.observe : undefined;
+  if (mapping) add(KEY.csiDriver, wrapObject(csiDriverRef(mapping.driver), pc, { policy: "observe" }), driver.exists === true);
+  if (csi.kind === "observe" && csi.addon) {
+    const addonReady = condition(req.observed.resources[KEY.csiAddon]?.resource, "Ready")?.["status"] === "True";
+    add(KEY.csiAddon, csi.addon, addonReady);
+  }
+  if (csi.kind === "blocked") blocked.push(csi.message);
+
+  // 3. The volume.
+  const volKey = KEY.volume(vol.claimName);
+  const volObs = obs(volKey);
+  const bound = isBound(volObs);
+  if (vol.owned) {
+    add(volKey, wrapObject(persistentVolumeClaim(spec, vol), pc, { policy: volumePolicy(spec), readyWhen: BOUND_QUERY }), volObs.ready && bound);
+  } else {
+    add(volKey, wrapObject(existingClaim(vol), pc, { policy: "observe" }), bound);
+    if (volObs.exists === false) blocked.push(`PersistentVolumeClaim ${vol.claimName} (spec.storage.existingPVC.claimName) does not exist in namespace ${vol.namespace} on cluster ${clusterName}`);
+  }
+
+  // 4. The hydration: which attempt, what it reported, what to do next.
+  const token = spec.refetch ?? "";
+  const { attempt, fresh } = currentAttempt(prev, token, vol.claimName);
+  const currentJob = jobName({ claimName: vol.claimName, refetch: token, attempt });
+  const jobObs = obs(KEY.job(currentJob));
+  const reading = readReport(obs(KEY.report(currentJob)));
+  const h = hydrationState(spec, jobObs, reading, currentJob, reportName(currentJob));
+
+  let phase: ReplicaPhase;
+  let message: string;
+  let ttl = TTL_IN_PROGRESS_SECONDS;
+  let attemptsOut = attempt;
+  let jobAttempt: number | undefined = attempt;
+  let lastError = fresh ? undefined : prev.lastError;
+  let drift = false;
+  const report = h.state === "running" || h.state === "done" ? h.report : h.state === "failed" ? h.report : undefined;
+  const secretsHint = source.secrets.length ? ` (a pod that cannot start, e.g. for a missing Secret ${source.secrets.join(", ")} in namespace ${vol.namespace}, shows on the Job)` : "";
+  const gaveUpBefore = !fresh && attempt >= MAX_ATTEMPTS && prev.phase === "Failed" && !jobObs.composed && h.state === "notStarted";
+
+  if (blocked.length > 0) {
+    phase = "Blocked";
+    message = blocked.join("; ");
+    ttl = TTL_SETTLED_SECONDS;
+    // Never start a Job that cannot succeed; never kill one already running.
+    if (!jobObs.composed) jobAttempt = undefined;
+  } else if (gaveUpBefore) {
+    phase = "Failed";
+    message = `gave up after ${MAX_ATTEMPTS} attempts: ${prev.lastError ?? "hydration failed"}; set a new refetch value on the ModelCache to try again`;
+    ttl = TTL_SETTLED_SECONDS;
+    jobAttempt = undefined;
+  } else if (h.state === "done") {
+    jobAttempt = undefined; // finished: the report ConfigMap keeps the result; a TTL-deleted Job must not be re-created
+    if (bound) {
+      phase = "Ready";
+      message = `${h.report.manifestDigest ?? "artifact"} verified on ${vol.namespace}/${vol.claimName}`;
+      lastError = undefined;
+      ttl = TTL_SETTLED_SECONDS;
+    } else {
+      phase = "Verifying";
+      message = `hydration verified; waiting for PersistentVolumeClaim ${vol.claimName} to be Bound`;
+    }
+  } else if (h.state === "failed") {
+    lastError = h.error;
+    drift = h.drift;
+    const d = decideRetry(attempt, h.failedAt, now());
+    if (d.kind === "giveUp") {
+      phase = "Failed";
+      message = `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; gave up: set a new refetch value on the ModelCache to try again`;
+      jobAttempt = undefined;
+      ttl = TTL_SETTLED_SECONDS;
+    } else if (d.kind === "wait") {
+      phase = "Failed";
+      message = `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; attempt ${attempt + 1} starts at ${d.retryAt}`;
+      ttl = Math.max(d.seconds, 1);
+    } else {
+      phase = "Pending";
+      attemptsOut = d.next;
+      jobAttempt = d.next;
+      message = `attempt ${attempt} failed: ${h.error}; starting attempt ${d.next} of ${MAX_ATTEMPTS}`;
+    }
+  } else if (h.state === "running") {
+    phase = h.report.phase === "Verifying" ? "Verifying" : "Hydrating";
+    if (h.podError !== undefined) lastError = h.podError;
+    const what = h.report.phase === "Resolving" ? "resolving the source" : h.report.phase === "Verifying" ? "verifying" : "hydrating";
+    message = `${what}: ${progress(h.report.bytesDone, h.report.bytesTotal, h.report.etaSeconds)}${h.podError !== undefined ? `; a pod failed (${h.podError}) and the Job retries it` : ""}`;
+  } else if (h.state === "started") {
+    phase = "Pending";
+    message = `Job ${currentJob} started; waiting for its first report${secretsHint}`;
+  } else {
+    phase = "Pending";
+    message = `starting hydration Job ${currentJob} for ${describeSource(spec)}`;
+  }
+  if (reading.kind === "invalid" && phase !== "Ready") message = `${message}; ${reading.message}`;
+
+  // 5. The Job and what it needs. The report ConfigMap of the attempt that
+  //    decided the phase stays composed after its Job is gone: it is the record.
+  const runJob = jobAttempt !== undefined ? jobName({ claimName: vol.claimName, refetch: token, attempt: jobAttempt }) : undefined;
+  const recordJob = runJob ?? (h.state === "notStarted" ? undefined : currentJob);
+  if (recordJob !== undefined) {
+    const account = hydratorAccountName(spec.cacheRef.name, xrNamespace);
+    const rep = reportName(recordJob);
+    const ns = vol.namespace;
+    const so = obs(KEY.serviceAccount);
+    add(KEY.serviceAccount, wrapObject(serviceAccount(account, ns), pc, { policy: "all" }), so.ready);
+    add(KEY.role, wrapObject(role(account, ns, rep), pc, { policy: "all" }), obs(KEY.role).ready);
+    add(KEY.roleBinding, wrapObject(roleBinding(account, ns), pc, { policy: "all" }), obs(KEY.roleBinding).ready);
+    add(KEY.report(recordJob), wrapObject(reportConfigMap(rep, ns), pc, { policy: "createOnce" }), obs(KEY.report(recordJob)).exists === true);
+    if (source.configMap) {
+      const key = KEY.source(vol.claimName);
+      add(key, wrapObject(sourceConfigMap(sourceConfigMapName(vol.claimName), ns, source.configMap.data), pc, { policy: "all" }), obs(key).ready);
+    }
+    if (runJob !== undefined && jobAttempt !== undefined) {
+      const manifest = job({ spec, namespace: ns, name: runJob, attempt: jobAttempt, claimName: vol.claimName, serviceAccount: account, report: reportName(runJob), source, verifyOnly: vol.verifyOnly });
+      const jo = obs(KEY.job(runJob));
+      // Created once, never patched: an unrelated change to the desired state leaves a running Job alone.
+      add(KEY.job(runJob), wrapObject(manifest, pc, { policy: "createOnce" }), jobSucceeded(jo));
+    }
+  }
+
+  // 6. Earlier volumes (an earlier revision's claim) stay until this one is Ready.
+  for (const [key, state] of Object.entries(req.observed.resources).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!key.startsWith(VOLUME_KEY_PREFIX) || key === volKey) continue;
+    const old = observe(state);
+    const oldSpec = field(state.resource, "spec");
+    if (!isObject(oldSpec)) continue;
+    const observeOnly = old.policies.length === 1 && old.policies[0] === "Observe";
+    if (phase !== "Ready") {
+      add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: oldSpec }, old.ready && isBound(old));
+    } else if (!observeOnly && !old.policies.includes("*") && !old.policies.includes("Delete")) {
+      // Superseded and verified past: allow deletion first, drop the Object on the next pass.
+      add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: { ...oldSpec, managementPolicies: ["*"] } }, false);
+    }
+  }
+
+  // 7. Status, from observation only.
+  const status = prune({
+    phase,
+    message,
+    claimName: vol.claimName,
+    namespace: vol.namespace,
+    mountPath: spec.mountPath,
+    attempts: attemptsOut,
+    lastError,
+    observedRefetch: spec.refetch,
+    jobName: runJob ?? recordJob,
+    drift: drift ? true : undefined,
+    bytesDone: report?.bytesDone,
+    bytesTotal: report?.bytesTotal,
+    bytesPerSecond: phase === "Hydrating" ? report?.bytesPerSecond : undefined,
+    etaSeconds: phase === "Hydrating" ? report?.etaSeconds : undefined,
+    resolvedRevision: report?.resolvedRevision,
+    manifestDigest: report?.manifestDigest,
+  });
+
+  const rsp = passThrough(req, ttl);
+  const desiredXr = req.desired.composite;
+  const base = desiredXr?.resource ?? { apiVersion: str(xr["apiVersion"]) ?? REPLICA_API_VERSION, kind: str(xr["kind"]) ?? REPLICA_KIND };
+  const baseStatus = isObject(base["status"]) ? base["status"] : {};
+  rsp.desired.composite = {
+    resource: { ...base, status: { ...baseStatus, ...status } },
+    connectionDetails: desiredXr?.connectionDetails ?? {},
+    ready: phase === "Ready" ? "True" : "False",
+  };
+  Object.assign(rsp.desired.resources, composed);
+  rsp.conditions = [xrCondition("Hydrated", phase === "Ready" ? "True" : "False", phase, message)];
+  if (phase === "Blocked" || phase === "Failed")
+    return withResult(rsp, { severity: "Warning", reason: phase, message: `cluster ${clusterName}: ${message}`, target: "Composite" });
+  return rsp;
+}

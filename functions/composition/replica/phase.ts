@@ -1,0 +1,56 @@
+// From what was observed on the cluster to where the hydration stands: the
+// Job's conditions and the hydrator's report, checked against the pin.
+import type { HydrationReport } from "../../api/hydration-report.ts";
+import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
+import type { JsonObject } from "../../sdk/types.ts";
+import type { Observation } from "./objects.ts";
+import { condition, field, str } from "./objects.ts";
+import type { ReportReading } from "./report.ts";
+
+export type Hydration =
+  | { state: "notStarted" }
+  | { state: "started" } // the Job exists, no report yet
+  | { state: "running"; report: HydrationReport; podError?: string }
+  | { state: "done"; report: HydrationReport }
+  | { state: "failed"; error: string; failedAt: string | undefined; drift: boolean; report?: HydrationReport };
+
+function jobCondition(manifest: JsonObject | undefined, type: string): JsonObject | undefined {
+  const c = condition(manifest, type);
+  return c?.["status"] === "True" ? c : undefined;
+}
+
+/** A report that is Ready but not for the pinned bytes is a failure worth reporting, not success. */
+export function pinMismatch(spec: ModelCacheReplicaSpec, report: HydrationReport): string | undefined {
+  const pin = spec.pin;
+  if (!pin) return undefined;
+  if (pin.manifestDigest !== undefined && report.manifestDigest !== pin.manifestDigest)
+    return `the volume holds manifest ${report.manifestDigest ?? "(none)"} but the cache is pinned to ${pin.manifestDigest}`;
+  if (pin.manifestDigest === undefined && report.resolvedRevision !== undefined && report.resolvedRevision !== pin.resolvedRevision)
+    return `the volume holds revision ${report.resolvedRevision} but the cache is pinned to ${pin.resolvedRevision}`;
+  return undefined;
+}
+
+export function hydrationState(spec: ModelCacheReplicaSpec, job: Observation, reading: ReportReading, jobName: string, reportName: string): Hydration {
+  const report = reading.kind === "report" ? reading.report : undefined;
+  if (report?.phase === "Ready") {
+    const mismatch = pinMismatch(spec, report);
+    if (mismatch === undefined) return { state: "done", report };
+    return { state: "failed", error: mismatch, failedAt: report.updatedAt, drift: true, report };
+  }
+  const failed = jobCondition(job.manifest, "Failed");
+  if (failed) {
+    const why = report?.phase === "Failed" && report.message ? report.message : (str(failed["message"]) ?? str(failed["reason"]) ?? "the Job failed");
+    return { state: "failed", error: why, failedAt: str(failed["lastTransitionTime"]), drift: false, ...(report ? { report } : {}) };
+  }
+  if (jobCondition(job.manifest, "Complete"))
+    return { state: "failed", error: `Job ${jobName} succeeded but left no Ready report in ConfigMap ${reportName}${reading.kind === "invalid" ? ` (${reading.message})` : ""}`, failedAt: str(field(job.manifest, "status", "completionTime")), drift: false };
+  if (report?.phase === "Failed" && job.exists !== true)
+    return { state: "failed", error: report.message ?? "the hydrator failed", failedAt: report.updatedAt, drift: false, report };
+  if (report) {
+    // A pod failed but the Job lives on: Kubernetes retries it within backoffLimit.
+    if (report.phase === "Failed") return { state: "running", report, podError: report.message ?? "a hydration pod failed" };
+    return { state: "running", report };
+  }
+  if (job.exists) return { state: "started" };
+  return { state: "notStarted" };
+}
