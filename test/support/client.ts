@@ -6,7 +6,13 @@ import type { RunFunctionResponse__Output } from "../../functions/protocol/gener
 
 export function newClient(port: number, credentials = grpc.credentials.createInsecure()) {
   const { FunctionRunnerService } = loadProtocol();
-  return new FunctionRunnerService(`127.0.0.1:${port}`, credentials, { "grpc.max_send_message_length": -1 });
+  // The test server certificate names localhost; dialling 127.0.0.1 with that
+  // name avoids sending an IP address as the TLS server name.
+  return new FunctionRunnerService(`127.0.0.1:${port}`, credentials, {
+    "grpc.max_send_message_length": -1,
+    "grpc.ssl_target_name_override": "localhost",
+    "grpc.default_authority": "localhost",
+  });
 }
 
 export type Client = ReturnType<typeof newClient>;
