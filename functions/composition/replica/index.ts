@@ -267,6 +267,6 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   Object.assign(rsp.desired.resources, composed);
   rsp.conditions = [xrCondition("Hydrated", phase === "Ready" ? "True" : "False", phase, message)];
   if (phase === "Blocked" || phase === "Failed")
-    return withResult(rsp, { severity: "Warning", reason: phase, message: `cluster ${clusterName}: ${message}`, target: "Composite" });
+    return withResult(rsp, { severity: "Warning", reason: phase, message, target: "Composite" });
   return rsp;
 }

@@ -1,0 +1,41 @@
+// Writes each scenario (scenarios.ts) as examples/replica-<name>/: xr.yaml,
+// observed.yaml, the shared composition and the Development-runtime Function.
+// Expected outputs come from rendering them (`npm run render:update`).
+// Run: node functions/composition/replica/gen-examples.ts
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { scenarios } from "./scenarios.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+const EXAMPLES = join(ROOT, "examples");
+const FUNCTIONS = readFileSync(join(EXAMPLES, "pass-through", "functions.yaml"), "utf8");
+
+function comment(text: string): string {
+  const words = text.split(" ");
+  const lines: string[] = [];
+  let line = "#";
+  for (const w of words) {
+    if (line.length + w.length + 1 > 100) {
+      lines.push(line);
+      line = "#";
+    }
+    line += ` ${w}`;
+  }
+  lines.push(line);
+  return lines.join("\n") + "\n";
+}
+
+for (const s of scenarios()) {
+  const dir = join(EXAMPLES, `replica-${s.name}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "xr.yaml"), comment(s.why) + stringify(s.xr, { lineWidth: 0 }));
+  const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0 }));
+  if (observed.length > 0) writeFileSync(join(dir, "observed.yaml"), observed.map((d) => `---\n${d}`).join(""));
+  else rmSync(join(dir, "observed.yaml"), { force: true });
+  writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
+  const comp = join(dir, "composition.yaml");
+  if (!existsSync(comp)) symlinkSync("../../apis/modelcachereplicas/composition.yaml", comp);
+}
+process.stdout.write(`wrote ${scenarios().length} examples\n`);
