@@ -61,8 +61,8 @@ export function decideCsi(spec: ModelCacheReplicaSpec, mode: AccessMode | undefi
     if (declared) return { kind: "trust", capability };
     return { kind: "blocked", capability, message: `cluster ${c.name} (${c.cloud}) does not declare ${capability} in its csiDrivers and nothing is installed on ${c.cloud} clusters: ${need}; declare it once the cluster has a driver for it, or use a storage class and access mode the cluster supports` };
   }
-  if (driver === "present") return { kind: "observe", capability, mapping };
-  if (driver === "unknown" && !addonComposed) return { kind: "observe", capability, mapping };
+  // An add-on we composed stays composed: dropping it from the desired state is not ours to decide.
+  if (driver !== "missing" && !addonComposed) return { kind: "observe", capability, mapping };
   // The driver is missing (or we already composed its add-on: keep composing it).
   if (!declared && !addonComposed)
     return { kind: "blocked", capability, observe: mapping, message: `cluster ${c.name} has no ${mapping.driver} CSI driver and does not declare ${capability} in its csiDrivers: ${need}; declare it to let the platform enable the driver` };

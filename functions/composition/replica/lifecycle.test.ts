@@ -1,0 +1,212 @@
+// The lifecycle rules: retries with backoff, refetch, revision rollover,
+// retention, and the data-safety rules (never drop a volume, never replace a
+// running Job for an unrelated change, pass others' resources through).
+import { describe, expect, it } from "vitest";
+import type { JsonObject, ResourceState } from "../../sdk/types.ts";
+import { BACKOFF_CAP_SECONDS, backoffSeconds, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
+import { KEY, jobName } from "./names.ts";
+import { field } from "./objects.ts";
+import { scenarios } from "./scenarios.ts";
+import { baseXr, compose, EPOCH_MS, keysOfKind, manifestAt, observedObject, reportData, request, statusOf } from "./testing.ts";
+import { composeReplica } from "./index.ts";
+
+const CLAIM = "qwen3-8b-3f9c2a1b7d";
+const FAILED_AT = "2024-01-01T00:20:00Z";
+
+/** Observe everything `xr` composes, with the current Job failed at FAILED_AT. */
+function failedCluster(xr: JsonObject): Record<string, ResourceState> {
+  const first = compose(xr);
+  const out: Record<string, ResourceState> = {};
+  for (const [k, s] of Object.entries(first.desired.resources)) {
+    if (k.startsWith("job-")) out[k] = observedObject(k, s.resource, { status: { failed: 5, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "backoff limit", lastTransitionTime: FAILED_AT }] } });
+    else if (k.startsWith("report-")) out[k] = observedObject(k, s.resource, { extra: reportData({ phase: "Failed", source: "hf://Qwen/Qwen3-8B@main", message: "401 Unauthorized", bytesDone: 0, filesDone: 0, bytesPerSecond: 0, startedAt: FAILED_AT, updatedAt: FAILED_AT }) });
+    else out[k] = observedObject(k, s.resource, k.startsWith("volume-") ? { status: { phase: "Bound" } } : {});
+  }
+  return out;
+}
+
+describe("retry with backoff", () => {
+  it.each([
+    { attempt: 1, want: 60, reason: "the first retry waits the base delay" },
+    { attempt: 2, want: 120, reason: "each attempt doubles the delay" },
+    { attempt: 5, want: 960, reason: "still doubling" },
+    { attempt: 10, want: BACKOFF_CAP_SECONDS, reason: "the delay is capped" },
+  ])("backoff after attempt $attempt is $want s: $reason", ({ attempt, want }) => {
+    expect(backoffSeconds(attempt)).toBe(want);
+  });
+
+  const xr = baseXr({}, { attempts: 2, claimName: CLAIM, phase: "Hydrating" });
+  const observed = failedCluster(xr);
+  const failedMs = Date.parse(FAILED_AT);
+
+  it("within the backoff window: Failed, the failed Job stays, lastError kept, requeued when the window ends", () => {
+    const rsp = composeReplica(request(xr, observed), { now: () => failedMs + 30_000 });
+    const st = statusOf(rsp);
+    expect(st.phase).toBe("Failed");
+    expect(st.lastError).toBe("401 Unauthorized");
+    expect(st.attempts).toBe(2);
+    expect(keysOfKind(rsp, "Job")).toEqual([KEY.job(jobName({ claimName: CLAIM, refetch: "", attempt: 2 }))]);
+    expect(rsp.ttlSeconds).toBe(backoffSeconds(2) - 30);
+    expect(st.message).toContain("attempt 3 starts at 2024-01-01T00:22:00.000Z");
+  });
+
+  it("after the window: a new attempt with a new Job name, the failed Job dropped, lastError kept", () => {
+    const rsp = composeReplica(request(xr, observed), { now: () => failedMs + backoffSeconds(2) * 1000 });
+    const st = statusOf(rsp);
+    expect(st.phase).toBe("Pending");
+    expect(st.attempts).toBe(3);
+    expect(st.lastError).toBe("401 Unauthorized");
+    expect(keysOfKind(rsp, "Job")).toEqual([KEY.job(jobName({ claimName: CLAIM, refetch: "", attempt: 3 }))]);
+    // The Role follows the new attempt's report, and only it.
+    expect(field(manifestAt(rsp, KEY.role), "rules")).toEqual([{ apiGroups: [""], resources: ["configmaps"], resourceNames: [`${jobName({ claimName: CLAIM, refetch: "", attempt: 3 })}-report`], verbs: ["get", "update", "patch"] }]);
+  });
+
+  it("the last attempt failing gives up: Failed, no Job composed, until a refetch", () => {
+    const last = baseXr({}, { attempts: MAX_ATTEMPTS, claimName: CLAIM, phase: "Hydrating" });
+    const rsp = composeReplica(request(last, failedCluster(last)), { now: () => failedMs + 10 * 3600_000 });
+    expect(statusOf(rsp).phase).toBe("Failed");
+    expect(keysOfKind(rsp, "Job")).toEqual([]);
+    expect(decideRetry(MAX_ATTEMPTS, FAILED_AT, Number.MAX_SAFE_INTEGER)).toEqual({ kind: "giveUp" });
+    // Given up, and the Job gone: still Failed (status remembers), no new Job.
+    const after = baseXr({}, statusOf(rsp) as JsonObject);
+    const again = compose(after, Object.fromEntries(Object.entries(failedCluster(last)).filter(([k]) => !k.startsWith("job-") && !k.startsWith("report-"))));
+    expect(statusOf(again).phase).toBe("Failed");
+    expect(keysOfKind(again, "Job")).toEqual([]);
+  });
+});
+
+describe("refetch", () => {
+  it("a new refetch value starts attempt 1 under a new Job name and records observedRefetch", () => {
+    const before = baseXr({}, { attempts: 3, claimName: CLAIM, phase: "Ready" });
+    const after = baseXr({ refetch: "2024-06-01" }, { attempts: 3, claimName: CLAIM, phase: "Ready" });
+    const a = compose(before);
+    const b = compose(after, failedCluster(before));
+    expect(keysOfKind(b, "Job")).toHaveLength(1);
+    expect(keysOfKind(b, "Job")).not.toEqual(keysOfKind(a, "Job"));
+    expect(statusOf(b).attempts).toBe(1);
+    expect(statusOf(b).observedRefetch).toBe("2024-06-01");
+    expect(statusOf(b).lastError, "an earlier run's error does not carry into a refetch").toBeUndefined();
+  });
+});
+
+describe("a running Job is not replaced by an unrelated change", () => {
+  const running = baseXr({}, { attempts: 1, claimName: CLAIM, phase: "Hydrating" });
+  it.each<{ reason: string; spec: JsonObject }>([
+    { reason: "new resources", spec: { hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, resources: { limits: { memory: "2Gi" } } } } },
+    { reason: "a node selector", spec: { hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 16, nodeSelector: { pool: "cpu" } } } },
+    { reason: "the fleet pinning the artifact", spec: { pin: { resolvedRevision: "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4" } } },
+    { reason: "a new hydrator image", spec: { hydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.2.0" } },
+  ])("$reason keeps the Job's name and key, and the Job Object never updates", ({ spec }) => {
+    const a = compose(running);
+    const b = compose(baseXr(spec, { attempts: 1, claimName: CLAIM, phase: "Hydrating" }));
+    expect(keysOfKind(b, "Job")).toEqual(keysOfKind(a, "Job"));
+    const [key] = keysOfKind(b, "Job");
+    expect(field(b.desired.resources[key ?? ""]?.resource, "spec", "managementPolicies")).toEqual(["Observe", "Create", "Delete"]);
+  });
+});
+
+describe("revision rollover and retention", () => {
+  const byName = Object.fromEntries(scenarios().map((s) => [s.name, s]));
+  const OLD = KEY.volume("qwen3-8b-0aa11bb22c");
+
+  it("the old revision's volume stays, unchanged, while the new one is not Ready", () => {
+    const s = byName["revision-rollout"];
+    if (!s) throw new Error("scenario");
+    const rsp = compose(s.xr, s.observed);
+    expect(statusOf(rsp).phase).toBe("Hydrating");
+    expect(rsp.desired.resources[OLD]?.resource["spec"]).toEqual(s.observed[OLD]?.resource["spec"]);
+    expect(rsp.desired.resources[KEY.volume(CLAIM)]).toBeDefined();
+  });
+
+  it("once the new one is Ready the old volume may be deleted: first allowed, then dropped", () => {
+    const s = byName["revision-verified"];
+    if (!s) throw new Error("scenario");
+    const first = compose(s.xr, s.observed);
+    expect(statusOf(first).phase).toBe("Ready");
+    expect(field(first.desired.resources[OLD]?.resource, "spec", "managementPolicies")).toEqual(["*"]);
+    const flipped = { ...s.observed, [OLD]: observedObject(OLD, first.desired.resources[OLD]?.resource ?? {}, { status: { phase: "Bound" } }) };
+    const second = compose(s.xr, flipped);
+    expect(second.desired.resources[OLD], "dropped: Crossplane deletes the Object and, with Delete allowed, the claim").toBeUndefined();
+  });
+
+  it("an old observe-only claim (a user's ExistingPVC) is never switched to deletion", () => {
+    const s = byName["revision-verified"];
+    if (!s) throw new Error("scenario");
+    const existing = observedObject("volume-team-models", { apiVersion: "kubernetes.m.crossplane.io/v1alpha1", kind: "Object", spec: { managementPolicies: ["Observe"], forProvider: { manifest: { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "team-models", namespace: "serving" } } } } });
+    const rsp = compose(s.xr, { ...s.observed, "volume-team-models": existing });
+    expect(rsp.desired.resources["volume-team-models"]).toBeUndefined();
+  });
+
+  it.each([
+    { whenUnselected: "Retain", policies: ["Observe", "Create", "Update", "LateInitialize"], reason: "Retain orphans the claim when the replica goes" },
+    { whenUnselected: "Delete", policies: ["*"], reason: "Delete removes the claim with the replica" },
+  ])("retention $whenUnselected: $reason", ({ whenUnselected, policies }) => {
+    const rsp = compose(baseXr({ retention: { whenUnselected } }));
+    expect(field(rsp.desired.resources[KEY.volume(CLAIM)]?.resource, "spec", "managementPolicies")).toEqual(policies);
+  });
+});
+
+describe("data safety", () => {
+  it.each(scenarios().filter((s) => s.phase !== "Fatal").map((s) => [s.name, s] as const))("%s: the current volume is always composed", (_n, s) => {
+    const rsp = compose(s.xr, s.observed);
+    const claim = String(field(s.xr, "spec", "storage", "existingPVC", "claimName") ?? field(s.xr, "spec", "claimName"));
+    expect(rsp.desired.resources[KEY.volume(claim)]).toBeDefined();
+    for (const key of Object.keys(s.observed).filter((k) => k.startsWith("volume-")))
+      if (statusOf(rsp).phase !== "Ready") expect(rsp.desired.resources[key], `${key} kept`).toBeDefined();
+  });
+
+  it("desired resources and composite fields from earlier steps pass through untouched", () => {
+    const other: ResourceState = { resource: { apiVersion: "example.org/v1", kind: "Thing", spec: { a: 1 } }, connectionDetails: {}, ready: "True" };
+    const req = request(baseXr(), {}, { "other-step": other });
+    req.desired.composite = { resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", status: { fromEarlier: "x" } }, connectionDetails: {}, ready: "Unspecified" };
+    const rsp = composeReplica(req, { now: () => EPOCH_MS });
+    expect(rsp.desired.resources["other-step"]).toBe(other);
+    expect(field(rsp.desired.composite?.resource, "status", "fromEarlier")).toBe("x");
+  });
+
+  it.each<{ reason: string; spec: JsonObject; field: string }>([
+    { reason: "a bad quantity", spec: { storage: { backend: "PVC", pvc: { size: "lots" } } }, field: "spec.storage.pvc.size" },
+    { reason: "the default namespace", spec: { namespace: "default" }, field: "spec.namespace" },
+    { reason: "two sources", spec: { artifact: { kind: "Weights", layout: "Flat", source: { configMap: { name: "a" }, s3: { uri: "s3://bucket/x" } } } }, field: "spec.artifact.source" },
+    { reason: "an ExistingPVC claim that disagrees with claimName", spec: { storage: { backend: "ExistingPVC", existingPVC: { claimName: "mine" } } }, field: "spec.claimName" },
+  ])("bad input ($reason) is Fatal naming $field, and passes the desired state through", ({ spec, field: f }) => {
+    const other: ResourceState = { resource: { apiVersion: "example.org/v1", kind: "Thing" }, connectionDetails: {}, ready: "True" };
+    const rsp = composeReplica(request(baseXr(spec), {}, { "other-step": other }), { now: () => EPOCH_MS });
+    expect(rsp.results[0]?.severity).toBe("Fatal");
+    expect(rsp.results[0]?.message).toContain(f);
+    expect(rsp.desired.resources).toEqual({ "other-step": other });
+  });
+
+  it("a finished hydration drops its Job (a TTL-deleted Job is never re-created) and keeps its report", () => {
+    const s = scenarios().find((x) => x.name === "ready-gke");
+    if (!s) throw new Error("scenario");
+    const rsp = compose(s.xr, s.observed);
+    expect(keysOfKind(rsp, "Job")).toEqual([]);
+    expect(keysOfKind(rsp, "ConfigMap")).toHaveLength(1);
+  });
+
+  it("a Blocked replica starts no Job, but does not kill one already running", () => {
+    const blocked = scenarios().find((x) => x.name === "blocked-gke-filestore");
+    if (!blocked) throw new Error("scenario");
+    expect(keysOfKind(compose(blocked.xr, blocked.observed), "Job")).toEqual([]);
+    const first = compose(blocked.xr);
+    const [jobKey] = keysOfKind(first, "Job");
+    const withJob = { ...blocked.observed, [jobKey ?? ""]: observedObject(jobKey ?? "", first.desired.resources[jobKey ?? ""]?.resource ?? {}, { status: { active: 1 } }) };
+    const rsp = compose(blocked.xr, withJob);
+    expect(statusOf(rsp).phase).toBe("Blocked");
+    expect(keysOfKind(rsp, "Job")).toEqual([jobKey]);
+  });
+});
+
+describe("readiness is set only when true", () => {
+  it.each([
+    { reason: "a claim not yet Bound is not ready", status: { phase: "Pending" }, want: "False" },
+    { reason: "a Bound claim is ready", status: { phase: "Bound" }, want: "True" },
+  ])("$reason", ({ status, want }) => {
+    const xr = baseXr();
+    const first = compose(xr);
+    const key = KEY.volume(CLAIM);
+    const rsp = compose(xr, { [key]: observedObject(key, first.desired.resources[key]?.resource ?? {}, { status }) });
+    expect(rsp.desired.resources[key]?.ready).toBe(want);
+  });
+});
