@@ -18,8 +18,15 @@ export const ClusterFields = z
     cloud: FieldPath.default("spec.cluster.source"),
     gpuPools: FieldPath.default("status.gpuPools"),
     csiDrivers: FieldPath.default("spec.storage.csiDrivers"),
+    // The cluster as its cloud knows it (for CSI add-ons on EKS). No default:
+    // InferenceCluster does not publish these; point at them when a type does.
+    cloudClusterName: FieldPath.optional().describe("The cluster's name in its cloud, e.g. the EKS cluster name."),
+    cloudRegion: FieldPath.optional(),
+    cloudProviderConfigName: FieldPath.optional().describe("The cloud provider's config name (e.g. provider-upjet-aws)."),
+    cloudProviderConfigKind: FieldPath.optional().describe("Read when present; ClusterProviderConfig otherwise."),
   })
   .strict();
+export type ClusterFields = z.infer<typeof ClusterFields>;
 
 export const ClusterType = z
   .object({

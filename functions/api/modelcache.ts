@@ -119,12 +119,23 @@ export const Pin = z.object({
   resolvedRevision: z.string(),
   manifestDigest: z.string().optional(),
   pinnedFrom: z.string().describe("`source` when the reference was immutable, else the cluster that verified first."),
+  identity: z.string().optional()
+    .describe("Short hash of the source identity this pin belongs to; a new identity (e.g. a changed revision) starts a new pin."),
 });
 export type Pin = z.infer<typeof Pin>;
 
 export const ModelCacheStatus = z.object({
   ready: z.string().optional().describe("Ready clusters over selected clusters, e.g. 3/4."),
-  summary: z.object({ selected: z.number().int(), ready: z.number().int(), failed: z.number().int(), drifted: z.number().int() }).optional(),
+  summary: z
+    .object({
+      selected: z.number().int(),
+      ready: z.number().int(),
+      failed: z.number().int(),
+      drifted: z.number().int(),
+      blocked: z.number().int().optional().describe("Matching clusters that lack what the cache needs."),
+      retained: z.number().int().optional().describe("Clusters that no longer match but keep their replica."),
+    })
+    .optional(),
   source: z.string().optional().describe("The source in one line, for kubectl get."),
   pin: Pin.optional(),
   mountPath: z.string().optional(),

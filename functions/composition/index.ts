@@ -2,6 +2,7 @@
 // layer calls only this; tests call it directly with plain objects.
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import { passThrough, withResult } from "../sdk/response.ts";
+import { composeFleet } from "./fleet/index.ts";
 import { composeReplica, REPLICA_API_VERSION, REPLICA_KIND } from "./replica/index.ts";
 
 export interface RunOptions {
@@ -9,10 +10,11 @@ export interface RunOptions {
   defaultHydratorImage: string;
 }
 
-export function runFunction(req: FunctionRequest, _options: RunOptions): FunctionResponse {
+export function runFunction(req: FunctionRequest, options: RunOptions): FunctionResponse {
   const xr = req.observed.composite?.resource;
   const kind = typeof xr?.["kind"] === "string" ? xr["kind"] : "(none)";
   const apiVersion = typeof xr?.["apiVersion"] === "string" ? xr["apiVersion"] : "(none)";
+  if (apiVersion === "modelcache.dev/v1alpha1" && kind === "ModelCache") return composeFleet(req, options);
   if (apiVersion === REPLICA_API_VERSION && kind === REPLICA_KIND) return composeReplica(req);
   return withResult(passThrough(req), {
     severity: "Warning",

@@ -1,0 +1,131 @@
+// One cluster object (any type, via the Input's field paths) read into the
+// normalized facts selection and fan-out need. A field that is present but of
+// the wrong shape makes the cluster "unreadable": reported, never guessed at.
+import { z } from "zod";
+import type { ClusterFields } from "../../api/input.ts";
+import { CSI_CAPABILITIES, type ReplicaCluster } from "../../api/replica.ts";
+import type { JsonObject } from "../../sdk/types.ts";
+import { formatIssues } from "./parse.ts";
+import { obj, readPath, str } from "./paths.ts";
+
+/** A DRA attribute value as InferenceCluster (and ResourceSlice) spell it: exactly one of these. */
+export const AttributeValue = z
+  .object({ string: z.string().optional(), version: z.string().optional(), bool: z.boolean().optional(), int: z.number().int().optional() })
+  .strict();
+
+export const PoolDevice = z
+  .object({
+    name: z.string().optional(),
+    claim: z.string().optional(),
+    driver: z.string().optional(),
+    deviceClassName: z.string().optional(),
+    count: z.number().int().nonnegative().optional(),
+    attributes: z.record(z.string(), AttributeValue).optional(),
+    capacity: z.record(z.string(), z.object({ value: z.union([z.string(), z.number()]) }).loose()).optional(),
+  })
+  .loose();
+export type PoolDevice = z.infer<typeof PoolDevice>;
+
+export const GpuPool = z
+  .object({
+    name: z.string(),
+    nodes: z.union([z.number().int().nonnegative(), z.array(z.string())]).optional(),
+    devices: z.array(PoolDevice).default([]),
+  })
+  .loose();
+export type GpuPool = z.infer<typeof GpuPool>;
+
+const GpuPools = z.array(GpuPool);
+const ProviderConfigKind = z.enum(["ProviderConfig", "ClusterProviderConfig"]);
+
+export interface ClusterFacts {
+  name: string;
+  labels: Record<string, string>;
+  providerConfigRef?: ReplicaCluster["providerConfigRef"];
+  /** As the cluster spells it; checked against the known clouds by eligibility. */
+  cloud?: string;
+  storageClassName?: string;
+  /** Known capabilities only, sorted. */
+  csiDrivers: string[];
+  cloudCluster?: ReplicaCluster["cloudCluster"];
+  pools: GpuPool[];
+}
+
+export type ReadCluster = { ok: true; facts: ClusterFacts } | { ok: false; name: string; reason: string };
+
+class Unreadable extends Error {}
+
+function optionalString(cluster: JsonObject, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const r = readPath(cluster, path);
+  if (!r.found) return undefined;
+  if (typeof r.value !== "string") throw new Unreadable(`${path} is a ${Array.isArray(r.value) ? "list" : typeof r.value}, want a string`);
+  return r.value === "" ? undefined : r.value;
+}
+
+function providerConfigKind(cluster: JsonObject, path: string | undefined): z.infer<typeof ProviderConfigKind> {
+  const kind = optionalString(cluster, path);
+  if (kind === undefined) return "ClusterProviderConfig";
+  const parsed = ProviderConfigKind.safeParse(kind);
+  if (!parsed.success) throw new Unreadable(`${path} is ${JSON.stringify(kind)}, want ProviderConfig or ClusterProviderConfig`);
+  return parsed.data;
+}
+
+export function readCluster(cluster: JsonObject, fields: ClusterFields): ReadCluster {
+  const meta = obj(cluster["metadata"]) ?? {};
+  const name = str(meta["name"]) ?? "";
+  if (name === "") return { ok: false, name: "(unnamed)", reason: "metadata.name is empty" };
+  try {
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(obj(meta["labels"]) ?? {})) if (typeof v === "string") labels[k] = v;
+
+    const pcName = optionalString(cluster, fields.providerConfigName);
+    const facts: ClusterFacts = { name, labels, csiDrivers: [], pools: [] };
+    if (pcName !== undefined) facts.providerConfigRef = { kind: providerConfigKind(cluster, fields.providerConfigKind), name: pcName };
+    const cloud = optionalString(cluster, fields.cloud);
+    if (cloud !== undefined) facts.cloud = cloud;
+    const sc = optionalString(cluster, fields.storageClassName);
+    if (sc !== undefined) facts.storageClassName = sc;
+
+    const csi = readPath(cluster, fields.csiDrivers);
+    if (csi.found) {
+      if (!Array.isArray(csi.value) || !csi.value.every((v) => typeof v === "string"))
+        throw new Unreadable(`${fields.csiDrivers} is not a list of strings`);
+      // Unknown capabilities are ignored: a newer cluster type may declare more than we use.
+      const known = new Set<string>(CSI_CAPABILITIES);
+      facts.csiDrivers = [...new Set(csi.value.filter((v): v is string => typeof v === "string" && known.has(v)))].sort();
+    }
+
+    const pools = readPath(cluster, fields.gpuPools);
+    if (pools.found) {
+      const parsed = GpuPools.safeParse(pools.value);
+      if (!parsed.success) throw new Unreadable(formatIssues(fields.gpuPools, parsed.error));
+      facts.pools = parsed.data;
+    }
+
+    const ccName = optionalString(cluster, fields.cloudClusterName);
+    const ccPc = optionalString(cluster, fields.cloudProviderConfigName);
+    if (ccName !== undefined && ccPc !== undefined) {
+      const region = optionalString(cluster, fields.cloudRegion);
+      facts.cloudCluster = {
+        name: ccName,
+        ...(region !== undefined ? { region } : {}),
+        providerConfigRef: { kind: providerConfigKind(cluster, fields.cloudProviderConfigKind), name: ccPc },
+      };
+    }
+    return { ok: true, facts };
+  } catch (err) {
+    if (err instanceof Unreadable) return { ok: false, name, reason: `cannot read cluster ${name}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** The product names of every GPU the cluster's pools carry (any domain's `productName`). */
+export function productNames(facts: ClusterFacts): Set<string> {
+  const out = new Set<string>();
+  for (const pool of facts.pools)
+    for (const d of pool.devices)
+      for (const [k, v] of Object.entries(d.attributes ?? {}))
+        if ((k === "productName" || k.endsWith("/productName")) && v.string !== undefined) out.add(v.string);
+  return out;
+}

@@ -1,0 +1,231 @@
+// ModelCache at the fleet level: select clusters, fan out one
+// ModelCacheReplica per selected cluster, pin the bytes, report the fleet.
+// Pure: the same request always gives the same response.
+import type { Input } from "../../api/input.ts";
+import { EXPLAIN_ANNOTATION, type ClusterStatus, type ModelCacheStatus } from "../../api/modelcache.ts";
+import { fatal, passThrough, withResult } from "../../sdk/response.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState, Result } from "../../sdk/types.ts";
+import type { CompileSelector, SelectorProgram } from "./cel.ts";
+import { compileWithCelEnvironment } from "./cel-environment.ts";
+import { pinnedCondition, readyCondition, selectedCondition, waitingCondition, nameList } from "./conditions.ts";
+import { replicaResource, type FanoutContext } from "./fanout.ts";
+import { identityHash, sourceLine } from "./identity.ts";
+import { claimName as deriveClaimName, replicaKey } from "./names.ts";
+import { parseCache, parseInput, type Cache } from "./parse.ts";
+import { decidePin, driftOf } from "./pin.ts";
+import { keepUnchanged, observedReplicas, type ObservedReplica } from "./replicas.ts";
+import { byName, selectClusters, type Outcome } from "./select.ts";
+import { clusterStatus, compositeStatus, isAllReady, keptStatus, summarize } from "./status.ts";
+
+/** The required-resources key the clusters are delivered under. */
+export const CLUSTERS_REQUIREMENT = "clusters";
+/** Requeue sooner while bytes are moving, so progress in status stays fresh. */
+export const HYDRATING_TTL_SECONDS = 15;
+export const DEFAULT_TTL_SECONDS = 60;
+
+export interface FleetOptions {
+  defaultHydratorImage: string;
+  /** The CEL environment; tests may hand in another. */
+  compileSelector?: CompileSelector;
+}
+
+/** The same requirement on every call, derived from the Input alone. */
+export function clustersRequirement(input: Input): Record<string, ResourceSelector> {
+  const sel: ResourceSelector = { apiVersion: input.clusters.apiVersion, kind: input.clusters.kind, match: { labels: { ...(input.clusters.matchLabels ?? {}) } } };
+  if (input.clusters.namespace !== undefined) sel.namespace = input.clusters.namespace;
+  return { [CLUSTERS_REQUIREMENT]: sel };
+}
+
+function compact<T extends object>(v: T): JsonObject {
+  // Status and specs are built from JSON and zod output; this drops undefined keys for the wire.
+  return JSON.parse(JSON.stringify(v)) as JsonObject;
+}
+
+function withStatus(req: FunctionRequest, rsp: FunctionResponse, status: ModelCacheStatus, ready: ResourceState["ready"]): FunctionResponse {
+  const observed = req.observed.composite?.resource ?? {};
+  const base: JsonObject = req.desired.composite?.resource ?? { apiVersion: observed["apiVersion"] ?? null, kind: observed["kind"] ?? null };
+  const earlier = base["status"];
+  const merged = typeof earlier === "object" && earlier !== null && !Array.isArray(earlier) ? { ...earlier, ...compact(status) } : compact(status);
+  return {
+    ...rsp,
+    desired: { ...rsp.desired, composite: { resource: { ...base, status: merged }, connectionDetails: req.desired.composite?.connectionDetails ?? {}, ready } },
+  };
+}
+
+interface Entry {
+  status: ClusterStatus;
+  desired?: ResourceState;
+}
+
+export function composeFleet(req: FunctionRequest, options: FleetOptions): FunctionResponse {
+  const input = parseInput(req.input);
+  if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
+  const requirements = { resources: clustersRequirement(input.value) };
+  const fail = (message: string, reason?: string) => ({ ...fatal(req, message, reason), requirements });
+
+  const parsed = parseCache(req.observed.composite?.resource);
+  if (!parsed.ok) return fail(`invalid ModelCache: ${parsed.message}`);
+  const cache = parsed.value;
+
+  let program: SelectorProgram | undefined;
+  const expr = cache.spec.clusterSelector.cel;
+  if (expr !== undefined && expr.trim() !== "") {
+    const compiled = (options.compileSelector ?? compileWithCelEnvironment)(expr);
+    if (!compiled.ok) return fail(`invalid ModelCache: spec.clusterSelector.cel: ${compiled.message}`, "InvalidSelector");
+    program = compiled.program;
+  }
+
+  const replicas = observedReplicas(req.observed.resources, input.value.replica.kind);
+  const base: FunctionResponse = { ...passThrough(req, DEFAULT_TTL_SECONDS), requirements };
+  const delivered = req.requiredResources[CLUSTERS_REQUIREMENT];
+  if (delivered === undefined) return waiting(req, base, cache, input.value, replicas);
+  return compose(req, base, { cache, input: input.value, options, replicas, clusters: delivered, program });
+}
+
+/** Until the clusters arrive: keep every replica, re-assert the last status, decide nothing. */
+function waiting(req: FunctionRequest, base: FunctionResponse, cache: Cache, input: Input, replicas: Map<string, ObservedReplica>): FunctionResponse {
+  const resources = { ...base.desired.resources };
+  for (const r of replicas.values()) if (resources[r.key] === undefined) resources[r.key] = keepUnchanged(r);
+  const rsp: FunctionResponse = {
+    ...base,
+    ttlSeconds: HYDRATING_TTL_SECONDS,
+    desired: { ...base.desired, resources },
+    conditions: [waitingCondition(input.clusters.kind, replicas.size)],
+  };
+  return withStatus(req, rsp, cache.observedStatus, "False");
+}
+
+interface ComposeArgs {
+  cache: Cache;
+  input: Input;
+  options: FleetOptions;
+  replicas: Map<string, ObservedReplica>;
+  clusters: JsonObject[];
+  program: SelectorProgram | undefined;
+}
+
+function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): FunctionResponse {
+  const { cache, input } = a;
+  const artifact = cache.spec.artifact;
+  const identity = identityHash(artifact);
+  const storage = cache.spec.storage;
+  const claimName = storage.backend === "ExistingPVC" && storage.existingPVC ? storage.existingPVC.claimName : deriveClaimName(cache.name, identity);
+  const mountPath = cache.spec.mountPath ?? `/models/${cache.name}`;
+  const source = sourceLine(artifact);
+  const volume = { claimName, namespace: input.clusterNamespace, mountPath };
+
+  const outcomes = selectClusters(a.clusters, cache.spec, input.clusters.fields, a.program);
+  const sortedReplicas = [...a.replicas.values()].sort((x, y) => (x.cluster < y.cluster ? -1 : x.cluster > y.cluster ? 1 : 0));
+  const pin = decidePin({ artifact, identity, claimName, previous: cache.observedStatus.pin, replicas: sortedReplicas });
+  const ctx: FanoutContext = { cache, input, hydratorImage: input.hydratorImage ?? a.options.defaultHydratorImage, claimName, mountPath, pin };
+
+  const entries = new Map<string, Entry>();
+  const results: Result[] = [];
+  const retained: string[] = [];
+  const removed: string[] = [];
+  const kept: string[] = [];
+  const evalErrors: string[] = [];
+  const drifted: string[] = [];
+  const notSelected: { name: string; reason: string }[] = [];
+
+  const delivered = new Set(outcomes.map((o) => o.name));
+  for (const o of outcomes) {
+    const prev = a.replicas.get(o.name);
+    handleOutcome(o, prev);
+  }
+  // A replica whose cluster is no longer delivered at all: a gap, or a deleted cluster. Either way keep it.
+  for (const r of sortedReplicas) {
+    if (delivered.has(r.cluster)) continue;
+    kept.push(r.cluster);
+    entries.set(r.cluster, { status: keptStatus(r, `cluster ${r.cluster} is not among the delivered ${input.clusters.kind}s; its replica is kept unchanged`), desired: keepUnchanged(r) });
+  }
+
+  function handleOutcome(o: Outcome, prev: ObservedReplica | undefined): void {
+    switch (o.kind) {
+      case "selected": {
+        const cs = clusterStatus(o.name, prev, volume);
+        const drift = prev ? driftOf(prev, pin, artifact, claimName) : undefined;
+        if (drift !== undefined) {
+          cs.drift = true;
+          cs.phase = "Failed";
+          cs.message = drift;
+          drifted.push(o.name);
+        }
+        const ready = cs.phase === "Ready" ? "True" : "False";
+        entries.set(o.name, { status: cs, desired: { resource: replicaResource(ctx, o.facts, prev), connectionDetails: {}, ready } });
+        return;
+      }
+      case "blocked": {
+        if (prev !== undefined) {
+          kept.push(o.name);
+          const cs = keptStatus(prev, `${o.reason}; its replica is kept unchanged`);
+          cs.phase = "Blocked";
+          entries.set(o.name, { status: cs, desired: keepUnchanged(prev) });
+        } else {
+          entries.set(o.name, { status: { name: o.name, phase: "Blocked", message: o.reason } });
+        }
+        return;
+      }
+      case "unknown": {
+        notSelected.push({ name: o.name, reason: o.reason });
+        if (o.reason.startsWith("cel:")) evalErrors.push(`${o.name}: ${o.reason.slice("cel: ".length)}`);
+        if (prev !== undefined) {
+          kept.push(o.name);
+          entries.set(o.name, { status: keptStatus(prev, `${o.reason}; its replica is kept unchanged`), desired: keepUnchanged(prev) });
+        }
+        return;
+      }
+      case "notSelected": {
+        notSelected.push({ name: o.name, reason: o.reason });
+        if (prev === undefined) return;
+        if (cache.spec.retention.whenUnselected === "Delete") {
+          removed.push(o.name);
+          return;
+        }
+        retained.push(o.name);
+        const cs = keptStatus(prev, `no longer matches spec.clusterSelector (${o.reason}); retained by spec.retention.whenUnselected: Retain`);
+        cs.selected = false;
+        entries.set(o.name, { status: cs, desired: keepUnchanged(prev) });
+        return;
+      }
+    }
+  }
+
+  const clusters = [...entries.entries()].map(([name, e]) => ({ ...e.status, name })).sort(byName);
+  const summary = summarize(clusters);
+  const explain = cache.annotations[EXPLAIN_ANNOTATION] === "true";
+  const status = compositeStatus({ clusters, summary, source, pin, mountPath, notSelected: explain ? notSelected.sort(byName) : undefined });
+
+  const resources = { ...base.desired.resources };
+  for (const [name, e] of [...entries.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) if (e.desired) resources[replicaKey(name)] = e.desired;
+  // A kept replica stays under the key it was observed with.
+  for (const r of a.replicas.values()) {
+    const e = entries.get(r.cluster);
+    if (e?.desired && replicaKey(r.cluster) !== r.key) {
+      delete resources[replicaKey(r.cluster)];
+      resources[r.key] = e.desired;
+    }
+  }
+
+  const prevPin = cache.observedStatus.pin;
+  if (pin !== undefined && (prevPin === undefined || prevPin.identity !== pin.identity || prevPin.resolvedRevision !== pin.resolvedRevision || prevPin.manifestDigest !== pin.manifestDigest))
+    results.push({ severity: "Normal", reason: "ArtifactPinned", message: pinnedCondition(pin, source).message ?? "", target: "Composite" });
+  if (drifted.length) results.push({ severity: "Warning", reason: "DriftDetected", message: `${drifted.length} cluster(s) hold bytes other than the pinned manifest: ${nameList(drifted)}`, target: "Composite" });
+  if (retained.length) results.push({ severity: "Warning", reason: "ClusterUnselected", message: `${retained.length} cluster(s) no longer match spec.clusterSelector and keep their replica and data (spec.retention.whenUnselected: Retain): ${nameList(retained)}`, target: "Composite" });
+  if (removed.length) results.push({ severity: "Normal", reason: "ReplicaRemoved", message: `${removed.length} cluster(s) no longer match spec.clusterSelector; their replicas are removed (spec.retention.whenUnselected: Delete): ${nameList(removed)}`, target: "Composite" });
+  if (kept.length) results.push({ severity: "Warning", reason: "ReplicaKept", message: `${kept.length} replica(s) kept unchanged because their cluster is missing, unreadable or blocked: ${nameList(kept)}`, target: "Composite" });
+  if (evalErrors.length) results.push({ severity: "Warning", reason: "SelectorEvaluationFailed", message: `spec.clusterSelector.cel failed on ${evalErrors.length} cluster(s), which are not selected: ${evalErrors.slice(0, 5).join("; ")}`, target: "Composite" });
+
+  let rsp: FunctionResponse = {
+    ...base,
+    ttlSeconds: summary.inProgress > 0 ? HYDRATING_TTL_SECONDS : DEFAULT_TTL_SECONDS,
+    desired: { ...base.desired, resources },
+    conditions: [
+      selectedCondition({ clusterKind: input.clusters.kind, delivered: outcomes.length, clusters, explain }),
+      pinnedCondition(pin, source),
+      readyCondition(summary, clusters),
+    ],
+  };
+  for (const r of results) rsp = withResult(rsp, r);
+  return withStatus(req, rsp, status, isAllReady(summary) ? "True" : "False");
+}

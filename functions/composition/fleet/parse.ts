@@ -1,0 +1,57 @@
+// Validating what the function is given: the ModelCache XR and the step's
+// Input. Errors are values carrying the field path, so the Fatal result names
+// exactly what to fix.
+import type { z } from "zod";
+import { Input } from "../../api/input.ts";
+import { INPUT_API_VERSION } from "../../api/input.ts";
+import { ModelCacheSpec, ModelCacheStatus } from "../../api/modelcache.ts";
+import type { JsonObject } from "../../sdk/types.ts";
+import { obj, str } from "./paths.ts";
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface Cache {
+  name: string;
+  namespace: string;
+  annotations: Record<string, string>;
+  spec: ModelCacheSpec;
+  /** The status as last written, read back so the pin and transitions persist. */
+  observedStatus: ModelCacheStatus;
+}
+
+/** `spec.artifact.source.huggingFace.repo: must be ...`, one issue per `; `. */
+export function formatIssues(prefix: string, err: z.ZodError): string {
+  return err.issues
+    .map((i) => {
+      const path = [prefix, ...i.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)))]
+        .filter((p) => p !== "")
+        .join(".")
+        .replace(/\.\[/g, "[");
+      return `${path}: ${i.message}`;
+    })
+    .join("; ");
+}
+
+export function parseCache(xr: JsonObject | undefined): Parsed<Cache> {
+  if (xr === undefined) return { ok: false, message: "the request has no observed composite resource" };
+  const meta = obj(xr["metadata"]) ?? {};
+  const name = str(meta["name"]);
+  if (!name) return { ok: false, message: "metadata.name: the ModelCache has no name" };
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj(meta["annotations"]) ?? {})) if (typeof v === "string") annotations[k] = v;
+  const spec = ModelCacheSpec.safeParse(xr["spec"] ?? {});
+  if (!spec.success) return { ok: false, message: formatIssues("spec", spec.error) };
+  // Status is ours; an unreadable one (hand-edited) is ignored rather than fatal.
+  const status = ModelCacheStatus.safeParse(xr["status"] ?? {});
+  return {
+    ok: true,
+    value: { name, namespace: str(meta["namespace"]) ?? "default", annotations, spec: spec.data, observedStatus: status.success ? status.data : {} },
+  };
+}
+
+export function parseInput(input: JsonObject | undefined): Parsed<Input> {
+  // A step without input reads the default cluster type.
+  const parsed = Input.safeParse(input ?? { apiVersion: INPUT_API_VERSION, kind: "Input" });
+  if (!parsed.success) return { ok: false, message: formatIssues("input", parsed.error) };
+  return { ok: true, value: parsed.data };
+}

@@ -1,0 +1,51 @@
+// The replicas this cache composed before, as Crossplane observed them: what
+// they asked for (spec) and what their cluster reported (status).
+import { ModelCacheReplicaStatus } from "../../api/replica.ts";
+import type { JsonObject, ResourceState } from "../../sdk/types.ts";
+import { isReplicaKey } from "./names.ts";
+import { obj, str } from "./paths.ts";
+
+export interface ObservedReplica {
+  key: string;
+  cluster: string;
+  resource: JsonObject;
+  claimName: string | undefined;
+  previousClaimNames: string[];
+  status: ModelCacheReplicaStatus;
+}
+
+export function observedReplicas(observed: Record<string, ResourceState>, kind: string): Map<string, ObservedReplica> {
+  const out = new Map<string, ObservedReplica>();
+  for (const key of Object.keys(observed).sort()) {
+    const resource = observed[key]?.resource;
+    if (resource === undefined || !isReplicaKey(key) || resource["kind"] !== kind) continue;
+    const spec = obj(resource["spec"]) ?? {};
+    const cluster = str(obj(spec["cluster"])?.["name"]) ?? key.slice("replica-".length);
+    // A status we cannot read is treated as "nothing reported yet", never as an error.
+    const status = ModelCacheReplicaStatus.safeParse(resource["status"] ?? {});
+    const prev = spec["previousClaimNames"];
+    out.set(cluster, {
+      key,
+      cluster,
+      resource,
+      claimName: str(spec["claimName"]),
+      previousClaimNames: Array.isArray(prev) ? prev.filter((p): p is string => typeof p === "string") : [],
+      status: status.success ? status.data : {},
+    });
+  }
+  return out;
+}
+
+/**
+ * The observed replica as a desired resource, unchanged: what keeps it (and
+ * its volume on the cluster) alive when we cannot or must not recompute it.
+ * Only what we own is copied; Crossplane re-adds its own metadata.
+ */
+export function keepUnchanged(r: ObservedReplica): ResourceState {
+  const meta = obj(r.resource["metadata"]) ?? {};
+  const metadata: JsonObject = {};
+  for (const k of ["name", "namespace", "labels"] as const) if (meta[k] !== undefined) metadata[k] = meta[k];
+  const resource: JsonObject = { apiVersion: r.resource["apiVersion"] ?? null, kind: r.resource["kind"] ?? null, metadata };
+  if (r.resource["spec"] !== undefined) resource["spec"] = r.resource["spec"];
+  return { resource, connectionDetails: {}, ready: r.status.phase === "Ready" && r.status.drift !== true ? "True" : "False" };
+}

@@ -1,0 +1,103 @@
+// What the ModelCache says about its fleet: one ClusterStatus per cluster it
+// cares about, a summary, and whether it is Ready. Read from the replicas'
+// status; nothing here is invented.
+import type { ClusterStatus, ModelCacheStatus, Pin } from "../../api/modelcache.ts";
+import type { ObservedReplica } from "./replicas.ts";
+import { reportsClaim } from "./pin.ts";
+
+export interface Volume {
+  claimName: string;
+  namespace: string;
+  mountPath: string;
+}
+
+/** A cluster's line in status.clusters, from its replica's report on `volume`. */
+export function clusterStatus(name: string, r: ObservedReplica | undefined, volume: Volume): ClusterStatus {
+  const cs: ClusterStatus = { name, phase: "Pending", claimName: volume.claimName, namespace: volume.namespace, mountPath: volume.mountPath };
+  if (r === undefined) {
+    cs.message = "replica composed; waiting for the cluster to report";
+    return cs;
+  }
+  if (!reportsClaim(r, volume.claimName)) {
+    const old = r.status.claimName ?? r.claimName;
+    cs.message = `rolling out a new revision to ${volume.claimName}${old ? `; volume ${old} is kept until it is verified` : ""}`;
+    return cs;
+  }
+  const s = r.status;
+  if (s.phase !== undefined) cs.phase = s.phase;
+  for (const k of ["bytesDone", "bytesTotal", "bytesPerSecond", "etaSeconds"] as const) if (s[k] !== undefined) cs[k] = s[k];
+  if (s.resolvedRevision !== undefined) cs.resolvedRevision = s.resolvedRevision;
+  if (s.manifestDigest !== undefined) cs.manifestDigest = s.manifestDigest;
+  if (s.namespace !== undefined) cs.namespace = s.namespace;
+  if (s.mountPath !== undefined) cs.mountPath = s.mountPath;
+  const message = s.message ?? s.lastError;
+  if (message !== undefined) cs.message = message;
+  if (s.phase === undefined) cs.message = message ?? "replica composed; waiting for the cluster to report";
+  return cs;
+}
+
+/** The status of a replica kept as it was (cluster vanished, unreadable, blocked or retained). */
+export function keptStatus(r: ObservedReplica, why: string): ClusterStatus {
+  const volume = { claimName: r.status.claimName ?? r.claimName ?? "", namespace: r.status.namespace ?? "", mountPath: r.status.mountPath ?? "" };
+  const cs = clusterStatus(r.cluster, r, volume);
+  cs.message = cs.message ? `${why}; ${cs.message}` : why;
+  for (const k of ["claimName", "namespace", "mountPath"] as const) if (cs[k] === "") delete cs[k];
+  return cs;
+}
+
+const IN_PROGRESS = new Set(["Pending", "Hydrating", "Verifying"]);
+
+export interface Summary {
+  selected: number;
+  ready: number;
+  failed: number;
+  drifted: number;
+  blocked: number;
+  retained: number;
+  inProgress: number;
+}
+
+/** Selected clusters are those that match (Blocked ones included); retained ones are listed but not counted. */
+export function summarize(clusters: readonly ClusterStatus[]): Summary {
+  const s: Summary = { selected: 0, ready: 0, failed: 0, drifted: 0, blocked: 0, retained: 0, inProgress: 0 };
+  for (const c of clusters) {
+    if (c.selected === false) {
+      s.retained++;
+      continue;
+    }
+    s.selected++;
+    if (c.drift === true) s.drifted++;
+    else if (c.phase === "Ready") s.ready++;
+    if (c.phase === "Failed") s.failed++;
+    if (c.phase === "Blocked") s.blocked++;
+    if (IN_PROGRESS.has(c.phase)) s.inProgress++;
+  }
+  return s;
+}
+
+export function isAllReady(s: Summary): boolean {
+  return s.selected > 0 && s.ready === s.selected;
+}
+
+export interface StatusParts {
+  clusters: ClusterStatus[];
+  summary: Summary;
+  source: string;
+  pin: Pin | undefined;
+  mountPath: string;
+  notSelected: { name: string; reason: string }[] | undefined;
+}
+
+export function compositeStatus(p: StatusParts): ModelCacheStatus {
+  const { inProgress: _inProgress, ...counts } = p.summary;
+  const st: ModelCacheStatus = {
+    ready: `${p.summary.ready}/${p.summary.selected}`,
+    summary: counts,
+    source: p.source,
+    mountPath: p.mountPath,
+    clusters: p.clusters,
+  };
+  if (p.pin !== undefined) st.pin = p.pin;
+  if (p.notSelected !== undefined) st.notSelected = p.notSelected;
+  return st;
+}
