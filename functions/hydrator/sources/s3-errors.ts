@@ -62,7 +62,7 @@ function hint(code: string, status: number | undefined): string {
     case "Forbidden":
       return " (check the credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the bucket policy)";
     case "NoSuchBucket":
-      return " (the bucket does not exist at this endpoint; check --s3-endpoint and path-style addressing)";
+      return " (the bucket does not exist at this endpoint; check --endpoint and --s3-path-style)";
     case "PreconditionFailed":
       return " (the object changed since it was listed; run again to resolve the new version)";
     default:
