@@ -331,7 +331,8 @@ export class OciSource implements Source {
     const what = `${this.#where}: blob ${digest}${object.unpack.kind === "file" ? ` (${object.unpack.path})` : ""}`;
     const res = await this.#get(
       `blobs/${digest}`,
-      range === undefined ? {} : { range: `bytes=${range.start}-${range.end}` },
+      // identity: a transparently decompressed body would not match the blob digest.
+      { "accept-encoding": "identity", ...(range === undefined ? {} : { range: `bytes=${range.start}-${range.end}` }) },
       signal,
       what,
     );
