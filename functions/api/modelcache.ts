@@ -139,6 +139,8 @@ export const ModelCacheStatus = z.object({
   source: z.string().optional().describe("The source in one line, for kubectl get."),
   pin: Pin.optional(),
   mountPath: z.string().optional(),
+  claimName: z.string().optional().describe("The volume's name on every cluster; a cluster lists its own only when it differs."),
+  namespace: z.string().optional().describe("The namespace on every cluster; a cluster lists its own only when it differs."),
   clusters: z.array(ClusterStatus).optional(),
   notSelected: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
 });

@@ -13,7 +13,8 @@ export const CSI_CAPABILITIES = ["SharedFilesystem", "ObjectStorageMount", "Bloc
 export const ReplicaCluster = z
   .object({
     name: z.string().min(1).max(253),
-    providerConfigRef: z.object({ kind: z.enum(["ProviderConfig", "ClusterProviderConfig"]), name: z.string().min(1) }).strict(),
+    // kind defaults (rather than being required) so the fleet level can leave it out: a replica's bytes are paid per cluster.
+    providerConfigRef: z.object({ kind: z.enum(["ProviderConfig", "ClusterProviderConfig"]).default("ClusterProviderConfig"), name: z.string().min(1) }).strict(),
     cloud: z.enum(CLOUDS).describe("Where the cluster runs; Existing clusters are never modified beyond the cache itself."),
     storageClassName: z.string().max(253).optional().describe("The cluster's RWX storage class, if it has one."),
     csiDrivers: z.array(z.enum(CSI_CAPABILITIES)).max(3).optional().describe("Storage capabilities the cluster declares."),
@@ -44,9 +45,9 @@ export const ModelCacheReplicaSpec = z
     pin: z.object({ resolvedRevision: z.string(), manifestDigest: z.string().optional() }).strict().optional()
       .describe("When set, the cluster must hold exactly these bytes."),
     refetch: z.string().max(253).optional().describe("A new value starts a new hydration."),
-    hydration: Hydration,
+    hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
     hydratorImage: z.string().min(1),
-    retention: Retention,
+    retention: Retention.default({ whenUnselected: "Retain" }),
     /** Claims of earlier revisions kept until this one is verified. */
     previousClaimNames: z.array(ObjectName).max(8).optional(),
   })

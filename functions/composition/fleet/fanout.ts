@@ -4,16 +4,13 @@
 // Credentials travel as Secret references only, as they are in the spec.
 import type { Input } from "../../api/input.ts";
 import { REFETCH_ANNOTATION, type Pin } from "../../api/modelcache.ts";
-import type { ModelCacheReplicaSpec, ReplicaCluster } from "../../api/replica.ts";
 import { CLOUDS } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import type { ClusterFacts } from "./cluster-facts.ts";
-import { dnsLabel, replicaName } from "./names.ts";
+import { replicaName } from "./names.ts";
 import type { Cache } from "./parse.ts";
 import type { ObservedReplica } from "./replicas.ts";
 
-export const CACHE_LABEL = "modelcache.dev/cache";
-export const CLUSTER_LABEL = "modelcache.dev/cluster";
 /** Earlier volumes kept on a cluster at most; the schema's bound. */
 const MAX_PREVIOUS_CLAIMS = 8;
 
@@ -26,14 +23,23 @@ export interface FanoutContext {
   pin: Pin | undefined;
 }
 
-function replicaCluster(f: ClusterFacts): ReplicaCluster {
+function replicaCluster(f: ClusterFacts): JsonObject {
   // Eligibility has checked the provider config and the cloud; a cluster that declares no cloud is
   // treated as Existing, the one cloud where nothing but the cache itself is ever composed.
   const cloud = CLOUDS.find((c) => c === f.cloud) ?? "Existing";
-  const c: ReplicaCluster = { name: f.name, providerConfigRef: f.providerConfigRef ?? { kind: "ClusterProviderConfig", name: "" }, cloud };
-  if (f.storageClassName !== undefined) c.storageClassName = f.storageClassName;
-  if (f.csiDrivers.length > 0) c.csiDrivers = f.csiDrivers as ReplicaCluster["csiDrivers"];
-  if (f.cloudCluster !== undefined) c.cloudCluster = f.cloudCluster;
+  const pc = f.providerConfigRef ?? { kind: "ClusterProviderConfig", name: "" };
+  // ClusterProviderConfig is the schema's default kind: left out, as every default is.
+  const c: JsonObject = { name: f.name, providerConfigRef: pc.kind === "ClusterProviderConfig" ? { name: pc.name } : { kind: pc.kind, name: pc.name }, cloud };
+  if (f.storageClassName !== undefined) c["storageClassName"] = f.storageClassName;
+  if (f.csiDrivers.length > 0) c["csiDrivers"] = [...f.csiDrivers];
+  if (f.cloudCluster !== undefined) {
+    const cc = f.cloudCluster;
+    c["cloudCluster"] = {
+      name: cc.name,
+      ...(cc.region !== undefined ? { region: cc.region } : {}),
+      providerConfigRef: { kind: cc.providerConfigRef.kind, name: cc.providerConfigRef.name },
+    };
+  }
   return c;
 }
 
@@ -48,28 +54,29 @@ export function previousClaims(claimName: string, prev: ObservedReplica | undefi
   return [...new Set(names)].slice(0, MAX_PREVIOUS_CLAIMS);
 }
 
-export function replicaSpec(ctx: FanoutContext, facts: ClusterFacts, prev: ObservedReplica | undefined): ModelCacheReplicaSpec {
+/** The replica's spec. Artifact, storage, hydration and retention go as the user wrote them (validated). */
+export function replicaSpec(ctx: FanoutContext, facts: ClusterFacts, prev: ObservedReplica | undefined): JsonObject {
   const { cache, input } = ctx;
-  const spec: ModelCacheReplicaSpec = {
+  const w = cache.written;
+  const spec: JsonObject = {
     cacheRef: { name: cache.name },
     cluster: replicaCluster(facts),
-    artifact: cache.spec.artifact,
-    storage: cache.spec.storage,
+    artifact: w["artifact"] ?? {},
+    storage: w["storage"] ?? {},
     namespace: input.clusterNamespace,
     claimName: ctx.claimName,
     mountPath: ctx.mountPath,
-    hydration: cache.spec.hydration,
     hydratorImage: ctx.hydratorImage,
-    retention: cache.spec.retention,
   };
-  if (ctx.pin !== undefined) {
-    spec.pin = { resolvedRevision: ctx.pin.resolvedRevision };
-    if (ctx.pin.manifestDigest) spec.pin.manifestDigest = ctx.pin.manifestDigest;
-  }
+  // Left out when not written: the replica's schema has the same defaults.
+  if (w["hydration"] !== undefined) spec["hydration"] = w["hydration"];
+  if (w["retention"] !== undefined) spec["retention"] = w["retention"];
+  if (ctx.pin !== undefined)
+    spec["pin"] = ctx.pin.manifestDigest ? { resolvedRevision: ctx.pin.resolvedRevision, manifestDigest: ctx.pin.manifestDigest } : { resolvedRevision: ctx.pin.resolvedRevision };
   const refetch = cache.annotations[REFETCH_ANNOTATION];
-  if (refetch !== undefined && refetch !== "") spec.refetch = refetch;
+  if (refetch !== undefined && refetch !== "") spec["refetch"] = refetch;
   const previous = previousClaims(ctx.claimName, prev);
-  if (previous.length > 0) spec.previousClaimNames = previous;
+  if (previous.length > 0) spec["previousClaimNames"] = previous;
   return spec;
 }
 
@@ -77,12 +84,8 @@ export function replicaResource(ctx: FanoutContext, facts: ClusterFacts, prev: O
   return {
     apiVersion: ctx.input.replica.apiVersion,
     kind: ctx.input.replica.kind,
-    metadata: {
-      name: replicaName(ctx.cache.name, facts.name),
-      namespace: ctx.cache.namespace,
-      labels: { [CACHE_LABEL]: dnsLabel(ctx.cache.name, ctx.cache.name), [CLUSTER_LABEL]: dnsLabel(facts.name, facts.name) },
-    },
-    // The spec is plain JSON by construction (zod output of JSON input).
-    spec: JSON.parse(JSON.stringify(replicaSpec(ctx, facts, prev))) as JsonObject,
+    // No labels: Crossplane labels composed resources with their composite, and every byte here is paid 5,000 times.
+    metadata: { name: replicaName(ctx.cache.name, facts.name), namespace: ctx.cache.namespace },
+    spec: replicaSpec(ctx, facts, prev),
   };
 }

@@ -194,7 +194,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const clusters = [...entries.entries()].map(([name, e]) => ({ ...e.status, name })).sort(byName);
   const summary = summarize(clusters);
   const explain = cache.annotations[EXPLAIN_ANNOTATION] === "true";
-  const status = compositeStatus({ clusters, summary, source, pin, mountPath, notSelected: explain ? notSelected.sort(byName) : undefined });
+  const status = compositeStatus({ clusters, summary, source, pin, volume, notSelected: explain ? notSelected.sort(byName) : undefined });
 
   const resources = { ...base.desired.resources };
   for (const [name, e] of [...entries.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) if (e.desired) resources[replicaKey(name)] = e.desired;

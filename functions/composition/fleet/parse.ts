@@ -15,6 +15,12 @@ export interface Cache {
   namespace: string;
   annotations: Record<string, string>;
   spec: ModelCacheSpec;
+  /**
+   * The spec as written (validated): handed to replicas without the defaults
+   * zod filled in, which the replica's schema applies again. Keeps each
+   * replica, and so the response at thousands of clusters, small.
+   */
+  written: JsonObject;
   /** The status as last written, read back so the pin and transitions persist. */
   observedStatus: ModelCacheStatus;
 }
@@ -45,7 +51,7 @@ export function parseCache(xr: JsonObject | undefined): Parsed<Cache> {
   const status = ModelCacheStatus.safeParse(xr["status"] ?? {});
   return {
     ok: true,
-    value: { name, namespace: str(meta["namespace"]) ?? "default", annotations, spec: spec.data, observedStatus: status.success ? status.data : {} },
+    value: { name, namespace: str(meta["namespace"]) ?? "default", annotations, spec: spec.data, written: obj(xr["spec"]) ?? {}, observedStatus: status.success ? status.data : {} },
   };
 }
 

@@ -14,10 +14,7 @@ export interface Volume {
 /** A cluster's line in status.clusters, from its replica's report on `volume`. */
 export function clusterStatus(name: string, r: ObservedReplica | undefined, volume: Volume): ClusterStatus {
   const cs: ClusterStatus = { name, phase: "Pending", claimName: volume.claimName, namespace: volume.namespace, mountPath: volume.mountPath };
-  if (r === undefined) {
-    cs.message = "replica composed; waiting for the cluster to report";
-    return cs;
-  }
+  if (r === undefined) return cs;
   if (!reportsClaim(r, volume.claimName)) {
     const old = r.status.claimName ?? r.claimName;
     cs.message = `rolling out a new revision to ${volume.claimName}${old ? `; volume ${old} is kept until it is verified` : ""}`;
@@ -32,7 +29,6 @@ export function clusterStatus(name: string, r: ObservedReplica | undefined, volu
   if (s.mountPath !== undefined) cs.mountPath = s.mountPath;
   const message = s.message ?? s.lastError;
   if (message !== undefined) cs.message = message;
-  if (s.phase === undefined) cs.message = message ?? "replica composed; waiting for the cluster to report";
   return cs;
 }
 
@@ -43,6 +39,34 @@ export function keptStatus(r: ObservedReplica, why: string): ClusterStatus {
   cs.message = cs.message ? `${why}; ${cs.message}` : why;
   for (const k of ["claimName", "namespace", "mountPath"] as const) if (cs[k] === "") delete cs[k];
   return cs;
+}
+
+export interface FleetWide extends Volume {
+  pin: Pin | undefined;
+}
+
+/**
+ * A cluster's line without what the fleet-wide status already says: the
+ * volume, namespace and mount path when they are the cache's, the revision
+ * and digest when they are the pin's, speed and ETA once Ready. At 5,000
+ * clusters this keeps the ModelCache (an etcd object, at most 1.5 MiB) and
+ * the response (at most 4 MiB) small; every difference is still listed.
+ */
+export function compact(cs: ClusterStatus, fleet: FleetWide): ClusterStatus {
+  const out: ClusterStatus = { ...cs };
+  if (out.claimName === fleet.claimName) delete out.claimName;
+  if (out.namespace === fleet.namespace) delete out.namespace;
+  if (out.mountPath === fleet.mountPath) delete out.mountPath;
+  if (out.drift !== true && fleet.pin !== undefined) {
+    if (out.resolvedRevision === fleet.pin.resolvedRevision) delete out.resolvedRevision;
+    if (out.manifestDigest === fleet.pin.manifestDigest) delete out.manifestDigest;
+  }
+  if (out.phase === "Ready") {
+    delete out.bytesPerSecond;
+    delete out.etaSeconds;
+    delete out.bytesDone;
+  }
+  return out;
 }
 
 const IN_PROGRESS = new Set(["Pending", "Hydrating", "Verifying"]);
@@ -84,7 +108,7 @@ export interface StatusParts {
   summary: Summary;
   source: string;
   pin: Pin | undefined;
-  mountPath: string;
+  volume: Volume;
   notSelected: { name: string; reason: string }[] | undefined;
 }
 
@@ -94,8 +118,10 @@ export function compositeStatus(p: StatusParts): ModelCacheStatus {
     ready: `${p.summary.ready}/${p.summary.selected}`,
     summary: counts,
     source: p.source,
-    mountPath: p.mountPath,
-    clusters: p.clusters,
+    mountPath: p.volume.mountPath,
+    claimName: p.volume.claimName,
+    namespace: p.volume.namespace,
+    clusters: p.clusters.map((c) => compact(c, { ...p.volume, pin: p.pin })),
   };
   if (p.pin !== undefined) st.pin = p.pin;
   if (p.notSelected !== undefined) st.notSelected = p.notSelected;
