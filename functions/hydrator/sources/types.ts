@@ -12,8 +12,12 @@ export interface RemoteObject {
   /** Stable id within the listing, used for staging and resume (e.g. the path, a blob digest). */
   id: string;
   size: number;
-  /** The digest the source itself vouches for, checked after download. */
-  expected?: { algorithm: "sha256"; hex: string };
+  /**
+   * The digest the source itself vouches for, checked after download. The hub
+   * vouches for small (non-LFS) files only by their git blob id, the SHA-1 of
+   * "blob <size>\0" + content; the engine checks that too.
+   */
+  expected?: { algorithm: "sha256" | "git-blob-sha1"; hex: string };
   unpack: Unpack;
   /** Free-form, safe to print (never credentials). */
   description?: string;
@@ -25,7 +29,11 @@ export interface ResolvedIdentity {
   kind: string;
   /** The reference as the user gave it, credentials removed. */
   reference: string;
-  /** The immutable form: a commit SHA, an OCI manifest digest, object versions/ETags digest, ... */
+  /**
+   * The immutable form: a commit SHA, an OCI manifest digest, object versions/ETags digest, ...
+   * Empty when only the bytes identify the artifact (file://, inline): the
+   * engine then fills in the digest of the file set it read.
+   */
   resolved: string;
   /** For the HuggingFaceCache layout: the repo id ("org/name") and commit. */
   huggingFace?: { repo: string; commit: string };

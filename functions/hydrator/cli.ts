@@ -1,0 +1,299 @@
+// `function-model-cache hydrate` and `verify`: flags in, exit code out.
+// Exit codes (the Job's podFailurePolicy relies on them, see docs/hydrator.md):
+//   0 published and verified (or already there); 1 failed, worth retrying
+//   (network, 5xx, 429, interrupted); 2 bad usage; 3 permanent (not found,
+//   unauthorized, digest mismatch, hostile path, no space).
+// Credentials are read from the environment only; no flag takes one.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { EXIT, hydrate } from "./hydrate.ts";
+import { inClusterConfig, type ApiConfig } from "./k8s-configmap.ts";
+import { Layout } from "./manifest.ts";
+import { redactUri } from "./paths.ts";
+import { createSink, ProgressTracker, type ProgressMode, type ProgressSink } from "./progress.ts";
+import { Reporter } from "./report.ts";
+import { HttpFileList, type HttpFileSpec } from "./sources/http.ts";
+import { createSource } from "./sources/index.ts";
+import { InlineFileList, type InlineFile } from "./sources/inline.ts";
+import { readManifest, verifyDir } from "./verify.ts";
+
+export const HYDRATE_USAGE = `Usage: function-model-cache hydrate (--source <uri> | --files <json> | --inline <json>) --dest <dir> [flags]
+
+Sources:
+  --source hf://<org>/<repo>[@revision]   Hugging Face hub (token: HF_TOKEN; endpoint: --endpoint or HF_ENDPOINT)
+  --source http(s)://host/path [--sha256 <hex>]
+  --source file:///dir                    a mounted directory (ConfigMap/Secret volumes included)
+  --source s3://bucket/prefix             (AWS_* credentials, --endpoint, --s3-region, --s3-path-style)
+  --source oci://registry/repo:tag|@sha256:...   (REGISTRY_AUTH_FILE or DOCKER_CONFIG)
+  --files <json>      a list of http(s) files: [{"url": "...", "path": "...", "sha256": "..."}]
+  --inline <json>     inline files: [{"path": "...", "content": "...", "encoding": "utf8|base64"}]
+
+Flags:
+  --dest <dir>                        where the artifact is published (created if missing)
+  --layout Flat|HuggingFaceCache      default Flat
+  --include <glob>, --exclude <glob>  select files (repeatable; huggingface_hub's fnmatch rules)
+  --expect-manifest-digest sha256:<hex>  refuse any other artifact
+  --concurrency <n>                   parallel requests (default 8)
+  --chunk-size <bytes>                ranged chunk size, e.g. 16Mi (default 16Mi)
+  --stall-timeout <seconds>           abort a request idle this long (default 60)
+  --progress auto|bar|json|none       default auto: a bar on a terminal, JSON lines otherwise
+  --report-configmap <ns>/<name>      keep the hydration report in this ConfigMap (in-cluster)
+  --termination-log <path>            default /dev/termination-log when it exists
+  --refresh                           re-resolve the source even if the destination holds its artifact
+`;
+
+export const VERIFY_USAGE = `Usage: function-model-cache verify <dir> [--expect-manifest-digest sha256:<hex>] [--report-configmap <ns>/<name>] [--termination-log <path>] [--progress auto|bar|json|none]
+`;
+
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+/** "16Mi", "1G", "1048576" -> bytes. */
+export function parseSize(s: string): number | undefined {
+  const m = /^(\d+)\s*(k|m|g|ki|mi|gi|kib|mib|gib|b)?$/i.exec(s.trim());
+  if (m === null || m[1] === undefined) return undefined;
+  const unit = (m[2] ?? "b").toLowerCase().replace(/b$/, "").replace(/^$/, "b");
+  const mult: Record<string, number> = { b: 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
+  const f = mult[unit];
+  return f === undefined ? undefined : Number(m[1]) * f;
+}
+
+interface Common {
+  reportTarget?: { namespace: string; name: string };
+  terminationLog?: string;
+  progress: ProgressMode;
+}
+
+function usageError(usage: string, message: string): number {
+  process.stderr.write(`function-model-cache: ${message}\n\n${usage}`);
+  return EXIT.usage;
+}
+
+function parseCommon(v: { "report-configmap"?: string; "termination-log"?: string; progress?: string }): { ok: true; value: Common } | { ok: false; error: string } {
+  const progress = v.progress ?? "auto";
+  if (!["auto", "bar", "json", "none"].includes(progress)) return { ok: false, error: `--progress must be auto, bar, json or none, not "${progress}"` };
+  let reportTarget: Common["reportTarget"];
+  if (v["report-configmap"] !== undefined) {
+    const m = /^([a-z0-9-]{1,63})\/([a-z0-9.-]{1,253})$/.exec(v["report-configmap"]);
+    if (m === null || m[1] === undefined || m[2] === undefined) return { ok: false, error: `--report-configmap must be <namespace>/<name>, not "${v["report-configmap"]}"` };
+    reportTarget = { namespace: m[1], name: m[2] };
+  }
+  const terminationLog = v["termination-log"] ?? (existsSync("/dev/termination-log") ? "/dev/termination-log" : undefined);
+  return { ok: true, value: { progress: progress as ProgressMode, ...(reportTarget ? { reportTarget } : {}), ...(terminationLog ? { terminationLog } : {}) } };
+}
+
+async function makeReporter(source: string, c: Common, sink: ProgressSink): Promise<Reporter> {
+  let configMap: { api: ApiConfig; namespace: string; name: string } | undefined;
+  if (c.reportTarget) {
+    const cfg = await inClusterConfig(process.env);
+    if (cfg.ok) configMap = { api: cfg.value, ...c.reportTarget };
+    else sink.notice("warning", { message: `--report-configmap: ${cfg.error}; the report goes to stdout and the termination log only` });
+  }
+  return new Reporter({
+    source,
+    ...(configMap ? { configMap } : {}),
+    ...(c.terminationLog ? { terminationLog: c.terminationLog } : {}),
+    warn: (message) => sink.notice("warning", { message }),
+  });
+}
+
+/** SIGTERM/SIGINT abort the run cleanly: the staging area stays for a resume. */
+function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const ctrl = new AbortController();
+  const on = (sig: NodeJS.Signals): void => ctrl.abort(new Error(`received ${sig}`));
+  process.once("SIGTERM", on);
+  process.once("SIGINT", on);
+  return { signal: ctrl.signal, dispose: () => (process.off("SIGTERM", on), process.off("SIGINT", on)) };
+}
+
+async function readJsonFile(path: string, what: string): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+  try {
+    return { ok: true, value: JSON.parse(await readFile(path, "utf8")) as unknown };
+  } catch (err) {
+    return { ok: false, error: `${what} ${path}: ${(err as Error).message}` };
+  }
+}
+
+export async function runHydrateCli(args: string[]): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        source: { type: "string" },
+        files: { type: "string" },
+        inline: { type: "string" },
+        dest: { type: "string" },
+        layout: { type: "string", default: "Flat" },
+        include: { type: "string", multiple: true, default: [] },
+        exclude: { type: "string", multiple: true, default: [] },
+        sha256: { type: "string" },
+        "expect-manifest-digest": { type: "string" },
+        endpoint: { type: "string" },
+        "s3-region": { type: "string" },
+        "s3-path-style": { type: "boolean", default: false },
+        concurrency: { type: "string", default: "8" },
+        "chunk-size": { type: "string", default: "16Mi" },
+        "stall-timeout": { type: "string", default: "60" },
+        progress: { type: "string" },
+        "report-configmap": { type: "string" },
+        "termination-log": { type: "string" },
+        refresh: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (err) {
+    return usageError(HYDRATE_USAGE, (err as Error).message);
+  }
+  if (v.help) {
+    process.stdout.write(HYDRATE_USAGE);
+    return EXIT.ok;
+  }
+  if (v.dest === undefined || v.dest === "") return usageError(HYDRATE_USAGE, "--dest is required");
+  const layout = Layout.safeParse(v.layout);
+  if (!layout.success) return usageError(HYDRATE_USAGE, `--layout must be Flat or HuggingFaceCache, not "${v.layout}"`);
+  const concurrency = Number(v.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) return usageError(HYDRATE_USAGE, "--concurrency must be an integer from 1 to 256");
+  const chunkSize = parseSize(v["chunk-size"]);
+  if (chunkSize === undefined || chunkSize < 64 * 1024) return usageError(HYDRATE_USAGE, "--chunk-size must be a size of at least 64Ki (e.g. 16Mi)");
+  const stall = Number(v["stall-timeout"]);
+  if (!(stall > 0)) return usageError(HYDRATE_USAGE, "--stall-timeout must be a positive number of seconds");
+  const expect = v["expect-manifest-digest"];
+  if (expect !== undefined && !DIGEST_RE.test(expect)) return usageError(HYDRATE_USAGE, "--expect-manifest-digest must be sha256:<64 hex digits>");
+  // The Job passes --sha256 "" for an unpinned URL.
+  const sha256 = v.sha256 === undefined || v.sha256 === "" ? undefined : v.sha256;
+  if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) return usageError(HYDRATE_USAGE, "--sha256 must be 64 hex digits");
+  const common = parseCommon(v);
+  if (!common.ok) return usageError(HYDRATE_USAGE, common.error);
+
+  let httpFiles: HttpFileSpec[] | undefined;
+  if (v.files !== undefined) {
+    const j = await readJsonFile(v.files, "--files");
+    if (!j.ok) return usageError(HYDRATE_USAGE, j.error);
+    const p = HttpFileList.safeParse(j.value);
+    if (!p.success) return usageError(HYDRATE_USAGE, `--files ${v.files}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    httpFiles = p.data;
+  }
+  let inline: InlineFile[] | undefined;
+  if (v.inline !== undefined) {
+    const j = await readJsonFile(v.inline, "--inline");
+    if (!j.ok) return usageError(HYDRATE_USAGE, j.error);
+    const p = InlineFileList.safeParse(j.value);
+    if (!p.success) return usageError(HYDRATE_USAGE, `--inline ${v.inline}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    inline = p.data;
+  }
+  const created = createSource({
+    ...(v.source !== undefined ? { uri: v.source } : {}),
+    ...(sha256 ? { sha256 } : {}),
+    ...(httpFiles ? { httpFiles } : {}),
+    ...(inline ? { inline } : {}),
+    ...(v.endpoint ? { endpoint: v.endpoint } : {}),
+    ...(v["s3-region"] ? { region: v["s3-region"] } : {}),
+    ...(v["s3-path-style"] ? { pathStyle: true } : {}),
+    env: process.env,
+  });
+  if (!created.ok) return usageError(HYDRATE_USAGE, created.error);
+
+  // The user's own pins belong to the request: the same URL with another --sha256 is another request.
+  const pinLines = [sha256 ?? "", ...(httpFiles ?? []).map((f) => `${redactUri(f.url)}\0${f.path ?? ""}\0${f.sha256 ?? ""}`)];
+  const pins = pinLines.some((l) => l !== "") ? `sha256:${createHash("sha256").update(pinLines.join("\n")).digest("hex")}` : undefined;
+
+  const sink = createSink(common.value.progress);
+  const reporter = await makeReporter(created.value.reference, common.value, sink);
+  const { signal, dispose } = abortOnSignals();
+  try {
+    const outcome = await hydrate(created.value, {
+      dest: v.dest,
+      layout: layout.data,
+      include: v.include,
+      exclude: v.exclude,
+      ...(pins ? { pins } : {}),
+      ...(expect ? { expectDigest: expect } : {}),
+      concurrency,
+      chunkSize,
+      stallTimeoutMs: stall * 1000,
+      signal,
+      sink,
+      reporter,
+    });
+    sink.stop();
+    const final = outcome.ok
+      ? await reporter.finish({
+          phase: "Ready",
+          resolvedRevision: outcome.manifest.identity.resolved,
+          manifestDigest: outcome.manifest.digest,
+          message: outcome.reused ? "already published and verified: nothing fetched" : `published ${outcome.manifest.files.length} files to ${v.dest}`,
+        })
+      : await reporter.finish({ phase: "Failed", message: outcome.message });
+    if (!outcome.ok) process.stderr.write(`function-model-cache hydrate: ${outcome.message}\n`);
+    process.stdout.write(`${JSON.stringify(final)}\n`);
+    return outcome.ok ? EXIT.ok : outcome.exitCode;
+  } finally {
+    dispose();
+  }
+}
+
+export async function runVerifyCli(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        "expect-manifest-digest": { type: "string" },
+        progress: { type: "string" },
+        "report-configmap": { type: "string" },
+        "termination-log": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    return usageError(VERIFY_USAGE, (err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(VERIFY_USAGE);
+    return EXIT.ok;
+  }
+  if (parsed.positionals.length !== 1) return usageError(VERIFY_USAGE, "give exactly one directory");
+  const dir = parsed.positionals[0] as string;
+  const expect = v["expect-manifest-digest"];
+  if (expect !== undefined && !DIGEST_RE.test(expect)) return usageError(VERIFY_USAGE, "--expect-manifest-digest must be sha256:<64 hex digits>");
+  const common = parseCommon(v);
+  if (!common.ok) return usageError(VERIFY_USAGE, common.error);
+  const sink = createSink(common.value.progress);
+  const reporter = await makeReporter(`file://${dir}`, common.value, sink);
+  const tracker = new ProgressTracker();
+  const pre = await readManifest(dir);
+  if (pre.ok) tracker.start(pre.value.totalBytes, pre.value.files.length);
+  reporter.update({ phase: "Verifying" });
+  const timer = setInterval(() => {
+    sink.progress("Verifying", tracker.snapshot());
+    reporter.update({ phase: "Verifying" }, tracker.snapshot());
+  }, 1000);
+  timer.unref();
+  const result = await verifyDir(dir, {
+    onBytes: (n) => tracker.add(n),
+    ...(expect ? { expectDigest: expect } : {}),
+  });
+  clearInterval(timer);
+  sink.stop();
+  const total = result.manifest?.totalBytes ?? 0;
+  const files = result.manifest?.files.length ?? 0;
+  const done = { bytesDone: result.ok ? total : tracker.bytesDone, bytesTotal: total, filesDone: result.ok ? files : 0, filesTotal: files, bytesPerSecond: 0 };
+  const final = result.ok
+    ? await reporter.finish({ phase: "Ready", resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest, message: `verified ${files} files` }, done)
+    : await reporter.finish(
+        {
+          phase: "Failed",
+          message: `verify ${dir}: ${result.problems.slice(0, 10).join("; ")}${result.problems.length > 10 ? ` (and ${result.problems.length - 10} more)` : ""}`,
+          ...(result.manifest ? { resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest } : {}),
+        },
+        done,
+      );
+  if (!result.ok) process.stderr.write(`function-model-cache verify: ${final.message ?? ""}\n`);
+  process.stdout.write(`${JSON.stringify(final)}\n`);
+  return result.ok ? EXIT.ok : EXIT.permanent;
+}

@@ -1,0 +1,83 @@
+// Retries with exponential backoff and full jitter, honouring the server's
+// Retry-After: a rate-limited client that retries early only extends its ban.
+import { SourceError } from "./sources/types.ts";
+
+export interface RetryPolicy {
+  /** Attempts without progress before giving up (progress resets the count). */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Upper bound on an honoured Retry-After, so a hostile header cannot park the Job forever. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 600_000 };
+
+export interface RetryDecision {
+  retry: boolean;
+  delayMs: number;
+  /** Why the delay is what it is, for the log line. */
+  reason: string;
+}
+
+/**
+ * What to do after `err` on attempt `attempt` (1-based). `random` is injected
+ * so tests can pin the jitter.
+ */
+export function decideRetry(err: unknown, attempt: number, policy: RetryPolicy, random: () => number = Math.random): RetryDecision {
+  const retryable = isRetryable(err);
+  if (!retryable || attempt >= policy.maxAttempts) return { retry: false, delayMs: 0, reason: retryable ? "attempts exhausted" : "not retryable" };
+  if (err instanceof SourceError && err.retryAfterSeconds !== undefined) {
+    const ms = Math.min(err.retryAfterSeconds * 1000, policy.maxRetryAfterMs);
+    // A little jitter on top (never below): many pods behind one NAT should not return in lockstep.
+    return { retry: true, delayMs: ms + Math.floor(random() * 250), reason: `Retry-After ${err.retryAfterSeconds}s` };
+  }
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  // Full jitter (AWS architecture blog): uniform in [cap/2, cap] keeps a floor while spreading clients.
+  return { retry: true, delayMs: Math.floor(cap / 2 + random() * (cap / 2)), reason: "backoff" };
+}
+
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof SourceError) return err.retryable;
+  if (err instanceof DigestMismatch) return false;
+  // Local file-system errors do not heal by retrying.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && ["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EISDIR", "ENOTDIR"].includes(code)) return false;
+  // Network failures from fetch (TypeError "fetch failed"), resets, timeouts.
+  return true;
+}
+
+/** Parses Retry-After (delta-seconds or an HTTP date) into seconds, or undefined. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined || value.trim() === "") return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return undefined;
+  return Math.max(0, Math.ceil((t - now) / 1000));
+}
+
+/** A file whose bytes do not match the digest its source vouches for. */
+export class DigestMismatch extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(message);
+    this.name = "DigestMismatch";
+    this.path = path;
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

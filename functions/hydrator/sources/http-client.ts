@@ -1,0 +1,64 @@
+// The one HTTP reader the http(s):// and hf:// sources share: ranged GETs and
+// HEADs over Node's fetch, every failure turned into a SourceError that says
+// whether a retry can help and carries Retry-After.
+import { parseRetryAfter } from "../retry.ts";
+import { SourceError, type ByteRange } from "./types.ts";
+
+export interface HttpRequest {
+  url: string;
+  /** What is being fetched, safe to print (credentials removed). */
+  what: string;
+  headers?: Record<string, string>;
+  range?: ByteRange;
+  method?: "GET" | "HEAD";
+  signal: AbortSignal;
+}
+
+/** 408, 425, 429 and 5xx are worth retrying; other statuses will not change by asking again. */
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+export async function httpRequest(req: HttpRequest): Promise<Response> {
+  const headers: Record<string, string> = { "accept-encoding": "identity", ...(req.headers ?? {}) };
+  if (req.range !== undefined) headers["range"] = `bytes=${req.range.start}-${req.range.end}`;
+  let res: Response;
+  try {
+    res = await fetch(req.url, { method: req.method ?? "GET", headers, signal: req.signal, redirect: "follow" });
+  } catch (err) {
+    if (req.signal.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new SourceError(`${req.what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
+  }
+  const expected = req.range !== undefined ? 206 : 200;
+  if (res.status === expected || (req.method === "HEAD" && res.status === 200)) return res;
+  // A server that ignores Range answers 200 with the whole body: refuse it rather than write it at an offset.
+  const body = await res.text().catch(() => "");
+  const detail = body.length > 0 && body.length < 300 ? `: ${body.trim()}` : "";
+  if (req.range !== undefined && res.status === 200) {
+    throw new SourceError(`${req.what}: the server ignored the byte range (200 instead of 206)`, { status: 200, retryable: false });
+  }
+  const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
+  throw new SourceError(`${req.what}: HTTP ${res.status} ${res.statusText}${detail}`, {
+    status: res.status,
+    retryable: retryableStatus(res.status),
+    ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+  });
+}
+
+/** The body of a successful response as a stream, or an error if it has none. */
+export function bodyOf(res: Response, what: string): ReadableStream<Uint8Array> {
+  if (res.body === null) throw new SourceError(`${what}: empty response body`, { retryable: true });
+  return res.body;
+}
+
+/** JSON from a GET, with the status mapped like any other read. */
+export async function getJson(url: string, what: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ json: unknown; res: Response }> {
+  const res = await httpRequest({ url, what, headers: { accept: "application/json", ...headers }, signal });
+  const text = await res.text();
+  try {
+    return { json: JSON.parse(text) as unknown, res };
+  } catch (err) {
+    throw new SourceError(`${what}: the response is not JSON`, { retryable: false, cause: err });
+  }
+}

@@ -1,0 +1,114 @@
+// verify: re-check a published destination against its manifest and its
+// SHA256SUMS, byte for byte, without any network. Used by `verify <dir>`, by
+// `hydrate` to recognise a complete destination (and do nothing), and after
+// publishing.
+import { lstat, readdir, readFile, realpath } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { hashFile } from "./fsutil.ts";
+import { place, type Placement } from "./layout.ts";
+import { Manifest, MANIFEST_DIR, MANIFEST_FILE, manifestDigest, parseSums, renderSums, SUMS_FILE } from "./manifest.ts";
+import { mapLimit } from "./sources/http.ts";
+
+export type VerifyResult =
+  | { ok: true; manifest: Manifest; bytes: number }
+  | { ok: false; manifest?: Manifest; problems: string[] };
+
+/** Entries the destination may hold beside the artifact. */
+const IGNORED_TOP = new Set([MANIFEST_DIR, "lost+found"]);
+
+export async function readManifest(dir: string): Promise<{ ok: true; value: Manifest } | { ok: false; error: string; missing: boolean }> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST_FILE), "utf8");
+  } catch {
+    return { ok: false, missing: true, error: `${MANIFEST_FILE} is missing: not a published artifact (or its publishing did not finish)` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, missing: false, error: `${MANIFEST_FILE} is not JSON` };
+  }
+  const m = Manifest.safeParse(json);
+  if (!m.success) {
+    const first = m.error.issues[0];
+    return { ok: false, missing: false, error: `${MANIFEST_FILE} is not a manifest (${first ? `${first.path.join(".")}: ${first.message}` : "invalid"})` };
+  }
+  return { ok: true, value: m.data };
+}
+
+export interface VerifyOptions {
+  expectDigest?: string;
+  onBytes?: (n: number) => void;
+  /** Files hashed at once (disks like a few readers). */
+  concurrency?: number;
+}
+
+export async function verifyDir(dir: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const mr = await readManifest(dir);
+  if (!mr.ok) return { ok: false, problems: [mr.error] };
+  const manifest = mr.value;
+  const problems: string[] = [];
+  const digest = manifestDigest(manifest.identity, manifest.files);
+  if (digest !== manifest.digest) problems.push(`the manifest's files and identity hash to ${digest}, not the ${manifest.digest} it records (edited?)`);
+  if (opts.expectDigest !== undefined && opts.expectDigest !== manifest.digest) {
+    problems.push(`the artifact is ${manifest.digest}, expected ${opts.expectDigest}`);
+  }
+  const placement = place(manifest.layout, manifest.files, manifest.identity, manifest.revision);
+  if (!placement.ok) return { ok: false, manifest, problems: [...problems, placement.error] };
+
+  const sumsText = await readFile(join(dir, SUMS_FILE), "utf8").catch(() => undefined);
+  if (sumsText === undefined) problems.push(`${SUMS_FILE} is missing`);
+  else {
+    const parsed = parseSums(sumsText);
+    if (!parsed.ok) problems.push(parsed.error);
+    else if (renderSums(parsed.value) !== renderSums(placement.value.sums)) problems.push(`${SUMS_FILE} does not list exactly the manifest's files`);
+  }
+
+  const rootReal = await realpath(dir);
+  let bytes = 0;
+  const destToFile = new Map(placement.value.sums.map((s, i) => [s.path, manifest.files[i]]));
+  const results = await mapLimit(placement.value.sums, opts.concurrency ?? 4, async (entry) => {
+    const full = join(dir, entry.path);
+    const real = await realpath(full).catch(() => undefined);
+    if (real === undefined) return `${entry.path}: missing`;
+    if (real !== rootReal && !real.startsWith(rootReal + sep)) return `${entry.path}: resolves outside the destination`;
+    const f = destToFile.get(entry.path);
+    const h = await hashFile(real, opts.onBytes).catch((err: Error) => err);
+    if (h instanceof Error) return `${entry.path}: ${h.message}`;
+    bytes += h.size;
+    if (f !== undefined && h.size !== f.size) return `${entry.path}: ${h.size} bytes, the manifest says ${f.size}`;
+    if (h.sha256 !== entry.sha256) return `${entry.path}: sha256 ${h.sha256}, the manifest says ${entry.sha256}`;
+    return undefined;
+  });
+  for (const r of results) if (r !== undefined) problems.push(r);
+  for (const extra of placement.value.extras) {
+    const got = await readFile(join(dir, extra.destPath), "utf8").catch(() => undefined);
+    // The tree cache is the hub client's own metadata: present or not, it is not the artifact.
+    if (extra.destPath.includes("/trees/")) continue;
+    if (got !== extra.content) problems.push(`${extra.destPath}: missing or not ${JSON.stringify(extra.content)}`);
+  }
+  problems.push(...(await unexpectedEntries(dir, placement.value)));
+  return problems.length === 0 ? { ok: true, manifest, bytes } : { ok: false, manifest, problems };
+}
+
+/** Files in the destination that the artifact does not hold: another artifact's bytes are drift, not success. */
+async function unexpectedEntries(dir: string, p: Placement): Promise<string[]> {
+  const known = new Set<string>([SUMS_FILE, ...p.files.map((f) => f.destPath), ...p.links.map((l) => l.destPath), ...p.extras.map((e) => e.destPath)]);
+  const out: string[] = [];
+  const walk = async (abs: string): Promise<void> => {
+    for (const name of await readdir(abs)) {
+      const full = join(abs, name);
+      const rel = relative(dir, full).split(sep).join("/");
+      if (abs === dir && IGNORED_TOP.has(name)) continue;
+      // The hub client's own bookkeeping beside a cache it reads.
+      if (/^hub\/(\.locks|version\.txt)|\/\.no_exist(\/|$)|^hub\/models--[^/]+\/trees(\/|$)/.test(rel)) continue;
+      const st = await lstat(full);
+      if (st.isDirectory()) await walk(full);
+      else if (!known.has(rel)) out.push(`${rel}: not part of the artifact`);
+      if (out.length >= 20) return;
+    }
+  };
+  await walk(dir);
+  return out;
+}
