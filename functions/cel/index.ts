@@ -1,0 +1,17 @@
+// Cluster selection with CEL, shaped like Kubernetes' DRA device selectors (docs/cel.md).
+//
+//   const c = compileSelector(spec.clusterSelector.cel);   // cached by text; errors are values
+//   if (!c.ok) -> Fatal result quoting c.error.message (kind Syntax | Type | Cost | Limit)
+//   const cluster = toCelCluster(facts);                    // once per cluster
+//   const r = evaluateSelector(c.program, cluster.cluster); // {ok, value} | {ok: false, error}
+//   an error (kind Evaluation | Input) means "not selected", with the reason.
+
+export { compileSelector, evaluateSelector, clearSelectorCache, CompiledSelector, SELECTOR_CACHE_SIZE } from "./selector.ts";
+export type { CompileResult, EvaluateResult } from "./selector.ts";
+export { toCelCluster, ClusterFacts, PoolFacts, DeviceFacts, AttributeFacts, splitQualifiedName } from "./cluster-facts.ts";
+export type { ClusterFactsInput, ToCelResult } from "./cluster-facts.ts";
+export type { CompileErrorKind, EvaluationErrorKind, Position, SelectorError } from "./errors.ts";
+export { CLUSTER_LIMITS, EXPRESSION_LIMITS } from "./limits.ts";
+export { CelCluster } from "./values.ts";
+export { Quantity } from "./quantity.ts";
+export { Semver } from "./semver.ts";

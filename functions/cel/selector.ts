@@ -1,0 +1,140 @@
+// Compile a cluster selector once (parse, type-check, bound its cost) and evaluate it against
+// clusters. Every failure is a value with a kind and a position; nothing here throws for bad input.
+
+import { EvaluationError, ParseError, TypeError as CelTypeError, type ParseResult } from "@marcbachmann/cel-js";
+import { toCelCluster, type ClusterFactsInput } from "./cluster-facts.ts";
+import { estimateCost, type AstNode } from "./cost.ts";
+import { selectorEnvironment } from "./environment.ts";
+import { selectorError, type CompileErrorKind, type EvaluationErrorKind, type SelectorError } from "./errors.ts";
+import { CLUSTER_LIMITS, EXPRESSION_LIMITS } from "./limits.ts";
+import { Lru } from "./lru.ts";
+import { checkRegexes } from "./regex.ts";
+import { CelCluster } from "./values.ts";
+
+/** A selector that compiled: safe to evaluate against any cluster within the declared limits. */
+export class CompiledSelector {
+  readonly expression: string;
+  /** The static worst-case cost of one cluster evaluation (see docs/cel.md). */
+  readonly estimatedCost: number;
+  readonly #run: ParseResult;
+
+  constructor(expression: string, estimatedCost: number, run: ParseResult) {
+    this.expression = expression;
+    this.estimatedCost = estimatedCost;
+    this.#run = run;
+  }
+
+  /** @internal evaluation entry point for evaluateSelector. */
+  run(cluster: CelCluster): unknown {
+    return this.#run({ cluster });
+  }
+}
+
+export type CompileResult = { ok: true; program: CompiledSelector } | { ok: false; error: SelectorError<CompileErrorKind> };
+export type EvaluateResult = { ok: true; value: boolean } | { ok: false; error: SelectorError<EvaluationErrorKind> };
+
+/** How many compiled expressions are kept (results of failed compiles included). */
+export const SELECTOR_CACHE_SIZE = 512;
+const cache = new Lru<string, CompileResult>(SELECTOR_CACHE_SIZE);
+
+/**
+ * Compile a selector, or return the cached result for the same text. A selector must type-check
+ * against the `cluster` environment, yield bool, and stay within the length, nesting and cost limits.
+ */
+export function compileSelector(expression: string): CompileResult {
+  const cached = cache.get(expression);
+  if (cached) return cached;
+  const result = compileUncached(expression);
+  cache.set(expression, result);
+  return result;
+}
+
+/** Drop every cached compile (for tests and benchmarks measuring cold compiles). */
+export function clearSelectorCache(): void {
+  cache.clear();
+}
+
+function fail(kind: CompileErrorKind, summary: string, expr: string, offset?: number): CompileResult {
+  return { ok: false, error: selectorError(kind, summary, expr, offset) };
+}
+
+function compileUncached(expr: string): CompileResult {
+  const bytes = Buffer.byteLength(expr, "utf8");
+  if (bytes > EXPRESSION_LIMITS.maxLength) {
+    return fail("Limit", `expression is ${bytes} bytes, more than the ${EXPRESSION_LIMITS.maxLength} allowed`, expr);
+  }
+  if (expr.trim() === "") return fail("Syntax", "expression is empty", expr);
+
+  let parsed: ParseResult;
+  try {
+    parsed = selectorEnvironment().parse(expr);
+  } catch (e) {
+    if (e instanceof ParseError) {
+      const kind = e.code === "limit_exceeded" ? "Limit" : "Syntax";
+      const summary = kind === "Limit" ? `${e.summary}: the expression is nested or sized beyond what selectors allow` : e.summary;
+      return fail(kind, summary, expr, e.range?.start);
+    }
+    return fail("Syntax", String(e instanceof Error ? e.message : e), expr);
+  }
+
+  const checked = parsed.check();
+  if (!checked.valid) {
+    const err = checked.error;
+    if (err instanceof ParseError) return fail(err.code === "limit_exceeded" ? "Limit" : "Syntax", err.summary, expr, err.range?.start);
+    if (err instanceof CelTypeError) return fail("Type", err.summary, expr, err.range?.start);
+    return fail("Type", String((err as Error | undefined)?.message ?? "type check failed"), expr);
+  }
+  if (checked.type !== "bool") {
+    return fail("Type", `a selector must evaluate to bool, this one evaluates to ${checked.type}`, expr, 0);
+  }
+
+  const ast = parsed.ast as unknown as AstNode;
+  const regex = checkRegexes(ast);
+  if (regex) return fail(regex.kind, regex.message, expr, regex.pos);
+
+  const { cost, culprit } = estimateCost(ast, EXPRESSION_LIMITS.maxCost);
+  if (cost > EXPRESSION_LIMITS.maxCost) {
+    return fail(
+      "Cost",
+      `estimated cost ${formatCost(cost)} exceeds the budget of ${formatCost(EXPRESSION_LIMITS.maxCost)} per cluster ` +
+        `(it assumes clusters at the declared maxima, e.g. ${CLUSTER_LIMITS.maxDevicesPerCluster} devices; nested loops over devices multiply)`,
+      expr,
+      culprit ?? 0,
+    );
+  }
+  return { ok: true, program: new CompiledSelector(expr, cost, parsed) };
+}
+
+function formatCost(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "unbounded";
+}
+
+/**
+ * Evaluate a compiled selector against one cluster: its CEL value from toCelCluster, or its facts
+ * (converted on the way; convert once with toCelCluster when evaluating several selectors).
+ * An error means the cluster is not selected; the error says why and where.
+ */
+export function evaluateSelector(program: CompiledSelector, cluster: CelCluster | ClusterFactsInput): EvaluateResult {
+  let value: CelCluster;
+  if (cluster instanceof CelCluster) value = cluster;
+  else {
+    const converted = toCelCluster(cluster);
+    if (!converted.ok) return { ok: false, error: converted.error };
+    value = converted.cluster;
+  }
+  const expr = program.expression;
+  try {
+    const out = program.run(value);
+    if (typeof out !== "boolean") {
+      return { ok: false, error: selectorError("Evaluation", `selector returned ${typeof out}, not bool`, expr) };
+    }
+    return { ok: true, value: out };
+  } catch (e) {
+    if (e instanceof EvaluationError) {
+      return { ok: false, error: selectorError("Evaluation", `cluster ${JSON.stringify(value.name)}: ${e.summary}`, expr, e.range?.start) };
+    }
+    // Anything else is a bug in a function of this environment: still a value, never a crash.
+    const message = e instanceof Error ? e.message : String(e);
+    return { ok: false, error: selectorError("Evaluation", `cluster ${JSON.stringify(value.name)}: internal error: ${message}`, expr) };
+  }
+}
