@@ -92,7 +92,7 @@ describe("layersToObjects", () => {
           size: 10,
           expected: { algorithm: "sha256", hex: "a".repeat(64) },
           unpack: { kind: "file", path: "a" },
-          description: `oci://r/m:v1 layer ${D} (a)`,
+          description: 'layer 0 "a" of oci://r/m:v1',
         },
       ],
     });

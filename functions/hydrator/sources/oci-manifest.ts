@@ -249,7 +249,8 @@ export function layersToObjects(manifest: Manifest, where: string): Result<Remot
       size: layer.size,
       expected: { algorithm: "sha256", hex },
       unpack: unpack.value,
-      description: `${where} layer ${layer.digest}${name ? ` (${name})` : ""}`,
+      // The engine prints "<id> (<description>)": the digest is in the id already.
+      description: `layer ${i}${name ? ` "${name}"` : ""} of ${where}`,
     });
   }
   return { ok: true, value: objects };
