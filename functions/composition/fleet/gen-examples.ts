@@ -1,0 +1,181 @@
+// Writes examples/fleet-*/ (xr.yaml, required.yaml, observed.yaml,
+// functions.yaml, composition.yaml -> the real Composition) from the same
+// builders the tests use. Observed replicas are what this function composed
+// for the scenario, plus the status their clusters report.
+// Run: node functions/composition/fleet/gen-examples.ts && npm run render:update -- <names>
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import type { JsonObject, ResourceState } from "../../sdk/types.ts";
+import { composeFleet } from "./index.ts";
+import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, OTHER_DIGEST, request } from "./testing.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
+
+const H100_CEL = `cluster.devices.exists(device, device.driver == "gpu.nvidia.com" &&
+  device.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100"))`;
+
+interface Scenario {
+  name: string;
+  comment: string;
+  xr: JsonObject;
+  clusters: JsonObject[];
+  /** Status each cluster's replica reports, keyed by cluster; the replicas are composed from `composedFrom`. */
+  observed?: Record<string, JsonObject>;
+  /** The XR (and clusters) the observed replicas were composed for, if not this one. */
+  composedFrom?: { xr: JsonObject; clusters: JsonObject[] };
+}
+
+const pinnedStatus = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: "" } };
+const ready = (bytes = 16_384_000_000) => ({ phase: "Ready", bytesDone: bytes, bytesTotal: bytes, resolvedRevision: COMMIT, manifestDigest: DIGEST, namespace: "model-cache", mountPath: "/models/qwen3-8b", attempts: 1 });
+const prod = { clusterSelector: { matchLabels: { tier: "prod" } } };
+
+function withClaim(status: JsonObject, claim: string): JsonObject {
+  return { ...status, claimName: claim };
+}
+
+function scenarios(claim: string, identity: string): Scenario[] {
+  const pin = { pin: { ...pinnedStatus.pin, identity } };
+  const relabelled = fleet().map((c) => {
+    const meta = c["metadata"] as JsonObject;
+    return meta["name"] === "aks-eastus-a100" ? { ...c, metadata: { ...meta, labels: { region: "eastus", tier: "staging" } } } : c;
+  });
+  return [
+    {
+      name: "fleet-single-cluster",
+      comment: "One cluster matches the labels: one ModelCacheReplica, Pending until its cluster reports.",
+      xr: modelCache({ clusterSelector: { matchLabels: { region: "us-east1" } } }),
+      clusters: fleet(),
+    },
+    {
+      name: "fleet-cel-h100",
+      comment: "CEL over the clusters' DRA pools selects the two clusters with H100 GPUs out of four;\n# explain-selection lists why the other two were not selected.",
+      xr: modelCache({ clusterSelector: { cel: H100_CEL } }, { annotations: { "modelcache.dev/explain-selection": "true" } }),
+      clusters: fleet(),
+    },
+    {
+      name: "fleet-no-match",
+      comment: "No cluster matches: nothing is composed, ClustersSelected is False (NoClusterMatches) and\n# status.notSelected says why for each cluster.",
+      xr: modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "In", values: ["europe-west4"] }] } }, { annotations: { "modelcache.dev/explain-selection": "true" } }),
+      clusters: fleet(),
+    },
+    {
+      name: "fleet-bad-cel",
+      comment: "A malformed CEL expression is a Fatal result quoting the position; nothing is composed or removed.",
+      xr: modelCache({ clusterSelector: { cel: `cluster.devices.exists(device, device.driver == )` } }),
+      clusters: fleet(),
+    },
+    {
+      name: "fleet-blocked",
+      comment: "Two matching clusters cannot hold the cache: one has no provider config, one has no RWX\n# storage class. They are reported Blocked with the reason, not silently dropped, and not fanned out.",
+      xr: modelCache({ clusterSelector: { matchLabels: { tier: "dev" } } }),
+      clusters: [
+        ...fleet(),
+        inferenceCluster({ name: "lab-a100", labels: { region: "dc1", tier: "dev" }, cloud: "Existing", providerConfig: null, pools: [{ gpu: GPUS.A100, nodes: 1 }] }),
+        inferenceCluster({ name: "onprem-l40s-b", labels: { region: "dc2", tier: "dev" }, cloud: "Existing", storageClassName: null, pools: [{ gpu: GPUS.L40S, nodes: 1 }] }),
+      ],
+    },
+    {
+      name: "fleet-immutable-source",
+      comment: "A Hugging Face revision that is a commit is pinned from the start (pinnedFrom: source).",
+      xr: modelCache({ ...prod, artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: COMMIT } } } }),
+      clusters: fleet(),
+    },
+    {
+      name: "fleet-pinning-in-progress",
+      comment: "The first cluster verified main at a commit and manifest: that fixes status.pin and every\n# replica now gets spec.pin. The others are hydrating and pending.",
+      xr: modelCache(prod),
+      clusters: fleet(),
+      observed: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim({ phase: "Hydrating", bytesDone: 7_372_800_000, bytesTotal: 16_384_000_000, bytesPerSecond: 412_000_000, etaSeconds: 22, attempts: 1 }, claim),
+      },
+    },
+    {
+      name: "fleet-pinned",
+      comment: "The pin persists in the ModelCache's status; every selected cluster verified exactly it: Ready.",
+      xr: modelCache(prod, { status: pin }),
+      clusters: fleet(),
+      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+    },
+    {
+      name: "fleet-drift",
+      comment: "One cluster reports a manifest other than the pinned one: drift, reported and not Ready.",
+      xr: modelCache(prod, { status: pin }),
+      clusters: fleet(),
+      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim({ ...ready(), manifestDigest: OTHER_DIGEST }, claim), "aks-eastus-a100": withClaim(ready(), claim) },
+    },
+    {
+      name: "fleet-unselected-retained",
+      comment: "aks-eastus-a100 was relabelled and no longer matches: with spec.retention.whenUnselected Retain\n# (the default) its replica and data stay, reported with selected: false and a Warning.",
+      xr: modelCache(prod, { status: pin }),
+      clusters: relabelled,
+      composedFrom: { xr: modelCache(prod, { status: pin }), clusters: fleet() },
+      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+    },
+    {
+      name: "fleet-unselected-delete",
+      comment: "The same relabelled cluster with spec.retention.whenUnselected Delete: its replica is dropped\n# from the desired state (and so deleted), and a result says so.",
+      xr: modelCache({ ...prod, retention: { whenUnselected: "Delete" } }, { status: pin }),
+      clusters: relabelled,
+      composedFrom: { xr: modelCache({ ...prod, retention: { whenUnselected: "Delete" } }, { status: pin }), clusters: fleet() },
+      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+    },
+  ];
+}
+
+/** The replicas as Crossplane would observe them: composed by us, annotated, with their cluster's status. */
+function observedReplicas(s: Scenario): JsonObject[] {
+  if (!s.observed) return [];
+  const from = s.composedFrom ?? { xr: s.xr, clusters: s.clusters };
+  const rsp = composeFleet(request(from.xr, { clusters: from.clusters }), { defaultHydratorImage: IMAGE });
+  const out: JsonObject[] = [];
+  for (const [key, r] of Object.entries(rsp.desired.resources).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const spec = r.resource["spec"] as JsonObject;
+    const cluster = (spec["cluster"] as JsonObject)["name"] as string;
+    const status = s.observed[cluster];
+    const meta = r.resource["metadata"] as JsonObject;
+    out.push({ ...r.resource, metadata: { ...meta, annotations: { "crossplane.io/composition-resource-name": key } }, ...(status ? { status } : {}) });
+  }
+  return out;
+}
+
+function yamlStream(docs: JsonObject[]): string {
+  return docs.map((d) => `---\n${stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("");
+}
+
+const FUNCTIONS = `apiVersion: pkg.crossplane.io/v1
+kind: Function
+metadata:
+  name: function-model-cache
+  annotations:
+    # Dial a function already running at localhost:9443 with --insecure.
+    render.crossplane.io/runtime: Development
+spec:
+  package: ${IMAGE}
+`;
+
+// The claim name and identity the default source gets; computed, never hand-copied.
+const probe = composeFleet(request(modelCache(prod), { clusters: fleet() }), { defaultHydratorImage: IMAGE });
+const probeStatus = (probe.desired.composite?.resource["status"] ?? {}) as JsonObject;
+const claim = String(probeStatus["claimName"]);
+const { identityHash } = await import("./identity.ts");
+const { Artifact } = await import("../../api/artifact.ts");
+const identity = identityHash(Artifact.parse((modelCache(prod)["spec"] as JsonObject)["artifact"]));
+
+for (const s of scenarios(claim, identity)) {
+  const dir = join(ROOT, "examples", s.name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "xr.yaml"), `# ${s.comment}\n${stringify(s.xr, { lineWidth: 0 })}`);
+  writeFileSync(join(dir, "required.yaml"), `# The fleet's InferenceClusters, delivered as required resources.\n${yamlStream(s.clusters)}`);
+  const observed = observedReplicas(s);
+  rmSync(join(dir, "observed.yaml"), { force: true });
+  if (observed.length) writeFileSync(join(dir, "observed.yaml"), `# The replicas composed earlier, with the status their clusters report.\n${yamlStream(observed)}`);
+  writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
+  rmSync(join(dir, "composition.yaml"), { force: true });
+  symlinkSync("../../apis/modelcaches/composition.yaml", join(dir, "composition.yaml"));
+  process.stdout.write(`wrote examples/${s.name}\n`);
+}
+export type { ResourceState };

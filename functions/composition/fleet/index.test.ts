@@ -1,0 +1,395 @@
+// composeFleet, case by case: each case says why it exists and checks the
+// part of the response that behaviour lives in (the whole response where it
+// fits, as Crossplane's Go functions do).
+import { describe, expect, it } from "vitest";
+import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
+import type { CompileSelector } from "./cel.ts";
+import { composeFleet, type FleetOptions } from "./index.ts";
+import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "./testing.ts";
+
+const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
+const opts: FleetOptions = { defaultHydratorImage: IMAGE };
+const REQUIREMENTS = { resources: { clusters: { apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster", match: { labels: {} } } } };
+const prod = { clusterSelector: { matchLabels: { tier: "prod" } } };
+const CLAIM = "qwen3-8b-52f65bb112";
+const IDENTITY = "52f65bb112";
+
+function status(rsp: FunctionResponse): JsonObject {
+  return (rsp.desired.composite?.resource["status"] ?? {}) as JsonObject;
+}
+function clusters(rsp: FunctionResponse): JsonObject[] {
+  return (status(rsp)["clusters"] ?? []) as JsonObject[];
+}
+function cond(rsp: FunctionResponse, type: string) {
+  return rsp.conditions.find((c) => c.type === type);
+}
+function fatalOf(rsp: FunctionResponse) {
+  return rsp.results.find((r) => r.severity === "Fatal");
+}
+
+/** Replicas as composed for `xr` over `cs`, observed with the given statuses. */
+function observedFor(xr: JsonObject, cs: JsonObject[], statuses: Record<string, JsonObject | undefined>): Record<string, ResourceState> {
+  const rsp = composeFleet(request(xr, { clusters: cs }), opts);
+  const out: Record<string, ResourceState> = {};
+  for (const [key, r] of Object.entries(rsp.desired.resources)) {
+    const cluster = ((r.resource["spec"] as JsonObject)["cluster"] as JsonObject)["name"] as string;
+    if (cluster in statuses) out[key] = observedReplica(r.resource, statuses[cluster], key);
+  }
+  return out;
+}
+
+const ready = (extra: JsonObject = {}): JsonObject => ({ phase: "Ready", claimName: CLAIM, resolvedRevision: COMMIT, manifestDigest: DIGEST, bytesDone: 100, bytesTotal: 100, ...extra });
+const pinned = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: IDENTITY } };
+
+describe("the whole response for one selected cluster, first pass", () => {
+  it("composes one replica carrying the full contract, Pending status, conditions, a short TTL and the requirement", () => {
+    const rsp = composeFleet(request(modelCache({ clusterSelector: { matchLabels: { region: "us-east1" } } }), { clusters: fleet() }), opts);
+    expect(rsp).toEqual({
+      tag: "tag",
+      ttlSeconds: 15,
+      context: undefined,
+      requirements: REQUIREMENTS,
+      results: [],
+      conditions: [
+        { type: "ClustersSelected", status: "True", reason: "Selected", message: "1 of 4 InferenceClusters selected: gke-us-east1-h100", target: "Composite" },
+        { type: "ArtifactPinned", status: "False", reason: "WaitingForFirstVerification", message: "hf://Qwen/Qwen3-8B@main is a mutable reference: the first cluster to verify it fixes the revision and manifest for every cluster", target: "Composite" },
+        { type: "ClustersReady", status: "False", reason: "Pending", message: "0/1 clusters ready; waiting for: gke-us-east1-h100", target: "Composite" },
+      ],
+      desired: {
+        composite: {
+          connectionDetails: {},
+          ready: "False",
+          resource: {
+            apiVersion: "modelcache.dev/v1alpha1",
+            kind: "ModelCache",
+            status: {
+              ready: "0/1",
+              summary: { selected: 1, ready: 0, failed: 0, drifted: 0, blocked: 0, retained: 0 },
+              source: "hf://Qwen/Qwen3-8B@main",
+              mountPath: "/models/qwen3-8b",
+              claimName: CLAIM,
+              namespace: "model-cache",
+              clusters: [{ name: "gke-us-east1-h100", phase: "Pending" }],
+            },
+          },
+        },
+        resources: {
+          "replica-gke-us-east1-h100": {
+            connectionDetails: {},
+            ready: "False",
+            resource: {
+              apiVersion: "modelcache.dev/v1alpha1",
+              kind: "ModelCacheReplica",
+              metadata: { name: "qwen3-8b-gke-us-east1-h100", namespace: "ml-team" },
+              spec: {
+                cacheRef: { name: "qwen3-8b" },
+                cluster: { name: "gke-us-east1-h100", providerConfigRef: { name: "gke-us-east1-h100" }, cloud: "GKE", storageClassName: "filestore-rwx", csiDrivers: ["SharedFilesystem"] },
+                artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "hf-token" } } } },
+                storage: { backend: "PVC", pvc: { size: "40Gi" } },
+                namespace: "model-cache",
+                claimName: CLAIM,
+                mountPath: "/models/qwen3-8b",
+                hydratorImage: IMAGE,
+              },
+            },
+          },
+        },
+      },
+    });
+  });
+});
+
+describe("bad input: a Fatal result naming the field, and nothing dropped", () => {
+  const other: ResourceState = { resource: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "from-an-earlier-step" } }, connectionDetails: {}, ready: "True" };
+  it.each<{ reason: string; spec: JsonObject; want: string }>([
+    { reason: "a repo that is not a Hugging Face repo id", spec: { artifact: { source: { huggingFace: { repo: "not a repo" } } } }, want: "spec.artifact.source.huggingFace.repo: must be a Hugging Face repo id such as Qwen/Qwen3-8B" },
+    { reason: "two sources at once", spec: { artifact: { source: { s3: { uri: "s3://bucket/x" }, configMap: { name: "x" } } } }, want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set; s3 and configMap are" },
+    { reason: "a PVC backend without its block", spec: { storage: { backend: "PVC" } }, want: "spec.storage.pvc: is required when backend is PVC" },
+    { reason: "an In expression without values", spec: { clusterSelector: { matchExpressions: [{ key: "a", operator: "In" }] } }, want: "spec.clusterSelector.matchExpressions[0].values: operator In needs at least one value" },
+  ])("$reason", ({ spec, want }) => {
+    const xr = modelCache(spec);
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready() });
+    const req = request(xr, { clusters: fleet(), observed, desired: { other } });
+    const rsp = composeFleet(req, opts);
+    expect(fatalOf(rsp)?.message).toBe(`invalid ModelCache: ${want}`);
+    // The desired state passes through exactly: Crossplane applies nothing after a Fatal result.
+    expect(rsp.desired).toEqual(req.desired);
+    expect(rsp.requirements).toEqual(REQUIREMENTS);
+  });
+
+  it("names the Input field when the Input is wrong", () => {
+    const rsp = composeFleet(request(modelCache(prod), { input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusterNamespace: "default" } }), opts);
+    expect(fatalOf(rsp)?.message).toBe("invalid function input: input.clusterNamespace: must not be default");
+  });
+});
+
+describe("required resources", () => {
+  it("are requested identically on every call: before delivery, on delivery, on a Fatal, with any selector", () => {
+    const calls = [
+      composeFleet(request(modelCache(prod)), opts),
+      composeFleet(request(modelCache(prod), { clusters: fleet() }), opts),
+      composeFleet(request(modelCache(prod), { clusters: [] }), opts),
+      composeFleet(request(modelCache({ clusterSelector: { matchLabels: { tier: "dev" } } }), { clusters: fleet() }), opts),
+      composeFleet(request(modelCache({ storage: { backend: "PVC" } }), { clusters: fleet() }), opts),
+    ];
+    for (const rsp of calls) expect(rsp.requirements).toEqual(REQUIREMENTS);
+  });
+
+  it("follow the Input: another cluster type, its labels and namespace", () => {
+    const input = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", matchLabels: { fleet: "a" }, namespace: "infra" } };
+    const rsp = composeFleet(request(modelCache(prod), { input }), opts);
+    expect(rsp.requirements).toEqual({ resources: { clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", match: { labels: { fleet: "a" } }, namespace: "infra" } } });
+  });
+
+  it("not yet delivered: every replica already composed is kept unchanged and the status says so", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "aks-eastus-a100": undefined });
+    const xr = modelCache(prod, { status: { ...pinned, ready: "1/3" } });
+    const rsp = composeFleet(request(xr, { observed }), opts);
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(["replica-aks-eastus-a100", "replica-gke-us-east1-h100"]);
+    expect(rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"]).toEqual(observed["replica-gke-us-east1-h100"]?.resource["spec"]);
+    expect(rsp.desired.resources["replica-gke-us-east1-h100"]?.ready).toBe("True");
+    expect(cond(rsp, "ClustersSelected")).toMatchObject({ status: "Unknown", reason: "WaitingForClusters" });
+    // The last status (and so the pin) is asserted again, not dropped.
+    expect(status(rsp)["pin"]).toEqual(pinned.pin);
+    expect(rsp.desired.composite?.ready).toBe("False");
+  });
+});
+
+describe("no data loss", () => {
+  it("a cluster missing from the delivered list keeps its replica, reported", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready() });
+    const delivered = fleet().filter((c) => (c["metadata"] as JsonObject)["name"] !== "eks-us-east-1-h100");
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: delivered, observed }), opts);
+    expect(rsp.desired.resources["replica-eks-us-east-1-h100"]?.resource["spec"]).toEqual(observed["replica-eks-us-east-1-h100"]?.resource["spec"]);
+    expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["message"]).toMatch(/is not among the delivered InferenceClusters; its replica is kept unchanged/);
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "ReplicaKept" }));
+  });
+
+  it("an unreadable cluster keeps its replica, reported", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready() });
+    const broken = fleet().map((c) => ((c["metadata"] as JsonObject)["name"] === "gke-us-east1-h100" ? { ...c, status: { ...(c["status"] as JsonObject), gpuPools: "not a list" } } : c));
+    const rsp = composeFleet(request(modelCache(prod), { clusters: broken, observed }), opts);
+    expect(rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"]).toEqual(observed["replica-gke-us-east1-h100"]?.resource["spec"]);
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["message"]).toMatch(/^cannot read cluster gke-us-east1-h100: status.gpuPools: .*its replica is kept unchanged/);
+  });
+
+  it("a cluster that loses its provider config is Blocked but keeps its replica", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready() });
+    const cs = fleet().map((c) => ((c["metadata"] as JsonObject)["name"] === "gke-us-east1-h100" ? { ...c, status: { gpuPools: [] } } : c));
+    const rsp = composeFleet(request(modelCache(prod), { clusters: cs, observed }), opts);
+    expect(rsp.desired.resources["replica-gke-us-east1-h100"]).toBeDefined();
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")).toMatchObject({ phase: "Blocked" });
+  });
+
+  it("desired resources of earlier steps pass through untouched", () => {
+    const other: ResourceState = { resource: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { a: "b" } }, connectionDetails: { k: new Uint8Array([1]) }, ready: "True" };
+    const rsp = composeFleet(request(modelCache(prod), { clusters: fleet(), desired: { other } }), opts);
+    expect(rsp.desired.resources["other"]).toBe(other);
+  });
+
+  it("status written by earlier steps is kept beside ours", () => {
+    const req: FunctionRequest = request(modelCache(prod), { clusters: fleet() });
+    req.desired.composite = { resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", status: { fromEarlierStep: "x" } }, connectionDetails: {}, ready: "Unspecified" };
+    expect(status(composeFleet(req, opts))["fromEarlierStep"]).toBe("x");
+  });
+});
+
+describe("selection", () => {
+  it("reports matching clusters that lack what the cache needs as Blocked, with the reason, and does not fan out to them", () => {
+    const cs = [
+      inferenceCluster({ name: "no-pc", labels: { tier: "prod" }, providerConfig: null }),
+      inferenceCluster({ name: "no-rwx", labels: { tier: "prod" }, storageClassName: null }),
+      inferenceCluster({ name: "ok", labels: { tier: "prod" } }),
+    ];
+    const rsp = composeFleet(request(modelCache(prod), { clusters: cs }), opts);
+    expect(Object.keys(rsp.desired.resources)).toEqual(["replica-ok"]);
+    expect(clusters(rsp).filter((c) => c["phase"] === "Blocked")).toEqual([
+      { name: "no-pc", phase: "Blocked", message: "cluster no-pc has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet" },
+      { name: "no-rwx", phase: "Blocked", message: "cluster no-rwx has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set" },
+    ]);
+    expect(cond(rsp, "ClustersSelected")?.message).toBe("1 of 3 InferenceClusters selected: ok; 2 blocked: no-pc, no-rwx");
+    expect(cond(rsp, "ClustersReady")?.reason).toBe("ClustersBlocked");
+  });
+
+  it("a storageClassName in the spec unblocks a cluster without an RWX class", () => {
+    const cs = [inferenceCluster({ name: "no-rwx", labels: { tier: "prod" }, storageClassName: null })];
+    const rsp = composeFleet(request(modelCache({ ...prod, storage: { backend: "PVC", pvc: { size: "1Gi", storageClassName: "nfs" } } }), { clusters: cs }), opts);
+    expect(Object.keys(rsp.desired.resources)).toEqual(["replica-no-rwx"]);
+  });
+
+  it("an Engine built for a GPU a cluster does not have blocks that cluster", () => {
+    const spec = { ...prod, artifact: { kind: "Engine", engine: { runtime: "TensorRT-LLM", profile: "fp8-tp8", gpuProductName: GPUS.H100.productName }, source: { oci: { reference: "reg.example/engines/qwen:h100" } } } };
+    const rsp = composeFleet(request(modelCache(spec), { clusters: fleet() }), opts);
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
+    expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toEqual({
+      name: "aks-eastus-a100",
+      phase: "Blocked",
+      message: 'cluster aks-eastus-a100 has no "NVIDIA H100 80GB HBM3" GPU for this engine (its pools have "NVIDIA A100-SXM4-80GB")',
+    });
+  });
+
+  it("explains every non-selected cluster on request, and only then", () => {
+    const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "NotIn", values: ["eastus"] }] } }, { annotations: { "modelcache.dev/explain-selection": "true" } });
+    const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
+    expect(status(rsp)["notSelected"]).toEqual([
+      { name: "aks-eastus-a100", reason: 'matchExpressions[0]: region is "eastus", want none of [eastus]' },
+      { name: "onprem-l40s", reason: 'matchLabels: tier is "dev", want "prod"' },
+    ]);
+    const quiet = composeFleet(request(modelCache(prod), { clusters: fleet() }), opts);
+    expect(status(quiet)["notSelected"]).toBeUndefined();
+  });
+
+  it("no match: nothing composed, NoClusterMatches, not Ready", () => {
+    const rsp = composeFleet(request(modelCache({ clusterSelector: { matchLabels: { tier: "none" } } }), { clusters: fleet() }), opts);
+    expect(rsp.desired.resources).toEqual({});
+    expect(cond(rsp, "ClustersSelected")).toMatchObject({ status: "False", reason: "NoClusterMatches" });
+    expect(cond(rsp, "ClustersReady")).toMatchObject({ status: "False", reason: "NoClusterMatches" });
+    expect(rsp.desired.composite?.ready).toBe("False");
+    expect(status(rsp)["ready"]).toBe("0/0");
+  });
+
+  it("is deterministic whatever order the clusters are delivered in", () => {
+    const a = composeFleet(request(modelCache(prod), { clusters: fleet() }), opts);
+    const b = composeFleet(request(modelCache(prod), { clusters: [...fleet()].reverse() }), opts);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+});
+
+describe("the CEL seam", () => {
+  const compileError: CompileSelector = () => ({ ok: false, message: "syntax error at 1:28: unexpected token ')'" });
+  const failsOn = (name: string): CompileSelector => () => ({ ok: true, program: { evaluate: (f) => (f.name === name ? { ok: false, message: "no such key: zone" } : { ok: true, value: true }) } });
+
+  it("a compile error is a Fatal result quoting it, with the field path", () => {
+    const rsp = composeFleet(request(modelCache({ clusterSelector: { cel: "x" } }), { clusters: fleet() }), { ...opts, compileSelector: compileError });
+    expect(fatalOf(rsp)).toEqual({ severity: "Fatal", reason: "InvalidSelector", target: "Composite", message: "invalid ModelCache: spec.clusterSelector.cel: syntax error at 1:28: unexpected token ')'" });
+  });
+
+  it("an evaluation error means not selected, reported with its message; a replica already there is kept", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "aks-eastus-a100": ready() });
+    const xr = modelCache({ clusterSelector: { cel: "x" } }, { annotations: { "modelcache.dev/explain-selection": "true" } });
+    const rsp = composeFleet(request(xr, { clusters: fleet(), observed }), { ...opts, compileSelector: failsOn("aks-eastus-a100") });
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "SelectorEvaluationFailed", message: "spec.clusterSelector.cel failed on 1 cluster(s), which are not selected: aks-eastus-a100: evaluation failed: no such key: zone" }));
+    expect(status(rsp)["notSelected"]).toEqual([{ name: "aks-eastus-a100", reason: "cel: evaluation failed: no such key: zone" }]);
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]?.resource["spec"]).toEqual(observed["replica-aks-eastus-a100"]?.resource["spec"]);
+  });
+});
+
+describe("pinning", () => {
+  it("the first verified cluster fixes the pin, every replica gets it, and a Normal event says so", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": { phase: "Hydrating", claimName: CLAIM } });
+    const rsp = composeFleet(request(modelCache(prod), { clusters: fleet(), observed }), opts);
+    expect(status(rsp)["pin"]).toEqual(pinned.pin);
+    for (const r of Object.values(rsp.desired.resources)) expect((r.resource["spec"] as JsonObject)["pin"]).toEqual({ resolvedRevision: COMMIT, manifestDigest: DIGEST });
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Normal", reason: "ArtifactPinned" }));
+    expect(cond(rsp, "ArtifactPinned")).toMatchObject({ status: "True", reason: "PinnedFromCluster" });
+  });
+
+  it("the pin persists from the observed status: no event again, and a later report cannot move it", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "aks-eastus-a100": ready({ resolvedRevision: "0".repeat(40), manifestDigest: OTHER_DIGEST }) });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
+    expect(status(rsp)["pin"]).toEqual(pinned.pin);
+    expect(rsp.results.filter((r) => r.reason === "ArtifactPinned")).toEqual([]);
+  });
+
+  it("a replica reporting other bytes is drift: in its status, a condition and a Warning, and not Ready", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready({ manifestDigest: OTHER_DIGEST }), "aks-eastus-a100": ready() });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
+    expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")).toMatchObject({ drift: true, phase: "Failed", manifestDigest: OTHER_DIGEST });
+    expect(rsp.desired.resources["replica-eks-us-east-1-h100"]?.ready).toBe("False");
+    expect(cond(rsp, "ClustersReady")).toMatchObject({ status: "False", reason: "Drift" });
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "DriftDetected" }));
+    expect(rsp.desired.composite?.ready).toBe("False");
+    expect(status(rsp)["summary"]).toMatchObject({ drifted: 1, ready: 2 });
+  });
+
+  it("a replica reporting drift itself is drift", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready({ drift: true, phase: "Failed" }) });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")).toMatchObject({ drift: true });
+  });
+
+  it("an immutable source is pinned from the start", () => {
+    const xr = modelCache({ ...prod, artifact: { source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: COMMIT } } } });
+    const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
+    expect(status(rsp)["pin"]).toMatchObject({ resolvedRevision: COMMIT, pinnedFrom: "source" });
+    expect(cond(rsp, "ArtifactPinned")).toMatchObject({ status: "True", reason: "PinnedFromSource" });
+  });
+
+  it("a new source identity starts a new pin and a new volume; old volumes stay listed until the new one is verified", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready() });
+    const next = modelCache({ ...prod, artifact: { source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "v2" } } } }, { status: pinned });
+    const rsp = composeFleet(request(next, { clusters: fleet(), observed }), opts);
+    expect(status(rsp)["pin"]).toBeUndefined();
+    const spec = rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"] as JsonObject;
+    expect(spec["claimName"]).not.toBe(CLAIM);
+    expect(spec["pin"]).toBeUndefined();
+    expect(spec["previousClaimNames"]).toEqual([CLAIM]);
+    // The old revision's Ready report neither pins the new one nor counts as Ready for it.
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["phase"]).toBe("Pending");
+  });
+});
+
+describe("readiness and TTL", () => {
+  it("Ready only when every selected cluster is; replicas Ready only when their phase is; normal TTL then", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
+    expect(rsp.desired.composite?.ready).toBe("True");
+    expect(Object.values(rsp.desired.resources).map((r) => r.ready)).toEqual(["True", "True", "True"]);
+    expect(cond(rsp, "ClustersReady")).toMatchObject({ status: "True", reason: "AllClustersReady", message: "3/3 clusters ready" });
+    expect(status(rsp)["ready"]).toBe("3/3");
+    expect(rsp.ttlSeconds).toBe(60);
+  });
+
+  it("one cluster still hydrating: not Ready, Hydrating with progress, short TTL", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": { phase: "Hydrating", claimName: CLAIM, bytesDone: 45, bytesTotal: 100 }, "aks-eastus-a100": ready() });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
+    expect(rsp.desired.composite?.ready).toBe("False");
+    expect(rsp.desired.resources["replica-eks-us-east-1-h100"]?.ready).toBe("False");
+    expect(cond(rsp, "ClustersReady")).toMatchObject({ reason: "Hydrating", message: "2/3 clusters ready; in progress: eks-us-east-1-h100 (45%)" });
+    expect(rsp.ttlSeconds).toBe(15);
+  });
+});
+
+describe("retention", () => {
+  const relabelled = fleet().map((c) => {
+    const meta = c["metadata"] as JsonObject;
+    return meta["name"] === "aks-eastus-a100" ? { ...c, metadata: { ...meta, labels: { tier: "staging" } } } : c;
+  });
+
+  it("Retain (the default): a cluster that stops matching keeps its replica, selected: false, a Warning, and does not count", () => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: relabelled, observed }), opts);
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]?.resource["spec"]).toEqual(observed["replica-aks-eastus-a100"]?.resource["spec"]);
+    expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toMatchObject({ selected: false, phase: "Ready" });
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "ClusterUnselected" }));
+    expect(status(rsp)["ready"]).toBe("2/2");
+    expect(rsp.desired.composite?.ready).toBe("True");
+  });
+
+  it("Delete: the replica is dropped from the desired state, and a result says so", () => {
+    const spec = { ...prod, retention: { whenUnselected: "Delete" } };
+    const observed = observedFor(modelCache(spec), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
+    const rsp = composeFleet(request(modelCache(spec, { status: pinned }), { clusters: relabelled, observed }), opts);
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]).toBeUndefined();
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Normal", reason: "ReplicaRemoved" }));
+  });
+});
+
+describe("the replica contract", () => {
+  it("carries the refetch token, the hydrator image from the Input, and never a credential", () => {
+    const xr = modelCache(prod, { annotations: { "modelcache.dev/refetch": "2024-06-01" } });
+    const input = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", hydratorImage: "registry.example/hydrator:v9" };
+    const rsp = composeFleet(request(xr, { clusters: fleet(), input }), opts);
+    const spec = rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"] as JsonObject;
+    expect(spec["refetch"]).toBe("2024-06-01");
+    expect(spec["hydratorImage"]).toBe("registry.example/hydrator:v9");
+    expect(JSON.stringify(spec)).toContain('"tokenSecretRef":{"name":"hf-token"}');
+  });
+
+  it("ExistingPVC: the claim is the user's", () => {
+    const xr = modelCache({ ...prod, storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models" } } });
+    const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
+    expect((rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"] as JsonObject)["claimName"]).toBe("team-models");
+  });
+});
