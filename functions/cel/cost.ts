@@ -104,7 +104,13 @@ function size(s: Shape): number {
 const strCost = (s: Shape): number => Math.ceil(0.1 * size(s));
 
 function join(a: Shape, b: Shape): Shape {
-  if (a.k !== b.k) return UNKNOWN;
+  if (a.k !== b.k) {
+    // An attribute value joined with a literal default (`.?x.orValue("")`) is still small.
+    const [x, y] = a.k === "attr" ? [a, b] : [b, a];
+    if (x.k === "attr" && y.k === "scalar") return x;
+    if (x.k === "attr" && y.k === "string") return y.size <= L.maxAttributeStringLength ? x : y;
+    return UNKNOWN;
+  }
   switch (a.k) {
     case "list": {
       const bl = b as typeof a;
