@@ -3,6 +3,8 @@
 // nano-units, because comparing `81559Mi` with `80Gi` in floating point is exactly the kind of
 // thing that must not be approximately right.
 
+import { memoizeParse } from "./memo.ts";
+
 const NANO = 1_000_000_000n;
 const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
@@ -50,7 +52,7 @@ export class Quantity {
   }
 
   static parse(text: string): Quantity {
-    return new Quantity(parseQuantityNanos(text), text);
+    return parseCached(text);
   }
 
   static isValid(text: string): boolean {
@@ -108,6 +110,8 @@ export class Quantity {
     return this.text;
   }
 }
+
+const parseCached = memoizeParse((text: string) => new Quantity(parseQuantityNanos(text), text));
 
 function parseQuantityNanos(text: string): bigint {
   if (text.length === 0) throw new QuantityParseError("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");

@@ -2,6 +2,8 @@
 // built on github.com/blang/semver/v4): strict SemVer 2.0.0 parsing, precedence per the spec
 // (build metadata ignored), and an optional "normalize" mode that accepts `v1.2` style input.
 
+import { memoizeParse } from "./memo.ts";
+
 const NUMERIC = /^(0|[1-9][0-9]*)$/;
 const IDENT = /^[0-9A-Za-z-]+$/;
 
@@ -27,6 +29,10 @@ export class Semver {
 
   /** Strict SemVer 2.0.0 (what DRA `version` attributes must be). */
   static parse(text: string): Semver {
+    return parseCached(text);
+  }
+
+  static parseUncached(text: string): Semver {
     const plus = text.indexOf("+");
     const build = plus >= 0 ? text.slice(plus + 1).split(".") : [];
     const noBuild = plus >= 0 ? text.slice(0, plus) : text;
@@ -104,6 +110,8 @@ export class Semver {
     return this.text;
   }
 }
+
+const parseCached = memoizeParse((text: string) => Semver.parseUncached(text));
 
 function cmp<T extends bigint | number | string>(a: T, b: T): -1 | 0 | 1 {
   return a < b ? -1 : a > b ? 1 : 0;
