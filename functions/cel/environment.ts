@@ -9,8 +9,10 @@ import { Quantity, QuantityParseError } from "./quantity.ts";
 import { Semver, SemverParseError } from "./semver.ts";
 import { CelCluster, CelDevice, CelPool } from "./values.ts";
 
-/** Marker types for the `sets` namespace value (as cel-js does for `cel`). */
-class SetsNamespace {}
+/** The type of the `sets` namespace value (as cel-js does for `cel`); its field is not visible to CEL. */
+class SetsNamespace {
+  readonly namespace = "sets";
+}
 
 function evalError(message: string): EvaluationError {
   return new EvaluationError({ code: "invalid_argument", message });
