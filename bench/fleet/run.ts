@@ -1,0 +1,137 @@
+// RunFunction at fleet scale, through the real gRPC server: latency (median,
+// p99), the server's peak memory, and request/response sizes in serialized
+// protobuf bytes, for 1..5,000 InferenceClusters with realistic DRA pools
+// (8-16 nodes x 8 H100s, every NVIDIA attribute), selected by CEL.
+//
+//   node bench/fleet/run.ts [--sizes 1,10,100,1000,5000] [--out bench/results/fleet.json]
+//
+// Two scenarios per size: "first pass" (no replica observed yet) and "steady"
+// (every replica observed Ready at the pinned bytes, the pin in the XR status).
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { startFunction } from "../../test/support/function-server.ts";
+import { newClient, runFunction } from "../../test/support/client.ts";
+import { loadProtocol } from "../../functions/protocol/load.ts";
+import { toStruct } from "../../functions/protocol/struct.ts";
+import type { RunFunctionRequest } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
+import type { JsonObject } from "../../functions/sdk/types.ts";
+import { composeFleet } from "../../functions/composition/fleet/index.ts";
+import { COMMIT, DIGEST, GPUS, inferenceCluster, modelCache, request } from "../../functions/composition/fleet/testing.ts";
+
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,10,100,1000,5000" }, out: { type: "string" } } });
+const SIZES = (values.sizes ?? "").split(",").map(Number);
+const MiB = 1024 * 1024;
+const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
+const CEL = `cluster.devices.exists(device, device.driver == "gpu.nvidia.com" &&
+  device.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100"))`;
+
+function struct(v: JsonObject, path: string) {
+  const s = toStruct(v, path);
+  if (!s.ok) throw new Error(s.error.message);
+  return s.value;
+}
+
+function clusters(n: number): JsonObject[] {
+  return Array.from({ length: n }, (_, i) => {
+    const region = ["us-east1", "us-central1", "europe-west4", "asia-northeast1"][i % 4] ?? "us-east1";
+    return inferenceCluster({
+      name: `gke-${region}-prod-${String(i).padStart(4, "0")}`,
+      labels: { region, tier: "prod", "topology.kubernetes.io/region": region },
+      cloud: "GKE",
+      storageClassName: "filestore-rwx",
+      pools: [{ gpu: GPUS.H100, nodes: 8 + (i % 9) }],
+    });
+  });
+}
+
+function wireRequest(xr: JsonObject, cs: JsonObject[], observed: Record<string, JsonObject>): RunFunctionRequest {
+  const resources: Record<string, { resource: ReturnType<typeof struct> }> = {};
+  for (const [k, v] of Object.entries(observed)) resources[k] = { resource: struct(v, k) };
+  return {
+    meta: { tag: "bench" },
+    observed: { composite: { resource: struct(xr, "xr") }, resources },
+    desired: { composite: { resource: struct({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache" }, "d") }, resources: {} },
+    input: struct({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input" }, "input"),
+    required_resources: { clusters: { items: cs.map((c, i) => ({ resource: struct(c, `c${i}`) })) } },
+  };
+}
+
+/** Every replica observed Ready at the pinned bytes: what a converged fleet sends on each reconcile. */
+function steady(xr: JsonObject, cs: JsonObject[]): { xr: JsonObject; observed: Record<string, JsonObject> } {
+  const first = composeFleet(request(xr, { clusters: cs }), { defaultHydratorImage: IMAGE });
+  const st = (first.desired.composite?.resource["status"] ?? {}) as JsonObject;
+  const observed: Record<string, JsonObject> = {};
+  for (const [key, r] of Object.entries(first.desired.resources)) {
+    observed[key] = {
+      ...r.resource,
+      metadata: { ...(r.resource["metadata"] as JsonObject), annotations: { "crossplane.io/composition-resource-name": key } },
+      status: { phase: "Ready", claimName: String(st["claimName"]), namespace: "model-cache", mountPath: "/models/qwen3-8b", resolvedRevision: COMMIT, manifestDigest: DIGEST, bytesDone: 16_384_000_000, bytesTotal: 16_384_000_000, attempts: 1 },
+    };
+  }
+  const pinnedFrom = (cs[0]?.["metadata"] as JsonObject)["name"] as string;
+  return { xr: { ...xr, status: { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom, identity: String(st["claimName"]).slice(-10) } } }, observed };
+}
+
+function peakRssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmHWM:"));
+  return Number(line?.replace(/\D+/g, "") ?? 0) / 1024;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
+}
+
+const svc = loadProtocol().FunctionRunnerService.service.RunFunction;
+const rows: Record<string, number | string>[] = [];
+for (const n of SIZES) {
+  const cs = clusters(n);
+  const base = modelCache({ clusterSelector: { cel: CEL } });
+  for (const scenario of ["first pass", "steady"] as const) {
+    const { xr, observed } = scenario === "steady" ? steady(base, cs) : { xr: base, observed: {} };
+    const req = wireRequest(xr, cs, observed);
+    const reqBytes = svc.requestSerialize(req).length;
+    // A fresh server per case: its peak memory is this case's alone.
+    const fn = await startFunction(["--insecure", "--max-recv-message-size", String(Math.ceil((reqBytes * 1.2) / MiB) + 4)], { LOG_LEVEL: "warn" });
+    const client = newClient(fn.port);
+    const iterations = n >= 5000 ? 5 : n >= 1000 ? 10 : 30;
+    const times: number[] = [];
+    let rspBytes = 0;
+    let replicas = 0;
+    try {
+      await runFunction(client, req, 300_000); // warm-up: JIT, the CEL environment, the compile cache
+      for (let i = 0; i < iterations; i++) {
+        const t0 = performance.now();
+        const rsp = await runFunction(client, req, 300_000);
+        times.push(performance.now() - t0);
+        if (rsp.results.some((r) => r.severity === "SEVERITY_FATAL")) throw new Error(`fatal: ${rsp.results[0]?.message}`);
+        rspBytes = svc.responseSerialize(rsp).length;
+        replicas = Object.keys(rsp.desired?.resources ?? {}).length;
+      }
+    } finally {
+      client.close();
+    }
+    const peak = peakRssMiB(fn.child.pid ?? 0);
+    await fn.stop();
+    const row = {
+      clusters: n,
+      scenario,
+      replicas,
+      devices: cs.reduce((s, c) => s + (((c["status"] as JsonObject)["gpuPools"] as JsonObject[])[0]?.["devices"] as JsonObject[]).length, 0),
+      requestMiB: +(reqBytes / MiB).toFixed(2),
+      responseMiB: +(rspBytes / MiB).toFixed(3),
+      responseBytesPerCluster: Math.round(rspBytes / n),
+      medianMs: +quantile(times, 0.5).toFixed(1),
+      p99Ms: +quantile(times, 0.99).toFixed(1),
+      serverPeakRssMiB: Math.round(peak),
+      iterations,
+    };
+    rows.push(row);
+    process.stdout.write(`${JSON.stringify(row)}\n`);
+  }
+}
+if (values.out) {
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(rows, null, 2)}\n`);
+}
