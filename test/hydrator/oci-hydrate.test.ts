@@ -1,0 +1,162 @@
+// End to end: `function-model-cache hydrate --source oci://...` from a real
+// registry holding artifacts pushed by the real oras (files, a directory, a
+// ModelPack artifact), into directories that `sha256sum -c` and `verify`
+// accept; a hostile archive, a corrupted blob and missing credentials fail.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, ROOT } from "../support/function-server.ts";
+import { startRegistry, type Registry } from "../support/registry.ts";
+
+interface Run {
+  code: number | null;
+  out: string;
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+function sha256sumCheck(dir: string): { status: number | null; out: string } {
+  const r = spawnSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: dir, encoding: "utf8" });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+const weights = randomBytes(6 * 1024 * 1024 + 5);
+const nested = randomBytes(300_000);
+const tokenizer = Buffer.from('{"vocab":{"a":1}}\n');
+
+describe("hydrate from an OCI registry end to end", () => {
+  let reg: Registry;
+  let work: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    reg = await startRegistry("htpasswd");
+    env = { REGISTRY_AUTH_FILE: reg.authFile };
+    work = await mkdtemp(join(tmpdir(), "fmc-oci-hydrate-"));
+    const src = join(work, "src");
+    await mkdir(join(src, "model-dir", "inner"), { recursive: true });
+    await writeFile(join(src, "config.json"), '{"model_type":"tiny"}\n');
+    await writeFile(join(src, "model.safetensors"), weights);
+    await writeFile(join(src, "model-dir", "inner", "nested.bin"), nested);
+    await writeFile(join(src, "model-dir", "tokenizer.json"), tokenizer);
+    await reg.oras(["push", `${reg.host}/models/plain:v1`, "config.json", "model.safetensors", "model-dir"], src);
+
+    // ModelPack: a raw weight at its filepath, the tokenizer as an uncompressed tar layer.
+    const mp = join(work, "mp");
+    await mkdir(join(mp, "tok"), { recursive: true });
+    await writeFile(join(mp, "model-config.json"), JSON.stringify({ descriptor: { name: "tiny" } }));
+    await writeFile(join(mp, "w.bin"), weights);
+    await writeFile(join(mp, "tok", "tokenizer.json"), tokenizer);
+    spawnSync("tar", ["-cf", "tok.tar", "tok"], { cwd: mp });
+    await writeFile(join(mp, "ann.json"), JSON.stringify({ "w.bin": { "org.cncf.model.filepath": "weights/model.safetensors" } }));
+    await reg.oras(
+      [
+        "push",
+        `${reg.host}/models/tiny:v1`,
+        "--artifact-type",
+        "application/vnd.cncf.model.manifest.v1+json",
+        "--config",
+        "model-config.json:application/vnd.cncf.model.config.v1+json",
+        "--annotation-file",
+        "ann.json",
+        "w.bin:application/vnd.cncf.model.weight.v1.raw",
+        "tok.tar:application/vnd.cncf.model.weight.config.v1.tar",
+      ],
+      mp,
+    );
+
+    // A hostile ModelPack tar layer whose entry climbs out of the destination.
+    const bad = join(work, "bad", "in");
+    await mkdir(bad, { recursive: true });
+    await writeFile(join(work, "bad", "escaped.txt"), "escaped\n");
+    const tar = spawnSync("tar", ["-cPf", "../hostile.tar", "../escaped.txt"], { cwd: bad, encoding: "utf8" });
+    if (tar.status !== 0) throw new Error(tar.stderr);
+    await reg.oras(["push", `${reg.host}/models/hostile:v1`, "hostile.tar:application/vnd.cncf.model.weight.v1.tar"], join(work, "bad"));
+  });
+
+  afterAll(async () => {
+    await reg?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("hydrates a plain ORAS artifact with a directory, accepted by sha256sum -c and verify", async () => {
+    const dest = join(work, "out-plain");
+    const run = await cli(["hydrate", "--source", `oci://${reg.host}/models/plain:v1`, "--dest", dest, "--progress", "json"], env);
+    expect(run.code, run.out).toBe(0);
+    expect((await readFile(join(dest, "model.safetensors"))).equals(weights)).toBe(true);
+    expect((await readFile(join(dest, "model-dir", "inner", "nested.bin"))).equals(nested)).toBe(true);
+    expect((await readFile(join(dest, "model-dir", "tokenizer.json"))).equals(tokenizer)).toBe(true);
+    const sums = sha256sumCheck(dest);
+    expect(sums.status, sums.out).toBe(0);
+    expect(sums.out).toContain("model-dir/inner/nested.bin: OK");
+    const verify = await cli(["verify", dest], {});
+    expect(verify.code, verify.out).toBe(0);
+  });
+
+  it("hydrates a ModelPack artifact: raw layers at their filepath, tar layers unpacked", async () => {
+    const dest = join(work, "out-tiny");
+    const run = await cli(["hydrate", "--source", `oci://${reg.host}/models/tiny:v1`, "--dest", dest], env);
+    expect(run.code, run.out).toBe(0);
+    expect((await readFile(join(dest, "weights", "model.safetensors"))).equals(weights)).toBe(true);
+    expect((await readFile(join(dest, "tok", "tokenizer.json"))).equals(tokenizer)).toBe(true);
+    expect(sha256sumCheck(dest).status).toBe(0);
+    expect((await cli(["verify", dest], {})).code).toBe(0);
+  });
+
+  it("refuses a layer archive whose entry escapes the destination", async () => {
+    const dest = join(work, "deep", "out-hostile");
+    const run = await cli(["hydrate", "--source", `oci://${reg.host}/models/hostile:v1`, "--dest", dest], env);
+    expect(run.code).toBe(3);
+    expect(run.out).toContain('archive entry "../escaped.txt"');
+    expect(run.out).toContain("escapes the destination");
+    await expect(access(join(work, "deep", "escaped.txt"))).rejects.toThrow();
+    const published = await readdir(dest).catch(() => [] as string[]);
+    expect(published).not.toContain("escaped.txt");
+  });
+
+  it("fails clearly without credentials", async () => {
+    const empty = join(work, "empty.json");
+    await writeFile(empty, "{}");
+    const run = await cli(["hydrate", "--source", `oci://${reg.host}/models/plain:v1`, "--dest", join(work, "out-denied")], {
+      REGISTRY_AUTH_FILE: empty,
+    });
+    expect(run.code).toBe(3);
+    expect(run.out).toContain(`no credentials for ${reg.host} were found`);
+  });
+
+  it("detects a blob corrupted in the registry's storage", async () => {
+    const dir = join(work, "victim");
+    await mkdir(dir);
+    const body = randomBytes(2 * 1024 * 1024);
+    await writeFile(join(dir, "victim.bin"), body);
+    await reg.oras(["push", `${reg.host}/models/victim:v1`, "victim.bin"], dir);
+    const hex = createHash("sha256").update(body).digest("hex");
+    const blob = join(reg.dataDir, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
+    const bytes = await readFile(blob);
+    bytes[1_000_000] = (bytes[1_000_000] as number) ^ 0x01;
+    await writeFile(blob, bytes);
+    const dest = join(work, "out-victim");
+    const run = await cli(["hydrate", "--source", `oci://${reg.host}/models/victim:v1`, "--dest", dest], env);
+    expect(run.code).not.toBe(0);
+    expect(run.out).toContain("victim.bin");
+    expect(run.out).toMatch(/mismatch/i);
+    const published = await readdir(dest).catch(() => [] as string[]);
+    expect(published).not.toContain("victim.bin");
+  });
+});
