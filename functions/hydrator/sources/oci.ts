@@ -6,6 +6,7 @@
 // Docker-Content-Digest (and against the digest in the reference, when one is
 // given). Every layer is a blob whose sha256 digest is its expected digest.
 import { createHash } from "node:crypto";
+import { parseRetryAfter } from "../retry.ts";
 import {
   basicAuthorization,
   loadCredentials,
@@ -39,31 +40,13 @@ export interface OciSourceOptions {
 // Registries cap manifests at 4 MiB; a larger body is not a manifest.
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-// Node's network error codes (on fetch's TypeError cause) that mean "try again".
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-]);
+// Failures without an HTTP answer are network trouble and worth retrying,
+// except a TLS certificate the client refuses: asking again will not change it.
+const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL/;
 
 export function isLoopbackHost(registry: string): boolean {
   const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** A SourceError for a non-success HTTP status. */
@@ -82,7 +65,7 @@ function networkError(err: unknown, what: string, signal: AbortSignal): Error {
   if (signal.aborted) return err instanceof Error ? err : new Error(String(err));
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code;
-  const retryable = code === undefined || NETWORK_CODES.has(code);
+  const retryable = !PERMANENT_NETWORK_RE.test(code ?? "");
   return new SourceError(`${what}: ${code ?? "network error"}: ${cause?.message ?? (err as Error).message}`, {
     retryable,
     cause: err,

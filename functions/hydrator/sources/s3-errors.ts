@@ -2,6 +2,7 @@
 // throttling, 5xx and network failures (with Retry-After), never retryable on
 // auth or missing objects, and always naming the bucket/key and the cause
 // without any credential.
+import { parseRetryAfter } from "../retry.ts";
 import { SourceError } from "./types.ts";
 
 /** The parts of an SDK service exception we read; structural so tests can build one. */
@@ -13,30 +14,12 @@ interface ServiceErrorShape {
   code?: string;
 }
 
-// Node's network error codes that mean "try again", not "you are wrong".
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_SOCKET",
-]);
+// Failures without an HTTP answer are network trouble and worth retrying,
+// except a TLS certificate the client refuses: asking again will not change it.
+const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL/;
 
 // S3 error codes that are transient whatever status they came with.
 const RETRYABLE_CODES = new Set(["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"]);
-
-/** Seconds from a Retry-After value (delta-seconds or HTTP date); undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
-}
 
 function asServiceError(err: unknown): ServiceErrorShape | undefined {
   if (typeof err !== "object" || err === null) return undefined;
@@ -85,7 +68,7 @@ export function toSourceError(err: unknown, what: string, secrets: readonly stri
   const nodeCode = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
   if (status === undefined || e.name === "TimeoutError") {
     // No HTTP response: the connection failed or stalled.
-    const retryable = e.name === "TimeoutError" || (nodeCode !== undefined && NETWORK_CODES.has(nodeCode));
+    const retryable = !PERMANENT_NETWORK_RE.test(nodeCode ?? "");
     return new SourceError(scrubSecrets(`${what}: ${nodeCode ?? e.name}: ${e.message}`, secrets), {
       retryable,
       cause: err,

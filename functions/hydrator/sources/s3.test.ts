@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it, vi } from "vitest";
-import { parseRetryAfter, toSourceError } from "./s3-errors.ts";
+import { toSourceError } from "./s3-errors.ts";
 import {
   createS3Source,
   fullObjectSha256,
@@ -69,13 +69,6 @@ describe("identityDigest", () => {
 });
 
 describe("S3 errors", () => {
-  it("parses Retry-After as seconds or an HTTP date", () => {
-    expect(parseRetryAfter("7")).toBe(7);
-    expect(parseRetryAfter(new Date(10_000).toUTCString(), 0)).toBe(10);
-    expect(parseRetryAfter("soon")).toBeUndefined();
-    expect(parseRetryAfter(undefined)).toBeUndefined();
-  });
-
   const service = (name: string, status: number, headers: Record<string, string> = {}, message = "m") =>
     Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $response: { headers } });
 
@@ -94,6 +87,11 @@ describe("S3 errors", () => {
 
   it("names HEAD errors, which have no body, by their status", () => {
     expect(toSourceError(service("403", 403, {}, "UnknownError"), "s3://b/k").message).toMatch(/^s3:\/\/b\/k: HTTP 403 \(403\)/);
+  });
+
+  it("does not retry a refused TLS certificate", () => {
+    const tls = Object.assign(new Error("self-signed certificate"), { name: "Error", code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
+    expect((toSourceError(tls, "s3://b/k") as SourceError).retryable).toBe(false);
   });
 
   it("retries network failures and never echoes a secret", () => {
