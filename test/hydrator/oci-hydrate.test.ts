@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { zstdCompressSync } from "node:zlib";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../support/function-server.ts";
@@ -39,6 +40,7 @@ function sha256sumCheck(dir: string): { status: number | null; out: string } {
 const weights = randomBytes(6 * 1024 * 1024 + 5);
 const nested = randomBytes(300_000);
 const tokenizer = Buffer.from('{"vocab":{"a":1}}\n');
+const readme = Buffer.from("# tiny\nA model card.\n");
 
 describe("hydrate from an OCI registry end to end", () => {
   let reg: Registry;
@@ -64,6 +66,11 @@ describe("hydrate from an OCI registry end to end", () => {
     await writeFile(join(mp, "w.bin"), weights);
     await writeFile(join(mp, "tok", "tokenizer.json"), tokenizer);
     spawnSync("tar", ["-cf", "tok.tar", "tok"], { cwd: mp });
+    // Documentation as a zstd-compressed tar layer (compressed here with Node's own zstd).
+    await mkdir(join(mp, "docs"));
+    await writeFile(join(mp, "docs", "README.md"), readme);
+    spawnSync("tar", ["-cf", "docs.tar", "docs"], { cwd: mp });
+    await writeFile(join(mp, "docs.tar.zst"), zstdCompressSync(await readFile(join(mp, "docs.tar"))));
     await writeFile(join(mp, "ann.json"), JSON.stringify({ "w.bin": { "org.cncf.model.filepath": "weights/model.safetensors" } }));
     await reg.oras(
       [
@@ -77,6 +84,7 @@ describe("hydrate from an OCI registry end to end", () => {
         "ann.json",
         "w.bin:application/vnd.cncf.model.weight.v1.raw",
         "tok.tar:application/vnd.cncf.model.weight.config.v1.tar",
+        "docs.tar.zst:application/vnd.cncf.model.doc.v1.tar+zstd",
       ],
       mp,
     );
@@ -109,12 +117,13 @@ describe("hydrate from an OCI registry end to end", () => {
     expect(verify.code, verify.out).toBe(0);
   });
 
-  it("hydrates a ModelPack artifact: raw layers at their filepath, tar layers unpacked", async () => {
+  it("hydrates a ModelPack artifact: raw layers at their filepath, tar and tar+zstd layers unpacked", async () => {
     const dest = join(work, "out-tiny");
     const run = await cli(["hydrate", "--source", `oci://${reg.host}/models/tiny:v1`, "--dest", dest], env);
     expect(run.code, run.out).toBe(0);
     expect((await readFile(join(dest, "weights", "model.safetensors"))).equals(weights)).toBe(true);
     expect((await readFile(join(dest, "tok", "tokenizer.json"))).equals(tokenizer)).toBe(true);
+    expect((await readFile(join(dest, "docs", "README.md"))).equals(readme)).toBe(true);
     expect(sha256sumCheck(dest).status).toBe(0);
     expect((await cli(["verify", dest], {})).code).toBe(0);
   });
