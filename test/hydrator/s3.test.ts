@@ -9,6 +9,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -228,6 +229,31 @@ describe("s3:// source against versitygw", () => {
     expect(e.message).toContain("s3://models/");
     expect(e.message).toContain("SignatureDoesNotMatch");
     expect(e.message).not.toContain("definitely-not-the-secret");
+  });
+
+  it("reads a public bucket without credentials, unsigned", async () => {
+    await admin.send(new CreateBucketCommand({ Bucket: "public" }));
+    await put("public", "open/model.bin", Buffer.from("public bytes\n"));
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObjectVersion"], Resource: ["arn:aws:s3:::public", "arn:aws:s3:::public/*"] },
+      ],
+    };
+    await admin.send(new PutBucketPolicyCommand({ Bucket: "public", Policy: JSON.stringify(policy) }));
+    const src = source("s3://public/open", { AWS_REGION: server.region });
+    const listing = await src.list(AbortSignal.timeout(30_000));
+    expect(listing.objects.map((o) => o.unpack)).toEqual([{ kind: "file", path: "model.bin" }]);
+    const body = await readAll(await src.read(listing.objects[0] as RemoteObject, undefined, AbortSignal.timeout(30_000)));
+    expect(body.toString()).toBe("public bytes\n");
+  });
+
+  it("sends requests unsigned without credentials, which a private bucket refuses", async () => {
+    const err = await source("s3://models/qwen", { AWS_REGION: server.region }).list(AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).status).toBe(403);
+    expect((err as SourceError).retryable).toBe(false);
+    expect((err as SourceError).message).toMatch(/^s3:\/\/models\/qwen\/: AccessDenied \(403\)/);
   });
 
   it("fails clearly when the access key is unknown, or the bucket or prefix is missing", async () => {
