@@ -74,6 +74,25 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** The durable chunk indices the engine's staging records for the object whose id starts with `idPrefix`. */
+async function durableChunks(dest: string, idPrefix: string): Promise<number[]> {
+  const staging = join(dest, ".model-cache", "staging");
+  for (const s of await readdir(staging).catch(() => [] as string[])) {
+    const objects = join(staging, s, "objects");
+    for (const f of await readdir(objects).catch(() => [] as string[])) {
+      if (!f.endsWith(".state.json")) continue;
+      const st = JSON.parse(await readFile(join(objects, f), "utf8").catch(() => "{}")) as { id?: string; done?: number[] };
+      if (st.id?.startsWith(idPrefix)) return st.done ?? [];
+    }
+  }
+  return [];
+}
+
+async function getObjectCount(log: string, key: string): Promise<number> {
+  const text = await readFile(log, "utf8").catch(() => "");
+  return text.split("\n").filter((l) => l.includes(` s3_GetObject ${key} `)).length;
+}
+
 describe("hydrate from S3 end to end", () => {
   it("hydrates a multi-file prefix that sha256sum -c and verify accept", async () => {
     const dest = join(work, "qwen");
@@ -101,6 +120,66 @@ describe("hydrate from S3 end to end", () => {
     // Nothing half-verified is published.
     const published = await readdir(dest).catch(() => [] as string[]);
     expect(published).not.toContain("model-00002-of-00002.safetensors");
+  });
+
+  /** Starts a hydrate, kills it with SIGKILL once `minChunks` chunks of `key` are durable; returns them. */
+  async function killMidway(args: string[], dest: string, key: string, minChunks: number): Promise<number[]> {
+    const child = spawn(process.execPath, [BIN, ...args, "--concurrency", "1"], {
+      cwd: ROOT,
+      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", ...server.env() },
+      stdio: "ignore",
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let done: number[] = [];
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      done = await durableChunks(dest, `${key}@`);
+      if (done.length >= minChunks) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill("SIGKILL");
+    expect(await exited, "the first run finished before it could be killed").toBe(null);
+    expect(done.length).toBeGreaterThanOrEqual(minChunks);
+    return done;
+  }
+
+  async function putPlain(key: string, body: Buffer): Promise<void> {
+    const admin = new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
+    await admin.send(new PutObjectCommand({ Bucket: "models", Key: key, Body: body }));
+    admin.destroy();
+  }
+
+  it("resumes after kill -9 from the chunks already on disk", async () => {
+    const big = randomBytes(24 * 1024 * 1024);
+    await putPlain("resume/big.bin", big);
+    const dest = join(work, "resume");
+    const args = ["hydrate", "--source", "s3://models/resume", "--endpoint", server.endpoint, "--dest", dest, "--chunk-size", "64Ki"];
+    const done = await killMidway(args, dest, "resume/big.bin", 4);
+    const before = await getObjectCount(server.accessLog, "resume/big.bin");
+    const run = await cli(args, server.env());
+    expect(run.code, run.out).toBe(0);
+    expect((await readFile(join(dest, "big.bin"))).equals(big)).toBe(true);
+    const gets = (await getObjectCount(server.accessLog, "resume/big.bin")) - before;
+    expect(gets).toBeGreaterThan(0);
+    expect(gets).toBeLessThanOrEqual(Math.ceil(big.length / (64 * 1024)) - done.length);
+  });
+
+  it("never splices two generations of an object overwritten between a kill and the resume", async () => {
+    const dest = join(work, "regen");
+    const args = ["hydrate", "--source", "s3://models/regen", "--endpoint", server.endpoint, "--dest", dest, "--chunk-size", "64Ki"];
+    await putPlain("regen/big.bin", randomBytes(24 * 1024 * 1024));
+    await killMidway(args, dest, "regen/big.bin", 4);
+    const second = randomBytes(24 * 1024 * 1024);
+    await putPlain("regen/big.bin", second);
+    const run = await cli(args, server.env());
+    expect(run.code, run.out).toBe(0);
+    expect((await readFile(join(dest, "big.bin"))).equals(second)).toBe(true);
+    expect(spawnSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: dest }).status).toBe(0);
   });
 
   it("fails with a permanent error naming the cause, never the secret, when the key is wrong", async () => {

@@ -78,6 +78,8 @@ export interface S3Server {
   secretAccessKey: string;
   /** The backing directory: bucket "b" is `${dataDir}/b`. */
   dataDir: string;
+  /** The server's access log (one line per request, e.g. "s3_GetObject <key> ..."). */
+  accessLog: string;
   /** AWS_* variables for a client of this server. */
   env(): Record<string, string>;
   output(): string;
@@ -91,6 +93,7 @@ export async function startS3Server(): Promise<S3Server> {
   const versionsDir = join(dir, "versions");
   await mkdir(dataDir);
   await mkdir(versionsDir);
+  const accessLog = join(dir, "access.log");
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const accessKeyId = "fmc-test-access";
@@ -99,7 +102,7 @@ export async function startS3Server(): Promise<S3Server> {
   const server = await spawnUntilReady(
     "versitygw",
     bin,
-    ["--quiet", "--port", `127.0.0.1:${port}`, "--region", region, "posix", "--versioning-dir", versionsDir, dataDir],
+    ["--quiet", "--access-log", accessLog, "--port", `127.0.0.1:${port}`, "--region", region, "posix", "--versioning-dir", versionsDir, dataDir],
     { ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey },
     // Any HTTP answer (an unsigned request gets 403) means the gateway serves.
     async () => (await fetch(endpoint, { signal: AbortSignal.timeout(1_000) })).status > 0,
@@ -110,6 +113,7 @@ export async function startS3Server(): Promise<S3Server> {
     accessKeyId,
     secretAccessKey,
     dataDir,
+    accessLog,
     env: () => ({
       AWS_ACCESS_KEY_ID: accessKeyId,
       AWS_SECRET_ACCESS_KEY: secretAccessKey,
