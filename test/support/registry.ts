@@ -28,6 +28,8 @@ export interface Registry {
   dataDir: string;
   /** A docker config JSON holding valid credentials (auth "none": an empty one). */
   authFile: string;
+  /** The registry's access log so far: one line per request ("GET /v2/<repo>/blobs/<digest> ..."). */
+  requests(): string[];
   /** How many token requests the token service answered (auth "token"). */
   tokenRequests(): number;
   output(): string;
@@ -111,7 +113,7 @@ export async function startRegistry(auth: RegistryAuth = "none"): Promise<Regist
   const config = `version: 0.1
 log:
   level: warn
-  accesslog: {disabled: true}
+  accesslog: {disabled: false}
 storage:
   filesystem: {rootdirectory: ${join(dir, "data")}}
   delete: {enabled: true}
@@ -130,9 +132,18 @@ ${authYaml}`;
     token?.server.close();
     throw err;
   });
+  // The access log goes to stdout; keep its request lines (bounded) for tests that count requests.
+  const requests: string[] = [];
+  let partial = "";
+  server.child.stdout?.on("data", (d: Buffer) => {
+    const lines = (partial + d.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const l of lines) if (/"(GET|HEAD|PUT|POST|PATCH) \/v2\//.test(l) && requests.length < 100_000) requests.push(l);
+  });
   return {
     host,
     auth,
+    requests: () => [...requests],
     dataDir: join(dir, "data"),
     authFile,
     tokenRequests: () => token?.count() ?? 0,
