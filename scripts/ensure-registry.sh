@@ -8,7 +8,7 @@
 # oras pushes), image indexes, ranged blob GETs, htpasswd basic auth and JWT
 # token auth. Where apt cannot be used (not root, not Debian) the same
 # registry, Distribution v3, is built from the Go module proxy instead (about
-# 3 minutes; `go install ...@version` fails here because the proxy refuses
+# 2 minutes; `go install ...@version` fails here because the proxy refuses
 # version lists, so a throwaway module pins one exact version).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -43,7 +43,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   log "docker-registry could not be installed with apt; building Distribution instead"
 fi
 
-log "building Distribution $DISTRIBUTION_VERSION from the Go module proxy (about 3 minutes on a cold cache)"
+log "building Distribution $DISTRIBUTION_VERSION from the Go module proxy (about 2 minutes on a cold cache)"
 go_build_pinned registry github.com/distribution/distribution/v3 "$DISTRIBUTION_VERSION" \
   github.com/distribution/distribution/v3/cmd/registry "$TOOLS_BIN/registry" ||
   { log "Distribution $DISTRIBUTION_VERSION could not be built"; exit 1; }

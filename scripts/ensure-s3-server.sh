@@ -30,7 +30,7 @@ go_build_pinned() { # name module version package output
 }
 
 if [ ! -x "$TOOLS_BIN/versitygw" ]; then
-  log "building versitygw $VERSITYGW_VERSION from the Go module proxy (about 1-2 minutes on a cold cache)"
+  log "building versitygw $VERSITYGW_VERSION from the Go module proxy (about 1 minute on a cold cache)"
   go_build_pinned versitygw github.com/versity/versitygw "$VERSITYGW_VERSION" \
     github.com/versity/versitygw/cmd/versitygw "$TOOLS_BIN/versitygw" ||
     { log "versitygw $VERSITYGW_VERSION could not be built"; exit 1; }
