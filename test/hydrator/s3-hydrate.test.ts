@@ -38,6 +38,8 @@ const files: Record<string, Buffer> = {
   "model-00001-of-00002.safetensors": randomBytes(5 * 1024 * 1024 + 3),
   "model-00002-of-00002.safetensors": randomBytes(1024 * 1024),
   "extra/notes.txt": Buffer.from("nested\n"),
+  // Keys a URL must encode and sha256sum must read back: a space, a plus, non-ASCII.
+  "extra/a b+c ü.txt": Buffer.from("odd name\n"),
 };
 
 let server: S3Server;
