@@ -196,16 +196,11 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const explain = cache.annotations[EXPLAIN_ANNOTATION] === "true";
   const status = compositeStatus({ clusters, summary, source, pin, volume, notSelected: explain ? notSelected.sort(byName) : undefined });
 
-  const resources = { ...base.desired.resources };
-  for (const [name, e] of [...entries.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) if (e.desired) resources[replicaKey(name)] = e.desired;
   // A kept replica stays under the key it was observed with.
-  for (const r of a.replicas.values()) {
-    const e = entries.get(r.cluster);
-    if (e?.desired && replicaKey(r.cluster) !== r.key) {
-      delete resources[replicaKey(r.cluster)];
-      resources[r.key] = e.desired;
-    }
-  }
+  const observedKeys = new Map([...a.replicas.values()].map((r) => [r.cluster, r.key]));
+  const resources = { ...base.desired.resources };
+  for (const [name, e] of [...entries.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+    if (e.desired) resources[observedKeys.get(name) ?? replicaKey(name)] = e.desired;
 
   const prevPin = cache.observedStatus.pin;
   if (pin !== undefined && (prevPin === undefined || prevPin.identity !== pin.identity || prevPin.resolvedRevision !== pin.resolvedRevision || prevPin.manifestDigest !== pin.manifestDigest))

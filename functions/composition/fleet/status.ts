@@ -37,7 +37,9 @@ export function keptStatus(r: ObservedReplica, why: string): ClusterStatus {
   const volume = { claimName: r.status.claimName ?? r.claimName ?? "", namespace: r.status.namespace ?? "", mountPath: r.status.mountPath ?? "" };
   const cs = clusterStatus(r.cluster, r, volume);
   cs.message = cs.message ? `${why}; ${cs.message}` : why;
-  for (const k of ["claimName", "namespace", "mountPath"] as const) if (cs[k] === "") delete cs[k];
+  if (cs.claimName === "") delete cs.claimName;
+  if (cs.namespace === "") delete cs.namespace;
+  if (cs.mountPath === "") delete cs.mountPath;
   return cs;
 }
 
