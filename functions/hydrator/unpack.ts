@@ -43,6 +43,22 @@ export function entryPath(name: string): string {
   return n;
 }
 
+/**
+ * mkdir -p inside the destination for an entry. A path component that is
+ * already a file (an earlier entry) is the archive's doing, not the disk's:
+ * reported as a HostileArchive so the run fails permanently instead of
+ * retrying the same archive forever.
+ */
+async function mkdirFor(entryName: string, destDir: string, rel: string): Promise<void> {
+  try {
+    await mkdirInside(destDir, rel);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === "string") throw err; // a real I/O error (ENOSPC, EACCES, ...)
+    throw new HostileArchive(entryName, (err as Error).message.replace(destDir, "<dest>"));
+  }
+}
+
 export type Compression = "none" | "gzip" | "zstd";
 
 /** Extracts the tar at `archive` into `destDir` (which must exist) and returns its regular files. */
@@ -62,14 +78,19 @@ export async function extractTarStream(input: Readable, destDir: string, compres
         entry.resume();
         continue;
       }
+      // `tar -C dir -cf x.tar .` starts with a "./" entry: the destination itself, already there.
+      if (type === "directory" && /^(\.\/*)+$/.test(h.name)) {
+        entry.resume();
+        continue;
+      }
       const rel = entryPath(h.name);
       if (type === "directory") {
-        await mkdirInside(destDir, rel);
+        await mkdirFor(h.name, destDir, rel);
         entry.resume();
         continue;
       }
       if (type === "file" || type === "contiguous-file") {
-        await mkdirInside(destDir, posix.dirname(rel) === "." ? "" : posix.dirname(rel));
+        await mkdirFor(h.name, destDir, posix.dirname(rel) === "." ? "" : posix.dirname(rel));
         const target = join(destDir, rel);
         const existing = await lstat(target).catch(() => undefined);
         if (existing !== undefined && !existing.isFile()) throw new HostileArchive(h.name, "would replace a directory or link");
@@ -94,7 +115,7 @@ export async function extractTarStream(input: Readable, destDir: string, compres
         if (!safe.ok || linkname.startsWith("/")) throw new HostileArchive(h.name, `${type} to ${JSON.stringify(linkname)} leaves the destination`);
         const source = files.get(resolved);
         if (source === undefined) throw new HostileArchive(h.name, `${type} to ${JSON.stringify(linkname)} does not name a regular file earlier in the archive`);
-        await mkdirInside(destDir, posix.dirname(rel) === "." ? "" : posix.dirname(rel));
+        await mkdirFor(h.name, destDir, posix.dirname(rel) === "." ? "" : posix.dirname(rel));
         await copyFile(join(destDir, resolved), join(destDir, rel));
         files.set(rel, { ...source, path: rel });
         entry.resume();
