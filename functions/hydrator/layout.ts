@@ -7,7 +7,8 @@
 // (or HF_HOME=<dest>) lets an engine resolve `--model=<org>/<repo>` offline:
 //   hub/models--<org>--<name>/blobs/<sha256>             the bytes, one per distinct content
 //   hub/models--<org>--<name>/snapshots/<commit>/<path>  relative symlinks to the blobs
-//   hub/models--<org>--<name>/refs/<revision>            the commit, when a branch/tag was asked for
+//   hub/models--<org>--<name>/refs/main                  the commit, always
+//   hub/models--<org>--<name>/refs/<revision>            the commit, when another branch/tag was asked for
 //   hub/models--<org>--<name>/trees/<commit>.json        the client's (>= 1.x) tree listing cache, so it
 //                                                          can tell offline that the snapshot is complete
 // Blobs are named by sha256 for every file; the client only follows the
@@ -87,10 +88,13 @@ export function place(
     sums.push({ sha256: f.sha256, path: link });
   }
   const extras: Placement["extras"] = [];
-  // A commit asked for directly still gets refs/main: the cache holds exactly
-  // this one snapshot, and `--model=<repo>` (revision main) must find it offline.
-  const ref = revision !== undefined && revision !== hf.commit ? revision : "main";
-  extras.push({ destPath: `${root}/refs/${ref}`, content: hf.commit });
+  // refs/main always, whatever branch, tag or commit was asked for: the cache
+  // holds exactly this one snapshot, and `--model=<repo>` (revision main) must
+  // find it offline. (The fleet hydrates its first cluster by the name it was
+  // given and the others by the pinned commit; both must serve the same way.)
+  // A branch or tag asked for by name gets its own ref beside it.
+  extras.push({ destPath: `${root}/refs/main`, content: hf.commit });
+  if (revision !== undefined && revision !== hf.commit && revision !== "main") extras.push({ destPath: `${root}/refs/${revision}`, content: hf.commit });
   if (tree !== undefined) {
     const entries: Record<string, Record<string, string | number>> = {};
     for (const t of tree) {
