@@ -15,7 +15,7 @@ import { redactUri } from "./paths.ts";
 import { createSink, ProgressTracker, type ProgressMode, type ProgressSink } from "./progress.ts";
 import { Reporter } from "./report.ts";
 import { HttpFileList, type HttpFileSpec } from "./sources/http.ts";
-import { createSource } from "./sources/index.ts";
+import { createSource, type CreatedSource } from "./sources/index.ts";
 import { InlineFileList, type InlineFile } from "./sources/inline.ts";
 import { readManifest, verifyDir } from "./verify.ts";
 
@@ -49,17 +49,17 @@ export const VERIFY_USAGE = `Usage: function-model-cache verify <dir> [--expect-
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
-/** "16Mi", "1G", "1048576" -> bytes. */
+/** "16Mi", "16MiB", "16MB", "1G", "1048576" -> bytes. */
 export function parseSize(s: string): number | undefined {
-  const m = /^(\d+)\s*(k|m|g|ki|mi|gi|kib|mib|gib|b)?$/i.exec(s.trim());
+  const m = /^(\d+)\s*([kmg]i?)?b?$/i.exec(s.trim());
   if (m === null || m[1] === undefined) return undefined;
-  const unit = (m[2] ?? "b").toLowerCase().replace(/b$/, "").replace(/^$/, "b");
+  const unit = (m[2] ?? "b").toLowerCase();
   const mult: Record<string, number> = { b: 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
   const f = mult[unit];
   return f === undefined ? undefined : Number(m[1]) * f;
 }
 
-interface Common {
+export interface Common {
   reportTarget?: { namespace: string; name: string };
   terminationLog?: string;
   progress: ProgressMode;
@@ -115,7 +115,30 @@ async function readJsonFile(path: string, what: string): Promise<{ ok: true; val
   }
 }
 
-export async function runHydrateCli(args: string[]): Promise<number> {
+/** What a command line asks for: its help, a usage error (exit 2), or a run. */
+export type ParsedCli<T> = { kind: "help" } | { kind: "usage"; error: string } | { kind: "run"; value: T };
+
+export interface HydrateInvocation {
+  created: CreatedSource;
+  dest: string;
+  layout: Layout;
+  include: string[];
+  exclude: string[];
+  pins?: string;
+  expectDigest?: string;
+  concurrency: number;
+  chunkSize: number;
+  stallTimeoutMs: number;
+  common: Common;
+}
+
+/**
+ * `hydrate`'s flags, checked, with the source created (no I/O beyond reading
+ * the --files/--inline JSON). Exported so the function's tests can check that
+ * every argument list it composes for a Job is one this parser accepts.
+ */
+export async function parseHydrateArgs(args: string[], env: Record<string, string | undefined> = process.env): Promise<ParsedCli<HydrateInvocation>> {
+  const usage = (error: string): ParsedCli<HydrateInvocation> => ({ kind: "usage", error });
   let v;
   try {
     v = parseArgs({
@@ -145,43 +168,41 @@ export async function runHydrateCli(args: string[]): Promise<number> {
       },
     }).values;
   } catch (err) {
-    return usageError(HYDRATE_USAGE, (err as Error).message);
+    return usage((err as Error).message);
   }
-  if (v.help) {
-    process.stdout.write(HYDRATE_USAGE);
-    return EXIT.ok;
-  }
-  if (v.dest === undefined || v.dest === "") return usageError(HYDRATE_USAGE, "--dest is required");
+  if (v.help) return { kind: "help" };
+  if (v.dest === undefined || v.dest === "") return usage("--dest is required");
   const layout = Layout.safeParse(v.layout);
-  if (!layout.success) return usageError(HYDRATE_USAGE, `--layout must be Flat or HuggingFaceCache, not "${v.layout}"`);
+  if (!layout.success) return usage(`--layout must be Flat or HuggingFaceCache, not "${v.layout}"`);
   const concurrency = Number(v.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) return usageError(HYDRATE_USAGE, "--concurrency must be an integer from 1 to 256");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) return usage("--concurrency must be an integer from 1 to 256");
   const chunkSize = parseSize(v["chunk-size"]);
-  if (chunkSize === undefined || chunkSize < 64 * 1024) return usageError(HYDRATE_USAGE, "--chunk-size must be a size of at least 64Ki (e.g. 16Mi)");
+  if (chunkSize === undefined || chunkSize < 64 * 1024) return usage("--chunk-size must be a size of at least 64Ki (e.g. 16Mi)");
   const stall = Number(v["stall-timeout"]);
-  if (!(stall > 0)) return usageError(HYDRATE_USAGE, "--stall-timeout must be a positive number of seconds");
+  // Beyond 2^31-1 ms Node's timers fire after 1 ms: every request would "stall" at once.
+  if (!(stall > 0) || stall * 1000 > 2 ** 31 - 1) return usage("--stall-timeout must be a positive number of seconds, at most 2147483");
   const expect = v["expect-manifest-digest"];
-  if (expect !== undefined && !DIGEST_RE.test(expect)) return usageError(HYDRATE_USAGE, "--expect-manifest-digest must be sha256:<64 hex digits>");
+  if (expect !== undefined && !DIGEST_RE.test(expect)) return usage("--expect-manifest-digest must be sha256:<64 hex digits>");
   // The Job passes --sha256 "" for an unpinned URL.
   const sha256 = v.sha256 === undefined || v.sha256 === "" ? undefined : v.sha256;
-  if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) return usageError(HYDRATE_USAGE, "--sha256 must be 64 hex digits");
+  if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) return usage("--sha256 must be 64 hex digits");
   const common = parseCommon(v);
-  if (!common.ok) return usageError(HYDRATE_USAGE, common.error);
+  if (!common.ok) return usage(common.error);
 
   let httpFiles: HttpFileSpec[] | undefined;
   if (v.files !== undefined) {
     const j = await readJsonFile(v.files, "--files");
-    if (!j.ok) return usageError(HYDRATE_USAGE, j.error);
+    if (!j.ok) return usage(j.error);
     const p = HttpFileList.safeParse(j.value);
-    if (!p.success) return usageError(HYDRATE_USAGE, `--files ${v.files}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!p.success) return usage(`--files ${v.files}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     httpFiles = p.data;
   }
   let inline: InlineFile[] | undefined;
   if (v.inline !== undefined) {
     const j = await readJsonFile(v.inline, "--inline");
-    if (!j.ok) return usageError(HYDRATE_USAGE, j.error);
+    if (!j.ok) return usage(j.error);
     const p = InlineFileList.safeParse(j.value);
-    if (!p.success) return usageError(HYDRATE_USAGE, `--inline ${v.inline}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!p.success) return usage(`--inline ${v.inline}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     inline = p.data;
   }
   const created = createSource({
@@ -192,19 +213,22 @@ export async function runHydrateCli(args: string[]): Promise<number> {
     ...(v.endpoint ? { endpoint: v.endpoint } : {}),
     ...(v["s3-region"] ? { region: v["s3-region"] } : {}),
     ...(v["s3-path-style"] ? { pathStyle: true } : {}),
-    env: process.env,
+    env,
   });
-  if (!created.ok) return usageError(HYDRATE_USAGE, created.error);
+  if (!created.ok) {
+    // Name the flag, as every other usage error does.
+    const flag = v.files !== undefined ? "--files" : v.inline !== undefined ? "--inline" : "--source";
+    return usage(created.error.includes("--") ? created.error : `${flag}: ${created.error}`);
+  }
 
   // The user's own pins belong to the request: the same URL with another --sha256 is another request.
   const pinLines = [sha256 ?? "", ...(httpFiles ?? []).map((f) => `${redactUri(f.url)}\0${f.path ?? ""}\0${f.sha256 ?? ""}`)];
   const pins = pinLines.some((l) => l !== "") ? `sha256:${createHash("sha256").update(pinLines.join("\n")).digest("hex")}` : undefined;
 
-  const sink = createSink(common.value.progress);
-  const reporter = await makeReporter(created.value.reference, common.value, sink);
-  const { signal, dispose } = abortOnSignals();
-  try {
-    const outcome = await hydrate(created.value, {
+  return {
+    kind: "run",
+    value: {
+      created: created.value,
       dest: v.dest,
       layout: layout.data,
       include: v.include,
@@ -214,6 +238,33 @@ export async function runHydrateCli(args: string[]): Promise<number> {
       concurrency,
       chunkSize,
       stallTimeoutMs: stall * 1000,
+      common: common.value,
+    },
+  };
+}
+
+export async function runHydrateCli(args: string[]): Promise<number> {
+  const parsed = await parseHydrateArgs(args, process.env);
+  if (parsed.kind === "help") {
+    process.stdout.write(HYDRATE_USAGE);
+    return EXIT.ok;
+  }
+  if (parsed.kind === "usage") return usageError(HYDRATE_USAGE, parsed.error);
+  const p = parsed.value;
+  const sink = createSink(p.common.progress);
+  const reporter = await makeReporter(p.created.reference, p.common, sink);
+  const { signal, dispose } = abortOnSignals();
+  try {
+    const outcome = await hydrate(p.created, {
+      dest: p.dest,
+      layout: p.layout,
+      include: p.include,
+      exclude: p.exclude,
+      ...(p.pins ? { pins: p.pins } : {}),
+      ...(p.expectDigest ? { expectDigest: p.expectDigest } : {}),
+      concurrency: p.concurrency,
+      chunkSize: p.chunkSize,
+      stallTimeoutMs: p.stallTimeoutMs,
       signal,
       sink,
       reporter,
@@ -224,7 +275,7 @@ export async function runHydrateCli(args: string[]): Promise<number> {
           phase: "Ready",
           resolvedRevision: outcome.manifest.identity.resolved,
           manifestDigest: outcome.manifest.digest,
-          message: outcome.reused ? "already published and verified: nothing fetched" : `published ${outcome.manifest.files.length} files to ${v.dest}`,
+          message: outcome.reused ? "already published and verified: nothing fetched" : `published ${outcome.manifest.files.length} files to ${p.dest}`,
         })
       : await reporter.finish({ phase: "Failed", message: outcome.message });
     if (!outcome.ok) process.stderr.write(`function-model-cache hydrate: ${outcome.message}\n`);
@@ -235,7 +286,14 @@ export async function runHydrateCli(args: string[]): Promise<number> {
   }
 }
 
-export async function runVerifyCli(args: string[]): Promise<number> {
+export interface VerifyInvocation {
+  dir: string;
+  expectDigest?: string;
+  common: Common;
+}
+
+/** `verify`'s arguments, checked (no I/O). */
+export function parseVerifyArgs(args: string[]): ParsedCli<VerifyInvocation> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -250,21 +308,29 @@ export async function runVerifyCli(args: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    return usageError(VERIFY_USAGE, (err as Error).message);
+    return { kind: "usage", error: (err as Error).message };
   }
   const v = parsed.values;
-  if (v.help) {
+  if (v.help) return { kind: "help" };
+  if (parsed.positionals.length !== 1) return { kind: "usage", error: "give exactly one directory" };
+  const dir = parsed.positionals[0] as string;
+  const expect = v["expect-manifest-digest"];
+  if (expect !== undefined && !DIGEST_RE.test(expect)) return { kind: "usage", error: "--expect-manifest-digest must be sha256:<64 hex digits>" };
+  const common = parseCommon(v);
+  if (!common.ok) return { kind: "usage", error: common.error };
+  return { kind: "run", value: { dir, ...(expect ? { expectDigest: expect } : {}), common: common.value } };
+}
+
+export async function runVerifyCli(args: string[]): Promise<number> {
+  const parsed = parseVerifyArgs(args);
+  if (parsed.kind === "help") {
     process.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
   }
-  if (parsed.positionals.length !== 1) return usageError(VERIFY_USAGE, "give exactly one directory");
-  const dir = parsed.positionals[0] as string;
-  const expect = v["expect-manifest-digest"];
-  if (expect !== undefined && !DIGEST_RE.test(expect)) return usageError(VERIFY_USAGE, "--expect-manifest-digest must be sha256:<64 hex digits>");
-  const common = parseCommon(v);
-  if (!common.ok) return usageError(VERIFY_USAGE, common.error);
-  const sink = createSink(common.value.progress);
-  const reporter = await makeReporter(`file://${dir}`, common.value, sink);
+  if (parsed.kind === "usage") return usageError(VERIFY_USAGE, parsed.error);
+  const { dir, expectDigest: expect, common } = parsed.value;
+  const sink = createSink(common.progress);
+  const reporter = await makeReporter(`file://${dir}`, common, sink);
   const tracker = new ProgressTracker();
   const pre = await readManifest(dir);
   if (pre.ok) tracker.start(pre.value.totalBytes, pre.value.files.length);
