@@ -2,9 +2,18 @@
 // Kubernetes ConfigMap/Secret volume. Those volumes are written by the
 // kubelet's atomic writer: the visible names are symlinks into a hidden
 // `..data` directory that is itself a symlink to a timestamped `..<date>`
-// directory. So: names starting with ".." are the writer's internals and are
-// skipped, and symlinks are followed only while they resolve inside the
-// source directory (anything else is refused, never copied).
+// directory. So:
+// - names starting with ".." are the writer's internals and are skipped (the
+//   visible names reach the same files through them);
+// - a symlink is followed only when it resolves inside the source directory;
+//   one that leaves it (or is broken) fails the whole run (exit 3, naming
+//   it) rather than being skipped: a volume that is not what the user thinks
+//   it is must not produce a "verified" artifact missing a file, and its
+//   target is never read, so nothing outside the source can be copied out;
+// - a symlink to a file is a file under the link's name (a ConfigMap key);
+// - a directory is read once, under its real name when it has one: symlinks
+//   to directories are followed after the real tree, and only to directories
+//   not read yet (a ConfigMap key with a '/' is such a link; loops end here).
 import { createReadStream } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
@@ -42,6 +51,7 @@ export class FileSource implements Source {
     }
     const objects: RemoteObject[] = [];
     const visited = new Set<string>([rootReal]);
+    const linkedDirs: { real: string; relPath: string }[] = [];
     const walk = async (dir: string, rel: string): Promise<void> => {
       const names = (await readdir(dir)).sort();
       for (const name of names) {
@@ -50,16 +60,21 @@ export class FileSource implements Source {
         const relPath = rel === "" ? name : `${rel}/${name}`;
         let st = await lstat(full);
         let real = full;
-        if (st.isSymbolicLink()) {
+        const link = st.isSymbolicLink();
+        if (link) {
           real = await realpath(full).catch(() => "");
-          const inside = real !== "" && (real === rootReal || real.startsWith(rootReal + sep)) && !relative(rootReal, real).startsWith("..");
+          // The first segment, not a prefix: the kubelet's "..2026_..." directories start with ".." and are inside.
+          const inside = real !== "" && (real === rootReal || real.startsWith(rootReal + sep)) && relative(rootReal, real).split(sep)[0] !== "..";
           if (!inside) {
             throw new SourceError(`${this.#uri}: "${relPath}" is a symlink that leaves the source directory (or is broken): refused`, { retryable: false });
           }
           st = await stat(real);
         }
         if (st.isDirectory()) {
-          if (visited.has(real)) continue; // a symlink loop or a second name for a directory already read
+          if (link) {
+            linkedDirs.push({ real, relPath });
+            continue;
+          }
           visited.add(real);
           await walk(real, relPath);
         } else if (st.isFile()) {
@@ -70,6 +85,11 @@ export class FileSource implements Source {
       }
     };
     await walk(rootReal, "");
+    for (let next = linkedDirs.shift(); next !== undefined; next = linkedDirs.shift()) {
+      if (visited.has(next.real)) continue; // a second name for a directory already read, or a loop
+      visited.add(next.real);
+      await walk(next.real, next.relPath);
+    }
     return { identity: { kind: "file", reference: this.#uri, resolved: "" }, objects };
   }
 

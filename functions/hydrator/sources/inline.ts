@@ -21,7 +21,14 @@ export function createInlineSource(files: readonly InlineFile[]): Checked<Inline
     const safe = safeRelativePath(f.path);
     if (!safe.ok) return { ok: false, error: `inline file: ${safe.error}` };
     if (bytes.has(f.path)) return { ok: false, error: `inline file "${f.path}" is given twice` };
-    bytes.set(f.path, Buffer.from(f.content, f.encoding === "base64" ? "base64" : "utf8"));
+    if (f.encoding === "base64") {
+      // Buffer.from skips characters that are not base64: a wrong encoding would become a "verified" file of garbage.
+      const clean = f.content.replace(/\s+/g, "");
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) return { ok: false, error: `inline file "${f.path}": the content is not valid base64` };
+      bytes.set(f.path, Buffer.from(clean, "base64"));
+    } else {
+      bytes.set(f.path, Buffer.from(f.content, "utf8"));
+    }
   }
   return { ok: true, value: new InlineSource(bytes) };
 }
