@@ -81,7 +81,11 @@ export class Reporter {
       let text = JSON.stringify(this.#report);
       if (Buffer.byteLength(text) > TERMINATION_LIMIT && this.#report.message) {
         const over = Buffer.byteLength(text) - TERMINATION_LIMIT + 3;
-        text = JSON.stringify({ ...this.#report, message: `${this.#report.message.slice(0, Math.max(0, this.#report.message.length - over))}...` });
+        // Cut whole code points: half a surrogate pair becomes a 6-byte JSON
+        // escape, which could push the text past the limit and Kubernetes
+        // would then truncate it into invalid JSON.
+        const chars = Array.from(this.#report.message);
+        text = JSON.stringify({ ...this.#report, message: `${chars.slice(0, Math.max(0, chars.length - over)).join("")}...` });
       }
       await writeFile(this.#opts.terminationLog, text).catch((err: Error) => this.#opts.warn(`cannot write the termination log ${this.#opts.terminationLog}: ${err.message}`));
     }
