@@ -3,6 +3,7 @@
 // whoever reads a cluster object maps it to ClusterFacts, this module knows nothing of CRDs.
 
 import { z } from "zod";
+import { fastClusterFacts } from "./fast-facts.ts";
 import { CLUSTER_LIMITS } from "./limits.ts";
 import { Quantity, QuantityParseError } from "./quantity.ts";
 import { Semver, SemverParseError } from "./semver.ts";
@@ -58,13 +59,17 @@ export type ToCelResult = { ok: true; cluster: CelCluster } | { ok: false; error
  * true and `exists()` false on data the selector never saw.
  */
 export function toCelCluster(input: ClusterFactsInput): ToCelResult {
-  const parsed = ClusterFacts.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue ? issue.path.join(".") : "";
-    return fail(`cluster facts are invalid at ${where || "(root)"}: ${issue?.message ?? "unknown error"}`);
+  // Well-formed facts skip zod (fast-facts.ts); anything else gets zod's verdict and message.
+  let facts = fastClusterFacts(input);
+  if (facts === undefined) {
+    const parsed = ClusterFacts.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue ? issue.path.join(".") : "";
+      return fail(`cluster facts are invalid at ${where || "(root)"}: ${issue?.message ?? "unknown error"}`);
+    }
+    facts = parsed.data;
   }
-  const facts = parsed.data;
   try {
     checkLimits(facts);
     const labels = new Map(Object.entries(facts.labels));
@@ -84,38 +89,44 @@ function fail(message: string): ToCelResult {
 
 function checkLimits(f: ClusterFacts): void {
   const L = CLUSTER_LIMITS;
-  const over = (what: string, n: number, max: number) => {
-    if (n > max) throw new FactsError(`${what} is ${n}, more than the ${max} selectors are costed for`);
+  // The message is built only on failure: this runs for every attribute of every device.
+  const over = (what: () => string, n: number, max: number) => {
+    if (n > max) throw new FactsError(`${what()} is ${n}, more than the ${max} selectors are costed for`);
   };
-  over("name length", f.name.length, L.maxNameLength);
+  over(() => "name length", f.name.length, L.maxNameLength);
   const labels = Object.entries(f.labels);
-  over("label count", labels.length, L.maxLabels);
+  over(() => "label count", labels.length, L.maxLabels);
   for (const [k, v] of labels) {
-    over(`label key ${JSON.stringify(k.slice(0, 40))} length`, k.length, L.maxLabelKeyLength);
-    over(`label ${JSON.stringify(k)} value length`, v.length, L.maxLabelValueLength);
+    over(() => `label key ${JSON.stringify(k.slice(0, 40))} length`, k.length, L.maxLabelKeyLength);
+    over(() => `label ${JSON.stringify(k)} value length`, v.length, L.maxLabelValueLength);
   }
-  over("pool count", f.pools.length, L.maxPools);
+  over(() => "pool count", f.pools.length, L.maxPools);
   let total = 0;
   for (const p of f.pools) {
-    over(`pool ${JSON.stringify(p.name)} name length`, p.name.length, L.maxNameLength);
-    over(`pool ${JSON.stringify(p.name)} node name length`, (p.nodeName ?? "").length, L.maxNameLength);
-    over(`pool ${JSON.stringify(p.name)} driver length`, (p.driver ?? "").length, L.maxNameLength);
-    over(`pool ${JSON.stringify(p.name)} device count`, p.devices.length, L.maxDevicesPerPool);
+    const pool = () => `pool ${JSON.stringify(p.name)}`;
+    over(() => `${pool()} name length`, p.name.length, L.maxNameLength);
+    over(() => `${pool()} node name length`, (p.nodeName ?? "").length, L.maxNameLength);
+    over(() => `${pool()} driver length`, (p.driver ?? "").length, L.maxNameLength);
+    over(() => `${pool()} device count`, p.devices.length, L.maxDevicesPerPool);
     total += p.devices.length;
     for (const d of p.devices) {
-      const at = `device ${JSON.stringify(`${p.name}/${d.name}`)}`;
-      over(`${at} name length`, d.name.length, L.maxNameLength);
-      over(`${at} driver length`, (d.driver ?? "").length, L.maxNameLength);
-      over(`${at} attributes + capacities`, Object.keys(d.attributes).length + Object.keys(d.capacity).length, L.maxAttributesPerDevice);
-      for (const [name, a] of Object.entries(d.attributes)) {
-        over(`${at} attribute ${name} key length`, name.length, L.maxLabelKeyLength);
-        if (a.string !== undefined) over(`${at} attribute ${name} string length`, a.string.length, L.maxAttributeStringLength);
-        if (a.version !== undefined) over(`${at} attribute ${name} version length`, a.version.length, L.maxAttributeStringLength);
+      const at = () => `device ${JSON.stringify(`${p.name}/${d.name}`)}`;
+      over(() => `${at()} name length`, d.name.length, L.maxNameLength);
+      over(() => `${at()} driver length`, (d.driver ?? "").length, L.maxNameLength);
+      let n = 0;
+      for (const _ in d.attributes) n++;
+      for (const _ in d.capacity) n++;
+      over(() => `${at()} attributes + capacities`, n, L.maxAttributesPerDevice);
+      for (const name in d.attributes) {
+        const a = d.attributes[name];
+        over(() => `${at()} attribute ${name} key length`, name.length, L.maxLabelKeyLength);
+        if (a?.string !== undefined) over(() => `${at()} attribute ${name} string length`, a.string.length, L.maxAttributeStringLength);
+        if (a?.version !== undefined) over(() => `${at()} attribute ${name} version length`, a.version.length, L.maxAttributeStringLength);
       }
-      for (const name of Object.keys(d.capacity)) over(`${at} capacity ${name} key length`, name.length, L.maxLabelKeyLength);
+      for (const name in d.capacity) over(() => `${at()} capacity ${name} key length`, name.length, L.maxLabelKeyLength);
     }
   }
-  over("device count", total, L.maxDevicesPerCluster);
+  over(() => "device count", total, L.maxDevicesPerCluster);
 }
 
 function toPool(p: PoolFacts): CelPool {

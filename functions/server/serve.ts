@@ -2,6 +2,7 @@
 // drain on SIGTERM/SIGINT that lets in-flight calls finish before exiting.
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { decodeRequest } from "../protocol/decode-request.ts";
 import { loadProtocol } from "../protocol/load.ts";
 import { loadServerCredentials } from "./credentials.ts";
 import type { ServeConfig } from "./flags.ts";
@@ -24,7 +25,11 @@ export async function startServer(config: ServeConfig, compose: Compose, log: Lo
     "grpc.max_receive_message_length": config.maxRecvMessageSizeMiB * 1024 * 1024,
     "grpc.max_send_message_length": -1,
   });
-  server.addService(loadProtocol().FunctionRunnerService.service, { RunFunction: runFunctionHandler(compose, log) });
+  // Requests are read by decode-request.ts, straight into plain JSON: proto-loader's generic decoding
+  // costs seconds per reconcile at fleet scale. Responses keep proto-loader's encoder.
+  const service = loadProtocol().FunctionRunnerService.service;
+  const runFunction = { ...service.RunFunction, requestDeserialize: decodeRequest };
+  server.addService({ ...service, RunFunction: runFunction }, { RunFunction: runFunctionHandler(compose, log) });
   const health = new HealthImplementation({ "": "SERVING", [SERVICE]: "SERVING" });
   health.addToServer(server);
 

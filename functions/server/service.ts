@@ -5,6 +5,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { RunFunctionRequest__Output } from "../protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import type { RunFunctionResponse } from "../protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
 import { requestFromWire, responseToWire } from "../protocol/convert.ts";
+import type { DecodedRequest } from "../protocol/decode-request.ts";
 import { fatal } from "../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import type { Logger } from "./logger.ts";
@@ -22,14 +23,27 @@ function bareFatal(tag: string, message: string): RunFunctionResponse {
 
 export async function handleRunFunction(raw: RunFunctionRequest__Output, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
   const tag = raw.meta?.tag ?? "";
-  const callLog = log.child({ tag });
   let req: FunctionRequest;
   try {
     req = requestFromWire(raw);
   } catch (err) {
-    callLog.error({ err }, "cannot read the request");
+    log.child({ tag }).error({ err }, "cannot read the request");
     return bareFatal(tag, `function-model-cache could not read the request: ${(err as Error).message}`);
   }
+  return handleRequest(req, compose, log);
+}
+
+/** The same, for a request the server decoded itself (decode-request.ts). */
+export async function handleDecoded(decoded: DecodedRequest, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
+  if (!decoded.ok) {
+    log.child({ tag: decoded.tag }).error({ err: decoded.message }, "cannot read the request");
+    return bareFatal(decoded.tag, `function-model-cache could not read the request: ${decoded.message}`);
+  }
+  return handleRequest(decoded.request, compose, log);
+}
+
+async function handleRequest(req: FunctionRequest, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
+  const callLog = log.child({ tag: req.tag });
   let rsp: FunctionResponse;
   try {
     rsp = await compose(req);
@@ -46,9 +60,9 @@ export async function handleRunFunction(raw: RunFunctionRequest__Output, compose
   }
   callLog.error({ path: wire.error.path }, "composed a value a protobuf Struct cannot carry");
   const fallback = responseToWire(fatal(req, `function-model-cache internal error: ${wire.error.message}`, "InternalError"));
-  return fallback.ok ? fallback.value : bareFatal(tag, wire.error.message);
+  return fallback.ok ? fallback.value : bareFatal(req.tag, wire.error.message);
 }
 
-export function runFunctionHandler(compose: Compose, log: Logger): grpc.handleUnaryCall<RunFunctionRequest__Output, RunFunctionResponse> {
-  return (call, callback) => void handleRunFunction(call.request, compose, log).then((rsp) => callback(null, rsp));
+export function runFunctionHandler(compose: Compose, log: Logger): grpc.handleUnaryCall<DecodedRequest, RunFunctionResponse> {
+  return (call, callback) => void handleDecoded(call.request, compose, log).then((rsp) => callback(null, rsp));
 }

@@ -1,0 +1,109 @@
+// A hand-written reading of ClusterFacts for the common case: well-formed
+// facts. zod's record parsing costs milliseconds per cluster with DRA pools
+// (every device carries two records), which at 5,000 clusters is most of a
+// reconcile. This check is conservative: it accepts only what the zod schema
+// accepts, builds the same output, and answers undefined for anything else,
+// so the caller falls back to zod, whose error message stays the one users see.
+// fast-facts.test.ts holds both readings to the same answers.
+import type { AttributeFacts, ClusterFacts, DeviceFacts, PoolFacts } from "./cluster-facts.ts";
+
+type Plain = Record<string, unknown>;
+
+export function isPlain(v: unknown): v is Plain {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+const INT_STRING = /^-?[0-9]+$/;
+
+function attribute(v: unknown): AttributeFacts | undefined {
+  if (!isPlain(v)) return undefined;
+  let set = 0;
+  const out: AttributeFacts = {};
+  for (const k in v) {
+    const x = v[k];
+    if (x === undefined) continue;
+    set++;
+    if (k === "string" && typeof x === "string") out.string = x;
+    else if (k === "version" && typeof x === "string") out.version = x;
+    else if (k === "bool" && typeof x === "boolean") out.bool = x;
+    else if (k === "int" && ((typeof x === "number" && Number.isSafeInteger(x)) || (typeof x === "string" && INT_STRING.test(x)) || typeof x === "bigint")) out.int = x;
+    // An unknown key: z.object would strip it, but stay conservative and let zod decide.
+    else return undefined;
+  }
+  return set === 1 ? out : undefined;
+}
+
+function device(v: unknown): DeviceFacts | undefined {
+  if (!isPlain(v)) return undefined;
+  const { name, driver, attributes, capacity } = v;
+  if (typeof name !== "string" || name.length === 0) return undefined;
+  if (driver !== undefined && (typeof driver !== "string" || driver.length === 0)) return undefined;
+  const out: DeviceFacts = { name, attributes: {}, capacity: {} };
+  if (driver !== undefined) out.driver = driver;
+  if (attributes !== undefined) {
+    if (!isPlain(attributes)) return undefined;
+    for (const k in attributes) {
+      const a = attribute(attributes[k]);
+      if (a === undefined || k === "__proto__") return undefined;
+      out.attributes[k] = a;
+    }
+  }
+  if (capacity !== undefined) {
+    if (!isPlain(capacity)) return undefined;
+    for (const k in capacity) {
+      const c = capacity[k];
+      if (!isPlain(c) || k === "__proto__") return undefined;
+      const value = c["value"];
+      if (typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) out.capacity[k] = { value };
+      else return undefined;
+    }
+  }
+  return out;
+}
+
+function pool(v: unknown): PoolFacts | undefined {
+  if (!isPlain(v)) return undefined;
+  const { name, driver, nodeName, devices } = v;
+  if (typeof name !== "string" || name.length === 0) return undefined;
+  if (driver !== undefined && typeof driver !== "string") return undefined;
+  if (nodeName !== undefined && typeof nodeName !== "string") return undefined;
+  const out: PoolFacts = { name, devices: [] };
+  if (driver !== undefined) out.driver = driver;
+  if (nodeName !== undefined) out.nodeName = nodeName;
+  if (devices !== undefined) {
+    if (!Array.isArray(devices)) return undefined;
+    for (const d of devices as unknown[]) {
+      const parsed = device(d);
+      if (parsed === undefined) return undefined;
+      out.devices.push(parsed);
+    }
+  }
+  return out;
+}
+
+/** ClusterFacts.parse(input) when input is well-formed; undefined when zod should decide. */
+export function fastClusterFacts(input: unknown): ClusterFacts | undefined {
+  if (!isPlain(input)) return undefined;
+  const { name, labels, pools } = input;
+  if (typeof name !== "string" || name.length === 0) return undefined;
+  const out: ClusterFacts = { name, labels: {}, pools: [] };
+  if (labels !== undefined) {
+    if (!isPlain(labels)) return undefined;
+    for (const k in labels) {
+      const l = labels[k];
+      if (typeof l !== "string" || k === "__proto__") return undefined;
+      out.labels[k] = l;
+    }
+  }
+  if (pools !== undefined) {
+    if (!Array.isArray(pools)) return undefined;
+    for (const p of pools as unknown[]) {
+      const parsed = pool(p);
+      if (parsed === undefined) return undefined;
+      out.pools.push(parsed);
+    }
+  }
+  return out;
+}

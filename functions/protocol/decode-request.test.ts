@@ -1,0 +1,115 @@
+// decodeRequest must read every request exactly as proto-loader plus
+// requestFromWire do: each case is encoded by proto-loader, decoded both
+// ways, and compared whole.
+import * as protoLoader from "@grpc/proto-loader";
+import { describe, expect, it } from "vitest";
+import { requestFromWire } from "./convert.ts";
+import { decodeRequest } from "./decode-request.ts";
+import type { RunFunctionRequest } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
+import type { RunFunctionRequest__Output } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
+import { LOADER_OPTIONS, PROTO_PATH } from "./load.ts";
+import { toStruct } from "./struct.ts";
+import type { JsonObject } from "../sdk/types.ts";
+
+const definition = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
+const service = definition["apiextensions.fn.proto.v1.FunctionRunnerService"] as protoLoader.ServiceDefinition;
+const method = service["RunFunction"] as protoLoader.MethodDefinition<RunFunctionRequest, object, RunFunctionRequest__Output>;
+
+function s(v: JsonObject) {
+  const r = toStruct(v);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
+function bothWays(bytes: Buffer) {
+  const want = requestFromWire(method.requestDeserialize(bytes));
+  const got = decodeRequest(bytes);
+  return { want, got };
+}
+
+const cluster = (name: string): JsonObject => ({
+  apiVersion: "modelplane.ai/v1alpha1",
+  kind: "InferenceCluster",
+  metadata: { name, labels: { region: "us-east1" } },
+  status: { gpuPools: [{ name: "hopper-0", nodes: 2, devices: [{ name: "gpu-0", attributes: { productName: { string: "NVIDIA H100 80GB HBM3" }, cudaComputeCapability: { version: "9.0.0" } }, capacity: { memory: { value: "81559Mi" } } }] }] },
+});
+
+describe("decodeRequest agrees with proto-loader + requestFromWire", () => {
+  const cases: { reason: string; req: RunFunctionRequest }[] = [
+    { reason: "an empty request: every default", req: {} },
+    { reason: "meta only: tag and capabilities (packed enums)", req: { meta: { tag: "t-1", capabilities: ["CAPABILITY_CAPABILITIES", "CAPABILITY_REQUIRED_RESOURCES", "CAPABILITY_CONDITIONS"] } } },
+    {
+      reason: "observed and desired state: composite, resources, connection details, readiness",
+      req: {
+        observed: {
+          composite: { resource: s({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", spec: { a: [1, 2.5, -0, null, true, "x"] } }), connection_details: { k: Buffer.from([0, 1, 255]) } },
+          resources: { "replica-a": { resource: s({ kind: "ModelCacheReplica", status: { phase: "Ready" } }), ready: "READY_TRUE" }, "replica-b": { resource: s({}), ready: "READY_FALSE" } },
+        },
+        desired: { composite: { resource: s({ status: {} }) }, resources: { other: { resource: s({ kind: "ConfigMap" }), connection_details: { empty: Buffer.alloc(0) } } } },
+      },
+    },
+    { reason: "a composite with no resource Struct at all", req: { observed: { composite: {} } } },
+    { reason: "input and context, including an empty Struct", req: { input: s({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { matchLabels: {} } }), context: s({}) } },
+    { reason: "required resources: several lists, one empty", req: { required_resources: { clusters: { items: [{ resource: s(cluster("a")) }, { resource: s(cluster("b")) }] }, none: { items: [] } } } },
+    { reason: "v1's extra_resources, and the v2 field winning on the same name", req: { extra_resources: { clusters: { items: [{ resource: s(cluster("old")) }] }, only: { items: [{ resource: s(cluster("x")) }] } }, required_resources: { clusters: { items: [{ resource: s(cluster("new")) }] } } } },
+    { reason: "credentials, with and without data", req: { credentials: { hf: { credential_data: { data: { token: Buffer.from("secret") } } }, none: {} } } },
+    { reason: "required schemas are read past without error", req: { required_schemas: { x: { openapi_v3: s({ type: "object" }) } }, meta: { tag: "after-schemas" } } },
+    {
+      reason: "values that stress the Struct encoding: unicode, odd keys, extreme numbers, deep nesting",
+      req: { input: s({ "ключ": "значение 🚀", "a b": "", "gpu.nvidia.com/productName": "x", max: 2 ** 53, tiny: 5e-324, neg: -1.5, deep: { a: [[[{ b: [[], {}] }]]] } }) },
+    },
+  ];
+  it.each(cases)("$reason", ({ req }) => {
+    const { want, got } = bothWays(method.requestSerialize(req));
+    expect(got).toEqual({ ok: true, request: want });
+  });
+
+  it("a 200-cluster request, byte for byte the same reading", () => {
+    const req: RunFunctionRequest = { meta: { tag: "fleet" }, required_resources: { clusters: { items: Array.from({ length: 200 }, (_, i) => ({ resource: s(cluster(`c-${i}`)) })) } } };
+    const { want, got } = bothWays(method.requestSerialize(req));
+    expect(got).toEqual({ ok: true, request: want });
+  });
+});
+
+describe("wire forms proto-loader accepts and encoders may produce", () => {
+  const tagged = (field: number, wireType: number) => Buffer.from([(field << 3) | wireType]);
+  const lenPrefixed = (b: Buffer) => Buffer.concat([Buffer.from([b.length]), b]);
+  const meta = (tag: string) => Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.from(tag))]))]);
+
+  it.each([
+    { reason: "an unknown varint field is skipped", bytes: Buffer.concat([tagged(15, 0), Buffer.from([0x96, 0x01]), meta("x")]) },
+    { reason: "an unknown fixed64 field is skipped", bytes: Buffer.concat([tagged(15, 1), Buffer.alloc(8), meta("x")]) },
+    { reason: "an unknown fixed32 field is skipped", bytes: Buffer.concat([tagged(15, 5), Buffer.alloc(4), meta("x")]) },
+    { reason: "a singular message field sent twice: the last one wins", bytes: Buffer.concat([meta("first"), meta("second")]) },
+    { reason: "capabilities unpacked, one varint each", bytes: Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.concat([tagged(2, 0), Buffer.from([2]), tagged(2, 0), Buffer.from([4])]))]) },
+    { reason: "a capability this copy of the protocol does not know", bytes: Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.concat([tagged(2, 0), Buffer.from([42])]))]) },
+  ])("$reason", ({ bytes }) => {
+    const { want, got } = bothWays(bytes);
+    expect(got).toEqual({ ok: true, request: want });
+  });
+
+  it("a key spelled __proto__ is an own property, never the object's prototype", () => {
+    const got = decodeRequest(method.requestSerialize({ input: { fields: { ["__proto__"]: { stringValue: "x" } } } }));
+    expect(got.ok && Object.getPrototypeOf(got.request.input)).toBe(Object.prototype);
+    expect(got.ok && Object.getOwnPropertyDescriptor(got.request.input, "__proto__")?.value).toBe("x");
+  });
+});
+
+describe("malformed bytes are a value, never an exception", () => {
+  const good = method.requestSerialize({ meta: { tag: "t" }, input: s({ a: "b".repeat(50) }) });
+  it.each([
+    { reason: "cut inside a string", bytes: good.subarray(0, good.length - 10) },
+    { reason: "a length running past the end", bytes: Buffer.from([0x22, 0x7f, 0x0a]) },
+    { reason: "a varint that never ends", bytes: Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]) },
+    { reason: "wire type 3 (groups), which proto3 never sends", bytes: Buffer.from([0x0b]) },
+  ])("$reason", ({ bytes }) => {
+    const got = decodeRequest(bytes);
+    expect(got.ok).toBe(false);
+    if (!got.ok) expect(got.message).toMatch(/^malformed RunFunctionRequest: /);
+  });
+
+  it("keeps the tag when it was read before the damage", () => {
+    const got = decodeRequest(good.subarray(0, good.length - 10));
+    expect(got).toMatchObject({ ok: false, tag: "t" });
+  });
+});
