@@ -35,19 +35,16 @@ ensure_node() {
   log "using node $(node --version)"
 }
 
-# install_deps installs the npm dependencies when node_modules is missing or
-# older than the lock file. `npm ci` first; the npm here writes lock files
-# holding only this platform's optional packages (rollup's native builds), which
-# `npm ci` then calls out of sync, so fall back to `npm install` with the same
-# lock, which installs exactly the locked versions and writes nothing.
+# install_deps installs the npm dependencies exactly as locked (`npm ci`) when
+# node_modules is missing or older than the lock file. The lock must list every
+# platform's optional packages (rollup's native builds); regenerate it with
+# `npm install --package-lock-only`, which writes them all.
 install_deps() {
   if [ -f "$ROOT/node_modules/.package-lock.json" ] && [ ! "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     return 0
   fi
-  log "installing npm dependencies"
-  (cd "$ROOT" && { npm ci --no-audit --no-fund >&2 2>"$CACHE/npm-ci.log" ||
-    { log "npm ci refused the lock file (see $CACHE/npm-ci.log); installing the locked versions with npm install";
-      npm install --no-save --no-audit --no-fund >&2; }; })
+  log "installing npm dependencies (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund >&2)
 }
 
 # ensure_crank builds the crossplane CLI (binary `crank`) from the Go module
