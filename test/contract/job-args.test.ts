@@ -1,0 +1,518 @@
+// The contract between the function and the hydrator, checked from both ends
+// so they cannot drift apart silently:
+//  - every hydration Job the function composes (for each replica example, each
+//    scenario, and variants of every source kind the API allows) has container
+//    args the hydrator's own parser accepts: no usage error (exit 2, which the
+//    Job's podFailurePolicy turns into an immediate, permanent failure);
+//  - for sources that need no server (inline and configMap, both file:// on a
+//    ConfigMap volume) the Job is run for real: its volumes materialized in a
+//    temp dir (a ConfigMap laid out as the kubelet's atomic writer does, the
+//    claim as a plain directory), its argv and env rewritten onto them, and the
+//    real `function-model-cache` binary started; the report it prints must be a
+//    HydrationReport, and fed back to the function as the report ConfigMap it
+//    observes, must make the replica Ready with that digest and revision;
+//  - the verify-only Job (ExistingPVC) checks such a volume, and a pin for other
+//    bytes fails with an exit code the Job treats as permanent and a message
+//    that reaches the status.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { HYDRATION_REPORT_KEY, HydrationReport } from "../../functions/api/hydration-report.ts";
+import { CACHE_MOUNT, CONTAINER_NAME, EXIT_PERMANENT, TERMINATION_LOG } from "../../functions/composition/replica/job.ts";
+import { observe, field, isObject } from "../../functions/composition/replica/objects.ts";
+import { hydrationState } from "../../functions/composition/replica/phase.ts";
+import { readReport } from "../../functions/composition/replica/report.ts";
+import { scenarios } from "../../functions/composition/replica/scenarios.ts";
+import { baseXr, compose, observedObject, SENTINEL_SECRET, statusOf } from "../../functions/composition/replica/testing.ts";
+import type { ModelCacheReplicaSpec } from "../../functions/api/replica.ts";
+import { parseHydrateArgs, parseVerifyArgs } from "../../functions/hydrator/cli.ts";
+import { EXIT } from "../../functions/hydrator/hydrate.ts";
+import type { JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "bin", "function-model-cache.js");
+const work = mkdtempSync(join(tmpdir(), "job-args-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let seq = 0;
+const fresh = (what: string): string => {
+  const d = join(work, `${++seq}-${what}`);
+  mkdirSync(d, { recursive: true });
+  return d;
+};
+
+// ---------------------------------------------------------------------------
+// What the function composes
+// ---------------------------------------------------------------------------
+
+/** ConfigMaps the platform keeps on the cluster, which a configMap source names (not composed by the function). */
+const CLUSTER_CONFIGMAPS: Record<string, Record<string, string>> = {
+  "prompt-templates": {
+    "chat_template.jinja": "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}",
+    "system prompt.txt": "You are a helpful assistant.\n",
+  },
+};
+
+interface Case {
+  label: string;
+  /** The Job manifests composed (inside provider-kubernetes Objects). */
+  jobs: JsonObject[];
+  /** Every manifest composed beside them (ConfigMaps, Roles, ...). */
+  manifests: JsonObject[];
+  /** The ModelCacheReplica, when the case comes from composing it here (not from a rendered file). */
+  xr?: JsonObject;
+}
+
+const manifestOf = (r: JsonValue | undefined): JsonObject | undefined => {
+  const m = field(r, "spec", "forProvider", "manifest");
+  return isObject(m) ? m : undefined;
+};
+
+function fromResources(label: string, resources: JsonValue[], xr?: JsonObject): Case {
+  const manifests = resources.map(manifestOf).filter((m): m is JsonObject => m !== undefined);
+  return { label, jobs: manifests.filter((m) => m["kind"] === "Job"), manifests, ...(xr ? { xr } : {}) };
+}
+
+function composedCase(label: string, xr: JsonObject, observed: Record<string, ResourceState> = {}): Case {
+  const rsp = compose(xr, observed);
+  return fromResources(label, Object.values(rsp.desired.resources).map((s) => s.resource), xr);
+}
+
+/** The examples as `crossplane render` rendered them (expected.yaml), and their xr.yaml composed afresh. */
+function exampleCases(): Case[] {
+  const dirs = readdirSync(join(ROOT, "examples")).filter((d) => d.startsWith("replica-")).sort();
+  const out: Case[] = [];
+  for (const d of dirs) {
+    const docs = parseAllDocuments(readFileSync(join(ROOT, "examples", d, "expected.yaml"), "utf8")).map((doc) => doc.toJS() as JsonValue);
+    out.push(fromResources(`examples/${d}/expected.yaml`, docs.filter((x) => isObject(x) && x["kind"] === "Object")));
+    const xr = parseYaml(readFileSync(join(ROOT, "examples", d, "xr.yaml"), "utf8")) as JsonObject;
+    out.push(composedCase(`examples/${d}/xr.yaml, first pass`, xr));
+  }
+  return out;
+}
+
+const COMMIT = "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4";
+const DIGEST = `sha256:${"5".repeat(64)}`;
+const OCI_DIGEST = `sha256:${"7".repeat(64)}`;
+
+/** Variants of each source kind and option the API allows, beyond what the scenarios show. */
+function variantCases(): Case[] {
+  const v = (label: string, spec: JsonObject): Case => composedCase(`variant: ${label}`, baseXr(spec));
+  const art = (source: JsonObject, layout = "Flat"): JsonObject => ({ artifact: { kind: "Weights", layout, source } });
+  const hydration = (concurrency: number): JsonObject => ({ hydration: { activeDeadlineSeconds: 600, backoffLimit: 1, ttlSecondsAfterFinished: 60, concurrency } });
+  return [
+    v("huggingFace, every option, HuggingFaceCache, concurrency at the API's maximum", {
+      ...art({ huggingFace: { repo: "meta-llama/Llama-3.1-8B", revision: "v1.0", include: ["*.json", "*.safetensors", "tokenizer*"], exclude: ["original/", "*.pth"], endpoint: "https://hub.internal.example", tokenSecretRef: { name: "hf", key: "tok" } } }, "HuggingFaceCache"),
+      ...hydration(64),
+    }),
+    v("huggingFace pinned to a commit and a manifest digest", { ...art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main" } }), pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }),
+    v("huggingFace, a pull-request ref, concurrency 1", { ...art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "refs/pr/12" } }), ...hydration(1) }),
+    v("s3, bucket only, nothing optional", art({ s3: { uri: "s3://models" } })),
+    v("s3, every option", art({ s3: { uri: "s3://my.bucket-1/deep/prefix/", region: "us-east-2", endpoint: "http://minio.storage:9000", pathStyle: true, credentialsSecretRef: { name: "s3" } } })),
+    v("http, one URL", art({ http: { url: "http://mirror.internal:8080/a/b/model.gguf?x=1", sha256: "a".repeat(64) } })),
+    v("http, files with nested paths and spaces", art({ http: { files: [
+      { url: "https://mirror.example.com/t.json", path: "tokenizer/tokenizer.json", sha256: "b".repeat(64) },
+      { url: "https://mirror.example.com/c%20d.json", path: "config dir/c d.json", sha256: "c".repeat(64) },
+    ] } })),
+    v("oci by digest, registry with a port", art({ oci: { reference: `registry.example.com:5000/models/qwen3-8b@${OCI_DIGEST}` } })),
+    v("oci by tag, pinned to a digest", { ...art({ oci: { reference: "ghcr.io/org/models/qwen3-8b:v1", pullSecretRef: { name: "pull" } } }), pin: { resolvedRevision: OCI_DIGEST, manifestDigest: DIGEST } }),
+    v("inline, nested paths, spaces and non-ASCII", { artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: [
+      { path: "templates/chat template.jinja", content: "{{ messages }}\n" },
+      { path: "templates/deep/ünï.txt", content: "ü\n" },
+      { path: "generation_config.json", content: "{\"temperature\": 0.6}" },
+    ] } } } }),
+    v("existingPVC to hydrate", { storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: true } }, claimName: "team-models" }),
+    v("existingPVC to verify against a pin", { storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: false } }, claimName: "team-models", pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }),
+  ];
+}
+
+function scenarioCases(): Case[] {
+  return scenarios().flatMap((s) => [composedCase(`scenario ${s.name}`, s.xr, s.observed), composedCase(`scenario ${s.name}, first pass`, s.xr)]);
+}
+
+const examples = exampleCases();
+const variants = variantCases();
+const all: Case[] = [...examples, ...scenarioCases(), ...variants];
+const jobs = all.flatMap((c) => c.jobs.map((job, i) => ({ label: `${c.label}${c.jobs.length > 1 ? ` #${i}` : ""}`, job, c })));
+
+// ---------------------------------------------------------------------------
+// The pod, stood in for by directories
+// ---------------------------------------------------------------------------
+
+interface Pod {
+  args: string[];
+  env: Record<string, string>;
+  /** mountPath -> local directory */
+  mounts: Map<string, string>;
+  /** local directory of each claim the pod mounts */
+  claims: Map<string, string>;
+  terminationLog: string;
+  /** The args exactly as composed. */
+  composedArgs: string[];
+}
+
+const list = (v: JsonValue | undefined): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
+const text = (v: JsonValue | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+
+function container(job: JsonObject): JsonObject {
+  const c = list(field(job, "spec", "template", "spec", "containers")).find((x) => x["name"] === CONTAINER_NAME);
+  if (c === undefined) throw new Error(`no container named ${CONTAINER_NAME}`);
+  return c;
+}
+
+/** Files as the kubelet's atomic writer lays out a ConfigMap volume: visible names are symlinks through ..data. */
+function writeConfigMapVolume(dir: string, files: { path: string; content: string }[]): void {
+  const ts = "..2026_01_01_00_00_00.000000001";
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, ts, f.path)), { recursive: true });
+    writeFileSync(join(dir, ts, f.path), f.content);
+  }
+  symlinkSync(ts, join(dir, "..data"));
+  for (const top of new Set(files.map((f) => f.path.split("/")[0] as string))) symlinkSync(join("..data", top), join(dir, top));
+}
+
+function materialize(job: JsonObject, manifests: JsonObject[], claimDirs: Map<string, string> = new Map()): Pod {
+  const root = fresh("pod");
+  const podSpec = field(job, "spec", "template", "spec");
+  const c = container(job);
+  const volumes = new Map<string, string>();
+  const claims = new Map<string, string>();
+  for (const vol of list(field(podSpec, "volumes"))) {
+    const name = text(vol["name"]) as string;
+    const claim = text(field(vol, "persistentVolumeClaim", "claimName"));
+    const cm = field(vol, "configMap");
+    const secret = field(vol, "secret");
+    let dir: string;
+    if (claim !== undefined) {
+      dir = claimDirs.get(claim) ?? join(root, "claims", claim);
+      mkdirSync(dir, { recursive: true });
+      claims.set(claim, dir);
+    } else if (isObject(cm)) {
+      dir = join(root, "volumes", name);
+      mkdirSync(dir, { recursive: true });
+      const cmName = text(cm["name"]) as string;
+      const composed = manifests.find((m) => m["kind"] === "ConfigMap" && field(m, "metadata", "name") === cmName);
+      const data = (isObject(composed?.["data"]) ? composed["data"] : CLUSTER_CONFIGMAPS[cmName]) as Record<string, string> | undefined;
+      if (data === undefined) throw new Error(`the Job mounts ConfigMap ${cmName}, which neither the function composes nor the cluster holds`);
+      const items = list(cm["items"]);
+      const files = items.length > 0 ? items.map((it) => ({ path: text(it["path"]) as string, content: data[text(it["key"]) as string] ?? "" })) : Object.entries(data).map(([path, content]) => ({ path, content }));
+      for (const it of items) expect(Object.keys(data), `ConfigMap ${cmName} holds the key the volume projects`).toContain(it["key"]);
+      writeConfigMapVolume(dir, files);
+    } else if (isObject(secret)) {
+      dir = join(root, "volumes", name);
+      // A dockerconfigjson Secret projected to its items: an empty auth file stands in.
+      writeConfigMapVolume(dir, list(secret["items"]).map((it) => ({ path: text(it["path"]) as string, content: '{"auths":{}}' })));
+    } else {
+      dir = join(root, "volumes", name); // emptyDir
+      mkdirSync(dir, { recursive: true });
+    }
+    volumes.set(name, dir);
+  }
+  const mounts = new Map<string, string>();
+  for (const m of list(c["volumeMounts"])) {
+    const dir = volumes.get(text(m["name"]) as string);
+    if (dir === undefined) throw new Error(`volumeMount ${String(m["name"])} names no volume`);
+    mounts.set(text(m["mountPath"]) as string, dir);
+  }
+  const terminationPath = text(c["terminationMessagePath"]) ?? TERMINATION_LOG;
+  const terminationLog = join(root, "termination-log");
+  const byLength = [...mounts.keys()].sort((a, b) => b.length - a.length);
+  const rewrite = (s: string): string => {
+    if (s === terminationPath) return terminationLog;
+    const [scheme, path] = s.startsWith("file://") ? ["file://", s.slice(7)] : ["", s];
+    for (const mp of byLength) if (path === mp || path.startsWith(`${mp}/`)) return `${scheme}${mounts.get(mp) as string}${path.slice(mp.length)}`;
+    return s;
+  };
+  const composedArgs = (Array.isArray(c["args"]) ? c["args"] : []).map((a) => {
+    if (typeof a !== "string") throw new Error(`arg ${JSON.stringify(a)} is not a string`);
+    return a;
+  });
+  const env: Record<string, string> = {};
+  for (const e of list(c["env"])) {
+    const name = text(e["name"]) as string;
+    const value = text(e["value"]);
+    if (value !== undefined) env[name] = rewrite(value);
+    else if (isObject(field(e, "valueFrom", "secretKeyRef"))) env[name] = `${SENTINEL_SECRET}-${name}`;
+  }
+  return { args: composedArgs.map(rewrite), env, mounts, claims, terminationLog, composedArgs };
+}
+
+const isFileSource = (args: string[]): boolean => args[0] === "hydrate" && args.some((a, i) => args[i - 1] === "--source" && a.startsWith("file://"));
+
+// ---------------------------------------------------------------------------
+// Running the real binary
+// ---------------------------------------------------------------------------
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  report: HydrationReport;
+}
+
+function runCli(pod: Pod): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...pod.args], {
+      cwd: fresh("cwd"),
+      // Only what the pod has: its env (credentials as stand-ins), no cluster (KUBERNETES_SERVICE_HOST unset).
+      env: { ...pod.env, HOME: fresh("home") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const last = stdout.trim().split("\n").at(-1) ?? "";
+      let json: unknown;
+      try {
+        json = JSON.parse(last);
+      } catch {
+        reject(new Error(`exit ${code}: the last line of stdout is not JSON: ${JSON.stringify(last)}\nstderr: ${stderr}`));
+        return;
+      }
+      const parsed = HydrationReport.safeParse(json);
+      if (!parsed.success) reject(new Error(`exit ${code}: the printed report is not a HydrationReport: ${parsed.error.message}\n${last}`));
+      else resolvePromise({ code, stdout, stderr, report: parsed.data });
+    });
+  });
+}
+
+/** The cluster as the function would observe it after the Job ran: everything there, the Job finished, the report in its ConfigMap. */
+function observedAfter(xr: JsonObject, report: HydrationReport, jobStatus: JsonObject): Record<string, ResourceState> {
+  const first = compose(xr);
+  const out: Record<string, ResourceState> = {};
+  const reportJson = JSON.parse(JSON.stringify(report)) as JsonObject;
+  for (const [key, state] of Object.entries(first.desired.resources)) {
+    if (key.startsWith("job-")) out[key] = observedObject(key, state.resource, { status: jobStatus });
+    else if (key.startsWith("report-")) out[key] = observedObject(key, state.resource, { extra: { data: { [HYDRATION_REPORT_KEY]: JSON.stringify(reportJson) } } });
+    else if (key.startsWith("volume-")) out[key] = observedObject(key, state.resource, { status: { phase: "Bound", accessModes: ["ReadWriteMany"], capacity: { storage: "40Gi" } } });
+    else out[key] = observedObject(key, state.resource);
+  }
+  return out;
+}
+
+const COMPLETE: JsonObject = { succeeded: 1, completionTime: "2024-01-01T00:10:00Z", conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2024-01-01T00:10:00Z" }] };
+const failedBy = (message: string): JsonObject => ({ failed: 1, conditions: [{ type: "Failed", status: "True", reason: "PodFailurePolicy", message, lastTransitionTime: "2024-01-01T00:10:00Z" }] });
+
+/** What the function reads from the report ConfigMap, through its own reader and phase logic. */
+function functionReads(spec: ModelCacheReplicaSpec, report: HydrationReport, jobStatus: JsonObject): ReturnType<typeof hydrationState> {
+  const reportObs = observe(observedObject("report-x", { apiVersion: "kubernetes.m.crossplane.io/v1alpha1", kind: "Object", spec: { forProvider: { manifest: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "r" } } } } }, { extra: { data: { [HYDRATION_REPORT_KEY]: JSON.stringify(report) } } }));
+  const reading = readReport(reportObs);
+  expect(reading).toEqual({ kind: "report", report });
+  const jobObs = observe(observedObject("job-x", { apiVersion: "kubernetes.m.crossplane.io/v1alpha1", kind: "Object", spec: { forProvider: { manifest: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" } } } } }, { status: jobStatus }));
+  return hydrationState(spec, jobObs, reading, "j", "r");
+}
+
+const specOf = (xr: JsonObject): ModelCacheReplicaSpec => xr["spec"] as unknown as ModelCacheReplicaSpec;
+
+// ---------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------
+
+describe("what is checked", () => {
+  it("covers every replica example, and every example is one of the scenarios", () => {
+    const names = new Set(scenarios().map((s) => `replica-${s.name}`));
+    const dirs = readdirSync(join(ROOT, "examples")).filter((d) => d.startsWith("replica-"));
+    expect(dirs.length).toBeGreaterThan(0);
+    for (const d of dirs) expect(names, `examples/${d} has a scenario`).toContain(d);
+    expect(examples.filter((c) => c.label.endsWith("expected.yaml")).length).toBe(dirs.length);
+  });
+
+  it("sees a Job for every source kind, both layouts and both commands", () => {
+    const composedArgs = jobs.map(({ job }) => (container(job)["args"] as string[]).join(" "));
+    for (const needle of ["--source hf://", "--source s3://", "--source http", "--files ", "--source oci://", "--source file://", "--layout HuggingFaceCache", "--layout Flat", "verify /cache"]) {
+      expect(composedArgs.some((a) => a.includes(needle)), needle).toBe(true);
+    }
+  });
+
+  it("has a Job in every variant (none is refused as invalid input)", () => {
+    for (const c of variants) expect(c.jobs.length, c.label).toBeGreaterThan(0);
+  });
+
+  it("treats exactly the hydrator's usage and permanent exit codes as permanent in the Job's podFailurePolicy", () => {
+    expect([...EXIT_PERMANENT].sort()).toEqual([EXIT.usage, EXIT.permanent].sort());
+    expect(EXIT_PERMANENT).not.toContain(EXIT.retryable);
+    for (const { label, job } of jobs) {
+      const rule = list(field(job, "spec", "podFailurePolicy", "rules")).find((r) => r["action"] === "FailJob");
+      expect(field(rule, "onExitCodes", "containerName"), label).toBe(CONTAINER_NAME);
+      expect(field(rule, "onExitCodes", "values"), label).toEqual([...EXIT_PERMANENT]);
+    }
+  });
+});
+
+describe.each(jobs.map((j) => [j.label, j] as const))("Job of %s", (_label, { job, c }) => {
+  const composed = container(job)["args"] as string[];
+
+  it("runs the hydrator with a list of strings, hydrate or verify first", () => {
+    expect(Array.isArray(composed)).toBe(true);
+    expect(composed.every((a) => typeof a === "string")).toBe(true);
+    expect(["hydrate", "verify"]).toContain(composed[0]);
+    expect(container(job)["command"], "the image's entrypoint is the binary; no shell").toBeUndefined();
+  });
+
+  it("has args the hydrator's parser accepts (no usage error, exit 2)", async () => {
+    const pod = materialize(job, c.manifests);
+    const [cmd, ...rest] = pod.args;
+    if (cmd === "verify") {
+      const r = parseVerifyArgs(rest);
+      expect(r.kind === "usage" ? r.error : r.kind).toBe("run");
+      if (r.kind === "run") expect(r.value.dir).toBe(pod.mounts.get(CACHE_MOUNT));
+    } else {
+      const r = await parseHydrateArgs(rest, pod.env);
+      expect(r.kind === "usage" ? r.error : r.kind).toBe("run");
+      if (r.kind === "run") {
+        expect(r.value.dest, "--dest is the claim's mount").toBe(pod.mounts.get(CACHE_MOUNT));
+        expect(r.value.common.progress, "progress as JSON lines: a Job has no terminal").toBe("json");
+        expect(r.value.created.reference).not.toContain(SENTINEL_SECRET);
+      }
+    }
+  });
+
+  it("writes its report to the ConfigMap the function composes, observes and lets it update", () => {
+    const i = composed.indexOf("--report-configmap");
+    expect(i, "--report-configmap is passed").toBeGreaterThan(0);
+    const [ns, name] = (composed[i + 1] ?? "").split("/");
+    expect(ns).toBe(field(job, "metadata", "namespace"));
+    const cm = c.manifests.find((m) => m["kind"] === "ConfigMap" && field(m, "metadata", "name") === name && field(m, "metadata", "namespace") === ns);
+    expect(cm, `ConfigMap ${ns}/${name} is composed`).toBeDefined();
+    const sa = field(job, "spec", "template", "spec", "serviceAccountName");
+    const role = c.manifests.find((m) => m["kind"] === "Role" && field(m, "metadata", "name") === sa);
+    const rule = list(role?.["rules"]).find((r) => Array.isArray(r["resourceNames"]) && r["resourceNames"].includes(name ?? ""));
+    expect(rule?.["verbs"], "the Job's service account may patch the report ConfigMap").toContain("patch");
+    expect(composed[composed.indexOf("--termination-log") + 1]).toBe(text(container(job)["terminationMessagePath"]));
+  });
+
+  it("names no path outside the volumes it mounts, and passes no credential as an argument", () => {
+    const pod = materialize(job, c.manifests);
+    for (const a of pod.args) {
+      const p = a.startsWith("file://") ? a.slice(7) : a;
+      if (p.startsWith("/")) expect(p.startsWith(work), `${a} is on a mounted volume (or the termination log)`).toBe(true);
+    }
+    expect(pod.composedArgs.join("\n")).not.toContain(SENTINEL_SECRET);
+  });
+});
+
+const fileJobs = jobs.filter(({ job }) => isFileSource(container(job)["args"] as string[]));
+
+describe("file:// sources run for real", () => {
+  it("exist among the composed Jobs (inline and configMap)", () => {
+    expect(fileJobs.some(({ c }) => c.manifests.some((m) => m["kind"] === "ConfigMap" && isObject(m["data"])))).toBe(true);
+    expect(fileJobs.some(({ job }) => list(field(job, "spec", "template", "spec", "volumes")).some((v) => text(field(v, "configMap", "name")) === "prompt-templates"))).toBe(true);
+  });
+
+  it.each(fileJobs.map((j) => [j.label, j] as const))("%s: publishes the ConfigMap's files, prints a report the function accepts", async (_label, { job, c }) => {
+    const pod = materialize(job, c.manifests);
+    const r = await runCli(pod);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(r.report.phase).toBe("Ready");
+    expect(r.report.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.report.resolvedRevision).toBeDefined();
+    expect(r.report.bytesTotal).toBeGreaterThan(0);
+    expect(r.report.bytesDone).toBe(r.report.bytesTotal);
+    // The same report in the termination message, within Kubernetes' limit.
+    const tl = readFileSync(pod.terminationLog, "utf8");
+    expect(Buffer.byteLength(tl)).toBeLessThanOrEqual(4096);
+    expect(HydrationReport.parse(JSON.parse(tl))).toEqual(r.report);
+    // Every file of the source volume arrived, byte for byte, and nothing of the kubelet's internals.
+    const dest = pod.mounts.get(CACHE_MOUNT) as string;
+    const sourceDir = [...pod.mounts.entries()].find(([mp]) => pod.composedArgs.includes(`file://${mp}`))?.[1] as string;
+    const files = (d: string, rel = ""): string[] => readdirSync(join(d, rel)).filter((n) => !n.startsWith("..")).flatMap((n) => (statSync(join(d, rel, n)).isDirectory() ? files(d, join(rel, n)) : [join(rel, n)]));
+    const want = files(sourceDir).sort();
+    expect(want.length).toBeGreaterThan(0);
+    expect(files(dest).filter((p) => p !== "SHA256SUMS" && !p.startsWith(".model-cache")).sort()).toEqual(want);
+    for (const p of want) expect(readFileSync(join(dest, p), "utf8"), p).toBe(readFileSync(join(sourceDir, p), "utf8"));
+    // The function's own reader and phase logic take it as done.
+    const spec = c.xr ? specOf(c.xr) : (specOf(baseXr()) as ModelCacheReplicaSpec);
+    expect(functionReads(spec, r.report, COMPLETE).state).toBe("done");
+    // And, composing the replica with that report observed, it is Ready with the hydrator's digest and revision.
+    if (c.xr) {
+      const status = statusOf(compose(c.xr, observedAfter(c.xr, r.report, COMPLETE)));
+      expect(status.phase, JSON.stringify(status)).toBe("Ready");
+      expect(status.manifestDigest).toBe(r.report.manifestDigest);
+      expect(status.resolvedRevision).toBe(r.report.resolvedRevision);
+    }
+  });
+});
+
+describe("the verify-only Job on a hydrated volume", () => {
+  const inlineXr = baseXr({ artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: [
+    { path: "chat_template.jinja", content: "{{ messages }}\n" },
+    { path: "config/generation.json", content: "{\"temperature\": 0.6}" },
+  ] } } } });
+
+  async function hydrated(): Promise<{ dir: string; report: HydrationReport }> {
+    const c = composedCase("inline", inlineXr);
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests);
+    const r = await runCli(pod);
+    expect(r.code, r.stderr).toBe(0);
+    return { dir: pod.mounts.get(CACHE_MOUNT) as string, report: r.report };
+  }
+
+  const verifyXr = (pin: { resolvedRevision: string; manifestDigest: string }): JsonObject =>
+    baseXr({ ...(inlineXr["spec"] as JsonObject), storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: false } }, claimName: "team-models", pin });
+
+  function snapshot(dir: string): string {
+    const walk = (rel: string): string[] => readdirSync(join(dir, rel)).flatMap((n) => {
+      const st = statSync(join(dir, rel, n));
+      return st.isDirectory() ? walk(join(rel, n)) : [`${join(rel, n)} ${st.size} ${st.mtimeMs}`];
+    });
+    return walk("").sort().join("\n");
+  }
+
+  it("accepts the pinned bytes: exit 0, Ready with the pin, the replica Ready, and the read-only volume untouched", async () => {
+    const { dir, report } = await hydrated();
+    const xr = verifyXr({ resolvedRevision: report.resolvedRevision as string, manifestDigest: report.manifestDigest as string });
+    const c = composedCase("verify", xr);
+    expect(c.jobs).toHaveLength(1);
+    const job = c.jobs[0] as JsonObject;
+    expect((container(job)["args"] as string[]).slice(0, 2)).toEqual(["verify", CACHE_MOUNT]);
+    const mount = list(container(job)["volumeMounts"]).find((m) => m["mountPath"] === CACHE_MOUNT);
+    expect(mount?.["readOnly"], "verify mounts the claim read-only").toBe(true);
+    const pod = materialize(job, c.manifests, new Map([["team-models", dir]]));
+    const before = snapshot(dir);
+    const r = await runCli(pod);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(snapshot(dir), "verify writes nothing to a read-only claim").toBe(before);
+    expect(r.report).toMatchObject({ phase: "Ready", manifestDigest: report.manifestDigest, resolvedRevision: report.resolvedRevision });
+    expect(functionReads(specOf(xr), r.report, COMPLETE).state).toBe("done");
+    const status = statusOf(compose(xr, observedAfter(xr, r.report, COMPLETE)));
+    expect(status.phase, JSON.stringify(status)).toBe("Ready");
+    expect(status.manifestDigest).toBe(report.manifestDigest);
+  });
+
+  it("refuses other bytes: a permanent exit code, a Failed report whose reason reaches the status", async () => {
+    const { dir, report } = await hydrated();
+    const xr = verifyXr({ resolvedRevision: report.resolvedRevision as string, manifestDigest: `sha256:${"0".repeat(64)}` });
+    const c = composedCase("verify-other", xr);
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests, new Map([["team-models", dir]]));
+    const r = await runCli(pod);
+    expect(EXIT_PERMANENT, `exit ${r.code}: the Job fails at once instead of retrying`).toContain(r.code);
+    expect(r.code).not.toBe(EXIT.usage);
+    expect(r.report.phase).toBe("Failed");
+    expect(r.report.message).toContain(`expected sha256:${"0".repeat(64)}`);
+    const jobStatus = failedBy("Container hydrate for pod model-cache/x failed with exit code 3 matching FailJob rule at index 0");
+    const h = functionReads(specOf(xr), r.report, jobStatus);
+    expect(h.state).toBe("failed");
+    const status = statusOf(compose(xr, observedAfter(xr, r.report, jobStatus)));
+    expect(status.phase).not.toBe("Ready");
+    expect(JSON.stringify(status), "the hydrator's reason is in the status").toContain(`expected sha256:${"0".repeat(64)}`);
+  });
+
+  it("a hydrate Job pinned to other bytes fails the same way, before publishing them", async () => {
+    const xr = baseXr({ ...(inlineXr["spec"] as JsonObject), pin: { resolvedRevision: "sha256:whatever", manifestDigest: `sha256:${"1".repeat(64)}` } });
+    const c = composedCase("hydrate-other", xr);
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests);
+    expect(pod.composedArgs).toContain("--expect-manifest-digest");
+    const r = await runCli(pod);
+    expect(EXIT_PERMANENT).toContain(r.code);
+    expect(r.code).not.toBe(EXIT.usage);
+    expect(r.report.phase).toBe("Failed");
+    expect(existsSync(join(pod.mounts.get(CACHE_MOUNT) as string, ".model-cache", "manifest.json")), "nothing published").toBe(false);
+  });
+});
