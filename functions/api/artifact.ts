@@ -8,8 +8,23 @@ const SHA256 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digi
 const GLOB = z.string().min(1).max(256);
 /** A repo id as the hub spells it: `org/name`, no `..`, no leading/trailing separator. */
 const HF_REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
-/** A relative POSIX path that stays inside the destination. */
-const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\0]{1,1024}$/;
+/**
+ * A relative POSIX path that stays inside the destination, exactly as the
+ * hydrator accepts it (functions/hydrator/paths.ts safeRelativePath, plus the
+ * names it reserves for SHA256SUMS and its manifest): no '.' or '..' segment,
+ * no empty segment, no backslash or control character. A path refused here is
+ * a Fatal result naming the field instead of a Job that fails on the cluster.
+ */
+// eslint-disable-next-line no-control-regex
+const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))(?!.*\/\/)(?!.*\/$)(?!SHA256SUMS$)(?!\.model-cache(\/|$))[^\u0000-\u001f\u007f\\]{1,1024}$/;
+const SAFE_PATH_MESSAGE = "must be a relative path without '.' or '..' segments, empty segments, backslashes or control characters, and not SHA256SUMS or under .model-cache/";
+/**
+ * Inline files reach the Job through a ConfigMap volume, whose writer (the
+ * kubelet) keeps names starting with '..' for itself: the API server refuses
+ * such a first segment and the hydrator skips such names, so one would
+ * silently go missing.
+ */
+const INLINE_PATH = new RegExp(`^(?!(.*/)?\\.\\.)${SAFE_PATH.source.slice(1)}`);
 /** registry[:port]/repo[/...](:tag|@sha256:digest), as the OCI distribution spec names them. */
 const OCI_REFERENCE =
   /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9]+([._-][a-z0-9]+)*)*(:[0-9]+)?(\/[a-z0-9]+([._-]|__|-+)?[a-z0-9]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
@@ -40,7 +55,7 @@ export const S3Source = z
 export const HttpFile = z
   .object({
     url: z.url({ protocol: /^https?$/ }),
-    path: z.string().regex(SAFE_PATH, "must be a relative path without '..'"),
+    path: z.string().regex(SAFE_PATH, SAFE_PATH_MESSAGE),
     sha256: SHA256,
   })
   .strict();
@@ -75,7 +90,7 @@ export const OciSource = z
 
 export const InlineFile = z
   .object({
-    path: z.string().regex(SAFE_PATH, "must be a relative path without '..'"),
+    path: z.string().regex(INLINE_PATH, `${SAFE_PATH_MESSAGE}; no name in it may start with '..' (a ConfigMap volume reserves those)`),
     content: z.string().max(262144).describe("UTF-8 text; inline sources are for small files such as chat templates."),
   })
   .strict();

@@ -516,3 +516,58 @@ describe("the verify-only Job on a hydrated volume", () => {
     expect(existsSync(join(pod.mounts.get(CACHE_MOUNT) as string, ".model-cache", "manifest.json")), "nothing published").toBe(false);
   });
 });
+
+describe("file paths: what the API accepts, the hydrator publishes", () => {
+  // [path, accepted for http files, accepted for inline files, reason]
+  const PATHS: [path: string, http: boolean, inline: boolean, reason: string][] = [
+    ["model.safetensors", true, true, "a plain name"],
+    ["a/b/c.json", true, true, "nested directories"],
+    ["with space/x y.json", true, true, "spaces"],
+    ["ünï/模型.txt", true, true, "non-ASCII"],
+    [".hidden", true, true, "a dot file"],
+    ["a..b/c..", true, true, "dots inside names"],
+    ["x/SHA256SUMS", true, true, "the reserved name is reserved at the top only"],
+    ["..x", true, false, "a name starting with '..': the kubelet's ConfigMap writer reserves it, so not inline"],
+    ["a/..x", true, false, "the same deeper down: the hydrator's file:// source skips it, so it would go missing"],
+    ["../x", false, false, "escapes the destination"],
+    ["a/./b", false, false, "a '.' segment"],
+    ["a//b", false, false, "an empty segment"],
+    ["a/", false, false, "a trailing slash"],
+    ["a\\b", false, false, "a backslash"],
+    ["a\tb", false, false, "a control character"],
+    ["/abs", false, false, "absolute"],
+    ["SHA256SUMS", false, false, "the hydrator's own checksum file"],
+    [".model-cache/manifest.json", false, false, "the hydrator's own manifest"],
+  ];
+  const httpXr = (path: string): JsonObject =>
+    baseXr({ artifact: { kind: "Bytes", layout: "Flat", source: { http: { files: [{ url: "https://mirror.example.com/f", path, sha256: "e".repeat(64) }] } } } });
+  const inlineXr = (paths: string[]): JsonObject =>
+    baseXr({ artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: paths.map((path, i) => ({ path, content: `file ${i}: ${path}\n` })) } } } });
+  const fatal = (xr: JsonObject): boolean => compose(xr).results.some((r) => r.severity === "Fatal");
+
+  it.each(PATHS)("http files path %j: API accepts = %s (%s), and the hydrator then parses it", async (path, http, _inline, _reason) => {
+    const xr = httpXr(path);
+    expect(!fatal(xr), "the API's verdict").toBe(http);
+    if (!http) return;
+    const c = composedCase(`http ${path}`, xr);
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests);
+    const r = await parseHydrateArgs(pod.args.slice(1), pod.env);
+    expect(r.kind === "usage" ? r.error : r.kind).toBe("run");
+  });
+
+  it.each(PATHS)("inline path %j: API accepts = %s (%s)", (path, _http, inline) => {
+    expect(!fatal(inlineXr([path])), "the API's verdict").toBe(inline);
+  });
+
+  it("publishes every inline path the API accepts, at that path, through the ConfigMap volume", async () => {
+    const accepted = PATHS.filter(([, , inline]) => inline).map(([p]) => p);
+    const xr = inlineXr(accepted);
+    const c = composedCase("inline paths", xr);
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests);
+    const r = await runCli(pod);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(r.report.filesTotal).toBe(accepted.length);
+    const dest = pod.mounts.get(CACHE_MOUNT) as string;
+    accepted.forEach((p, i) => expect(readFileSync(join(dest, p), "utf8"), p).toBe(`file ${i}: ${p}\n`));
+  });
+});
