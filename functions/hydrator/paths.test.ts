@@ -100,9 +100,32 @@ describe("globs follow huggingface_hub's fnmatch rules", () => {
     ["a.b", "axb", false, ". is literal"],
     ["a+(b)", "a+(b)", true, "regex metacharacters are literal"],
     ["[", "[", true, "an unclosed [ is literal"],
+    // Edge cases checked against Python's fnmatch.fnmatchcase (what huggingface_hub uses):
+    ["[z-a].bin", "z.bin", false, "an empty range matches nothing (fnmatch drops it; a JS RegExp would not compile)"],
+    ["[!z-a].bin", "q.bin", true, "a negated empty range matches any character"],
+    ["[z-ab].bin", "b.bin", true, "the rest of a class with an empty range still counts"],
+    ["[^a].bin", "^.bin", true, "a leading ^ is literal in fnmatch"],
+    ["[^a].bin", "b.bin", false, "and does not negate"],
+    ["[]a]", "]", true, "a ] right after [ is literal"],
+    ["[!]a]", "b", true, "a ] right after [! is literal too"],
+    ["[!]a]", "]", false, "and negated"],
+    ["[])]", ")", true, "a class holding ] and ) compiles"],
+    ["[\\]x", "\\x", true, "a backslash in a class is literal"],
+    ["[a-]", "-", true, "a trailing - is literal"],
   ];
   it.each(cases)("%s vs %s -> %s (%s)", (glob, path, match, _reason) => {
     expect(globToRegExp(glob).test(path)).toBe(match);
+  });
+
+  it("compiles every pattern, however malformed (a glob error would otherwise fail the hydration as retryable)", () => {
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = "[]!^-\\az*?.(){}|$+/";
+    for (let n = 0; n < 5_000; n++) {
+      let g = "";
+      for (let i = 0, len = 1 + Math.floor(rnd() * 8); i < len; i++) g += alphabet[Math.floor(rnd() * alphabet.length)];
+      expect(() => globToRegExp(g), g).not.toThrow();
+    }
   });
 
   it("include selects any match, exclude removes, no include means all", () => {

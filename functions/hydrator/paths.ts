@@ -46,13 +46,19 @@ export function globToRegExp(pattern: string): RegExp {
     if (c === "*") re += ".*";
     else if (c === "?") re += ".";
     else if (c === "[") {
-      const close = p.indexOf("]", i + 2);
+      // A ] right after [ or [! is literal, as in fnmatch.
+      const close = p.indexOf("]", p[i + 1] === "!" ? i + 3 : i + 2);
       if (close === -1) {
         re += "\\[";
       } else {
         let body = p.slice(i + 1, close);
-        if (body.startsWith("!")) body = `^${body.slice(1)}`;
-        re += `[${body.replace(/\\/g, "\\\\")}]`;
+        const negated = body.startsWith("!");
+        if (negated) body = body.slice(1);
+        // As Python's fnmatch: an empty range (z-a) is dropped instead of
+        // failing to compile (a class left empty matches nothing, a negated
+        // one any character); ^, [, ] and backslash inside are literal.
+        body = body.replace(/(.)-(.)/gs, (m, lo: string, hi: string) => (lo > hi ? "" : m)).replace(/[\\\][^]/g, "\\$&");
+        re += body === "" ? (negated ? "." : "(?!)") : `[${negated ? "^" : ""}${body}]`;
         i = close;
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
