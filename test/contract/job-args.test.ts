@@ -571,3 +571,25 @@ describe("file paths: what the API accepts, the hydrator publishes", () => {
     accepted.forEach((p, i) => expect(readFileSync(join(dest, p), "utf8"), p).toBe(`file ${i}: ${p}\n`));
   });
 });
+
+describe("Hugging Face revisions: what the API accepts, the hydrator accepts", () => {
+  const REVISIONS: [revision: string, api: boolean, reason: string][] = [
+    ["main", true, "a branch"],
+    ["v1.0", true, "a tag"],
+    ["release/2024.01", true, "a branch with a slash and dots"],
+    ["refs/pr/12", true, "a pull-request ref"],
+    [COMMIT, true, "a commit"],
+    ["v1..2", false, "'..' is no git ref name, and the hydrator refuses it"],
+    ["a b", false, "whitespace"],
+    ["a\u0001b", false, "a control character (not whitespace, so the old pattern let it through)"],
+  ];
+  it.each(REVISIONS)("%j: API accepts = %s (%s), and the hydrator then parses the Job's args", async (revision, api) => {
+    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision } } } });
+    const c = composedCase(`revision ${revision}`, xr);
+    expect(c.jobs.length > 0, "the API's verdict").toBe(api);
+    if (!api) return;
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests);
+    const r = await parseHydrateArgs(pod.args.slice(1), pod.env);
+    expect(r.kind === "usage" ? r.error : r.kind).toBe("run");
+  });
+});
