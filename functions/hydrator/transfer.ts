@@ -243,7 +243,8 @@ async function fetchOnce(source: Source, objects: readonly RemoteObject[], stagi
   const jobs: ObjectJob[] = [];
   let resumedBytes = 0;
   for (const o of objects) {
-    const ranged = source.supportsRanges(o) && o.size > opts.chunkSize;
+    // Ranges even for a one-chunk file: a cut connection then resumes where it stopped.
+    const ranged = source.supportsRanges(o) && o.size > 0;
     const job = new ObjectJob(o, dir, ranged, opts.chunkSize);
     resumedBytes += await job.load();
     jobs.push(job);

@@ -1,0 +1,88 @@
+// Runs the real CLI (`node functions/cli.ts hydrate|verify ...`) as a child
+// process, as the Job and a person do, and reads its report line.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { HydrationReport } from "../../functions/api/hydration-report.ts";
+import { ROOT } from "./function-server.ts";
+
+export const CLI = join(ROOT, "functions", "cli.ts");
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The last stdout line parsed as the hydration report. */
+  report: HydrationReport;
+  /** JSON lines before it (progress, retry notices). */
+  events: Record<string, unknown>[];
+}
+
+/** `hydrate` unless the arguments name the command. */
+function withCommand(args: string[]): string[] {
+  return args[0] === "hydrate" || args[0] === "verify" ? args : ["hydrate", ...args];
+}
+
+function parse(code: number | null, stdout: string, stderr: string): CliRun {
+  const lines = stdout.split("\n").filter((l) => l.trim() !== "");
+  const last = lines.at(-1);
+  if (last === undefined) throw new Error(`no output (exit ${code}); stderr:\n${stderr}`);
+  const report = HydrationReport.parse(JSON.parse(last));
+  const events = lines.slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, stdout, stderr, report, events };
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...withCommand(args)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(t);
+      try {
+        resolve(parse(code, out, err));
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
+}
+
+/** Starts the CLI without waiting (for kill -9 tests). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, ...withCommand(args)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+/** `sha256sum -c SHA256SUMS` in `dir`, the real command: throws with its output unless every line is OK. */
+export function sha256sumCheck(dir: string): string {
+  const r = spawnSync("sha256sum", ["--strict", "-c", "SHA256SUMS"], { cwd: dir, encoding: "utf8" });
+  if (r.error) throw new Error(`sha256sum could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`sha256sum -c failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * The durable chunk indices the engine's staging records for object `id` under
+ * `<dest>/.model-cache/staging` (what a resume after kill -9 must not fetch again).
+ */
+export async function durableChunks(dest: string, id: string): Promise<number[]> {
+  const staging = join(dest, ".model-cache", "staging");
+  for (const s of await readdir(staging).catch(() => [] as string[])) {
+    const objects = join(staging, s, "objects");
+    for (const f of await readdir(objects).catch(() => [] as string[])) {
+      if (!f.endsWith(".state.json")) continue;
+      const st = JSON.parse(await readFile(join(objects, f), "utf8").catch(() => "{}")) as { id?: string; done?: number[] };
+      if (st.id === id) return st.done ?? [];
+    }
+  }
+  return [];
+}

@@ -1,0 +1,87 @@
+// Starts nginx from Debian's packages (scripts/ensure-nginx.sh installs it)
+// on a free loopback port, serving a directory with byte ranges, and stops
+// it. The access log is readable so tests can count what the hydrator asked
+// for (e.g. zero requests on a re-run).
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./function-server.ts";
+import { ensureTool, spawnUntilReady, stopChild, type RunningServer } from "./s3-server.ts";
+
+export interface Nginx {
+  url: string;
+  port: number;
+  /** The directory served at `/`. */
+  root: string;
+  /** Access log lines: "<method> <uri> <status> <range header or ->". */
+  requests(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export interface NginxOptions {
+  /** Served at /slow/ (same files), throttled per connection, e.g. "512k". */
+  slowRate?: string;
+}
+
+export async function startNginx(root: string, opts: NginxOptions = {}): Promise<Nginx> {
+  const bin = ensureTool("ensure-nginx.sh");
+  const prefix = await mkdtemp(join(tmpdir(), "fmc-nginx-"));
+  await mkdir(join(prefix, "logs"));
+  const port = await freePort();
+  const conf = `
+# Runs as the invoking user where it can; as root, workers stay root so they can read the test's temp dirs.
+user root;
+worker_processes 1;
+daemon off;
+pid ${prefix}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 256; }
+http {
+  default_type application/octet-stream;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  log_format t '$request_method $uri $status $http_range';
+  access_log ${prefix}/logs/access.log t;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    location / { }
+    location /slow/ {
+      alias ${root}/;
+      limit_rate ${opts.slowRate ?? "256k"};
+    }
+  }
+}
+`;
+  await writeFile(join(prefix, "nginx.conf"), conf);
+  const url = `http://127.0.0.1:${port}`;
+  let server: RunningServer;
+  try {
+    server = await spawnUntilReady("nginx", bin, ["-p", prefix, "-c", join(prefix, "nginx.conf")], {}, async () => {
+      const r = await fetch(`${url}/`, { method: "HEAD" }).catch(() => undefined);
+      return r !== undefined;
+    });
+  } catch (err) {
+    await rm(prefix, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url,
+    port,
+    root,
+    async requests() {
+      const text = await readFile(join(prefix, "logs", "access.log"), "utf8").catch(() => "");
+      // The readiness probe's HEAD / is not the hydrator's.
+      return text.split("\n").filter((l) => l !== "" && l !== "HEAD / 200 -" && !l.startsWith("HEAD / "));
+    },
+    async stop() {
+      await stopChild(server);
+      await rm(prefix, { recursive: true, force: true });
+    },
+  };
+}
