@@ -79,6 +79,11 @@ describe("parseHydrateArgs accepts", () => {
     expect(v.common).toEqual({ progress: "json", reportTarget: { namespace: "model-cache", name: "qwen3-8b-h1-report" }, terminationLog: "/dev/termination-log" });
   });
 
+  it("--plain-http for an oci:// source (a registry without TLS, as the API's oci.insecure asks)", async () => {
+    const v = await run(["--source", "oci://registry.internal:5000/models/q:v1", "--plain-http", "--dest", "/cache"]);
+    expect(v.created.reference).toBe("oci://registry.internal:5000/models/q:v1");
+  });
+
   it("an HTTP file list from a JSON file", async () => {
     const files = jsonFile("files.json", JSON.stringify([{ url: "https://example.com/a.json", path: "a.json", sha256: "c".repeat(64) }]));
     const v = await run(["--files", files, "--dest", "/cache"]);
@@ -116,6 +121,8 @@ describe("parseHydrateArgs refuses, naming the flag", () => {
     [() => ["--source", "https://example.com/x", "--sha256", "xyz", "--dest", "/cache"], "--sha256", "not hex"],
     [() => ["--source", "hf://Qwen/Qwen3-8B", "--sha256", "a".repeat(64), "--dest", "/cache"], "--sha256", "a pin on a source that is not one URL"],
     [() => [...base, "--progress", "loud"], "--progress", "an unknown progress mode"],
+    [() => [...base, "--plain-http"], "--plain-http", "plain HTTP is for oci:// only"],
+    [() => ["--files", jsonFile("plain.json", '[{"url":"http://e.com/a","path":"a"}]'), "--dest", "/cache", "--plain-http"], "--plain-http", "not for a file list either"],
     [() => [...base, "--report-configmap", "just-a-name"], "--report-configmap", "no namespace"],
     [() => [...base, "--report-configmap", "NS/Name"], "--report-configmap", "not DNS names"],
     [() => [...base, "--token", "hf_abc"], "--token", "no flag takes a credential"],

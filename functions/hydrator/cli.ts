@@ -26,7 +26,8 @@ Sources:
   --source http(s)://host/path [--sha256 <hex>]
   --source file:///dir                    a mounted directory (ConfigMap/Secret volumes included)
   --source s3://bucket/prefix             (AWS_* credentials, --endpoint, --s3-region, --s3-path-style)
-  --source oci://registry/repo:tag|@sha256:...   (REGISTRY_AUTH_FILE or DOCKER_CONFIG)
+  --source oci://registry/repo:tag|@sha256:...   (REGISTRY_AUTH_FILE or DOCKER_CONFIG; --plain-http for
+                                          a registry without TLS on a private network)
   --files <json>      a list of http(s) files: [{"url": "...", "path": "...", "sha256": "..."}]
   --inline <json>     inline files: [{"path": "...", "content": "...", "encoding": "utf8|base64"}]
 
@@ -157,6 +158,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
         endpoint: { type: "string" },
         "s3-region": { type: "string" },
         "s3-path-style": { type: "boolean", default: false },
+        "plain-http": { type: "boolean", default: false },
         concurrency: { type: "string", default: "8" },
         "chunk-size": { type: "string", default: "16Mi" },
         "stall-timeout": { type: "string", default: "60" },
@@ -213,6 +215,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     ...(v.endpoint ? { endpoint: v.endpoint } : {}),
     ...(v["s3-region"] ? { region: v["s3-region"] } : {}),
     ...(v["s3-path-style"] ? { pathStyle: true } : {}),
+    ...(v["plain-http"] ? { plainHttp: true } : {}),
     env,
   });
   if (!created.ok) {

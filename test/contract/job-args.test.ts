@@ -117,6 +117,7 @@ function variantCases(): Case[] {
       { url: "https://mirror.example.com/c%20d.json", path: "config dir/c d.json", sha256: "c".repeat(64) },
     ] } })),
     v("oci by digest, registry with a port", art({ oci: { reference: `registry.example.com:5000/models/qwen3-8b@${OCI_DIGEST}` } })),
+    v("oci without TLS (insecure)", art({ oci: { reference: "registry.lab.internal:5000/models/qwen3-8b:v1", insecure: true } })),
     v("oci by tag, pinned to a digest", { ...art({ oci: { reference: "ghcr.io/org/models/qwen3-8b:v1", pullSecretRef: { name: "pull" } } }), pin: { resolvedRevision: OCI_DIGEST, manifestDigest: DIGEST } }),
     v("inline, nested paths, spaces and non-ASCII", { artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: [
       { path: "templates/chat template.jinja", content: "{{ messages }}\n" },
@@ -329,6 +330,12 @@ describe("what is checked", () => {
     for (const needle of ["--source hf://", "--source s3://", "--source http", "--files ", "--source oci://", "--source file://", "--layout HuggingFaceCache", "--layout Flat", "verify /cache"]) {
       expect(composedArgs.some((a) => a.includes(needle)), needle).toBe(true);
     }
+  });
+
+  it("passes the API's oci.insecure on to the hydrator, and only then", () => {
+    const insecure = variants.find((c) => c.label.includes("insecure"));
+    expect(container(insecure?.jobs[0] as JsonObject)["args"]).toContain("--plain-http");
+    for (const { label, job } of jobs.filter(({ c }) => !c.label.includes("insecure"))) expect(container(job)["args"], label).not.toContain("--plain-http");
   });
 
   it("has a Job in every variant (none is refused as invalid input)", () => {

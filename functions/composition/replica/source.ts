@@ -101,6 +101,7 @@ export function planSource(spec: ModelCacheReplicaSpec, sourceConfigMap: string)
     // A pinned manifest digest replaces the tag.
     const ref = pinned && /^sha256:[0-9a-f]{64}$/.test(pinned) ? `${oci.reference.replace(/(@sha256:[0-9a-f]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]*)$/, "")}@${pinned}` : oci.reference;
     const args = ["--source", `oci://${ref}`];
+    if (oci.insecure) args.push("--plain-http");
     if (!oci.pullSecretRef) return { ...empty, args };
     const secret = oci.pullSecretRef.name;
     return {

@@ -25,6 +25,8 @@ export interface SourceRequest {
   region?: string;
   /** s3 only: path-style addressing. */
   pathStyle?: boolean;
+  /** oci only: plain HTTP (a registry on a private network; loopback registries use it anyway). */
+  plainHttp?: boolean;
   /** The environment credentials come from (HF_TOKEN, AWS_*, REGISTRY_AUTH_FILE, DOCKER_CONFIG). */
   env: Record<string, string | undefined>;
 }
@@ -38,6 +40,7 @@ export interface CreatedSource {
 export function createSource(req: SourceRequest): Checked<CreatedSource> {
   const given = [req.uri !== undefined, req.httpFiles !== undefined, req.inline !== undefined].filter(Boolean).length;
   if (given !== 1) return { ok: false, error: "give exactly one of --source, --files, --inline" };
+  if (req.plainHttp && !/^oci:\/\//i.test(req.uri ?? "")) return { ok: false, error: "--plain-http applies to an oci:// source only" };
   if (req.httpFiles !== undefined) {
     const s = createHttpSource(req.httpFiles);
     return s.ok ? { ok: true, value: { source: s.value, reference: s.value.reference() } } : s;
@@ -81,7 +84,7 @@ export function createSource(req: SourceRequest): Checked<CreatedSource> {
     // HTTP for loopback registries only. Tar layers come back with unpack.kind
     // "tar", which the engine extracts safely with ../unpack.ts.
     case "oci": {
-      const s = createOciSource({ uri, env: req.env });
+      const s = createOciSource({ uri, env: req.env, ...(req.plainHttp ? { plainHttp: true } : {}) });
       return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;
     }
     // ---------------------------------------------------------------------------
