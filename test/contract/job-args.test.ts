@@ -19,7 +19,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, sy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
-import { afterAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HYDRATION_REPORT_KEY, HydrationReport } from "../../functions/api/hydration-report.ts";
 import { CACHE_MOUNT, CONTAINER_NAME, EXIT_PERMANENT, TERMINATION_LOG } from "../../functions/composition/replica/job.ts";
 import { observe, field, isObject } from "../../functions/composition/replica/objects.ts";
@@ -174,7 +176,12 @@ function writeConfigMapVolume(dir: string, files: { path: string; content: strin
   for (const top of new Set(files.map((f) => f.path.split("/")[0] as string))) symlinkSync(join("..data", top), join(dir, top));
 }
 
-function materialize(job: JsonObject, manifests: JsonObject[], claimDirs: Map<string, string> = new Map()): Pod {
+/**
+ * The pod as directories: volumes materialized, argv and env rewritten onto
+ * them. Secret volumes get `secretData[name][key]` (an empty registry auth
+ * file when not given); secretKeyRef variables get `${SENTINEL_SECRET}-<VAR>`.
+ */
+function materialize(job: JsonObject, manifests: JsonObject[], claimDirs: Map<string, string> = new Map(), secretData: Record<string, Record<string, string>> = {}): Pod {
   const root = fresh("pod");
   const podSpec = field(job, "spec", "template", "spec");
   const c = container(job);
@@ -203,8 +210,9 @@ function materialize(job: JsonObject, manifests: JsonObject[], claimDirs: Map<st
       writeConfigMapVolume(dir, files);
     } else if (isObject(secret)) {
       dir = join(root, "volumes", name);
-      // A dockerconfigjson Secret projected to its items: an empty auth file stands in.
-      writeConfigMapVolume(dir, list(secret["items"]).map((it) => ({ path: text(it["path"]) as string, content: '{"auths":{}}' })));
+      // A dockerconfigjson Secret projected to its items (the kubelet writes Secrets the same way as ConfigMaps).
+      const sd = secretData[text(secret["secretName"]) ?? ""] ?? {};
+      writeConfigMapVolume(dir, list(secret["items"]).map((it) => ({ path: text(it["path"]) as string, content: sd[text(it["key"]) as string] ?? '{"auths":{}}' })));
     } else {
       dir = join(root, "volumes", name); // emptyDir
       mkdirSync(dir, { recursive: true });
@@ -598,5 +606,67 @@ describe("Hugging Face revisions: what the API accepts, the hydrator accepts", (
     const pod = materialize(c.jobs[0] as JsonObject, c.manifests);
     const r = await parseHydrateArgs(pod.args.slice(1), pod.env);
     expect(r.kind === "usage" ? r.error : r.kind).toBe("run");
+  });
+});
+
+describe("credentials: the Secret references the Job sets are the ones the hydrator reads, and sends", () => {
+  // A stand-in for the hub, an S3-compatible store and a registry, on one loopback port: it records
+  // each request's Authorization and refuses it, so each hydration fails permanently after one call.
+  let server: Server;
+  let port = 0;
+  const seen: { url: string; authorization: string }[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push({ url: req.url ?? "", authorization: req.headers.authorization ?? "" });
+      req.resume();
+      if ((req.url ?? "").startsWith("/v2/")) {
+        res.writeHead(401, { "www-authenticate": 'Basic realm="stand-in"', "content-type": "application/json" }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      } else if ((req.url ?? "").startsWith("/api/")) {
+        res.writeHead(401, { "content-type": "application/json" }).end('{"error":"Invalid credentials in Authorization header"}');
+      } else {
+        res.writeHead(403, { "content-type": "application/xml" }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  async function runAgainstStandIn(xr: JsonObject, secretData: Record<string, Record<string, string>> = {}): Promise<{ run: Run; requests: { url: string; authorization: string }[] }> {
+    const c = composedCase("credentials", xr);
+    expect(c.jobs).toHaveLength(1);
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests, new Map(), secretData);
+    const from = seen.length;
+    const run = await runCli(pod);
+    const requests = seen.slice(from);
+    expect(requests.length, "the hydrator reached the stand-in").toBeGreaterThan(0);
+    expect(EXIT_PERMANENT, `exit ${run.code}: refused credentials are a permanent failure\n${run.stderr}`).toContain(run.code);
+    expect(run.code).not.toBe(EXIT.usage);
+    expect(run.report.phase).toBe("Failed");
+    for (const out of [run.stdout, run.stderr, JSON.stringify(run.report), readFileSync(pod.terminationLog, "utf8")]) expect(out).not.toContain(SENTINEL_SECRET);
+    return { run, requests };
+  }
+
+  it("huggingFace: HF_TOKEN from tokenSecretRef is sent as a Bearer token to the hub endpoint", async () => {
+    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", endpoint: `http://127.0.0.1:${port}`, tokenSecretRef: { name: "hf-token" } } } } });
+    const { requests } = await runAgainstStandIn(xr);
+    expect(requests[0]?.url).toMatch(/^\/api\/models\/Qwen\/Qwen3-8B\//);
+    expect(requests[0]?.authorization).toBe(`Bearer ${SENTINEL_SECRET}-HF_TOKEN`);
+  });
+
+  it("s3: AWS_* from credentialsSecretRef sign the request to the S3-compatible endpoint", async () => {
+    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { s3: { uri: "s3://models/qwen3-8b/", region: "eu-west-1", endpoint: `http://127.0.0.1:${port}`, pathStyle: true, credentialsSecretRef: { name: "s3-creds" } } } } });
+    const { requests } = await runAgainstStandIn(xr);
+    expect(requests[0]?.url).toMatch(/^\/models[/?]/);
+    expect(requests[0]?.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${SENTINEL_SECRET}-AWS_ACCESS_KEY_ID/\\d{8}/eu-west-1/s3/aws4_request`));
+  });
+
+  it("oci: the pull Secret's .dockerconfigjson, mounted and named by REGISTRY_AUTH_FILE, answers the registry's challenge", async () => {
+    const registry = `127.0.0.1:${port}`;
+    const auth = Buffer.from(`robot:${SENTINEL_SECRET}`).toString("base64");
+    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { oci: { reference: `${registry}/models/qwen3-8b:v1`, pullSecretRef: { name: "registry-pull" } } } } });
+    const { requests } = await runAgainstStandIn(xr, { "registry-pull": { ".dockerconfigjson": JSON.stringify({ auths: { [registry]: { auth } } }) } });
+    expect(requests.every((r) => r.url.startsWith("/v2/models/qwen3-8b/"))).toBe(true);
+    expect(requests.map((r) => r.authorization)).toContain(`Basic ${auth}`);
   });
 });
