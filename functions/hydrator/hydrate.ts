@@ -243,13 +243,26 @@ function fail(exitCode: 1 | 2 | 3, message: string): HydrateOutcome {
 /** Exit code and message for a failure: retryable (1) or not (3), naming file, source and cause. */
 export function fromError(err: unknown, reference: string, signal?: AbortSignal): HydrateOutcome {
   if (signal?.aborted) return fail(1, `${reference}: interrupted (${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}); the staging area is kept for a resume`);
+  const full = volumeFull(err);
+  if (full !== undefined) {
+    // Say it plainly: the cause is the volume, not the source, and retrying will not help until someone frees space.
+    const file = err instanceof TransferError ? ` while writing ${err.object.id}` : "";
+    return fail(3, `${reference}: the destination volume is full${file} (${full}); no artifact was published; free space or use a larger volume, then re-run: the staging area is kept for a resume`);
+  }
   if (err instanceof TransferError) return fail(err.retryable ? 1 : 3, `${reference}: ${err.message}`);
   if (err instanceof SourceError) return fail(err.retryable ? 1 : 3, err.message.includes(reference) ? err.message : `${reference}: ${err.message}`);
   if (err instanceof HostileArchive || err instanceof DigestMismatch) return fail(3, `${reference}: ${err.message}`);
-  const code = (err as { code?: unknown } | null)?.code;
   const msg = err instanceof Error ? err.message : String(err);
-  if (code === "ENOSPC" || code === "EDQUOT") return fail(3, `${reference}: the destination volume is full (${msg})`);
   return fail(isRetryable(err) ? 1 : 3, `${reference}: ${msg}`);
+}
+
+/** The file-system message when `err` (or the error it wraps) is ENOSPC or EDQUOT. */
+function volumeFull(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "ENOSPC" || code === "EDQUOT") return e instanceof Error ? e.message : String(code);
+  }
+  return undefined;
 }
 
 interface Adopted {

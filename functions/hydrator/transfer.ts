@@ -19,7 +19,7 @@ import { mkdir, open, readFile, rm, stat, type FileHandle } from "node:fs/promis
 import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "./fsutil.ts";
-import { DEFAULT_RETRY, DigestMismatch, decideRetry, sleep as realSleep, type RetryPolicy } from "./retry.ts";
+import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, sleep as realSleep, type RetryPolicy } from "./retry.ts";
 import { SourceError, type RemoteObject, type Source } from "./sources/types.ts";
 
 const WRITE_BUFFER = 1 << 20;
@@ -275,8 +275,10 @@ async function fetchOnce(source: Source, objects: readonly RemoteObject[], stagi
       try {
         await runChunk(source, t.job, t.chunk, opts, policy, sleep, random);
       } catch (err) {
-        fail(err);
-        t.job.rejectFinished(err);
+        // Local failures too (a full volume while saving the chunk state) name the file they stopped.
+        const e = err instanceof TransferError || opts.signal.aborted ? err : new TransferError(t.job.object, err, isRetryable(err));
+        fail(e);
+        t.job.rejectFinished(e);
       }
     }
   };
