@@ -262,11 +262,16 @@ interface Run {
 }
 
 function runCli(pod: Pod): Promise<Run> {
+  // The root filesystem is read-only in the pod: the working directory and HOME must stay empty,
+  // and so must the small /tmp emptyDir (1Gi): staging belongs on the claim.
+  const cwd = fresh("cwd");
+  const home = fresh("home");
+  const scratch = [cwd, home, ...[...pod.mounts].filter(([mp]) => mp === "/tmp").map(([, d]) => d)];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...pod.args], {
-      cwd: fresh("cwd"),
+      cwd,
       // Only what the pod has: its env (credentials as stand-ins), no cluster (KUBERNETES_SERVICE_HOST unset).
-      env: { ...pod.env, HOME: fresh("home") },
+      env: { ...pod.env, HOME: home },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -277,6 +282,11 @@ function runCli(pod: Pod): Promise<Run> {
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
+      const written = scratch.filter((d) => readdirSync(d).length > 0);
+      if (written.length > 0) {
+        reject(new Error(`the hydrator wrote outside the claim (read-only root, bounded /tmp): ${written.map((d) => `${d}: ${readdirSync(d).join(", ")}`).join("; ")}`));
+        return;
+      }
       const last = stdout.trim().split("\n").at(-1) ?? "";
       let json: unknown;
       try {
