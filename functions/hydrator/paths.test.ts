@@ -75,13 +75,17 @@ describe("redactUri removes credentials and signed query strings", () => {
     ["oci://registry.example.com/models/q@sha256:0123", "oci://registry.example.com/models/q@sha256:0123", "an @ in the path (a digest) is not userinfo"],
     ["hf://Qwen/Qwen3-8B@main", "hf://Qwen/Qwen3-8B@main", "an @ after the first / (a revision) is kept"],
     ["not a uri?token=abc", "not a uri", "a non-URI still loses its query"],
+    ["https://user:pa#ss@example.com/x", "https://example.com/x", "an unencoded # in the password does not end the userinfo"],
+    ["https://user:p?ss@example.com", "https://example.com", "nor does an unencoded ?"],
+    ["https://example.com?sig=a/b", "https://example.com", "a query right after the host, holding a /"],
+    ["https://example.com#t=x/y", "https://example.com", "a fragment right after the host, holding a /"],
   ];
   it.each(cases)("%s -> %s (%s)", (uri, want, _reason) => {
     expect(redactUri(uri)).toBe(want);
   });
 
   it("never returns the secret part for any of the credential cases", () => {
-    for (const secret of ["p4ss", "hf_token123", "X-Amz-Signature", "access_token"]) {
+    for (const secret of ["p4ss", "hf_token123", "X-Amz-Signature", "access_token", "pa#ss", "p?ss", "user", "sig="]) {
       for (const [uri] of cases) expect(redactUri(uri)).not.toContain(secret);
     }
   });

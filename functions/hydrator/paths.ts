@@ -24,11 +24,14 @@ export function safeRelativePath(path: string): Checked<string> {
 
 /** The URI with userinfo and query string removed: safe for logs, errors and the manifest. */
 export function redactUri(uri: string): string {
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#]*)(.*)$/.exec(uri);
+  // The authority runs to the first '/': a '?' or '#' typed unencoded in a
+  // password must not end it early and leave the userinfo in the output.
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/]*)(.*)$/.exec(uri);
   if (m === null) return uri.replace(/[?#].*$/, "");
   const [, scheme = "", authority = "", rest = ""] = m;
   const host = authority.includes("@") ? authority.slice(authority.lastIndexOf("@") + 1) : authority;
-  return `${scheme}${host}${rest.replace(/[?#].*$/, "")}`;
+  // A query or fragment that starts in the authority runs on through the rest.
+  return /[?#]/.test(host) ? `${scheme}${host.replace(/[?#].*$/, "")}` : `${scheme}${host}${rest.replace(/[?#].*$/, "")}`;
 }
 
 /**
