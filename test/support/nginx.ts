@@ -13,7 +13,10 @@ export interface Nginx {
   port: number;
   /** The directory served at `/`. */
   root: string;
-  /** Access log lines: "<method> <uri> <status> <range header or ->". */
+  /**
+   * Access log lines: "<method> <uri> <status> <range header or -> <OK|->", the last field "OK" only when
+   * the response was sent in full (a request whose client was killed is logged too, late and without OK).
+   */
   requests(): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -45,7 +48,7 @@ http {
   fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
-  log_format t '$request_method $uri $status $http_range';
+  log_format t '$request_method $uri $status $http_range $request_completion';
   access_log ${prefix}/logs/access.log t;
   server {
     listen 127.0.0.1:${port};
