@@ -33,6 +33,8 @@ interface Run {
   seconds: number;
   /** GNU time's %M: the largest resident set of the process tree's members, KiB. */
   peakKiB: number;
+  /** GNU time's %U + %S: CPU seconds, user and system, of the process and its children. */
+  cpuSeconds: number;
   stdout: string;
 }
 
@@ -40,7 +42,7 @@ interface Run {
 function run(cmd: string, args: string[], opts: { cwd?: string; onLine?: (line: string) => void; onChild?: (pid: number) => void } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn("/usr/bin/time", ["-f", "%M", cmd, ...args], { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     let partial = "";
@@ -74,7 +76,8 @@ function run(cmd: string, args: string[], opts: { cwd?: string; onLine?: (line: 
     child.on("exit", (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${err.slice(-4000)}`));
-      resolve({ seconds, peakKiB: Number(err.trim().split("\n").pop()), stdout: out });
+      const [peak, user, sys] = (err.trim().split("\n").pop() ?? "").split(" ").map(Number);
+      resolve({ seconds, peakKiB: peak ?? Number.NaN, cpuSeconds: (user ?? Number.NaN) + (sys ?? Number.NaN), stdout: out });
     });
   });
 }
@@ -164,7 +167,7 @@ async function sourceOnly(src: Source): Promise<Run> {
       if (o.expected && h.digest("hex") !== o.expected.hex) throw new Error(`${o.id}: digest mismatch`);
     }),
   );
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakKiB: Number.NaN, stdout: "" };
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakKiB: Number.NaN, cpuSeconds: Number.NaN, stdout: "" };
 }
 
 const median = (xs: number[]): number => {
@@ -266,6 +269,7 @@ async function throughput(nginx: Nginx, work: string, src: string, files: { name
   ];
   const times = new Map<number, number[]>();
   const peaks = new Map<number, number[]>();
+  const cpus = new Map<number, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round) % contenders.length;
@@ -280,6 +284,7 @@ async function throughput(nginx: Nginx, work: string, src: string, files: { name
       await rm(dest, { recursive: true, force: true });
       times.set(i, [...(times.get(i) ?? []), r.seconds]);
       peaks.set(i, [...(peaks.get(i) ?? []), r.peakKiB]);
+      cpus.set(i, [...(cpus.get(i) ?? []), r.cpuSeconds]);
       process.stderr.write(`round ${round + 1}: ${c.name}: ${r.seconds.toFixed(2)} s\n`);
     }
   }
@@ -288,14 +293,15 @@ async function throughput(nginx: Nginx, work: string, src: string, files: { name
   const lines = [
     `${FILES} files x ${FILE_MB} MiB (${mib} MiB), ${ROUNDS} rounds, loopback, medians; Node ${process.version}.`,
     "",
-    "| | contender | what it does | median s | MiB/s | peak RSS MiB | time vs hydrate |",
-    "|---|---|---|---|---|---|---|",
+    "| | contender | what it does | median s | MiB/s | CPU s (user+sys) | peak RSS MiB | time vs hydrate |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   contenders.forEach((c, i) => {
     const t = median(times.get(i) ?? []);
     const peak = median(peaks.get(i) ?? []) / 1024;
+    const cpu = median(cpus.get(i) ?? []);
     lines.push(
-      `| ${c.group} | ${c.name} | ${c.does} | ${t.toFixed(2)} | ${(mib / t).toFixed(0)} | ${Number.isNaN(peak) ? "-" : peak.toFixed(0)} | ${(t / ours).toFixed(2)}x |`,
+      `| ${c.group} | ${c.name} | ${c.does} | ${t.toFixed(2)} | ${c.name.includes("--help") ? "-" : (mib / t).toFixed(0)} | ${Number.isNaN(cpu) ? "-" : cpu.toFixed(2)} | ${Number.isNaN(peak) ? "-" : peak.toFixed(0)} | ${(t / ours).toFixed(2)}x |`,
     );
   });
   lines.push("", `Every round (seconds), in contender order: ${contenders.map((c, i) => `${c.name.replace(/`/g, "")}: ${(times.get(i) ?? []).map((t) => t.toFixed(2)).join(" ")}`).join("; ")}`);
@@ -362,10 +368,10 @@ async function bigFile(nginx: Nginx, work: string, src: string): Promise<string[
   const c = await run("curl", ["-sS", "--fail", "-o", big.name, url], { cwd: dest2 });
   await rm(dest2, { recursive: true, force: true });
   lines.push(
-    "| contender | seconds | MiB/s | peak RSS MiB (GNU time) | RSS MiB at 1/4, 1/2, 3/4 of the bytes | largest RSS sample MiB |",
-    "|---|---|---|---|---|---|",
-    `| \`function-model-cache hydrate --source <url> --sha256 <hex>\` | ${r.seconds.toFixed(1)} | ${(BIG_MB / r.seconds).toFixed(0)} | ${(r.peakKiB / 1024).toFixed(0)} | ${at(0.25)}, ${at(0.5)}, ${at(0.75)} | ${(maxRss / 1024).toFixed(0)} |`,
-    `| \`curl -o\` (one connection, no fsync, no check) | ${c.seconds.toFixed(1)} | ${(BIG_MB / c.seconds).toFixed(0)} | ${(c.peakKiB / 1024).toFixed(0)} | - | - |`,
+    "| contender | seconds | MiB/s | CPU s (user+sys) | peak RSS MiB (GNU time) | RSS MiB at 1/4, 1/2, 3/4 of the bytes | largest RSS sample MiB |",
+    "|---|---|---|---|---|---|---|",
+    `| \`function-model-cache hydrate --source <url> --sha256 <hex>\` | ${r.seconds.toFixed(1)} | ${(BIG_MB / r.seconds).toFixed(0)} | ${r.cpuSeconds.toFixed(1)} | ${(r.peakKiB / 1024).toFixed(0)} | ${at(0.25)}, ${at(0.5)}, ${at(0.75)} | ${(maxRss / 1024).toFixed(0)} |`,
+    `| \`curl -o\` (one connection, no fsync, no check) | ${c.seconds.toFixed(1)} | ${(BIG_MB / c.seconds).toFixed(0)} | ${c.cpuSeconds.toFixed(1)} | ${(c.peakKiB / 1024).toFixed(0)} | - | - |`,
     "",
     `Read back from staging to hash (read(2) bytes beyond the file's own, from /proc/<pid>/io near the end): ${(reread / MiB).toFixed(0)} MiB of ${BIG_MB} MiB; from the block device: ${(ioField("read_bytes") / MiB).toFixed(0)} MiB.`,
     "",
