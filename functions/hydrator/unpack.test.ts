@@ -167,6 +167,17 @@ async function tree(root: string, rel = ""): Promise<string[]> {
   return out.sort();
 }
 
+/** The archive with the first header's typeflag replaced (and its checksum fixed): a type tar-stream cannot write. */
+function withTypeflag(archive: Buffer, flag: string): Buffer {
+  const out = Buffer.from(archive);
+  out[156] = flag.charCodeAt(0);
+  out.fill(0x20, 148, 156); // the checksum is computed with its own field as spaces
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += out[i] as number;
+  out.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
+  return out;
+}
+
 describe("extractTarStream refuses hostile entries", () => {
   it.each(refused)("$name: $reason", async ({ entries, error }) => {
     const { parent, dest } = await freshDest();
@@ -180,6 +191,23 @@ describe("extractTarStream refuses hostile entries", () => {
     // Nothing beside the destination, and nothing in it that is not a regular file.
     expect(await readdir(parent)).toEqual(["dest"]);
     expect((await tree(dest)).filter((p) => p.endsWith("(not a regular file)"))).toEqual([]);
+  });
+
+  it.each([
+    ["S", "GNU sparse file: its body is a sparse map, not the file's bytes"],
+    ["V", "GNU volume header: not a file at all"],
+    ["Z", "a typeflag no tar defines"],
+  ])("refuses typeflag %s (%s) instead of writing its body as a regular file", async (flag) => {
+    const { parent, dest } = await freshDest();
+    const archive = withTypeflag(await buildTar([file("odd.bin", "body")]), flag);
+    const err = await extractTarStream(Readable.from([archive]), dest, "none").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(HostileArchive);
+    expect((err as Error).message).toMatch(/entries of type unknown are not artifact content/);
+    expect(await readdir(parent)).toEqual(["dest"]);
+    expect(await tree(dest)).toEqual([]);
   });
 
   it("refuses a hostile entry inside a gzip-compressed archive too", async () => {

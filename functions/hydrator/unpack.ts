@@ -73,7 +73,9 @@ export async function extractTarStream(input: Readable, destDir: string, compres
   const consume = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
-      const type = h.type ?? "file";
+      // tar-stream gives null for a typeflag it does not know (GNU sparse 'S', volume 'V', ...): refused below,
+      // never taken for a regular file whose body would be written as the file.
+      const type = h.type ?? "unknown";
       if (type === "pax-header" || type === "pax-global-header" || type === "gnu-long-path" || type === "gnu-long-link-path") {
         entry.resume();
         continue;
