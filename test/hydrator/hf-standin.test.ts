@@ -41,7 +41,7 @@ afterAll(async () => {
 function py(code: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, ["-c", code], {
-      env: { ...process.env, HF_ENDPOINT: hub.endpoint, HF_HUB_DISABLE_TELEMETRY: "1", HF_HUB_DISABLE_XET: "1", ...env },
+      env: { ...process.env, HF_ENDPOINT: hub.endpoint, HF_HUB_DISABLE_TELEMETRY: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -74,6 +74,8 @@ describe("the real huggingface_hub client against the hub stand-in", () => {
       const cache = join(work, "c2");
       const denied = await py(`from huggingface_hub import hf_hub_download\nhf_hub_download("${REPO}", "config.json", cache_dir="${cache}")`);
       expect(denied.status).not.toBe(0);
+      // Refused by the stand-in's auth (401), not by some other failure.
+      expect(denied.err).toMatch(/401/);
       const r = await py(`from huggingface_hub import hf_hub_download\nprint(hf_hub_download("${REPO}", "weights/model.safetensors", revision="${commit}", cache_dir="${cache}"))`, { HF_TOKEN: token });
       expect(r.status, r.err).toBe(0);
       expect((await readFile(r.out)).equals(files["weights/model.safetensors"] as Buffer)).toBe(true);
