@@ -1,5 +1,5 @@
 // A hand-written reading of ClusterFacts for the common case: well-formed
-// facts. zod's record parsing costs milliseconds per cluster with DRA pools
+// facts, whose attribute and capacity records are shared, not copied. zod's record parsing costs milliseconds per cluster with DRA pools
 // (every device carries two records), which at 5,000 clusters is most of a
 // reconcile. This check is conservative: it accepts only what the zod schema
 // accepts, builds the same output, and answers undefined for anything else,
@@ -17,22 +17,42 @@ export function isPlain(v: unknown): v is Plain {
 
 const INT_STRING = /^-?[0-9]+$/;
 
+/** The attribute as zod would output it: `v` itself, since only the four known keys are accepted. */
 function attribute(v: unknown): AttributeFacts | undefined {
   if (!isPlain(v)) return undefined;
   let set = 0;
-  const out: AttributeFacts = {};
   for (const k in v) {
     const x = v[k];
     if (x === undefined) continue;
     set++;
-    if (k === "string" && typeof x === "string") out.string = x;
-    else if (k === "version" && typeof x === "string") out.version = x;
-    else if (k === "bool" && typeof x === "boolean") out.bool = x;
-    else if (k === "int" && ((typeof x === "number" && Number.isSafeInteger(x)) || (typeof x === "string" && INT_STRING.test(x)) || typeof x === "bigint")) out.int = x;
+    if (k === "string" || k === "version") {
+      if (typeof x !== "string") return undefined;
+    } else if (k === "bool") {
+      if (typeof x !== "boolean") return undefined;
+    } else if (k === "int") {
+      if (!((typeof x === "number" && Number.isSafeInteger(x)) || (typeof x === "string" && INT_STRING.test(x)) || typeof x === "bigint")) return undefined;
+    }
     // An unknown key: z.object would strip it, but stay conservative and let zod decide.
     else return undefined;
   }
-  return set === 1 ? out : undefined;
+  return set === 1 ? (v as AttributeFacts) : undefined;
+}
+
+/** A record whose every value `read` accepts unchanged, shared rather than copied. */
+function sameRecord<T>(v: unknown, read: (x: unknown) => T | undefined): Record<string, T> | undefined {
+  if (!isPlain(v)) return undefined;
+  for (const k in v) if (k === "__proto__" || read(v[k]) !== v[k]) return undefined;
+  return v as Record<string, T>;
+}
+
+function capacityValue(c: unknown): { value: string | number } | undefined {
+  if (!isPlain(c)) return undefined;
+  let keys = 0;
+  for (const _ in c) keys++;
+  const value = c["value"];
+  // Only `{value}` itself: z.object would strip any other key, so a copy would differ.
+  if (keys !== 1) return undefined;
+  return typeof value === "string" || (typeof value === "number" && Number.isFinite(value)) ? (c as { value: string | number }) : undefined;
 }
 
 function device(v: unknown): DeviceFacts | undefined {
@@ -40,26 +60,11 @@ function device(v: unknown): DeviceFacts | undefined {
   const { name, driver, attributes, capacity } = v;
   if (typeof name !== "string" || name.length === 0) return undefined;
   if (driver !== undefined && (typeof driver !== "string" || driver.length === 0)) return undefined;
-  const out: DeviceFacts = { name, attributes: {}, capacity: {} };
+  const attrs = attributes === undefined ? {} : sameRecord(attributes, attribute);
+  const caps = capacity === undefined ? {} : sameRecord(capacity, capacityValue);
+  if (attrs === undefined || caps === undefined) return undefined;
+  const out: DeviceFacts = { name, attributes: attrs, capacity: caps };
   if (driver !== undefined) out.driver = driver;
-  if (attributes !== undefined) {
-    if (!isPlain(attributes)) return undefined;
-    for (const k in attributes) {
-      const a = attribute(attributes[k]);
-      if (a === undefined || k === "__proto__") return undefined;
-      out.attributes[k] = a;
-    }
-  }
-  if (capacity !== undefined) {
-    if (!isPlain(capacity)) return undefined;
-    for (const k in capacity) {
-      const c = capacity[k];
-      if (!isPlain(c) || k === "__proto__") return undefined;
-      const value = c["value"];
-      if (typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) out.capacity[k] = { value };
-      else return undefined;
-    }
-  }
   return out;
 }
 

@@ -64,6 +64,12 @@ describe("decodeRequest agrees with proto-loader + requestFromWire", () => {
     expect(got).toEqual({ ok: true, request: want });
   });
 
+  it("more distinct short strings than the shared-string table holds: each still read exactly", () => {
+    const keys = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i.toString(36)}`, `v-${(i * 7919).toString(16)}`]));
+    const { want, got } = bothWays(method.requestSerialize({ input: s(keys) }));
+    expect(got).toEqual({ ok: true, request: want });
+  });
+
   it("a 200-cluster request, byte for byte the same reading", () => {
     const req: RunFunctionRequest = { meta: { tag: "fleet" }, required_resources: { clusters: { items: Array.from({ length: 200 }, (_, i) => ({ resource: s(cluster(`c-${i}`)) })) } } };
     const { want, got } = bothWays(method.requestSerialize(req));

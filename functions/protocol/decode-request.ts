@@ -33,6 +33,12 @@ const CAPABILITIES: Record<number, string> = {
 
 class Truncated extends Error {}
 
+/** Strings up to this many bytes are shared through SHORT_STRINGS. */
+const SHORT = 32;
+/** Bounded: a request full of distinct strings (UUIDs) must not grow it without end. */
+const MAX_SHORT_STRINGS = 16_384;
+const SHORT_STRINGS = new Map<number, string>();
+
 /**
  * A cursor over the request's bytes; `end` bounds the current (sub)message.
  * One object for the whole request: sub-messages are read by saving and
@@ -92,18 +98,38 @@ class Reader {
     const stop = start + len;
     if (stop > this.end) throw new Truncated("string runs past its message");
     this.pos = stop;
-    // Most strings here are short ASCII keys and names: decoding them in JS skips a call into C++.
-    if (len <= 24) {
-      const buf = this.buf;
-      let ascii = true;
-      for (let i = start; i < stop; i++) if ((buf[i] ?? 0x80) >= 0x80) ascii = false;
-      if (ascii) {
-        let out = "";
-        for (let i = start; i < stop; i++) out += String.fromCharCode(buf[i] ?? 0);
-        return out;
-      }
-    }
+    if (len <= SHORT) return this.shortString(start, stop);
     return this.buf.toString("utf8", start, stop);
+  }
+
+  /**
+   * Short strings are mostly the same few hundred keys and values repeated for
+   * every device of every cluster ("attributes", "productName", "Hopper"): an
+   * ASCII one is looked up by a hash of its bytes and shared, which saves
+   * building, and later interning, a new string each time.
+   */
+  private shortString(start: number, stop: number): string {
+    const buf = this.buf;
+    let h = 0x811c9dc5;
+    for (let i = start; i < stop; i++) {
+      const b = buf[i] ?? 0x80;
+      if (b >= 0x80) return buf.toString("utf8", start, stop);
+      h = Math.imul(h ^ b, 0x01000193);
+    }
+    const cached = SHORT_STRINGS.get(h);
+    if (cached !== undefined && cached.length === stop - start) {
+      let same = true;
+      for (let i = 0; i < cached.length; i++)
+        if (cached.charCodeAt(i) !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      if (same) return cached;
+    }
+    const str = buf.toString("latin1", start, stop);
+    if (SHORT_STRINGS.size >= MAX_SHORT_STRINGS) SHORT_STRINGS.clear();
+    SHORT_STRINGS.set(h, str);
+    return str;
   }
 
   /** The bytes of a length-delimited field, copied: the request buffer is not kept alive by one value. */

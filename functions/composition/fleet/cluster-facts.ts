@@ -41,59 +41,53 @@ export const GpuPools = z.array(GpuPool);
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 const optString = (v: unknown) => v === undefined || typeof v === "string";
 
-function fastAttribute(v: unknown): z.infer<typeof AttributeValue> | undefined {
-  if (!isPlain(v)) return undefined;
-  const out: z.infer<typeof AttributeValue> = {};
+/** Whether `v` is what the strict AttributeValue schema accepts; zod's output is then `v` itself. */
+function okAttribute(v: unknown): boolean {
+  if (!isPlain(v)) return false;
   for (const k in v) {
     const x = v[k];
     if (x === undefined) continue;
-    if (k === "string" && typeof x === "string") out.string = x;
-    else if (k === "version" && typeof x === "string") out.version = x;
-    else if (k === "bool" && typeof x === "boolean") out.bool = x;
-    else if (k === "int" && isInt(x)) out.int = x;
-    else return undefined;
+    if (k === "string" || k === "version") {
+      if (typeof x !== "string") return false;
+    } else if (k === "bool") {
+      if (typeof x !== "boolean") return false;
+    } else if (k !== "int" || !isInt(x)) return false;
   }
-  return out;
+  return true;
 }
 
-function fastDevice(v: unknown): PoolDevice | undefined {
-  if (!isPlain(v)) return undefined;
-  if (!optString(v["name"]) || !optString(v["claim"]) || !optString(v["driver"]) || !optString(v["deviceClassName"])) return undefined;
+/** Whether `v` is what the loose PoolDevice schema accepts unchanged (no default to fill in). */
+function okDevice(v: unknown): boolean {
+  if (!isPlain(v)) return false;
+  if (!optString(v["name"]) || !optString(v["claim"]) || !optString(v["driver"]) || !optString(v["deviceClassName"])) return false;
   const count = v["count"];
-  if (count !== undefined && !(isInt(count) && count >= 0)) return undefined;
-  const out: PoolDevice = { ...v };
+  if (count !== undefined && !(isInt(count) && count >= 0)) return false;
   const attributes = v["attributes"];
   if (attributes !== undefined) {
-    if (!isPlain(attributes)) return undefined;
-    const a: Record<string, z.infer<typeof AttributeValue>> = {};
-    for (const k in attributes) {
-      const parsed = fastAttribute(attributes[k]);
-      if (parsed === undefined || k === "__proto__") return undefined;
-      a[k] = parsed;
-    }
-    out.attributes = a;
+    if (!isPlain(attributes)) return false;
+    for (const k in attributes) if (k === "__proto__" || !okAttribute(attributes[k])) return false;
   }
   const capacity = v["capacity"];
   if (capacity !== undefined) {
-    if (!isPlain(capacity)) return undefined;
-    const c: NonNullable<PoolDevice["capacity"]> = {};
+    if (!isPlain(capacity)) return false;
     for (const k in capacity) {
       const q = capacity[k];
-      if (!isPlain(q) || k === "__proto__") return undefined;
+      if (k === "__proto__" || !isPlain(q)) return false;
       const value = q["value"];
-      if (!(typeof value === "string" || (typeof value === "number" && Number.isFinite(value)))) return undefined;
-      c[k] = { ...q, value };
+      if (!(typeof value === "string" || (typeof value === "number" && Number.isFinite(value)))) return false;
     }
-    out.capacity = c;
   }
-  return out;
+  return true;
 }
 
 /**
  * GpuPools.parse(v) for well-formed pools, without zod: its record parsing
  * costs milliseconds per cluster of DRA devices, most of a 5,000-cluster
- * reconcile. Conservative: undefined for anything it is not sure of, and the
- * caller asks zod, whose message names the bad field (the test compares both).
+ * reconcile. The schemas are loose or strict, never stripping, so a valid
+ * value is returned as it is (a pool without devices gets the default list),
+ * sharing the request's objects rather than copying every device. Conservative:
+ * undefined for anything it is not sure of, and the caller asks zod, whose
+ * message names the bad field (the test compares both).
  */
 export function fastGpuPools(v: unknown): GpuPool[] | undefined {
   if (!Array.isArray(v)) return undefined;
@@ -102,20 +96,18 @@ export function fastGpuPools(v: unknown): GpuPool[] | undefined {
     if (!isPlain(p) || typeof p["name"] !== "string") return undefined;
     const nodes = p["nodes"];
     if (nodes !== undefined && !(isInt(nodes) && nodes >= 0) && !(Array.isArray(nodes) && nodes.every((n) => typeof n === "string"))) return undefined;
-    const devices: PoolDevice[] = [];
-    const raw = p["devices"];
-    if (raw !== undefined) {
-      if (!Array.isArray(raw)) return undefined;
-      for (const d of raw as unknown[]) {
-        const parsed = fastDevice(d);
-        if (parsed === undefined) return undefined;
-        devices.push(parsed);
-      }
+    const devices = p["devices"];
+    if (devices === undefined) {
+      out.push({ ...p, name: p["name"], devices: [] });
+      continue;
     }
-    out.push({ ...p, name: p["name"], devices });
+    if (!Array.isArray(devices)) return undefined;
+    for (const d of devices as unknown[]) if (!okDevice(d)) return undefined;
+    out.push(p as GpuPool);
   }
   return out;
 }
+
 const ProviderConfigKind = z.enum(["ProviderConfig", "ClusterProviderConfig"]);
 
 export interface ClusterFacts {
