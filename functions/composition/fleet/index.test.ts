@@ -49,7 +49,7 @@ describe("the whole response for one selected cluster, first pass", () => {
       ttlSeconds: 15,
       context: undefined,
       requirements: REQUIREMENTS,
-      results: [],
+      results: [{ severity: "Normal", reason: "ReplicaCreated", message: "composed a replica for each of 1 newly selected cluster: gke-us-east1-h100", target: "Composite" }],
       conditions: [
         { type: "ClustersSelected", status: "True", reason: "Selected", message: "1 of 4 InferenceClusters selected: gke-us-east1-h100", target: "Composite" },
         { type: "ArtifactPinned", status: "False", reason: "WaitingForFirstVerification", message: "hf://Qwen/Qwen3-8B@main is a mutable reference: the first cluster to verify it fixes the revision and manifest for every cluster", target: "Composite" },
@@ -112,9 +112,25 @@ describe("bad input: a Fatal result naming the field, and nothing dropped", () =
     const req = request(xr, { clusters: fleet(), observed, desired: { other } });
     const rsp = composeFleet(req, opts);
     expect(fatalOf(rsp)?.message).toBe(`invalid ModelCache: ${want}`);
-    // The desired state passes through exactly: Crossplane applies nothing after a Fatal result.
-    expect(rsp.desired).toEqual(req.desired);
+    // Crossplane applies nothing after a Fatal result; the response still keeps every composed
+    // resource: earlier steps' as they were, and every replica exactly as observed.
+    expect(rsp.desired.composite).toEqual(req.desired.composite);
+    expect(rsp.desired.resources["other"]).toBe(other);
+    expect(rsp.desired.resources["replica-gke-us-east1-h100"]).toEqual({ resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: "qwen3-8b-gke-us-east1-h100", namespace: "ml-team" }, spec: observed["replica-gke-us-east1-h100"]?.resource["spec"] }, connectionDetails: {}, ready: "True" });
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(["other", ...Object.keys(observed)].sort());
     expect(rsp.requirements).toEqual(REQUIREMENTS);
+  });
+
+  it.each<{ reason: string; xr: JsonObject; input?: JsonObject; compileSelector?: CompileSelector }>([
+    { reason: "a bad CEL expression", xr: modelCache({ clusterSelector: { cel: "x" } }), compileSelector: () => ({ ok: false, message: "syntax error" }) },
+    { reason: "a bad Input (the replica kind unknown, every replica- key kept)", xr: modelCache(prod), input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusterNamespace: "default" } },
+    { reason: "a ModelCache without a name", xr: { ...modelCache(prod), metadata: { namespace: "ml-team" } } },
+  ])("every Fatal keeps every replica already composed: $reason", ({ xr, input, compileSelector }) => {
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": { phase: "Hydrating" }, "aks-eastus-a100": undefined });
+    const rsp = composeFleet(request(xr, { clusters: fleet(), observed, ...(input ? { input } : {}) }), { ...opts, ...(compileSelector ? { compileSelector } : {}) });
+    expect(fatalOf(rsp)).toBeDefined();
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(observed).sort());
+    for (const [key, r] of Object.entries(observed)) expect(rsp.desired.resources[key]?.resource["spec"]).toEqual(r.resource["spec"]);
   });
 
   it("names the Input field when the Input is wrong", () => {
@@ -171,6 +187,20 @@ describe("no data loss", () => {
     const rsp = composeFleet(request(modelCache(prod), { clusters: broken, observed }), opts);
     expect(rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"]).toEqual(observed["replica-gke-us-east1-h100"]?.resource["spec"]);
     expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["message"]).toMatch(/^cannot read cluster gke-us-east1-h100: status.gpuPools: .*its replica is kept unchanged/);
+  });
+
+  it.each<{ reason: string; labels: Record<string, string>; warned: boolean }>([
+    { reason: "one the labels would select is reported with why it cannot be read", labels: { tier: "prod" }, warned: true },
+    { reason: "one the labels rule out is simply not selected, however broken", labels: { tier: "dev" }, warned: false },
+  ])("an unreadable cluster without a replica: $reason", ({ labels, warned }) => {
+    const broken = { ...inferenceCluster({ name: "broken", labels }), status: { gpuPools: "not a list" } };
+    const xr = modelCache(prod, { annotations: { "modelcache.dev/explain-selection": "true" } });
+    const rsp = composeFleet(request(xr, { clusters: [...fleet(), broken] }), opts);
+    const warning = rsp.results.find((r) => r.reason === "ClusterUnreadable");
+    if (warned) expect(warning).toEqual({ severity: "Warning", reason: "ClusterUnreadable", target: "Composite", message: expect.stringMatching(/^1 cluster\(s\) matching the labels could not be read and are not selected: cannot read cluster broken: status.gpuPools: /) as unknown as string });
+    else expect(warning).toBeUndefined();
+    expect((status(rsp)["notSelected"] as JsonObject[]).find((n) => n["name"] === "broken")?.["reason"]).toMatch(warned ? /^cannot read cluster broken/ : /^matchLabels: tier is "dev"/);
+    expect(rsp.desired.resources["replica-broken"]).toBeUndefined();
   });
 
   it("a cluster that loses its provider config is Blocked but keeps its replica", () => {
@@ -326,6 +356,39 @@ describe("pinning", () => {
     expect(spec["previousClaimNames"]).toEqual([CLAIM]);
     // The old revision's Ready report neither pins the new one nor counts as Ready for it.
     expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["phase"]).toBe("Pending");
+  });
+});
+
+describe("events on transitions, reconcile after reconcile", () => {
+  /** Feed each response's status back as the next call's observed status, as Crossplane does. */
+  function reconcile(xr: JsonObject, statuses: Record<string, JsonObject | undefined>, previous: FunctionResponse | undefined): FunctionResponse {
+    const observed = observedFor(modelCache(prod), fleet(), statuses);
+    const withStatus = previous ? { ...xr, status: status(previous) } : xr;
+    return composeFleet(request(withStatus, { clusters: fleet(), observed }), opts);
+  }
+  const reasons = (rsp: FunctionResponse) => rsp.results.map((r) => r.reason);
+
+  it("announces each change once: replicas created, a cluster Ready, the pin, the fleet Ready, then a failure", () => {
+    const xr = modelCache(prod);
+    const first = composeFleet(request(xr, { clusters: fleet() }), opts);
+    expect(reasons(first)).toEqual(["ReplicaCreated"]);
+    const hydrating = { phase: "Hydrating", claimName: CLAIM, bytesDone: 1, bytesTotal: 2 };
+    const second = reconcile(xr, { "gke-us-east1-h100": hydrating, "eks-us-east-1-h100": hydrating, "aks-eastus-a100": hydrating }, first);
+    expect(reasons(second)).toEqual([]);
+    const third = reconcile(xr, { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": hydrating, "aks-eastus-a100": hydrating }, second);
+    expect(reasons(third)).toEqual(["ArtifactPinned", "ClusterReady"]);
+    const fourth = reconcile(xr, { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": hydrating, "aks-eastus-a100": hydrating }, third);
+    expect(reasons(fourth)).toEqual([]);
+    const all = { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() };
+    const fifth = reconcile(xr, all, fourth);
+    expect(reasons(fifth)).toEqual(["ClusterReady", "AllClustersReady"]);
+    expect(fifth.results.find((r) => r.reason === "ClusterReady")?.message).toBe("2 clusters verified and became Ready: aks-eastus-a100, eks-us-east-1-h100");
+    expect(reasons(reconcile(xr, all, fifth))).toEqual([]);
+    const failed = reconcile(xr, { ...all, "aks-eastus-a100": { phase: "Failed", claimName: CLAIM, message: "hydration Job failed 4 times" } }, fifth);
+    expect(failed.results.filter((r) => r.severity === "Warning").map((r) => [r.reason, r.message])).toEqual([
+      ["ClusterFailed", "1 cluster failed: aks-eastus-a100: hydration Job failed 4 times"],
+      ["ClustersNotReady", "the ModelCache is no longer Ready: 2/3 clusters ready; failed: aks-eastus-a100: hydration Job failed 4 times"],
+    ]);
   });
 });
 

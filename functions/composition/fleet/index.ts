@@ -8,12 +8,13 @@ import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, R
 import type { CompileSelector, SelectorProgram } from "./cel.ts";
 import { compileWithCelEnvironment } from "./cel-environment.ts";
 import { pinnedCondition, readyCondition, selectedCondition, waitingCondition, nameList } from "./conditions.ts";
+import { transitionEvents } from "./events.ts";
 import { replicaResource, type FanoutContext } from "./fanout.ts";
 import { identityHash, sourceLine } from "./identity.ts";
 import { claimName as deriveClaimName, replicaKey } from "./names.ts";
 import { parseCache, parseInput, type Cache } from "./parse.ts";
 import { decidePin, driftOf } from "./pin.ts";
-import { keepUnchanged, observedReplicas, type ObservedReplica } from "./replicas.ts";
+import { keepUnchanged, observedReplicas, withEveryReplicaKept, type ObservedReplica } from "./replicas.ts";
 import { byName, selectClusters, type Outcome } from "./select.ts";
 import { clusterStatus, compositeStatus, isAllReady, keptStatus, summarize } from "./status.ts";
 
@@ -57,11 +58,17 @@ interface Entry {
   desired?: ResourceState;
 }
 
+/** A Fatal result that keeps every replica already composed (withEveryReplicaKept says why). */
+function fatalKeeping(req: FunctionRequest, message: string, reason?: string): FunctionResponse {
+  const rsp = fatal(req, message, reason);
+  return { ...rsp, desired: { ...rsp.desired, resources: withEveryReplicaKept(req.observed.resources, rsp.desired.resources) } };
+}
+
 export function composeFleet(req: FunctionRequest, options: FleetOptions): FunctionResponse {
   const input = parseInput(req.input);
-  if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
+  if (!input.ok) return fatalKeeping(req, `invalid function input: ${input.message}`);
   const requirements = { resources: clustersRequirement(input.value) };
-  const fail = (message: string, reason?: string) => ({ ...fatal(req, message, reason), requirements });
+  const fail = (message: string, reason?: string) => ({ ...fatalKeeping(req, message, reason), requirements });
 
   const parsed = parseCache(req.observed.composite?.resource);
   if (!parsed.ok) return fail(`invalid ModelCache: ${parsed.message}`);
@@ -125,6 +132,8 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const removed: string[] = [];
   const kept: string[] = [];
   const evalErrors: string[] = [];
+  const unreadable: string[] = [];
+  const created: string[] = [];
   const drifted: string[] = [];
   const notSelected: { name: string; reason: string }[] = [];
 
@@ -151,6 +160,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
           cs.message = drift;
           drifted.push(o.name);
         }
+        if (prev === undefined) created.push(o.name);
         const ready = cs.phase === "Ready" ? "True" : "False";
         entries.set(o.name, { status: cs, desired: { resource: replicaResource(ctx, o.facts, prev), connectionDetails: {}, ready } });
         return;
@@ -169,6 +179,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
       case "unknown": {
         notSelected.push({ name: o.name, reason: o.reason });
         if (o.reason.startsWith("cel:")) evalErrors.push(`${o.name}: ${o.reason.slice("cel: ".length)}`);
+        else unreadable.push(o.reason);
         if (prev !== undefined) {
           kept.push(o.name);
           entries.set(o.name, { status: keptStatus(prev, `${o.reason}; its replica is kept unchanged`), desired: keepUnchanged(prev) });
@@ -210,16 +221,16 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   if (removed.length) results.push({ severity: "Normal", reason: "ReplicaRemoved", message: `${removed.length} cluster(s) no longer match spec.clusterSelector; their replicas are removed (spec.retention.whenUnselected: Delete): ${nameList(removed)}`, target: "Composite" });
   if (kept.length) results.push({ severity: "Warning", reason: "ReplicaKept", message: `${kept.length} replica(s) kept unchanged because their cluster is missing, unreadable or blocked: ${nameList(kept)}`, target: "Composite" });
   if (evalErrors.length) results.push({ severity: "Warning", reason: "SelectorEvaluationFailed", message: `spec.clusterSelector.cel failed on ${evalErrors.length} cluster(s), which are not selected: ${evalErrors.slice(0, 5).join("; ")}`, target: "Composite" });
+  if (unreadable.length) results.push({ severity: "Warning", reason: "ClusterUnreadable", message: `${unreadable.length} cluster(s) matching the labels could not be read and are not selected: ${unreadable.slice(0, 5).join("; ")}`, target: "Composite" });
+
+  const ready = readyCondition(summary, clusters);
+  results.push(...transitionEvents({ previous: cache.observedStatus, clusters, summary, created, notReadyMessage: ready.message ?? "" }));
 
   let rsp: FunctionResponse = {
     ...base,
     ttlSeconds: summary.inProgress > 0 ? HYDRATING_TTL_SECONDS : DEFAULT_TTL_SECONDS,
     desired: { ...base.desired, resources },
-    conditions: [
-      selectedCondition({ clusterKind: input.clusters.kind, delivered: outcomes.length, clusters, explain }),
-      pinnedCondition(pin, source),
-      readyCondition(summary, clusters),
-    ],
+    conditions: [selectedCondition({ clusterKind: input.clusters.kind, delivered: outcomes.length, clusters, explain }), pinnedCondition(pin, source), ready],
   };
   for (const r of results) rsp = withResult(rsp, r);
   return withStatus(req, rsp, status, isAllReady(summary) ? "True" : "False");

@@ -14,11 +14,12 @@ export interface ObservedReplica {
   status: ModelCacheReplicaStatus;
 }
 
-export function observedReplicas(observed: Record<string, ResourceState>, kind: string): Map<string, ObservedReplica> {
+/** The replicas observed under `replica-` keys; of `kind` only, when given. */
+export function observedReplicas(observed: Record<string, ResourceState>, kind?: string): Map<string, ObservedReplica> {
   const out = new Map<string, ObservedReplica>();
   for (const key of Object.keys(observed).sort()) {
     const resource = observed[key]?.resource;
-    if (resource === undefined || !isReplicaKey(key) || resource["kind"] !== kind) continue;
+    if (resource === undefined || !isReplicaKey(key) || (kind !== undefined && resource["kind"] !== kind)) continue;
     const spec = obj(resource["spec"]) ?? {};
     const cluster = str(obj(spec["cluster"])?.["name"]) ?? key.slice("replica-".length);
     // A status we cannot read is treated as "nothing reported yet", never as an error.
@@ -48,4 +49,16 @@ export function keepUnchanged(r: ObservedReplica): ResourceState {
   const resource: JsonObject = { apiVersion: r.resource["apiVersion"] ?? null, kind: r.resource["kind"] ?? null, metadata };
   if (r.resource["spec"] !== undefined) resource["spec"] = r.resource["spec"];
   return { resource, connectionDetails: {}, ready: r.status.phase === "Ready" && r.status.drift !== true ? "True" : "False" };
+}
+
+/**
+ * Every replica composed before, unchanged, added to `desired` where absent.
+ * A Fatal result already makes Crossplane apply nothing; carrying the replicas
+ * as well means that even a caller that applied a Fatal response anyway (or a
+ * later Crossplane that changed how it treats one) could delete no volume.
+ */
+export function withEveryReplicaKept(observed: Record<string, ResourceState>, desired: Record<string, ResourceState>): Record<string, ResourceState> {
+  const out = { ...desired };
+  for (const r of observedReplicas(observed).values()) if (out[r.key] === undefined) out[r.key] = keepUnchanged(r);
+  return out;
 }

@@ -33,13 +33,24 @@ function byMetadata(a: JsonObject, b: JsonObject): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+function rawLabels(o: JsonObject): Record<string, string> {
+  const m = o["metadata"];
+  const labels = typeof m === "object" && m !== null && !Array.isArray(m) ? m["labels"] : undefined;
+  const out: Record<string, string> = {};
+  if (typeof labels === "object" && labels !== null && !Array.isArray(labels)) for (const [k, v] of Object.entries(labels)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
 export function selectClusters(clusters: readonly JsonObject[], spec: ModelCacheSpec, fields: ClusterFields, cel: SelectorProgram | undefined): Outcome[] {
   const out: Outcome[] = [];
   const seen = new Set<string>();
   for (const obj of [...clusters].sort(byMetadata)) {
     const read = readCluster(obj, fields);
     if (!read.ok) {
-      if (!seen.has(read.name)) out.push({ kind: "unknown", name: read.name, reason: read.reason });
+      // A cluster the labels already rule out is a clean "not selected", however broken the rest
+      // of it is; otherwise we cannot tell, and it is reported as unreadable.
+      const mismatch = labelMismatch(spec.clusterSelector, rawLabels(obj));
+      if (!seen.has(read.name)) out.push(mismatch === undefined ? { kind: "unknown", name: read.name, reason: read.reason } : { kind: "notSelected", name: read.name, reason: mismatch });
       seen.add(read.name);
       continue;
     }
