@@ -22,7 +22,7 @@ import { loadProtocol, RUN_FUNCTION_PATH } from "../../functions/protocol/load.t
 import { toStruct } from "../../functions/protocol/struct.ts";
 import type { RunFunctionRequest } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
-import { composeFleet } from "../../functions/composition/fleet/index.ts";
+import { CLUSTERS_REQUIREMENT, composeFleet } from "../../functions/composition/fleet/index.ts";
 import { COMMIT, DIGEST, GPUS, inferenceCluster, modelCache, request } from "../../functions/composition/fleet/testing.ts";
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,10,100,1000,5000" }, out: { type: "string" } } });
@@ -38,34 +38,68 @@ function struct(v: JsonObject, path: string) {
   return s.value;
 }
 
-function clusters(n: number): JsonObject[] {
-  return Array.from({ length: n }, (_, i) => {
-    const region = ["us-east1", "us-central1", "europe-west4", "asia-northeast1"][i % 4] ?? "us-east1";
-    return inferenceCluster({
-      name: `gke-${region}-prod-${String(i).padStart(4, "0")}`,
-      labels: { region, tier: "prod", "topology.kubernetes.io/region": region },
-      cloud: "GKE",
-      storageClassName: "filestore-rwx",
-      pools: [{ gpu: GPUS.H100, nodes: 8 + (i % 9) }],
-    });
+function cluster(i: number, withPools = true): JsonObject {
+  const region = ["us-east1", "us-central1", "europe-west4", "asia-northeast1"][i % 4] ?? "us-east1";
+  return inferenceCluster({
+    name: `gke-${region}-prod-${String(i).padStart(4, "0")}`,
+    labels: { region, tier: "prod", "topology.kubernetes.io/region": region },
+    cloud: "GKE",
+    storageClassName: "filestore-rwx",
+    pools: withPools ? [{ gpu: GPUS.H100, nodes: 8 + (i % 9) }] : [],
   });
 }
 
-function wireRequest(xr: JsonObject, cs: JsonObject[], observed: Record<string, JsonObject>): RunFunctionRequest {
+const svc = loadProtocol().FunctionRunnerService.service.RunFunction;
+
+// Protobuf framing, to build the required resources one cluster at a time: at 5,000 clusters the
+// whole request as objects (JSON, then Struct) would not fit this process's heap.
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+const field = (n: number, bytes: Buffer) => Buffer.concat([varint((n << 3) | 2), varint(bytes.length), bytes]);
+
+/** One cluster as the bytes of a Resource message (resource = 1), via the real encoder. */
+function resourceBytes(c: JsonObject): Buffer {
+  // RunFunctionRequest.input (field 4) is a Struct: encode it there and strip the field's framing.
+  const wrapped = svc.requestSerialize({ input: struct(c, "cluster") });
+  const r = { pos: 1 };
+  let len = 0;
+  for (let mul = 1; ; mul *= 128) {
+    const b = wrapped[r.pos++] ?? 0;
+    len += (b & 0x7f) * mul;
+    if (b < 0x80) break;
+  }
+  return field(1, wrapped.subarray(r.pos, r.pos + len));
+}
+
+/** The request: everything but the clusters through the real encoder, the clusters framed one by one. */
+function wireRequest(xr: JsonObject, n: number, observed: Record<string, JsonObject>): Buffer {
   const resources: Record<string, { resource: ReturnType<typeof struct> }> = {};
   for (const [k, v] of Object.entries(observed)) resources[k] = { resource: struct(v, k) };
-  return {
+  const rest = svc.requestSerialize({
     meta: { tag: "bench" },
     observed: { composite: { resource: struct(xr, "xr") }, resources },
     desired: { composite: { resource: struct({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache" }, "d") }, resources: {} },
     input: struct({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input" }, "input"),
-    required_resources: { clusters: { items: cs.map((c, i) => ({ resource: struct(c, `c${i}`) })) } },
-  };
+  } satisfies RunFunctionRequest);
+  const items = Array.from({ length: n }, (_, i) => field(1, resourceBytes(cluster(i))));
+  // required_resources (field 8): one map entry, key "clusters", value Resources { items = 1 }.
+  const entry = Buffer.concat([field(1, Buffer.from(CLUSTERS_REQUIREMENT)), field(2, Buffer.concat(items))]);
+  return Buffer.concat([rest, field(8, entry)]);
 }
 
 /** Every replica observed Ready at the pinned bytes: what a converged fleet sends on each reconcile. */
-function steady(xr: JsonObject, cs: JsonObject[]): { xr: JsonObject; observed: Record<string, JsonObject> } {
-  const first = composeFleet(request(xr, { clusters: cs }), { defaultHydratorImage: IMAGE });
+function steady(xr: JsonObject, n: number): { xr: JsonObject; observed: Record<string, JsonObject> } {
+  // The replicas' specs do not depend on the pools or the selector: composed here without either.
+  const cs = Array.from({ length: n }, (_, i) => cluster(i, false));
+  const { clusterSelector: _, ...spec } = xr["spec"] as JsonObject;
+  const first = composeFleet(request({ ...xr, spec }, { clusters: cs }), { defaultHydratorImage: IMAGE });
   const st = (first.desired.composite?.resource["status"] ?? {}) as JsonObject;
   const observed: Record<string, JsonObject> = {};
   for (const [key, r] of Object.entries(first.desired.resources)) {
@@ -97,15 +131,12 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
 }
 
-const svc = loadProtocol().FunctionRunnerService.service.RunFunction;
 const rows: Record<string, number | string>[] = [];
 for (const n of SIZES) {
-  const cs = clusters(n);
   const base = modelCache({ clusterSelector: { cel: CEL } });
   for (const scenario of ["first pass", "steady"] as const) {
-    const { xr, observed } = scenario === "steady" ? steady(base, cs) : { xr: base, observed: {} };
-    const req = wireRequest(xr, cs, observed);
-    const reqBytes = svc.requestSerialize(req);
+    const { xr, observed } = scenario === "steady" ? steady(base, n) : { xr: base, observed: {} };
+    const reqBytes = wireRequest(xr, n, observed);
     // A fresh server per case: its peak memory is this case's alone.
     const fn = await startFunction(["--insecure", "--max-recv-message-size", String(Math.ceil((reqBytes.length * 1.2) / MiB) + 4)], { LOG_LEVEL: "warn" });
     const client = new grpc.Client(`127.0.0.1:${fn.port}`, grpc.credentials.createInsecure(), {
@@ -129,13 +160,14 @@ for (const n of SIZES) {
     if (rsp.results.some((r) => r.severity === "SEVERITY_FATAL")) throw new Error(`fatal: ${rsp.results[0]?.message}`);
     const rspBytes = raw.length;
     const replicas = Object.keys(rsp.desired?.resources ?? {}).length;
+    if (replicas !== n) throw new Error(`${n} clusters selected ${replicas} replicas`);
     const peak = peakRssMiB(fn.child.pid ?? 0);
     await fn.stop();
     const row = {
       clusters: n,
       scenario,
       replicas,
-      devices: cs.reduce((s, c) => s + (((c["status"] as JsonObject)["gpuPools"] as JsonObject[])[0]?.["devices"] as JsonObject[]).length, 0),
+      devices: Array.from({ length: n }, (_, i) => (8 + (i % 9)) * 8).reduce((a, b) => a + b, 0),
       requestMiB: +(reqBytes.length / MiB).toFixed(2),
       responseMiB: +(rspBytes / MiB).toFixed(3),
       responseBytesPerCluster: Math.round(rspBytes / n),
