@@ -109,8 +109,11 @@ function steady(xr: JsonObject, n: number): { xr: JsonObject; observed: Record<s
       status: { phase: "Ready", claimName: String(st["claimName"]), namespace: "model-cache", mountPath: "/models/qwen3-8b", resolvedRevision: COMMIT, manifestDigest: DIGEST, bytesDone: 16_384_000_000, bytesTotal: 16_384_000_000, attempts: 1 },
     };
   }
-  const pinnedFrom = (cs[0]?.["metadata"] as JsonObject)["name"] as string;
-  return { xr: { ...xr, status: { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom, identity: String(st["claimName"]).slice(-10) } } }, observed };
+  // The status a converged reconcile writes (pin, summary, every cluster's line), read back as Crossplane does.
+  const observedStates = Object.fromEntries(Object.entries(observed).map(([k, resource]) => [k, { resource, connectionDetails: {}, ready: "True" as const }]));
+  const converged = composeFleet(request({ ...xr, spec }, { clusters: cs, observed: observedStates }), { defaultHydratorImage: IMAGE });
+  const status = (converged.desired.composite?.resource["status"] ?? {}) as JsonObject;
+  return { xr: { ...xr, status: { ...status, conditions: converged.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message ?? "" })) } }, observed };
 }
 
 /** One RunFunction call with pre-serialized bytes both ways. */
@@ -174,6 +177,7 @@ for (const n of SIZES) {
       medianMs: +quantile(times, 0.5).toFixed(1),
       p99Ms: +quantile(times, 0.99).toFixed(1),
       serverPeakRssMiB: Math.round(peak),
+      events: rsp.results.map((r) => r.reason).join(",") || "none",
       iterations,
     };
     rows.push(row);
