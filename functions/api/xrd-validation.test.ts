@@ -1,0 +1,123 @@
+// What the API server itself refuses, before the function ever runs: the
+// ModelCache XRD's schema (defaults, enums, patterns, bounds, required fields)
+// and its x-kubernetes-validations rules, evaluated here with a CEL engine
+// against specs as a user would write them. Each case says what it guards.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { evaluate } from "@marcbachmann/cel-js";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { ROOT } from "../../scripts/gen-apis.ts";
+
+interface Schema {
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+  required?: string[];
+  enum?: unknown[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  default?: unknown;
+  "x-kubernetes-validations"?: { rule: string; message?: string }[];
+}
+
+type Value = unknown;
+const isObject = (v: Value): v is Record<string, Value> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Defaulting, then structural checks, then the node's CEL rules, as the API server orders them. */
+function validate(s: Schema, v: Value, path: string, errors: string[]): Value {
+  if (isObject(v)) {
+    const out: Record<string, Value> = { ...v };
+    for (const [k, p] of Object.entries(s.properties ?? {})) if (out[k] === undefined && p.default !== undefined) out[k] = structuredClone(p.default);
+    for (const k of s.required ?? []) if (out[k] === undefined) errors.push(`${path}.${k}: Required value`);
+    for (const [k, x] of Object.entries(out)) {
+      const p = s.properties?.[k] ?? (typeof s.additionalProperties === "object" ? s.additionalProperties : undefined);
+      if (p) out[k] = validate(p, x, `${path}.${k}`, errors);
+    }
+    v = out;
+  } else if (Array.isArray(v)) {
+    if (s.minItems !== undefined && v.length < s.minItems) errors.push(`${path}: at least ${s.minItems} items`);
+    if (s.maxItems !== undefined && v.length > s.maxItems) errors.push(`${path}: at most ${s.maxItems} items`);
+    v = v.map((x, i) => (s.items ? validate(s.items, x, `${path}[${i}]`, errors) : x));
+  } else if (typeof v === "string") {
+    if (s.enum && !s.enum.includes(v)) errors.push(`${path}: Unsupported value: ${JSON.stringify(v)}`);
+    if (s.pattern && !new RegExp(s.pattern).test(v)) errors.push(`${path}: should match '${s.pattern}'`);
+    if (s.minLength !== undefined && v.length < s.minLength) errors.push(`${path}: too short`);
+    if (s.maxLength !== undefined && v.length > s.maxLength) errors.push(`${path}: too long`);
+  } else if (typeof v === "number") {
+    if (s.minimum !== undefined && v < s.minimum) errors.push(`${path}: below ${s.minimum}`);
+    if (s.maximum !== undefined && v > s.maximum) errors.push(`${path}: above ${s.maximum}`);
+  }
+  for (const r of s["x-kubernetes-validations"] ?? []) if (evaluate(r.rule, { self: v }) !== true) errors.push(`${path}: ${r.message ?? r.rule}`);
+  return v;
+}
+
+const xrd = parse(readFileSync(join(ROOT, "apis/modelcaches/definition.yaml"), "utf8")) as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
+const specSchema = xrd.spec.versions[0]?.schema.openAPIV3Schema.properties?.["spec"] ?? {};
+
+function errorsOf(spec: Record<string, Value>): string[] {
+  const errors: string[] = [];
+  validate(specSchema, spec, "spec", errors);
+  return errors;
+}
+
+const hf = { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main" } };
+const base = (over: Record<string, Value> = {}, artifact: Record<string, Value> = {}) => ({
+  artifact: { source: hf, ...artifact },
+  storage: { backend: "PVC", pvc: { size: "40Gi" } },
+  clusterSelector: { matchLabels: { region: "us-east1" } },
+  ...over,
+});
+const DIGEST = `sha256:${"a".repeat(64)}`;
+
+describe("the ModelCache XRD accepts what the API allows", () => {
+  it.each<{ reason: string; spec: Record<string, Value> }>([
+    { reason: "the brief's example: Hugging Face weights on a 40Gi PVC", spec: base() },
+    { reason: "an S3 source on an existing claim", spec: base({ storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models" } } }, { source: { s3: { uri: "s3://models/qwen3-8b/", region: "us-east-1" } } }) },
+    { reason: "an OCI source pinned by digest", spec: base({}, { source: { oci: { reference: `registry.example.com/models/qwen3@${DIGEST}` } } }) },
+    { reason: "HTTP files, each with its sha256", spec: base({}, { kind: "Bytes", source: { http: { files: [{ url: "https://example.com/a.bin", path: "a.bin", sha256: "b".repeat(64) }] } } }) },
+    { reason: "an Engine with its engine block", spec: base({}, { kind: "Engine", engine: { runtime: "TensorRT-LLM", profile: "fp8-tp8" }, source: { oci: { reference: "nvcr.io/nim/engines:h100" } } }) },
+    { reason: "an Adapter with its base", spec: base({}, { kind: "Adapter", adapter: { type: "lora", baseRef: { name: "qwen3-8b" } } }) },
+    { reason: "the HuggingFaceCache layout with a Hugging Face source", spec: base({}, { layout: "HuggingFaceCache" }) },
+    { reason: "Exists without values, In with values", spec: base({ clusterSelector: { matchExpressions: [{ key: "gpu", operator: "Exists" }, { key: "region", operator: "In", values: ["a"] }] } }) },
+    { reason: "retention Delete", spec: base({ retention: { whenUnselected: "Delete" } }) },
+  ])("$reason", ({ spec }) => {
+    expect(errorsOf(spec)).toEqual([]);
+  });
+
+  it("defaults retention to Retain, the safe choice, in the schema itself", () => {
+    const out = validate(specSchema, base(), "spec", []) as { retention?: { whenUnselected?: string } };
+    expect(out.retention?.whenUnselected).toBe("Retain");
+  });
+});
+
+describe("the ModelCache XRD refuses, before the function runs", () => {
+  it.each<{ reason: string; spec: Record<string, Value>; want: string }>([
+    { reason: "two sources", spec: base({}, { source: { ...hf, s3: { uri: "s3://models/x" } } }), want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set" },
+    { reason: "no source", spec: base({}, { source: {} }), want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set" },
+    { reason: "an engine block on Weights", spec: base({}, { engine: { runtime: "vLLM", profile: "x" } }), want: "spec.artifact: engine is required when kind is Engine, and only allowed then" },
+    { reason: "an Engine without its block", spec: base({}, { kind: "Engine" }), want: "spec.artifact: engine is required when kind is Engine, and only allowed then" },
+    { reason: "an Adapter without its block", spec: base({}, { kind: "Adapter" }), want: "spec.artifact: adapter is required when kind is Adapter, and only allowed then" },
+    { reason: "the HuggingFaceCache layout over S3", spec: base({}, { layout: "HuggingFaceCache", source: { s3: { uri: "s3://models/x" } } }), want: "spec.artifact: layout HuggingFaceCache needs a huggingFace source" },
+    { reason: "an HTTP URL without its sha256", spec: base({}, { source: { http: { url: "https://example.com/a.bin" } } }), want: "spec.artifact.source.http: " },
+    { reason: "a repo that is not a Hugging Face repo id", spec: base({}, { source: { huggingFace: { repo: "not a repo", revision: "main" } } }), want: "spec.artifact.source.huggingFace.repo: should match" },
+    { reason: "an S3 URI with another scheme", spec: base({}, { source: { s3: { uri: "https://bucket/x" } } }), want: "spec.artifact.source.s3.uri: should match" },
+    { reason: "an OCI reference with neither tag nor digest", spec: base({}, { source: { oci: { reference: "registry.example.com/models/qwen3" } } }), want: "spec.artifact.source.oci.reference: should match" },
+    { reason: "a size that is not a quantity", spec: base({ storage: { backend: "PVC", pvc: { size: "40 GB" } } }), want: "spec.storage.pvc.size: should match" },
+    { reason: "a PVC backend without its block", spec: base({ storage: { backend: "PVC" } }), want: "spec.storage: " },
+    { reason: "an ExistingPVC backend without its claim", spec: base({ storage: { backend: "ExistingPVC" } }), want: "spec.storage: " },
+    { reason: "In without values", spec: base({ clusterSelector: { matchExpressions: [{ key: "a", operator: "In" }] } }), want: "spec.clusterSelector.matchExpressions[0]: " },
+    { reason: "Exists with values", spec: base({ clusterSelector: { matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] } }), want: "spec.clusterSelector.matchExpressions[0]: " },
+    { reason: "an artifact kind the API does not have", spec: base({}, { kind: "Model" }), want: 'spec.artifact.kind: Unsupported value: "Model"' },
+    { reason: "a retention policy the API does not have", spec: base({ retention: { whenUnselected: "Orphan" } }), want: 'spec.retention.whenUnselected: Unsupported value: "Orphan"' },
+  ])("$reason", ({ spec, want }) => {
+    const errors = errorsOf(spec);
+    expect(errors.some((e) => e.startsWith(want)), `want "${want}…" in ${JSON.stringify(errors)}`).toBe(true);
+  });
+});
