@@ -26,6 +26,11 @@ interface Scenario {
   observed?: Record<string, JsonObject>;
   /** The XR (and clusters) the observed replicas were composed for, if not this one. */
   composedFrom?: { xr: JsonObject; clusters: JsonObject[] };
+  /**
+   * What the replicas reported on the previous reconcile: the XR then carries the status that
+   * reconcile wrote, as it does in a cluster, so events show only what changed since.
+   */
+  previous?: Record<string, JsonObject>;
 }
 
 const pinnedStatus = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: "" } };
@@ -95,16 +100,18 @@ function scenarios(claim: string, identity: string): Scenario[] {
     },
     {
       name: "fleet-pinned",
-      comment: "The pin persists in the ModelCache's status; every selected cluster verified exactly it: Ready.",
+      comment: "The pin persists in the ModelCache's status; since the previous reconcile the last cluster\n# (aks-eastus-a100) verified exactly it, so every selected cluster is Ready: two Normal events say so.",
       xr: modelCache(prod, { status: pin }),
       clusters: fleet(),
+      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim({ phase: "Verifying", bytesDone: 9_830_400_000, bytesTotal: 16_384_000_000, attempts: 1 }, claim) },
       observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
     },
     {
       name: "fleet-drift",
-      comment: "One cluster reports a manifest other than the pinned one: drift, reported and not Ready.",
+      comment: "The cache was Ready; now one cluster reports a manifest other than the pinned one: drift,\n# reported, not Ready, and a Warning that the cache is no longer Ready.",
       xr: modelCache(prod, { status: pin }),
       clusters: fleet(),
+      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
       observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim({ ...ready(), manifestDigest: OTHER_DIGEST }, claim), "aks-eastus-a100": withClaim(ready(), claim) },
     },
     {
@@ -113,6 +120,7 @@ function scenarios(claim: string, identity: string): Scenario[] {
       xr: modelCache(prod, { status: pin }),
       clusters: relabelled,
       composedFrom: { xr: modelCache(prod, { status: pin }), clusters: fleet() },
+      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
       observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
     },
     {
@@ -121,9 +129,21 @@ function scenarios(claim: string, identity: string): Scenario[] {
       xr: modelCache({ ...prod, retention: { whenUnselected: "Delete" } }, { status: pin }),
       clusters: relabelled,
       composedFrom: { xr: modelCache({ ...prod, retention: { whenUnselected: "Delete" } }, { status: pin }), clusters: fleet() },
+      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
       observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
     },
   ];
+}
+
+/** The XR as the previous reconcile left it: its status is what that reconcile wrote. */
+function withPreviousStatus(s: Scenario): JsonObject {
+  if (!s.previous) return s.xr;
+  const from = s.composedFrom ?? { xr: s.xr, clusters: s.clusters };
+  const observed: Record<string, ResourceState> = {};
+  for (const r of observedReplicas({ ...s, observed: s.previous }))
+    observed[String(((r["metadata"] as JsonObject)["annotations"] as JsonObject)["crossplane.io/composition-resource-name"])] = { resource: r, connectionDetails: {}, ready: "Unspecified" };
+  const rsp = composeFleet(request(from.xr, { clusters: from.clusters, observed }), { defaultHydratorImage: IMAGE });
+  return { ...s.xr, status: rsp.desired.composite?.resource["status"] ?? {} };
 }
 
 /** The replicas as Crossplane would observe them: composed by us, annotated, with their cluster's status. */
@@ -168,7 +188,7 @@ const identity = identityHash(Artifact.parse((modelCache(prod)["spec"] as JsonOb
 for (const s of scenarios(claim, identity)) {
   const dir = join(ROOT, "examples", s.name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "xr.yaml"), `# ${s.comment}\n${stringify(s.xr, { lineWidth: 0 })}`);
+  writeFileSync(join(dir, "xr.yaml"), `# ${s.comment}\n${stringify(withPreviousStatus(s), { lineWidth: 0 })}`);
   writeFileSync(join(dir, "required.yaml"), `# The fleet's InferenceClusters, delivered as required resources.\n${yamlStream(s.clusters)}`);
   const observed = observedReplicas(s);
   rmSync(join(dir, "observed.yaml"), { force: true });
@@ -178,4 +198,3 @@ for (const s of scenarios(claim, identity)) {
   symlinkSync("../../apis/modelcaches/composition.yaml", join(dir, "composition.yaml"));
   process.stdout.write(`wrote examples/${s.name}\n`);
 }
-export type { ResourceState };
