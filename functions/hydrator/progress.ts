@@ -92,7 +92,8 @@ export function createSink(mode: ProgressMode, out: NodeJS.WriteStream = process
       format: "{phase} [{bar}] {percentage}% | {doneH}/{totalH} | {rateH}/s | ETA {etaH} | {filesDone}/{filesTotal} files",
       hideCursor: true,
       etaBuffer: 50,
-      noTTYOutput: false,
+      // `--progress bar` asked for a bar: draw it into a pipe or a file too.
+      noTTYOutput: true,
     },
     cliProgress.Presets.shades_classic,
   );
