@@ -14,7 +14,7 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import { Input, INPUT_API_VERSION } from "../functions/api/input.ts";
 import { API_GROUP, ModelCacheSpec, ModelCacheStatus } from "../functions/api/modelcache.ts";
-import { ModelCacheReplicaSpec, ModelCacheReplicaStatus } from "../functions/api/replica.ts";
+import { ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../functions/api/replica.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -177,7 +177,8 @@ export function renderApis(): Record<string, string> {
   const replica = xrd(
     "ModelCacheReplica",
     "modelcachereplicas",
-    ModelCacheReplicaSpec,
+    // Either form: the compact one the fleet composes, or the full one.
+    ModelCacheReplicaSpecForms,
     ModelCacheReplicaStatus,
     [
       { name: "CLUSTER", type: "string", jsonPath: ".spec.cluster.name" },
@@ -185,10 +186,11 @@ export function renderApis(): Record<string, string> {
       { name: "DONE", type: "integer", jsonPath: ".status.bytesDone", description: "Bytes hydrated so far." },
       { name: "TOTAL", type: "integer", jsonPath: ".status.bytesTotal" },
       { name: "ETA", type: "integer", jsonPath: ".status.etaSeconds", description: "Seconds left, estimated." },
-      { name: "CLAIM", type: "string", jsonPath: ".spec.claimName", priority: 1 },
+      // From status: a compact replica's spec names no claim.
+      { name: "CLAIM", type: "string", jsonPath: ".status.claimName", priority: 1 },
       { name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp" },
     ],
-    "One cluster's copy of a ModelCache, composed by the ModelCache; its spec is everything that cluster needs.",
+    "One cluster's copy of a ModelCache, composed by the ModelCache; its spec (with the ModelCache's replica contract when compact) is everything that cluster needs.",
   );
   const dump = (o: Schema) => HEADER + stringify(o, { lineWidth: 0, aliasDuplicateObjects: false });
   return {

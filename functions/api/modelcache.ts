@@ -124,6 +124,19 @@ export const Pin = z.object({
 });
 export type Pin = z.infer<typeof Pin>;
 
+/**
+ * What every replica of this cache shares, written once: the spec fields of a
+ * ModelCacheReplica other than cacheRef and cluster (functions/api/replica.ts,
+ * ReplicaContractSpec). Each composed replica carries only `hash`. The spec is
+ * kept as the function wrote it (no schema here, so the API server neither
+ * defaults nor prunes it); the cluster level validates it as a replica spec.
+ */
+export const ReplicaContract = z.object({
+  hash: z.string().describe("First 16 hex digits of the sha256 of the spec's canonical JSON (keys sorted); replicas name it as spec.contractHash."),
+  spec: z.record(z.string(), z.unknown()).describe("The fleet-wide part of every replica's spec: artifact, storage, namespace, claimName, mountPath, pin, refetch, hydration, hydratorImage, retention, previousClaimNames."),
+});
+export type ReplicaContract = z.infer<typeof ReplicaContract>;
+
 export const ModelCacheStatus = z.object({
   ready: z.string().optional().describe("Ready clusters over selected clusters, e.g. 3/4."),
   summary: z
@@ -141,6 +154,7 @@ export const ModelCacheStatus = z.object({
   mountPath: z.string().optional(),
   claimName: z.string().optional().describe("The volume's name on every cluster; a cluster lists its own only when it differs."),
   namespace: z.string().optional().describe("The namespace on every cluster; a cluster lists its own only when it differs."),
+  replicaContract: ReplicaContract.optional(),
   clusters: z.array(ClusterStatus).optional(),
   notSelected: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
 });

@@ -1,7 +1,9 @@
 // ModelCacheReplica (modelcache.dev/v1alpha1): one per selected cluster,
 // composed by a ModelCache. Its spec is everything the cluster level needs,
-// resolved by the fleet level; its status is what was observed there. This is
-// the whole contract between the two halves of the function.
+// resolved by the fleet level: the cluster's own part inline, the fleet-wide
+// part (the replica contract) either inline or, as the fleet composes it, by
+// hash from the ModelCache's status. Its status is what was observed there.
+// This is the whole contract between the two halves of the function.
 import { z } from "zod";
 import { Artifact } from "./artifact.ts";
 import { DNS_LABEL, ObjectName } from "./k8s.ts";
@@ -32,27 +34,99 @@ export const ReplicaCluster = z
   .strict();
 export type ReplicaCluster = z.infer<typeof ReplicaCluster>;
 
-export const ModelCacheReplicaSpec = z
-  .object({
-    cacheRef: z.object({ name: ObjectName }).strict(),
-    cluster: ReplicaCluster,
-    artifact: Artifact,
-    storage: Storage,
-    namespace: z.string().regex(DNS_LABEL).max(63).refine((n) => n !== "default", "must not be default")
-      .describe("Namespace on the cluster that holds the volume and the Job."),
-    claimName: ObjectName.describe("The volume's name: derived from the cache and the source identity, so a new revision gets a new volume."),
-    mountPath: z.string(),
-    pin: z.object({ resolvedRevision: z.string(), manifestDigest: z.string().optional() }).strict().optional()
-      .describe("When set, the cluster must hold exactly these bytes."),
-    refetch: z.string().max(253).optional().describe("A new value starts a new hydration."),
-    hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
-    hydratorImage: z.string().min(1),
-    retention: Retention.default({ whenUnselected: "Retain" }),
-    /** Claims of earlier revisions kept until this one is verified. */
-    previousClaimNames: z.array(ObjectName).max(8).optional(),
-  })
-  .strict();
+/** The contract's hash: the first 16 hex digits of the sha256 of its canonical JSON. */
+export const CONTRACT_HASH = /^[0-9a-f]{16}$/;
+
+const Namespace = z.string().regex(DNS_LABEL).max(63).refine((n) => n !== "default", "must not be default")
+  .describe("Namespace on the cluster that holds the volume and the Job.");
+const ClaimName = ObjectName.describe("The volume's name: derived from the cache and the source identity, so a new revision gets a new volume.");
+const ReplicaPin = z.object({ resolvedRevision: z.string(), manifestDigest: z.string().optional() }).strict()
+  .describe("When set, the cluster must hold exactly these bytes.");
+const Refetch = z.string().max(253).describe("A new value starts a new hydration.");
+const HydratorImage = z.string().min(1);
+const PreviousClaimNames = z.array(ObjectName).max(8).describe("Claims of earlier revisions kept until this one is verified (informational).");
+
+/**
+ * The fleet-wide part of a replica's spec: the same for every cluster of a
+ * ModelCache, so the fleet level writes it once (ModelCache
+ * status.replicaContract) instead of into each of thousands of replicas.
+ */
+const contractShape = {
+  artifact: Artifact,
+  storage: Storage,
+  namespace: Namespace,
+  claimName: ClaimName,
+  mountPath: z.string(),
+  pin: ReplicaPin.optional(),
+  refetch: Refetch.optional(),
+  hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
+  hydratorImage: HydratorImage,
+  retention: Retention.default({ whenUnselected: "Retain" }),
+  previousClaimNames: PreviousClaimNames.optional(),
+};
+
+/** Every contract field; a replica in the compact form carries none of them. */
+export const CONTRACT_FIELDS = Object.keys(contractShape) as (keyof typeof contractShape)[];
+/** The contract fields without a default: a replica in the full form must carry each. */
+export const REQUIRED_CONTRACT_FIELDS = ["artifact", "storage", "namespace", "claimName", "mountPath", "hydratorImage"] as const;
+
+export const ReplicaContractSpec = z.object(contractShape).strict();
+export type ReplicaContractSpec = z.infer<typeof ReplicaContractSpec>;
+
+const CacheRef = z.object({ name: ObjectName }).strict();
+
+/**
+ * The resolved spec the cluster level composes from: written in full on the
+ * replica, or built from the ModelCache's contract plus cacheRef and cluster.
+ */
+export const ModelCacheReplicaSpec = z.object({ cacheRef: CacheRef, cluster: ReplicaCluster, ...contractShape }).strict();
 export type ModelCacheReplicaSpec = z.infer<typeof ModelCacheReplicaSpec>;
+
+const formsRule = (() => {
+  const none = CONTRACT_FIELDS.map((k) => `!has(self.${k})`).join(" && ");
+  const all = REQUIRED_CONTRACT_FIELDS.map((k) => `has(self.${k})`).join(" && ");
+  return {
+    rule: `has(self.contractHash) ? ${none} : ${all}`,
+    message: `either contractHash alone (the compact form) or the full spec (${REQUIRED_CONTRACT_FIELDS.join(", ")}) must be set, not both`,
+  };
+})();
+
+/**
+ * A ModelCacheReplica's spec as written, in either form: compact (cacheRef,
+ * cluster, contractHash: what the fleet level composes) or full (every
+ * contract field inline). No top-level defaults here: the API server would
+ * otherwise fill hydration and retention into a compact spec.
+ */
+export const ModelCacheReplicaSpecForms = z
+  .object({
+    cacheRef: CacheRef,
+    cluster: ReplicaCluster,
+    contractHash: z.string().regex(CONTRACT_HASH, "must be 16 lowercase hex digits").optional()
+      .describe("The compact form: the rest of the spec is the parent ModelCache's status.replicaContract with this hash."),
+    artifact: Artifact.optional(),
+    storage: Storage.optional(),
+    namespace: Namespace.optional(),
+    claimName: ClaimName.optional(),
+    mountPath: z.string().optional(),
+    pin: ReplicaPin.optional(),
+    refetch: Refetch.optional(),
+    hydration: Hydration.optional(),
+    hydratorImage: HydratorImage.optional(),
+    retention: Retention.optional(),
+    previousClaimNames: PreviousClaimNames.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const written = CONTRACT_FIELDS.filter((k) => s[k] !== undefined);
+    if (s.contractHash !== undefined) {
+      if (written.length > 0) ctx.addIssue({ code: "custom", message: `${formsRule.message}; contractHash and ${written.join(", ")} are` });
+      return;
+    }
+    const missing = REQUIRED_CONTRACT_FIELDS.filter((k) => s[k] === undefined);
+    if (missing.length > 0) ctx.addIssue({ code: "custom", message: `${formsRule.message}; ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing` });
+  })
+  .meta({ "x-kubernetes-validations": [formsRule] });
+export type ModelCacheReplicaSpecForms = z.infer<typeof ModelCacheReplicaSpecForms>;
 
 export const ModelCacheReplicaStatus = z.object({
   phase: ReplicaPhase.optional(),

@@ -1,26 +1,20 @@
 // Fan-out: the one ModelCacheReplica a selected cluster gets. Its spec is the
-// whole contract with the cluster level (functions/api/replica.ts), resolved
-// here so the replica never needs to read the ModelCache or the cluster.
-// Credentials travel as Secret references only, as they are in the spec.
+// cluster's own part of the contract with the cluster level
+// (functions/api/replica.ts), resolved here so the replica never reads the
+// cluster object, plus the hash of the fleet-wide part (contract.ts), which it
+// reads from the ModelCache. Credentials travel as Secret references only.
 import type { Input } from "../../api/input.ts";
-import { REFETCH_ANNOTATION, type Pin } from "../../api/modelcache.ts";
 import { CLOUDS } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import type { ClusterFacts } from "./cluster-facts.ts";
 import { replicaName } from "./names.ts";
 import type { Cache } from "./parse.ts";
-import type { ObservedReplica } from "./replicas.ts";
-
-/** Earlier volumes kept on a cluster at most; the schema's bound. */
-const MAX_PREVIOUS_CLAIMS = 8;
 
 export interface FanoutContext {
   cache: Cache;
   input: Input;
-  hydratorImage: string;
-  claimName: string;
-  mountPath: string;
-  pin: Pin | undefined;
+  /** The hash of this call's replica contract (contract.ts), the one thing every replica shares. */
+  contractHash: string;
 }
 
 function replicaCluster(f: ClusterFacts): JsonObject {
@@ -44,48 +38,20 @@ function replicaCluster(f: ClusterFacts): JsonObject {
 }
 
 /**
- * Volumes of earlier revisions stay until this cluster has verified the
- * current one (the cluster level deletes what is no longer listed).
+ * The replica's spec in the compact form: its cluster and the contract's
+ * hash. Everything fleet-wide is in the ModelCache's status.replicaContract,
+ * which the cluster level reads as a required resource.
  */
-export function previousClaims(claimName: string, prev: ObservedReplica | undefined): string[] {
-  if (prev === undefined) return [];
-  if (prev.status.phase === "Ready" && prev.status.claimName === claimName && prev.status.drift !== true) return [];
-  const names = [prev.claimName, ...prev.previousClaimNames].filter((n): n is string => n !== undefined && n !== claimName);
-  return [...new Set(names)].slice(0, MAX_PREVIOUS_CLAIMS);
+export function replicaSpec(ctx: FanoutContext, facts: ClusterFacts): JsonObject {
+  return { cacheRef: { name: ctx.cache.name }, cluster: replicaCluster(facts), contractHash: ctx.contractHash };
 }
 
-/** The replica's spec. Artifact, storage, hydration and retention go as the user wrote them (validated). */
-export function replicaSpec(ctx: FanoutContext, facts: ClusterFacts, prev: ObservedReplica | undefined): JsonObject {
-  const { cache, input } = ctx;
-  const w = cache.written;
-  const spec: JsonObject = {
-    cacheRef: { name: cache.name },
-    cluster: replicaCluster(facts),
-    artifact: w["artifact"] ?? {},
-    storage: w["storage"] ?? {},
-    namespace: input.clusterNamespace,
-    claimName: ctx.claimName,
-    mountPath: ctx.mountPath,
-    hydratorImage: ctx.hydratorImage,
-  };
-  // Left out when not written: the replica's schema has the same defaults.
-  if (w["hydration"] !== undefined) spec["hydration"] = w["hydration"];
-  if (w["retention"] !== undefined) spec["retention"] = w["retention"];
-  if (ctx.pin !== undefined)
-    spec["pin"] = ctx.pin.manifestDigest ? { resolvedRevision: ctx.pin.resolvedRevision, manifestDigest: ctx.pin.manifestDigest } : { resolvedRevision: ctx.pin.resolvedRevision };
-  const refetch = cache.annotations[REFETCH_ANNOTATION];
-  if (refetch !== undefined && refetch !== "") spec["refetch"] = refetch;
-  const previous = previousClaims(ctx.claimName, prev);
-  if (previous.length > 0) spec["previousClaimNames"] = previous;
-  return spec;
-}
-
-export function replicaResource(ctx: FanoutContext, facts: ClusterFacts, prev: ObservedReplica | undefined): JsonObject {
+export function replicaResource(ctx: FanoutContext, facts: ClusterFacts): JsonObject {
   return {
     apiVersion: ctx.input.replica.apiVersion,
     kind: ctx.input.replica.kind,
     // No labels: Crossplane labels composed resources with their composite, and every byte here is paid 5,000 times.
     metadata: { name: replicaName(ctx.cache.name, facts.name), namespace: ctx.cache.namespace },
-    spec: replicaSpec(ctx, facts, prev),
+    spec: replicaSpec(ctx, facts),
   };
 }

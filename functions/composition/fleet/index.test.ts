@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import type { CompileSelector } from "./cel.ts";
+import { contractHash } from "./contract.ts";
 import { composeFleet, type FleetOptions } from "./index.ts";
 import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "./testing.ts";
 
@@ -19,6 +20,17 @@ function status(rsp: FunctionResponse): JsonObject {
 }
 function clusters(rsp: FunctionResponse): JsonObject[] {
   return (status(rsp)["clusters"] ?? []) as JsonObject[];
+}
+/** The replica contract the response writes into the ModelCache's status. */
+function contractOf(rsp: FunctionResponse): { hash: string; spec: JsonObject } {
+  return status(rsp)["replicaContract"] as { hash: string; spec: JsonObject };
+}
+/** A composed replica's spec as the cluster level resolves it: the contract it names, then its own cacheRef and cluster. */
+function resolvedSpec(rsp: FunctionResponse, key: string): JsonObject {
+  const spec = rsp.desired.resources[key]?.resource["spec"] as JsonObject;
+  const contract = contractOf(rsp);
+  expect(spec["contractHash"]).toBe(contract.hash);
+  return { ...contract.spec, cacheRef: spec["cacheRef"] ?? null, cluster: spec["cluster"] ?? null };
 }
 function cond(rsp: FunctionResponse, type: string) {
   return rsp.conditions.find((c) => c.type === type);
@@ -42,7 +54,16 @@ const ready = (extra: JsonObject = {}): JsonObject => ({ phase: "Ready", claimNa
 const pinned = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: IDENTITY } };
 
 describe("the whole response for one selected cluster, first pass", () => {
-  it("composes one replica carrying the full contract, Pending status, conditions, a short TTL and the requirement", () => {
+  it("composes one compact replica naming the contract written once in status, Pending status, conditions, a short TTL and the requirement", () => {
+    const contract: JsonObject = {
+      artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "hf-token" } } } },
+      storage: { backend: "PVC", pvc: { size: "40Gi" } },
+      namespace: "model-cache",
+      claimName: CLAIM,
+      mountPath: "/models/qwen3-8b",
+      hydratorImage: IMAGE,
+    };
+    const hash = contractHash(contract);
     const rsp = composeFleet(request(modelCache({ clusterSelector: { matchLabels: { region: "us-east1" } } }), { clusters: fleet() }), opts);
     expect(rsp).toEqual({
       tag: "tag",
@@ -69,6 +90,7 @@ describe("the whole response for one selected cluster, first pass", () => {
               mountPath: "/models/qwen3-8b",
               claimName: CLAIM,
               namespace: "model-cache",
+              replicaContract: { hash, spec: contract },
               clusters: [{ name: "gke-us-east1-h100", phase: "Pending" }],
             },
           },
@@ -84,12 +106,7 @@ describe("the whole response for one selected cluster, first pass", () => {
               spec: {
                 cacheRef: { name: "qwen3-8b" },
                 cluster: { name: "gke-us-east1-h100", providerConfigRef: { name: "gke-us-east1-h100" }, cloud: "GKE", storageClassName: "filestore-rwx", csiDrivers: ["SharedFilesystem"] },
-                artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "hf-token" } } } },
-                storage: { backend: "PVC", pvc: { size: "40Gi" } },
-                namespace: "model-cache",
-                claimName: CLAIM,
-                mountPath: "/models/qwen3-8b",
-                hydratorImage: IMAGE,
+                contractHash: hash,
               },
             },
           },
@@ -309,7 +326,7 @@ describe("pinning", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": { phase: "Hydrating", claimName: CLAIM } });
     const rsp = composeFleet(request(modelCache(prod), { clusters: fleet(), observed }), opts);
     expect(status(rsp)["pin"]).toEqual(pinned.pin);
-    for (const r of Object.values(rsp.desired.resources)) expect((r.resource["spec"] as JsonObject)["pin"]).toEqual({ resolvedRevision: COMMIT, manifestDigest: DIGEST });
+    for (const key of Object.keys(rsp.desired.resources)) expect(resolvedSpec(rsp, key)["pin"]).toEqual({ resolvedRevision: COMMIT, manifestDigest: DIGEST });
     expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Normal", reason: "ArtifactPinned" }));
     expect(cond(rsp, "ArtifactPinned")).toMatchObject({ status: "True", reason: "PinnedFromCluster" });
   });
@@ -350,7 +367,7 @@ describe("pinning", () => {
     const next = modelCache({ ...prod, artifact: { source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "v2" } } } }, { status: pinned });
     const rsp = composeFleet(request(next, { clusters: fleet(), observed }), opts);
     expect(status(rsp)["pin"]).toBeUndefined();
-    const spec = rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"] as JsonObject;
+    const spec = resolvedSpec(rsp, "replica-gke-us-east1-h100");
     expect(spec["claimName"]).not.toBe(CLAIM);
     expect(spec["pin"]).toBeUndefined();
     expect(spec["previousClaimNames"]).toEqual([CLAIM]);
@@ -444,15 +461,16 @@ describe("the replica contract", () => {
     const xr = modelCache(prod, { annotations: { "modelcache.dev/refetch": "2024-06-01" } });
     const input = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", hydratorImage: "registry.example/hydrator:v9" };
     const rsp = composeFleet(request(xr, { clusters: fleet(), input }), opts);
-    const spec = rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"] as JsonObject;
+    const spec = resolvedSpec(rsp, "replica-gke-us-east1-h100");
     expect(spec["refetch"]).toBe("2024-06-01");
     expect(spec["hydratorImage"]).toBe("registry.example/hydrator:v9");
     expect(JSON.stringify(spec)).toContain('"tokenSecretRef":{"name":"hf-token"}');
+    expect(JSON.stringify(rsp)).not.toMatch(/s3cr3t|password|token":"/);
   });
 
   it("ExistingPVC: the claim is the user's", () => {
     const xr = modelCache({ ...prod, storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models" } } });
     const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
-    expect((rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"] as JsonObject)["claimName"]).toBe("team-models");
+    expect(resolvedSpec(rsp, "replica-gke-us-east1-h100")["claimName"]).toBe("team-models");
   });
 });

@@ -9,6 +9,7 @@ import type { CompileSelector, SelectorProgram } from "./cel.ts";
 import { compileWithCelEnvironment } from "./cel-environment.ts";
 import { pinnedCondition, readyCondition, selectedCondition, waitingCondition, nameList } from "./conditions.ts";
 import { transitionEvents } from "./events.ts";
+import { fleetPreviousClaims, replicaContract } from "./contract.ts";
 import { replicaResource, type FanoutContext } from "./fanout.ts";
 import { identityHash, sourceLine } from "./identity.ts";
 import { claimName as deriveClaimName, replicaKey } from "./names.ts";
@@ -82,7 +83,7 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
     program = compiled.program;
   }
 
-  const replicas = observedReplicas(req.observed.resources, input.value.replica.kind);
+  const replicas = observedReplicas(req.observed.resources, input.value.replica.kind, cache.observedStatus.replicaContract);
   const base: FunctionResponse = { ...passThrough(req, DEFAULT_TTL_SECONDS), requirements };
   const delivered = req.requiredResources[CLUSTERS_REQUIREMENT];
   if (delivered === undefined) return waiting(req, base, cache, input.value, replicas);
@@ -124,7 +125,18 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const outcomes = selectClusters(a.clusters, cache.spec, input.clusters.fields, a.program);
   const sortedReplicas = [...a.replicas.values()].sort((x, y) => (x.cluster < y.cluster ? -1 : x.cluster > y.cluster ? 1 : 0));
   const pin = decidePin({ artifact, identity, claimName, previous: cache.observedStatus.pin, replicas: sortedReplicas });
-  const ctx: FanoutContext = { cache, input, hydratorImage: input.hydratorImage ?? a.options.defaultHydratorImage, claimName, mountPath, pin };
+  // One contract for every replica this call composes; the volumes of earlier revisions any of them still keeps are listed in it.
+  const selectedPrev = outcomes.filter((o) => o.kind === "selected").map((o) => a.replicas.get(o.name));
+  const contract = replicaContract({
+    cache,
+    namespace: input.clusterNamespace,
+    claimName,
+    mountPath,
+    hydratorImage: input.hydratorImage ?? a.options.defaultHydratorImage,
+    pin,
+    previousClaimNames: fleetPreviousClaims(claimName, selectedPrev),
+  });
+  const ctx: FanoutContext = { cache, input, contractHash: contract.hash };
 
   const entries = new Map<string, Entry>();
   const results: Result[] = [];
@@ -162,7 +174,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
         }
         if (prev === undefined) created.push(o.name);
         const ready = cs.phase === "Ready" ? "True" : "False";
-        entries.set(o.name, { status: cs, desired: { resource: replicaResource(ctx, o.facts, prev), connectionDetails: {}, ready } });
+        entries.set(o.name, { status: cs, desired: { resource: replicaResource(ctx, o.facts), connectionDetails: {}, ready } });
         return;
       }
       case "blocked": {
@@ -205,7 +217,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const clusters = [...entries.entries()].map(([name, e]) => ({ ...e.status, name })).sort(byName);
   const summary = summarize(clusters);
   const explain = cache.annotations[EXPLAIN_ANNOTATION] === "true";
-  const status = compositeStatus({ clusters, summary, source, pin, volume, notSelected: explain ? notSelected.sort(byName) : undefined });
+  const status = compositeStatus({ clusters, summary, source, pin, volume, contract, notSelected: explain ? notSelected.sort(byName) : undefined });
 
   // A kept replica stays under the key it was observed with.
   const observedKeys = new Map([...a.replicas.values()].map((r) => [r.cluster, r.key]));

@@ -16,6 +16,9 @@ export const PINNED_FROM_SOURCE = "source";
 /** Whether the replica's report is about the current volume (not an earlier revision's). */
 export function reportsClaim(r: ObservedReplica, claimName: string): boolean {
   if (r.status.claimName !== undefined) return r.status.claimName === claimName;
+  // A compact replica whose contract is not the one recorded, with no report yet, has said nothing about
+  // any volume: not a rollout, just Pending.
+  if (r.claimName === undefined && r.contractHash !== undefined) return true;
   return r.claimName === claimName;
 }
 

@@ -1,5 +1,6 @@
 // The replicas this cache composed before, as Crossplane observed them: what
 // they asked for (spec) and what their cluster reported (status).
+import type { ReplicaContract } from "../../api/modelcache.ts";
 import { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { isReplicaKey } from "./names.ts";
@@ -9,13 +10,25 @@ export interface ObservedReplica {
   key: string;
   cluster: string;
   resource: JsonObject;
+  /** The compact form's contract hash; undefined for a replica written in full. */
+  contractHash: string | undefined;
+  /** The volume it was composed for: from its spec, or from the contract its hash names when that is known. */
   claimName: string | undefined;
   previousClaimNames: string[];
   status: ModelCacheReplicaStatus;
 }
 
-/** The replicas observed under `replica-` keys; of `kind` only, when given. */
-export function observedReplicas(observed: Record<string, ResourceState>, kind?: string): Map<string, ObservedReplica> {
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((p): p is string => typeof p === "string") : [];
+}
+
+/**
+ * The replicas observed under `replica-` keys; of `kind` only, when given.
+ * `contract` is the one the ModelCache's status last recorded: a compact
+ * replica naming it was composed for its claim; one naming another (older)
+ * contract is known by what its status reports.
+ */
+export function observedReplicas(observed: Record<string, ResourceState>, kind?: string, contract?: ReplicaContract): Map<string, ObservedReplica> {
   const out = new Map<string, ObservedReplica>();
   for (const key of Object.keys(observed).sort()) {
     const resource = observed[key]?.resource;
@@ -24,13 +37,16 @@ export function observedReplicas(observed: Record<string, ResourceState>, kind?:
     const cluster = str(obj(spec["cluster"])?.["name"]) ?? key.slice("replica-".length);
     // A status we cannot read is treated as "nothing reported yet", never as an error.
     const status = ModelCacheReplicaStatus.safeParse(resource["status"] ?? {});
-    const prev = spec["previousClaimNames"];
+    const contractHash = str(spec["contractHash"]);
+    const from: Record<string, unknown> = contractHash === undefined ? spec : contract !== undefined && contract.hash === contractHash ? contract.spec : {};
+    const claimName = from["claimName"];
     out.set(cluster, {
       key,
       cluster,
       resource,
-      claimName: str(spec["claimName"]),
-      previousClaimNames: Array.isArray(prev) ? prev.filter((p): p is string => typeof p === "string") : [],
+      contractHash,
+      claimName: typeof claimName === "string" ? claimName : undefined,
+      previousClaimNames: strings(from["previousClaimNames"]),
       status: status.success ? status.data : {},
     });
   }

@@ -1,7 +1,7 @@
 // What the ModelCache says about its fleet: one ClusterStatus per cluster it
 // cares about, a summary, and whether it is Ready. Read from the replicas'
 // status; nothing here is invented.
-import type { ClusterStatus, ModelCacheStatus, Pin } from "../../api/modelcache.ts";
+import type { ClusterStatus, ModelCacheStatus, Pin, ReplicaContract } from "../../api/modelcache.ts";
 import type { ObservedReplica } from "./replicas.ts";
 import { reportsClaim } from "./pin.ts";
 
@@ -111,6 +111,8 @@ export interface StatusParts {
   source: string;
   pin: Pin | undefined;
   volume: Volume;
+  /** The replica contract every composed replica names by hash (contract.ts). */
+  contract: ReplicaContract;
   notSelected: { name: string; reason: string }[] | undefined;
 }
 
@@ -123,6 +125,7 @@ export function compositeStatus(p: StatusParts): ModelCacheStatus {
     mountPath: p.volume.mountPath,
     claimName: p.volume.claimName,
     namespace: p.volume.namespace,
+    replicaContract: p.contract,
     clusters: p.clusters.map((c) => compact(c, { ...p.volume, pin: p.pin })),
   };
   if (p.pin !== undefined) st.pin = p.pin;

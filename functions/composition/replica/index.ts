@@ -3,10 +3,11 @@
 // back from what those Objects observed. Pure: the same request (and clock,
 // which only decides whether a retry is due) gives the same response.
 import type { z } from "zod";
-import { ModelCacheReplicaSpec, ModelCacheReplicaStatus } from "../../api/replica.ts";
+import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
+import { cacheRequirement, keepEveryObserved, resolveContract } from "./contract.ts";
 import { csiDriverRef, decideCsi, storageClassRef } from "./csi.ts";
 import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMap } from "./job.ts";
 import { currentAttempt, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
@@ -59,16 +60,43 @@ function progress(bytesDone: number, bytesTotal: number | undefined, etaSeconds:
   return `${gib(bytesDone)}${of}${etaSeconds !== undefined ? `, about ${etaSeconds}s left` : ""}`;
 }
 
+/** Our own earlier status is memory, not input: if it is unreadable, start over rather than fail. */
+export function previousStatus(xr: JsonObject): ModelCacheReplicaStatus {
+  const parsed = ModelCacheReplicaStatus.safeParse(xr["status"] ?? {});
+  return parsed.success ? parsed.data : {};
+}
+
+/**
+ * Either form of the spec: the full one is composed from as it is; the
+ * compact one (what the fleet composes) asks Crossplane for the parent
+ * ModelCache on every call and is composed from its replica contract once
+ * that is delivered with the hash the replica names. Until then every
+ * observed resource is kept exactly as it is.
+ */
 export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {}): FunctionResponse {
-  const now = options.now ?? Date.now;
   const xr = req.observed.composite?.resource;
   if (xr === undefined) return fatal(req, "no observed composite: a ModelCacheReplica is required");
-  const parsed = ModelCacheReplicaSpec.safeParse(xr["spec"]);
-  if (!parsed.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(parsed.error, "spec")}`);
+  const forms = ModelCacheReplicaSpecForms.safeParse(xr["spec"]);
+  if (!forms.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(forms.error, "spec")}`);
+  const written = forms.data;
+  if (written.contractHash === undefined) return composeResolved(req, xr, xr["spec"], "spec", options);
+
+  const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
+  const requirements = { resources: cacheRequirement(written.cacheRef.name, xrNamespace) };
+  const contract = resolveContract(req, { cacheRef: written.cacheRef, contractHash: written.contractHash }, xrNamespace);
+  if (contract.kind === "waiting") return { ...keepEveryObserved(req, previousStatus(xr), contract.message), requirements };
+  // The contract's own fields, then the replica's: cacheRef and cluster can never come from the contract.
+  const full: JsonObject = { ...contract.spec, cacheRef: field(xr, "spec", "cacheRef") ?? null, cluster: field(xr, "spec", "cluster") ?? null };
+  return { ...composeResolved(req, xr, full, contract.root, options), requirements };
+}
+
+/** The cluster level proper, from a resolved (full) spec; `root` names where the spec came from in Fatal messages. */
+function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonValue | undefined, root: string, options: ReplicaOptions): FunctionResponse {
+  const now = options.now ?? Date.now;
+  const parsed = ModelCacheReplicaSpec.safeParse(specValue);
+  if (!parsed.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(parsed.error, root)}`);
   const spec = parsed.data;
-  const prevParsed = ModelCacheReplicaStatus.safeParse(xr["status"] ?? {});
-  // Our own earlier status is memory, not input: if it is unreadable, start over rather than fail.
-  const prev = prevParsed.success ? prevParsed.data : {};
+  const prev = previousStatus(xr);
 
   const vol = planVolume(spec);
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)

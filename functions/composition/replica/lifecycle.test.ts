@@ -6,7 +6,7 @@ import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { BACKOFF_CAP_SECONDS, backoffSeconds, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
 import { KEY, jobName } from "./names.ts";
 import { field } from "./objects.ts";
-import { scenarios } from "./scenarios.ts";
+import { composeScenario, fullSpec, scenarios } from "./scenarios.ts";
 import { baseXr, compose, EPOCH_MS, keysOfKind, manifestAt, observedObject, reportData, request, statusOf } from "./testing.ts";
 import { composeReplica } from "./index.ts";
 
@@ -112,7 +112,7 @@ describe("revision rollover and retention", () => {
   it("the old revision's volume stays, unchanged, while the new one is not Ready", () => {
     const s = byName["revision-rollout"];
     if (!s) throw new Error("scenario");
-    const rsp = compose(s.xr, s.observed);
+    const rsp = composeScenario(s);
     expect(statusOf(rsp).phase).toBe("Hydrating");
     expect(rsp.desired.resources[OLD]?.resource["spec"]).toEqual(s.observed[OLD]?.resource["spec"]);
     expect(rsp.desired.resources[KEY.volume(CLAIM)]).toBeDefined();
@@ -121,7 +121,7 @@ describe("revision rollover and retention", () => {
   it("once the new one is Ready the old volume may be deleted: first allowed, then dropped", () => {
     const s = byName["revision-verified"];
     if (!s) throw new Error("scenario");
-    const first = compose(s.xr, s.observed);
+    const first = composeScenario(s);
     expect(statusOf(first).phase).toBe("Ready");
     expect(field(first.desired.resources[OLD]?.resource, "spec", "managementPolicies")).toEqual(["*"]);
     const flipped = { ...s.observed, [OLD]: observedObject(OLD, first.desired.resources[OLD]?.resource ?? {}, { status: { phase: "Bound" } }) };
@@ -148,8 +148,8 @@ describe("revision rollover and retention", () => {
 
 describe("data safety", () => {
   it.each(scenarios().filter((s) => s.phase !== "Fatal").map((s) => [s.name, s] as const))("%s: the current volume is always composed", (_n, s) => {
-    const rsp = compose(s.xr, s.observed);
-    const claim = String(field(s.xr, "spec", "storage", "existingPVC", "claimName") ?? field(s.xr, "spec", "claimName"));
+    const rsp = composeScenario(s);
+    const claim = String(field(fullSpec(s), "storage", "existingPVC", "claimName") ?? field(fullSpec(s), "claimName"));
     expect(rsp.desired.resources[KEY.volume(claim)]).toBeDefined();
     for (const key of Object.keys(s.observed).filter((k) => k.startsWith("volume-")))
       if (statusOf(rsp).phase !== "Ready") expect(rsp.desired.resources[key], `${key} kept`).toBeDefined();
@@ -180,7 +180,7 @@ describe("data safety", () => {
   it("a finished hydration drops its Job (a TTL-deleted Job is never re-created) and keeps its report", () => {
     const s = scenarios().find((x) => x.name === "ready-gke");
     if (!s) throw new Error("scenario");
-    const rsp = compose(s.xr, s.observed);
+    const rsp = composeScenario(s);
     expect(keysOfKind(rsp, "Job")).toEqual([]);
     expect(keysOfKind(rsp, "ConfigMap")).toHaveLength(1);
   });

@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
 import { field, isObject } from "./objects.ts";
-import { scenarios } from "./scenarios.ts";
-import { compose, keysOfKind, manifestAt } from "./testing.ts";
+import { composeScenario, scenarios } from "./scenarios.ts";
+import { keysOfKind, manifestAt } from "./testing.ts";
 
 type Pod = JsonObject;
 const list = (v: JsonValue | undefined): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);
@@ -39,7 +39,7 @@ const RULES: { control: string; ok: (p: Pod) => boolean }[] = [
 const pods = scenarios()
   .filter((s) => s.phase !== "Fatal")
   .flatMap((s) => {
-    const rsp = compose(s.xr, s.observed);
+    const rsp = composeScenario(s);
     return keysOfKind(rsp, "Job").map((k) => [s.name, field(manifestAt(rsp, k), "spec", "template", "spec") as Pod] as const);
   });
 

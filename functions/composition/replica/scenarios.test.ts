@@ -1,12 +1,12 @@
 // Each scenario (the same ones the examples render) reaches the phase it is
 // written for, and the composite is ready exactly when the phase is Ready.
 import { describe, expect, it } from "vitest";
-import { scenarios } from "./scenarios.ts";
-import { compose, statusOf } from "./testing.ts";
+import { composeScenario, scenarios } from "./scenarios.ts";
+import { statusOf } from "./testing.ts";
 
 describe("phase of each cluster-level scenario", () => {
   it.each(scenarios().map((s) => [s.name, s] as const))("%s", (_name, s) => {
-    const rsp = compose(s.xr, s.observed);
+    const rsp = composeScenario(s);
     if (s.phase === "Fatal") {
       expect(rsp.results.map((r) => r.severity), s.why).toEqual(["Fatal"]);
       return;

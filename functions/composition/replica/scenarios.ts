@@ -1,18 +1,33 @@
 // The cluster-level scenarios: each is a ModelCacheReplica and what its
 // cluster shows. The unit tests assert each scenario's phase; gen-examples.ts
 // writes each as examples/replica-<name>/ for `crossplane render`.
-import type { JsonObject, ResourceState } from "../../sdk/types.ts";
+import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
+import { CACHE_REQUIREMENT } from "./contract.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { ObservedAs } from "./testing.ts";
-import { baseXr, compose, observedObject, reportData } from "./testing.ts";
-import { field } from "./objects.ts";
+import { baseXr, compactForm, compose, observedObject, parentCache, reportData } from "./testing.ts";
+import { field, isObject } from "./objects.ts";
 
 export interface Scenario {
   name: string;
   why: string;
   xr: JsonObject;
   observed: Record<string, ResourceState>;
+  /** Required resources Crossplane delivers (the parent ModelCache of a compact replica). */
+  required?: JsonObject[];
   phase: ReplicaPhase | "Fatal";
+}
+
+/** Compose the scenario as Crossplane would: with its required resources delivered. */
+export function composeScenario(s: Scenario, now?: number): FunctionResponse {
+  return compose(s.xr, s.observed, now, s.required ? { [CACHE_REQUIREMENT]: s.required } : {});
+}
+
+/** The scenario's spec in full: a compact replica's fields over the contract its ModelCache delivers. */
+export function fullSpec(s: Scenario): JsonObject {
+  const spec = isObject(s.xr["spec"]) ? s.xr["spec"] : {};
+  const contract = field(s.required?.[0], "status", "replicaContract", "spec");
+  return isObject(contract) ? { ...contract, ...spec } : spec;
 }
 
 type Observer = (key: string, kind: string) => ObservedAs | "absent" | undefined;
@@ -161,6 +176,16 @@ export function scenarios(): Scenario[] {
     const xr = baseXr({ refetch: "2024-06-01" }, { attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d", phase: "Ready", observedRefetch: "" });
     const before = baseXr({}, { attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d", phase: "Hydrating" });
     add({ name: "refetch", why: "A new refetch value starts a new hydration: a new Job name, the old Job and report dropped.", xr, observed: cluster(before, onKind({ job: running, report: hydrating, volume: bound })), phase: "Pending" });
+  }
+  {
+    // The compact form the fleet composes: the same hydrating cluster as above, the contract read from the ModelCache.
+    const full = baseXr({}, status1);
+    const observed = cluster(full, onKind({ job: running, report: hydrating, volume: bound }));
+    const compact = compactForm(full);
+    add({ name: "from-contract", why: "The compact form the fleet composes: cacheRef, cluster and contractHash; the rest is the parent ModelCache's status.replicaContract, delivered as a required resource. Composes exactly what replica-hydrating (the same spec in full) composes.", xr: compact.xr, observed, required: [parentCache(compact.contract)], phase: "Hydrating" });
+    // The fleet pinned the bytes: it wrote the replica (new hash) before its own status (old contract).
+    const pinned = compactForm(baseXr({ pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }, status1));
+    add({ name: "contract-pending", why: "The replica names a contract the ModelCache's status does not carry yet (the fleet writes replicas before its status): nothing is decided, every observed Object is kept exactly as observed (no volume or running Job deleted, nothing started), and the Hydrated condition says WaitingForContract with both hashes.", xr: pinned.xr, observed, required: [parentCache(compact.contract)], phase: "Hydrating" });
   }
   {
     const xr = baseXr({ storage: { backend: "PVC", pvc: { size: "forty gigs" } } });

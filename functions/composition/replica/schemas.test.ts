@@ -9,8 +9,7 @@ import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v
 import { CSIDriver, StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import type { JsonObject } from "../../sdk/types.ts";
 import { field, isObject } from "./objects.ts";
-import { scenarios } from "./scenarios.ts";
-import { compose } from "./testing.ts";
+import { composeScenario, scenarios } from "./scenarios.ts";
 
 interface Validatable {
   validate(): void;
@@ -42,7 +41,7 @@ function schemaErrors(v: Validatable): { keyword: string; instancePath: string; 
 const manifests = scenarios()
   .filter((s) => s.phase !== "Fatal")
   .flatMap((s) =>
-    Object.entries(compose(s.xr, s.observed).desired.resources)
+    Object.entries(composeScenario(s).desired.resources)
       .filter(([, st]) => st.resource["kind"] === "Object")
       .map(([key, st]) => {
         const policies = field(st.resource, "spec", "managementPolicies") as string[];

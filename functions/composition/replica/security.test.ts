@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { field, isObject } from "./objects.ts";
-import { scenarios } from "./scenarios.ts";
+import { composeScenario, scenarios } from "./scenarios.ts";
 import { baseXr, compose, keysOfKind, manifestAt, request, SENTINEL_SECRET } from "./testing.ts";
 import { composeReplica } from "./index.ts";
 
@@ -26,7 +26,7 @@ const hostileCases: { reason: string; source: JsonObject; needle: string }[] = [
 
 describe("no spec value reaches a shell", () => {
   it.each(scenarios().filter((s) => s.phase !== "Fatal").map((s) => [s.name, s] as const))("%s: no container runs a shell or a command string", (_n, s) => {
-    const rsp = compose(s.xr, s.observed);
+    const rsp = composeScenario(s);
     for (const c of containers(rsp)) {
       const command = (c["command"] as string[] | undefined) ?? [];
       expect(command.some((a) => SHELLS.test(a)), "no shell as command").toBe(false);

@@ -3,6 +3,7 @@
 // a cluster the same way.
 import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
+import { contractHash } from "../fleet/contract.ts";
 import { composeReplica } from "./index.ts";
 import { field, isObject } from "./objects.ts";
 
@@ -42,14 +43,14 @@ export function baseXr(spec: JsonObject = {}, status?: JsonObject): JsonObject {
   return xr;
 }
 
-export function request(xr: JsonObject, observed: Record<string, ResourceState> = {}, desired: Record<string, ResourceState> = {}): FunctionRequest {
+export function request(xr: JsonObject, observed: Record<string, ResourceState> = {}, desired: Record<string, ResourceState> = {}, required: Record<string, JsonObject[]> = {}): FunctionRequest {
   return {
     tag: "t",
     observed: { composite: { resource: xr, connectionDetails: {}, ready: "Unspecified" }, resources: observed },
     desired: { composite: undefined, resources: desired },
     input: undefined,
     context: undefined,
-    requiredResources: {},
+    requiredResources: required,
     capabilities: [],
     credentials: {},
   };
@@ -105,8 +106,36 @@ export function reportData(report: Record<string, JsonValue>): JsonObject {
 export const EPOCH_MS = Date.parse("2024-01-01T00:00:00Z");
 
 /** Compose, then observe what was composed as the scenario says, and compose again. */
-export function compose(xr: JsonObject, observed: Record<string, ResourceState> = {}, now = EPOCH_MS + 365 * 86400_000): FunctionResponse {
-  return composeReplica(request(xr, observed), { now: () => now });
+export function compose(xr: JsonObject, observed: Record<string, ResourceState> = {}, now = EPOCH_MS + 365 * 86400_000, required: Record<string, JsonObject[]> = {}): FunctionResponse {
+  return composeReplica(request(xr, observed, {}, required), { now: () => now });
+}
+
+export interface Compact {
+  /** The replica in the compact form: cacheRef, cluster, contractHash. */
+  xr: JsonObject;
+  contract: { hash: string; spec: JsonObject };
+}
+
+/** A full-form replica split as the fleet level composes it: the contract, and a replica naming it. */
+export function compactForm(full: JsonObject): Compact {
+  const { cacheRef, cluster, ...rest } = full["spec"] as JsonObject;
+  const contract = { hash: contractHash(rest), spec: rest };
+  return { xr: { ...full, spec: { cacheRef: cacheRef ?? null, cluster: cluster ?? null, contractHash: contract.hash } }, contract };
+}
+
+/** The parent ModelCache as Crossplane delivers it: its status carries `contract`. */
+export function parentCache(contract: { hash: string; spec: JsonObject } | undefined, name = "qwen3-8b"): JsonObject {
+  const cache: JsonObject = {
+    apiVersion: "modelcache.dev/v1alpha1",
+    kind: "ModelCache",
+    metadata: { name, namespace: "ml-team" },
+    spec: {
+      artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "hf-token" } } } },
+      storage: { backend: "PVC", pvc: { size: "40Gi" } },
+    },
+  };
+  if (contract !== undefined) cache["status"] = { replicaContract: contract };
+  return cache;
 }
 
 export function statusOf(rsp: FunctionResponse): ModelCacheReplicaStatus {

@@ -1,0 +1,125 @@
+// The compact replica at the cluster level: with its contract delivered it
+// composes exactly what the same spec in full composes; without it (not yet
+// fetched, not found, not written, another hash) it keeps every observed
+// resource exactly as observed; and it asks for its ModelCache the same way
+// on every call.
+import { describe, expect, it } from "vitest";
+import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
+import { CACHE_REQUIREMENT, cacheRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
+import { scenarios } from "./scenarios.ts";
+import { composeReplica } from "./index.ts";
+import { baseXr, compactForm, compose, EPOCH_MS, parentCache, request, statusOf } from "./testing.ts";
+
+const REQUIREMENTS = { resources: { modelcache: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: "qwen3-8b" }, namespace: "ml-team" } } };
+const delivered = (...caches: JsonObject[]) => ({ [CACHE_REQUIREMENT]: caches });
+
+/** Everything but the requirements: what the cluster sees and what the status says. */
+function outcome(rsp: FunctionResponse) {
+  return { desired: rsp.desired, results: rsp.results, conditions: rsp.conditions, ttlSeconds: rsp.ttlSeconds };
+}
+
+describe("a compact replica with its contract delivered", () => {
+  const full = scenarios().filter((s) => s.phase !== "Fatal" && s.required === undefined);
+  it.each(full.map((s) => [s.name, s] as const))("composes exactly what the full spec composes: %s", (_name, s) => {
+    const compact = compactForm(s.xr);
+    const want = compose(s.xr, s.observed);
+    const got = compose(compact.xr, s.observed, undefined, delivered(parentCache(compact.contract)));
+    // The desired composite differs only in what Crossplane started from: nothing, in both.
+    expect(outcome(got)).toEqual(outcome(want));
+    expect(got.requirements).toEqual(REQUIREMENTS);
+    expect(want.requirements).toEqual({ resources: {} });
+  });
+
+  it("takes cacheRef and cluster from the replica, never from the contract", () => {
+    const compact = compactForm(baseXr());
+    const tampered = { ...compact.contract, spec: { ...compact.contract.spec, cacheRef: { name: "other" }, cluster: { name: "elsewhere", providerConfigRef: { name: "elsewhere" }, cloud: "GKE" } } };
+    const got = compose(compact.xr, {}, undefined, delivered(parentCache(tampered)));
+    expect(outcome(got)).toEqual(outcome(compose(baseXr())));
+  });
+
+  it("a contract that is not a valid replica spec is a Fatal naming the ModelCache's field, and keeps the requirement", () => {
+    const compact = compactForm(baseXr({ storage: { backend: "PVC", pvc: { size: "forty gigs" } } }));
+    const rsp = compose(compact.xr, {}, undefined, delivered(parentCache(compact.contract)));
+    expect(rsp.results.map((r) => [r.severity, r.message])).toEqual([["Fatal", "invalid ModelCacheReplica: ModelCache ml-team/qwen3-8b status.replicaContract.spec.storage.pvc.size: must be a Kubernetes quantity such as 40Gi or 500G"]]);
+    expect(rsp.requirements).toEqual(REQUIREMENTS);
+  });
+});
+
+describe("a compact replica without its contract keeps everything observed", () => {
+  const hydrating = scenarios().find((s) => s.name === "hydrating");
+  if (hydrating === undefined) throw new Error("no hydrating scenario");
+  const compact = compactForm(hydrating.xr);
+  const other = compactForm(baseXr({ refetch: "later" })).contract;
+  const cases: { reason: string; required: Record<string, JsonObject[]>; want: RegExp }[] = [
+    { reason: "first call of a reconcile: not fetched yet", required: {}, want: /^waiting for ModelCache ml-team\/qwen3-8b \(required resource modelcache\) to read contract [0-9a-f]{16}$/ },
+    { reason: "fetched, not found (deleted, or being created)", required: delivered(), want: /^ModelCache ml-team\/qwen3-8b was not found; this replica names its contract [0-9a-f]{16}$/ },
+    { reason: "found, no contract written yet (a fleet from before the contract)", required: delivered(parentCache(undefined)), want: /has no status\.replicaContract yet; this replica names contract/ },
+    { reason: "found, an unreadable contract", required: delivered({ ...parentCache(undefined), status: { replicaContract: { hash: 7 } } }), want: /has an unreadable status\.replicaContract/ },
+    { reason: "another ModelCache only", required: delivered(parentCache(compact.contract, "other")), want: /was not found/ },
+    { reason: "a stale hash: the fleet wrote the replica before its status", required: delivered(parentCache(other)), want: new RegExp(`has contract ${other.hash} in its status; this replica names ${compact.contract.hash}`) },
+  ];
+
+  it.each(cases)("$reason", ({ required, want }) => {
+    const rsp = compose(compact.xr, hydrating.observed, undefined, required);
+    // Nothing added, nothing deleted, nothing changed: every observed resource as observed.
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(hydrating.observed).sort());
+    for (const [key, o] of Object.entries(hydrating.observed)) {
+      const d = rsp.desired.resources[key];
+      expect(d?.resource).toEqual({ apiVersion: o.resource["apiVersion"], kind: o.resource["kind"], spec: o.resource["spec"] });
+    }
+    // The last status stays (the fleet keeps reporting it), the reason is in its message and the condition.
+    const st = statusOf(rsp);
+    expect(st).toMatchObject({ phase: "Hydrating", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" });
+    expect(st.message).toMatch(want);
+    expect(rsp.conditions).toEqual([{ type: "Hydrated", status: "False", reason: "WaitingForContract", message: st.message, target: "Composite" }]);
+    expect(rsp.desired.composite?.ready).toBe("False");
+    expect(rsp.results).toEqual([]);
+    expect(rsp.ttlSeconds).toBe(TTL_WAITING_SECONDS);
+    expect(rsp.requirements).toEqual(REQUIREMENTS);
+  });
+
+  it("a Ready replica stays Ready while it waits", () => {
+    const ready = compactForm(baseXr({}, { phase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" }));
+    const rsp = compose(ready.xr, {}, undefined, delivered(parentCache(other)));
+    expect(rsp.desired.composite?.ready).toBe("True");
+    expect(rsp.conditions[0]).toMatchObject({ status: "True", reason: "WaitingForContract" });
+  });
+
+  it("a desired resource of an earlier step under an observed key passes through as that step wants it", () => {
+    const key = Object.keys(hydrating.observed)[0] ?? "";
+    const earlier: ResourceState = { resource: { apiVersion: "v1", kind: "ConfigMap" }, connectionDetails: {}, ready: "True" };
+    const rsp = composeReplica(request(compact.xr, hydrating.observed, { [key]: earlier }, {}), { now: () => EPOCH_MS });
+    expect(rsp.desired.resources[key]).toBe(earlier);
+  });
+});
+
+describe("the requirement", () => {
+  const compact = compactForm(baseXr());
+  const stale = compactForm(baseXr({ refetch: "x" })).contract;
+  it.each<{ reason: string; required: Record<string, JsonObject[]>; xr?: JsonObject }>([
+    { reason: "before the ModelCache is fetched", required: {} },
+    { reason: "with it delivered and matching", required: delivered(parentCache(compact.contract)) },
+    { reason: "with a stale contract", required: delivered(parentCache(stale)) },
+    { reason: "when it is not found", required: delivered() },
+    { reason: "on a Fatal (a contract that does not parse)", required: delivered(parentCache({ hash: compact.contract.hash, spec: { storage: 1 } })) },
+  ])("is the same on every call: $reason", ({ required }) => {
+    expect(compose(compact.xr, {}, undefined, required).requirements).toEqual(REQUIREMENTS);
+  });
+
+  it("follows the replica's own namespace and cacheRef, nothing else", () => {
+    expect(cacheRequirement("a", "team-b")).toEqual({ modelcache: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: "a" }, namespace: "team-b" } });
+  });
+});
+
+describe("either form, never both", () => {
+  const compact = compactForm(baseXr());
+  it.each<{ reason: string; spec: JsonObject; want: string }>([
+    { reason: "a hash and inline fields", spec: { ...(compact.xr["spec"] as JsonObject), claimName: "x" }, want: "invalid ModelCacheReplica: spec: either contractHash alone (the compact form) or the full spec (artifact, storage, namespace, claimName, mountPath, hydratorImage) must be set, not both; contractHash and claimName are" },
+    { reason: "neither a hash nor the full spec", spec: { cacheRef: { name: "qwen3-8b" }, cluster: (compact.xr["spec"] as JsonObject)["cluster"] ?? null, artifact: (baseXr()["spec"] as JsonObject)["artifact"] ?? null }, want: "invalid ModelCacheReplica: spec: either contractHash alone (the compact form) or the full spec (artifact, storage, namespace, claimName, mountPath, hydratorImage) must be set, not both; storage, namespace, claimName, mountPath, hydratorImage are missing" },
+    { reason: "a hash that is not one", spec: { ...(compact.xr["spec"] as JsonObject), contractHash: "ABC" }, want: "invalid ModelCacheReplica: spec.contractHash: must be 16 lowercase hex digits" },
+  ])("$reason", ({ spec, want }) => {
+    const rsp = compose({ ...compact.xr, spec }, {});
+    expect(rsp.results.map((r) => [r.severity, r.message])).toEqual([["Fatal", want]]);
+  });
+});
+
