@@ -121,3 +121,34 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     expect(errors.some((e) => e.startsWith(want)), `want "${want}…" in ${JSON.stringify(errors)}`).toBe(true);
   });
 });
+
+describe("the ModelCacheReplica XRD takes either form, never both", () => {
+  const replicaXrd = parse(readFileSync(join(ROOT, "apis/modelcachereplicas/definition.yaml"), "utf8")) as typeof xrd;
+  const replicaSpec = replicaXrd.spec.versions[0]?.schema.openAPIV3Schema.properties?.["spec"] ?? {};
+  const own = { cacheRef: { name: "qwen3-8b" }, cluster: { name: "a", providerConfigRef: { name: "a" }, cloud: "GKE" } };
+  const inline = { artifact: { source: hf }, storage: { backend: "PVC", pvc: { size: "40Gi" } }, namespace: "model-cache", claimName: "qwen3-8b-52f65bb112", mountPath: "/models/qwen3-8b", hydratorImage: "img:v1" };
+  const check = (spec: Record<string, Value>) => {
+    const errors: string[] = [];
+    const out = validate(replicaSpec, spec, "spec", errors) as Record<string, Value>;
+    return { errors, out };
+  };
+  const RULE = "spec: either contractHash alone (the compact form) or the full spec";
+
+  it.each<{ reason: string; spec: Record<string, Value>; want: string | undefined }>([
+    { reason: "the compact form the fleet composes", spec: { ...own, contractHash: "0123456789abcdef" }, want: undefined },
+    { reason: "the full form", spec: { ...own, ...inline }, want: undefined },
+    { reason: "a hash and inline fields at once", spec: { ...own, ...inline, contractHash: "0123456789abcdef" }, want: RULE },
+    { reason: "a hash and only a refetch token", spec: { ...own, contractHash: "0123456789abcdef", refetch: "x" }, want: RULE },
+    { reason: "neither a hash nor the full spec", spec: { ...own, artifact: { source: hf } }, want: RULE },
+    { reason: "a hash that is not 16 hex digits", spec: { ...own, contractHash: "XYZ" }, want: "spec.contractHash: should match" },
+  ])("$reason", ({ spec, want }) => {
+    const { errors } = check(spec);
+    if (want === undefined) expect(errors).toEqual([]);
+    else expect(errors.some((e) => e.startsWith(want)), `want "${want}…" in ${JSON.stringify(errors)}`).toBe(true);
+  });
+
+  it("defaults nothing into a compact spec (a defaulted hydration or retention would break the rule)", () => {
+    const { out } = check({ ...own, contractHash: "0123456789abcdef" });
+    expect(Object.keys(out).sort()).toEqual(["cacheRef", "cluster", "contractHash"]);
+  });
+});
