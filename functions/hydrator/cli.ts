@@ -42,7 +42,8 @@ Flags:
   --progress auto|bar|json|none       default auto: a bar on a terminal, JSON lines otherwise
   --report-configmap <ns>/<name>      keep the hydration report in this ConfigMap (in-cluster)
   --termination-log <path>            default /dev/termination-log when it exists
-  --refresh                           re-resolve the source even if the destination holds its artifact
+  --refresh                           re-resolve a mutable reference (a branch, a tag, a prefix) even if the
+                                      destination holds its artifact; files already in place are kept
 `;
 
 export const VERIFY_USAGE = `Usage: function-model-cache verify <dir> [--expect-manifest-digest sha256:<hex>] [--report-configmap <ns>/<name>] [--termination-log <path>] [--progress auto|bar|json|none]
@@ -130,6 +131,8 @@ export interface HydrateInvocation {
   concurrency: number;
   chunkSize: number;
   stallTimeoutMs: number;
+  /** Re-resolve even when the destination holds this request's artifact. */
+  refresh: boolean;
   common: Common;
 }
 
@@ -207,7 +210,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     if (!p.success) return usage(`--inline ${v.inline}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     inline = p.data;
   }
-  const created = createSource({
+  const created = await createSource({
     ...(v.source !== undefined ? { uri: v.source } : {}),
     ...(sha256 ? { sha256 } : {}),
     ...(httpFiles ? { httpFiles } : {}),
@@ -241,6 +244,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
       concurrency,
       chunkSize,
       stallTimeoutMs: stall * 1000,
+      refresh: v.refresh,
       common: common.value,
     },
   };
@@ -268,6 +272,7 @@ export async function runHydrateCli(args: string[]): Promise<number> {
       concurrency: p.concurrency,
       chunkSize: p.chunkSize,
       stallTimeoutMs: p.stallTimeoutMs,
+      refresh: p.refresh,
       signal,
       sink,
       reporter,

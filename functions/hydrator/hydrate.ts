@@ -49,6 +49,8 @@ export interface HydrateOptions {
   /** Digest over the user's own pins (--sha256, --files), part of the request fingerprint. */
   pins?: string;
   expectDigest?: string;
+  /** Skip step 1: re-resolve the source (a branch may have moved); step 3 still adopts unchanged files. */
+  refresh?: boolean;
   concurrency: number;
   chunkSize: number;
   stallTimeoutMs: number;
@@ -94,7 +96,7 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
 
     // 1. Nothing to do if the destination already holds this artifact.
     const existing = await readManifest(opts.dest);
-    if (existing.ok) {
+    if (existing.ok && opts.refresh !== true) {
       const m = existing.value;
       const same = canonicalJson(m.request) === canonicalJson(request) || (opts.expectDigest !== undefined && m.digest === opts.expectDigest);
       if (same) {

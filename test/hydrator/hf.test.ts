@@ -272,3 +272,29 @@ describe("hf:// faults", () => {
     expect(starts.length).toBeLessThanOrEqual(Math.ceil(files[BIG].length / chunk) - doneAtKill.length);
   });
 });
+
+describe("hf:// --refresh", () => {
+  it("re-resolves a moved branch, fetching only the files that changed; without it, a re-run keeps what it has", async () => {
+    const repo = "acme/moving";
+    const weights = randomBytes(600 * 1024);
+    const v1 = hub.addRepo(repo, [{ path: "config.json", content: Buffer.from('{"v":1}\n') }, { path: "w.safetensors", content: weights }]);
+    const d = dest();
+    const args = ["--source", `hf://${repo}@main`, "--dest", d, "--endpoint", hub.endpoint, "--progress", "none"];
+    expect((await runCli(args)).report.resolvedRevision).toBe(v1.commit);
+    const v2 = hub.addRepo(repo, [{ path: "config.json", content: Buffer.from('{"v":2}\n') }, { path: "w.safetensors", content: weights }]);
+
+    const before = hub.requests.length;
+    const kept = await runCli(args);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.report.resolvedRevision).toBe(v1.commit);
+    expect(hub.requests.length).toBe(before);
+
+    const refreshed = await runCli([...args, "--refresh"]);
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    expect(refreshed.report.resolvedRevision).toBe(v2.commit);
+    expect(await readFile(join(d, "config.json"), "utf8")).toBe('{"v":2}\n');
+    const downloads = hub.requests.slice(before).filter((q) => q.method === "GET" && q.path.includes("/resolve/"));
+    expect(downloads.map((q) => q.path.split("/").at(-1))).toEqual(["config.json"]);
+    sha256sumCheck(d);
+  });
+});

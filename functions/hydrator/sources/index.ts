@@ -7,7 +7,6 @@ import { createHfSource } from "./hf.ts";
 import { createHttpSource, type HttpFileSpec } from "./http.ts";
 import { createInlineSource, type InlineFile } from "./inline.ts";
 import { createOciSource } from "./oci.ts";
-import { createS3Source } from "./s3.ts";
 import type { Source } from "./types.ts";
 
 export interface SourceRequest {
@@ -37,7 +36,12 @@ export interface CreatedSource {
   reference: string;
 }
 
-export function createSource(req: SourceRequest): Checked<CreatedSource> {
+/**
+ * Async only because the s3:// source loads the AWS SDK on demand: it is the
+ * largest module the hydrator has (tens of MiB of RSS), and an hf://, http://
+ * or oci:// Job should not carry it.
+ */
+export async function createSource(req: SourceRequest): Promise<Checked<CreatedSource>> {
   const given = [req.uri !== undefined, req.httpFiles !== undefined, req.inline !== undefined].filter(Boolean).length;
   if (given !== 1) return { ok: false, error: "give exactly one of --source, --files, --inline" };
   if (req.plainHttp && !/^oci:\/\//i.test(req.uri ?? "")) return { ok: false, error: "--plain-http applies to an oci:// source only" };
@@ -70,6 +74,7 @@ export function createSource(req: SourceRequest): Checked<CreatedSource> {
     }
     // ---- s3:// (owned by the S3 source's author) ----------------------------
     case "s3": {
+      const { createS3Source } = await import("./s3.ts");
       const s = createS3Source({
         uri,
         env: req.env,
