@@ -233,7 +233,28 @@ export async function fetchObjects(source: Source, objects: readonly RemoteObjec
   }
 }
 
-async function fetchOnce(source: Source, objects: readonly RemoteObject[], stagingDir: string, opts: TransferOptions): Promise<{ fetched: Fetched[]; resumedBytes: number }> {
+async function fetchOnce(source: Source, objects: readonly RemoteObject[], stagingDir: string, parentOpts: TransferOptions): Promise<{ fetched: Fetched[]; resumedBytes: number }> {
+  // The first permanent failure cancels the chunks still in flight and their
+  // retries: the run is lost anyway, and the Job should say so now, not after
+  // every sibling has finished or exhausted its own retries.
+  const cancel = new AbortController();
+  const onParentAbort = (): void => cancel.abort(parentOpts.signal.reason);
+  if (parentOpts.signal.aborted) onParentAbort();
+  else parentOpts.signal.addEventListener("abort", onParentAbort, { once: true });
+  try {
+    return await fetchWith(source, objects, stagingDir, { ...parentOpts, signal: cancel.signal }, (err) => cancel.abort(err));
+  } finally {
+    parentOpts.signal.removeEventListener("abort", onParentAbort);
+  }
+}
+
+async function fetchWith(
+  source: Source,
+  objects: readonly RemoteObject[],
+  stagingDir: string,
+  opts: TransferOptions,
+  cancelOthers: (err: unknown) => void,
+): Promise<{ fetched: Fetched[]; resumedBytes: number }> {
   const dir = join(stagingDir, "objects");
   await mkdir(dir, { recursive: true });
   const policy = opts.retry ?? DEFAULT_RETRY;
@@ -266,7 +287,9 @@ async function fetchOnce(source: Source, objects: readonly RemoteObject[], stagi
 
   let failure: unknown;
   const fail = (err: unknown): void => {
-    failure ??= err;
+    if (failure !== undefined) return;
+    failure = err;
+    cancelOthers(err);
   };
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -392,7 +415,12 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, offset: num
           buf.set(v.subarray(0, n), fill);
           fill += n;
           v = v.subarray(n);
-          if (fill === buf.length) await flush();
+          if (fill === buf.length) {
+            // A slow disk is not a stalled connection: the timer waits while a write is pending.
+            clearTimeout(timer);
+            await flush();
+            kick();
+          }
         }
       }
     } finally {

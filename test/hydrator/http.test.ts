@@ -206,6 +206,34 @@ describe("http:// faults through a fault-injecting proxy in front of nginx", () 
     expect((await logged("/r429.bin", from)).filter((q) => q.method === "GET")).toHaveLength(1);
   });
 
+  it("a permanent failure of one file cancels the downloads still in flight instead of waiting for them", async () => {
+    const slow = served["slow.bin"] as Buffer;
+    const w2 = served["weights/w2.bin"] as Buffer;
+    // The listing's HEAD succeeds; the download is refused (403 is not retried).
+    proxy.fault("/weights/w2.bin", { kind: "status", status: 403 });
+    const from = (await nginx.requests()).length;
+    const d = fresh();
+    const list = join(work, `files-${n}.json`);
+    await writeFile(list, JSON.stringify([
+      { url: `${proxy.url}/slow/slow.bin`, path: "slow.bin", sha256: sha(slow) },
+      { url: `${proxy.url}/weights/w2.bin`, path: "w2.bin", sha256: sha(w2) },
+    ]));
+    // One chunk per file, both in flight at once: the throttled one needs ~8 s at 512 KiB/s.
+    const r = await runCli(["--files", list, "--dest", d, "--chunk-size", "8Mi", "--concurrency", "2", "--progress", "none"]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.report.message).toMatch(/w2\.bin/);
+    expect(r.report.message).toMatch(/403/);
+    // nginx logs the throttled GET when its connection ends: cut short, never sent in full.
+    let gets: Awaited<ReturnType<typeof logged>> = [];
+    for (let i = 0; i < 50 && gets.length === 0; i++) {
+      gets = (await logged("/slow/slow.bin", from)).filter((q) => q.method === "GET");
+      if (gets.length === 0) await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(gets).toHaveLength(1);
+    expect(gets[0]?.complete).toBe(false);
+    expect(await readdir(d).catch(() => [])).not.toContain("slow.bin");
+  });
+
   it("a 404 fails permanently (exit 3) naming the URL, publishing nothing", async () => {
     const d = fresh();
     const r = await runCli(["--source", `${nginx.url}/no-such.bin`, "--dest", d, "--progress", "none"]);

@@ -66,6 +66,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       });
     });
     upReq.on("error", () => res.destroy());
+    // A client that hangs up ends the upstream request too, as a real proxy does, so nginx logs it as cut short.
+    res.on("close", () => {
+      if (!res.writableFinished) upReq.destroy();
+    });
     req.pipe(upReq);
   };
 
