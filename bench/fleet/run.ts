@@ -25,6 +25,7 @@ import type { RunFunctionRequest } from "../../functions/protocol/generated/apie
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { CLUSTERS_REQUIREMENT, composeFleet } from "../../functions/composition/fleet/index.ts";
 import { COMMIT, DIGEST, GPUS, inferenceCluster, modelCache, request } from "../../functions/composition/fleet/testing.ts";
+import { contractKey, isContractKey } from "../../functions/composition/contract-configmap.ts";
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,10,100,1000,5000" }, out: { type: "string" } } });
 const SIZES = (values.sizes ?? "").split(",").map(Number);
@@ -104,9 +105,15 @@ function steady(xr: JsonObject, n: number): { xr: JsonObject; observed: Record<s
   const st = (first.desired.composite?.resource["status"] ?? {}) as JsonObject;
   const observed: Record<string, JsonObject> = {};
   for (const [key, r] of Object.entries(first.desired.resources)) {
+    const metadata = { ...(r.resource["metadata"] as JsonObject), annotations: { "crossplane.io/composition-resource-name": key } };
+    // The contract's ConfigMap is observed as composed; only replicas report a status.
+    if (isContractKey(key)) {
+      observed[key] = { ...r.resource, metadata };
+      continue;
+    }
     observed[key] = {
       ...r.resource,
-      metadata: { ...(r.resource["metadata"] as JsonObject), annotations: { "crossplane.io/composition-resource-name": key } },
+      metadata,
       status: { phase: "Ready", claimName: String(st["claimName"]), namespace: "model-cache", mountPath: "/models/qwen3-8b", resolvedRevision: COMMIT, manifestDigest: DIGEST, bytesDone: 16_384_000_000, bytesTotal: 16_384_000_000, attempts: 1 },
     };
   }
@@ -114,7 +121,34 @@ function steady(xr: JsonObject, n: number): { xr: JsonObject; observed: Record<s
   const observedStates = Object.fromEntries(Object.entries(observed).map(([k, resource]) => [k, { resource, connectionDetails: {}, ready: "True" as const }]));
   const converged = composeFleet(request({ ...xr, spec }, { clusters: cs, observed: observedStates }), { defaultHydratorImage: IMAGE });
   const status = (converged.desired.composite?.resource["status"] ?? {}) as JsonObject;
-  return { xr: { ...xr, status: { ...status, conditions: converged.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message ?? "" })) } }, observed };
+  // Converged: every replica (and the one ConfigMap left) is what that reconcile composed, naming the pinned contract;
+  // replicas still naming the unpinned one would keep its ConfigMap in the response too.
+  const hash = String((status["replicaContract"] as JsonObject | undefined)?.["hash"]);
+  const settled: Record<string, JsonObject> = {};
+  for (const [key, r] of Object.entries(converged.desired.resources)) {
+    if (isContractKey(key) && key !== contractKey(hash)) continue;
+    const before = observed[key];
+    settled[key] = { ...r.resource, metadata: { ...(r.resource["metadata"] as JsonObject), annotations: { "crossplane.io/composition-resource-name": key } }, ...(before?.["status"] !== undefined ? { status: before["status"] } : {}) };
+  }
+  return { xr: { ...xr, status: { ...status, conditions: converged.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message ?? "" })) } }, observed: settled };
+}
+
+/**
+ * What one compact replica's reconcile fetches as its required resource: the
+ * contract's ConfigMap as JSON (what the API server sends), computed in
+ * process from the same request; modelCacheBytes is the ModelCache (with its
+ * status) that it fetched before.
+ */
+function contractBytes(xr: JsonObject, n: number, observed: Record<string, JsonObject>): number {
+  const cs = Array.from({ length: n }, (_, i) => cluster(i, false));
+  const { clusterSelector: _, ...spec } = xr["spec"] as JsonObject;
+  const states = Object.fromEntries(Object.entries(observed).map(([k, resource]) => [k, { resource, connectionDetails: {}, ready: "True" as const }]));
+  const rsp = composeFleet(request({ ...xr, spec }, { clusters: cs, observed: states }), { defaultHydratorImage: IMAGE });
+  const st = (rsp.desired.composite?.resource["status"] ?? {}) as JsonObject;
+  const hash = String((st["replicaContract"] as JsonObject | undefined)?.["hash"]);
+  const cm = rsp.desired.resources[contractKey(hash)]?.resource;
+  if (cm === undefined) throw new Error(`no contract ConfigMap for ${hash}`);
+  return Buffer.byteLength(JSON.stringify(cm));
 }
 
 /** One RunFunction call with pre-serialized bytes both ways. */
@@ -163,7 +197,8 @@ for (const n of SIZES) {
     const rsp = svc.responseDeserialize(raw);
     if (rsp.results.some((r) => r.severity === "SEVERITY_FATAL")) throw new Error(`fatal: ${rsp.results[0]?.message}`);
     const rspBytes = raw.length;
-    const replicas = Object.keys(rsp.desired?.resources ?? {}).length;
+    const replicas = Object.keys(rsp.desired?.resources ?? {}).filter((k) => !isContractKey(k)).length;
+
     if (replicas !== n) throw new Error(`${n} clusters selected ${replicas} replicas`);
     const peak = peakRssMiB(fn.child.pid ?? 0);
     await fn.stop();
@@ -178,6 +213,8 @@ for (const n of SIZES) {
       responseMiB: +(rspBytes / MiB).toFixed(3),
       responseBytesPerCluster: Math.round(rspBytes / n),
       fitsCrossplane: rspBytes <= 4 * MiB,
+      replicaFetchBytes: contractBytes(xr, n, observed),
+      modelCacheBytes: Buffer.byteLength(JSON.stringify(xr)),
       medianMs: +quantile(times, 0.5).toFixed(1),
       p99Ms: +quantile(times, 0.99).toFixed(1),
       serverPeakRssMiB: Math.round(peak),

@@ -125,15 +125,14 @@ export const Pin = z.object({
 export type Pin = z.infer<typeof Pin>;
 
 /**
- * What every replica of this cache shares, written once: the spec fields of a
+ * Which replica contract the fleet composed last: the spec fields of a
  * ModelCacheReplica other than cacheRef and cluster (functions/api/replica.ts,
- * ReplicaContractSpec). Each composed replica carries only `hash`. The spec is
- * kept as the function wrote it (no schema here, so the API server neither
- * defaults nor prunes it); the cluster level validates it as a replica spec.
+ * ReplicaContractSpec) live in a ConfigMap `<cache>-contract-<hash>` in the
+ * ModelCache's namespace, which each compact replica reads by name. Only the
+ * hash is here: the status is for people, and a replica never reads it.
  */
 export const ReplicaContract = z.object({
-  hash: z.string().describe("First 16 hex digits of the sha256 of the spec's canonical JSON (keys sorted); replicas name it as spec.contractHash."),
-  spec: z.record(z.string(), z.unknown()).describe("The fleet-wide part of every replica's spec: artifact, storage, namespace, claimName, mountPath, pin, refetch, hydration, hydratorImage, retention, previousClaimNames."),
+  hash: z.string().describe("First 16 hex digits of the sha256 of the contract spec's canonical JSON (keys sorted); replicas name it as spec.contractHash and read the spec from the ConfigMap <name>-contract-<hash>."),
 });
 export type ReplicaContract = z.infer<typeof ReplicaContract>;
 

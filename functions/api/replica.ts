@@ -48,8 +48,9 @@ const PreviousClaimNames = z.array(ObjectName).max(8).describe("Claims of earlie
 
 /**
  * The fleet-wide part of a replica's spec: the same for every cluster of a
- * ModelCache, so the fleet level writes it once (ModelCache
- * status.replicaContract) instead of into each of thousands of replicas.
+ * ModelCache, so the fleet level writes it once (a ConfigMap
+ * `<cache>-contract-<hash>` in the ModelCache's namespace) instead of into
+ * each of thousands of replicas.
  */
 const contractShape = {
   artifact: Artifact,
@@ -102,7 +103,7 @@ export const ModelCacheReplicaSpecForms = z
     cacheRef: CacheRef,
     cluster: ReplicaCluster,
     contractHash: z.string().regex(CONTRACT_HASH, "must be 16 lowercase hex digits").optional()
-      .describe("The compact form: the rest of the spec is the parent ModelCache's status.replicaContract with this hash."),
+      .describe("The compact form: the rest of the spec is the replica contract with this hash, data contract.json of the ConfigMap <cacheRef.name>-contract-<hash> in this namespace."),
     artifact: Artifact.optional(),
     storage: Storage.optional(),
     namespace: Namespace.optional(),

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { composeFleet } from "./index.ts";
-import { fleet, inferenceCluster, GPUS, modelCache, request } from "./testing.ts";
+import { fleet, replicaKeys, inferenceCluster, GPUS, modelCache, request } from "./testing.ts";
 
 const opts = { defaultHydratorImage: "img:v1" };
 const explain = { annotations: { "modelcache.dev/explain-selection": "true" } };
@@ -12,7 +12,7 @@ const explain = { annotations: { "modelcache.dev/explain-selection": "true" } };
 function run(cel: string, clusters: JsonObject[] = fleet()): FunctionResponse {
   return composeFleet(request(modelCache({ clusterSelector: { cel } }, explain), { clusters }), opts);
 }
-const selected = (rsp: FunctionResponse) => Object.keys(rsp.desired.resources).sort();
+const selected = (rsp: FunctionResponse) => replicaKeys(rsp);
 const fatal = (rsp: FunctionResponse) => rsp.results.find((r) => r.severity === "Fatal")?.message;
 
 describe("CEL selection", () => {

@@ -4,9 +4,10 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { canonicalJson, contractHash, fleetPreviousClaims } from "./contract.ts";
+import { isContractKey } from "../contract-configmap.ts";
 import { composeFleet } from "./index.ts";
 import { observedReplicas } from "./replicas.ts";
-import { COMMIT, DIGEST, fleet, modelCache, observedReplica, request } from "./testing.ts";
+import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, modelCache, observedReplica, request } from "./testing.ts";
 
 const opts = { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" };
 const prod = { clusterSelector: { matchLabels: { tier: "prod" } } };
@@ -19,9 +20,6 @@ const CONTRACT: JsonObject = {
   hydratorImage: "img:v1",
 };
 
-function contractOf(rsp: FunctionResponse): { hash: string; spec: JsonObject } {
-  return (rsp.desired.composite?.resource["status"] as JsonObject)["replicaContract"] as { hash: string; spec: JsonObject };
-}
 
 /** Every key of `o`, recursively, in reverse order: the same value built another way. */
 function reversed(o: JsonObject): JsonObject {
@@ -61,7 +59,7 @@ describe("contract hash", () => {
 describe("fan-out with the contract", () => {
   const first = composeFleet(request(modelCache(prod), { clusters: fleet() }), opts);
   const observed = Object.fromEntries(
-    Object.entries(first.desired.resources).map(([k, r]) => [k, observedReplica(r.resource, { phase: "Ready", claimName: String(contractOf(first).spec["claimName"]), resolvedRevision: COMMIT, manifestDigest: DIGEST }, k)]),
+    Object.entries(first.desired.resources).map(([k, r]) => [k, observedReplica(r.resource, isContractKey(k) ? undefined : { phase: "Ready", claimName: String(contractOf(first).spec["claimName"]), resolvedRevision: COMMIT, manifestDigest: DIGEST }, k)]),
   );
   const cases: { reason: string; rsp: FunctionResponse }[] = [
     { reason: "first pass", rsp: first },
@@ -73,10 +71,10 @@ describe("fan-out with the contract", () => {
   it.each(cases)("every replica carries only cacheRef, cluster and the hash of the contract in status: $reason", ({ rsp }) => {
     const contract = contractOf(rsp);
     expect(contract.hash).toBe(contractHash(contract.spec));
-    const replicas = Object.values(rsp.desired.resources);
-    expect(replicas.length).toBe(3);
-    for (const r of replicas) {
-      const spec = r.resource["spec"] as JsonObject;
+    const keys = replicaKeys(rsp);
+    expect(keys.length).toBe(3);
+    for (const k of keys) {
+      const spec = rsp.desired.resources[k]?.resource["spec"] as JsonObject;
       expect(Object.keys(spec).sort()).toEqual(["cacheRef", "cluster", "contractHash"]);
       expect(spec["contractHash"]).toBe(contract.hash);
     }
@@ -99,10 +97,10 @@ describe("fan-out with the contract", () => {
 describe("volumes of earlier revisions, fleet-wide", () => {
   const claim = "qwen3-8b-new0000000";
   const observe = (spec: JsonObject, status: JsonObject, contract?: { hash: string; spec: JsonObject }) =>
-    [...observedReplicas({ "replica-a": observedReplica({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: "x" }, spec: { cluster: { name: "a" }, ...spec } }, status, "replica-a") }, undefined, contract).values()][0];
+    [...observedReplicas({ "replica-a": observedReplica({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: "x" }, spec: { cluster: { name: "a" }, ...spec } }, status, "replica-a") }, undefined, new Map(contract ? [[contract.hash, contract.spec]] : [])).values()][0];
   const oldContract = { hash: "00000000000000aa", spec: { claimName: "qwen3-8b-old0000000", previousClaimNames: ["qwen3-8b-older000000"] } };
   it.each<{ reason: string; spec: JsonObject; status: JsonObject; contract?: { hash: string; spec: JsonObject }; want: string[] }>([
-    { reason: "a compact replica of the recorded contract keeps that contract's claims", spec: { contractHash: oldContract.hash }, status: { phase: "Hydrating" }, contract: oldContract, want: ["qwen3-8b-old0000000", "qwen3-8b-older000000"] },
+    { reason: "a compact replica of an observed contract (its ConfigMap) keeps that contract's claims", spec: { contractHash: oldContract.hash }, status: { phase: "Hydrating" }, contract: oldContract, want: ["qwen3-8b-old0000000", "qwen3-8b-older000000"] },
     { reason: "a compact replica of an unknown contract is known by the claim it reports", spec: { contractHash: "00000000000000bb" }, status: { phase: "Ready", claimName: "qwen3-8b-old0000000" }, contract: oldContract, want: ["qwen3-8b-old0000000"] },
     { reason: "a full-form replica (composed before the contract) keeps its spec's claims", spec: { claimName: "qwen3-8b-old0000000", previousClaimNames: ["p"] }, status: {}, want: ["qwen3-8b-old0000000", "p"] },
     { reason: "a replica Ready on the new claim keeps nothing", spec: { contractHash: oldContract.hash }, status: { phase: "Ready", claimName: claim }, contract: oldContract, want: [] },

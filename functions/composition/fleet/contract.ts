@@ -1,29 +1,19 @@
 // The replica contract: the fleet-wide part of every replica's spec (all of
 // ModelCacheReplicaSpec but cacheRef and cluster), computed once per call and
-// written once into the ModelCache's status. Each replica then carries only
-// its cluster and the contract's hash, so a replica costs its cluster's bytes
-// and not the artifact, storage and pin again, 5,000 times over.
-import { createHash } from "node:crypto";
+// composed once as a ConfigMap named after its hash (../contract-configmap.ts).
+// Each replica then carries only its cluster and the contract's hash, so a
+// replica costs its cluster's bytes and not the artifact, storage and pin
+// again, 5,000 times over.
 import { REFETCH_ANNOTATION, type Pin } from "../../api/modelcache.ts";
-import type { JsonObject, JsonValue } from "../../sdk/types.ts";
+import type { JsonObject } from "../../sdk/types.ts";
+import { contractHash } from "../contract-configmap.ts";
 import type { Cache } from "./parse.ts";
 import type { ObservedReplica } from "./replicas.ts";
 
 /** Earlier volumes listed at most; the schema's bound. */
 export const MAX_PREVIOUS_CLAIMS = 8;
 
-/** JSON with every object's keys sorted, so the hash does not depend on the order they were built in. */
-export function canonicalJson(v: JsonValue): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object")
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k] ?? null)}`).join(",")}}`;
-  return JSON.stringify(v);
-}
-
-/** 16 hex digits (64 bits) of sha256: unique among one cache's contracts, short enough to repeat per cluster. */
-export function contractHash(spec: JsonObject): string {
-  return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 16);
-}
+export { canonicalJson, contractHash } from "../contract-configmap.ts";
 
 /**
  * Volumes of earlier revisions a replica still keeps: those it was composed
@@ -44,7 +34,7 @@ export function fleetPreviousClaims(claimName: string, replicas: readonly (Obser
   return [...out].slice(0, MAX_PREVIOUS_CLAIMS);
 }
 
-/** What status.replicaContract holds. */
+/** One contract: its hash (what status.replicaContract and every replica name) and its spec (what its ConfigMap holds). */
 export interface Contract {
   hash: string;
   spec: JsonObject;

@@ -2,7 +2,7 @@
 // cluster's own part of the contract with the cluster level
 // (functions/api/replica.ts), resolved here so the replica never reads the
 // cluster object, plus the hash of the fleet-wide part (contract.ts), which it
-// reads from the ModelCache. Credentials travel as Secret references only.
+// reads from the contract's ConfigMap. Credentials travel as Secret references only.
 import type { Input } from "../../api/input.ts";
 import { CLOUDS } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
@@ -39,7 +39,7 @@ function replicaCluster(f: ClusterFacts): JsonObject {
 
 /**
  * The replica's spec in the compact form: its cluster and the contract's
- * hash. Everything fleet-wide is in the ModelCache's status.replicaContract,
+ * hash. Everything fleet-wide is in the ConfigMap `<cache>-contract-<hash>`,
  * which the cluster level reads as a required resource.
  */
 export function replicaSpec(ctx: FanoutContext, facts: ClusterFacts): JsonObject {

@@ -153,6 +153,12 @@ function observedReplicas(s: Scenario): JsonObject[] {
   const rsp = composeFleet(request(from.xr, { clusters: from.clusters }), { defaultHydratorImage: IMAGE });
   const out: JsonObject[] = [];
   for (const [key, r] of Object.entries(rsp.desired.resources).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const meta0 = r.resource["metadata"] as JsonObject;
+    // The contract's ConfigMap, observed as composed: what the replicas read and the fleet keeps for older hashes.
+    if (r.resource["kind"] === "ConfigMap") {
+      out.push({ ...r.resource, metadata: { ...meta0, annotations: { "crossplane.io/composition-resource-name": key } } });
+      continue;
+    }
     const spec = r.resource["spec"] as JsonObject;
     const cluster = (spec["cluster"] as JsonObject)["name"] as string;
     const status = s.observed[cluster];
@@ -192,7 +198,7 @@ for (const s of scenarios(claim, identity)) {
   writeFileSync(join(dir, "required.yaml"), `# The fleet's InferenceClusters, delivered as required resources.\n${yamlStream(s.clusters)}`);
   const observed = observedReplicas(s);
   rmSync(join(dir, "observed.yaml"), { force: true });
-  if (observed.length) writeFileSync(join(dir, "observed.yaml"), `# The replicas composed earlier, with the status their clusters report.\n${yamlStream(observed)}`);
+  if (observed.length) writeFileSync(join(dir, "observed.yaml"), `# The replicas and contract ConfigMap composed earlier, with the status their clusters report.\n${yamlStream(observed)}`);
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
   rmSync(join(dir, "composition.yaml"), { force: true });
   symlinkSync("../../apis/modelcaches/composition.yaml", join(dir, "composition.yaml"));

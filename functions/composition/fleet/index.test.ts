@@ -4,9 +4,9 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import type { CompileSelector } from "./cel.ts";
-import { contractHash } from "./contract.ts";
+import { canonicalJson, contractHash } from "./contract.ts";
 import { composeFleet, type FleetOptions } from "./index.ts";
-import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "./testing.ts";
+import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "./testing.ts";
 
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
 const opts: FleetOptions = { defaultHydratorImage: IMAGE };
@@ -20,10 +20,6 @@ function status(rsp: FunctionResponse): JsonObject {
 }
 function clusters(rsp: FunctionResponse): JsonObject[] {
   return (status(rsp)["clusters"] ?? []) as JsonObject[];
-}
-/** The replica contract the response writes into the ModelCache's status. */
-function contractOf(rsp: FunctionResponse): { hash: string; spec: JsonObject } {
-  return status(rsp)["replicaContract"] as { hash: string; spec: JsonObject };
 }
 /** A composed replica's spec as the cluster level resolves it: the contract it names, then its own cacheRef and cluster. */
 function resolvedSpec(rsp: FunctionResponse, key: string): JsonObject {
@@ -44,6 +40,11 @@ function observedFor(xr: JsonObject, cs: JsonObject[], statuses: Record<string, 
   const rsp = composeFleet(request(xr, { clusters: cs }), opts);
   const out: Record<string, ResourceState> = {};
   for (const [key, r] of Object.entries(rsp.desired.resources)) {
+    // The contract ConfigMap is observed as composed; it names no cluster.
+    if (r.resource["kind"] === "ConfigMap") {
+      out[key] = observedReplica(r.resource, undefined, key);
+      continue;
+    }
     const cluster = ((r.resource["spec"] as JsonObject)["cluster"] as JsonObject)["name"] as string;
     if (cluster in statuses) out[key] = observedReplica(r.resource, statuses[cluster], key);
   }
@@ -54,7 +55,7 @@ const ready = (extra: JsonObject = {}): JsonObject => ({ phase: "Ready", claimNa
 const pinned = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: IDENTITY } };
 
 describe("the whole response for one selected cluster, first pass", () => {
-  it("composes one compact replica naming the contract written once in status, Pending status, conditions, a short TTL and the requirement", () => {
+  it("composes one compact replica and the ConfigMap of the contract it names (its hash in status), Pending status, conditions, a short TTL and the requirement", () => {
     const contract: JsonObject = {
       artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "hf-token" } } } },
       storage: { backend: "PVC", pvc: { size: "40Gi" } },
@@ -90,12 +91,22 @@ describe("the whole response for one selected cluster, first pass", () => {
               mountPath: "/models/qwen3-8b",
               claimName: CLAIM,
               namespace: "model-cache",
-              replicaContract: { hash, spec: contract },
+              replicaContract: { hash },
               clusters: [{ name: "gke-us-east1-h100", phase: "Pending" }],
             },
           },
         },
         resources: {
+          [`contract-${hash}`]: {
+            connectionDetails: {},
+            ready: "True",
+            resource: {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              metadata: { name: `qwen3-8b-contract-${hash}`, namespace: "ml-team", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/contract-hash": hash } },
+              data: { "contract.json": canonicalJson(contract) },
+            },
+          },
           "replica-gke-us-east1-h100": {
             connectionDetails: {},
             ready: "False",
@@ -178,7 +189,7 @@ describe("required resources", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "aks-eastus-a100": undefined });
     const xr = modelCache(prod, { status: { ...pinned, ready: "1/3" } });
     const rsp = composeFleet(request(xr, { observed }), opts);
-    expect(Object.keys(rsp.desired.resources).sort()).toEqual(["replica-aks-eastus-a100", "replica-gke-us-east1-h100"]);
+    expect(replicaKeys(rsp)).toEqual(["replica-aks-eastus-a100", "replica-gke-us-east1-h100"]);
     expect(rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"]).toEqual(observed["replica-gke-us-east1-h100"]?.resource["spec"]);
     expect(rsp.desired.resources["replica-gke-us-east1-h100"]?.ready).toBe("True");
     expect(cond(rsp, "ClustersSelected")).toMatchObject({ status: "Unknown", reason: "WaitingForClusters" });
@@ -249,7 +260,7 @@ describe("selection", () => {
       inferenceCluster({ name: "ok", labels: { tier: "prod" } }),
     ];
     const rsp = composeFleet(request(modelCache(prod), { clusters: cs }), opts);
-    expect(Object.keys(rsp.desired.resources)).toEqual(["replica-ok"]);
+    expect(replicaKeys(rsp)).toEqual(["replica-ok"]);
     expect(clusters(rsp).filter((c) => c["phase"] === "Blocked")).toEqual([
       { name: "no-pc", phase: "Blocked", message: "cluster no-pc has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet" },
       { name: "no-rwx", phase: "Blocked", message: "cluster no-rwx has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set" },
@@ -261,13 +272,13 @@ describe("selection", () => {
   it("a storageClassName in the spec unblocks a cluster without an RWX class", () => {
     const cs = [inferenceCluster({ name: "no-rwx", labels: { tier: "prod" }, storageClassName: null })];
     const rsp = composeFleet(request(modelCache({ ...prod, storage: { backend: "PVC", pvc: { size: "1Gi", storageClassName: "nfs" } } }), { clusters: cs }), opts);
-    expect(Object.keys(rsp.desired.resources)).toEqual(["replica-no-rwx"]);
+    expect(replicaKeys(rsp)).toEqual(["replica-no-rwx"]);
   });
 
   it("an Engine built for a GPU a cluster does not have blocks that cluster", () => {
     const spec = { ...prod, artifact: { kind: "Engine", engine: { runtime: "TensorRT-LLM", profile: "fp8-tp8", gpuProductName: GPUS.H100.productName }, source: { oci: { reference: "reg.example/engines/qwen:h100" } } } };
     const rsp = composeFleet(request(modelCache(spec), { clusters: fleet() }), opts);
-    expect(Object.keys(rsp.desired.resources).sort()).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
+    expect(replicaKeys(rsp)).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
     expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toEqual({
       name: "aks-eastus-a100",
       phase: "Blocked",
@@ -326,7 +337,7 @@ describe("pinning", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": { phase: "Hydrating", claimName: CLAIM } });
     const rsp = composeFleet(request(modelCache(prod), { clusters: fleet(), observed }), opts);
     expect(status(rsp)["pin"]).toEqual(pinned.pin);
-    for (const key of Object.keys(rsp.desired.resources)) expect(resolvedSpec(rsp, key)["pin"]).toEqual({ resolvedRevision: COMMIT, manifestDigest: DIGEST });
+    for (const key of replicaKeys(rsp)) expect(resolvedSpec(rsp, key)["pin"]).toEqual({ resolvedRevision: COMMIT, manifestDigest: DIGEST });
     expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Normal", reason: "ArtifactPinned" }));
     expect(cond(rsp, "ArtifactPinned")).toMatchObject({ status: "True", reason: "PinnedFromCluster" });
   });
@@ -414,7 +425,7 @@ describe("readiness and TTL", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
     const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
     expect(rsp.desired.composite?.ready).toBe("True");
-    expect(Object.values(rsp.desired.resources).map((r) => r.ready)).toEqual(["True", "True", "True"]);
+    expect(replicaKeys(rsp).map((k) => rsp.desired.resources[k]?.ready)).toEqual(["True", "True", "True"]);
     expect(cond(rsp, "ClustersReady")).toMatchObject({ status: "True", reason: "AllClustersReady", message: "3/3 clusters ready" });
     expect(status(rsp)["ready"]).toBe("3/3");
     expect(rsp.ttlSeconds).toBe(60);
@@ -451,7 +462,7 @@ describe("retention", () => {
     const observed = observedFor(modelCache(spec), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
     const rsp = composeFleet(request(modelCache(spec, { status: pinned }), { clusters: relabelled, observed }), opts);
     expect(rsp.desired.resources["replica-aks-eastus-a100"]).toBeUndefined();
-    expect(Object.keys(rsp.desired.resources).sort()).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
+    expect(replicaKeys(rsp)).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
     expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Normal", reason: "ReplicaRemoved" }));
   });
 });

@@ -10,6 +10,7 @@ import { compileWithCelEnvironment } from "./cel-environment.ts";
 import { pinnedCondition, readyCondition, selectedCondition, waitingCondition, nameList } from "./conditions.ts";
 import { transitionEvents } from "./events.ts";
 import { fleetPreviousClaims, replicaContract } from "./contract.ts";
+import { desiredContracts, observedContracts, withEveryContractKept } from "./contract-maps.ts";
 import { replicaResource, type FanoutContext } from "./fanout.ts";
 import { identityHash, sourceLine } from "./identity.ts";
 import { claimName as deriveClaimName, replicaKey } from "./names.ts";
@@ -59,10 +60,11 @@ interface Entry {
   desired?: ResourceState;
 }
 
-/** A Fatal result that keeps every replica already composed (withEveryReplicaKept says why). */
+/** A Fatal result that keeps every replica and contract already composed (withEveryReplicaKept says why). */
 function fatalKeeping(req: FunctionRequest, message: string, reason?: string): FunctionResponse {
   const rsp = fatal(req, message, reason);
-  return { ...rsp, desired: { ...rsp.desired, resources: withEveryReplicaKept(req.observed.resources, rsp.desired.resources) } };
+  const resources = withEveryContractKept(req.observed.resources, withEveryReplicaKept(req.observed.resources, rsp.desired.resources));
+  return { ...rsp, desired: { ...rsp.desired, resources } };
 }
 
 export function composeFleet(req: FunctionRequest, options: FleetOptions): FunctionResponse {
@@ -83,16 +85,17 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
     program = compiled.program;
   }
 
-  const replicas = observedReplicas(req.observed.resources, input.value.replica.kind, cache.observedStatus.replicaContract);
+  const contracts = observedContracts(req.observed.resources);
+  const replicas = observedReplicas(req.observed.resources, input.value.replica.kind, contracts);
   const base: FunctionResponse = { ...passThrough(req, DEFAULT_TTL_SECONDS), requirements };
   const delivered = req.requiredResources[CLUSTERS_REQUIREMENT];
   if (delivered === undefined) return waiting(req, base, cache, input.value, replicas);
-  return compose(req, base, { cache, input: input.value, options, replicas, clusters: delivered, program });
+  return compose(req, base, { cache, input: input.value, options, replicas, contracts, clusters: delivered, program });
 }
 
-/** Until the clusters arrive: keep every replica, re-assert the last status, decide nothing. */
+/** Until the clusters arrive: keep every replica and contract, re-assert the last status, decide nothing. */
 function waiting(req: FunctionRequest, base: FunctionResponse, cache: Cache, input: Input, replicas: Map<string, ObservedReplica>): FunctionResponse {
-  const resources = { ...base.desired.resources };
+  const resources = withEveryContractKept(req.observed.resources, base.desired.resources);
   for (const r of replicas.values()) if (resources[r.key] === undefined) resources[r.key] = keepUnchanged(r);
   const rsp: FunctionResponse = {
     ...base,
@@ -108,6 +111,8 @@ interface ComposeArgs {
   input: Input;
   options: FleetOptions;
   replicas: Map<string, ObservedReplica>;
+  /** Contract specs observed in their ConfigMaps, by hash. */
+  contracts: ReadonlyMap<string, JsonObject>;
   clusters: JsonObject[];
   program: SelectorProgram | undefined;
 }
@@ -217,11 +222,12 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const clusters = [...entries.entries()].map(([name, e]) => ({ ...e.status, name })).sort(byName);
   const summary = summarize(clusters);
   const explain = cache.annotations[EXPLAIN_ANNOTATION] === "true";
-  const status = compositeStatus({ clusters, summary, source, pin, volume, contract, notSelected: explain ? notSelected.sort(byName) : undefined });
+  const status = compositeStatus({ clusters, summary, source, pin, volume, contract: { hash: contract.hash }, notSelected: explain ? notSelected.sort(byName) : undefined });
 
   // A kept replica stays under the key it was observed with.
   const observedKeys = new Map([...a.replicas.values()].map((r) => [r.cluster, r.key]));
-  const resources = { ...base.desired.resources };
+  // The contracts first: the current one, and each an observed replica still names (contract-maps.ts says why).
+  const resources = { ...base.desired.resources, ...desiredContracts(cache, contract, selectedPrev.length > 0, a.replicas.values(), a.contracts) };
   for (const [name, e] of [...entries.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
     if (e.desired) resources[observedKeys.get(name) ?? replicaKey(name)] = e.desired;
 

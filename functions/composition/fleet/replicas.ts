@@ -1,6 +1,5 @@
 // The replicas this cache composed before, as Crossplane observed them: what
 // they asked for (spec) and what their cluster reported (status).
-import type { ReplicaContract } from "../../api/modelcache.ts";
 import { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { isReplicaKey } from "./names.ts";
@@ -12,7 +11,7 @@ export interface ObservedReplica {
   resource: JsonObject;
   /** The compact form's contract hash; undefined for a replica written in full. */
   contractHash: string | undefined;
-  /** The volume it was composed for: from its spec, or from the contract its hash names when that is known. */
+  /** The volume it was composed for: from its spec, or from the contract its hash names when its ConfigMap is observed. */
   claimName: string | undefined;
   previousClaimNames: string[];
   status: ModelCacheReplicaStatus;
@@ -24,11 +23,11 @@ function strings(v: unknown): string[] {
 
 /**
  * The replicas observed under `replica-` keys; of `kind` only, when given.
- * `contract` is the one the ModelCache's status last recorded: a compact
- * replica naming it was composed for its claim; one naming another (older)
- * contract is known by what its status reports.
+ * `contracts` are the contract specs observed in their ConfigMaps, by hash: a
+ * compact replica naming one was composed for its claim; one naming a
+ * contract not observed is known by what its status reports.
  */
-export function observedReplicas(observed: Record<string, ResourceState>, kind?: string, contract?: ReplicaContract): Map<string, ObservedReplica> {
+export function observedReplicas(observed: Record<string, ResourceState>, kind?: string, contracts: ReadonlyMap<string, JsonObject> = new Map()): Map<string, ObservedReplica> {
   const out = new Map<string, ObservedReplica>();
   for (const key of Object.keys(observed).sort()) {
     const resource = observed[key]?.resource;
@@ -38,7 +37,7 @@ export function observedReplicas(observed: Record<string, ResourceState>, kind?:
     // A status we cannot read is treated as "nothing reported yet", never as an error.
     const status = ModelCacheReplicaStatus.safeParse(resource["status"] ?? {});
     const contractHash = str(spec["contractHash"]);
-    const from: Record<string, unknown> = contractHash === undefined ? spec : contract !== undefined && contract.hash === contractHash ? contract.spec : {};
+    const from: Record<string, unknown> = contractHash === undefined ? spec : (contracts.get(contractHash) ?? {});
     const claimName = from["claimName"];
     out.set(cluster, {
       key,

@@ -111,7 +111,7 @@ export interface StatusParts {
   source: string;
   pin: Pin | undefined;
   volume: Volume;
-  /** The replica contract every composed replica names by hash (contract.ts). */
+  /** The hash of the replica contract every composed replica names (contract.ts); its spec is in its ConfigMap. */
   contract: ReplicaContract;
   notSelected: { name: string; reason: string }[] | undefined;
 }

@@ -2,7 +2,8 @@
 // benchmark: realistic InferenceClusters (DRA pools as the NVIDIA driver
 // publishes them), ModelCache XRs, observed replicas and requests.
 import { createHash } from "node:crypto";
-import type { FunctionRequest, JsonObject, ResourceState } from "../../sdk/types.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
+import { contractKey, isContractKey, readContract } from "../contract-configmap.ts";
 
 export interface Gpu {
   productName: string;
@@ -143,4 +144,18 @@ export function request(xr: JsonObject, opts: { clusters?: JsonObject[]; observe
     capabilities: [],
     credentials: {},
   };
+}
+
+/** The contract a response composes: the hash in status, the spec from its ConfigMap among the desired resources. */
+export function contractOf(rsp: FunctionResponse): { hash: string; spec: JsonObject } {
+  const st = (rsp.desired.composite?.resource["status"] ?? {}) as JsonObject;
+  const hash = String((st["replicaContract"] as JsonObject | undefined)?.["hash"]);
+  const read = readContract(rsp.desired.resources[contractKey(hash)]?.resource ?? {}, hash);
+  if (!read.ok) throw new Error(`no contract ConfigMap for ${hash}: ${read.problem}`);
+  return { hash, spec: read.spec };
+}
+
+/** The desired replicas only, without the contract ConfigMaps. */
+export function replicaKeys(rsp: FunctionResponse): string[] {
+  return Object.keys(rsp.desired.resources).filter((k) => !isContractKey(k)).sort();
 }

@@ -1,17 +1,21 @@
 // The compact replica at the cluster level: with its contract delivered it
 // composes exactly what the same spec in full composes; without it (not yet
 // fetched, not found, not written, another hash) it keeps every observed
-// resource exactly as observed; and it asks for its ModelCache the same way
-// on every call.
+// resource exactly as observed; and it asks for its contract's ConfigMap the
+// same way on every call.
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
-import { CACHE_REQUIREMENT, cacheRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
+import { CONTRACT_REQUIREMENT, contractRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
+import { CONTRACT_DATA_KEY, contractHash } from "../contract-configmap.ts";
 import { scenarios } from "./scenarios.ts";
 import { composeReplica } from "./index.ts";
-import { baseXr, compactForm, compose, EPOCH_MS, parentCache, request, statusOf } from "./testing.ts";
+import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "./testing.ts";
 
-const REQUIREMENTS = { resources: { modelcache: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: "qwen3-8b" }, namespace: "ml-team" } } };
-const delivered = (...caches: JsonObject[]) => ({ [CACHE_REQUIREMENT]: caches });
+/** What a compact replica naming `hash` asks for: its contract's ConfigMap, by name, in its own namespace. */
+const requirements = (hash: string) => ({ resources: { contract: { apiVersion: "v1", kind: "ConfigMap", match: { name: `qwen3-8b-contract-${hash}` }, namespace: "ml-team" } } });
+const delivered = (...maps: JsonObject[]) => ({ [CONTRACT_REQUIREMENT]: maps });
+/** A ConfigMap named after `hash` whose data says `data`. */
+const mapWith = (hash: string, data: JsonObject) => ({ ...contractMap({ hash, spec: {} }), data });
 
 /** Everything but the requirements: what the cluster sees and what the status says. */
 function outcome(rsp: FunctionResponse) {
@@ -23,25 +27,26 @@ describe("a compact replica with its contract delivered", () => {
   it.each(full.map((s) => [s.name, s] as const))("composes exactly what the full spec composes: %s", (_name, s) => {
     const compact = compactForm(s.xr);
     const want = compose(s.xr, s.observed);
-    const got = compose(compact.xr, s.observed, undefined, delivered(parentCache(compact.contract)));
+    const got = compose(compact.xr, s.observed, undefined, delivered(contractMap(compact.contract)));
     // The desired composite differs only in what Crossplane started from: nothing, in both.
     expect(outcome(got)).toEqual(outcome(want));
-    expect(got.requirements).toEqual(REQUIREMENTS);
+    expect(got.requirements).toEqual(requirements(compact.contract.hash));
     expect(want.requirements).toEqual({ resources: {} });
   });
 
   it("takes cacheRef and cluster from the replica, never from the contract", () => {
     const compact = compactForm(baseXr());
-    const tampered = { ...compact.contract, spec: { ...compact.contract.spec, cacheRef: { name: "other" }, cluster: { name: "elsewhere", providerConfigRef: { name: "elsewhere" }, cloud: "GKE" } } };
-    const got = compose(compact.xr, {}, undefined, delivered(parentCache(tampered)));
+    const spec = { ...compact.contract.spec, cacheRef: { name: "other" }, cluster: { name: "elsewhere", providerConfigRef: { name: "elsewhere" }, cloud: "GKE" } };
+    const tampered = { hash: contractHash(spec), spec };
+    const got = compose({ ...compact.xr, spec: { ...(compact.xr["spec"] as JsonObject), contractHash: tampered.hash } }, {}, undefined, delivered(contractMap(tampered)));
     expect(outcome(got)).toEqual(outcome(compose(baseXr())));
   });
 
-  it("a contract that is not a valid replica spec is a Fatal naming the ModelCache's field, and keeps the requirement", () => {
+  it("a contract that is not a valid replica spec is a Fatal naming the ConfigMap's field, and keeps the requirement", () => {
     const compact = compactForm(baseXr({ storage: { backend: "PVC", pvc: { size: "forty gigs" } } }));
-    const rsp = compose(compact.xr, {}, undefined, delivered(parentCache(compact.contract)));
-    expect(rsp.results.map((r) => [r.severity, r.message])).toEqual([["Fatal", "invalid ModelCacheReplica: ModelCache ml-team/qwen3-8b status.replicaContract.spec.storage.pvc.size: must be a Kubernetes quantity such as 40Gi or 500G"]]);
-    expect(rsp.requirements).toEqual(REQUIREMENTS);
+    const rsp = compose(compact.xr, {}, undefined, delivered(contractMap(compact.contract)));
+    expect(rsp.results.map((r) => [r.severity, r.message])).toEqual([["Fatal", `invalid ModelCacheReplica: ConfigMap ml-team/qwen3-8b-contract-${compact.contract.hash} data['contract.json'].storage.pvc.size: must be a Kubernetes quantity such as 40Gi or 500G`]]);
+    expect(rsp.requirements).toEqual(requirements(compact.contract.hash));
   });
 });
 
@@ -50,13 +55,17 @@ describe("a compact replica without its contract keeps everything observed", () 
   if (hydrating === undefined) throw new Error("no hydrating scenario");
   const compact = compactForm(hydrating.xr);
   const other = compactForm(baseXr({ refetch: "later" })).contract;
+  const h = compact.contract.hash;
+  const cm = `ConfigMap ml-team\\/qwen3-8b-contract-${h}`;
   const cases: { reason: string; required: Record<string, JsonObject[]>; want: RegExp }[] = [
-    { reason: "first call of a reconcile: not fetched yet", required: {}, want: /^waiting for ModelCache ml-team\/qwen3-8b \(required resource modelcache\) to read contract [0-9a-f]{16}$/ },
-    { reason: "fetched, not found (deleted, or being created)", required: delivered(), want: /^ModelCache ml-team\/qwen3-8b was not found; this replica names its contract [0-9a-f]{16}$/ },
-    { reason: "found, no contract written yet (a fleet from before the contract)", required: delivered(parentCache(undefined)), want: /has no status\.replicaContract yet; this replica names contract/ },
-    { reason: "found, an unreadable contract", required: delivered({ ...parentCache(undefined), status: { replicaContract: { hash: 7 } } }), want: /has an unreadable status\.replicaContract/ },
-    { reason: "another ModelCache only", required: delivered(parentCache(compact.contract, "other")), want: /was not found/ },
-    { reason: "a stale hash: the fleet wrote the replica before its status", required: delivered(parentCache(other)), want: new RegExp(`has contract ${other.hash} in its status; this replica names ${compact.contract.hash}`) },
+    { reason: "first call of a reconcile: not fetched yet", required: {}, want: new RegExp(`^waiting for ${cm} \\(required resource contract\\) to read contract ${h} of ModelCache qwen3-8b$`) },
+    { reason: "fetched, not found (Crossplane applied the replica before the ConfigMap, or it was deleted)", required: delivered(), want: new RegExp(`^${cm} was not found; this replica names contract ${h} of ModelCache qwen3-8b, which its ModelCache composes$`) },
+    { reason: "only another contract's ConfigMap (an older hash)", required: delivered(contractMap(other)), want: /was not found/ },
+    { reason: "only another cache's ConfigMap", required: delivered(contractMap(compact.contract, "other")), want: /was not found/ },
+    { reason: "no contract.json", required: delivered(mapWith(h, {})), want: new RegExp(`^${cm} has no data\\.contract\\.json; this replica names contract ${h}`) },
+    { reason: "contract.json that is not JSON", required: delivered(mapWith(h, { [CONTRACT_DATA_KEY]: "{artifact:" })), want: /has unreadable JSON in data\.contract\.json/ },
+    { reason: "contract.json that is JSON but not an object", required: delivered(mapWith(h, { [CONTRACT_DATA_KEY]: "[1]" })), want: /has no JSON object in data\.contract\.json/ },
+    { reason: "contract.json edited: it no longer hashes to the name", required: delivered(mapWith(h, { [CONTRACT_DATA_KEY]: JSON.stringify(other.spec) })), want: new RegExp(`holds contract ${other.hash}, not ${h}`) },
   ];
 
   it.each(cases)("$reason", ({ required, want }) => {
@@ -75,12 +84,12 @@ describe("a compact replica without its contract keeps everything observed", () 
     expect(rsp.desired.composite?.ready).toBe("False");
     expect(rsp.results).toEqual([]);
     expect(rsp.ttlSeconds).toBe(TTL_WAITING_SECONDS);
-    expect(rsp.requirements).toEqual(REQUIREMENTS);
+    expect(rsp.requirements).toEqual(requirements(h));
   });
 
   it("a Ready replica stays Ready while it waits", () => {
     const ready = compactForm(baseXr({}, { phase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" }));
-    const rsp = compose(ready.xr, {}, undefined, delivered(parentCache(other)));
+    const rsp = compose(ready.xr, {}, undefined, delivered(contractMap(other)));
     expect(rsp.desired.composite?.ready).toBe("True");
     expect(rsp.conditions[0]).toMatchObject({ status: "True", reason: "WaitingForContract" });
   });
@@ -97,17 +106,17 @@ describe("the requirement", () => {
   const compact = compactForm(baseXr());
   const stale = compactForm(baseXr({ refetch: "x" })).contract;
   it.each<{ reason: string; required: Record<string, JsonObject[]>; xr?: JsonObject }>([
-    { reason: "before the ModelCache is fetched", required: {} },
-    { reason: "with it delivered and matching", required: delivered(parentCache(compact.contract)) },
-    { reason: "with a stale contract", required: delivered(parentCache(stale)) },
+    { reason: "before the ConfigMap is fetched", required: {} },
+    { reason: "with it delivered and matching", required: delivered(contractMap(compact.contract)) },
+    { reason: "with only a stale contract's ConfigMap", required: delivered(contractMap(stale)) },
     { reason: "when it is not found", required: delivered() },
-    { reason: "on a Fatal (a contract that does not parse)", required: delivered(parentCache({ hash: compact.contract.hash, spec: { storage: 1 } })) },
+    { reason: "with its ConfigMap edited (content of another hash)", required: delivered(mapWith(compact.contract.hash, { [CONTRACT_DATA_KEY]: JSON.stringify({ storage: 1 }) })) },
   ])("is the same on every call: $reason", ({ required }) => {
-    expect(compose(compact.xr, {}, undefined, required).requirements).toEqual(REQUIREMENTS);
+    expect(compose(compact.xr, {}, undefined, required).requirements).toEqual(requirements(compact.contract.hash));
   });
 
-  it("follows the replica's own namespace and cacheRef, nothing else", () => {
-    expect(cacheRequirement("a", "team-b")).toEqual({ modelcache: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: "a" }, namespace: "team-b" } });
+  it("follows the replica's own namespace, cacheRef and contractHash, nothing else", () => {
+    expect(contractRequirement({ cacheRef: { name: "a" }, contractHash: "0123456789abcdef" }, "team-b")).toEqual({ contract: { apiVersion: "v1", kind: "ConfigMap", match: { name: "a-contract-0123456789abcdef" }, namespace: "team-b" } });
   });
 });
 

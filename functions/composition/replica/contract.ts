@@ -1,56 +1,50 @@
 // A compact ModelCacheReplica (cacheRef, cluster, contractHash) gets the rest
-// of its spec from its parent ModelCache's status.replicaContract, which
-// Crossplane delivers as a required resource. The fleet writes the replicas
-// and its own status in two steps (composed resources first, then the XR's
-// status), so a replica can see a contract other than the one it names: then
-// nothing is decided, and every observed resource is kept exactly as it is.
-import { API_VERSION, ReplicaContract } from "../../api/modelcache.ts";
+// of its spec from the contract's ConfigMap, `<cache>-contract-<hash>` in its
+// own namespace, which the fleet composes and Crossplane delivers as a
+// required resource: a few KB, not the parent ModelCache (whose status lists
+// every cluster). The fleet composes the ConfigMap in the same step as the
+// replicas, but Crossplane may apply the replica first or the ConfigMap may be
+// edited: until the ConfigMap is there and hashes to the name, nothing is
+// decided, and every observed resource is kept exactly as it is.
 import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import { condition as xrCondition, passThrough } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState } from "../../sdk/types.ts";
+import { contractConfigMapName, CONTRACT_DATA_KEY, readContract } from "../contract-configmap.ts";
 import { condition, field, isObject, str } from "./objects.ts";
 
-/** The required-resources key the parent ModelCache is delivered under. */
-export const CACHE_REQUIREMENT = "modelcache";
-export const CACHE_KIND = "ModelCache";
-/** Requeue soon: the fleet's status write that resolves the wait usually lands within seconds. */
+/** The required-resources key the contract's ConfigMap is delivered under. */
+export const CONTRACT_REQUIREMENT = "contract";
+/** Requeue soon: the ConfigMap composed with the replica usually lands within seconds. */
 export const TTL_WAITING_SECONDS = 10;
 export const WAITING_REASON = "WaitingForContract";
-
-/** Derived from the replica's own name fields only, so it is the same on every call and Crossplane's requirement loop settles. */
-export function cacheRequirement(cacheName: string, namespace: string): Record<string, ResourceSelector> {
-  return { [CACHE_REQUIREMENT]: { apiVersion: API_VERSION, kind: CACHE_KIND, match: { name: cacheName }, namespace } };
-}
-
-export type Resolution =
-  | { kind: "resolved"; spec: JsonObject; root: string }
-  | { kind: "waiting"; message: string };
 
 export interface CompactRef {
   cacheRef: { name: string };
   contractHash: string;
 }
 
-/** The contract the replica names, if the delivered ModelCache carries exactly it. */
+/** Derived from the replica's own spec only, so it is the same on every call and Crossplane's requirement loop settles. */
+export function contractRequirement(ref: CompactRef, namespace: string): Record<string, ResourceSelector> {
+  return { [CONTRACT_REQUIREMENT]: { apiVersion: "v1", kind: "ConfigMap", match: { name: contractConfigMapName(ref.cacheRef.name, ref.contractHash) }, namespace } };
+}
+
+export type Resolution =
+  | { kind: "resolved"; spec: JsonObject; root: string }
+  | { kind: "waiting"; message: string };
+
+/** The contract the replica names, if its ConfigMap is delivered and holds exactly it. */
 export function resolveContract(req: FunctionRequest, ref: CompactRef, namespace: string): Resolution {
-  const cache = `ModelCache ${namespace}/${ref.cacheRef.name}`;
-  const want = `contract ${ref.contractHash}`;
-  const delivered = req.requiredResources[CACHE_REQUIREMENT];
+  const name = contractConfigMapName(ref.cacheRef.name, ref.contractHash);
+  const cm = `ConfigMap ${namespace}/${name}`;
+  const want = `contract ${ref.contractHash} of ModelCache ${ref.cacheRef.name}`;
+  const delivered = req.requiredResources[CONTRACT_REQUIREMENT];
   // Absent: Crossplane has not fetched it yet (the first call of a reconcile). Empty: fetched, not found.
-  if (delivered === undefined) return { kind: "waiting", message: `waiting for ${cache} (required resource ${CACHE_REQUIREMENT}) to read ${want}` };
-  const found = delivered.find((r) => str(field(r, "metadata", "name")) === ref.cacheRef.name);
-  if (found === undefined) return { kind: "waiting", message: `${cache} was not found; this replica names its ${want}` };
-  const raw = field(found, "status", "replicaContract");
-  const parsed = ReplicaContract.safeParse(raw);
-  if (raw === undefined) return { kind: "waiting", message: `${cache} has no status.replicaContract yet; this replica names ${want}` };
-  if (!parsed.success) return { kind: "waiting", message: `${cache} has an unreadable status.replicaContract; this replica names ${want}` };
-  if (parsed.data.hash !== ref.contractHash)
-    return {
-      kind: "waiting",
-      message: `${cache} has contract ${parsed.data.hash} in its status; this replica names ${ref.contractHash} (the ModelCache writes its replicas before its status): waiting for them to agree`,
-    };
-  const spec = field(found, "status", "replicaContract", "spec");
-  return { kind: "resolved", spec: isObject(spec) ? spec : {}, root: `${cache} status.replicaContract.spec` };
+  if (delivered === undefined) return { kind: "waiting", message: `waiting for ${cm} (required resource ${CONTRACT_REQUIREMENT}) to read ${want}` };
+  const found = delivered.find((r) => str(field(r, "metadata", "name")) === name);
+  if (found === undefined) return { kind: "waiting", message: `${cm} was not found; this replica names ${want}, which its ModelCache composes` };
+  const read = readContract(found, ref.contractHash);
+  if (!read.ok) return { kind: "waiting", message: `${cm} ${read.problem}; this replica names ${want}` };
+  return { kind: "resolved", spec: read.spec, root: `${cm} data['${CONTRACT_DATA_KEY}']` };
 }
 
 /** What we own of an observed composed resource: the rest of its metadata is Crossplane's. */

@@ -1,5 +1,5 @@
 // Writes each scenario (scenarios.ts) as examples/replica-<name>/: xr.yaml,
-// observed.yaml, required.yaml (the parent ModelCache, for a compact replica), the shared composition and the Development-runtime Function.
+// observed.yaml, required.yaml (contract ConfigMaps, for a compact replica), the shared composition and the Development-runtime Function.
 // Expected outputs come from rendering them (`npm run render:update`).
 // Run: node functions/composition/replica/gen-examples.ts
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -35,7 +35,7 @@ for (const s of scenarios()) {
   if (observed.length > 0) writeFileSync(join(dir, "observed.yaml"), observed.map((d) => `---\n${d}`).join(""));
   else rmSync(join(dir, "observed.yaml"), { force: true });
   if (s.required !== undefined)
-    writeFileSync(join(dir, "required.yaml"), `# The parent ModelCache, delivered as a required resource.\n${s.required.map((r) => `---\n${stringify(r, { lineWidth: 0 })}`).join("")}`);
+    writeFileSync(join(dir, "required.yaml"), `# The contract ConfigMap(s) there are; Crossplane delivers the one the replica names, by name.\n${s.required.map((r) => `---\n${stringify(r, { lineWidth: 0 })}`).join("")}`);
   else rmSync(join(dir, "required.yaml"), { force: true });
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
   const comp = join(dir, "composition.yaml");

@@ -7,7 +7,7 @@ import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaSta
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
-import { cacheRequirement, keepEveryObserved, resolveContract } from "./contract.ts";
+import { contractRequirement, keepEveryObserved, resolveContract } from "./contract.ts";
 import { csiDriverRef, decideCsi, storageClassRef } from "./csi.ts";
 import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMap } from "./job.ts";
 import { currentAttempt, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
@@ -68,9 +68,9 @@ export function previousStatus(xr: JsonObject): ModelCacheReplicaStatus {
 
 /**
  * Either form of the spec: the full one is composed from as it is; the
- * compact one (what the fleet composes) asks Crossplane for the parent
- * ModelCache on every call and is composed from its replica contract once
- * that is delivered with the hash the replica names. Until then every
+ * compact one (what the fleet composes) asks Crossplane for the ConfigMap
+ * of the contract it names on every call and is composed from it once that
+ * is delivered and hashes to the name. Until then every
  * observed resource is kept exactly as it is.
  */
 export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {}): FunctionResponse {
@@ -82,8 +82,9 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   if (written.contractHash === undefined) return composeResolved(req, xr, xr["spec"], "spec", options);
 
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
-  const requirements = { resources: cacheRequirement(written.cacheRef.name, xrNamespace) };
-  const contract = resolveContract(req, { cacheRef: written.cacheRef, contractHash: written.contractHash }, xrNamespace);
+  const ref = { cacheRef: written.cacheRef, contractHash: written.contractHash };
+  const requirements = { resources: contractRequirement(ref, xrNamespace) };
+  const contract = resolveContract(req, ref, xrNamespace);
   if (contract.kind === "waiting") return { ...keepEveryObserved(req, previousStatus(xr), contract.message), requirements };
   // The contract's own fields, then the replica's: cacheRef and cluster can never come from the contract.
   const full: JsonObject = { ...contract.spec, cacheRef: field(xr, "spec", "cacheRef") ?? null, cluster: field(xr, "spec", "cluster") ?? null };

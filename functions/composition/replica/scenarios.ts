@@ -1,11 +1,12 @@
 // The cluster-level scenarios: each is a ModelCacheReplica and what its
 // cluster shows. The unit tests assert each scenario's phase; gen-examples.ts
 // writes each as examples/replica-<name>/ for `crossplane render`.
-import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
-import { CACHE_REQUIREMENT } from "./contract.ts";
+import type { FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
+import { CONTRACT_REQUIREMENT } from "./contract.ts";
+import { CONTRACT_DATA_KEY } from "../contract-configmap.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { ObservedAs } from "./testing.ts";
-import { baseXr, compactForm, compose, observedObject, parentCache, reportData } from "./testing.ts";
+import { baseXr, compactForm, compose, observedObject, contractMap, reportData } from "./testing.ts";
 import { field, isObject } from "./objects.ts";
 
 export interface Scenario {
@@ -13,20 +14,21 @@ export interface Scenario {
   why: string;
   xr: JsonObject;
   observed: Record<string, ResourceState>;
-  /** Required resources Crossplane delivers (the parent ModelCache of a compact replica). */
+  /** Required resources Crossplane delivers (the contract ConfigMap of a compact replica). */
   required?: JsonObject[];
   phase: ReplicaPhase | "Fatal";
 }
 
 /** Compose the scenario as Crossplane would: with its required resources delivered. */
 export function composeScenario(s: Scenario, now?: number): FunctionResponse {
-  return compose(s.xr, s.observed, now, s.required ? { [CACHE_REQUIREMENT]: s.required } : {});
+  return compose(s.xr, s.observed, now, s.required ? { [CONTRACT_REQUIREMENT]: s.required } : {});
 }
 
-/** The scenario's spec in full: a compact replica's fields over the contract its ModelCache delivers. */
+/** The scenario's spec in full: a compact replica's fields over the contract its ConfigMap delivers. */
 export function fullSpec(s: Scenario): JsonObject {
   const spec = isObject(s.xr["spec"]) ? s.xr["spec"] : {};
-  const contract = field(s.required?.[0], "status", "replicaContract", "spec");
+  const raw = field(s.required?.[0], "data", CONTRACT_DATA_KEY);
+  const contract = typeof raw === "string" ? (JSON.parse(raw) as JsonValue) : undefined;
   return isObject(contract) ? { ...contract, ...spec } : spec;
 }
 
@@ -182,10 +184,10 @@ export function scenarios(): Scenario[] {
     const full = baseXr({}, status1);
     const observed = cluster(full, onKind({ job: running, report: hydrating, volume: bound }));
     const compact = compactForm(full);
-    add({ name: "from-contract", why: "The compact form the fleet composes: cacheRef, cluster and contractHash; the rest is the parent ModelCache's status.replicaContract, delivered as a required resource. Composes exactly what replica-hydrating (the same spec in full) composes.", xr: compact.xr, observed, required: [parentCache(compact.contract)], phase: "Hydrating" });
-    // The fleet pinned the bytes: it wrote the replica (new hash) before its own status (old contract).
+    add({ name: "from-contract", why: "The compact form the fleet composes: cacheRef, cluster and contractHash; the rest is the contract the ConfigMap qwen3-8b-contract-<hash> holds (composed by the ModelCache, delivered as a required resource by name). Composes exactly what replica-hydrating (the same spec in full) composes.", xr: compact.xr, observed, required: [contractMap(compact.contract)], phase: "Hydrating" });
+    // The fleet pinned the bytes: the replica names the new hash, whose ConfigMap is not there yet (only the old one is).
     const pinned = compactForm(baseXr({ pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }, status1));
-    add({ name: "contract-pending", why: "The replica names a contract the ModelCache's status does not carry yet (the fleet writes replicas before its status): nothing is decided, every observed Object is kept exactly as observed (no volume or running Job deleted, nothing started), and the Hydrated condition says WaitingForContract with both hashes.", xr: pinned.xr, observed, required: [parentCache(compact.contract)], phase: "Hydrating" });
+    add({ name: "contract-pending", why: "The replica names a contract whose ConfigMap is not there yet (only the previous contract's is; Crossplane applied the replica first): nothing is decided, every observed Object is kept exactly as observed (no volume or running Job deleted, nothing started), and the Hydrated condition says WaitingForContract, naming the ConfigMap.", xr: pinned.xr, observed, required: [contractMap(compact.contract)], phase: "Hydrating" });
   }
   {
     const xr = baseXr({ storage: { backend: "PVC", pvc: { size: "forty gigs" } } });

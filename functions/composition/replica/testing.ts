@@ -3,7 +3,7 @@
 // a cluster the same way.
 import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
-import { contractHash } from "../fleet/contract.ts";
+import { contractConfigMap, contractHash } from "../contract-configmap.ts";
 import { composeReplica } from "./index.ts";
 import { field, isObject } from "./objects.ts";
 
@@ -123,19 +123,9 @@ export function compactForm(full: JsonObject): Compact {
   return { xr: { ...full, spec: { cacheRef: cacheRef ?? null, cluster: cluster ?? null, contractHash: contract.hash } }, contract };
 }
 
-/** The parent ModelCache as Crossplane delivers it: its status carries `contract`. */
-export function parentCache(contract: { hash: string; spec: JsonObject } | undefined, name = "qwen3-8b"): JsonObject {
-  const cache: JsonObject = {
-    apiVersion: "modelcache.dev/v1alpha1",
-    kind: "ModelCache",
-    metadata: { name, namespace: "ml-team" },
-    spec: {
-      artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "hf-token" } } } },
-      storage: { backend: "PVC", pvc: { size: "40Gi" } },
-    },
-  };
-  if (contract !== undefined) cache["status"] = { replicaContract: contract };
-  return cache;
+/** The contract's ConfigMap as the fleet composes it and Crossplane delivers it. */
+export function contractMap(contract: { hash: string; spec: JsonObject }, cache = "qwen3-8b"): JsonObject {
+  return contractConfigMap(cache, "ml-team", contract.hash, contract.spec);
 }
 
 export function statusOf(rsp: FunctionResponse): ModelCacheReplicaStatus {
