@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHttpSource } from "../../functions/hydrator/sources/http.ts";
 import type { Source } from "../../functions/hydrator/sources/types.ts";
-import { BIN, freePort } from "../../test/support/function-server.ts";
-import { ensureTool, spawnUntilReady, stopChild, type RunningServer } from "../../test/support/s3-server.ts";
+import { BIN } from "../../test/support/function-server.ts";
+import { startNginx, type Nginx } from "../../test/support/nginx.ts";
 
 const FILES = Number(process.env["FMC_BENCH_FILES"] ?? 4);
 const FILE_MB = Number(process.env["FMC_BENCH_FILE_MB"] ?? 256);
@@ -80,49 +80,6 @@ function run(cmd: string, args: string[], opts: { cwd?: string; onLine?: (line: 
       resolve({ seconds, peakKiB: peak ?? Number.NaN, cpuSeconds: (user ?? Number.NaN) + (sys ?? Number.NaN), stdout: out });
     });
   });
-}
-
-interface Nginx {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** nginx from Debian's packages (scripts/ensure-nginx.sh), serving `root` on loopback with sendfile and ranges. */
-async function startNginx(root: string, prefix: string): Promise<Nginx> {
-  const bin = ensureTool("ensure-nginx.sh");
-  await mkdir(join(prefix, "logs"), { recursive: true });
-  const port = await freePort();
-  const conf = `
-user root;
-worker_processes 1;
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 256; }
-http {
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  access_log off;
-  server {
-    listen 127.0.0.1:${port};
-    root ${root};
-    location / { }
-  }
-}
-`;
-  await writeFile(join(prefix, "nginx.conf"), conf);
-  const url = `http://127.0.0.1:${port}`;
-  const server: RunningServer = await spawnUntilReady("nginx", bin, ["-p", prefix, "-c", join(prefix, "nginx.conf")], {}, async () => {
-    const r = await fetch(`${url}/`, { method: "HEAD" }).catch(() => undefined);
-    return r !== undefined;
-  });
-  return { url, stop: () => stopChild(server) };
 }
 
 /** Writes `count` files of `mb` MiB (a random 64 MiB block, repeated) and returns their names and sha256. */
@@ -387,7 +344,7 @@ async function main(): Promise<void> {
   try {
     const src = join(work, "src");
     await mkdir(src);
-    nginx = await startNginx(src, join(work, "nginx"));
+    nginx = await startNginx(src, { accessLog: false });
     const out: string[] = [];
     if (FILES > 0 && ROUNDS > 0) {
       process.stderr.write(`writing ${FILES} x ${FILE_MB} MiB of random data\n`);

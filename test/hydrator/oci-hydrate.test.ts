@@ -10,6 +10,7 @@ import { zstdCompressSync } from "node:zlib";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../support/function-server.ts";
+import { durableChunks } from "../support/hydrator.ts";
 import { startRegistry, type Registry } from "../support/registry.ts";
 
 interface Run {
@@ -42,19 +43,6 @@ const nested = randomBytes(300_000);
 const tokenizer = Buffer.from('{"vocab":{"a":1}}\n');
 const readme = Buffer.from("# tiny\nA model card.\n");
 
-/** The durable chunk indices the engine's staging records for the object whose id starts with `idPrefix`. */
-async function durableChunks(dest: string, idPrefix: string): Promise<number[]> {
-  const staging = join(dest, ".model-cache", "staging");
-  for (const s of await readdir(staging).catch(() => [] as string[])) {
-    const objects = join(staging, s, "objects");
-    for (const f of await readdir(objects).catch(() => [] as string[])) {
-      if (!f.endsWith(".state.json")) continue;
-      const st = JSON.parse(await readFile(join(objects, f), "utf8").catch(() => "{}")) as { id?: string; done?: number[] };
-      if (st.id?.startsWith(idPrefix)) return st.done ?? [];
-    }
-  }
-  return [];
-}
 
 describe("resume from an OCI registry", () => {
   let reg: Registry;

@@ -10,6 +10,7 @@ import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Cl
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../support/function-server.ts";
 import { startS3Server, type S3Server } from "../support/s3-server.ts";
+import { durableChunks } from "../support/hydrator.ts";
 
 interface Run {
   code: number | null;
@@ -76,19 +77,6 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** The durable chunk indices the engine's staging records for the object whose id starts with `idPrefix`. */
-async function durableChunks(dest: string, idPrefix: string): Promise<number[]> {
-  const staging = join(dest, ".model-cache", "staging");
-  for (const s of await readdir(staging).catch(() => [] as string[])) {
-    const objects = join(staging, s, "objects");
-    for (const f of await readdir(objects).catch(() => [] as string[])) {
-      if (!f.endsWith(".state.json")) continue;
-      const st = JSON.parse(await readFile(join(objects, f), "utf8").catch(() => "{}")) as { id?: string; done?: number[] };
-      if (st.id?.startsWith(idPrefix)) return st.done ?? [];
-    }
-  }
-  return [];
-}
 
 async function getObjectCount(log: string, key: string): Promise<number> {
   const text = await readFile(log, "utf8").catch(() => "");

@@ -71,17 +71,17 @@ export function sha256sumCheck(dir: string): string {
 }
 
 /**
- * The durable chunk indices the engine's staging records for object `id` under
+ * The durable chunk indices the engine's staging records for the object whose id starts with `idPrefix`, under
  * `<dest>/.model-cache/staging` (what a resume after kill -9 must not fetch again).
  */
-export async function durableChunks(dest: string, id: string): Promise<number[]> {
+export async function durableChunks(dest: string, idPrefix: string): Promise<number[]> {
   const staging = join(dest, ".model-cache", "staging");
   for (const s of await readdir(staging).catch(() => [] as string[])) {
     const objects = join(staging, s, "objects");
     for (const f of await readdir(objects).catch(() => [] as string[])) {
       if (!f.endsWith(".state.json")) continue;
       const st = JSON.parse(await readFile(join(objects, f), "utf8").catch(() => "{}")) as { id?: string; done?: number[] };
-      if (st.id === id) return st.done ?? [];
+      if (st.id?.startsWith(idPrefix)) return st.done ?? [];
     }
   }
   return [];

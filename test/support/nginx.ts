@@ -22,6 +22,8 @@ export interface Nginx {
 }
 
 export interface NginxOptions {
+  /** Keep an access log (default true); a benchmark turns it off. */
+  accessLog?: boolean;
   /** Served at /slow/ (same files), throttled per connection, e.g. "512k". */
   slowRate?: string;
 }
@@ -49,7 +51,7 @@ http {
   uwsgi_temp_path ${prefix}/uwsgi;
   scgi_temp_path ${prefix}/scgi;
   log_format t '$request_method $uri $status $http_range $request_completion';
-  access_log ${prefix}/logs/access.log t;
+  ${opts.accessLog === false ? "access_log off;" : `access_log ${prefix}/logs/access.log t;`}
   server {
     listen 127.0.0.1:${port};
     root ${root};
