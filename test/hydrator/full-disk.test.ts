@@ -140,7 +140,8 @@ echo $? > "$OUT/code2"
     const read = (f: string): Promise<string> => readFile(join(OUT, f), "utf8");
     // The filler really took the volume while the download was running.
     expect(Number((await read("used-at-fill")).trim())).toBeLessThan(12 * 1024);
-    expect(Number((await read("avail-after-fill")).trim())).toBe(0);
+    // Full: less left than one 256 KiB chunk (the hydrator may free a page or two of its own between dd and df).
+    expect(Number((await read("avail-after-fill")).trim())).toBeLessThan(256);
 
     const stdout1 = await read("stdout1");
     expect((await read("code1")).trim(), stdout1 + (await read("stderr1"))).toBe("3");
