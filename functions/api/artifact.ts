@@ -25,9 +25,13 @@ const SAFE_PATH_MESSAGE = "must be a relative path without '.' or '..' segments,
  * silently go missing.
  */
 const INLINE_PATH = new RegExp(`^(?!(.*/)?\\.\\.)${SAFE_PATH.source.slice(1)}`);
-/** registry[:port]/repo[/...](:tag|@sha256:digest), as the OCI distribution spec names them. */
+/**
+ * registry[:port]/repo[/...](:tag|@sha256:digest), as the OCI distribution spec names them. The registry is a
+ * host with a dot, a port, or localhost: `library/ubuntu:22.04` is a repository path with no registry, refused here
+ * as the hydrator refuses it (Docker's tools would silently add docker.io).
+ */
 const OCI_REFERENCE =
-  /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9]+([._-][a-z0-9]+)*)*(:[0-9]+)?(\/[a-z0-9]+([._-]|__|-+)?[a-z0-9]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
+  /^([a-z0-9]+([_-][a-z0-9]+)*(\.[a-z0-9]+([_-][a-z0-9]+)*)+(:[0-9]+)?|[a-z0-9]+([_-][a-z0-9]+)*:[0-9]+|localhost)(\/[a-z0-9]+([._-]|__|-+)?[a-z0-9]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
 
 export const HuggingFaceSource = z
   .object({

@@ -108,6 +108,7 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     { reason: "an HTTP URL without its sha256", spec: base({}, { source: { http: { url: "https://example.com/a.bin" } } }), want: "spec.artifact.source.http: " },
     { reason: "a repo that is not a Hugging Face repo id", spec: base({}, { source: { huggingFace: { repo: "not a repo", revision: "main" } } }), want: "spec.artifact.source.huggingFace.repo: should match" },
     { reason: "an S3 URI with another scheme", spec: base({}, { source: { s3: { uri: "https://bucket/x" } } }), want: "spec.artifact.source.s3.uri: should match" },
+    { reason: "an OCI reference without a registry host (a repository path)", spec: base({}, { source: { oci: { reference: "library/ubuntu:22.04" } } }), want: "spec.artifact.source.oci.reference: should match" },
     { reason: "an OCI reference with neither tag nor digest", spec: base({}, { source: { oci: { reference: "registry.example.com/models/qwen3" } } }), want: "spec.artifact.source.oci.reference: should match" },
     { reason: "a size that is not a quantity", spec: base({ storage: { backend: "PVC", pvc: { size: "40 GB" } } }), want: "spec.storage.pvc.size: should match" },
     { reason: "a PVC backend without its block", spec: base({ storage: { backend: "PVC" } }), want: "spec.storage: " },

@@ -37,6 +37,9 @@ describe("parseOciReference", () => {
   it.each([
     "docker://r/x:v1",
     "oci://r",
+    // A repository path without a registry host: refused, never dialled as a host named "library".
+    "oci://library/ubuntu:22.04",
+    "oci://models/qwen@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
     "oci:///x:v1",
     "oci://r/Upper:v1",
     "oci://r/x:bad tag",

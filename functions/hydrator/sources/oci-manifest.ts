@@ -49,6 +49,11 @@ export function parseOciReference(uri: string): Result<OciReference> {
   if (slash <= 0) return bad("no registry host");
   const registry = rest.slice(0, slash);
   if (!HOST_RE.test(registry)) return bad(`"${registry}" is not a registry host`);
+  // As the distribution reference grammar reads it: a first component with no dot, no port and not localhost is
+  // a repository path (Docker's tools would silently add docker.io). Say so rather than dial a host named "library".
+  if (!/[.:]/.test(registry) && registry !== "localhost") {
+    return bad(`"${registry}" is a repository path, not a registry host: name the registry, e.g. oci://docker.io/${rest.split(/[:@]/)[0] ?? ""}`);
+  }
   let path = rest.slice(slash + 1);
   let digest: string | undefined;
   const at = path.indexOf("@");
