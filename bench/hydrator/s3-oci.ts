@@ -19,6 +19,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { createOciSource } from "../../functions/hydrator/sources/oci.ts";
 import { createS3Source } from "../../functions/hydrator/sources/s3.ts";
 import type { Source } from "../../functions/hydrator/sources/types.ts";
+import { readSourceWhole } from "./source-only.ts";
 import { BIN } from "../../test/support/function-server.ts";
 import { startRegistry } from "../../test/support/registry.ts";
 import { ensureTool, startS3Server } from "../../test/support/s3-server.ts";
@@ -77,16 +78,7 @@ async function makeFiles(dir: string): Promise<{ name: string; sha256b64: string
 
 /** The source layer alone: list, then read every object whole in parallel and hash it, no disk. */
 async function sourceOnly(src: Source): Promise<{ seconds: number; peakKiB: number }> {
-  const started = process.hrtime.bigint();
-  const listing = await src.list(AbortSignal.timeout(600_000));
-  await Promise.all(
-    listing.objects.map(async (o) => {
-      const h = createHash("sha256");
-      for await (const chunk of await src.read(o, undefined, AbortSignal.timeout(600_000))) h.update(chunk);
-      if (o.expected && h.digest("hex") !== o.expected.hex) throw new Error(`${o.id}: digest mismatch`);
-    }),
-  );
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakKiB: process.memoryUsage().rss / 1024 };
+  return { seconds: await readSourceWhole(src), peakKiB: process.memoryUsage().rss / 1024 };
 }
 
 /** The machine's limits for the same volume: one core of SHA-256, and writing it to disk with fsync. */

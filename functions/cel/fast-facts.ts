@@ -78,12 +78,21 @@ function pool(v: unknown): PoolFacts | undefined {
   if (driver !== undefined) out.driver = driver;
   if (nodeName !== undefined) out.nodeName = nodeName;
   if (devices !== undefined) {
-    if (!Array.isArray(devices)) return undefined;
-    for (const d of devices as unknown[]) {
-      const parsed = device(d);
-      if (parsed === undefined) return undefined;
-      out.devices.push(parsed);
-    }
+    const parsed = listOf(devices, device);
+    if (parsed === undefined) return undefined;
+    out.devices = parsed;
+  }
+  return out;
+}
+
+/** Every item parsed, or undefined (not a list, or one item zod should judge). */
+function listOf<T>(v: unknown, parse: (item: unknown) => T | undefined): T[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out: T[] = [];
+  for (const item of v as unknown[]) {
+    const parsed = parse(item);
+    if (parsed === undefined) return undefined;
+    out.push(parsed);
   }
   return out;
 }
@@ -103,12 +112,9 @@ export function fastClusterFacts(input: unknown): ClusterFacts | undefined {
     }
   }
   if (pools !== undefined) {
-    if (!Array.isArray(pools)) return undefined;
-    for (const p of pools as unknown[]) {
-      const parsed = pool(p);
-      if (parsed === undefined) return undefined;
-      out.pools.push(parsed);
-    }
+    const parsed = listOf(pools, pool);
+    if (parsed === undefined) return undefined;
+    out.pools = parsed;
   }
   return out;
 }

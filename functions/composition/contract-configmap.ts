@@ -3,10 +3,12 @@
 // writes it and the cluster level reads it, so both compute its name and
 // check its content here, in one place. A replica fetching it reads a few KB,
 // not its parent ModelCache, whose status lists every cluster of the fleet.
-import { createHash } from "node:crypto";
 import { DNS_SUBDOMAIN } from "../api/k8s.ts";
-import type { JsonObject, JsonValue } from "../sdk/types.ts";
+import type { JsonObject } from "../sdk/types.ts";
+import { canonicalJson, sha256Hex } from "./fleet/identity.ts";
 import { dnsLabel } from "./fleet/names.ts";
+
+export { canonicalJson };
 
 /** The data key holding the contract spec's canonical JSON. */
 export const CONTRACT_DATA_KEY = "contract.json";
@@ -17,17 +19,9 @@ export const HASH_LABEL = "modelcache.dev/contract-hash";
 export const CONTRACT_KEY_PREFIX = "contract-";
 const MAX_SUBDOMAIN = 253;
 
-/** JSON with every object's keys sorted, so the hash does not depend on the order they were built in. */
-export function canonicalJson(v: JsonValue): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object")
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k] ?? null)}`).join(",")}}`;
-  return JSON.stringify(v);
-}
-
 /** 16 hex digits (64 bits) of sha256: unique among one cache's contracts, short enough to repeat per cluster. */
 export function contractHash(spec: JsonObject): string {
-  return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 16);
+  return sha256Hex(canonicalJson(spec)).slice(0, 16);
 }
 
 export function contractKey(hash: string): string {
@@ -47,7 +41,7 @@ export function contractConfigMapName(cache: string, hash: string): string {
   const tail = `-contract-${hash}`;
   const whole = `${cache}${tail}`;
   if (whole.length <= MAX_SUBDOMAIN && DNS_SUBDOMAIN.test(whole)) return whole;
-  const suffix = `-${createHash("sha256").update(cache).digest("hex").slice(0, 8)}`;
+  const suffix = `-${sha256Hex(cache).slice(0, 8)}`;
   const head = cache.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").slice(0, MAX_SUBDOMAIN - tail.length - suffix.length).replace(/^[-.]+|[-.]+$/g, "");
   return `${head === "" ? "cache" : head}${suffix}${tail}`;
 }

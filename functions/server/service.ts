@@ -2,9 +2,8 @@
 // fails the call: whatever goes wrong becomes a Fatal result carrying the
 // message, and the desired state passes through so nothing is deleted.
 import type * as grpc from "@grpc/grpc-js";
-import type { RunFunctionRequest__Output } from "../protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import type { RunFunctionResponse } from "../protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
-import { requestFromWire, responseToWire } from "../protocol/convert.ts";
+import { responseToWire } from "../protocol/convert.ts";
 import type { DecodedRequest } from "../protocol/decode-request.ts";
 import { fatal } from "../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
@@ -21,19 +20,7 @@ function bareFatal(tag: string, message: string): RunFunctionResponse {
   };
 }
 
-export async function handleRunFunction(raw: RunFunctionRequest__Output, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
-  const tag = raw.meta?.tag ?? "";
-  let req: FunctionRequest;
-  try {
-    req = requestFromWire(raw);
-  } catch (err) {
-    log.child({ tag }).error({ err }, "cannot read the request");
-    return bareFatal(tag, `function-model-cache could not read the request: ${(err as Error).message}`);
-  }
-  return handleRequest(req, compose, log);
-}
-
-/** The same, for a request the server decoded itself (decode-request.ts). */
+/** A request the server decoded itself (decode-request.ts); an unreadable one is a Fatal result, not a gRPC error. */
 export async function handleDecoded(decoded: DecodedRequest, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
   if (!decoded.ok) {
     log.child({ tag: decoded.tag }).error({ err: decoded.message }, "cannot read the request");

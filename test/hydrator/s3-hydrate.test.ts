@@ -10,28 +10,8 @@ import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Cl
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../support/function-server.ts";
 import { startS3Server, type S3Server } from "../support/s3-server.ts";
-import { durableChunks } from "../support/hydrator.ts";
+import { durableChunks, runCliIsolated as cli } from "../support/hydrator.ts";
 
-interface Run {
-  code: number | null;
-  out: string;
-}
-
-/** Runs the real CLI as a Job would, bounded in time. */
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 120_000,
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("close", (code) => resolve({ code, out }));
-  });
-}
 
 const files: Record<string, Buffer> = {
   "config.json": Buffer.from('{"model_type":"qwen3"}\n'),

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HydrationReport } from "../../functions/api/hydration-report.ts";
-import { ROOT } from "./function-server.ts";
+import { BIN, ROOT } from "./function-server.ts";
 
 export const CLI = join(ROOT, "functions", "cli.ts");
 
@@ -49,6 +49,26 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
         reject(e as Error);
       }
     });
+  });
+}
+
+/**
+ * Runs the real CLI as a Job would: only PATH, HOME and `env` in its
+ * environment (no credential leaks in from the test's), stdout and stderr
+ * together, bounded in time.
+ */
+export function runCliIsolated(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("close", (code) => resolve({ code, out }));
   });
 }
 
