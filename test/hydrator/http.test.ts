@@ -209,8 +209,8 @@ describe("http:// faults through a fault-injecting proxy in front of nginx", () 
   it("a permanent failure of one file cancels the downloads still in flight instead of waiting for them", async () => {
     const slow = served["slow.bin"] as Buffer;
     const w2 = served["weights/w2.bin"] as Buffer;
-    // The listing's HEAD succeeds; the download is refused (403 is not retried).
-    proxy.fault("/weights/w2.bin", { kind: "status", status: 403 });
+    // The listing's HEAD succeeds; the download is refused (403 is not retried), 1.5 s in, while slow.bin streams.
+    proxy.fault("/weights/w2.bin", { kind: "status", status: 403, delayMs: 1500 });
     const from = (await nginx.requests()).length;
     const d = fresh();
     const list = join(work, `files-${n}.json`);

@@ -8,7 +8,7 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
-export type ProxyFault = { kind: "cut"; afterBytes: number } | { kind: "status"; status: number; retryAfter?: string };
+export type ProxyFault = { kind: "cut"; afterBytes: number } | { kind: "status"; status: number; retryAfter?: string; delayMs?: number };
 
 export interface ProxiedRequest {
   method: string;
@@ -40,8 +40,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     requests.push(log);
     if (fault?.kind === "status") {
       log.outcome = "status";
-      res.writeHead(fault.status, { "content-type": "text/plain", ...(fault.retryAfter !== undefined ? { "retry-after": fault.retryAfter } : {}) });
-      res.end(`injected ${fault.status}\n`);
+      // A delay lets a test have other requests in flight when the fault lands.
+      setTimeout(() => {
+        res.writeHead(fault.status, { "content-type": "text/plain", ...(fault.retryAfter !== undefined ? { "retry-after": fault.retryAfter } : {}) });
+        res.end(`injected ${fault.status}\n`);
+      }, fault.delayMs ?? 0);
       return;
     }
     const headers = { ...req.headers, host: up.host };
