@@ -2,6 +2,7 @@
 // Input. Errors are values carrying the field path, so the Fatal result names
 // exactly what to fix.
 import type { z } from "zod";
+import { ownSpec } from "../../api/crossplane-owned.ts";
 import { Input } from "../../api/input.ts";
 import { INPUT_API_VERSION } from "../../api/input.ts";
 import { ModelCacheSpec, ModelCacheStatus } from "../../api/modelcache.ts";
@@ -45,13 +46,14 @@ export function parseCache(xr: JsonObject | undefined): Parsed<Cache> {
   if (!name) return { ok: false, message: "metadata.name: the ModelCache has no name" };
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj(meta["annotations"]) ?? {})) if (typeof v === "string") annotations[k] = v;
-  const spec = ModelCacheSpec.safeParse(xr["spec"] ?? {});
+  const own = ownSpec(xr["spec"] ?? {});
+  const spec = ModelCacheSpec.safeParse(own);
   if (!spec.success) return { ok: false, message: formatIssues("spec", spec.error) };
   // Status is ours; an unreadable one (hand-edited) is ignored rather than fatal.
   const status = ModelCacheStatus.safeParse(xr["status"] ?? {});
   return {
     ok: true,
-    value: { name, namespace: str(meta["namespace"]) ?? "default", annotations, spec: spec.data, written: obj(xr["spec"]) ?? {}, observedStatus: status.success ? status.data : {} },
+    value: { name, namespace: str(meta["namespace"]) ?? "default", annotations, spec: spec.data, written: obj(own) ?? {}, observedStatus: status.success ? status.data : {} },
   };
 }
 

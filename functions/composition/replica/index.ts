@@ -3,6 +3,7 @@
 // back from what those Objects observed. Pure: the same request (and clock,
 // which only decides whether a retry is due) gives the same response.
 import type { z } from "zod";
+import { ownSpec } from "../../api/crossplane-owned.ts";
 import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
@@ -76,10 +77,12 @@ export function previousStatus(xr: JsonObject): ModelCacheReplicaStatus {
 export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {}): FunctionResponse {
   const xr = req.observed.composite?.resource;
   if (xr === undefined) return fatal(req, "no observed composite: a ModelCacheReplica is required");
-  const forms = ModelCacheReplicaSpecForms.safeParse(xr["spec"]);
+  // What Crossplane owns under spec (spec.crossplane) is neither checked nor copied.
+  const own = ownSpec(xr["spec"]);
+  const forms = ModelCacheReplicaSpecForms.safeParse(own);
   if (!forms.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(forms.error, "spec")}`);
   const written = forms.data;
-  if (written.contractHash === undefined) return composeResolved(req, xr, xr["spec"], "spec", options);
+  if (written.contractHash === undefined) return composeResolved(req, xr, own, "spec", options);
 
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
   const ref = { cacheRef: written.cacheRef, contractHash: written.contractHash };
