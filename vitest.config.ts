@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: fast unit tests beside the code, and integration tests under
+// Three projects: fast unit tests beside the code, and integration tests under
 // test/ that start real servers (the function, crossplane render, nginx, a
-// registry, an S3 server). Integration tests run one file at a time because
+// registry, an S3 server), and the live suite against a real control plane
+// (npm run test:live). Integration tests run one file at a time because
 // they share ports and a 2-core machine.
 export default defineConfig({
   test: {
@@ -17,8 +18,19 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/live/**"],
           testTimeout: 300_000,
           hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Against the live control plane that scripts/live/test.sh starts.
+        test: {
+          name: "live",
+          include: ["test/live/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

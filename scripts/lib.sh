@@ -10,11 +10,11 @@ mkdir -p "$TOOLS_BIN"
 export PATH="$TOOLS_BIN:$PATH"
 
 NODE_MAJOR=24
-# The crossplane CLI whose `render` runs the pipeline in-process, without a
-# container engine. v2.2.4 is what the protocol notes name, but the Go module
-# proxy reachable here refuses that version (403); v2.2.1 is the newest
-# v2.2.x it serves, and its render is the same in-process implementation.
-CRANK_VERSIONS=(v2.2.4 v2.2.1)
+# Crossplane, one build for both programs: the CLI (`crank`, whose `render`
+# runs the pipeline in-process without a container engine) and the core the
+# live control plane runs. v2.2.1 is the newest v2.2.x the Go module proxy
+# reachable here serves whole (v2.2.4's zip is refused with a 403).
+XP_VERSION="${FMC_XP_VERSION:-v2.2.1}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -47,27 +47,32 @@ install_deps() {
   (cd "$ROOT" && npm ci --no-audit --no-fund >&2)
 }
 
-# ensure_crank builds the crossplane CLI (binary `crank`) from the Go module
-# proxy. `go install pkg@version` also reads the module's version list to look
-# for deprecations, and the proxy here refuses that list (403), so the CLI is
-# built from a throwaway module that requires one exact version instead.
+# ensure_crossplane_build builds crank and crossplane from Crossplane's own
+# module directory in the Go module cache, in one `go build`, into
+# $CACHE/crossplane-<version>/. `go install pkg@version` cannot be used: it
+# reads the module's version list, which the proxy here refuses (403).
+ensure_crossplane_build() {
+  local out="$CACHE/crossplane-$XP_VERSION"
+  if [ -x "$out/crank" ] && [ -x "$out/crossplane" ]; then return 0; fi
+  # The test run builds in the background while it tests; a second caller waits for the first.
+  exec 8>"$CACHE/crossplane-$XP_VERSION.lock"
+  flock 8
+  if [ -x "$out/crank" ] && [ -x "$out/crossplane" ]; then flock -u 8; return 0; fi
+  command -v go >/dev/null 2>&1 || { log "go is not installed: cannot build Crossplane"; return 1; }
+  log "building Crossplane $XP_VERSION (crank and crossplane) from the Go module proxy (~10-20 min on a cold 2-core machine)"
+  local dir
+  dir="$(GOFLAGS=-buildvcs=false go mod download -json "github.com/crossplane/crossplane/v2@$XP_VERSION" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);if(m.Error){console.error(m.Error);process.exit(1)}console.log(m.Dir)})')" || return 1
+  mkdir -p "$out"
+  (cd "$dir" && GOFLAGS=-buildvcs=false go build -trimpath \
+    -ldflags "-s -w -X github.com/crossplane/crossplane/v2/internal/version.version=$XP_VERSION" \
+    -o "$out/" ./cmd/crank ./cmd/crossplane >&2) || { flock -u 8; log "Crossplane $XP_VERSION could not be built"; return 1; }
+  flock -u 8
+}
+
+# ensure_crank puts the crossplane CLI (binary `crank`) on PATH.
 ensure_crank() {
-  if command -v crank >/dev/null 2>&1; then return 0; fi
-  command -v go >/dev/null 2>&1 || { log "go is not installed: cannot build the crossplane CLI"; return 1; }
-  local v work
-  for v in "${CRANK_VERSIONS[@]}"; do
-    log "building crank $v from the Go module proxy (about 3 minutes on a cold cache)"
-    work="$(mktemp -d)"
-    printf 'module crankbuild\n\ngo 1.25\n\nrequire github.com/crossplane/crossplane/v2 %s\n' "$v" >"$work/go.mod"
-    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/crossplane/crossplane/v2/cmd/crank"\n' >"$work/tools.go"
-    if (cd "$work" && GOFLAGS=-buildvcs=false go mod tidy >&2 &&
-        GOFLAGS=-buildvcs=false go build -o "$TOOLS_BIN/crank" github.com/crossplane/crossplane/v2/cmd/crank >&2); then
-      echo "$v" >"$TOOLS_BIN/crank.version"
-      rm -rf "$work"
-      return 0
-    fi
-    rm -rf "$work"
-    log "crank $v could not be built"
-  done
-  return 1
+  ensure_crossplane_build || return 1
+  ln -sf "$CACHE/crossplane-$XP_VERSION/crank" "$TOOLS_BIN/crank"
+  echo "$XP_VERSION" >"$TOOLS_BIN/crank.version"
 }

@@ -1,0 +1,318 @@
+// The whole product on a live control plane: a real kube-apiserver, Crossplane
+// core running as its own ServiceAccount, the Function installed as a package
+// pulled from an OCI registry and served by this checkout with mutual TLS,
+// provider-kubernetes applying Objects to two target API servers, and the
+// node of each target played by this suite (test/live/support/node.ts).
+// Started by `npm run test:live` (scripts/live/test.sh), which brings the
+// control plane up first. Each step logs what it observed through the API.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, chmod } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, ROOT } from "../support/function-server.ts";
+import { startHubStandin, type HubStandin } from "../support/hf-hub-standin.ts";
+import { at, conditionStatus, type Json, Kube, liveEnv, log, waitFor } from "./support/kube.ts";
+import { NodePlayer } from "./support/node.ts";
+
+const env = liveEnv();
+if (env === undefined) throw new Error("the live control plane is not up: run `npm run test:live` (scripts/live/test.sh), which starts it");
+const live = env;
+
+const cp = new Kube("cp", live.kubectl, live.cpKubeconfig);
+const edge = new Kube("edge", live.kubectl, live.edgeKubeconfig);
+const targets = { local: cp, edge } as const;
+const STORAGE_CLASS = "rwx-static";
+const REPO = "acme/tiny-model";
+
+let hub: HubStandin;
+let commit = "";
+let fn: ChildProcess | undefined;
+let fnOutput = "";
+const nodes: NodePlayer[] = [];
+
+/** The function as Crossplane's External runtime expects it: on the revision's endpoint, with the certificates signed by Crossplane's CA. */
+async function startFunction(): Promise<void> {
+  const child = spawn(process.execPath, [BIN, "serve", "--address", `127.0.0.1:${live.fnPort}`, "--tls-certs-dir", live.fnTls, "--debug"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d: Buffer) => (fnOutput = (fnOutput + d.toString()).slice(-200_000)));
+  child.stderr.on("data", (d: Buffer) => (fnOutput = (fnOutput + d.toString()).slice(-200_000)));
+  fn = child;
+  await waitFor("the function serving with mutual TLS", async () => (fnOutput.includes('"msg":"serving"') ? true : undefined), { timeoutMs: 30_000 });
+}
+
+async function stopFunction(signal: NodeJS.Signals): Promise<void> {
+  const child = fn;
+  if (child === undefined || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill(signal);
+  await exited;
+}
+
+function h100Devices(cluster: string, product = "NVIDIA H100 80GB HBM3"): Json[] {
+  return [0, 1].map((g) => ({
+    name: `${cluster}-gpu-${g}`,
+    driver: "gpu.nvidia.com",
+    deviceClassName: "gpu.nvidia.com",
+    attributes: { productName: { string: product }, architecture: { string: product.includes("L40S") ? "Ada Lovelace" : "Hopper" } },
+    capacity: { memory: { value: "80Gi" } },
+  }));
+}
+
+/** An InferenceCluster as the seed platform publishes it: labels, cloud source, provider config, RWX class, GPU pools. */
+async function inferenceCluster(name: string, labels: Record<string, string>, providerConfig: string, product?: string): Promise<void> {
+  await cp.apply({
+    apiVersion: "modelplane.ai/v1alpha1",
+    kind: "InferenceCluster",
+    metadata: { name, labels },
+    spec: { cluster: { source: "Existing" }, storage: { csiDrivers: ["SharedFilesystem"] } },
+  });
+  await cp.patch("inferencecluster", name, {
+    status: {
+      providerConfigRef: { kind: "ClusterProviderConfig", name: providerConfig },
+      cache: { storageClassName: STORAGE_CLASS },
+      gpuPools: [{ name: "pool-0", nodes: 1, devices: h100Devices(name, product) }],
+    },
+  }, { subresource: "status" });
+}
+
+/** Static volumes for the claims the caches will make: no provisioner runs here, so the binder matches these. */
+async function staticVolumes(kube: Kube, count: number): Promise<void> {
+  await kube.apply({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: STORAGE_CLASS }, provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "Immediate", reclaimPolicy: "Retain" });
+  const pvs: Json[] = [];
+  for (let i = 0; i < count; i++) {
+    const dir = join(live.state, "volumes", kube.name, `pv-${i}`);
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o777);
+    pvs.push({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: `${kube.name}-pv-${i}` },
+      spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"], persistentVolumeReclaimPolicy: "Retain", storageClassName: STORAGE_CLASS, hostPath: { path: dir } },
+    });
+  }
+  await kube.apply(pvs);
+}
+
+function modelCache(name: string, namespace: string, revision: string, extra: Json = {}): Json {
+  return {
+    apiVersion: "modelcache.dev/v1alpha1",
+    kind: "ModelCache",
+    metadata: { name, namespace },
+    spec: {
+      artifact: { kind: "Weights", source: { huggingFace: { repo: REPO, revision, endpoint: hub.endpoint } } },
+      storage: { backend: "PVC", pvc: { size: "1Gi" } },
+      clusterSelector: {
+        matchLabels: { region: "lab" },
+        cel: 'cluster.devices.exists(d, d.driver == "gpu.nvidia.com" && d.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100"))',
+      },
+      ...extra,
+    },
+  };
+}
+
+async function cacheStatus(name: string, namespace: string): Promise<Json> {
+  return ((await cp.get("modelcache", name, namespace))?.["status"] ?? {}) as Json;
+}
+
+function clusterEntry(status: Json, cluster: string): Json | undefined {
+  return ((status["clusters"] as Json[] | undefined) ?? []).find((c) => c["name"] === cluster);
+}
+
+const describeCache = (name: string, namespace: string) => async () => {
+  const mc = await cp.get("modelcache", name, namespace);
+  const st = (mc?.["status"] ?? {}) as Json;
+  const conds = ((st["conditions"] as Json[] | undefined) ?? []).map((c) => `${String(c["type"])}=${String(c["status"])}(${String(c["reason"])}${c["message"] ? `: ${String(c["message"]).slice(0, 160)}` : ""})`);
+  const clusters = ((st["clusters"] as Json[] | undefined) ?? []).map((c) => `${String(c["name"])}:${String(c["phase"])}`);
+  return `ready=${String(st["ready"])} clusters=[${clusters.join(" ")}] ${conds.join(" ")}`;
+};
+
+/** Waits until the cache is Ready with every listed cluster Ready; returns its status. */
+async function ready(name: string, namespace: string, clusters: string[], timeoutMs = 300_000): Promise<Json> {
+  return waitFor(
+    `ModelCache ${namespace}/${name} Ready on ${clusters.join(", ")}`,
+    async () => {
+      const mc = await cp.get("modelcache", name, namespace);
+      const st = (mc?.["status"] ?? {}) as Json;
+      if (conditionStatus(mc, "Ready") !== "True") return undefined;
+      return clusters.every((c) => clusterEntry(st, c)?.["phase"] === "Ready") ? st : undefined;
+    },
+    { timeoutMs, describe: describeCache(name, namespace) },
+  );
+}
+
+/** The claim and namespace a cluster holds a cache in, as its status reports them. */
+function placement(status: Json, cluster: string): { claim: string; namespace: string } {
+  const c = clusterEntry(status, cluster) ?? {};
+  return { claim: String(c["claimName"] ?? status["claimName"]), namespace: String(c["namespace"] ?? status["namespace"]) };
+}
+
+beforeAll(async () => {
+  hub = await startHubStandin();
+  const files = [
+    { path: "config.json", content: Buffer.from(JSON.stringify({ architectures: ["TinyForCausalLM"], hidden_size: 64 })) },
+    { path: "tokenizer.json", content: Buffer.from(JSON.stringify({ version: "1.0", model: { type: "BPE" } })) },
+    { path: "model.safetensors", content: Buffer.alloc(3 * 1024 * 1024 + 17, 7) },
+  ];
+  commit = hub.addRepo(REPO, files).commit;
+  log(`hub stand-in on ${hub.endpoint}: ${REPO}@main = ${commit}`);
+  await startFunction();
+  for (const [kube, port] of [[cp, live.cpApiPort], [edge, live.edgeApiPort]] as const) {
+    await staticVolumes(kube, 8);
+    const player = new NodePlayer(kube, port, live.ca);
+    player.start();
+    nodes.push(player);
+  }
+  for (const ns of ["ml-team", "team-b"]) await cp.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  await inferenceCluster("local", { region: "lab", tier: "prod" }, "cp");
+  await inferenceCluster("edge", { region: "lab", tier: "prod" }, "edge");
+  await inferenceCluster("lab-l40s", { region: "lab" }, "edge", "NVIDIA L40S");
+  await inferenceCluster("far-h100", { region: "far" }, "edge");
+}, 120_000);
+
+afterAll(async () => {
+  for (const n of nodes) await n.stop();
+  await stopFunction("SIGTERM");
+  await hub?.stop();
+  if (process.env["FMC_LIVE_SHOW_FUNCTION_LOG"]) process.stdout.write(fnOutput);
+});
+
+describe("a ModelCache on a live control plane", () => {
+  it("the API server itself refuses a spec the XRD refuses", async () => {
+    const bad = modelCache("refused", "ml-team", "main");
+    const source = at(bad, "spec", "artifact", "source") as Json;
+    source["s3"] = { uri: "s3://bucket/prefix/" };
+    await expect(cp.apply(bad)).rejects.toThrow(/exactly one|source/i);
+    const unknown = modelCache("refused", "ml-team", "main", { replicas: 3 });
+    await expect(cp.apply(unknown)).rejects.toThrow(/unknown field "spec.replicas"|replicas/);
+  });
+
+  it("fans out to the clusters its labels and CEL select, composes through provider-kubernetes, hydrates and pins", async () => {
+    await cp.apply(modelCache("tiny", "ml-team", "main"));
+    const replicas = await waitFor("a ModelCacheReplica for each selected cluster (local, edge), none for lab-l40s or far-h100", async () => {
+      const rs = await cp.list("modelcachereplicas", { namespace: "ml-team" });
+      const clusters = rs.map((r) => String(at(r, "spec", "cluster", "name"))).sort();
+      return clusters.join(",") === "edge,local" ? rs : undefined;
+    }, { describe: describeCache("tiny", "ml-team") });
+    log(`replicas: ${replicas.map((r) => `${String(at(r, "metadata", "name"))} -> ${String(at(r, "spec", "cluster", "name"))} (contract ${String(at(r, "spec", "contractHash"))})`).join("; ")}`);
+
+    const hash = String(at(await cacheStatus("tiny", "ml-team"), "replicaContract", "hash"));
+    const contract = await cp.get("configmap", `tiny-contract-${hash}`, "ml-team");
+    expect(contract, `contract ConfigMap tiny-contract-${hash}`).toBeDefined();
+    log(`contract ConfigMap ml-team/tiny-contract-${hash}: ${Object.keys((contract?.["data"] ?? {}) as Json).join(", ")}`);
+
+    const objects = await waitFor("provider-kubernetes Objects for both replicas", async () => {
+      const os = await cp.list("objects.kubernetes.m.crossplane.io", { namespace: "ml-team" });
+      return os.length >= 2 ? os : undefined;
+    });
+    log(`Objects: ${objects.map((o) => `${String(at(o, "spec", "forProvider", "manifest", "kind"))}@${String(at(o, "spec", "providerConfigRef", "name"))}`).sort().join(" ")}`);
+
+    const st = await ready("tiny", "ml-team", ["local", "edge"]);
+    expect(at(st, "pin", "resolvedRevision")).toBe(commit);
+    expect(String(at(st, "pin", "manifestDigest"))).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(st["ready"]).toBe("2/2");
+    const row = await cp.kubectl(["get", "modelcache", "tiny", "-n", "ml-team"]);
+    log(`kubectl get modelcache:\n${row}`);
+    expect(row).toContain(commit);
+
+    for (const [name, kube] of Object.entries(targets)) {
+      const { claim, namespace } = placement(st, name);
+      const pvc = await kube.get("pvc", claim, namespace);
+      expect(at(pvc, "status", "phase"), `${name}: PVC ${namespace}/${claim}`).toBe("Bound");
+      const ns = await kube.get("namespace", namespace);
+      expect(at(ns, "metadata", "labels", "pod-security.kubernetes.io/enforce")).toBe("restricted");
+      for (const kind of ["serviceaccount", "role", "rolebinding", "configmap", "job"]) {
+        const items = await kube.list(kind, { namespace });
+        log(`${name}: ${kind}s in ${namespace}: ${items.map((i) => String(at(i, "metadata", "name"))).join(", ")}`);
+      }
+      const report = (await kube.list("configmap", { namespace })).find((c) => typeof at(c, "data", "report.json") === "string");
+      expect(report, `${name}: a report ConfigMap the hydrator wrote through the API server`).toBeDefined();
+      expect(JSON.parse(String(at(report, "data", "report.json")))).toMatchObject({ phase: "Ready" });
+    }
+    expect(nodes.flatMap((n) => n.runs).filter((r) => r.exitCode === 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a second team's cache on the same cluster is Ready beside it", async () => {
+    await cp.apply(modelCache("tiny", "team-b", "main", { clusterSelector: { matchLabels: { region: "lab", tier: "prod" } } }));
+    const b = await ready("tiny", "team-b", ["local", "edge"]);
+    const a = await cacheStatus("tiny", "ml-team");
+    log(`ml-team/tiny on local: ${JSON.stringify(placement(a, "local"))}; team-b/tiny on local: ${JSON.stringify(placement(b, "local"))}`);
+  });
+
+  it("a changed revision rolls out on a new volume, with the function restarted mid-reconcile; the old volume goes once the new one is verified", async () => {
+    const before = await cacheStatus("tiny", "ml-team");
+    const old = placement(before, "edge");
+    await cp.patch("modelcache", "tiny", { spec: { artifact: { source: { huggingFace: { revision: commit } } } } }, { namespace: "ml-team" });
+    await new Promise((r) => setTimeout(r, 1500));
+    log("killing the function mid-reconcile (SIGKILL), then starting it again");
+    await stopFunction("SIGKILL");
+    await new Promise((r) => setTimeout(r, 3000));
+    await startFunction();
+    const st = await waitFor("the new revision Ready on both clusters under a new claim", async () => {
+      const s = await cacheStatus("tiny", "ml-team");
+      const now = placement(s, "edge");
+      return s["ready"] === "2/2" && now.claim !== old.claim && clusterEntry(s, "edge")?.["phase"] === "Ready" ? s : undefined;
+    }, { timeoutMs: 300_000, describe: describeCache("tiny", "ml-team") });
+    const fresh = placement(st, "edge");
+    log(`edge: ${old.claim} -> ${fresh.claim}`);
+    expect(at(await edge.get("pvc", fresh.claim, fresh.namespace), "status", "phase")).toBe("Bound");
+    await waitFor(`the old claim ${old.claim} removed from edge`, async () => ((await edge.get("pvc", old.claim, old.namespace)) === undefined ? true : undefined));
+  });
+
+  it("a refetch annotation hydrates again under a new Job", async () => {
+    const runs = nodes.flatMap((n) => n.runs).length;
+    await cp.kubectl(["annotate", "modelcache", "tiny", "-n", "ml-team", "modelcache.dev/refetch=live-1", "--overwrite"]);
+    await waitFor("a new hydration pod on each cluster", async () => (nodes.flatMap((n) => n.runs).length >= runs + 2 ? true : undefined), { timeoutMs: 240_000, describe: describeCache("tiny", "ml-team") });
+    await ready("tiny", "ml-team", ["local", "edge"]);
+    const replicas = await cp.list("modelcachereplicas", { namespace: "ml-team" });
+    for (const r of replicas) expect(at(r, "status", "observedRefetch")).toBe("live-1");
+  });
+
+  it("a cluster that stops matching keeps its replica and its data (Retain)", async () => {
+    const st0 = await cacheStatus("tiny", "ml-team");
+    const { claim, namespace } = placement(st0, "edge");
+    await cp.kubectl(["label", "inferencecluster", "edge", "region=far", "--overwrite"]);
+    await waitFor("edge reported as no longer selected", async () => {
+      const s = await cacheStatus("tiny", "ml-team");
+      return clusterEntry(s, "edge")?.["selected"] === false ? s : undefined;
+    }, { describe: describeCache("tiny", "ml-team") });
+    expect((await cp.list("modelcachereplicas", { namespace: "ml-team" })).length).toBe(2);
+    expect(await edge.get("pvc", claim, namespace)).toBeDefined();
+    await cp.kubectl(["label", "inferencecluster", "edge", "region=lab", "--overwrite"]);
+    await ready("tiny", "ml-team", ["local", "edge"]);
+  });
+
+  it("a deleted cluster keeps its replica and its data: a vanished cluster is a gap, not a decision", async () => {
+    const st0 = await cacheStatus("tiny", "ml-team");
+    const { claim, namespace } = placement(st0, "edge");
+    const saved = await cp.get("inferencecluster", "edge");
+    await cp.delete("inferencecluster", "edge", undefined, true);
+    await waitFor("the cache reports edge as missing", async () => {
+      const s = await cacheStatus("tiny", "ml-team");
+      const e = clusterEntry(s, "edge");
+      return e !== undefined && e["phase"] !== "Ready" ? s : undefined;
+    }, { describe: describeCache("tiny", "ml-team") });
+    expect((await cp.list("modelcachereplicas", { namespace: "ml-team" })).map((r) => at(r, "spec", "cluster", "name")).sort()).toEqual(["edge", "local"]);
+    expect(await edge.get("pvc", claim, namespace)).toBeDefined();
+    // The cluster comes back: the cache converges again.
+    await inferenceCluster("edge", (at(saved, "metadata", "labels") ?? {}) as Record<string, string>, "edge");
+    await ready("tiny", "ml-team", ["local", "edge"]);
+  });
+
+  it("deleting a ModelCache removes its replicas and Jobs, keeps its volumes (Retain), and touches nothing of another cache", async () => {
+    const a = await cacheStatus("tiny", "ml-team");
+    const b = await cacheStatus("tiny", "team-b");
+    await cp.delete("modelcache", "tiny", "ml-team");
+    await waitFor("ml-team/tiny and its replicas gone", async () => {
+      const mc = await cp.get("modelcache", "tiny", "ml-team");
+      const rs = await cp.list("modelcachereplicas", { namespace: "ml-team" });
+      return mc === undefined && rs.length === 0 ? true : undefined;
+    }, { timeoutMs: 180_000 });
+    for (const [name, kube] of Object.entries(targets)) {
+      const pa = placement(a, name);
+      const pb = placement(b, name);
+      expect(await kube.get("pvc", pa.claim, pa.namespace), `${name}: ml-team's volume kept (Retain)`).toBeDefined();
+      expect(at(await kube.get("pvc", pb.claim, pb.namespace), "status", "phase"), `${name}: team-b's volume untouched`).toBe("Bound");
+    }
+    const still = await ready("tiny", "team-b", ["local", "edge"], 60_000);
+    expect(at(still, "pin", "resolvedRevision")).toBe(commit);
+  });
+});
