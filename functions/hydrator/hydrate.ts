@@ -26,7 +26,8 @@ import {
   type ManifestFile,
   type RequestFingerprint,
 } from "./manifest.ts";
-import { safeRelativePath, selectedByGlobs } from "./paths.ts";
+import { globFilter } from "./glob.ts";
+import { resolveInside, safeRelativePath } from "./paths.ts";
 import { ProgressTracker, type ProgressSink } from "./progress.ts";
 import { publish } from "./publish.ts";
 import type { Reporter } from "./report.ts";
@@ -117,6 +118,7 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
     const listing = await source.list(opts.signal);
     const objects: RemoteObject[] = [];
     const paths = new Set<string>();
+    const selected = globFilter(opts.include, opts.exclude);
     for (const o of listing.objects) {
       if (o.unpack.kind === "file") {
         const safe = safeRelativePath(o.unpack.path);
@@ -124,7 +126,7 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
         if (o.unpack.path === "SHA256SUMS" || o.unpack.path.startsWith(`${MANIFEST_DIR}/`) || o.unpack.path === MANIFEST_DIR) {
           return fail(3, `${reference}: the source holds "${o.unpack.path}", a name the hydrator reserves for its own files`);
         }
-        if (!selectedByGlobs(o.unpack.path, opts.include, opts.exclude)) continue;
+        if (!selected(o.unpack.path)) continue;
         if (paths.has(o.unpack.path)) return fail(3, `${reference}: two objects map to "${o.unpack.path}"`);
         paths.add(o.unpack.path);
       }
@@ -285,7 +287,9 @@ async function adoptInPlace(dest: string, layout: Layout, objects: readonly Remo
     const rel = layout === "Flat" ? o.unpack.path : undefined;
     const candidates = rel !== undefined ? [rel] : await hfBlobCandidates(dest, o.expected.hex);
     for (const c of candidates) {
-      const full = join(dest, c);
+      const inside = await resolveInside(dest, c);
+      if (!inside.ok) continue;
+      const full = inside.value;
       const st = await lstat(full).catch(() => undefined);
       if (!st?.isFile() || st.size !== o.size) continue;
       const h = await hashFile(full);

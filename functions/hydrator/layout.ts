@@ -14,7 +14,8 @@
 // Blobs are named by sha256 for every file; the client only follows the
 // snapshot symlinks and never interprets blob names.
 import { posix } from "node:path";
-import type { Layout, ManifestFile, ManifestIdentity, SumsEntry } from "./manifest.ts";
+import { HF_COMMIT, HF_REPO_ID, type Layout, type ManifestFile, type ManifestIdentity, type SumsEntry } from "./manifest.ts";
+import { safeRelativePath } from "./paths.ts";
 
 export interface PlacedFile {
   artifactPath: string;
@@ -59,6 +60,12 @@ export function place(
   revision?: string,
   tree?: readonly HfTreeInfo[],
 ): { ok: true; value: Placement } | { ok: false; error: string } {
+  // Every name that becomes a path is checked here, where the paths are made,
+  // whoever supplied it (a source, or an old manifest read back from disk).
+  for (const f of files) {
+    const safe = safeRelativePath(f.path);
+    if (!safe.ok) return safe;
+  }
   if (layout === "Flat") {
     return {
       ok: true,
@@ -72,6 +79,12 @@ export function place(
   }
   const hf = identity.huggingFace;
   if (hf === undefined) return { ok: false, error: "the HuggingFaceCache layout needs a Hugging Face source (hf://): other sources have no repo id and commit" };
+  if (!HF_REPO_ID.test(hf.repo) || hf.repo.includes("..")) return { ok: false, error: `invalid Hugging Face repo id ${JSON.stringify(hf.repo)}` };
+  if (!HF_COMMIT.test(hf.commit)) return { ok: false, error: `invalid commit ${JSON.stringify(hf.commit)}: expected 40 hex digits` };
+  if (revision !== undefined) {
+    const safe = safeRelativePath(revision);
+    if (!safe.ok) return { ok: false, error: `invalid revision: ${safe.error}` };
+  }
   const root = `hub/${hfRepoFolder(hf.repo)}`;
   const seenBlobs = new Set<string>();
   const placed: PlacedFile[] = [];

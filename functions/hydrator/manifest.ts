@@ -10,6 +10,7 @@
 // request fingerprint are kept beside it, outside the digest.
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { safeRelativePath } from "./paths.ts";
 
 export const MANIFEST_DIR = ".model-cache";
 export const MANIFEST_FILE = `${MANIFEST_DIR}/manifest.json`;
@@ -21,9 +22,24 @@ export type Layout = z.infer<typeof Layout>;
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
+/**
+ * A path read back from a manifest is as hostile as one a source lists: an
+ * old manifest is a file in the destination that anyone with write access
+ * to the volume may have planted, and publishing deletes what it names.
+ */
+export const SafePath = z.string().superRefine((p, ctx) => {
+  const r = safeRelativePath(p);
+  if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
+});
+
+/** A Hugging Face repo id, as the hub spells it: it becomes a directory name (models--org--name). */
+export const HF_REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
+/** A git commit as the hub resolves it: it becomes the snapshot directory's name. */
+export const HF_COMMIT = /^[0-9a-f]{40}$/;
+
 export const ManifestFile = z.object({
   /** Artifact-relative path (as the source names it), POSIX. */
-  path: z.string(),
+  path: SafePath,
   size: z.number().int().nonnegative(),
   sha256: Hex64,
 });
@@ -32,7 +48,7 @@ export type ManifestFile = z.infer<typeof ManifestFile>;
 export const ManifestIdentity = z.object({
   kind: z.string(),
   resolved: z.string(),
-  huggingFace: z.object({ repo: z.string(), commit: z.string() }).optional(),
+  huggingFace: z.object({ repo: z.string().regex(HF_REPO_ID).refine((r) => !r.includes(".."), "holds '..'"), commit: z.string().regex(HF_COMMIT) }).optional(),
 });
 export type ManifestIdentity = z.infer<typeof ManifestIdentity>;
 
@@ -53,8 +69,8 @@ export const Manifest = z.object({
   source: z.string(),
   identity: ManifestIdentity,
   layout: Layout,
-  /** For HuggingFaceCache: the revision name written under refs/. */
-  revision: z.string().optional(),
+  /** For HuggingFaceCache: the revision name written under refs/ (so a path: refs/pr/1). */
+  revision: SafePath.optional(),
   files: z.array(ManifestFile),
   totalBytes: z.number().int().nonnegative(),
   request: RequestFingerprint,

@@ -1,5 +1,12 @@
 // Path safety and URI redaction: nothing a source lists may escape the
-// destination, and nothing printed may carry a credential.
+// destination, and nothing printed may carry a credential. Every path the
+// hydrator reads from anywhere (a source's listing, an archive entry, an OCI
+// title, an old manifest, a Hugging Face revision or commit) passes
+// safeRelativePath before it is joined, and every path it writes, renames or
+// deletes under the destination passes resolveInside, which also refuses a
+// symlink planted on the way.
+import { lstat } from "node:fs/promises";
+import { join } from "node:path";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -22,6 +29,28 @@ export function safeRelativePath(path: string): Checked<string> {
   return { ok: true, value: path };
 }
 
+/**
+ * `<root>/<rel>` when `rel` is a safe relative path and no existing directory
+ * on the way is a symlink or not a directory: a link planted in the
+ * destination (`a -> /etc`) must not carry a write, a rename or an unlink of
+ * `a/passwd` outside it. The last component itself is not followed by the
+ * callers (unlink, rename and lstat act on the link, not its target).
+ */
+export async function resolveInside(root: string, rel: string): Promise<Checked<string>> {
+  const safe = safeRelativePath(rel);
+  if (!safe.ok) return safe;
+  const segments = rel.split("/");
+  let cur = root;
+  for (const seg of segments.slice(0, -1)) {
+    cur = join(cur, seg);
+    const st = await lstat(cur).catch(() => undefined);
+    if (st === undefined) break; // nothing further exists: nothing to follow
+    if (st.isSymbolicLink()) return { ok: false, error: `"${rel}": "${seg}" is a symlink inside the destination` };
+    if (!st.isDirectory()) return { ok: false, error: `"${rel}": "${seg}" is not a directory` };
+  }
+  return { ok: true, value: join(root, rel) };
+}
+
 /** The URI with userinfo and query string removed: safe for logs, errors and the manifest. */
 export function redactUri(uri: string): string {
   // The authority runs to the first '/': a '?' or '#' typed unencoded in a
@@ -32,45 +61,4 @@ export function redactUri(uri: string): string {
   const host = authority.includes("@") ? authority.slice(authority.lastIndexOf("@") + 1) : authority;
   // A query or fragment that starts in the authority runs on through the rest.
   return /[?#]/.test(host) ? `${scheme}${host.replace(/[?#].*$/, "")}` : `${scheme}${host}${rest.replace(/[?#].*$/, "")}`;
-}
-
-/**
- * Glob matching with huggingface_hub's semantics (Python fnmatch, as in
- * `allow_patterns`/`ignore_patterns`): `*` matches any run of characters
- * including `/`, `?` one character, `[...]` a class; a pattern ending in `/`
- * matches everything under that folder. Using the hub client's rules means a
- * pattern selects the same files here as in `hf download`.
- */
-export function globToRegExp(pattern: string): RegExp {
-  const p = pattern.endsWith("/") ? `${pattern}*` : pattern;
-  let re = "";
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i] as string;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      // A ] right after [ or [! is literal, as in fnmatch.
-      const close = p.indexOf("]", p[i + 1] === "!" ? i + 3 : i + 2);
-      if (close === -1) {
-        re += "\\[";
-      } else {
-        let body = p.slice(i + 1, close);
-        const negated = body.startsWith("!");
-        if (negated) body = body.slice(1);
-        // As Python's fnmatch: an empty range (z-a) is dropped instead of
-        // failing to compile (a class left empty matches nothing, a negated
-        // one any character); ^, [, ] and backslash inside are literal.
-        body = body.replace(/(.)-(.)/gs, (m, lo: string, hi: string) => (lo > hi ? "" : m)).replace(/[\\\][^]/g, "\\$&");
-        re += body === "" ? (negated ? "." : "(?!)") : `[${negated ? "^" : ""}${body}]`;
-        i = close;
-      }
-    } else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`, "s");
-}
-
-/** Whether `path` passes the include (any; all when none) and exclude (none) globs. */
-export function selectedByGlobs(path: string, include: readonly string[], exclude: readonly string[]): boolean {
-  if (include.length > 0 && !include.some((g) => globToRegExp(g).test(path))) return false;
-  return !exclude.some((g) => globToRegExp(g).test(path));
 }

@@ -16,6 +16,7 @@ import { dirname, join } from "node:path";
 import { fsyncDir, mkdirInside, symlinkAtomic, writeAtomic } from "./fsutil.ts";
 import { place, type Placement } from "./layout.ts";
 import { MANIFEST_DIR, MANIFEST_FILE, renderSums, SUMS_FILE, type Manifest } from "./manifest.ts";
+import { resolveInside } from "./paths.ts";
 
 export interface StagedFile {
   artifactPath: string;
@@ -64,7 +65,10 @@ async function removeStale(dest: string, old: Manifest, now: Placement): Promise
   const keep = new Set([...now.files.map((f) => f.destPath), ...now.links.map((l) => l.destPath), ...now.extras.map((e) => e.destPath)]);
   const gone = [...prev.value.files.map((f) => f.destPath), ...prev.value.links.map((l) => l.destPath), ...prev.value.extras.map((e) => e.destPath)].filter((p) => !keep.has(p));
   for (const p of gone) {
-    await unlink(join(dest, p)).catch(() => undefined);
+    // The old manifest is a file on the volume: what it names is deleted only inside the destination, never through a link.
+    const abs = await resolveInside(dest, p);
+    if (!abs.ok) continue;
+    await unlink(abs.value).catch(() => undefined);
     await pruneEmptyParents(dest, dirname(p));
   }
 }

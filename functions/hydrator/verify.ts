@@ -3,9 +3,10 @@
 // `hydrate` to recognise a complete destination (and do nothing), and after
 // publishing.
 import { lstat, readdir, readFile, realpath } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { hashFile } from "./fsutil.ts";
-import { place, type Placement } from "./layout.ts";
+import { hfRepoFolder, place, type Placement } from "./layout.ts";
 import { Manifest, MANIFEST_DIR, MANIFEST_FILE, manifestDigest, parseSums, renderSums, SUMS_FILE } from "./manifest.ts";
 import { mapLimit } from "./sources/http.ts";
 
@@ -13,8 +14,6 @@ export type VerifyResult =
   | { ok: true; manifest: Manifest; bytes: number }
   | { ok: false; manifest?: Manifest; problems: string[] };
 
-/** Entries the destination may hold beside the artifact. */
-const IGNORED_TOP = new Set([MANIFEST_DIR, "lost+found"]);
 
 export async function readManifest(dir: string): Promise<{ ok: true; value: Manifest } | { ok: false; error: string; missing: boolean }> {
   let text: string;
@@ -88,24 +87,53 @@ export async function verifyDir(dir: string, opts: VerifyOptions = {}): Promise<
     if (extra.destPath.includes("/trees/")) continue;
     if (got !== extra.content) problems.push(`${extra.destPath}: missing or not ${JSON.stringify(extra.content)}`);
   }
-  problems.push(...(await unexpectedEntries(dir, placement.value)));
+  problems.push(...(await unexpectedEntries(dir, manifest, placement.value)));
   return problems.length === 0 ? { ok: true, manifest, bytes } : { ok: false, manifest, problems };
 }
 
+/**
+ * What the destination may hold beside the artifact, and nothing more: the
+ * hydrator's own manifest and staging area; an empty lost+found at the root
+ * (a fresh ext4 volume has one); for HuggingFaceCache only, the hub client's
+ * bookkeeping for this repository (regular files: its lock files, its
+ * version.txt, its empty .no_exist markers for this commit, its tree-listing
+ * cache). Anything else, a symlink or a file of another shape included, is
+ * "not part of the artifact".
+ */
+function allowedBeside(manifest: Manifest, rel: string, st: Stats): "yes" | "descend" | "no" {
+  const dir = st.isDirectory() && !st.isSymbolicLink();
+  const file = st.isFile();
+  if (rel === MANIFEST_DIR || rel === "lost+found") return dir ? "descend" : "no";
+  if (rel === MANIFEST_FILE) return file ? "yes" : "no";
+  // The hydrator's resumable state: kept after a failed run beside the old, still valid artifact.
+  if (rel === `${MANIFEST_DIR}/staging`) return dir ? "yes" : "no";
+  const hf = manifest.layout === "HuggingFaceCache" ? manifest.identity.huggingFace : undefined;
+  if (hf === undefined) return "no";
+  const repo = hfRepoFolder(hf.repo);
+  if (rel === "hub/version.txt") return file ? "yes" : "no";
+  if (dir && [`hub/.locks`, `hub/.locks/${repo}`, `hub/${repo}/.no_exist`, `hub/${repo}/.no_exist/${hf.commit}`, `hub/${repo}/trees`].includes(rel)) return "descend";
+  if (rel.startsWith(`hub/.locks/${repo}/`) && rel.endsWith(".lock")) return file ? "yes" : "no";
+  if (rel.startsWith(`hub/${repo}/.no_exist/${hf.commit}/`)) return dir ? "descend" : file && st.size === 0 ? "yes" : "no";
+  const trees = `hub/${repo}/trees/`;
+  if (rel.startsWith(trees) && /^[^/]+\.json$/.test(rel.slice(trees.length))) return file ? "yes" : "no";
+  return "no";
+}
+
 /** Files in the destination that the artifact does not hold: another artifact's bytes are drift, not success. */
-async function unexpectedEntries(dir: string, p: Placement): Promise<string[]> {
+async function unexpectedEntries(dir: string, manifest: Manifest, p: Placement): Promise<string[]> {
   const known = new Set<string>([SUMS_FILE, ...p.files.map((f) => f.destPath), ...p.links.map((l) => l.destPath), ...p.extras.map((e) => e.destPath)]);
   const out: string[] = [];
   const walk = async (abs: string): Promise<void> => {
     for (const name of await readdir(abs)) {
       const full = join(abs, name);
       const rel = relative(dir, full).split(sep).join("/");
-      if (abs === dir && IGNORED_TOP.has(name)) continue;
-      // The hub client's own bookkeeping beside a cache it reads.
-      if (/^hub\/(\.locks|version\.txt)|\/\.no_exist(\/|$)|^hub\/models--[^/]+\/trees(\/|$)/.test(rel)) continue;
       const st = await lstat(full);
-      if (st.isDirectory()) await walk(full);
-      else if (!known.has(rel)) out.push(`${rel}: not part of the artifact`);
+      const beside = allowedBeside(manifest, rel, st);
+      if (beside === "descend") await walk(full);
+      else if (beside === "no") {
+        if (st.isDirectory()) await walk(full);
+        else if (!known.has(rel)) out.push(`${rel}: not part of the artifact`);
+      }
       if (out.length >= 20) return;
     }
   };

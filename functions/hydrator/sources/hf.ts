@@ -8,6 +8,7 @@
 // branch moving mid-download cannot mix two revisions. HF_TOKEN is sent as a
 // bearer token; fetch drops it on a cross-origin redirect (the CDN).
 import { z } from "zod";
+import { HF_REPO_ID } from "../manifest.ts";
 import { redactUri, safeRelativePath, type Checked } from "../paths.ts";
 import { bodyOf, getJson, httpRequest } from "./http-client.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
@@ -24,12 +25,13 @@ export function parseHfUri(uri: string): Checked<HfLocation> {
   const m = /^hf:\/\/([^@]+?)(?:@(.+))?$/.exec(uri);
   if (m === null || m[1] === undefined) return { ok: false, error: `not an hf:// URI: "${uri}" (expected hf://<org>/<repo>[@revision])` };
   const repo = m[1];
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/.test(repo) || repo.includes("..")) {
+  if (!HF_REPO_ID.test(repo) || repo.includes("..")) {
     return { ok: false, error: `invalid Hugging Face repo id "${repo}"` };
   }
   const revision = m[2] ?? "main";
+  // The revision names a file under refs/ in the HuggingFaceCache layout: a path, checked like one (and no whitespace, as git refs).
   // eslint-disable-next-line no-control-regex
-  if (revision.includes("..") || /[\s\u0000-\u001f]/.test(revision)) return { ok: false, error: `invalid revision "${revision}"` };
+  if (revision.includes("..") || /[\s\u0000-\u001f]/.test(revision) || !safeRelativePath(revision).ok) return { ok: false, error: `invalid revision ${JSON.stringify(revision)}` };
   return { ok: true, value: { repo, revision } };
 }
 

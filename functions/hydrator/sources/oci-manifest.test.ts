@@ -5,7 +5,7 @@ import {
   parseManifestDocument,
   parseOciReference,
   pickFromIndex,
-  safeRelativePath,
+  titlePath,
   type Descriptor,
   type Manifest,
 } from "./oci-manifest.ts";
@@ -50,13 +50,13 @@ describe("parseOciReference", () => {
   });
 });
 
-describe("safeRelativePath", () => {
+describe("titlePath: a layer title is checked by the one path rule", () => {
   it("keeps plain relative paths, and a directory's trailing slash", () => {
-    expect(safeRelativePath("a/b.bin")).toEqual({ ok: true, value: "a/b.bin" });
-    expect(safeRelativePath("dir/")).toEqual({ ok: true, value: "dir" });
+    expect(titlePath("a/b.bin")).toEqual({ ok: true, value: "a/b.bin" });
+    expect(titlePath("dir/")).toEqual({ ok: true, value: "dir" });
   });
-  it.each(["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b"])("refuses %s", (p) => {
-    expect(safeRelativePath(p).ok).toBe(false);
+  it.each(["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b", "a\nb", "a\u001b[2Jb"])("refuses %j", (p) => {
+    expect(titlePath(p).ok).toBe(false);
   });
 });
 

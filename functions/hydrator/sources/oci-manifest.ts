@@ -3,6 +3,7 @@
 // `org.cncf.model.filepath`, ORAS layers by `org.opencontainers.image.title`
 // (directories pushed by oras are tar+gzip marked `io.deis.oras.content.unpack`).
 import { z } from "zod";
+import { safeRelativePath } from "../paths.ts";
 import type { RemoteObject, Unpack } from "./types.ts";
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -174,18 +175,12 @@ export function pickFromIndex(index: Index): Result<Descriptor> {
   };
 }
 
-/** A relative POSIX path that stays inside the destination, or an error. */
-export function safeRelativePath(p: string): Result<string> {
-  const segments = p.split("/");
-  if (p === "" || p.startsWith("/") || p.includes("\0") || p.includes("\\")) {
-    return { ok: false, error: `"${p}" is not a relative path` };
-  }
-  // A trailing slash is how some tools name a directory; anything else empty, "." or ".." is refused.
-  const inner = p.endsWith("/") ? segments.slice(0, -1) : segments;
-  if (inner.some((s) => s === "" || s === "." || s === "..")) {
-    return { ok: false, error: `"${p}" escapes or is not a plain relative path` };
-  }
-  return { ok: true, value: inner.join("/") };
+/**
+ * A layer's title as a destination path, checked by the hydrator's one path
+ * rule (../paths.ts); a trailing slash is how some tools name a directory.
+ */
+export function titlePath(p: string): Result<string> {
+  return safeRelativePath(p.endsWith("/") ? p.slice(0, -1) : p);
 }
 
 const MODEL_LAYER_RE = /^application\/vnd\.cncf\.model\.[a-z]+(?:\.[a-z]+)*\.v1\.(raw|tar|tar\+gzip|tar\+zstd)$/;
@@ -206,7 +201,7 @@ export function classifyLayer(layer: Descriptor): Result<Unpack> {
     if (named === undefined) {
       return { ok: false, error: `raw ModelPack layer without an ${ANNOTATION.modelFilepath} annotation` };
     }
-    const path = safeRelativePath(named);
+    const path = titlePath(named);
     return path.ok ? { ok: true, value: { kind: "file", path: path.value } } : path;
   }
   if (ann[ANNOTATION.orasUnpack] === "true") {
@@ -215,7 +210,7 @@ export function classifyLayer(layer: Descriptor): Result<Unpack> {
   }
   if (named !== undefined) {
     // A file pushed by oras keeps its bytes whatever media type it was given.
-    const path = safeRelativePath(named);
+    const path = titlePath(named);
     return path.ok ? { ok: true, value: { kind: "file", path: path.value } } : path;
   }
   return {
