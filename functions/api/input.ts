@@ -2,7 +2,7 @@
 // cluster type to read as required resources and where the fields the
 // function needs live in it; the defaults read Modelplane's InferenceCluster.
 import { z } from "zod";
-import { DNS_LABEL } from "./k8s.ts";
+import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
 
 export const INPUT_API_VERSION = "modelcache.fn.crossplane.io/v1alpha1";
 
@@ -39,19 +39,120 @@ export const ClusterType = z
   })
   .strict();
 
+// The tenancy policy: what the platform engineer lets a tenant (whoever may
+// write ModelCaches in one control-plane namespace) reach on the clusters.
+// A tenant writes the ModelCache; only the platform writes this.
+
+/** A namespace name on a cluster: a DNS label, never `default` or a `kube-` namespace. */
+const ClusterNamespaceName = z.string().max(63).regex(DNS_LABEL, "must be a DNS label (lowercase letters, digits, '-')")
+  .refine((n) => n !== "default" && !n.startsWith("kube-"), "must not be default or a kube- namespace");
+
+const DNS_LABEL_OR_STAR = "(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)";
+/** `scheme://host[:port]`; a `*` stands for exactly one DNS label. */
+export const Destination = z.string().max(300)
+  .regex(new RegExp(`^https?://${DNS_LABEL_OR_STAR}(\\.${DNS_LABEL_OR_STAR})*(:[0-9]{1,5})?$`), "must be scheme://host[:port] in lowercase, e.g. https://huggingface.co or https://*.example.com (a * stands for one DNS label)");
+
+export const TenancyNamespaces = z
+  .object({
+    prefix: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "must be 1-20 lowercase letters, digits or '-', starting with a letter")
+      .refine((p) => !p.startsWith("kube-"), "must not start with kube-").default("mc-")
+      .describe("A control-plane namespace N gets the cluster namespace <prefix>N; past 50 characters a head of it and 12 hex digits of N's hash (63 characters)."),
+    map: z.record(z.string().max(63).regex(DNS_LABEL, "must be a control-plane namespace name"), ClusterNamespaceName).optional()
+      .describe("Explicit cluster namespaces for some control-plane namespaces; each value used once and not starting with the prefix."),
+    labels: z.record(z.string().max(317), z.string().max(63)).optional()
+      .describe("Labels set on every tenant namespace the function creates (e.g. what the platform's Secret sync selects)."),
+  })
+  .strict();
+export type TenancyNamespaces = z.infer<typeof TenancyNamespaces>;
+
+export const CredentialDestinations = z
+  .object({
+    huggingFace: z.array(Destination).max(64).default(["https://huggingface.co"])
+      .describe("Where a huggingFace tokenSecretRef may be sent: the endpoint, or https://huggingface.co when none is set."),
+    s3: z.array(Destination).max(64).default(["https://s3.*.amazonaws.com"])
+      .describe("Where s3 credentialsSecretRef may be sent: the endpoint, or https://s3.<region>.amazonaws.com when none is set."),
+    oci: z.array(Destination).max(64).default([])
+      .describe("Registries an oci pullSecretRef may be sent to: https://<registry host> (http:// with insecure)."),
+  })
+  .strict();
+
+export const ExistingPVCGrant = z
+  .object({
+    controlPlaneNamespaces: z.array(z.string().max(63).regex(DNS_LABEL)).min(1).max(256),
+    namespace: ClusterNamespaceName.describe("The cluster namespace holding the claims."),
+    claimNames: z.array(z.union([ObjectName, z.literal("*")])).min(1).max(256).describe("Claims granted; * grants every claim in the namespace."),
+    access: z.enum(["ReadOnly", "ReadWrite"]).default("ReadOnly").describe("ReadOnly: only hydrate: false (verify) is allowed."),
+  })
+  .strict();
+export type ExistingPVCGrant = z.infer<typeof ExistingPVCGrant>;
+
+export const ExistingPVCPolicy = z
+  .object({
+    ownNamespace: z.enum(["ReadWrite", "ReadOnly", "Refuse"]).default("ReadWrite")
+      .describe("Claims in the cache's own cluster namespace: usable to hydrate into, only to verify, or not at all."),
+    grants: z.array(ExistingPVCGrant).max(64).default([]).describe("Claims in other cluster namespaces a control-plane namespace may use."),
+  })
+  .strict();
+
+export const DEFAULT_NODE_SELECTOR_KEYS = ["topology.kubernetes.io/region", "topology.kubernetes.io/zone", "kubernetes.io/arch", "node.kubernetes.io/instance-type"];
+export const DEFAULT_MAX_RESOURCES = { cpu: "4", memory: "8Gi", "ephemeral-storage": "4Gi" };
+
+export const HydrationCeiling = z
+  .object({
+    onViolation: z.enum(["Refuse", "Clamp"]).default("Refuse")
+      .describe("Refuse: a cache asking for more is refused. Clamp: what is not allowed is dropped or lowered, with a Warning."),
+    allowedTolerations: z.array(Toleration).max(32).default([]).describe("A tenant's toleration must equal one of these."),
+    allowedNodeSelectorKeys: z.array(z.string().min(1).max(317)).max(64).default(DEFAULT_NODE_SELECTOR_KEYS),
+    maxResources: z.record(z.string().min(1).max(253), Quantity).default(DEFAULT_MAX_RESOURCES)
+      .describe("Resource names a tenant may request and the most of each (requests and limits)."),
+    nodeSelector: z.record(z.string().max(317), z.string().max(63)).optional().describe("Set on every hydration pod by the platform; wins over the tenant's."),
+    tolerations: z.array(Toleration).max(32).optional().describe("Added to every hydration pod by the platform."),
+  })
+  .strict();
+export type HydrationCeiling = z.infer<typeof HydrationCeiling>;
+
+export const Tenancy = z
+  .object({
+    clusterNamespaces: TenancyNamespaces.default(TenancyNamespaces.parse({})),
+    credentialDestinations: CredentialDestinations.default(CredentialDestinations.parse({})),
+    existingPVC: ExistingPVCPolicy.default(ExistingPVCPolicy.parse({})),
+    storageClassNames: z.array(z.string().min(1).max(253)).max(64).optional()
+      .describe("When set, the only classes spec.storage.pvc.storageClassName may name."),
+    hydration: HydrationCeiling.default(HydrationCeiling.parse({})),
+  })
+  .strict();
+export type Tenancy = z.infer<typeof Tenancy>;
+
 export const Input = z
   .object({
     apiVersion: z.literal(INPUT_API_VERSION),
     kind: z.literal("Input"),
     metadata: z.object({ name: z.string().optional() }).optional(),
     clusters: ClusterType.default(ClusterType.parse({})),
-    clusterNamespace: z.string().regex(DNS_LABEL).max(63).refine((n) => n !== "default", "must not be default").default("model-cache")
-      .describe("Namespace created on each cluster for volumes and Jobs."),
+    clusterNamespace: ClusterNamespaceName.default("model-cache")
+      .describe("Deprecated: the one namespace earlier versions put every cache in. A replica whose volume is already there keeps it there until its source changes; nothing new is composed there."),
+    tenancy: Tenancy.default(Tenancy.parse({})).describe("What a tenant may reach on the clusters; the same in the ModelCache's and the ModelCacheReplica's Composition."),
     hydratorImage: z.string().min(1).optional().describe("Defaults to this function's own image at its version."),
     replica: z
       .object({ apiVersion: z.string().default("modelcache.dev/v1alpha1"), kind: z.string().default("ModelCacheReplica") })
       .strict()
       .default({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica" }),
   })
-  .strict();
+  .strict()
+  .superRefine((input, ctx) => {
+    // Every tenant's namespace must be its own: no map value may be a derived name, the shared namespace, or used twice.
+    const ns = input.tenancy.clusterNamespaces;
+    const path = ["tenancy", "clusterNamespaces"];
+    if (input.clusterNamespace.startsWith(ns.prefix))
+      ctx.addIssue({ code: "custom", path: [...path, "prefix"], message: `must not be a prefix of clusterNamespace (${input.clusterNamespace}), the shared namespace of earlier versions` });
+    const seen = new Map<string, string>();
+    for (const [from, to] of Object.entries(ns.map ?? {})) {
+      const at = [...path, "map", from];
+      if (to.startsWith(ns.prefix)) ctx.addIssue({ code: "custom", path: at, message: `must not start with the prefix ${ns.prefix}: derived namespaces do` });
+      if (to === input.clusterNamespace) ctx.addIssue({ code: "custom", path: at, message: `must not be clusterNamespace (${to}), the shared namespace of earlier versions` });
+      const other = seen.get(to);
+      if (other !== undefined) ctx.addIssue({ code: "custom", path: at, message: `${to} is already the namespace of ${other}: each control-plane namespace needs its own` });
+      seen.set(to, from);
+    }
+  });
 export type Input = z.infer<typeof Input>;

@@ -43,6 +43,8 @@ export interface Contract {
 export interface ContractParts {
   cache: Cache;
   namespace: string;
+  /** spec.hydration as written, or as the tenancy policy clamped it. */
+  hydration: JsonObject | undefined;
   claimName: string;
   mountPath: string;
   hydratorImage: string;
@@ -62,7 +64,7 @@ export function replicaContract(p: ContractParts): Contract {
     hydratorImage: p.hydratorImage,
   };
   // Left out when not written: the replica's schema has the same defaults.
-  if (w["hydration"] !== undefined) spec["hydration"] = w["hydration"];
+  if (p.hydration !== undefined) spec["hydration"] = p.hydration;
   if (w["retention"] !== undefined) spec["retention"] = w["retention"];
   if (p.pin !== undefined)
     spec["pin"] = p.pin.manifestDigest ? { resolvedRevision: p.pin.resolvedRevision, manifestDigest: p.pin.manifestDigest } : { resolvedRevision: p.pin.resolvedRevision };

@@ -46,12 +46,13 @@ export function replicaSpec(ctx: FanoutContext, facts: ClusterFacts): JsonObject
   return { cacheRef: { name: ctx.cache.name }, cluster: replicaCluster(facts), contractHash: ctx.contractHash };
 }
 
-export function replicaResource(ctx: FanoutContext, facts: ClusterFacts): JsonObject {
+/** `name`: the name the replica already has, if composed before (names.ts, replicaName, says why). */
+export function replicaResource(ctx: FanoutContext, facts: ClusterFacts, name?: string): JsonObject {
   return {
     apiVersion: ctx.input.replica.apiVersion,
     kind: ctx.input.replica.kind,
     // No labels: Crossplane labels composed resources with their composite, and every byte here is paid 5,000 times.
-    metadata: { name: replicaName(ctx.cache.name, facts.name), namespace: ctx.cache.namespace },
+    metadata: { name: name ?? replicaName(ctx.cache.name, facts.name), namespace: ctx.cache.namespace },
     spec: replicaSpec(ctx, facts),
   };
 }

@@ -7,6 +7,7 @@ import type { CompileSelector } from "./cel.ts";
 import { canonicalJson, contractHash } from "./contract.ts";
 import { composeFleet, type FleetOptions } from "./index.ts";
 import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "./testing.ts";
+import { replicaName } from "./names.ts";
 
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
 const opts: FleetOptions = { defaultHydratorImage: IMAGE };
@@ -59,7 +60,7 @@ describe("the whole response for one selected cluster, first pass", () => {
     const contract: JsonObject = {
       artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "hf-token" } } } },
       storage: { backend: "PVC", pvc: { size: "40Gi" } },
-      namespace: "model-cache",
+      namespace: "mc-ml-team",
       claimName: CLAIM,
       mountPath: "/models/qwen3-8b",
       hydratorImage: IMAGE,
@@ -90,7 +91,7 @@ describe("the whole response for one selected cluster, first pass", () => {
               source: "hf://Qwen/Qwen3-8B@main",
               mountPath: "/models/qwen3-8b",
               claimName: CLAIM,
-              namespace: "model-cache",
+              namespace: "mc-ml-team",
               replicaContract: { hash },
               clusters: [{ name: "gke-us-east1-h100", phase: "Pending" }],
             },
@@ -113,7 +114,7 @@ describe("the whole response for one selected cluster, first pass", () => {
             resource: {
               apiVersion: "modelcache.dev/v1alpha1",
               kind: "ModelCacheReplica",
-              metadata: { name: "qwen3-8b-gke-us-east1-h100", namespace: "ml-team" },
+              metadata: { name: replicaName("qwen3-8b", "gke-us-east1-h100"), namespace: "ml-team" },
               spec: {
                 cacheRef: { name: "qwen3-8b" },
                 cluster: { name: "gke-us-east1-h100", providerConfigRef: { name: "gke-us-east1-h100" }, cloud: "GKE", storageClassName: "filestore-rwx", csiDrivers: ["SharedFilesystem"] },
@@ -144,7 +145,7 @@ describe("bad input: a Fatal result naming the field, and nothing dropped", () =
     // resource: earlier steps' as they were, and every replica exactly as observed.
     expect(rsp.desired.composite).toEqual(req.desired.composite);
     expect(rsp.desired.resources["other"]).toBe(other);
-    expect(rsp.desired.resources["replica-gke-us-east1-h100"]).toEqual({ resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: "qwen3-8b-gke-us-east1-h100", namespace: "ml-team" }, spec: observed["replica-gke-us-east1-h100"]?.resource["spec"] }, connectionDetails: {}, ready: "True" });
+    expect(rsp.desired.resources["replica-gke-us-east1-h100"]).toEqual({ resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: replicaName("qwen3-8b", "gke-us-east1-h100"), namespace: "ml-team" }, spec: observed["replica-gke-us-east1-h100"]?.resource["spec"] }, connectionDetails: {}, ready: "True" });
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(["other", ...Object.keys(observed)].sort());
     expect(rsp.requirements).toEqual(REQUIREMENTS);
   });
@@ -163,7 +164,7 @@ describe("bad input: a Fatal result naming the field, and nothing dropped", () =
 
   it("names the Input field when the Input is wrong", () => {
     const rsp = composeFleet(request(modelCache(prod), { input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusterNamespace: "default" } }), opts);
-    expect(fatalOf(rsp)?.message).toBe("invalid function input: input.clusterNamespace: must not be default");
+    expect(fatalOf(rsp)?.message).toBe("invalid function input: input.clusterNamespace: must not be default or a kube- namespace");
   });
 });
 

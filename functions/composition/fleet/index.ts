@@ -13,12 +13,13 @@ import { fleetPreviousClaims, replicaContract } from "./contract.ts";
 import { desiredContracts, observedContracts, withEveryContractKept } from "./contract-maps.ts";
 import { replicaResource, type FanoutContext } from "./fanout.ts";
 import { identityHash, sourceLine } from "./identity.ts";
-import { claimName as deriveClaimName, replicaKey } from "./names.ts";
+import { replicaKey } from "./names.ts";
 import { parseCache, parseInput, type Cache } from "./parse.ts";
 import { decidePin, driftOf } from "./pin.ts";
 import { keepUnchanged, observedReplicas, withEveryReplicaKept, type ObservedReplica } from "./replicas.ts";
 import { byName, selectClusters, type Outcome } from "./select.ts";
 import { clusterStatus, compositeStatus, isAllReady, keptStatus, summarize } from "./status.ts";
+import { clampedHydration, clampedWarning, fleetTenancy, refusal, TENANCY_REASON, volumeName, type FleetTenancy } from "./tenancy.ts";
 
 /** The required-resources key the clusters are delivered under. */
 export const CLUSTERS_REQUIREMENT = "clusters";
@@ -76,6 +77,10 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const parsed = parseCache(req.observed.composite?.resource);
   if (!parsed.ok) return fail(`invalid ModelCache: ${parsed.message}`);
   const cache = parsed.value;
+  // The platform's policy before anything else: a cache outside it gets nothing new.
+  const tenancy = fleetTenancy(cache, input.value);
+  const refused = refusal(tenancy);
+  if (refused !== undefined) return fail(refused, TENANCY_REASON);
 
   let program: SelectorProgram | undefined;
   const expr = cache.spec.clusterSelector.cel;
@@ -90,7 +95,7 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const base: FunctionResponse = { ...passThrough(req, DEFAULT_TTL_SECONDS), requirements };
   const delivered = req.requiredResources[CLUSTERS_REQUIREMENT];
   if (delivered === undefined) return waiting(req, base, cache, input.value, replicas);
-  return compose(req, base, { cache, input: input.value, options, replicas, contracts, clusters: delivered, program });
+  return compose(req, base, { cache, input: input.value, tenancy, options, replicas, contracts, clusters: delivered, program });
 }
 
 /** Until the clusters arrive: keep every replica and contract, re-assert the last status, decide nothing. */
@@ -109,6 +114,7 @@ function waiting(req: FunctionRequest, base: FunctionResponse, cache: Cache, inp
 interface ComposeArgs {
   cache: Cache;
   input: Input;
+  tenancy: FleetTenancy;
   options: FleetOptions;
   replicas: Map<string, ObservedReplica>;
   /** Contract specs observed in their ConfigMaps, by hash. */
@@ -122,10 +128,13 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const artifact = cache.spec.artifact;
   const identity = identityHash(artifact);
   const storage = cache.spec.storage;
-  const claimName = storage.backend === "ExistingPVC" && storage.existingPVC ? storage.existingPVC.claimName : deriveClaimName(cache.name, identity);
+  const existing = storage.backend === "ExistingPVC" ? storage.existingPVC : undefined;
+  const claimName = existing !== undefined ? existing.claimName : volumeName(cache, identity, a.replicas.values());
   const mountPath = cache.spec.mountPath ?? `/models/${cache.name}`;
   const source = sourceLine(artifact);
-  const volume = { claimName, namespace: input.clusterNamespace, mountPath };
+  // The tenant's own namespace on every cluster; an existing claim may live in a granted one.
+  const namespace = a.tenancy.namespace;
+  const volume = { claimName, namespace: existing?.namespace ?? namespace, mountPath };
 
   const outcomes = selectClusters(a.clusters, cache.spec, input.clusters.fields, a.program);
   const sortedReplicas = [...a.replicas.values()].sort((x, y) => (x.cluster < y.cluster ? -1 : x.cluster > y.cluster ? 1 : 0));
@@ -134,7 +143,8 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const selectedPrev = outcomes.filter((o) => o.kind === "selected").map((o) => a.replicas.get(o.name));
   const contract = replicaContract({
     cache,
-    namespace: input.clusterNamespace,
+    namespace,
+    hydration: clampedHydration(cache.written, a.tenancy),
     claimName,
     mountPath,
     hydratorImage: input.hydratorImage ?? a.options.defaultHydratorImage,
@@ -179,7 +189,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
         }
         if (prev === undefined) created.push(o.name);
         const ready = cs.phase === "Ready" ? "True" : "False";
-        entries.set(o.name, { status: cs, desired: { resource: replicaResource(ctx, o.facts), connectionDetails: {}, ready } });
+        entries.set(o.name, { status: cs, desired: { resource: replicaResource(ctx, o.facts, prev?.name), connectionDetails: {}, ready } });
         return;
       }
       case "blocked": {
@@ -231,6 +241,8 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   for (const [name, e] of [...entries.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
     if (e.desired) resources[observedKeys.get(name) ?? replicaKey(name)] = e.desired;
 
+  const clamped = clampedWarning(a.tenancy);
+  if (clamped !== undefined) results.push(clamped);
   const prevPin = cache.observedStatus.pin;
   if (pin !== undefined && (prevPin === undefined || prevPin.identity !== pin.identity || prevPin.resolvedRevision !== pin.resolvedRevision || prevPin.manifestDigest !== pin.manifestDigest))
     results.push({ severity: "Normal", reason: "ArtifactPinned", message: pinnedCondition(pin, source).message ?? "", target: "Composite" });

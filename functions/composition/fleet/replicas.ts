@@ -7,6 +7,8 @@ import { obj, str } from "./paths.ts";
 
 export interface ObservedReplica {
   key: string;
+  /** Its name: kept when it is composed again, so no replica is ever renamed. */
+  name: string | undefined;
   cluster: string;
   resource: JsonObject;
   /** The compact form's contract hash; undefined for a replica written in full. */
@@ -41,6 +43,7 @@ export function observedReplicas(observed: Record<string, ResourceState>, kind?:
     const claimName = from["claimName"];
     out.set(cluster, {
       key,
+      name: str(obj(resource["metadata"])?.["name"]),
       cluster,
       resource,
       contractHash,

@@ -26,8 +26,8 @@ describe("a compact replica with its contract delivered", () => {
   const full = scenarios().filter((s) => s.phase !== "Fatal" && s.required === undefined);
   it.each(full.map((s) => [s.name, s] as const))("composes exactly what the full spec composes: %s", (_name, s) => {
     const compact = compactForm(s.xr);
-    const want = compose(s.xr, s.observed);
-    const got = compose(compact.xr, s.observed, undefined, delivered(contractMap(compact.contract)));
+    const want = compose(s.xr, s.observed, undefined, {}, s.input);
+    const got = compose(compact.xr, s.observed, undefined, delivered(contractMap(compact.contract)), s.input);
     // The desired composite differs only in what Crossplane started from: nothing, in both.
     expect(outcome(got)).toEqual(outcome(want));
     expect(got.requirements).toEqual(requirements(compact.contract.hash));

@@ -6,6 +6,7 @@
 // replicas, but Crossplane may apply the replica first or the ConfigMap may be
 // edited: until the ConfigMap is there and hashes to the name, nothing is
 // decided, and every observed resource is kept exactly as it is.
+import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import { condition as xrCondition, passThrough } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState } from "../../sdk/types.ts";
@@ -55,12 +56,18 @@ function keptAsObserved(state: ResourceState): ResourceState {
   return { resource, connectionDetails: {}, ready: condition(r, "Ready")?.["status"] === "True" ? "True" : "False" };
 }
 
+/** Why nothing is decided: the Hydrated condition's reason, and the phase to report (the last one when absent). */
+export interface Hold {
+  reason: string;
+  phase?: ReplicaPhase;
+}
+
 /**
  * Decide nothing: every observed resource is desired exactly as observed (no
  * volume or running Job is deleted, nothing new is started), the last status
  * is kept with the reason in its message and the Hydrated condition.
  */
-export function keepEveryObserved(req: FunctionRequest, prev: ModelCacheReplicaStatus, message: string): FunctionResponse {
+export function keepEveryObserved(req: FunctionRequest, prev: ModelCacheReplicaStatus, message: string, hold: Hold = { reason: WAITING_REASON }): FunctionResponse {
   const rsp = passThrough(req, TTL_WAITING_SECONDS);
   for (const key of Object.keys(req.observed.resources).sort()) {
     const state = req.observed.resources[key];
@@ -68,12 +75,12 @@ export function keepEveryObserved(req: FunctionRequest, prev: ModelCacheReplicaS
     if (state !== undefined && rsp.desired.resources[key] === undefined) rsp.desired.resources[key] = keptAsObserved(state);
   }
   const xr = req.observed.composite?.resource ?? {};
-  const phase = prev.phase ?? "Pending";
+  const phase = hold.phase ?? prev.phase ?? "Pending";
   const ready = phase === "Ready" && prev.drift !== true;
   const base = req.desired.composite?.resource ?? { apiVersion: xr["apiVersion"] ?? null, kind: xr["kind"] ?? null };
   const baseStatus = isObject(base["status"]) ? base["status"] : {};
   const status: JsonObject = { ...baseStatus, ...(JSON.parse(JSON.stringify(prev)) as JsonObject), phase, message };
   rsp.desired.composite = { resource: { ...base, status }, connectionDetails: req.desired.composite?.connectionDetails ?? {}, ready: ready ? "True" : "False" };
-  rsp.conditions = [xrCondition("Hydrated", ready ? "True" : "False", WAITING_REASON, message)];
+  rsp.conditions = [xrCondition("Hydrated", ready ? "True" : "False", hold.reason, message)];
   return rsp;
 }

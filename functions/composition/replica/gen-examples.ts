@@ -2,15 +2,23 @@
 // observed.yaml, required.yaml (contract ConfigMaps, for a compact replica), the shared composition and the Development-runtime Function.
 // Expected outputs come from rendering them (`npm run render:update`).
 // Run: node functions/composition/replica/gen-examples.ts
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
+import type { JsonObject } from "../../sdk/types.ts";
 import { scenarios } from "./scenarios.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const EXAMPLES = join(ROOT, "examples");
 const FUNCTIONS = readFileSync(join(EXAMPLES, "pass-through", "functions.yaml"), "utf8");
+const COMPOSITION = parse(readFileSync(join(ROOT, "apis", "modelcachereplicas", "composition.yaml"), "utf8")) as JsonObject;
+
+function withInput(input: JsonObject): JsonObject {
+  const spec = COMPOSITION["spec"] as JsonObject;
+  const [step] = spec["pipeline"] as JsonObject[];
+  return { ...COMPOSITION, spec: { ...spec, pipeline: [{ ...step, input }] } };
+}
 
 function comment(text: string): string {
   const words = text.split(" ");
@@ -39,6 +47,9 @@ for (const s of scenarios()) {
   else rmSync(join(dir, "required.yaml"), { force: true });
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
   const comp = join(dir, "composition.yaml");
-  if (!existsSync(comp)) symlinkSync("../../apis/modelcachereplicas/composition.yaml", comp);
+  rmSync(comp, { force: true });
+  // The shipped Composition, or it with the Input a platform engineer would add for this scenario.
+  if (s.input === undefined) symlinkSync("../../apis/modelcachereplicas/composition.yaml", comp);
+  else writeFileSync(comp, `# The shipped Composition with the platform's tenancy policy in its Input (docs/security.md).\n${stringify(withInput(s.input), { lineWidth: 0 })}`);
 }
 process.stdout.write(`wrote ${scenarios().length} examples\n`);

@@ -6,9 +6,14 @@ import type { z } from "zod";
 import { ownSpec } from "../../api/crossplane-owned.ts";
 import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
+import { summarizeIssues } from "../../sdk/messages.ts";
 import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
+import type { Input } from "../../api/input.ts";
+import { parseInput } from "../fleet/parse.ts";
+import { describeIssues as describeTenancyIssues } from "../tenancy/issues.ts";
 import { contractRequirement, keepEveryObserved, resolveContract } from "./contract.ts";
+import { replicaTenancy, TENANCY_REASON } from "./tenancy.ts";
 import { csiDriverRef, decideCsi, storageClassRef } from "./csi.ts";
 import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMap } from "./job.ts";
 import { currentAttempt, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
@@ -35,10 +40,7 @@ export interface ReplicaOptions {
 
 /** `spec.storage.pvc.size: must be a Kubernetes quantity such as 40Gi` */
 export function describeIssues(error: z.ZodError, root: string): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${[root, ...i.path.map(String)].join(".")}: ${i.message}`)
-    .join("; ");
+  return summarizeIssues(error.issues, (i) => `${[root, ...i.path.map(String)].join(".")}: ${i.message}`, 5);
 }
 
 function prune(o: Record<string, JsonValue | undefined>): JsonObject {
@@ -81,8 +83,10 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   const own = ownSpec(xr["spec"]);
   const forms = ModelCacheReplicaSpecForms.safeParse(own);
   if (!forms.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(forms.error, "spec")}`);
+  const input = parseInput(req.input);
+  if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
   const written = forms.data;
-  if (written.contractHash === undefined) return composeResolved(req, xr, own, "spec", options);
+  if (written.contractHash === undefined) return composeResolved(req, xr, own, "spec", { ...options, input: input.value });
 
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
   const ref = { cacheRef: written.cacheRef, contractHash: written.contractHash };
@@ -91,16 +95,20 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   if (contract.kind === "waiting") return { ...keepEveryObserved(req, previousStatus(xr), contract.message), requirements };
   // The contract's own fields, then the replica's: cacheRef and cluster can never come from the contract.
   const full: JsonObject = { ...contract.spec, cacheRef: field(xr, "spec", "cacheRef") ?? null, cluster: field(xr, "spec", "cluster") ?? null };
-  return { ...composeResolved(req, xr, full, contract.root, options), requirements };
+  return { ...composeResolved(req, xr, full, contract.root, { ...options, input: input.value }), requirements };
 }
 
 /** The cluster level proper, from a resolved (full) spec; `root` names where the spec came from in Fatal messages. */
-function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonValue | undefined, root: string, options: ReplicaOptions): FunctionResponse {
+function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonValue | undefined, root: string, options: ReplicaOptions & { input: Input }): FunctionResponse {
   const now = options.now ?? Date.now;
   const parsed = ModelCacheReplicaSpec.safeParse(specValue);
   if (!parsed.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(parsed.error, root)}`);
-  const spec = parsed.data;
   const prev = previousStatus(xr);
+  // The platform's policy decides the namespace and what may reach the cluster; outside it, nothing new is composed.
+  const tenancy = replicaTenancy({ spec: parsed.data, controlPlaneNamespace: str(field(xr, "metadata", "namespace")) ?? "", observed: req.observed.resources, input: options.input, root });
+  if (tenancy.kind === "refused")
+    return withResult(keepEveryObserved(req, prev, tenancy.message, { phase: "Blocked", reason: TENANCY_REASON }), { severity: "Warning", reason: TENANCY_REASON, message: tenancy.message, target: "Composite" });
+  const spec = tenancy.spec;
 
   const vol = planVolume(spec);
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
@@ -119,7 +127,7 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   const blocked: string[] = [];
 
   // 1. The namespace, when it is ours (an existing claim may live in the user's own).
-  if (vol.namespace === spec.namespace) add(KEY.namespace, wrapObject(namespace(spec.namespace), pc, { policy: "keep" }), obs(KEY.namespace).ready);
+  if (vol.namespace === spec.namespace) add(KEY.namespace, wrapObject(namespace(spec.namespace, tenancy.namespaceLabels), pc, { policy: "keep" }), obs(KEY.namespace).ready);
 
   // 2. The storage class and the CSI driver behind it.
   if (vol.owned) {
@@ -298,7 +306,10 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   };
   Object.assign(rsp.desired.resources, composed);
   rsp.conditions = [xrCondition("Hydrated", phase === "Ready" ? "True" : "False", phase, message)];
+  const clamped = tenancy.clamped.length > 0
+    ? withResult(rsp, { severity: "Warning", reason: "HydrationClamped", message: `the hydration Job runs with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeTenancyIssues(tenancy.clamped)}`, target: "Composite" })
+    : rsp;
   if (phase === "Blocked" || phase === "Failed")
-    return withResult(rsp, { severity: "Warning", reason: phase, message, target: "Composite" });
-  return rsp;
+    return withResult(clamped, { severity: "Warning", reason: phase, message, target: "Composite" });
+  return clamped;
 }

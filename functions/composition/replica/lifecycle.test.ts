@@ -93,7 +93,7 @@ describe("a running Job is not replaced by an unrelated change", () => {
   const running = baseXr({}, { attempts: 1, claimName: CLAIM, phase: "Hydrating" });
   it.each<{ reason: string; spec: JsonObject }>([
     { reason: "new resources", spec: { hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, resources: { limits: { memory: "2Gi" } } } } },
-    { reason: "a node selector", spec: { hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 16, nodeSelector: { pool: "cpu" } } } },
+    { reason: "a node selector", spec: { hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 16, nodeSelector: { "node.kubernetes.io/instance-type": "c5.xlarge" } } } },
     { reason: "the fleet pinning the artifact", spec: { pin: { resolvedRevision: "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4" } } },
     { reason: "a new hydrator image", spec: { hydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.2.0" } },
   ])("$reason keeps the Job's name and key, and the Job Object never updates", ({ spec }) => {

@@ -6,7 +6,7 @@ import { CONTRACT_REQUIREMENT } from "./contract.ts";
 import { CONTRACT_DATA_KEY } from "../contract-configmap.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { ObservedAs } from "./testing.ts";
-import { baseXr, compactForm, compose, observedObject, contractMap, reportData } from "./testing.ts";
+import { baseXr, compactForm, compose, observedObject, contractMap, reportData, tenancyInput } from "./testing.ts";
 import { field, isObject } from "./objects.ts";
 
 export interface Scenario {
@@ -17,11 +17,13 @@ export interface Scenario {
   /** Required resources Crossplane delivers (the contract ConfigMap of a compact replica). */
   required?: JsonObject[];
   phase: ReplicaPhase | "Fatal";
+  /** The function's Input in the scenario's Composition (the platform's tenancy policy), when not the default. */
+  input?: JsonObject;
 }
 
 /** Compose the scenario as Crossplane would: with its required resources delivered. */
 export function composeScenario(s: Scenario, now?: number): FunctionResponse {
-  return compose(s.xr, s.observed, now, s.required ? { [CONTRACT_REQUIREMENT]: s.required } : {});
+  return compose(s.xr, s.observed, now, s.required ? { [CONTRACT_REQUIREMENT]: s.required } : {}, s.input);
 }
 
 /** The scenario's spec in full: a compact replica's fields over the contract its ConfigMap delivers. */
@@ -35,8 +37,8 @@ export function fullSpec(s: Scenario): JsonObject {
 type Observer = (key: string, kind: string) => ObservedAs | "absent" | undefined;
 
 /** Observe everything the first pass composed, as `how` says (default: exists and Ready). */
-function cluster(xr: JsonObject, how: Observer = () => undefined, extra: Record<string, ResourceState> = {}): Record<string, ResourceState> {
-  const first = compose(xr, extra);
+function cluster(xr: JsonObject, how: Observer = () => undefined, extra: Record<string, ResourceState> = {}, input?: JsonObject): Record<string, ResourceState> {
+  const first = compose(xr, extra, undefined, {}, input);
   const out: Record<string, ResourceState> = { ...extra };
   for (const [key, state] of Object.entries(first.desired.resources)) {
     const kind = String(field(state.resource, "spec", "forProvider", "manifest", "kind") ?? state.resource["kind"]);
@@ -121,7 +123,15 @@ export function scenarios(): Scenario[] {
       cluster: aks,
       artifact: { kind: "Weights", layout: "Flat", source: { s3: { uri: "s3://models/qwen3-8b/", region: "eu-west-1", endpoint: "https://minio.storage.svc:9000", pathStyle: true, credentialsSecretRef: { name: "s3-creds" } } } },
     });
-    add({ name: "aks-source-s3", why: "AKS with Azure Files present, an S3-compatible source: credentials come from Secret s3-creds through secretKeyRef only.", xr, observed: cluster(xr, onKind({ job: "absent", report: "absent" })), phase: "Pending" });
+    const input = tenancyInput({ credentialDestinations: { s3: ["https://minio.storage.svc:9000"] } });
+    add({
+      name: "aks-source-s3",
+      why: "AKS with Azure Files present, an S3-compatible source: credentials come from Secret s3-creds through secretKeyRef only, to the one endpoint the platform's tenancy policy allows for S3 credentials.",
+      xr,
+      observed: cluster(xr, onKind({ job: "absent", report: "absent" }), {}, input),
+      phase: "Pending",
+      input,
+    });
   }
   {
     const xr = baseXr({
@@ -139,7 +149,14 @@ export function scenarios(): Scenario[] {
   }
   {
     const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { oci: { reference: "registry.example.com/models/qwen3-8b:v1", pullSecretRef: { name: "registry-pull" } } } } });
-    add({ name: "source-oci", why: "An OCI / ModelPack artifact; the pull secret is mounted and named by REGISTRY_AUTH_FILE, never copied.", xr, observed: {}, phase: "Pending" });
+    add({
+      name: "source-oci",
+      why: "An OCI / ModelPack artifact; the pull secret is mounted and named by REGISTRY_AUTH_FILE, never copied, and goes only to a registry the platform's tenancy policy lists.",
+      xr,
+      observed: {},
+      phase: "Pending",
+      input: tenancyInput({ credentialDestinations: { oci: ["https://registry.example.com"] } }),
+    });
   }
   {
     const xr = baseXr({ artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: [
@@ -157,8 +174,18 @@ export function scenarios(): Scenario[] {
     add({ name: "source-huggingface-cache-layout", why: "A public Hugging Face repo (no token) in the HuggingFaceCache layout, on GKE with Filestore present.", xr, observed: cluster(xr, onKind({ job: "absent", report: "absent" })), phase: "Pending" });
   }
   {
-    const xr = baseXr({ storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", namespace: "serving", hydrate: false } }, claimName: "team-models", pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }, { attempts: 1, claimName: "team-models", phase: "Verifying" });
-    add({ name: "existingpvc-verify", why: "ExistingPVC, pre-populated: the claim is only observed (never created or deleted), and the Job only verifies what it holds against the pin.", xr, observed: cluster(xr, onKind({ job: { status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } }, report: ready(), volume: bound })), phase: "Ready" });
+    // The claim is in another namespace, so no Secret may be named: the Job runs there and would read it there.
+    const artifact = { kind: "Weights", layout: "Flat", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", include: ["*.safetensors", "*.json"] } } };
+    const xr = baseXr({ artifact, storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", namespace: "serving", hydrate: false } }, claimName: "team-models", pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }, { attempts: 1, claimName: "team-models", phase: "Verifying" });
+    const input = tenancyInput({ existingPVC: { grants: [{ controlPlaneNamespaces: ["ml-team"], namespace: "serving", claimNames: ["team-models"], access: "ReadOnly" }] } });
+    add({
+      name: "existingpvc-verify",
+      why: "ExistingPVC, pre-populated, in namespace serving, which the platform's tenancy policy grants this control-plane namespace read-only: the claim is only observed (never created or deleted), and the Job only verifies what it holds against the pin.",
+      xr,
+      observed: cluster(xr, onKind({ job: { status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } }, report: ready(), volume: bound }), {}, input),
+      phase: "Ready",
+      input,
+    });
   }
   {
     const xr = baseXr({ storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: true } }, claimName: "team-models" });

@@ -30,7 +30,7 @@ export function baseXr(spec: JsonObject = {}, status?: JsonObject): JsonObject {
         source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", include: ["*.safetensors", "*.json"], tokenSecretRef: { name: "hf-token" } } },
       },
       storage: { backend: "PVC", pvc: { size: "40Gi", accessMode: "ReadWriteMany" } },
-      namespace: "model-cache",
+      namespace: "mc-ml-team",
       claimName: "qwen3-8b-3f9c2a1b7d",
       mountPath: "/models/qwen3-8b",
       hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 },
@@ -43,12 +43,17 @@ export function baseXr(spec: JsonObject = {}, status?: JsonObject): JsonObject {
   return xr;
 }
 
-export function request(xr: JsonObject, observed: Record<string, ResourceState> = {}, desired: Record<string, ResourceState> = {}, required: Record<string, JsonObject[]> = {}): FunctionRequest {
+/** The function's Input with a tenancy policy, as a platform engineer writes it in the Composition. */
+export function tenancyInput(tenancy: JsonObject, more: JsonObject = {}): JsonObject {
+  return { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", ...more, tenancy };
+}
+
+export function request(xr: JsonObject, observed: Record<string, ResourceState> = {}, desired: Record<string, ResourceState> = {}, required: Record<string, JsonObject[]> = {}, input?: JsonObject): FunctionRequest {
   return {
     tag: "t",
     observed: { composite: { resource: xr, connectionDetails: {}, ready: "Unspecified" }, resources: observed },
     desired: { composite: undefined, resources: desired },
-    input: undefined,
+    input,
     context: undefined,
     requiredResources: required,
     capabilities: [],
@@ -106,8 +111,8 @@ export function reportData(report: Record<string, JsonValue>): JsonObject {
 export const EPOCH_MS = Date.parse("2024-01-01T00:00:00Z");
 
 /** Compose, then observe what was composed as the scenario says, and compose again. */
-export function compose(xr: JsonObject, observed: Record<string, ResourceState> = {}, now = EPOCH_MS + 365 * 86400_000, required: Record<string, JsonObject[]> = {}): FunctionResponse {
-  return composeReplica(request(xr, observed, {}, required), { now: () => now });
+export function compose(xr: JsonObject, observed: Record<string, ResourceState> = {}, now = EPOCH_MS + 365 * 86400_000, required: Record<string, JsonObject[]> = {}, input?: JsonObject): FunctionResponse {
+  return composeReplica(request(xr, observed, {}, required, input), { now: () => now });
 }
 
 export interface Compact {

@@ -1,0 +1,86 @@
+// Where a cache's credentials would be sent, and whether the platform allows
+// it. A Secret in the tenant's namespace may be one the platform put there
+// (a shared hub token, registry credentials): a tenant must not be able to
+// point it at a host of their own.
+import type { Tenancy } from "../../api/input.ts";
+import type { Source } from "../../api/artifact.ts";
+import { DNS_LABEL } from "../../api/k8s.ts";
+import type { Issue } from "./issues.ts";
+
+export const HF_DEFAULT_ENDPOINT = "https://huggingface.co";
+const DEFAULT_PORT: Record<string, string> = { "http:": "80", "https:": "443" };
+
+export interface CredentialUse {
+  /** Which allow-list applies: input.tenancy.credentialDestinations.<list>. */
+  list: keyof Tenancy["credentialDestinations"];
+  /** The field that decides the destination (the endpoint, or the secret reference when the default host is used). */
+  field: string;
+  /** Where the credential goes; undefined when it cannot be known (and so cannot be allowed). */
+  url: string | undefined;
+}
+
+/** The credential a source sends, if any, and where to. `at` is the path of the source, e.g. spec.artifact.source. */
+export function credentialUse(source: Source, at: string): CredentialUse | undefined {
+  const hf = source.huggingFace;
+  if (hf?.tokenSecretRef !== undefined)
+    return { list: "huggingFace", field: hf.endpoint !== undefined ? `${at}.huggingFace.endpoint` : `${at}.huggingFace.tokenSecretRef`, url: hf.endpoint ?? HF_DEFAULT_ENDPOINT };
+  const s3 = source.s3;
+  if (s3?.credentialsSecretRef !== undefined) {
+    if (s3.endpoint !== undefined) return { list: "s3", field: `${at}.s3.endpoint`, url: s3.endpoint };
+    const region = s3.region ?? "us-east-1";
+    return { list: "s3", field: s3.region !== undefined ? `${at}.s3.region` : `${at}.s3.credentialsSecretRef`, url: DNS_LABEL.test(region) ? `https://s3.${region}.amazonaws.com` : undefined };
+  }
+  const oci = source.oci;
+  if (oci?.pullSecretRef !== undefined) {
+    const registry = oci.reference.split("/")[0] ?? "";
+    return { list: "oci", field: `${at}.oci.reference`, url: `${oci.insecure === true ? "http" : "https"}://${registry}` };
+  }
+  return undefined;
+}
+
+interface Origin {
+  scheme: string;
+  labels: string[];
+  port: string;
+}
+
+function origin(url: string): Origin | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const port = u.port === "" ? DEFAULT_PORT[u.protocol] : u.port;
+  if (port === undefined) return undefined;
+  return { scheme: u.protocol, labels: u.hostname.toLowerCase().split("."), port };
+}
+
+/** A pattern `scheme://host[:port]` (the Input's schema checked its shape); `*` is exactly one label. */
+function pattern(p: string): Origin | undefined {
+  const m = /^(https?):\/\/([^:/]+)(?::([0-9]+))?$/.exec(p);
+  if (m === null) return undefined;
+  const scheme = `${m[1]}:`;
+  const port = m[3] ?? DEFAULT_PORT[scheme];
+  return port === undefined ? undefined : { scheme, labels: (m[2] ?? "").split("."), port };
+}
+
+export function destinationAllowed(url: string, allowed: readonly string[]): boolean {
+  const o = origin(url);
+  if (o === undefined) return false;
+  return allowed.some((p) => {
+    const want = pattern(p);
+    if (want === undefined || want.scheme !== o.scheme || want.port !== o.port || want.labels.length !== o.labels.length) return false;
+    return want.labels.every((l, i) => l === "*" || l === o.labels[i]);
+  });
+}
+
+export function checkCredentialDestination(source: Source, at: string, policy: Tenancy): Issue[] {
+  const use = credentialUse(source, at);
+  if (use === undefined) return [];
+  const allowed = policy.credentialDestinations[use.list];
+  if (use.url !== undefined && destinationAllowed(use.url, allowed)) return [];
+  const where = use.url === undefined ? "an endpoint that cannot be determined" : new URL(use.url).origin;
+  const list = allowed.length === 0 ? "none is allowed" : `allowed: ${allowed.join(", ")}`;
+  return [{ field: use.field, rule: `tenancy.credentialDestinations.${use.list}`, message: `would send the source's credentials to ${where}, which the platform does not allow (${list})` }];
+}
