@@ -29,6 +29,8 @@ export const DeviceFacts = z.object({
   driver: z.string().min(1).optional(),
   attributes: z.record(z.string(), AttributeFacts).default({}),
   capacity: z.record(z.string(), z.object({ value: z.union([z.string(), z.number()]) })).default({}),
+  /** DRA consumable capacity (ResourceSlice device.allowMultipleAllocations); false when unset. */
+  allowMultipleAllocations: z.boolean().optional(),
 });
 export type DeviceFacts = z.infer<typeof DeviceFacts>;
 
@@ -163,7 +165,7 @@ function toDevice(d: DeviceFacts, pool: string, driver: string): CelDevice {
     }
     put(capacity, splitQualifiedName(name, driver), q);
   }
-  return new CelDevice(driver, d.name, pool, attributes, capacity);
+  return new CelDevice(driver, d.name, pool, attributes, capacity, d.allowMultipleAllocations ?? false);
 }
 
 function put<V>(m: DomainMap<V>, [domain, id]: [string, string], v: V): void {

@@ -31,8 +31,11 @@ type Shape =
   | { k: "attr" }
   | { k: "optional"; val: Shape }
   | { k: "scalar" }
-  /** Anything: sized at the largest collection the environment holds. */
-  | { k: "unknown" };
+  /**
+   * Anything: sized at the largest collection the environment holds, or at `size` when it was built
+   * by concatenating unknowns (a `dyn` must not hide that a value doubles).
+   */
+  | { k: "unknown"; size?: number };
 
 const SCALAR: Shape = { k: "scalar" };
 const UNKNOWN: Shape = { k: "unknown" };
@@ -94,7 +97,7 @@ function size(s: Shape): number {
     case "optional":
       return size(s.val);
     case "unknown":
-      return MAX_ANY;
+      return s.size ?? MAX_ANY;
     default:
       return 1;
   }
@@ -313,7 +316,11 @@ function binary(n: AstNode, scope: Scope): Est {
         const shape: Shape = { k: "list", size: ls.size + rs.size, elem: join(ls.elem, rs.elem), ...(full !== undefined ? { full } : {}) };
         return { cost: base + 1 + Math.ceil(0.1 * (ls.size + rs.size)), shape };
       }
-      if (ls.k === "unknown" || rs.k === "unknown") return { cost: base + 1 + 2 * Math.ceil(0.1 * MAX_ANY), shape: UNKNOWN };
+      if (ls.k === "unknown" || rs.k === "unknown") {
+        // A concatenation is as long as both sides: a string or list hidden behind `dyn` still doubles.
+        const total = size(ls) + size(rs);
+        return { cost: base + 1 + Math.ceil(0.1 * total), shape: { k: "unknown", size: total } };
+      }
       return { cost: base + 1, shape: SCALAR };
     default:
       return { cost: base + 1, shape: SCALAR };
@@ -348,12 +355,17 @@ function call(n: AstNode, receiverNode: AstNode | undefined, scope: Scope): Est 
   const base = (r?.cost ?? 0) + sum(args) + 1;
   const rs = r ? unwrap(r.shape) : undefined;
 
-  if (name === "matches") {
-    // s.matches(re) / matches(s, re): the pattern is checked separately (regex.ts).
+  if (name === "matches" || name === "find" || name === "findAll") {
+    // RE2: linear in the string for a given pattern (re2.ts); literal patterns are checked separately.
     const s = rs ?? args[0]?.shape ?? UNKNOWN;
     const re = (rs ? args[0] : args[1])?.shape ?? UNKNOWN;
-    return { cost: base + strCost(s) * Math.max(1, Math.ceil(0.25 * size(re))), shape: SCALAR };
+    const scan = strCost(s) * Math.max(1, Math.ceil(0.25 * size(re)));
+    if (name === "matches") return { cost: base + scan, shape: SCALAR };
+    const found: Shape = { k: "string", size: size(s) };
+    return { cost: base + scan, shape: name === "find" ? found : { k: "list", size: size(s) + 1, elem: found } };
   }
+  const strings = stringFunction(name, rs, args);
+  if (strings) return { cost: base + strings.cost, shape: strings.shape };
   if (rs && LINEAR_IN_RECEIVER.has(name)) {
     const extra = strCost(rs) + args.reduce((c, a) => c + strCost(a.shape), 0);
     let shape: Shape = SCALAR;
@@ -384,7 +396,12 @@ function call(n: AstNode, receiverNode: AstNode | undefined, scope: Scope): Est 
       return { cost: base + (args[0] && args[1] ? size(unwrap(args[0].shape)) * size(unshare(unwrap(args[1].shape))) : 0), shape: SCALAR };
     case "indexOf":
     case "lastIndexOf":
-      return { cost: base + (rs ? size(rs) : 0), shape: SCALAR };
+    case "isSorted":
+    case "sum":
+    case "min":
+    case "max":
+      // Linear in the list; min/max/sum yield an element (or a number).
+      return { cost: base + (rs ? size(rs) : 0), shape: rs?.k === "list" && (name === "min" || name === "max") ? rs.elem : SCALAR };
     case "orValue":
     case "or":
       return { cost: base, shape: join(unwrap(r?.shape ?? UNKNOWN), unwrap(args[0]?.shape ?? UNKNOWN)) };
@@ -398,6 +415,30 @@ function call(n: AstNode, receiverNode: AstNode | undefined, scope: Scope): Est 
     default:
       // Quantity/Semver methods, hasValue, type conversions: constant time.
       return { cost: base, shape: SCALAR };
+  }
+}
+
+/** cel-go's extended strings functions: cost and result size (replace and format may grow a string). */
+function stringFunction(name: string, rs: Shape | undefined, args: readonly Est[]): { cost: number; shape: Shape } | undefined {
+  const argSize = (i: number) => size(args[i]?.shape ?? SCALAR);
+  switch (name) {
+    case "charAt":
+      return rs ? { cost: strCost(rs), shape: { k: "string", size: 2 } } : undefined;
+    case "replace": {
+      if (!rs) return undefined;
+      // Every character may be replaced (or, with "" as old, have `new` inserted before it).
+      const out = size(rs) * Math.max(1, argSize(1)) + argSize(1);
+      return { cost: strCost(rs) + Math.ceil(0.1 * out), shape: { k: "string", size: out } };
+    }
+    case "format": {
+      if (!rs) return undefined;
+      const out = size(rs) + argSize(0) * Math.max(32, size((args[0]?.shape.k === "list" ? args[0].shape.elem : undefined) ?? SCALAR));
+      return { cost: strCost(rs) + Math.ceil(0.1 * out), shape: { k: "string", size: out } };
+    }
+    case "quote":
+      return { cost: Math.ceil(0.1 * argSize(0)), shape: { k: "string", size: 2 * argSize(0) + 2 } };
+    default:
+      return undefined;
   }
 }
 

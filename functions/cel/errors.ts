@@ -2,7 +2,8 @@
 // line of the expression with a caret under the spot.
 
 export type CompileErrorKind = "Syntax" | "Type" | "Cost" | "Limit";
-export type EvaluationErrorKind = "Evaluation" | "Input";
+/** Budget: the runtime meter stopped the evaluation (cost, a size cap, or the time backstop). */
+export type EvaluationErrorKind = "Evaluation" | "Input" | "Budget";
 
 export interface Position {
   /** 1-based. */

@@ -57,14 +57,16 @@ function capacityValue(c: unknown): { value: string | number } | undefined {
 
 function device(v: unknown): DeviceFacts | undefined {
   if (!isPlain(v)) return undefined;
-  const { name, driver, attributes, capacity } = v;
+  const { name, driver, attributes, capacity, allowMultipleAllocations } = v;
   if (typeof name !== "string" || name.length === 0) return undefined;
   if (driver !== undefined && (typeof driver !== "string" || driver.length === 0)) return undefined;
+  if (allowMultipleAllocations !== undefined && typeof allowMultipleAllocations !== "boolean") return undefined;
   const attrs = attributes === undefined ? {} : sameRecord(attributes, attribute);
   const caps = capacity === undefined ? {} : sameRecord(capacity, capacityValue);
   if (attrs === undefined || caps === undefined) return undefined;
   const out: DeviceFacts = { name, attributes: attrs, capacity: caps };
   if (driver !== undefined) out.driver = driver;
+  if (allowMultipleAllocations !== undefined) out.allowMultipleAllocations = allowMultipleAllocations;
   return out;
 }
 

@@ -1,5 +1,6 @@
-// The bounds the cost estimate assumes about a cluster, and the expression limits. Inputs above the
-// cluster bounds are refused (see cluster-facts.ts), so the static estimate stays an upper bound.
+// The bounds the cost estimate assumes about a cluster, the expression limits, and the runtime budget
+// the meter enforces while evaluating (meter.ts). Inputs above the cluster bounds are refused (see
+// cluster-facts.ts), so the static estimate stays an upper bound; the meter holds where it is not.
 
 /** Declared maxima of a cluster's CEL value. */
 export const CLUSTER_LIMITS = {
@@ -36,4 +37,26 @@ export const EXPRESSION_LIMITS = {
   maxListElements: 256,
   maxMapEntries: 256,
   maxCallArguments: 8,
+} as const;
+
+/**
+ * What one evaluation may do at run time, counted as it runs (meter.ts). Cost units are the static
+ * estimate's: 1 per evaluation step, plus 0.1 per character or element of every value a step yields.
+ */
+export const RUNTIME_LIMITS = {
+  /** Cost units one cluster's evaluation may use: Kubernetes' runtime limit for a DRA selector. */
+  maxCostPerCluster: 1_000_000,
+  /**
+   * What a call may spend over all its clusters, pooled in the order they are evaluated: this much per
+   * cluster, plus costPerDevice per DRA device it carries. Selector work stays proportional to the
+   * request's size, as decoding it is, whatever the expression does.
+   */
+  costPerCluster: 10_000,
+  costPerDevice: 250,
+  /** The longest string a step may yield (UTF-16 code units). */
+  maxStringLength: 65_536,
+  /** The most elements a list or map a step yields may hold, nested ones and string characters included. */
+  maxValueSize: 262_144,
+  /** Wall-clock backstop per cluster evaluation, in milliseconds, checked every 1,024 steps. */
+  deadlineMs: 1_000,
 } as const;

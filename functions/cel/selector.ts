@@ -6,9 +6,10 @@ import { toCelCluster, type ClusterFactsInput } from "./cluster-facts.ts";
 import { estimateCost, type AstNode } from "./cost.ts";
 import { selectorEnvironment } from "./environment.ts";
 import { selectorError, type CompileErrorKind, type EvaluationErrorKind, type SelectorError } from "./errors.ts";
-import { CLUSTER_LIMITS, EXPRESSION_LIMITS } from "./limits.ts";
+import { CLUSTER_LIMITS, EXPRESSION_LIMITS, RUNTIME_LIMITS } from "./limits.ts";
 import { Lru } from "./lru.ts";
-import { checkRegexes } from "./regex.ts";
+import { metered, type Exhausted } from "./meter.ts";
+import { checkRegexLiterals } from "./re2.ts";
 import { CelCluster } from "./values.ts";
 
 /** A selector that compiled: safe to evaluate against any cluster within the declared limits. */
@@ -31,7 +32,8 @@ export class CompiledSelector {
 }
 
 export type CompileResult = { ok: true; program: CompiledSelector } | { ok: false; error: SelectorError<CompileErrorKind> };
-export type EvaluateResult = { ok: true; value: boolean } | { ok: false; error: SelectorError<EvaluationErrorKind> };
+/** `cost`: the cost units the evaluation used (what the meter counted; 0 when it never ran). */
+export type EvaluateResult = { ok: true; value: boolean; cost: number } | { ok: false; error: SelectorError<EvaluationErrorKind>; cost: number };
 
 /** How many compiled expressions are kept (results of failed compiles included). */
 export const SELECTOR_CACHE_SIZE = 512;
@@ -89,8 +91,8 @@ function compileUncached(expr: string): CompileResult {
   }
 
   const ast = parsed.ast as unknown as AstNode;
-  const regex = checkRegexes(ast);
-  if (regex) return fail(regex.kind, regex.message, expr, regex.pos);
+  const regex = checkRegexLiterals(ast);
+  if (regex) return fail("Syntax", regex.message, expr, regex.pos);
 
   const { cost, culprit } = estimateCost(ast, EXPRESSION_LIMITS.maxCost);
   if (cost > EXPRESSION_LIMITS.maxCost) {
@@ -109,32 +111,54 @@ function formatCost(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "unbounded";
 }
 
+/** What an exhausted budget is reported as: what ran out, and the figure. */
+export function exhaustedMessage(x: Exhausted): string {
+  const n = (v: number) => Math.round(v).toLocaleString("en-US");
+  switch (x.kind) {
+    case "cost":
+      return `it used its runtime budget of ${n(x.limit)} cost units`;
+    case "size":
+      return x.what === "string"
+        ? `it built a string of ${n(x.size)} characters, more than the ${n(x.limit)} a selector may build`
+        : `it built a value of ${n(x.size)} elements, more than the ${n(x.limit)} a selector may build`;
+    case "time":
+      return `it ran past the ${n(x.ms)} ms deadline of one evaluation`;
+  }
+}
+
 /**
  * Evaluate a compiled selector against one cluster: its CEL value from toCelCluster, or its facts
  * (converted on the way; convert once with toCelCluster when evaluating several selectors).
- * An error means the cluster is not selected; the error says why and where.
+ * An error means the cluster is not selected; the error says why and where. `costLimit` caps the
+ * cost units this evaluation may use (at most RUNTIME_LIMITS.maxCostPerCluster); the meter stops it
+ * there (kind Budget).
  */
-export function evaluateSelector(program: CompiledSelector, cluster: CelCluster | ClusterFactsInput): EvaluateResult {
+export function evaluateSelector(program: CompiledSelector, cluster: CelCluster | ClusterFactsInput, costLimit: number = RUNTIME_LIMITS.maxCostPerCluster): EvaluateResult {
   let value: CelCluster;
   if (cluster instanceof CelCluster) value = cluster;
   else {
     const converted = toCelCluster(cluster);
-    if (!converted.ok) return { ok: false, error: converted.error };
+    if (!converted.ok) return { ok: false, error: converted.error, cost: 0 };
     value = converted.cluster;
   }
   const expr = program.expression;
-  try {
-    const out = program.run(value);
-    if (typeof out !== "boolean") {
-      return { ok: false, error: selectorError("Evaluation", `selector returned ${typeof out}, not bool`, expr) };
+  const name = JSON.stringify(value.name);
+  const run = metered(Math.min(costLimit, RUNTIME_LIMITS.maxCostPerCluster), () => program.run(value));
+  if (!run.ok) {
+    const cost = run.cost;
+    if (run.exhausted !== undefined) {
+      return { ok: false, error: selectorError("Budget", `cluster ${name}: evaluation stopped after ${Math.round(cost).toLocaleString("en-US")} cost units: ${exhaustedMessage(run.exhausted)}`, expr), cost };
     }
-    return { ok: true, value: out };
-  } catch (e) {
+    const e = run.error;
     if (e instanceof EvaluationError) {
-      return { ok: false, error: selectorError("Evaluation", `cluster ${JSON.stringify(value.name)}: ${e.summary}`, expr, e.range?.start) };
+      return { ok: false, error: selectorError("Evaluation", `cluster ${name}: ${e.summary}`, expr, e.range?.start), cost };
     }
     // Anything else is a bug in a function of this environment: still a value, never a crash.
     const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, error: selectorError("Evaluation", `cluster ${JSON.stringify(value.name)}: internal error: ${message}`, expr) };
+    return { ok: false, error: selectorError("Evaluation", `cluster ${name}: internal error: ${message}`, expr), cost };
   }
+  if (typeof run.value !== "boolean") {
+    return { ok: false, error: selectorError("Evaluation", `selector returned ${typeof run.value}, not bool`, expr), cost: run.cost };
+  }
+  return { ok: true, value: run.value, cost: run.cost };
 }

@@ -2,6 +2,7 @@
 // the environment (so field access is type-checked and no JavaScript prototype property leaks into
 // expressions), built once per cluster by toCelCluster and reused for every expression.
 
+import { markInput } from "./meter.ts";
 import type { Quantity } from "./quantity.ts";
 import type { Semver } from "./semver.ts";
 
@@ -28,13 +29,28 @@ export class CelDevice {
   readonly pool: string;
   readonly attributes: DomainMap<AttributeValue>;
   readonly capacity: DomainMap<Quantity>;
+  /** DRA consumable capacity: whether the device may be allocated to several requests at once. */
+  readonly allowMultipleAllocations: boolean;
 
-  constructor(driver: string, name: string, pool: string, attributes: DomainMap<AttributeValue>, capacity: DomainMap<Quantity>) {
+  constructor(
+    driver: string,
+    name: string,
+    pool: string,
+    attributes: DomainMap<AttributeValue>,
+    capacity: DomainMap<Quantity>,
+    allowMultipleAllocations = false,
+  ) {
     this.driver = driver;
     this.name = name;
     this.pool = pool;
     this.attributes = attributes;
     this.capacity = capacity;
+    this.allowMultipleAllocations = allowMultipleAllocations;
+    // The meter prices a cluster's own maps by their size (their contents are bounded by the declared maxima).
+    for (const m of [attributes, capacity]) {
+      markInput(m);
+      for (const inner of Map.prototype.values.call(m) as Iterable<object>) markInput(inner);
+    }
   }
 }
 
@@ -49,6 +65,7 @@ export class CelPool {
     this.name = name;
     this.nodeName = nodeName;
     this.devices = devices;
+    markInput(devices);
   }
 }
 
@@ -64,5 +81,8 @@ export class CelCluster {
     this.labels = labels;
     this.pools = pools;
     this.devices = pools.flatMap((p) => p.devices);
+    markInput(labels);
+    markInput(pools);
+    markInput(this.devices);
   }
 }

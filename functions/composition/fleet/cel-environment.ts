@@ -1,12 +1,47 @@
 // Binds the fleet's selector seam to the project's CEL environment
 // (functions/cel): the expression is compiled once (and cached by text there),
-// each cluster's facts become the DRA-shaped `cluster` value.
+// each cluster's facts become the DRA-shaped `cluster` value, and the call's
+// selector work is metered against a budget that grows with the clusters it
+// evaluates (RUNTIME_LIMITS), so one expression cannot hold the service for
+// longer than the request's own size warrants.
 import type { z } from "zod";
-import { compileSelector, evaluateSelector, toCelCluster, type ClusterFactsInput, type DeviceFacts } from "../../cel/index.ts";
-import type { Compiled } from "./cel.ts";
+import {
+  CLUSTER_LIMITS,
+  RUNTIME_LIMITS,
+  compileSelector,
+  evaluateSelector,
+  toCelCluster,
+  type ClusterFactsInput,
+  type DeviceFacts,
+} from "../../cel/index.ts";
+import type { Compiled, SelectorProgram } from "./cel.ts";
 import type { ClusterFacts, PoolDevice } from "./cluster-facts.ts";
 
 type DeviceInput = z.input<typeof DeviceFacts>;
+
+export type CelFacts = { ok: true; facts: ClusterFactsInput; devices: number } | { ok: false; message: string };
+
+const count = (d: PoolDevice): number => d.count ?? 1;
+
+/**
+ * How many devices a cluster's pools stand for, checked against the declared maxima before any
+ * entry with a `count` is expanded: `count: 1e9` is refused here, not allocated.
+ */
+function deviceCountProblem(f: ClusterFacts): { total: number; problem?: string } {
+  let total = 0;
+  for (const p of f.pools) {
+    let inPool = 0;
+    for (const d of p.devices) inPool += count(d);
+    if (inPool > CLUSTER_LIMITS.maxDevicesPerPool) {
+      return { total, problem: `cluster ${JSON.stringify(f.name)}: pool ${JSON.stringify(p.name)} stands for ${inPool} devices (counts included), more than the ${CLUSTER_LIMITS.maxDevicesPerPool} a pool may hold for selectors` };
+    }
+    total += inPool;
+  }
+  if (total > CLUSTER_LIMITS.maxDevicesPerCluster) {
+    return { total, problem: `cluster ${JSON.stringify(f.name)}: its pools stand for ${total} devices (counts included), more than the ${CLUSTER_LIMITS.maxDevicesPerCluster} a cluster may hold for selectors` };
+  }
+  return { total };
+}
 
 function devices(pool: string, ds: readonly PoolDevice[]): DeviceInput[] {
   const out: DeviceInput[] = [];
@@ -14,33 +49,71 @@ function devices(pool: string, ds: readonly PoolDevice[]): DeviceInput[] {
     const name = d.name ?? `${pool}-${i}`;
     const capacity: Record<string, { value: string | number }> = {};
     for (const [k, v] of Object.entries(d.capacity ?? {})) capacity[k] = { value: v.value };
-    const base = { ...(d.driver !== undefined ? { driver: d.driver } : {}), attributes: d.attributes ?? {}, capacity };
+    const multi = d["allowMultipleAllocations"];
+    const base = {
+      ...(d.driver !== undefined ? { driver: d.driver } : {}),
+      attributes: d.attributes ?? {},
+      capacity,
+      ...(typeof multi === "boolean" ? { allowMultipleAllocations: multi } : {}),
+    };
     // An entry with a count stands for that many identical devices: selectors count devices.
-    const n = d.count ?? 1;
+    const n = count(d);
     if (n <= 1) out.push({ name, ...base });
     else for (let k = 0; k < n; k++) out.push({ name: `${name}-${k}`, ...base });
   }
   return out;
 }
 
-/** The CEL environment's facts for a cluster as this module read it. */
-export function celFacts(f: ClusterFacts): ClusterFactsInput {
-  return { name: f.name, labels: f.labels, pools: f.pools.map((p) => ({ name: p.name, devices: devices(p.name, p.devices) })) };
+/** The CEL environment's facts for a cluster as this module read it; refused when it stands for too many devices. */
+export function celFacts(f: ClusterFacts): CelFacts {
+  const { total, problem } = deviceCountProblem(f);
+  if (problem !== undefined) return { ok: false, message: problem };
+  return { ok: true, facts: { name: f.name, labels: f.labels, pools: f.pools.map((p) => ({ name: p.name, devices: devices(p.name, p.devices) })) }, devices: total };
 }
+
+const units = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+/**
+ * The call's selector budget: each cluster evaluated adds costPerCluster plus costPerDevice for each
+ * of its devices, unspent credit carries over (clusters are evaluated in name order, so the same
+ * request stops at the same place), and no single cluster may use more than maxCostPerCluster.
+ */
+class CallBudget {
+  #credit = 0;
+
+  limitFor(devices: number): number {
+    this.#credit += RUNTIME_LIMITS.costPerCluster + RUNTIME_LIMITS.costPerDevice * devices;
+    return Math.min(this.#credit, RUNTIME_LIMITS.maxCostPerCluster);
+  }
+
+  spend(cost: number): void {
+    this.#credit = Math.max(0, this.#credit - cost);
+  }
+}
+
+const BUDGET_RULE =
+  `spec.clusterSelector.cel is metered as it runs: ${units(RUNTIME_LIMITS.costPerCluster)} cost units per cluster plus ` +
+  `${units(RUNTIME_LIMITS.costPerDevice)} per DRA device, pooled over the call's clusters, at most ${units(RUNTIME_LIMITS.maxCostPerCluster)} ` +
+  `on one cluster (Kubernetes' limit)`;
 
 export function compileWithCelEnvironment(expression: string): Compiled {
   const compiled = compileSelector(expression);
   if (!compiled.ok) return { ok: false, message: `${compiled.error.kind.toLowerCase()} error: ${compiled.error.message}` };
   const program = compiled.program;
-  return {
-    ok: true,
-    program: {
-      evaluate(facts) {
-        const cluster = toCelCluster(celFacts(facts));
-        if (!cluster.ok) return { ok: false, message: cluster.error.message };
-        const r = evaluateSelector(program, cluster.cluster);
-        return r.ok ? r : { ok: false, message: r.error.message };
-      },
+  // One budget per call: composeFleet compiles once per call and evaluates every cluster with it.
+  const budget = new CallBudget();
+  const evaluator: SelectorProgram = {
+    evaluate(facts) {
+      const input = celFacts(facts);
+      if (!input.ok) return { ok: false, message: input.message };
+      const cluster = toCelCluster(input.facts);
+      if (!cluster.ok) return { ok: false, message: cluster.error.message };
+      const r = evaluateSelector(program, cluster.cluster, budget.limitFor(input.devices));
+      budget.spend(r.cost);
+      if (r.ok) return { ok: true, value: r.value };
+      if (r.error.kind === "Budget") return { ok: false, message: `${r.error.message}; ${BUDGET_RULE}` };
+      return { ok: false, message: r.error.message };
     },
   };
+  return { ok: true, program: evaluator };
 }
