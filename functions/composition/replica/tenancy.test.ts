@@ -56,7 +56,7 @@ describe("migration: a volume composed in the shared namespace stays there", () 
     return out;
   }
 
-  it.each([
+  it.each<{ reason: string; spec: JsonObject }>([
     { reason: "the fleet still writes the shared namespace (an earlier contract)", spec: { namespace: "model-cache" } },
     { reason: "the fleet now writes the tenant's namespace", spec: {} },
   ])("keeps the volume, Job and report where they are: $reason", ({ spec }) => {
