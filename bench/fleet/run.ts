@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { startFunction } from "../../test/support/function-server.ts";
+import { field } from "../../test/support/protobuf-framing.ts";
 import * as grpc from "@grpc/grpc-js";
 import { loadProtocol, RUN_FUNCTION_PATH } from "../../functions/protocol/load.ts";
 import { toStruct } from "../../functions/protocol/struct.ts";
@@ -53,18 +54,8 @@ function cluster(i: number, withPools = true): JsonObject {
 
 const svc = loadProtocol().FunctionRunnerService.service.RunFunction;
 
-// Protobuf framing, to build the required resources one cluster at a time: at 5,000 clusters the
+// Protobuf framing (test/support), to build the required resources one cluster at a time: at 5,000 clusters the
 // whole request as objects (JSON, then Struct) would not fit this process's heap.
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-const field = (n: number, bytes: Buffer) => Buffer.concat([varint((n << 3) | 2), varint(bytes.length), bytes]);
 
 /** One cluster as the bytes of a Resource message (resource = 1), via the real encoder. */
 function resourceBytes(c: JsonObject): Buffer {

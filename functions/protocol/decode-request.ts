@@ -12,9 +12,16 @@
 // request (decode-request.test.ts compares them), including unknown fields
 // (skipped), repeated singular fields (the last wins) and absent map keys or
 // values (their defaults). Never throws: unreadable bytes are a value.
+//
+// Every bound in limits.ts is checked here, while reading, before a value is
+// built: nesting (so the recursion below stays a few hundred frames deep,
+// whatever the input), keys, list items, string and key sizes, map entries.
+// A refusal names where in the request it happened.
 import type * as sdk from "../sdk/types.ts";
+import { capText } from "../sdk/messages.ts";
+import { describePath, REQUEST_LIMITS } from "./limits.ts";
 
-export type DecodedRequest = { ok: true; request: sdk.FunctionRequest } | { ok: false; tag: string; message: string };
+export type DecodedRequest = { ok: true; request: sdk.FunctionRequest } | { ok: false; tag: string; message: string; refused: boolean };
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -33,6 +40,9 @@ const CAPABILITIES: Record<number, string> = {
 
 class Truncated extends Error {}
 
+/** A well-formed request over one of REQUEST_LIMITS. */
+class Refused extends Error {}
+
 /** Strings up to this many bytes are shared through SHORT_STRINGS. */
 const SHORT = 32;
 /** Bounded: a request full of distinct strings (UUIDs) must not grow it without end. */
@@ -48,6 +58,12 @@ class Reader {
   pos = 0;
   end: number;
   readonly buf: Buffer;
+  /** Nesting of Struct and list values below the current top-level field. */
+  depth = 0;
+  /** The key or index at each level, for a refusal's message. */
+  readonly path: (string | number)[] = [];
+  /** The top-level field being read: `context`, `observed.composite`, ... */
+  where = "request";
   constructor(buf: Buffer) {
     this.buf = buf;
     this.end = buf.length;
@@ -92,11 +108,13 @@ class Reader {
     this.end = outer;
   }
 
-  string(): string {
+  /** A string field of at most `max` bytes. */
+  string(max: number = REQUEST_LIMITS.stringBytes): string {
     const len = this.varint();
     const start = this.pos;
     const stop = start + len;
     if (stop > this.end) throw new Truncated("string runs past its message");
+    if (len > max) this.refuse(`a string of ${len} bytes is over the limit of ${max}`);
     this.pos = stop;
     if (len <= SHORT) return this.shortString(start, stop);
     return this.buf.toString("utf8", start, stop);
@@ -137,8 +155,25 @@ class Reader {
     const len = this.varint();
     const start = this.pos;
     if (start + len > this.end) throw new Truncated("bytes run past their message");
+    if (len > REQUEST_LIMITS.stringBytes) this.refuse(`${len} bytes are over the limit of ${REQUEST_LIMITS.stringBytes}`);
     this.pos = start + len;
     return Buffer.from(this.buf.subarray(start, start + len));
+  }
+
+  /** Refuse the request at the current path. */
+  refuse(what: string): never {
+    throw new Refused(`${describePath(this.where, this.path.slice(0, this.depth))}: ${what}`);
+  }
+
+  /** Refuse the request at the Struct or list being read, not at its last item. */
+  refuseHere(what: string): never {
+    this.depth--;
+    this.refuse(what);
+  }
+
+  /** One level deeper into a Struct or list value. */
+  descend(): void {
+    if (++this.depth > REQUEST_LIMITS.depth) this.refuse(`nested deeper than ${REQUEST_LIMITS.depth} levels`);
   }
 
   double(): number {
@@ -220,65 +255,91 @@ function nested<T>(r: Reader, read: (r: Reader) => T): T {
 // google.protobuf.ListValue: values=1. Called at a length prefix.
 function list(r: Reader): sdk.JsonValue[] {
   const outer = r.enter();
+  r.descend();
+  const level = r.depth;
   const out: sdk.JsonValue[] = [];
   while (r.more()) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | BYTES)) out.push(nested(r, value));
-    else r.skip(tag & 7);
+    if (tag === ((1 << 3) | BYTES)) {
+      if (out.length >= REQUEST_LIMITS.items) r.refuseHere(`more than ${REQUEST_LIMITS.items} items in one list`);
+      r.path[level - 1] = out.length;
+      out.push(nested(r, value));
+    } else r.skip(tag & 7);
   }
+  r.depth--;
   r.leave(outer);
   return out;
 }
 
-/** A map entry at a length prefix: key=1, value=2; either may be absent on the wire. */
-function entry<T>(r: Reader, readValue: (r: Reader) => T, empty: () => T): [string, T] {
+/**
+ * A map entry at a length prefix: key=1, value=2; either may be absent on the
+ * wire. While its value is read, a refusal names it as `base["key"]`.
+ */
+function entry<T>(r: Reader, base: string, readValue: (r: Reader) => T, empty: () => T): [string, T] {
   const outer = r.enter();
   let key = "";
   let v: T | undefined;
   while (r.more()) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | BYTES)) key = r.string();
-    else if (tag === ((2 << 3) | BYTES)) v = nested(r, readValue);
-    else r.skip(tag & 7);
+    if (tag === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
+    else if (tag === ((2 << 3) | BYTES)) {
+      r.where = `${base}[${JSON.stringify(key)}]`;
+      v = nested(r, readValue);
+    } else r.skip(tag & 7);
   }
   r.leave(outer);
   return [key, v ?? empty()];
 }
 
+/** Counts the entries of one map or list of resources against REQUEST_LIMITS.resources. */
+function counter(what: string): () => void {
+  let n = 0;
+  return () => {
+    if (++n > REQUEST_LIMITS.resources) throw new Refused(`more than ${REQUEST_LIMITS.resources} ${what}`);
+  };
+}
+
 // google.protobuf.Struct: fields=1 (map<string, Value>). Called at a length prefix.
 function struct(r: Reader): sdk.JsonObject {
   const outer = r.enter();
+  r.descend();
+  const level = r.depth;
   const out: sdk.JsonObject = {};
+  let fields = 0;
   while (r.more()) {
     const tag = r.varint();
     if (tag !== ((1 << 3) | BYTES)) {
       r.skip(tag & 7);
       continue;
     }
+    // Counted per entry on the wire: a repeated key is still work.
+    if (++fields > REQUEST_LIMITS.fields) r.refuseHere(`more than ${REQUEST_LIMITS.fields} keys in one object`);
     // The map entry, inlined: this loop runs once per key of every object in the request.
     const entryOuter = r.enter();
     let key = "";
     let v: sdk.JsonValue = null;
     while (r.more()) {
       const t = r.varint();
-      if (t === ((1 << 3) | BYTES)) key = r.string();
+      if (t === ((1 << 3) | BYTES)) r.path[level - 1] = key = r.string(REQUEST_LIMITS.keyBytes);
       else if (t === ((2 << 3) | BYTES)) v = nested(r, value);
       else r.skip(t & 7);
     }
     r.leave(entryOuter);
     put(out, key, v);
   }
+  r.depth--;
   r.leave(outer);
   return out;
 }
 
-function bytesMap(r: Reader, into: Record<string, Uint8Array>): void {
+function bytesMap(r: Reader, into: Record<string, Uint8Array>, count: () => void): void {
+  count();
   const outer = r.enter();
   let key = "";
   let v: Buffer = Buffer.alloc(0);
   while (r.more()) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | BYTES)) key = r.string();
+    if (tag === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
     else if (tag === ((2 << 3) | BYTES)) v = r.bytes();
     else r.skip(tag & 7);
   }
@@ -289,10 +350,11 @@ function bytesMap(r: Reader, into: Record<string, Uint8Array>): void {
 // Resource: resource=1 (Struct), connection_details=2 (map<string, bytes>), ready=3.
 function resource(r: Reader): sdk.ResourceState {
   const out: sdk.ResourceState = { resource: {}, connectionDetails: {}, ready: "Unspecified" };
+  const count = counter("connection details");
   while (r.more()) {
     const tag = r.varint();
     if (tag === ((1 << 3) | BYTES)) out.resource = struct(r);
-    else if (tag === ((2 << 3) | BYTES)) bytesMap(r, out.connectionDetails);
+    else if (tag === ((2 << 3) | BYTES)) bytesMap(r, out.connectionDetails, count);
     else if (tag === ((3 << 3) | VARINT)) out.ready = READY[r.varint()] ?? "Unspecified";
     else r.skip(tag & 7);
   }
@@ -302,13 +364,17 @@ function resource(r: Reader): sdk.ResourceState {
 const emptyResource = (): sdk.ResourceState => ({ resource: {}, connectionDetails: {}, ready: "Unspecified" });
 
 // State: composite=1, resources=2 (map<string, Resource>).
-function state(r: Reader): sdk.State {
+function state(r: Reader, name: string): sdk.State {
   const out: sdk.State = { composite: undefined, resources: {} };
+  const count = counter(`${name} resources`);
   while (r.more()) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | BYTES)) out.composite = nested(r, resource);
-    else if (tag === ((2 << 3) | BYTES)) {
-      const [k, v] = entry(r, resource, emptyResource);
+    if (tag === ((1 << 3) | BYTES)) {
+      r.where = `${name}.composite`;
+      out.composite = nested(r, resource);
+    } else if (tag === ((2 << 3) | BYTES)) {
+      count();
+      const [k, v] = entry(r, `${name}.resources`, resource, emptyResource);
       put(out.resources, k, v);
     } else r.skip(tag & 7);
   }
@@ -318,10 +384,15 @@ function state(r: Reader): sdk.State {
 // Resources: items=1 (repeated Resource); only the objects are used.
 function items(r: Reader): sdk.JsonObject[] {
   const out: sdk.JsonObject[] = [];
+  const base = r.where;
+  const count = counter("required resources in one requirement");
   while (r.more()) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | BYTES)) out.push(nested(r, resource).resource);
-    else r.skip(tag & 7);
+    if (tag === ((1 << 3) | BYTES)) {
+      count();
+      r.where = `${base}[${out.length}]`;
+      out.push(nested(r, resource).resource);
+    } else r.skip(tag & 7);
   }
   return out;
 }
@@ -334,10 +405,11 @@ function credentials(r: Reader): Record<string, Uint8Array> {
     if (tag === ((1 << 3) | BYTES)) {
       data = {};
       const into = data;
+      const count = counter("keys in one credential");
       nested(r, (cd) => {
         while (cd.more()) {
           const t = cd.varint();
-          if (t === ((1 << 3) | BYTES)) bytesMap(cd, into);
+          if (t === ((1 << 3) | BYTES)) bytesMap(cd, into, count);
           else cd.skip(t & 7);
         }
       });
@@ -350,17 +422,25 @@ function credentials(r: Reader): Record<string, Uint8Array> {
 function meta(r: Reader, into: { tag: string; capabilities: string[] }): void {
   into.tag = "";
   into.capabilities = [];
+  r.where = "meta";
+  const add = (n: number) => {
+    if (into.capabilities.length >= MAX_CAPABILITIES) r.refuse(`more than ${MAX_CAPABILITIES} capabilities`);
+    into.capabilities.push(capability(n));
+  };
   while (r.more()) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | BYTES)) into.tag = r.string();
-    else if (tag === ((2 << 3) | VARINT)) into.capabilities.push(capability(r.varint()));
+    if (tag === ((1 << 3) | BYTES)) into.tag = r.string(REQUEST_LIMITS.tagBytes);
+    else if (tag === ((2 << 3) | VARINT)) add(r.varint());
     else if (tag === ((2 << 3) | BYTES))
       nested(r, (packed) => {
-        while (packed.more()) into.capabilities.push(capability(packed.varint()));
+        while (packed.more()) add(packed.varint());
       });
     else r.skip(tag & 7);
   }
 }
+
+/** Crossplane knows six; room for many more, not for millions. */
+const MAX_CAPABILITIES = 256;
 
 function capability(n: number): string {
   return CAPABILITIES[n] ?? String(n);
@@ -383,6 +463,7 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
     const extra: Record<string, sdk.JsonObject[]> = {};
     const required: Record<string, sdk.JsonObject[]> = {};
     const creds: Record<string, Record<string, Uint8Array>> = {};
+    const count = counter("required resources, extra resources and credentials");
     while (r.more()) {
       const tag = r.varint();
       const field = tag >>> 3;
@@ -396,25 +477,29 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
           nested(r, (x) => meta(x, m));
           break;
         case 2:
-          observed = nested(r, state);
+          observed = nested(r, (x) => state(x, "observed"));
           break;
         case 3:
-          desired = nested(r, state);
+          desired = nested(r, (x) => state(x, "desired"));
           break;
         case 4:
+          r.where = "input";
           input = struct(r);
           break;
         case 5:
+          r.where = "context";
           context = struct(r);
           break;
         case 6:
         case 8: {
-          const [k, v] = entry(r, items, () => []);
+          count();
+          const [k, v] = entry(r, field === 6 ? "extra_resources" : "required_resources", items, () => []);
           put(field === 6 ? extra : required, k, v);
           break;
         }
         case 7: {
-          const [k, v] = entry(r, credentials, () => ({}));
+          count();
+          const [k, v] = entry(r, "credentials", credentials, () => ({}));
           put(creds, k, v);
           break;
         }
@@ -427,7 +512,10 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
     for (const [k, v] of [...Object.entries(extra), ...Object.entries(required)]) put(requiredResources, k, v);
     return { ok: true, request: { tag: m.tag, observed, desired, input, context, requiredResources, capabilities: m.capabilities, credentials: creds } };
   } catch (err) {
-    if (err instanceof Truncated || err instanceof RangeError) return { ok: false, tag: m.tag, message: `malformed RunFunctionRequest: ${err.message}` };
+    if (err instanceof Refused) return { ok: false, tag: m.tag, message: err.message, refused: true };
+    // RangeError: a length past the buffer that slipped the checks above. Never the stack: nesting is bounded.
+    if (err instanceof Truncated || err instanceof RangeError)
+      return { ok: false, tag: m.tag, message: `malformed RunFunctionRequest: ${capText(err.message, 256)}`, refused: false };
     throw err;
   }
 }

@@ -11,6 +11,9 @@ export const ServeConfig = z
     debug: z.boolean(),
     maxRecvMessageSizeMiB: z.number().int().positive().max(2047),
     drainTimeoutSeconds: z.number().positive(),
+    callTimeoutSeconds: z.number().positive().max(3600),
+    maxConcurrentStreams: z.number().int().positive().max(10_000),
+    maxCallsInFlight: z.number().int().positive().max(100_000),
     hydratorImage: z.string().min(1).optional(),
   })
   .refine((c) => c.insecure || c.tlsCertsDir !== undefined, {
@@ -27,6 +30,9 @@ export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
   -d, --debug                    debug logging
   --max-recv-message-size <MiB>  largest request accepted (default 4)
   --drain-timeout <seconds>      on SIGTERM, how long in-flight calls may take to finish (default 30)
+  --call-timeout <seconds>       longest a call may take, from its headers to its answer (default 120)
+  --max-concurrent-streams <n>   calls one connection may have open at once; a client queues more (default 64)
+  --max-calls-in-flight <n>      calls in flight over all connections; more are refused (default 256)
   --hydrator-image <image>       image the hydration Jobs run (env FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE)
 `;
 
@@ -35,6 +41,9 @@ const FLAG_OF: Record<string, string> = {
   tlsCertsDir: "tls-certs-dir",
   maxRecvMessageSizeMiB: "max-recv-message-size",
   drainTimeoutSeconds: "drain-timeout",
+  callTimeoutSeconds: "call-timeout",
+  maxConcurrentStreams: "max-concurrent-streams",
+  maxCallsInFlight: "max-calls-in-flight",
   hydratorImage: "hydrator-image",
 };
 
@@ -54,6 +63,9 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
         debug: { type: "boolean", short: "d", default: false },
         "max-recv-message-size": { type: "string", default: "4" },
         "drain-timeout": { type: "string", default: "30" },
+        "call-timeout": { type: "string", default: "120" },
+        "max-concurrent-streams": { type: "string", default: "64" },
+        "max-calls-in-flight": { type: "string", default: "256" },
         "hydrator-image": { type: "string" },
       },
     }));
@@ -67,6 +79,9 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
     debug: values.debug,
     maxRecvMessageSizeMiB: Number(values["max-recv-message-size"]),
     drainTimeoutSeconds: Number(values["drain-timeout"]),
+    callTimeoutSeconds: Number(values["call-timeout"]),
+    maxConcurrentStreams: Number(values["max-concurrent-streams"]),
+    maxCallsInFlight: Number(values["max-calls-in-flight"]),
     hydratorImage: values["hydrator-image"] ?? (env["FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE"] || undefined),
   });
   if (!parsed.success) {

@@ -1,10 +1,13 @@
-// The RunFunction handler: wire in, composition logic, wire out. It never
-// fails the call: whatever goes wrong becomes a Fatal result carrying the
-// message, and the desired state passes through so nothing is deleted.
-import type * as grpc from "@grpc/grpc-js";
-import type { RunFunctionResponse } from "../protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
-import { responseToWire } from "../protocol/convert.ts";
-import type { DecodedRequest } from "../protocol/decode-request.ts";
+// The RunFunction handler: bytes in, composition logic, bytes out. It never
+// fails the call and never throws: a request over a limit or unreadable, an
+// exception in the composition logic, or a composed value a protobuf Struct
+// cannot carry each becomes a Fatal result carrying the message, logged, and
+// the desired state passes through so nothing is deleted. Only what happens
+// around a call (a deadline, a stalled stream, a crashed worker) is a gRPC
+// status instead (calls.ts).
+import { decodeRequest } from "../protocol/decode-request.ts";
+import { encodeResponse } from "../protocol/encode-response.ts";
+import { capText, MESSAGE_BYTES } from "../sdk/messages.ts";
 import { fatal } from "../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import type { Logger } from "./logger.ts";
@@ -12,44 +15,80 @@ import type { Logger } from "./logger.ts";
 /** The composition logic is pure and synchronous; tests may hand in an async one. */
 export type Compose = (req: FunctionRequest) => FunctionResponse | Promise<FunctionResponse>;
 
-/** The minimal response when even the request could not be read. */
-function bareFatal(tag: string, message: string): RunFunctionResponse {
+/** A composed message longer than this is cut, saying how much was left out: Crossplane copies it into events and conditions. */
+export const RESULT_MESSAGE_BYTES = 16 * MESSAGE_BYTES;
+
+function errorText(err: unknown): string {
+  return capText(err instanceof Error ? err.message : String(err), MESSAGE_BYTES);
+}
+
+/** The smallest Fatal response, when even the request could not be read: it needs nothing from it. */
+export function bareFatal(tag: string, message: string, reason = "InternalError"): Buffer {
+  const rsp: FunctionResponse = {
+    tag: capText(tag, 256),
+    ttlSeconds: 60,
+    desired: { composite: undefined, resources: {} },
+    results: [{ severity: "Fatal", message: capText(message), reason, target: "Composite" }],
+    context: undefined,
+    requirements: { resources: {} },
+    conditions: [],
+  };
+  const bytes = encodeResponse(rsp);
+  // Only strings, all bounded: it cannot be refused.
+  if (!bytes.ok) throw new Error(`unreachable: ${bytes.error.message}`);
+  return bytes.value;
+}
+
+/** Every result and condition message within RESULT_MESSAGE_BYTES. */
+function capMessages(rsp: FunctionResponse): FunctionResponse {
+  const long = (m: string | undefined) => m !== undefined && m.length > RESULT_MESSAGE_BYTES;
+  if (!rsp.results.some((r) => long(r.message)) && !rsp.conditions.some((c) => long(c.message))) return rsp;
   return {
-    meta: { tag, ttl: { seconds: "60", nanos: 0 } },
-    results: [{ severity: "SEVERITY_FATAL", message, reason: "InternalError", target: "TARGET_COMPOSITE" }],
+    ...rsp,
+    results: rsp.results.map((r) => (long(r.message) ? { ...r, message: capText(r.message, RESULT_MESSAGE_BYTES) } : r)),
+    conditions: rsp.conditions.map((c) => (c.message !== undefined && long(c.message) ? { ...c, message: capText(c.message, RESULT_MESSAGE_BYTES) } : c)),
   };
 }
 
-/** A request the server decoded itself (decode-request.ts); an unreadable one is a Fatal result, not a gRPC error. */
-export async function handleDecoded(decoded: DecodedRequest, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
-  if (!decoded.ok) {
-    log.child({ tag: decoded.tag }).error({ err: decoded.message }, "cannot read the request");
-    return bareFatal(decoded.tag, `function-model-cache could not read the request: ${decoded.message}`);
+async function composeSafely(req: FunctionRequest, compose: Compose, log: Logger): Promise<FunctionResponse> {
+  try {
+    return capMessages(await compose(req));
+  } catch (err) {
+    log.error({ err: errorText(err) }, "composition failed with an exception");
+    return fatal(req, `function-model-cache internal error: ${errorText(err)}`, "InternalError");
   }
-  return handleRequest(decoded.request, compose, log);
 }
 
-async function handleRequest(req: FunctionRequest, compose: Compose, log: Logger): Promise<RunFunctionResponse> {
-  const callLog = log.child({ tag: req.tag });
-  let rsp: FunctionResponse;
-  try {
-    rsp = await compose(req);
-  } catch (err) {
-    callLog.error({ err }, "composition failed with an exception");
-    rsp = fatal(req, `function-model-cache internal error: ${(err as Error).message}`, "InternalError");
+/** One RunFunction call, from the request's bytes to the response's. */
+export async function handleBytes(bytes: Buffer, compose: Compose, log: Logger): Promise<Buffer> {
+  const decoded = decodeRequest(bytes);
+  if (!decoded.ok) {
+    const callLog = log.child({ tag: capText(decoded.tag, 256) });
+    if (decoded.refused) callLog.warn({ err: decoded.message, bytes: bytes.length }, "request refused");
+    else callLog.error({ err: decoded.message, bytes: bytes.length }, "cannot read the request");
+    return bareFatal(decoded.tag, `function-model-cache ${decoded.refused ? "refused" : "could not read"} the request: ${decoded.message}`, decoded.refused ? "RequestRefused" : "InternalError");
   }
-  const wire = responseToWire(rsp);
+  const req = decoded.request;
+  const callLog = log.child({ tag: req.tag });
+  const rsp = await composeSafely(req, compose, callLog);
+  const wire = encodeResponse(rsp);
   if (wire.ok) {
     const fatalResult = rsp.results.find((r) => r.severity === "Fatal");
-    if (fatalResult) callLog.info({ reason: fatalResult.reason, message: fatalResult.message }, "fatal result");
-    callLog.debug({ results: rsp.results.length, resources: Object.keys(rsp.desired.resources).length }, "RunFunction done");
+    if (fatalResult) callLog.info({ reason: fatalResult.reason, message: capText(fatalResult.message) }, "fatal result");
+    callLog.debug({ results: rsp.results.length, resources: Object.keys(rsp.desired.resources).length, bytes: wire.value.length }, "RunFunction done");
     return wire.value;
   }
-  callLog.error({ path: wire.error.path }, "composed a value a protobuf Struct cannot carry");
-  const fallback = responseToWire(fatal(req, `function-model-cache internal error: ${wire.error.message}`, "InternalError"));
+  callLog.error({ path: capText(wire.error.path, 512), err: capText(wire.error.message) }, "composed a value a protobuf Struct cannot carry");
+  const fallback = encodeResponse(fatal(req, `function-model-cache internal error: ${capText(wire.error.message)}`, "InternalError"));
   return fallback.ok ? fallback.value : bareFatal(req.tag, wire.error.message);
 }
 
-export function runFunctionHandler(compose: Compose, log: Logger): grpc.handleUnaryCall<DecodedRequest, RunFunctionResponse> {
-  return (call, callback) => void handleDecoded(call.request, compose, log).then((rsp) => callback(null, rsp));
+/** handleBytes, and if even that throws (a bug), a Fatal result all the same, logged. */
+export async function handleBytesSafely(bytes: Buffer, compose: Compose, log: Logger): Promise<Buffer> {
+  try {
+    return await handleBytes(bytes, compose, log);
+  } catch (err) {
+    log.error({ err: errorText(err) }, "RunFunction failed with an exception");
+    return bareFatal("", `function-model-cache internal error: ${errorText(err)}`);
+  }
 }

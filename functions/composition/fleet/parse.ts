@@ -6,6 +6,7 @@ import { ownSpec } from "../../api/crossplane-owned.ts";
 import { Input } from "../../api/input.ts";
 import { INPUT_API_VERSION } from "../../api/input.ts";
 import { ModelCacheSpec, ModelCacheStatus } from "../../api/modelcache.ts";
+import { summarizeIssues } from "../../sdk/messages.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import { obj, str } from "./paths.ts";
 
@@ -26,17 +27,15 @@ export interface Cache {
   observedStatus: ModelCacheStatus;
 }
 
-/** `spec.artifact.source.huggingFace.repo: must be ...`, one issue per `; `. */
+/** `spec.artifact.source.huggingFace.repo: must be ...`, one issue per `; `, bounded (summarizeIssues). */
 export function formatIssues(prefix: string, err: z.ZodError): string {
-  return err.issues
-    .map((i) => {
-      const path = [prefix, ...i.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)))]
-        .filter((p) => p !== "")
-        .join(".")
-        .replace(/\.\[/g, "[");
-      return `${path}: ${i.message}`;
-    })
-    .join("; ");
+  return summarizeIssues(err.issues, (i) => {
+    const path = [prefix, ...i.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)))]
+      .filter((p) => p !== "")
+      .join(".")
+      .replace(/\.\[/g, "[");
+    return `${path}: ${i.message}`;
+  });
 }
 
 export function parseCache(xr: JsonObject | undefined): Parsed<Cache> {
