@@ -6,7 +6,8 @@
 // serializing response" inside grpc-js, where no Fatal result can be made and
 // nothing is logged; and it first copies every value into a message object.
 // Here nesting is checked against RESPONSE_DEPTH while writing, every value a
-// Struct cannot carry exactly is refused with its path (as struct.ts does), and
+// Struct cannot carry is refused with its path (as struct.ts does, except that
+// a finite double past 2^53 is written: a request may carry one), and
 // a refusal is a value the server turns into a Fatal result.
 //
 // The bytes decode, with proto-loader, to exactly what responseToWire gives
@@ -148,8 +149,8 @@ function value(w: Writer, v: unknown, root: string, path: (string | number)[]): 
     case "number":
       if (Number.isNaN(v)) refuse("NaN cannot be represented in a protobuf Struct");
       if (!Number.isFinite(v)) refuse("Infinity cannot be represented in a protobuf Struct");
-      if (Number.isInteger(v) && Math.abs(v) > Number.MAX_SAFE_INTEGER + 1)
-        refuse(`integer ${v} is beyond 2^53 and would lose precision; send it as a string`);
+      // Any finite double is written as it is: it is exactly what the wire carries. (struct.ts refuses
+      // integers past 2^53 as likely mistakes; a response must pass through what a request brought.)
       w.double(2, v);
       return;
     case "bigint":
