@@ -7,6 +7,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { compositionWithInput } from "../example-composition.ts";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { composeFleet } from "./index.ts";
 import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, OTHER_DIGEST, request } from "./testing.ts";
@@ -31,11 +32,40 @@ interface Scenario {
    * reconcile wrote, as it does in a cluster, so events show only what changed since.
    */
   previous?: Record<string, JsonObject>;
+  /** The Input in the scenario's Composition (a platform's tenancy policy), when not the shipped one. */
+  input?: JsonObject;
 }
 
 const pinnedStatus = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: "" } };
 const ready = (bytes = 16_384_000_000) => ({ phase: "Ready", bytesDone: bytes, bytesTotal: bytes, resolvedRevision: COMMIT, manifestDigest: DIGEST, namespace: "model-cache", mountPath: "/models/qwen3-8b", attempts: 1 });
 const prod = { clusterSelector: { matchLabels: { tier: "prod" } } };
+const inTeamA = (spec: JsonObject): JsonObject => ({ ...modelCache(spec), metadata: { name: "qwen3-8b", namespace: "team-a" } });
+const reachIntoTeamB: JsonObject = {
+  artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "team-b-hf-token" }, endpoint: "https://collector.attacker.example" } } },
+  storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-b-weights", namespace: "team-b", hydrate: true } },
+  hydration: { tolerations: [{ operator: "Exists" }], nodeSelector: { "node-role.kubernetes.io/control-plane": "" }, resources: { limits: { "nvidia.com/gpu": "1" } } },
+};
+/** A platform engineer's tenancy policy, every knob written (docs/security.md). */
+const TENANCY_POLICY: JsonObject = {
+  apiVersion: "modelcache.fn.crossplane.io/v1alpha1",
+  kind: "Input",
+  clusters: { apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster" },
+  clusterNamespace: "model-cache",
+  tenancy: {
+    clusterNamespaces: { prefix: "tenant-", map: { "ml-platform": "models-shared" }, labels: { "secrets.example.com/sync": "model-tokens" } },
+    credentialDestinations: { huggingFace: ["https://huggingface.co", "https://hf-mirror.internal.example"], s3: ["https://s3.*.amazonaws.com", "https://minio.storage.svc:9000"], oci: ["https://registry.example.com"] },
+    existingPVC: { ownNamespace: "ReadOnly", grants: [{ controlPlaneNamespaces: ["team-a", "team-b"], namespace: "models-shared", claimNames: ["llama-3-70b"], access: "ReadOnly" }] },
+    storageClassNames: ["filestore-rwx", "efs-sc", "azurefile-csi-premium", "cephfs"],
+    hydration: {
+      onViolation: "Clamp",
+      allowedTolerations: [{ key: "example.com/hydration", operator: "Equal", value: "true", effect: "NoSchedule" }],
+      allowedNodeSelectorKeys: ["topology.kubernetes.io/zone"],
+      maxResources: { cpu: "4", memory: "8Gi", "ephemeral-storage": "4Gi" },
+      nodeSelector: { "example.com/pool": "hydration" },
+      tolerations: [{ key: "example.com/hydration", operator: "Equal", value: "true", effect: "NoSchedule" }],
+    },
+  },
+};
 
 function withClaim(status: JsonObject, claim: string): JsonObject {
   return { ...status, claimName: claim };
@@ -132,6 +162,21 @@ function scenarios(claim: string, identity: string): Scenario[] {
       previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
       observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
     },
+    {
+      name: "fleet-tenancy-refused",
+      comment: "A cache in control-plane namespace team-a reaches into team-b (its claim, writable, and its\n# token), sends the token to a host of its own, and asks for every taint, the control-plane nodes and\n# a GPU. The platform's tenancy policy (here the defaults) refuses it with a Fatal naming each field and\n# rule; the replicas and contract it composed before are kept, nothing new is composed.",
+      xr: inTeamA({ ...prod, ...reachIntoTeamB }),
+      clusters: fleet(),
+      composedFrom: { xr: inTeamA(prod), clusters: fleet() },
+      observed: { "gke-us-east1-h100": { phase: "Hydrating", attempts: 1 } },
+    },
+    {
+      name: "fleet-tenancy-policy",
+      comment: "The platform's tenancy policy in the Composition's Input (docs/security.md): its own namespace\n# names, where credentials may go, a granted claim, the storage classes, and a hydration ceiling that\n# clamps (a Warning says what) and puts hydration pods on its own nodes.",
+      xr: inTeamA({ ...prod, hydration: { tolerations: [{ operator: "Exists" }], resources: { limits: { cpu: "16", memory: "4Gi" } } } }),
+      clusters: fleet(),
+      input: TENANCY_POLICY,
+    },
   ];
 }
 
@@ -142,7 +187,7 @@ function withPreviousStatus(s: Scenario): JsonObject {
   const observed: Record<string, ResourceState> = {};
   for (const r of observedReplicas({ ...s, observed: s.previous }))
     observed[String(((r["metadata"] as JsonObject)["annotations"] as JsonObject)["crossplane.io/composition-resource-name"])] = { resource: r, connectionDetails: {}, ready: "Unspecified" };
-  const rsp = composeFleet(request(from.xr, { clusters: from.clusters, observed }), { defaultHydratorImage: IMAGE });
+  const rsp = composeFleet(request(from.xr, { clusters: from.clusters, observed, ...(s.input ? { input: s.input } : {}) }), { defaultHydratorImage: IMAGE });
   return { ...s.xr, status: rsp.desired.composite?.resource["status"] ?? {} };
 }
 
@@ -150,7 +195,7 @@ function withPreviousStatus(s: Scenario): JsonObject {
 function observedReplicas(s: Scenario): JsonObject[] {
   if (!s.observed) return [];
   const from = s.composedFrom ?? { xr: s.xr, clusters: s.clusters };
-  const rsp = composeFleet(request(from.xr, { clusters: from.clusters }), { defaultHydratorImage: IMAGE });
+  const rsp = composeFleet(request(from.xr, { clusters: from.clusters, ...(s.input ? { input: s.input } : {}) }), { defaultHydratorImage: IMAGE });
   const out: JsonObject[] = [];
   for (const [key, r] of Object.entries(rsp.desired.resources).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const meta0 = r.resource["metadata"] as JsonObject;
@@ -171,6 +216,7 @@ function observedReplicas(s: Scenario): JsonObject[] {
 function yamlStream(docs: JsonObject[]): string {
   return docs.map((d) => `---\n${stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("");
 }
+
 
 const FUNCTIONS = `apiVersion: pkg.crossplane.io/v1
 kind: Function
@@ -201,6 +247,8 @@ for (const s of scenarios(claim, identity)) {
   if (observed.length) writeFileSync(join(dir, "observed.yaml"), `# The replicas and contract ConfigMap composed earlier, with the status their clusters report.\n${yamlStream(observed)}`);
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
   rmSync(join(dir, "composition.yaml"), { force: true });
-  symlinkSync("../../apis/modelcaches/composition.yaml", join(dir, "composition.yaml"));
+  // The shipped Composition, or it with the Input a platform engineer would write for this scenario.
+  if (s.input === undefined) symlinkSync("../../apis/modelcaches/composition.yaml", join(dir, "composition.yaml"));
+  else writeFileSync(join(dir, "composition.yaml"), compositionWithInput(ROOT, "modelcaches", s.input));
   process.stdout.write(`wrote examples/${s.name}\n`);
 }

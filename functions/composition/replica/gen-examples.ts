@@ -5,20 +5,13 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse, stringify } from "yaml";
-import type { JsonObject } from "../../sdk/types.ts";
+import { stringify } from "yaml";
+import { compositionWithInput } from "../example-composition.ts";
 import { scenarios } from "./scenarios.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const EXAMPLES = join(ROOT, "examples");
 const FUNCTIONS = readFileSync(join(EXAMPLES, "pass-through", "functions.yaml"), "utf8");
-const COMPOSITION = parse(readFileSync(join(ROOT, "apis", "modelcachereplicas", "composition.yaml"), "utf8")) as JsonObject;
-
-function withInput(input: JsonObject): JsonObject {
-  const spec = COMPOSITION["spec"] as JsonObject;
-  const [step] = spec["pipeline"] as JsonObject[];
-  return { ...COMPOSITION, spec: { ...spec, pipeline: [{ ...step, input }] } };
-}
 
 function comment(text: string): string {
   const words = text.split(" ");
@@ -50,6 +43,6 @@ for (const s of scenarios()) {
   rmSync(comp, { force: true });
   // The shipped Composition, or it with the Input a platform engineer would add for this scenario.
   if (s.input === undefined) symlinkSync("../../apis/modelcachereplicas/composition.yaml", comp);
-  else writeFileSync(comp, `# The shipped Composition with the platform's tenancy policy in its Input (docs/security.md).\n${stringify(withInput(s.input), { lineWidth: 0 })}`);
+  else writeFileSync(comp, compositionWithInput(ROOT, "modelcachereplicas", s.input));
 }
 process.stdout.write(`wrote ${scenarios().length} examples\n`);

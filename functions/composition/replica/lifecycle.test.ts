@@ -147,7 +147,12 @@ describe("revision rollover and retention", () => {
 });
 
 describe("data safety", () => {
-  it.each(scenarios().filter((s) => s.phase !== "Fatal").map((s) => [s.name, s] as const))("%s: the current volume is always composed", (_n, s) => {
+  it.each(scenarios().filter((s) => s.refused === true).map((s) => [s.name, s] as const))("%s: refused by the tenancy policy, every observed Object is kept and nothing new composed", (_n, s) => {
+    const rsp = composeScenario(s);
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(s.observed).sort());
+  });
+
+  it.each(scenarios().filter((s) => s.phase !== "Fatal" && s.refused !== true).map((s) => [s.name, s] as const))("%s: the current volume is always composed", (_n, s) => {
     const rsp = composeScenario(s);
     const claim = String(field(fullSpec(s), "storage", "existingPVC", "claimName") ?? field(fullSpec(s), "claimName"));
     expect(rsp.desired.resources[KEY.volume(claim)]).toBeDefined();

@@ -19,6 +19,8 @@ export interface Scenario {
   phase: ReplicaPhase | "Fatal";
   /** The function's Input in the scenario's Composition (the platform's tenancy policy), when not the default. */
   input?: JsonObject;
+  /** The tenancy policy refuses it: nothing new is composed, and messages name where its spec came from. */
+  refused?: true;
 }
 
 /** Compose the scenario as Crossplane would: with its required resources delivered. */
@@ -45,6 +47,22 @@ function cluster(xr: JsonObject, how: Observer = () => undefined, extra: Record<
     const as = how(key, kind);
     if (as === "absent") continue;
     out[key] = observedObject(key, state.resource, as ?? {});
+  }
+  return out;
+}
+
+/** The same observed Objects as if composed in namespace `ns` (the Namespace Object named it). */
+function inNamespace(observed: Record<string, ResourceState>, ns: string): Record<string, ResourceState> {
+  const out: Record<string, ResourceState> = {};
+  for (const [key, state] of Object.entries(observed)) {
+    const moved = JSON.parse(JSON.stringify(state)) as ResourceState;
+    for (const manifest of [field(moved.resource, "spec", "forProvider", "manifest"), field(moved.resource, "status", "atProvider", "manifest")]) {
+      const meta = field(manifest, "metadata");
+      if (!isObject(meta)) continue;
+      if (meta["namespace"] !== undefined) meta["namespace"] = ns;
+      else if (field(manifest, "kind") === "Namespace") meta["name"] = ns;
+    }
+    out[key] = moved;
   }
   return out;
 }
@@ -215,6 +233,22 @@ export function scenarios(): Scenario[] {
     // The fleet pinned the bytes: the replica names the new hash, whose ConfigMap is not there yet (only the old one is).
     const pinned = compactForm(baseXr({ pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }, status1));
     add({ name: "contract-pending", why: "The replica names a contract whose ConfigMap is not there yet (only the previous contract's is; Crossplane applied the replica first): nothing is decided, every observed Object is kept exactly as observed (no volume or running Job deleted, nothing started), and the Hydrated condition says WaitingForContract, naming the ConfigMap.", xr: pinned.xr, observed, required: [contractMap(compact.contract)], phase: "Hydrating" });
+  }
+  {
+    // What an earlier version composed: every cache in the one namespace model-cache.
+    const before = baseXr({}, status1);
+    const observed = inNamespace(cluster(before, onKind({ job: running, report: hydrating, volume: bound })), "model-cache");
+    add({
+      name: "shared-namespace",
+      why: "Migration: an earlier version composed this volume, Job and report in model-cache, the one namespace every cache shared. The fleet now names the tenant's namespace (mc-ml-team), but the volume stays where it is, with its Job and report: nothing is recreated or dropped. It moves with the next revision (a new claim).",
+      xr: before,
+      observed,
+      phase: "Hydrating",
+    });
+  }
+  {
+    const xr = baseXr({ namespace: "mc-team-b", hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, tolerations: [{ operator: "Exists" }] } });
+    add({ name: "tenancy-blocked", why: "A replica written by hand in control-plane namespace ml-team names team-b's namespace on the cluster and tolerates every taint: the platform's tenancy policy refuses it (Blocked, naming each field and rule), and nothing is composed.", xr, observed: {}, phase: "Blocked", refused: true });
   }
   {
     const xr = baseXr({ storage: { backend: "PVC", pvc: { size: "forty gigs" } } });
