@@ -30,15 +30,15 @@ describe("the fleet level on a live XR", () => {
     { reason: "a cache with every optional section written", xr: modelCache({ mountPath: "/models/q", retention: { whenUnselected: "Delete" }, hydration: { concurrency: 4 } }) },
   ];
   it.each(cases)("composes exactly what it composes without spec.crossplane: $reason", ({ xr }) => {
-    const want = composeFleet(fleetRequest(xr, { clusters: fleet() }), { now: () => 0 });
-    const got = composeFleet(fleetRequest(live(xr), { clusters: fleet() }), { now: () => 0 });
+    const want = composeFleet(fleetRequest(xr, { clusters: fleet() }), { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" });
+    const got = composeFleet(fleetRequest(live(xr), { clusters: fleet() }), { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" });
     expect(fatals(got)).toEqual([]);
     expect(got).toEqual(want);
     expect(JSON.stringify(got)).not.toContain("compositionRevisionRef");
   });
 
   it("still refuses an unknown field of its own, naming it", () => {
-    const rsp = composeFleet(fleetRequest(live(modelCache({ replicas: 3 })), { clusters: fleet() }), { now: () => 0 });
+    const rsp = composeFleet(fleetRequest(live(modelCache({ replicas: 3 })), { clusters: fleet() }), { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" });
     expect(fatals(rsp)).toEqual([expect.stringMatching(/spec: Unrecognized key: "replicas"/)]);
   });
 });
