@@ -5,13 +5,11 @@
 // passes what it accepted through unchanged, refuses what is over a limit with
 // a bounded Fatal, and is still running at the end.
 import * as fc from "fast-check";
-import type * as grpc from "@grpc/grpc-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REQUEST_LIMITS } from "../../functions/protocol/limits.ts";
 import { RESULT_MESSAGE_BYTES } from "../../functions/server/service.ts";
 import type { JsonObject, JsonValue } from "../../functions/sdk/types.ts";
-import { startFunction, type FunctionProcess } from "../support/function-server.ts";
-import { callBytes, desiredResource, field, fieldsOf, requestBytes, rawClient, structBytes, valueBytes } from "./server-wire.ts";
+import { callBytes, desiredResource, field, fieldsOf, requestBytes, serverUnderTest, structBytes, valueBytes } from "./server-wire.ts";
 
 const OTHER = structBytes({ apiVersion: "x/v1", kind: "Other" });
 
@@ -41,16 +39,7 @@ function wellFormed(rsp: Buffer, tag: string): { fatal?: string; reason?: string
   return {};
 }
 
-let fn: FunctionProcess;
-let client: grpc.Client;
-beforeAll(async () => {
-  fn = await startFunction(["--insecure"]);
-  client = rawClient(fn.port);
-});
-afterAll(async () => {
-  client?.close();
-  await fn?.stop();
-});
+const server = serverUnderTest(["--insecure"]);
 
 describe("fuzzing the server over gRPC", () => {
   it("a random value at a random depth in a desired resource comes back unchanged, or is refused within bounds", async () => {
@@ -61,7 +50,7 @@ describe("fuzzing the server over gRPC", () => {
         const tag = `fuzz-${n++}`;
         const { bytes, json } = wrapped(l, wraps);
         const desired = Buffer.concat([field(1, Buffer.concat([field(1, Buffer.from("v")), field(2, bytes)]))]);
-        const rsp = await callBytes(client, requestBytes({ tag, xr: OTHER, desired: { r: desired } }));
+        const rsp = await callBytes(server.client, requestBytes({ tag, xr: OTHER, desired: { r: desired } }));
         const { fatal, reason } = wellFormed(rsp, tag);
         if (fatal !== undefined) {
           // Only nesting can be over a limit here; the refusal is bounded and says so.
@@ -102,12 +91,12 @@ describe("fuzzing the server over gRPC", () => {
           req[from + (d.at % Math.max(1, req.length - from))] = d.byte;
         }
         if (d.kind === "append") req = Buffer.concat([req, Buffer.from(d.bytes)]);
-        const rsp = await callBytes(client, req);
+        const rsp = await callBytes(server.client, req);
         const { fatal } = wellFormed(rsp, tag);
         if (fatal !== undefined) expect(fatal.length).toBeLessThanOrEqual(RESULT_MESSAGE_BYTES + 64);
       }),
       { numRuns: 200 },
     );
-    expect(fn.child.exitCode).toBeNull();
+    expect(server.fn.child.exitCode).toBeNull();
   });
 });

@@ -3,6 +3,8 @@
 // write more than 100 nested messages), so these requests are framed here by
 // hand, and sent and received as bytes.
 import * as grpc from "@grpc/grpc-js";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { startFunction, type FunctionProcess } from "../support/function-server.ts";
 import { loadProtocol, RUN_FUNCTION_PATH } from "../../functions/protocol/load.ts";
 import type { RunFunctionResponse__Output } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
 import type { JsonObject, JsonValue } from "../../functions/sdk/types.ts";
@@ -181,4 +183,23 @@ export function desiredResource(rsp: Buffer, name: string): JsonObject | undefin
 /** A ModelCache XR body with the given spec (shallow). */
 export function modelCacheXr(spec: JsonObject, name = "c"): Buffer {
   return structBytes({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", metadata: { name, namespace: "team-a" }, spec });
+}
+
+export interface ServerUnderTest {
+  fn: FunctionProcess;
+  client: grpc.Client;
+}
+
+/** The real server with `args` and a raw client, for the whole file or (perCase) afresh for each case. */
+export function serverUnderTest(args: string[], perCase = false): ServerUnderTest {
+  const s = {} as ServerUnderTest;
+  (perCase ? beforeEach : beforeAll)(async () => {
+    s.fn = await startFunction(args);
+    s.client = rawClient(s.fn.port);
+  });
+  (perCase ? afterEach : afterAll)(async () => {
+    s.client?.close();
+    await s.fn?.stop();
+  });
+  return s;
 }
