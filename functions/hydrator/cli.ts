@@ -14,6 +14,7 @@ import { Layout } from "./manifest.ts";
 import { redactUri } from "./paths.ts";
 import { createSink, ProgressTracker, type ProgressMode, type ProgressSink } from "./progress.ts";
 import { Reporter } from "./report.ts";
+import { scrub } from "./scrub.ts";
 import { HttpFileList, type HttpFileSpec } from "./sources/http.ts";
 import { createSource, type CreatedSource } from "./sources/index.ts";
 import { InlineFileList, type InlineFile } from "./sources/inline.ts";
@@ -68,7 +69,7 @@ export interface Common {
 }
 
 function usageError(usage: string, message: string): number {
-  process.stderr.write(`function-model-cache: ${message}\n\n${usage}`);
+  process.stderr.write(`function-model-cache: ${scrub(message)}\n\n${usage}`);
   return EXIT.usage;
 }
 
@@ -286,7 +287,8 @@ export async function runHydrateCli(args: string[]): Promise<number> {
           message: outcome.reused ? "already published and verified: nothing fetched" : `published ${outcome.manifest.files.length} files to ${p.dest}`,
         })
       : await reporter.finish({ phase: "Failed", message: outcome.message });
-    if (!outcome.ok) process.stderr.write(`function-model-cache hydrate: ${outcome.message}\n`);
+    // The report's message, scrubbed of credentials (./scrub.ts), not the raw one.
+    if (!outcome.ok) process.stderr.write(`function-model-cache hydrate: ${final.message ?? ""}\n`);
     process.stdout.write(`${JSON.stringify(final)}\n`);
     return outcome.ok ? EXIT.ok : outcome.exitCode;
   } finally {

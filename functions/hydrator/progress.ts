@@ -1,5 +1,6 @@
 // Progress: counting bytes and files, a throughput over the last seconds,
 // an ETA; rendered as a bar on a terminal (cli-progress) or JSON lines.
+import { scrubFields } from "./scrub.ts";
 import cliProgress from "cli-progress";
 import { fmtBytes } from "./space.ts";
 
@@ -74,7 +75,13 @@ export interface ProgressSink {
   stop(): void;
 }
 
+/** Notices carry error texts (a retry's cause): scrubbed like every text that leaves the hydrator. */
 export function createSink(mode: ProgressMode, out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): ProgressSink {
+  const sink = createRawSink(mode, out, err);
+  return { ...sink, notice: (event, fields) => sink.notice(event, scrubFields(fields)) };
+}
+
+function createRawSink(mode: ProgressMode, out: NodeJS.WriteStream, err: NodeJS.WriteStream): ProgressSink {
   const resolved = mode === "auto" ? (err.isTTY ? "bar" : "json") : mode;
   if (resolved === "none") return { progress: () => undefined, notice: () => undefined, stop: () => undefined };
   if (resolved === "json") {

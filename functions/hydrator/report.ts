@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { HYDRATION_REPORT_KEY, HydrationReport, type HydrationPhase } from "../api/hydration-report.ts";
 import { putConfigMapKey, type ApiConfig } from "./k8s-configmap.ts";
 import type { ProgressSnapshot } from "./progress.ts";
+import { scrub } from "./scrub.ts";
 
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 const TERMINATION_LIMIT = 4096;
@@ -31,7 +32,7 @@ export class Reporter {
   constructor(opts: ReporterOptions) {
     this.#opts = opts;
     const now = (opts.now ?? (() => new Date()))().toISOString();
-    this.#report = { phase: "Resolving", source: opts.source, bytesDone: 0, filesDone: 0, bytesPerSecond: 0, startedAt: now, updatedAt: now };
+    this.#report = { phase: "Resolving", source: scrub(opts.source), bytesDone: 0, filesDone: 0, bytesPerSecond: 0, startedAt: now, updatedAt: now };
   }
 
   get current(): HydrationReport {
@@ -42,6 +43,9 @@ export class Reporter {
   update(fields: Partial<Omit<HydrationReport, "startedAt" | "updatedAt">>, progress?: ProgressSnapshot): void {
     const now = (this.#opts.now ?? (() => new Date()))();
     const next: HydrationReport = { ...this.#report, ...fields, updatedAt: now.toISOString() };
+    // The report travels to the ConfigMap, the termination log and from there to status: never a credential.
+    if (next.message !== undefined) next.message = scrub(next.message);
+    next.source = scrub(next.source);
     if (progress) {
       next.bytesDone = progress.bytesDone;
       next.bytesTotal = progress.bytesTotal;

@@ -26,6 +26,8 @@ export interface NginxOptions {
   accessLog?: boolean;
   /** Served at /slow/ (same files), throttled per connection, e.g. "512k". */
   slowRate?: string;
+  /** More directives for the server block (a test's own locations: an echoing error page, a redirect). */
+  serverConfig?: string;
 }
 
 export async function startNginx(root: string, opts: NginxOptions = {}): Promise<Nginx> {
@@ -60,6 +62,7 @@ http {
       alias ${root}/;
       limit_rate ${opts.slowRate ?? "256k"};
     }
+    ${opts.serverConfig ?? ""}
   }
 }
 `;

@@ -1,6 +1,7 @@
 // The one HTTP reader the http(s):// and hf:// sources share: ranged GETs and
 // HEADs over Node's fetch, every failure turned into a SourceError that says
 // whether a retry can help and carries Retry-After.
+import { redactUri } from "../paths.ts";
 import { parseRetryAfter } from "../retry.ts";
 import { SourceError, type ByteRange } from "./types.ts";
 
@@ -19,17 +20,61 @@ export function retryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
+/** As many as fetch follows by default (the Fetch standard's limit). */
+export const MAX_REDIRECTS = 20;
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+/** Headers that carry a credential: never sent to another origin than the one they were given for. */
+const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"];
+
+/** One request, redirects not followed; network failures already mapped by the caller's send. */
+export type SendOnce = (url: string, init: { method: string; headers: Record<string, string>; redirect: "manual" }) => Promise<Response>;
+
+/**
+ * Follows redirects itself instead of leaving it to fetch, so that a
+ * redirect the hydrator will never follow (file:, data:, ftp:, a Location
+ * that is not a URL, a loop) is a permanent failure naming where it pointed,
+ * not a "fetch failed" retried until the attempts run out; and so that a
+ * credential header never reaches another origin (as fetch does too).
+ */
+export async function followRedirects(url: string, method: string, headers: Record<string, string>, what: string, send: SendOnce): Promise<Response> {
+  let current = url;
+  let verb = method;
+  let sent = { ...headers };
+  for (let hop = 0; ; hop++) {
+    const res = await send(current, { method: verb, headers: sent, redirect: "manual" });
+    const location = res.headers.get("location");
+    if (!REDIRECT.has(res.status) || location === null) return res;
+    await res.body?.cancel().catch(() => undefined);
+    const permanent = (why: string): SourceError => new SourceError(`${what}: ${why}`, { status: res.status, retryable: false });
+    if (hop >= MAX_REDIRECTS) throw permanent(`more than ${MAX_REDIRECTS} redirects`);
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw permanent(`HTTP ${res.status} redirects to ${JSON.stringify(redactUri(location))}, which is not a URL`);
+    }
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw permanent(`HTTP ${res.status} redirects to ${redactUri(next.href)}: only http(s) redirects are followed`);
+    }
+    if (next.origin !== new URL(current).origin) sent = Object.fromEntries(Object.entries(sent).filter(([h]) => !CREDENTIAL_HEADERS.includes(h.toLowerCase())));
+    // A 303 turns the request into a GET (the hydrator sends only GET and HEAD).
+    if (res.status === 303 && verb !== "HEAD") verb = "GET";
+    current = next.href;
+  }
+}
+
 export async function httpRequest(req: HttpRequest): Promise<Response> {
   const headers: Record<string, string> = { "accept-encoding": "identity", ...(req.headers ?? {}) };
   if (req.range !== undefined) headers["range"] = `bytes=${req.range.start}-${req.range.end}`;
-  let res: Response;
-  try {
-    res = await fetch(req.url, { method: req.method ?? "GET", headers, signal: req.signal, redirect: "follow" });
-  } catch (err) {
-    if (req.signal.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new SourceError(`${req.what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
-  }
+  const res = await followRedirects(req.url, req.method ?? "GET", headers, req.what, async (url, init) => {
+    try {
+      return await fetch(url, { ...init, signal: req.signal });
+    } catch (err) {
+      if (req.signal.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new SourceError(`${req.what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
+    }
+  });
   const expected = req.range !== undefined ? 206 : 200;
   if (res.status === expected || (req.method === "HEAD" && res.status === 200)) return res;
   // A server that ignores Range answers 200 with the whole body: refuse it rather than write it at an offset.

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { redactUri, safeRelativePath, type Checked } from "../paths.ts";
+import { rememberSecret, rememberUrl } from "../scrub.ts";
 import { bodyOf, httpRequest } from "./http-client.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 
@@ -35,14 +36,34 @@ interface Probed {
   etag?: string;
 }
 
-/** fetch refuses URLs carrying userinfo: move it to a Basic Authorization header, never into logs. */
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+/**
+ * fetch refuses URLs carrying userinfo: move it to a Basic Authorization
+ * header, never into logs. (On a laptop only: the function's API refuses a
+ * URL with userinfo and passes credentials from a Secret, see below.)
+ */
 function splitUserinfo(url: string): { url: string; authorization?: string } {
   const u = new URL(url);
   if (u.username === "" && u.password === "") return { url };
-  const auth = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}`;
+  const auth = basic(decodeURIComponent(u.username), decodeURIComponent(u.password));
   u.username = "";
   u.password = "";
   return { url: u.toString(), authorization: auth };
+}
+
+/**
+ * The credential a Job gets from the cache's Secret (http.authSecretRef):
+ * MODELCACHE_HTTP_TOKEN as a bearer token, else MODELCACHE_HTTP_USERNAME and
+ * MODELCACHE_HTTP_PASSWORD (a kubernetes.io/basic-auth Secret) as Basic. Sent
+ * to the listed URLs' origins only: a redirect elsewhere drops it.
+ */
+export function envAuthorization(env: Record<string, string | undefined>): string | undefined {
+  const token = env["MODELCACHE_HTTP_TOKEN"];
+  if (token) return `Bearer ${token}`;
+  const user = env["MODELCACHE_HTTP_USERNAME"] ?? "";
+  const password = env["MODELCACHE_HTTP_PASSWORD"] ?? "";
+  return user !== "" || password !== "" ? basic(user, password) : undefined;
 }
 
 function defaultPath(url: string): string {
@@ -51,7 +72,9 @@ function defaultPath(url: string): string {
   return last === undefined ? "index" : decodeURIComponent(last);
 }
 
-export function createHttpSource(specs: readonly HttpFileSpec[]): Checked<HttpSource> {
+export function createHttpSource(specs: readonly HttpFileSpec[], env: Record<string, string | undefined> = {}): Checked<HttpSource> {
+  const fromEnv = envAuthorization(env);
+  rememberSecret(fromEnv);
   const entries: Entry[] = [];
   const seen = new Set<string>();
   for (const s of specs) {
@@ -65,7 +88,11 @@ export function createHttpSource(specs: readonly HttpFileSpec[]): Checked<HttpSo
     if (!safe.ok) return { ok: false, error: `${redactUri(s.url)}: ${safe.error}` };
     if (seen.has(path)) return { ok: false, error: `two files map to the same path "${path}"` };
     seen.add(path);
-    const { url, authorization } = splitUserinfo(s.url);
+    rememberUrl(s.url);
+    const split = splitUserinfo(s.url);
+    const url = split.url;
+    const authorization = split.authorization ?? fromEnv;
+    rememberSecret(authorization);
     entries.push({
       url,
       display: redactUri(s.url),

@@ -2,6 +2,7 @@
 // Source. One factory, so the CLI and tests share the mapping; each scheme's
 // options arrive here and nowhere else. Credentials come only from `env`.
 import { redactUri, type Checked } from "../paths.ts";
+import { rememberEnvironment, rememberUrl } from "../scrub.ts";
 import { createFileSource } from "./file.ts";
 import { createHfSource } from "./hf.ts";
 import { createHttpSource, type HttpFileSpec } from "./http.ts";
@@ -42,11 +43,14 @@ export interface CreatedSource {
  * or oci:// Job should not carry it.
  */
 export async function createSource(req: SourceRequest): Promise<Checked<CreatedSource>> {
+  // Remembered before anything can fail, so no message can carry them (../scrub.ts).
+  rememberEnvironment(req.env);
+  for (const u of [req.uri, req.endpoint, ...(req.httpFiles ?? []).map((f) => f.url)]) if (u !== undefined) rememberUrl(u);
   const given = [req.uri !== undefined, req.httpFiles !== undefined, req.inline !== undefined].filter(Boolean).length;
   if (given !== 1) return { ok: false, error: "give exactly one of --source, --files, --inline" };
   if (req.plainHttp && !/^oci:\/\//i.test(req.uri ?? "")) return { ok: false, error: "--plain-http applies to an oci:// source only" };
   if (req.httpFiles !== undefined) {
-    const s = createHttpSource(req.httpFiles);
+    const s = createHttpSource(req.httpFiles, req.env);
     return s.ok ? { ok: true, value: { source: s.value, reference: s.value.reference() } } : s;
   }
   if (req.inline !== undefined) {
@@ -61,7 +65,7 @@ export async function createSource(req: SourceRequest): Promise<Checked<CreatedS
   switch (scheme) {
     case "http":
     case "https": {
-      const s = createHttpSource([{ url: uri, ...(req.sha256 ? { sha256: req.sha256 } : {}) }]);
+      const s = createHttpSource([{ url: uri, ...(req.sha256 ? { sha256: req.sha256 } : {}) }], req.env);
       return s.ok ? { ok: true, value: { source: s.value, reference: s.value.reference() } } : s;
     }
     case "hf": {

@@ -25,6 +25,8 @@ import {
   pickFromIndex,
   type OciReference,
 } from "./oci-manifest.ts";
+import { rememberSecret } from "../scrub.ts";
+import { followRedirects } from "./http-client.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 
 export interface OciSourceOptions {
@@ -134,6 +136,9 @@ export class OciSource implements Source {
       const loaded = await loadCredentials(this.#ref.registry, this.#env);
       if (!loaded.ok) throw new SourceError(loaded.error, { retryable: false });
       this.#credentials = loaded.value;
+      // Never echoed back by a registry's error page into the report.
+      rememberSecret(loaded.value?.password);
+      if (loaded.value) rememberSecret(basicAuthorization(loaded.value));
     }
     return this.#credentials;
   }
@@ -141,17 +146,16 @@ export class OciSource implements Source {
   /** One GET against the registry API, answering an auth challenge once. */
   async #get(path: string, headers: Record<string, string>, signal: AbortSignal, what: string): Promise<Response> {
     const url = `${this.#base}/v2/${this.#ref.repository}/${path}`;
-    const send = async (): Promise<Response> => {
-      try {
-        return await this.#fetch(url, {
-          headers: { ...headers, ...(this.#authorization ? { authorization: this.#authorization } : {}) },
-          signal,
-          redirect: "follow", // blobs are often served by a redirect to storage; fetch drops auth across origins
-        });
-      } catch (err) {
-        throw networkError(err, what, signal);
-      }
-    };
+    // Blobs are often served by a redirect to storage: followed by the hydrator's one redirect rule
+    // (http(s) only, a bad target is permanent, the Authorization stays with the registry's origin).
+    const send = (): Promise<Response> =>
+      followRedirects(url, "GET", { ...headers, ...(this.#authorization ? { authorization: this.#authorization } : {}) }, what, async (u, init) => {
+        try {
+          return await this.#fetch(u, { ...init, signal });
+        } catch (err) {
+          throw networkError(err, what, signal);
+        }
+      });
     let res = await send();
     if (res.status !== 401) return res;
     await res.body?.cancel();
@@ -228,6 +232,7 @@ export class OciSource implements Source {
     }
     const token = parseTokenResponse(json);
     if (!token.ok) throw new SourceError(`${what}: ${token.error}`, { retryable: false });
+    rememberSecret(token.value);
     return `Bearer ${token.value}`;
   }
 
