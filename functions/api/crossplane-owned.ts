@@ -12,7 +12,6 @@ export const CROSSPLANE_SPEC_FIELDS = ["crossplane"] as const;
 /** The spec without the fields Crossplane owns; anything that is not an object is returned as it is, for the schema to refuse. */
 export function ownSpec(spec: JsonValue | undefined): JsonValue | undefined {
   if (spec === null || typeof spec !== "object" || Array.isArray(spec)) return spec;
-  const own: JsonObject = { ...spec };
-  for (const k of CROSSPLANE_SPEC_FIELDS) delete own[k];
-  return own;
+  const owned: ReadonlySet<string> = new Set(CROSSPLANE_SPEC_FIELDS);
+  return Object.fromEntries(Object.entries(spec).filter(([k]) => !owned.has(k))) as JsonObject;
 }
