@@ -60,9 +60,11 @@ export interface RawRequest {
   desired?: Record<string, Buffer>;
   input?: Buffer;
   context?: Buffer;
+  /** Required resources: requirement name → Struct bodies. */
+  required?: Record<string, Buffer[]>;
 }
 
-/** A RunFunctionRequest: meta=1, observed=2, desired=3, input=4, context=5. */
+/** A RunFunctionRequest: meta=1, observed=2, desired=3, input=4, context=5, required_resources=8. */
 export function requestBytes(r: RawRequest): Buffer {
   const parts = [field(1, field(1, Buffer.from(r.tag ?? "tag")))];
   if (r.xr) parts.push(field(2, field(1, resourceBytes(r.xr))));
@@ -72,6 +74,9 @@ export function requestBytes(r: RawRequest): Buffer {
   }
   if (r.input) parts.push(field(4, r.input));
   if (r.context) parts.push(field(5, r.context));
+  // required_resources=8: map<string, Resources { items=1 (Resource) }>.
+  for (const [k, items] of Object.entries(r.required ?? {}))
+    parts.push(field(8, Buffer.concat([field(1, Buffer.from(k)), field(2, Buffer.concat(items.map((i) => field(1, resourceBytes(i)))))])));
   return Buffer.concat(parts);
 }
 
