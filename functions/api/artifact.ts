@@ -33,6 +33,31 @@ const INLINE_PATH = new RegExp(`^(?!(.*/)?\\.\\.)${SAFE_PATH.source.slice(1)}`);
 const OCI_REFERENCE =
   /^([a-z0-9]+([_-][a-z0-9]+)*(\.[a-z0-9]+([_-][a-z0-9]+)*)+(:[0-9]+)?|[a-z0-9]+([_-][a-z0-9]+)*:[0-9]+|localhost)(\/[a-z0-9]+([._-]|__|-+)?[a-z0-9]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/;
 
+/**
+ * Credentials by reference only. A URL's authority holds '@' only when it
+ * carries userinfo (user:password@), which would then sit in the spec, the
+ * replica contract and the Job's arguments: refused, by the XRD and by the
+ * function, pointing to the Secret reference to use instead. (RE2 syntax, so
+ * the XRD's CEL rule runs the same pattern.)
+ */
+const USERINFO = "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@";
+/** An endpoint is a base URL: a query or fragment there could only be a credential or a mistake. */
+const QUERY_OR_FRAGMENT = "[?#]";
+/** Long enough for a presigned URL with an STS session token; bounded so the XRD's CEL cost stays small. */
+const URL_MAX = 4096;
+
+function credentialFreeUrl(secretField: string, opts: { endpoint?: boolean } = {}) {
+  const userinfo = `must not carry credentials (user:password@): put them in a Secret and name it in ${secretField}`;
+  const query = `must not carry a query or fragment (an endpoint is a base URL; credentials go in a Secret named in ${secretField})`;
+  const rules = [{ rule: `!self.matches('${USERINFO}')`, message: userinfo }, ...(opts.endpoint ? [{ rule: `!self.matches('${QUERY_OR_FRAGMENT}')`, message: query }] : [])];
+  return z
+    .url({ protocol: /^https?$/ })
+    .max(URL_MAX)
+    .refine((u) => !new RegExp(USERINFO).test(u), userinfo)
+    .refine((u) => !opts.endpoint || !new RegExp(QUERY_OR_FRAGMENT).test(u), query)
+    .meta({ "x-kubernetes-validations": rules });
+}
+
 export const HuggingFaceSource = z
   .object({
     repo: z.string().regex(HF_REPO, "must be a Hugging Face repo id such as Qwen/Qwen3-8B"),
@@ -43,7 +68,7 @@ export const HuggingFaceSource = z
     include: z.array(GLOB).max(64).optional().describe("Only files matching one of these globs."),
     exclude: z.array(GLOB).max(64).optional().describe("Skip files matching any of these globs."),
     tokenSecretRef: SecretKeyReference.optional().describe("Secret holding the hub token; key defaults to `token`."),
-    endpoint: z.url({ protocol: /^https?$/ }).optional().describe("Hub endpoint, for a mirror; defaults to the public hub."),
+    endpoint: credentialFreeUrl("spec.artifact.source.huggingFace.tokenSecretRef", { endpoint: true }).optional().describe("Hub endpoint, for a mirror; defaults to the public hub."),
   })
   .strict();
 
@@ -51,16 +76,33 @@ export const S3Source = z
   .object({
     uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "must be s3://<bucket>/<prefix>"),
     region: z.string().min(1).max(64).optional(),
-    endpoint: z.url({ protocol: /^https?$/ }).optional().describe("Any S3-compatible endpoint."),
+    endpoint: credentialFreeUrl("spec.artifact.source.s3.credentialsSecretRef", { endpoint: true }).optional().describe("Any S3-compatible endpoint."),
     pathStyle: z.boolean().optional().describe("Address the bucket in the path, as most S3-compatible servers want."),
     credentialsSecretRef: LocalObjectReference.optional()
       .describe("Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and optionally AWS_SESSION_TOKEN)."),
   })
   .strict();
 
+/**
+ * The Secret an HTTP source's credentials come from, never the URL. Sent to
+ * the listed URLs' hosts only (a redirect elsewhere drops it), and only to
+ * hosts the platform allows (the Input's tenancy.credentialDestinations.http).
+ */
+export const HttpAuthSecretRef = z
+  .object({
+    name: ObjectName,
+    scheme: z.enum(["Bearer", "Basic"]).default("Bearer")
+      .describe("Bearer: the Secret's `token` key is sent as a bearer token. Basic: its `username` and `password` keys (a kubernetes.io/basic-auth Secret)."),
+  })
+  .strict();
+
+export type HttpAuthSecretRef = z.infer<typeof HttpAuthSecretRef>;
+
+const HTTP_URL_SECRET = "spec.artifact.source.http.authSecretRef";
+
 export const HttpFile = z
   .object({
-    url: z.url({ protocol: /^https?$/ }),
+    url: credentialFreeUrl(HTTP_URL_SECRET).describe("A presigned URL (a signature in the query) is accepted: it is never shown in status, events or the Job's arguments."),
     path: z.string().regex(SAFE_PATH, SAFE_PATH_MESSAGE),
     sha256: SHA256,
   })
@@ -69,9 +111,11 @@ export const HttpFile = z
 const httpOne = exactlyOne(["url", "files"]);
 export const HttpSource = z
   .object({
-    url: z.url({ protocol: /^https?$/ }).optional().describe("One file; pin it with sha256."),
+    url: credentialFreeUrl(HTTP_URL_SECRET).optional()
+      .describe("One file; pin it with sha256. A presigned URL (a signature in the query) is accepted: it is never shown in status, events or the Job's arguments."),
     sha256: SHA256.optional(),
     files: z.array(HttpFile).min(1).max(10000).optional().describe("Several files, each pinned by its sha256."),
+    authSecretRef: HttpAuthSecretRef.optional().describe("Credentials for these URLs, from a Secret in the cache's namespace on each cluster."),
   })
   .strict()
   .superRefine(httpOne.refine)

@@ -73,6 +73,8 @@ export const CredentialDestinations = z
       .describe("Where s3 credentialsSecretRef may be sent: the endpoint, or https://s3.<region>.amazonaws.com when none is set."),
     oci: z.array(Destination).max(64).default([])
       .describe("Registries an oci pullSecretRef may be sent to: https://<registry host> (http:// with insecure)."),
+    http: z.array(Destination).max(64).default([])
+      .describe("Hosts an http authSecretRef may be sent to: the origin of http.url and of every http.files[].url."),
   })
   .strict();
 

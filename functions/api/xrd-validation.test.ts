@@ -87,6 +87,9 @@ describe("the ModelCache XRD accepts what the API allows", () => {
     { reason: "the HuggingFaceCache layout with a Hugging Face source", spec: base({}, { layout: "HuggingFaceCache" }) },
     { reason: "Exists without values, In with values", spec: base({ clusterSelector: { matchExpressions: [{ key: "gpu", operator: "Exists" }, { key: "region", operator: "In", values: ["a"] }] } }) },
     { reason: "retention Delete", spec: base({ retention: { whenUnselected: "Delete" } }) },
+    { reason: "a presigned HTTP URL: a query is accepted (and kept out of status and argv by the function)", spec: base({}, { source: { http: { url: "https://b.s3.amazonaws.com/m.bin?X-Amz-Signature=abc", sha256: "b".repeat(64) } } }) },
+    { reason: "HTTP credentials by reference", spec: base({}, { source: { http: { url: "https://example.com/a.bin", sha256: "b".repeat(64), authSecretRef: { name: "http-creds", scheme: "Basic" } } } }) },
+    { reason: "an @ in an HTTP URL's path is not userinfo", spec: base({}, { source: { http: { url: "https://example.com/org/m@v1.bin", sha256: "b".repeat(64) } } }) },
   ])("$reason", ({ spec }) => {
     expect(errorsOf(spec)).toEqual([]);
   });
@@ -117,6 +120,12 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     { reason: "Exists with values", spec: base({ clusterSelector: { matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] } }), want: "spec.clusterSelector.matchExpressions[0]: " },
     { reason: "an artifact kind the API does not have", spec: base({}, { kind: "Model" }), want: 'spec.artifact.kind: Unsupported value: "Model"' },
     { reason: "a retention policy the API does not have", spec: base({ retention: { whenUnselected: "Orphan" } }), want: 'spec.retention.whenUnselected: Unsupported value: "Orphan"' },
+    // Credentials by reference only (issue 9, item 7): a URL carrying userinfo is refused, pointing to the Secret reference.
+    { reason: "userinfo in an HTTP URL", spec: base({}, { source: { http: { url: "https://u:p@example.com/a.bin", sha256: "b".repeat(64) } } }), want: "spec.artifact.source.http.url: must not carry credentials (user:password@): put them in a Secret and name it in spec.artifact.source.http.authSecretRef" },
+    { reason: "userinfo in an HTTP file's URL", spec: base({}, { kind: "Bytes", source: { http: { files: [{ url: "https://tok@example.com/a.bin", path: "a.bin", sha256: "b".repeat(64) }] } } }), want: "spec.artifact.source.http.files[0].url: must not carry credentials" },
+    { reason: "userinfo in a hub endpoint", spec: base({}, { source: { huggingFace: { repo: "Qwen/Qwen3-8B", endpoint: "https://hf_x@mirror.example.com" } } }), want: "spec.artifact.source.huggingFace.endpoint: must not carry credentials (user:password@): put them in a Secret and name it in spec.artifact.source.huggingFace.tokenSecretRef" },
+    { reason: "a token in a hub endpoint's query", spec: base({}, { source: { huggingFace: { repo: "Qwen/Qwen3-8B", endpoint: "https://mirror.example.com/?token=x" } } }), want: "spec.artifact.source.huggingFace.endpoint: must not carry a query or fragment" },
+    { reason: "userinfo in an S3 endpoint", spec: base({}, { source: { s3: { uri: "s3://models/x", endpoint: "https://AKIA:secret@minio.example.com" } } }), want: "spec.artifact.source.s3.endpoint: must not carry credentials" },
   ])("$reason", ({ spec, want }) => {
     const errors = errorsOf(spec);
     expect(errors.some((e) => e.startsWith(want)), `want "${want}…" in ${JSON.stringify(errors)}`).toBe(true);

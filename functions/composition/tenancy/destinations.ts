@@ -75,7 +75,24 @@ export function destinationAllowed(url: string, allowed: readonly string[]): boo
   });
 }
 
+/** An http authSecretRef goes to every URL of the source: each must be allowed, named by its own field. */
+function checkHttpDestinations(source: Source, at: string, policy: Tenancy): Issue[] {
+  const http = source.http;
+  if (http?.authSecretRef === undefined) return [];
+  const allowed = policy.credentialDestinations.http;
+  const urls = http.url !== undefined ? [{ field: `${at}.http.url`, url: http.url }] : (http.files ?? []).map((f, i) => ({ field: `${at}.http.files[${i}].url`, url: f.url }));
+  const list = allowed.length === 0 ? "none is allowed" : `allowed: ${allowed.join(", ")}`;
+  const refused = urls.filter((u) => !destinationAllowed(u.url, allowed));
+  // One issue is enough to say what is wrong; a list of 10,000 files must not become 10,000 messages.
+  return refused.slice(0, 1).map((u) => ({
+    field: u.field,
+    rule: "tenancy.credentialDestinations.http",
+    message: `would send the credentials of ${at}.http.authSecretRef to ${new URL(u.url).origin}, which the platform does not allow (${list})${refused.length > 1 ? ` (and ${refused.length - 1} more URLs)` : ""}`,
+  }));
+}
+
 export function checkCredentialDestination(source: Source, at: string, policy: Tenancy): Issue[] {
+  if (source.http !== undefined) return checkHttpDestinations(source, at, policy);
   const use = credentialUse(source, at);
   if (use === undefined) return [];
   const allowed = policy.credentialDestinations[use.list];
