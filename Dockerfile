@@ -1,14 +1,21 @@
 # syntax=docker/dockerfile:1
-# One image for the function and the hydrator its Jobs run (the Job overrides
-# the arguments: `hydrate ...`). Node 24 runs the TypeScript sources directly
-# (type stripping), so the build stage only installs production dependencies.
+# Two images from one program: `hydrator`, which the hydration Jobs run (the
+# Job passes `hydrate ...` as arguments), and `function`, the same program
+# with the hydrator's digest baked in as its default hydrator image. An image
+# cannot carry its own digest, so the release builds and pushes the hydrator
+# first, then the function with that digest:
+#   docker build --target hydrator -t ghcr.io/function-model-cache/function-model-cache:vX.Y.Z-hydrator . && docker push ...
+#   docker build --target function --build-arg HYDRATOR_IMAGE=ghcr.io/function-model-cache/function-model-cache@sha256:<digest> \
+#     -t ghcr.io/function-model-cache/function-model-cache:vX.Y.Z .
+# Node 24 runs the TypeScript sources directly (type stripping), so the build
+# stage only installs production dependencies.
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot AS hydrator
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
@@ -22,3 +29,11 @@ EXPOSE 9443
 # passes `--insecure`, which also means serve.
 ENTRYPOINT ["/nodejs/bin/node", "/app/bin/function-model-cache.js"]
 CMD ["serve"]
+
+# The function: the hydrator image plus the digest its Jobs run by default
+# (functions/version.ts). The build fails without a digest: a function whose
+# Jobs run a tag that can move is not a release.
+FROM hydrator AS function
+ARG HYDRATOR_IMAGE
+RUN ["/nodejs/bin/node", "-e", "const i = process.env.HYDRATOR_IMAGE ?? ''; if (!/^[^@\\s]+@sha256:[0-9a-f]{64}$/.test(i)) { console.error('--build-arg HYDRATOR_IMAGE=<repository>@sha256:<digest> is required, got ' + JSON.stringify(i)); process.exit(1); }"]
+ENV FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE=${HYDRATOR_IMAGE}

@@ -3,7 +3,7 @@
 // Each command imports only its own modules: the hydrator's Job need not load
 // the gRPC server and the composition logic (about 20 MiB of RSS and a second
 // of start-up, docs/benchmarks.md).
-import { DEFAULT_HYDRATOR_IMAGE, VERSION } from "./version.ts";
+import { DEV_HYDRATOR_IMAGE, VERSION } from "./version.ts";
 
 const USAGE = `function-model-cache ${VERSION}
 
@@ -39,7 +39,8 @@ async function main(argv: string[]): Promise<number> {
         import("./server/serve.ts"),
       ]);
       const log = newLogger(flags.config.debug);
-      const hydratorImage = flags.config.hydratorImage ?? DEFAULT_HYDRATOR_IMAGE;
+      // With TLS the flags refuse to start without an image (functions/version.ts says where it comes from).
+      const hydratorImage = flags.config.hydratorImage ?? DEV_HYDRATOR_IMAGE;
       return serveUntilSignalled(flags.config, (req) => runFunction(req, { defaultHydratorImage: hydratorImage }), log);
     }
     case "hydrate": {

@@ -2,6 +2,7 @@
 // cluster type to read as required resources and where the fields the
 // function needs live in it; the defaults read Modelplane's InferenceCluster.
 import { z } from "zod";
+import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
 
 export const INPUT_API_VERSION = "modelcache.fn.crossplane.io/v1alpha1";
@@ -134,7 +135,8 @@ export const Input = z
     clusterNamespace: ClusterNamespaceName.default("model-cache")
       .describe("Deprecated: the one namespace earlier versions put every cache in. A replica whose volume is already there keeps it there until its source changes; nothing new is composed there."),
     tenancy: Tenancy.default(Tenancy.parse({})).describe("What a tenant may reach on the clusters; the same in the ModelCache's and the ModelCacheReplica's Composition."),
-    hydratorImage: z.string().min(1).optional().describe("Defaults to this function's own image at its version."),
+    hydratorImage: HydratorImage.optional()
+      .describe("The image the hydration Jobs run; defaults to the hydrator image the function was released with, pinned by digest. :latest or no tag is refused; pin it by digest (image@sha256:<digest>)."),
     replica: z
       .object({ apiVersion: z.string().default("modelcache.dev/v1alpha1"), kind: z.string().default("ModelCacheReplica") })
       .strict()

@@ -5,6 +5,7 @@
 // hash from the ModelCache's status. Its status is what was observed there.
 // This is the whole contract between the two halves of the function.
 import { z } from "zod";
+import { HydratorImage } from "./image.ts";
 import { Artifact } from "./artifact.ts";
 import { DNS_LABEL, ObjectName } from "./k8s.ts";
 import { Hydration, ReplicaPhase, Retention, Storage } from "./modelcache.ts";
@@ -43,7 +44,6 @@ const ClaimName = ObjectName.describe("The volume's name: derived from the cache
 const ReplicaPin = z.object({ resolvedRevision: z.string(), manifestDigest: z.string().optional() }).strict()
   .describe("When set, the cluster must hold exactly these bytes.");
 const Refetch = z.string().max(253).describe("A new value starts a new hydration.");
-const HydratorImage = z.string().min(1);
 const PreviousClaimNames = z.array(ObjectName).max(8).describe("Claims of earlier revisions kept until this one is verified (informational).");
 
 /**

@@ -2,6 +2,7 @@
 // defines them, parsed into a validated configuration.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { HydratorImage } from "../api/image.ts";
 
 export const ServeConfig = z
   .object({
@@ -14,11 +15,18 @@ export const ServeConfig = z
     callTimeoutSeconds: z.number().positive().max(3600),
     maxConcurrentStreams: z.number().int().positive().max(10_000),
     maxCallsInFlight: z.number().int().positive().max(100_000),
-    hydratorImage: z.string().min(1).optional(),
+    hydratorImage: HydratorImage.optional(),
   })
   .refine((c) => c.insecure || c.tlsCertsDir !== undefined, {
     message:
       "refusing to start without credentials: pass --tls-certs-dir (or set TLS_SERVER_CERTS_DIR) for mutual TLS, or --insecure for local development",
+  })
+  // In a cluster the Jobs must run a pinned image: the released image sets FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE to
+  // its hydrator's digest (Dockerfile); only local development (--insecure) falls back to the version's tag.
+  .refine((c) => c.insecure || c.hydratorImage !== undefined, {
+    path: ["hydratorImage"],
+    message:
+      "no hydrator image: the released image sets FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE to its hydrator's digest; an image built otherwise must be given one (image@sha256:<digest>)",
   });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 

@@ -44,12 +44,15 @@ async function startScripted(): Promise<FunctionProcess & { port: number }> {
   return { port, child, output: () => out, exited, stop: async (s = "SIGTERM") => (child.kill(s), exited) };
 }
 
+/** With TLS the function needs its hydrator image by digest, as the released image sets it (functions/version.ts). */
+const PINNED_IMAGE = `ghcr.io/function-model-cache/function-model-cache@sha256:${"a".repeat(64)}`;
+
 describe("mutual TLS", () => {
   let pki: TestPki;
   let fn: FunctionProcess;
   beforeAll(async () => {
     pki = makeTestPki();
-    fn = await startFunction(["--tls-certs-dir", pki.serverDir]);
+    fn = await startFunction(["--tls-certs-dir", pki.serverDir, "--hydrator-image", PINNED_IMAGE]);
   });
   afterAll(async () => {
     await fn?.stop();
@@ -75,7 +78,7 @@ describe("mutual TLS", () => {
   });
 
   it("takes the certificates directory from TLS_SERVER_CERTS_DIR", async () => {
-    const viaEnv = await startFunction([], { TLS_SERVER_CERTS_DIR: pki.serverDir });
+    const viaEnv = await startFunction([], { TLS_SERVER_CERTS_DIR: pki.serverDir, FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE: PINNED_IMAGE });
     const client = newClient(viaEnv.port, grpc.credentials.createSsl(pki.ca, pki.client.key, pki.client.cert));
     await expect(runFunction(client, request())).resolves.toMatchObject({ meta: { tag: "tag-123" } });
     client.close();
