@@ -3,14 +3,14 @@
 // hostile call ran for more than 20 s (or 3 GiB) on the event loop and the plain call timed out;
 // now the hostile one answers within the client's deadline with the right result, a Fatal or a
 // per-cluster reason naming spec.clusterSelector.cel and the budget, and the plain one answers too.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GPUS, inferenceCluster, modelCache } from "../../functions/composition/fleet/testing.ts";
 import { RUNTIME_LIMITS } from "../../functions/cel/index.ts";
 import type { RunFunctionResponse__Output } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
-import { newClient, runFunction, type Client } from "../support/client.ts";
-import { startFunction, type FunctionProcess } from "../support/function-server.ts";
+import { runFunction } from "../support/client.ts";
 import { modelCacheRequest } from "../support/modelcache-request.ts";
+import { realFunction } from "./tenancy-support.ts";
 
 /** 40 a's and a "!": the input of issue 9's backtracking patterns. */
 const AAA = `${"a".repeat(40)}!`;
@@ -36,22 +36,13 @@ function selected(rsp: RunFunctionResponse__Output): string[] {
 const fatalOf = (rsp: RunFunctionResponse__Output) => rsp.results.find((r) => r.severity === "SEVERITY_FATAL");
 const warning = (rsp: RunFunctionResponse__Output, reason: string) => rsp.results.find((r) => r.reason === reason)?.message ?? "";
 
-let fn: FunctionProcess;
-let client: Client;
-beforeAll(async () => {
-  fn = await startFunction(["--insecure"]);
-  client = newClient(fn.port);
-});
-afterAll(async () => {
-  client?.close();
-  await fn?.stop();
-});
+const fn = realFunction();
 
 /** The hostile call and a plain tenant's call, sent together; both must answer. */
 async function besidePlain(hostile: JsonObject, hostileClusters: JsonObject[] = clusters()) {
   const [h, p] = await Promise.all([
-    runFunction(client, modelCacheRequest("hostile", hostile, hostileClusters), DEADLINE_MS),
-    runFunction(client, modelCacheRequest("plain", plainCache(), clusters()), DEADLINE_MS),
+    runFunction(fn.client(), modelCacheRequest("hostile", hostile, hostileClusters), DEADLINE_MS),
+    runFunction(fn.client(), modelCacheRequest("plain", plainCache(), clusters()), DEADLINE_MS),
   ]);
   expect(p.meta?.tag).toBe("plain");
   expect(fatalOf(p)).toBeUndefined();
