@@ -45,8 +45,12 @@ export function markInput(o: object): void {
   inputs.add(o);
 }
 
-/** Deep sizes of values built during evaluation; lists and maps are not changed once yielded. */
-const sizes = new WeakMap<object, number>();
+/**
+ * Deep sizes of values built during evaluation, with the length they had when measured: a
+ * comprehension's accumulator starts as an empty list literal and grows by push, so an entry is only
+ * good while the length is unchanged (values are never changed otherwise).
+ */
+const sizes = new WeakMap<object, { size: number; length: number }>();
 
 function sizeOf(v: unknown): number {
   if (typeof v === "string") return v.length;
@@ -57,13 +61,14 @@ function sizeOf(v: unknown): number {
   if (!isList && !isMap && !isRecord) return 0; // a registered type: Device, Quantity, IP, ...
   // A cluster's own lists and maps are bounded by the declared maxima: their length is the price.
   if (inputs.has(v)) return isList ? (v as unknown[]).length : isMap ? (v as Map<unknown, unknown>).size : 0;
+  const length = isList ? (v as unknown[]).length : isMap ? (v as Map<unknown, unknown>).size : -1;
   const known = sizes.get(v);
-  if (known !== undefined) return known;
+  if (known !== undefined && known.length === length) return known.size;
   let n = 0;
   if (isList) for (const x of v as unknown[]) n += 1 + sizeOf(x);
   else if (isMap) for (const [k, x] of v as Map<unknown, unknown>) n += 1 + sizeOf(k) + sizeOf(x);
   else for (const [k, x] of Object.entries(v)) n += 1 + k.length + sizeOf(x);
-  sizes.set(v, n);
+  sizes.set(v, { size: n, length });
   return n;
 }
 

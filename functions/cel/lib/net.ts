@@ -253,7 +253,16 @@ function parseCIDRStrict(raw: string): CelCIDR {
 }
 
 export const ip = (s: string): CelIP => evalErrorFrom(ParseError, () => parseIP(s));
-export const cidr = (s: string): CelCIDR => evalErrorFrom(ParseError, () => parseCIDRStrict(s));
+/** Kubernetes' stringToCIDR wraps parseCIDR's message in its own prefix once more; so does this. */
+export const cidr = (s: string): CelCIDR =>
+  evalErrorFrom(ParseError, () => {
+    try {
+      return parseCIDRStrict(s);
+    } catch (e) {
+      if (e instanceof ParseError) throw new ParseError(`network address parse error during conversion from string: ${e.message}`);
+      throw e;
+    }
+  });
 
 function parses(parse: () => unknown): boolean {
   try {

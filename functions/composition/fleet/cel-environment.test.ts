@@ -3,6 +3,9 @@
 // per-cluster ones as "not selected", reported).
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
+import { ClusterFields } from "../../api/input.ts";
+import { celFacts } from "./cel-environment.ts";
+import { readCluster } from "./cluster-facts.ts";
 import { composeFleet } from "./index.ts";
 import { fleet, replicaKeys, inferenceCluster, GPUS, modelCache, request } from "./testing.ts";
 
@@ -64,5 +67,37 @@ describe("CEL selection", () => {
     const rsp = run(`cluster.name == "nope"`);
     expect(selected(rsp)).toEqual([]);
     expect((rsp.desired.composite?.resource["status"] as JsonObject)["notSelected"]).toContainEqual({ name: "onprem-l40s", reason: "cel: the expression is false for this cluster" });
+  });
+});
+
+describe("bounds before expansion, and the call's runtime budget", () => {
+  const withCount = (n: number): JsonObject => {
+    const c = inferenceCluster({ name: "counted", labels: {}, pools: [{ gpu: GPUS.H100, nodes: 1, perNode: 1 }] });
+    const pool = ((c["status"] as JsonObject)["gpuPools"] as JsonObject[])[0] as JsonObject;
+    ((pool["devices"] as JsonObject[])[0] as JsonObject)["count"] = n;
+    return c;
+  };
+
+  it.each([
+    { n: 512, ok: true, reason: "a pool of 4 ResourceSlices of 128 devices is within the maxima" },
+    { n: 513, ok: false, reason: "one more than a pool may hold" },
+    { n: 1e9, ok: false, reason: "issue 9: counted before it is expanded (it allocated 3 GiB)" },
+  ])("count $n: $reason", ({ n, ok }) => {
+    const f = readCluster(withCount(n), ClusterFields.parse({}));
+    if (!f.ok) throw new Error(f.reason);
+    const facts = celFacts(f.facts);
+    expect(facts.ok).toBe(ok);
+    if (!facts.ok) expect(facts.message).toContain(`stands for ${n} devices (counts included), more than the 512 a pool may hold`);
+  });
+
+  it("the budget is pooled over the call's clusters: the first clusters spend it, the rest are stopped with the rule", () => {
+    const list = `[${Array.from({ length: 100 }, (_, i) => i).join(", ")}]`;
+    // About 12,000 units on every cluster; each cluster of this fleet brings 10,000 + 250 per device.
+    const tiny = (name: string) => inferenceCluster({ name, labels: {}, pools: [] });
+    const rsp = run(`${list}.all(a, ${list}.all(b, a + b >= 0)) && cluster.name != ""`, [tiny("a1"), tiny("a2"), tiny("a3")]);
+    expect(fatal(rsp)).toBeUndefined();
+    const warning = rsp.results.find((r) => r.reason === "SelectorEvaluationFailed")?.message ?? "";
+    expect(warning).toContain("it used its runtime budget of 10,000 cost units");
+    expect(warning).toContain("spec.clusterSelector.cel is metered as it runs: 10,000 cost units per cluster plus 250 per DRA device");
   });
 });
