@@ -54,5 +54,5 @@ for (const c of CASES) {
     const match = median(() => re.test(c.input), 2000);
     return `${fmt(compile)} / ${fmt(match)}`;
   });
-  console.log(`| \`${c.pattern}\` | ${c.input.length} chars | ${cells.join(" | ")} |`);
+  console.log(`| \`${c.pattern.replaceAll("|", "\\|")}\` | ${c.input.length} chars | ${cells.join(" | ")} |`);
 }

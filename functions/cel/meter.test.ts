@@ -66,4 +66,12 @@ describe("the runtime meter", () => {
     // 100 references to l: each costs l's size when read (100 x 10), and the result holds 10,100.
     expect(nested.cost - small.cost).toBeGreaterThanOrEqual(1_000 + 1_000);
   });
+
+  it("charges a filter's growing result once, not on every iteration (that was quadratic)", () => {
+    const l256 = `[${Array.from({ length: 256 }, (_, i) => i).join(", ")}]`;
+    const kept = evaluate(`${l256}.filter(x, true).size() == 256`);
+    const dropped = evaluate(`${l256}.filter(x, false).size() == 0`);
+    // Keeping every element adds one push per element and the result's 256 elements, once.
+    expect(kept.cost - dropped.cost).toBeLessThan(256 * 2 + 0.1 * 256 + 10);
+  });
 });

@@ -98,13 +98,13 @@ interface Evaluator {
   run(ast: Node, ctx: unknown): unknown;
 }
 interface Node {
-  op: string;
   evaluate(ev: Evaluator, ast: Node, ctx: unknown): unknown;
 }
 
-// Comprehension bookkeeping yields the accumulator being built; it is charged once, when the
-// comprehension yields it, not on every iteration.
-const ACCUMULATOR_OPS = new Set(["accuPush", "accuValue", "accuInc"]);
+/** A comprehension's iteration context: the accumulator it is building. */
+interface IterationContext {
+  accuValue?: unknown;
+}
 
 function meteredRun(this: Evaluator, ast: Node, ctx: unknown): unknown {
   const m = active;
@@ -120,7 +120,9 @@ function meteredRun(this: Evaluator, ast: Node, ctx: unknown): unknown {
   if (typeof v === "string") {
     if (v.length > RUNTIME_LIMITS.maxStringLength) stop(m, { kind: "size", what: "string", size: v.length, limit: RUNTIME_LIMITS.maxStringLength });
     units += 0.1 * v.length;
-  } else if (typeof v === "object" && v !== null && !ACCUMULATOR_OPS.has(ast.op)) {
+  } else if (typeof v === "object" && v !== null && v !== (ctx as IterationContext | undefined)?.accuValue) {
+    // Every step of a comprehension yields the accumulator it is building (filter, map); it is
+    // charged once, when the comprehension yields it, not on every iteration (that would be quadratic).
     const size = sizeOf(v);
     if (size > RUNTIME_LIMITS.maxValueSize) stop(m, { kind: "size", what: "value", size, limit: RUNTIME_LIMITS.maxValueSize });
     units += 0.1 * size;
