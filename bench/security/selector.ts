@@ -39,6 +39,8 @@ function countedFleet(): JsonObject[] {
 }
 
 const HOSTILE: { name: string; xr: JsonObject; clusters: () => JsonObject[] }[] = [
+  // The control: one server shares one event loop, so any neighbour's call of the same size costs this much.
+  { name: "another normal tenant's call (control)", xr: NORMAL, clusters: () => fleet("x") },
   { name: "`matches('^(a|a)*$')` on 40 a's and !", xr: modelCache({ clusterSelector: { cel: `cluster.labels["probe"].matches('^(a|a)*$')` } }), clusters: () => fleet(AAA) },
   { name: "`matches('^a*a*a*a*a*a*a*a*a*a*$')`", xr: modelCache({ clusterSelector: { cel: `cluster.labels["probe"].matches('^a*a*a*a*a*a*a*a*a*a*$')` } }), clusters: () => fleet(AAA) },
   { name: "10,000-step loop per cluster (runtime budget)", xr: modelCache({ clusterSelector: { cel: `${list}.all(a, ${list}.all(b, a + b >= 0))` } }), clusters: () => fleet("x") },
