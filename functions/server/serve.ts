@@ -5,6 +5,7 @@ import { HealthImplementation } from "grpc-health-check";
 import { loadProtocol } from "../protocol/load.ts";
 import { callGuard, http2Options } from "./calls.ts";
 import { loadServerCredentials } from "./credentials.ts";
+import { listen } from "./listen.ts";
 import type { ServeConfig } from "./flags.ts";
 import type { Logger } from "./logger.ts";
 import { handleBytesSafely, type Compose } from "./service.ts";
@@ -42,9 +43,8 @@ export async function startServer(config: ServeConfig, compose: Compose, log: Lo
   const health = new HealthImplementation({ "": "SERVING", [SERVICE]: "SERVING" });
   health.addToServer(server);
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.address, creds.credentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const listening = await listen(server, config.address, creds, (reason, peer) => log.warn({ reason, peer }, "refused a connection: mutual TLS"));
+  const port = listening.port;
   log.info(
     {
       address: config.address,
@@ -63,6 +63,7 @@ export async function startServer(config: ServeConfig, compose: Compose, log: Lo
     draining ??= new Promise<void>((resolve) => {
       health.setStatus("", "NOT_SERVING");
       health.setStatus(SERVICE, "NOT_SERVING");
+      listening.close();
       const timer = setTimeout(() => {
         log.warn({ drainTimeoutSeconds: config.drainTimeoutSeconds }, "drain timed out; closing remaining calls");
         server.forceShutdown();

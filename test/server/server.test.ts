@@ -65,16 +65,23 @@ describe("mutual TLS", () => {
     client.close();
   });
 
-  it("refuses a client that presents no certificate", async () => {
-    const client = newClient(fn.port, grpc.credentials.createSsl(pki.ca));
-    await expect(runFunction(client, request(), 5_000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  it("serves Crossplane's own client certificate: the CA's subject, no key identifiers (OpenSSL's verifier calls it self-signed)", async () => {
+    const client = newClient(fn.port, grpc.credentials.createSsl(pki.ca, pki.crossplaneClient.key, pki.crossplaneClient.cert));
+    const rsp = await runFunction(client, request());
+    expect(rsp.meta?.tag).toBe("tag-123");
     client.close();
   });
 
-  it("refuses a client whose certificate another CA signed", async () => {
-    const client = newClient(fn.port, grpc.credentials.createSsl(pki.ca, pki.foreignClient.key, pki.foreignClient.cert));
+  const refused = [
+    { reason: "a client that presents no certificate", creds: () => grpc.credentials.createSsl(pki.ca), why: "no client certificate" },
+    { reason: "a client whose certificate another CA signed", creds: () => grpc.credentials.createSsl(pki.ca, pki.foreignClient.key, pki.foreignClient.cert), why: "is not signed by a CA in ca.crt" },
+    { reason: "a client whose certificate is for servers only", creds: () => grpc.credentials.createSsl(pki.ca, pki.serverOnlyClient.key, pki.serverOnlyClient.cert), why: "is not for client authentication" },
+  ];
+  it.each(refused)("refuses $reason at the connection, and logs why", async ({ creds, why }) => {
+    const client = newClient(fn.port, creds());
     await expect(runFunction(client, request(), 5_000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     client.close();
+    expect(fn.output()).toContain(why);
   });
 
   it("takes the certificates directory from TLS_SERVER_CERTS_DIR", async () => {

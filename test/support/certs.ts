@@ -11,6 +11,13 @@ export interface TestPki {
   ca: Buffer;
   client: { cert: Buffer; key: Buffer };
   foreignClient: { cert: Buffer; key: Buffer };
+  /**
+   * Shaped as Crossplane issues its client certificate: the CA's own subject,
+   * no key identifiers. OpenSSL's verifier takes it for self-signed.
+   */
+  crossplaneClient: { cert: Buffer; key: Buffer };
+  /** Signed by the CA, but only for servers. */
+  serverOnlyClient: { cert: Buffer; key: Buffer };
 }
 
 function openssl(dir: string, ...args: string[]): void {
@@ -22,9 +29,9 @@ function makeCa(dir: string, name: string): void {
     "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.crt`);
 }
 
-function makeLeaf(dir: string, ca: string, name: string, ext: string): void {
+function makeLeaf(dir: string, ca: string, name: string, ext: string, subject = `/CN=${name}`): void {
   writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=${name}`,
+  openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", subject,
     "-keyout", `${name}.key`, "-out", `${name}.csr`);
   openssl(dir, "x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial",
     "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`);
@@ -37,6 +44,8 @@ export function makeTestPki(): TestPki {
   makeLeaf(dir, "ca", "server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   makeLeaf(dir, "ca", "client", "extendedKeyUsage=clientAuth\n");
   makeLeaf(dir, "other-ca", "intruder", "extendedKeyUsage=clientAuth\n");
+  makeLeaf(dir, "ca", "crossplane", "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\nbasicConstraints=critical,CA:FALSE\n", "/CN=ca");
+  makeLeaf(dir, "ca", "server-only", "extendedKeyUsage=serverAuth\n");
   const serverDir = mkdtempSync(join(tmpdir(), "fmc-tls-"));
   writeFileSync(join(serverDir, "tls.crt"), readFileSync(join(dir, "server.crt")));
   writeFileSync(join(serverDir, "tls.key"), readFileSync(join(dir, "server.key")));
@@ -47,5 +56,7 @@ export function makeTestPki(): TestPki {
     ca: read("ca.crt"),
     client: { cert: read("client.crt"), key: read("client.key") },
     foreignClient: { cert: read("intruder.crt"), key: read("intruder.key") },
+    crossplaneClient: { cert: read("crossplane.crt"), key: read("crossplane.key") },
+    serverOnlyClient: { cert: read("server-only.crt"), key: read("server-only.key") },
   };
 }
