@@ -98,7 +98,11 @@ function xrd(kind: string, plural: string, spec: z.ZodType, status: z.ZodType, c
     metadata: { name: `${plural}.${API_GROUP}` },
     spec: {
       group: API_GROUP,
-      names: { kind, plural, categories: ["crossplane", "modelcache"] },
+      // No category named after the kind: kubectl expands a category before a
+      // singular name, so a "modelcache" category made `kubectl get modelcache
+      // <name>` fail with "you must specify only one resource" (found on the
+      // live control plane). "crossplane" lists them with every other XR.
+      names: { kind, plural, singular: kind.toLowerCase(), categories: ["crossplane"] },
       scope: "Namespaced",
       versions: [
         {

@@ -148,10 +148,11 @@ start_cluster() { # name api-port etcd-port kcm-port
   wait_for "$n kube-apiserver" 180 "$K" --kubeconfig "$STATE/$n.kubeconfig" get --raw /readyz
   # The controllers a target cluster needs without a kubelet: Jobs make Pods,
   # the binder binds claims to the static volumes the suite provides, the
-  # garbage collector and namespace controller clean up.
+  # garbage collector and namespace controller clean up, and the aggregation
+  # controller fills ClusterRoles that aggregate others (Crossplane's does).
   launch "$n-kcm" -- "$KBIN/kube-controller-manager" --kubeconfig="$STATE/$n.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$kcm" --leader-elect=false \
-    --controllers=garbagecollector,namespace,job,persistentvolume-binder,ttl-after-finished --v=1
+    --controllers=garbagecollector,namespace,job,persistentvolume-binder,ttl-after-finished,clusterrole-aggregation --v=1
   wait_for "$n kube-controller-manager" 60 curl -skf "https://127.0.0.1:$kcm/healthz"
 }
 
@@ -241,7 +242,10 @@ EOF
 install_function() {
   local ref="127.0.0.1:$REG_PORT/function-model-cache/function-model-cache:v0.0.0-live"
   rm -f "$STATE/function.xpkg"
-  "$XBIN/crank" xpkg build --package-root="$ROOT/package" -o "$STATE/function.xpkg" >>"$LOGS/xpkg.log" 2>&1 ||
+  # The Function package carries no examples (examples/ holds renders of the
+  # Configuration's XRs); an empty examples root says so.
+  mkdir -p "$STATE/no-examples"
+  "$XBIN/crank" xpkg build --package-root="$ROOT/package" --examples-root="$STATE/no-examples" -o "$STATE/function.xpkg" >>"$LOGS/xpkg.log" 2>&1 ||
     die "crossplane xpkg build failed, see $LOGS/xpkg.log"
   "$XBIN/crank" xpkg push -f "$STATE/function.xpkg" "$ref" >>"$LOGS/xpkg.log" 2>&1 ||
     die "crossplane xpkg push failed, see $LOGS/xpkg.log"
