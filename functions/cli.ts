@@ -33,15 +33,16 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`function-model-cache serve: ${flags.error}\n\n${SERVE_USAGE}`);
         return 2;
       }
-      const [{ runFunction }, { newLogger }, { serveUntilSignalled }] = await Promise.all([
-        import("./composition/index.ts"),
+      // The composition logic is loaded by each worker thread (functions/server/pool.ts), not here.
+      const [{ runFunctionComposer }, { newLogger }, { serveUntilSignalled }] = await Promise.all([
+        import("./server/composer.ts"),
         import("./server/logger.ts"),
         import("./server/serve.ts"),
       ]);
       const log = newLogger(flags.config.debug);
       // With TLS the flags refuse to start without an image (functions/version.ts says where it comes from).
       const hydratorImage = flags.config.hydratorImage ?? DEV_HYDRATOR_IMAGE;
-      return serveUntilSignalled(flags.config, (req) => runFunction(req, { defaultHydratorImage: hydratorImage }), log);
+      return serveUntilSignalled(flags.config, runFunctionComposer(hydratorImage), log);
     }
     case "hydrate": {
       const { runHydrateCli } = await import("./hydrator/cli.ts");

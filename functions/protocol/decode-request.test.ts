@@ -1,25 +1,15 @@
 // decodeRequest must read every request exactly as proto-loader plus
 // requestFromWire do: each case is encoded by proto-loader, decoded both
 // ways, and compared whole.
-import * as protoLoader from "@grpc/proto-loader";
 import { describe, expect, it } from "vitest";
 import { requestFromWire } from "./convert.ts";
 import { decodeRequest } from "./decode-request.ts";
 import type { RunFunctionRequest } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
-import type { RunFunctionRequest__Output } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
-import { LOADER_OPTIONS, PROTO_PATH } from "./load.ts";
-import { toStruct } from "./struct.ts";
+import { runFunctionMethod, structOf } from "./testing.ts";
 import type { JsonObject } from "../sdk/types.ts";
 
-const definition = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
-const service = definition["apiextensions.fn.proto.v1.FunctionRunnerService"] as protoLoader.ServiceDefinition;
-const method = service["RunFunction"] as protoLoader.MethodDefinition<RunFunctionRequest, object, RunFunctionRequest__Output>;
-
-function s(v: JsonObject) {
-  const r = toStruct(v);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-}
+const method = runFunctionMethod;
+const s = structOf;
 
 function bothWays(bytes: Buffer) {
   const want = requestFromWire(method.requestDeserialize(bytes));

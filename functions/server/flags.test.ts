@@ -12,6 +12,11 @@ describe("parseServeFlags", () => {
     { reason: "a tag other than latest is the platform's choice", args: ["--insecure", "--hydrator-image", "registry.example/hydrator:v9"], env: {}, want: { hydratorImage: "registry.example/hydrator:v9" } },
     { reason: "-d is --debug", args: ["--insecure", "-d"], env: {}, want: { debug: true } },
     { reason: "the receive limit is in MiB", args: ["--insecure", "--max-recv-message-size", "16"], env: {}, want: { maxRecvMessageSizeMiB: 16 } },
+    { reason: "the pool: workers, a fair share of half of them, 60 s per call", args: ["--insecure", "--workers", "8"], env: {}, want: { workers: 8, tenantWorkers: 4, composeTimeoutSeconds: 60, tenantQueue: 64 } },
+    { reason: "a call timeout shorter than the compose timeout's default shortens it", args: ["--insecure", "--call-timeout", "4"], env: {}, want: { composeTimeoutSeconds: 4 } },
+    { reason: "two workers leave one for other namespaces", args: ["--insecure", "--workers", "2"], env: {}, want: { tenantWorkers: 1 } },
+    { reason: "the worker heap follows the largest request unless set", args: ["--insecure", "--max-recv-message-size", "512"], env: {}, want: { workerHeapMiB: 384 + 4 * 512 } },
+    { reason: "the worker heap as set", args: ["--insecure", "--worker-heap", "1024"], env: {}, want: { workerHeapMiB: 1024 } },
   ];
   it.each(cases)("$reason", ({ args, env, want }) => {
     const r = parseServeFlags(args, env);
@@ -25,6 +30,10 @@ describe("parseServeFlags", () => {
     { reason: "an address without a port", args: ["--insecure", "--address", "localhost"], error: /--address: must be host:port/ },
     { reason: "a :latest hydrator image", args: ["--insecure", "--hydrator-image", "ghcr.io/org/img:latest"], error: /^--hydrator-image: is :latest/ },
     { reason: "a hydrator image with no tag and no digest", args: ["--insecure", "--hydrator-image", "ghcr.io/org/img"], error: /^--hydrator-image: names no tag and no digest/ },
+    { reason: "one worker: a namespace could hold every worker", args: ["--insecure", "--workers", "1"], error: /^--workers: / },
+    { reason: "a namespace's share of every worker", args: ["--insecure", "--workers", "4", "--tenant-workers", "4"], error: /^--tenant-workers: must be fewer than --workers/ },
+    { reason: "a compose timeout past the call timeout", args: ["--insecure", "--compose-timeout", "200"], error: /^--compose-timeout: must not be longer than --call-timeout/ },
+    { reason: "a worker heap V8 cannot start in", args: ["--insecure", "--worker-heap", "16"], error: /^--worker-heap: / },
     { reason: "TLS with no hydrator image (an image built without its hydrator's digest)", args: ["--tls-certs-dir", "/a"], error: /^--hydrator-image: no hydrator image/ },
   ];
   it.each(bad)("refuses $reason", ({ args, error }) => {

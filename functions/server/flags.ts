@@ -1,5 +1,6 @@
 // The standard flags of a Crossplane function image, as function-sdk-go
 // defines them, parsed into a validated configuration.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { HydratorImage } from "../api/image.ts";
@@ -15,7 +16,21 @@ export const ServeConfig = z
     callTimeoutSeconds: z.number().positive().max(3600),
     maxConcurrentStreams: z.number().int().positive().max(10_000),
     maxCallsInFlight: z.number().int().positive().max(100_000),
+    // At least two: one namespace may never hold every worker.
+    workers: z.number().int().min(2).max(256),
+    workerHeapMiB: z.number().int().min(64).max(65_536),
+    composeTimeoutSeconds: z.number().positive().max(3600),
+    tenantWorkers: z.number().int().positive(),
+    tenantQueue: z.number().int().positive().max(100_000),
     hydratorImage: HydratorImage.optional(),
+  })
+  .refine((c) => c.tenantWorkers < c.workers, {
+    path: ["tenantWorkers"],
+    message: "must be fewer than --workers: one namespace may never occupy every worker",
+  })
+  .refine((c) => c.composeTimeoutSeconds <= c.callTimeoutSeconds, {
+    path: ["composeTimeoutSeconds"],
+    message: "must not be longer than --call-timeout: past it nobody waits for the answer",
   })
   .refine((c) => c.insecure || c.tlsCertsDir !== undefined, {
     message:
@@ -30,6 +45,12 @@ export const ServeConfig = z
   });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 
+/** The default --worker-heap: what a worker holds loaded, plus room for the largest request's decoded form (docs/design.md, "Request limits"). */
+export const DEFAULT_HEAP_BASE_MIB = 384;
+export const DEFAULT_HEAP_PER_REQUEST_MIB = 4;
+/** Five times the 5,000-cluster fleet's 12 s on a busy 2-core machine (docs/benchmarks.md), half the reconcile budget. */
+const DEFAULT_COMPOSE_TIMEOUT_SECONDS = 60;
+
 export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
 
   --address <host:port>          listen address (default 0.0.0.0:9443)
@@ -41,6 +62,14 @@ export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
   --call-timeout <seconds>       longest a call may take, from its headers to its answer (default 120)
   --max-concurrent-streams <n>   calls one connection may have open at once; a client queues more (default 64)
   --max-calls-in-flight <n>      calls in flight over all connections; more are refused (default 256)
+  --workers <n>                  worker threads that decode, compose and encode calls (default: the CPUs
+                                 available, at least 2)
+  --worker-heap <MiB>            heap limit of each worker; a call that needs more gets a Fatal result
+                                 (default: ${DEFAULT_HEAP_BASE_MIB} + ${DEFAULT_HEAP_PER_REQUEST_MIB} x --max-recv-message-size)
+  --compose-timeout <seconds>    longest one call may run on a worker; past it the worker is replaced and the
+                                 call gets a Fatal result (default 60, or --call-timeout if shorter)
+  --tenant-workers <n>           workers one namespace's calls may hold at once (default: half of --workers)
+  --tenant-queue <n>             calls of one namespace waiting for a worker; more are refused (default 64)
   --hydrator-image <image>       image the hydration Jobs run (env FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE)
 `;
 
@@ -52,6 +81,11 @@ const FLAG_OF: Record<string, string> = {
   callTimeoutSeconds: "call-timeout",
   maxConcurrentStreams: "max-concurrent-streams",
   maxCallsInFlight: "max-calls-in-flight",
+  workers: "workers",
+  workerHeapMiB: "worker-heap",
+  composeTimeoutSeconds: "compose-timeout",
+  tenantWorkers: "tenant-workers",
+  tenantQueue: "tenant-queue",
   hydratorImage: "hydrator-image",
 };
 
@@ -74,22 +108,35 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
         "call-timeout": { type: "string", default: "120" },
         "max-concurrent-streams": { type: "string", default: "64" },
         "max-calls-in-flight": { type: "string", default: "256" },
+        workers: { type: "string" },
+        "worker-heap": { type: "string" },
+        "compose-timeout": { type: "string" },
+        "tenant-workers": { type: "string" },
+        "tenant-queue": { type: "string", default: "64" },
         "hydrator-image": { type: "string" },
       },
     }));
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
+  const maxRecvMessageSizeMiB = Number(values["max-recv-message-size"]);
+  const callTimeoutSeconds = Number(values["call-timeout"]);
+  const workers = values.workers === undefined ? Math.max(2, availableParallelism()) : Number(values.workers);
   const parsed = ServeConfig.safeParse({
     address: values.address,
     tlsCertsDir: values["tls-certs-dir"] ?? (env["TLS_SERVER_CERTS_DIR"] || undefined),
     insecure: values.insecure,
     debug: values.debug,
-    maxRecvMessageSizeMiB: Number(values["max-recv-message-size"]),
+    maxRecvMessageSizeMiB,
     drainTimeoutSeconds: Number(values["drain-timeout"]),
-    callTimeoutSeconds: Number(values["call-timeout"]),
+    callTimeoutSeconds,
     maxConcurrentStreams: Number(values["max-concurrent-streams"]),
     maxCallsInFlight: Number(values["max-calls-in-flight"]),
+    workers,
+    workerHeapMiB: values["worker-heap"] === undefined ? DEFAULT_HEAP_BASE_MIB + DEFAULT_HEAP_PER_REQUEST_MIB * maxRecvMessageSizeMiB : Number(values["worker-heap"]),
+    composeTimeoutSeconds: values["compose-timeout"] === undefined ? Math.min(DEFAULT_COMPOSE_TIMEOUT_SECONDS, callTimeoutSeconds) : Number(values["compose-timeout"]),
+    tenantWorkers: values["tenant-workers"] === undefined ? Math.max(1, Math.floor(workers / 2)) : Number(values["tenant-workers"]),
+    tenantQueue: Number(values["tenant-queue"]),
     hydratorImage: values["hydrator-image"] ?? (env["FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE"] || undefined),
   });
   if (!parsed.success) {

@@ -1,16 +1,31 @@
 // Starts the gRPC server: RunFunction, the standard health service, and a
 // drain on SIGTERM/SIGINT that lets in-flight calls finish before exiting.
+// This thread only moves bytes: each call's work runs in the worker pool.
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { REQUEST_LIMITS } from "../protocol/limits.ts";
 import { loadProtocol } from "../protocol/load.ts";
+import { peekRequest } from "../protocol/peek-request.ts";
 import { callGuard, http2Options } from "./calls.ts";
+import type { ComposerModule } from "./composer.ts";
 import { loadServerCredentials } from "./credentials.ts";
 import { listen } from "./listen.ts";
 import type { ServeConfig } from "./flags.ts";
-import type { Logger } from "./logger.ts";
-import { handleBytesSafely, type Compose } from "./service.ts";
+import { lineWriter, type Logger } from "./logger.ts";
+import { WorkerPool } from "./pool.ts";
 
 const SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService";
+
+/** Calls the pool does not answer with a response: load and shutdown, not the request, so a gRPC status Crossplane retries. */
+const STATUS_OF = {
+  "tenant-queue-full": grpc.status.RESOURCE_EXHAUSTED,
+  closing: grpc.status.UNAVAILABLE,
+  gone: grpc.status.DEADLINE_EXCEEDED,
+} as const;
+
+function deadlineMs(d: grpc.Deadline): number {
+  return d instanceof Date ? d.getTime() : d;
+}
 
 export interface RunningServer {
   port: number;
@@ -18,9 +33,10 @@ export interface RunningServer {
   drain(): Promise<void>;
 }
 
-export async function startServer(config: ServeConfig, compose: Compose, log: Logger): Promise<RunningServer> {
+export async function startServer(config: ServeConfig, composer: ComposerModule, log: Logger): Promise<RunningServer> {
   const creds = await loadServerCredentials(config.tlsCertsDir, config.insecure);
   if (!creds.ok) throw new Error(creds.error);
+  const pool = await WorkerPool.start(config, composer, config.debug, log, lineWriter(log));
 
   const guard = callGuard(config, log);
   const server = new grpc.Server({
@@ -29,21 +45,31 @@ export async function startServer(config: ServeConfig, compose: Compose, log: Lo
     "grpc.max_send_message_length": -1,
     interceptors: [guard.interceptor],
   });
-  // Bytes in and out: the handler reads the request (decode-request.ts, straight into plain JSON:
+  // Bytes in and out: a worker reads the request (decode-request.ts, straight into plain JSON:
   // proto-loader's generic decoding costs seconds per reconcile at fleet scale, and cannot be
   // bounded) and writes the response (encode-response.ts) itself, so neither can fail inside
-  // grpc-js, where no Fatal result can be made and nothing is logged.
+  // grpc-js, where no Fatal result can be made and nothing is logged. Here only the tag and the
+  // XR's namespace are read (peek-request.ts), to schedule the call fairly.
   const service = loadProtocol().FunctionRunnerService.service;
   const same = (b: Buffer) => b;
   const runFunction = { ...service.RunFunction, requestDeserialize: same, responseSerialize: same };
   const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
-    void handleBytesSafely(call.request, compose, log).then((rsp) => callback(null, rsp));
+    // Past the client's deadline or --call-timeout the caller has its DEADLINE_EXCEEDED (grpc-js, calls.ts): a call still
+    // waiting then is not started. (Neither marks the call cancelled, so the deadline is checked here.)
+    const deadline = Math.min(deadlineMs(call.getDeadline()), Date.now() + config.callTimeoutSeconds * 1000);
+    const wanted = () => !call.cancelled && Date.now() < deadline;
+    const submitted = pool.submit(call.request, peekRequest(call.request, REQUEST_LIMITS.tagBytes), wanted);
+    call.on("cancelled", submitted.cancel);
+    void submitted.answer.then((a) => (a.ok ? callback(null, a.response) : callback({ code: STATUS_OF[a.code], details: a.message })));
   };
   server.addService({ ...service, RunFunction: runFunction } as grpc.ServiceDefinition, { RunFunction: handler });
   const health = new HealthImplementation({ "": "SERVING", [SERVICE]: "SERVING" });
   health.addToServer(server);
 
-  const listening = await listen(server, config.address, creds, (reason, peer) => log.warn({ reason, peer }, "refused a connection: mutual TLS"));
+  const listening = await listen(server, config.address, creds, (reason, peer) => log.warn({ reason, peer }, "refused a connection: mutual TLS")).catch(async (err: unknown) => {
+    await pool.close();
+    throw err;
+  });
   const port = listening.port;
   log.info(
     {
@@ -54,6 +80,11 @@ export async function startServer(config: ServeConfig, compose: Compose, log: Lo
       callTimeoutSeconds: config.callTimeoutSeconds,
       maxConcurrentStreams: config.maxConcurrentStreams,
       maxCallsInFlight: config.maxCallsInFlight,
+      workers: config.workers,
+      workerHeapMiB: config.workerHeapMiB,
+      composeTimeoutSeconds: config.composeTimeoutSeconds,
+      tenantWorkers: config.tenantWorkers,
+      tenantQueue: config.tenantQueue,
     },
     "serving",
   );
@@ -67,11 +98,11 @@ export async function startServer(config: ServeConfig, compose: Compose, log: Lo
       const timer = setTimeout(() => {
         log.warn({ drainTimeoutSeconds: config.drainTimeoutSeconds }, "drain timed out; closing remaining calls");
         server.forceShutdown();
-        resolve();
+        void pool.close().then(resolve);
       }, config.drainTimeoutSeconds * 1000);
       server.tryShutdown(() => {
         clearTimeout(timer);
-        resolve();
+        void pool.close().then(resolve);
       });
     });
     return draining;
@@ -91,11 +122,11 @@ function keepServing(log: Logger): void {
   process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection; still serving"));
 }
 
-export async function serveUntilSignalled(config: ServeConfig, compose: Compose, log: Logger): Promise<number> {
+export async function serveUntilSignalled(config: ServeConfig, composer: ComposerModule, log: Logger): Promise<number> {
   keepServing(log);
   let running: RunningServer;
   try {
-    running = await startServer(config, compose, log);
+    running = await startServer(config, composer, log);
   } catch (err) {
     log.error({ err: (err as Error).message }, "cannot start");
     return 1;

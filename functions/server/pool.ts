@@ -1,0 +1,294 @@
+// The pool of worker threads that do every call's work (decode, compose,
+// encode), so the gRPC thread only moves bytes and no call can hold up
+// another tenant's. Each worker runs one call at a time under:
+//   - a deadline (--compose-timeout): past it the worker is terminated
+//     (Worker.terminate stops even a loop that never yields) and replaced;
+//   - a heap limit (--worker-heap, V8's resourceLimits): a call that needs
+//     more ends its worker, not the process, and the worker is replaced;
+//   - a fair share: calls wait in a FairQueue, at most --tenant-workers of one
+//     namespace on workers and --tenant-queue waiting.
+// A call stopped by its deadline or heap gets a Fatal result naming the limit
+// (the request is what is too expensive; retrying it gives the same answer,
+// and Crossplane shows a Fatal's message on the XR, where its author sees it);
+// a call refused because its namespace already has its share waiting gets
+// RESOURCE_EXHAUSTED (it is about load, not the request: Crossplane retries).
+// Every such event is a log line naming the tag, namespace and limit.
+import { Worker } from "node:worker_threads";
+import type { RequestHeader } from "../protocol/peek-request.ts";
+import type { ComposerModule } from "./composer.ts";
+import { FairQueue } from "./fair-queue.ts";
+import type { Logger } from "./logger.ts";
+import { bareFatal } from "./service.ts";
+import { giveUp, received } from "./transfer.ts";
+import type { WorkerCall, WorkerData, WorkerMessage } from "./worker-protocol.ts";
+
+export interface PoolLimits {
+  workers: number;
+  workerHeapMiB: number;
+  composeTimeoutSeconds: number;
+  tenantWorkers: number;
+  tenantQueue: number;
+}
+
+export type PoolAnswer = { ok: true; response: Buffer } | { ok: false; code: "tenant-queue-full" | "closing" | "gone"; message: string };
+
+export interface Submitted {
+  answer: Promise<PoolAnswer>;
+  /** The caller went away: a waiting call is dropped; a running one finishes (its worker stays counted) and is discarded. */
+  cancel(): void;
+}
+
+interface Job {
+  id: number;
+  header: RequestHeader;
+  tenant: string;
+  request: Buffer | undefined;
+  /** False once nobody waits for the answer any more (its deadline passed): it is not started then. */
+  wanted(): boolean;
+  settle(a: PoolAnswer): void;
+}
+
+type SlotState = "starting" | "idle" | "busy" | "stopped";
+
+interface Slot {
+  index: number;
+  worker: Worker | undefined;
+  state: SlotState;
+  running: { job: Job; timer: NodeJS.Timeout; since: number } | undefined;
+  /** Starts that failed in a row: the next is delayed, so a broken module does not spin. */
+  failedStarts: number;
+}
+
+const WORKER_URL = new URL("./worker.ts", import.meta.url);
+/** A namespace-less request (cluster-scoped XR, or a client that is not Crossplane) shares one lane. */
+const NO_NAMESPACE = "";
+const MAX_RESTART_DELAY_MS = 30_000;
+
+export class WorkerPool {
+  private readonly limits: PoolLimits;
+  private readonly log: Logger;
+  private readonly writeLine: (line: string) => void;
+  private readonly data: WorkerData;
+  private readonly queue: FairQueue<Job>;
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private closing = false;
+  /** Settled when every worker has started once, or one could not. */
+  private started: { resolve: () => void; reject: (err: Error) => void } | undefined;
+
+  private constructor(limits: PoolLimits, composer: ComposerModule, debug: boolean, log: Logger, writeLine: (line: string) => void) {
+    this.limits = limits;
+    this.log = log;
+    this.writeLine = writeLine;
+    this.data = { composer, debug };
+    this.queue = new FairQueue({ perTenantRunning: limits.tenantWorkers, perTenantQueued: limits.tenantQueue });
+  }
+
+  /** Starts every worker and resolves once each has loaded the composition logic; rejects if one cannot. */
+  static async start(limits: PoolLimits, composer: ComposerModule, debug: boolean, log: Logger, writeLine: (line: string) => void): Promise<WorkerPool> {
+    const pool = new WorkerPool(limits, composer, debug, log, writeLine);
+    const ready = new Promise<void>((resolve, reject) => (pool.started = { resolve, reject }));
+    for (let i = 0; i < limits.workers; i++) {
+      const slot: Slot = { index: i, worker: undefined, state: "starting", running: undefined, failedStarts: 0 };
+      pool.slots.push(slot);
+      pool.spawn(slot);
+    }
+    try {
+      await ready;
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  submit(request: Buffer, header: RequestHeader, wanted: () => boolean): Submitted {
+    const tenant = header.namespace ?? NO_NAMESPACE;
+    let settle!: (a: PoolAnswer) => void;
+    const answer = new Promise<PoolAnswer>((resolve) => (settle = resolve));
+    const job: Job = { id: this.nextId++, header, tenant, request, wanted, settle };
+    if (this.closing) {
+      settle({ ok: false, code: "closing", message: "function-model-cache is shutting down" });
+      return { answer, cancel: () => undefined };
+    }
+    const queued = this.queue.push(tenant, job);
+    if (!queued.ok) {
+      this.log.warn({ tag: header.tag, namespace: tenant, waiting: queued.queued, tenantQueue: this.limits.tenantQueue }, "call refused: its namespace has its share of calls waiting");
+      settle({
+        ok: false,
+        code: "tenant-queue-full",
+        message: `function-model-cache has ${queued.queued} calls of namespace ${JSON.stringify(tenant)} waiting (--tenant-queue); retry later`,
+      });
+      return { answer, cancel: () => undefined };
+    }
+    this.dispatch();
+    return {
+      answer,
+      cancel: () => {
+        if (this.queue.remove(tenant, job)) job.request = undefined;
+      },
+    };
+  }
+
+  /** Calls waiting for a worker, all namespaces. */
+  waiting(): number {
+    return this.queue.waiting();
+  }
+
+  /** Workers alive and ready or busy (a replaced one counts once it has loaded). */
+  readyWorkers(): number {
+    return this.slots.filter((s) => s.state === "idle" || s.state === "busy").length;
+  }
+
+  /** Terminates every worker; calls still waiting are answered UNAVAILABLE-style ("closing"). */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (let next = this.queue.next(); next; next = this.queue.next()) {
+      next.job.settle({ ok: false, code: "closing", message: "function-model-cache is shutting down" });
+      this.queue.done(next.tenant);
+    }
+    await Promise.all(
+      this.slots.map((slot) => {
+        const w = slot.worker;
+        slot.worker = undefined;
+        slot.state = "stopped";
+        if (slot.running) clearTimeout(slot.running.timer);
+        return w?.terminate();
+      }),
+    );
+  }
+
+  private spawn(slot: Slot): void {
+    const worker = new Worker(WORKER_URL, {
+      workerData: this.data,
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.workerHeapMiB },
+      // Its stdout and stderr are the process's: a stray write is not lost, nor buffered here.
+      stdout: false,
+      stderr: false,
+    });
+    slot.worker = worker;
+    slot.state = "starting";
+    worker.on("message", (m: WorkerMessage) => this.onMessage(slot, worker, m));
+    worker.on("error", (err) => this.onEnd(slot, worker, err));
+    worker.on("exit", (code) => this.onEnd(slot, worker, new Error(`the worker exited with code ${code}`)));
+  }
+
+  private onMessage(slot: Slot, worker: Worker, m: WorkerMessage): void {
+    if (m.type === "log") {
+      this.writeLine(m.line);
+      return;
+    }
+    if (slot.worker !== worker) return;
+    if (m.type === "ready") {
+      slot.state = "idle";
+      slot.failedStarts = 0;
+      if (this.started && this.slots.every((s) => s.state === "idle")) {
+        this.started.resolve();
+        this.started = undefined;
+      }
+      this.dispatch();
+      return;
+    }
+    const running = slot.running;
+    if (!running || running.job.id !== m.id) return;
+    this.finish(slot, { ok: true, response: received(m.response) });
+    slot.state = "idle";
+    this.dispatch();
+  }
+
+  /** The worker failed or exited: answer its call, if any, and start another in its place. */
+  private onEnd(slot: Slot, worker: Worker, err: Error): void {
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    const wasStarting = slot.state === "starting";
+    const running = slot.running;
+    if (running) {
+      const { tag, namespace } = running.job.header;
+      const outOfMemory = (err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY";
+      if (outOfMemory) {
+        this.log.warn({ tag, namespace, workerHeapMiB: this.limits.workerHeapMiB, ms: Math.round(performance.now() - running.since) }, "call stopped: its worker ran out of heap; worker replaced");
+        this.finish(slot, this.fatal(running.job, `function-model-cache stopped composing this request: it needed more than ${this.limits.workerHeapMiB} MiB of heap (--worker-heap); nothing was changed`, "WorkerHeapExceeded"));
+      } else {
+        this.log.error({ tag, namespace, err: err.message }, "call failed: its worker died; worker replaced");
+        this.finish(slot, this.fatal(running.job, `function-model-cache internal error: the worker composing this request died (${err.message}); nothing was changed`, "InternalError"));
+      }
+    } else if (!this.closing) this.log.error({ err: err.message, starting: wasStarting }, "a worker ended; replacing it");
+    if (this.closing) return;
+    if (wasStarting) {
+      slot.failedStarts++;
+      if (this.started) {
+        this.started.reject(new Error(`a worker could not start: ${err.message}`));
+        this.started = undefined;
+        return;
+      }
+    }
+    this.restart(slot);
+  }
+
+  private restart(slot: Slot): void {
+    slot.state = "starting";
+    const delay = slot.failedStarts === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** (slot.failedStarts - 1));
+    if (delay === 0) this.spawn(slot);
+    else setTimeout(() => !this.closing && this.spawn(slot), delay).unref();
+  }
+
+  /** The call on `slot` ran past --compose-timeout: its worker is terminated and replaced. */
+  private onTimeout(slot: Slot): void {
+    const running = slot.running;
+    const worker = slot.worker;
+    if (!running || !worker) return;
+    const { tag, namespace } = running.job.header;
+    this.log.warn({ tag, namespace, composeTimeoutSeconds: this.limits.composeTimeoutSeconds }, "call stopped: it ran past the compose timeout; worker replaced");
+    slot.worker = undefined;
+    void worker.terminate();
+    this.finish(
+      slot,
+      this.fatal(running.job, `function-model-cache stopped composing this request after ${this.limits.composeTimeoutSeconds}s (--compose-timeout): it is too expensive to compose; nothing was changed`, "ComposeTimeout"),
+    );
+    this.restart(slot);
+  }
+
+  /** Answer the call running on `slot` and give its namespace's share back. */
+  private finish(slot: Slot, answer: PoolAnswer): void {
+    const running = slot.running;
+    if (!running) return;
+    clearTimeout(running.timer);
+    slot.running = undefined;
+    this.queue.done(running.job.tenant);
+    running.job.settle(answer);
+  }
+
+  private fatal(job: Job, message: string, reason: string): PoolAnswer {
+    return { ok: true, response: bareFatal(job.header.tag, message, reason) };
+  }
+
+  /** Hand waiting calls to idle workers, fairly between namespaces. */
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.state !== "idle" || !slot.worker) continue;
+      const job = this.nextWanted();
+      if (!job) return;
+      // Only a waiting call can be cancelled away, and cancelling takes it out of the queue: a call handed out has its bytes.
+      const request = job.request as Buffer;
+      job.request = undefined;
+      slot.state = "busy";
+      const timer = setTimeout(() => this.onTimeout(slot), this.limits.composeTimeoutSeconds * 1000);
+      slot.running = { job, timer, since: performance.now() };
+      const { posted, transfer } = giveUp(request);
+      const call: WorkerCall = { id: job.id, request: posted };
+      slot.worker.postMessage(call, transfer);
+    }
+  }
+
+  /** The next waiting call someone still waits for; the others are answered "gone" (their caller has its status already). */
+  private nextWanted(): Job | undefined {
+    for (let next = this.queue.next(); next; next = this.queue.next()) {
+      if (next.job.wanted()) return next.job;
+      this.queue.done(next.tenant);
+      next.job.request = undefined;
+      this.log.debug({ tag: next.job.header.tag, namespace: next.tenant }, "call dropped before it started: its deadline passed while it waited");
+      next.job.settle({ ok: false, code: "gone", message: "the call's deadline passed while it waited for a worker" });
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,20 @@
+// The messages between the pool (pool.ts, on the gRPC thread) and a worker (worker.ts).
+import { z } from "zod";
+import type { JsonValue } from "../sdk/types.ts";
+import type { PostedBytes } from "./transfer.ts";
+
+/** What the pool posts to a worker: one call's request. */
+export interface WorkerCall {
+  id: number;
+  request: PostedBytes;
+}
+
+/** What a worker posts to the pool. */
+export type WorkerMessage = { type: "ready" } | { type: "log"; line: string } | { type: "done"; id: number; response: PostedBytes };
+
+/** A worker's start-up data. */
+export const WorkerData = z.object({
+  composer: z.object({ url: z.string(), options: z.custom<JsonValue>((v) => v !== undefined) }),
+  debug: z.boolean(),
+});
+export type WorkerData = z.infer<typeof WorkerData>;

@@ -1,0 +1,27 @@
+// One worker of the pool (pool.ts): it loads the composition logic once, then
+// takes one call at a time, bytes in (moved here, not copied), decode,
+// compose, encode, bytes out (moved back). Whatever a call does here, the
+// gRPC thread keeps answering every other call; a call that runs too long or
+// needs too much heap ends this thread, and the pool starts another.
+import { parentPort, threadId, workerData } from "node:worker_threads";
+import { loadCompose } from "./composer.ts";
+import { newLogger } from "./logger.ts";
+import { handleBytesSafely } from "./service.ts";
+import { giveUp, received } from "./transfer.ts";
+import { WorkerData, type WorkerCall, type WorkerMessage } from "./worker-protocol.ts";
+
+const port = parentPort;
+if (port) {
+  const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  const data = WorkerData.parse(workerData);
+  // Lines go to the gRPC thread, which writes them with its own: one writer, whole lines.
+  const log = newLogger(data.debug, { write: (line: string) => post({ type: "log", line }) }).child({ worker: threadId });
+  const compose = await loadCompose({ url: data.composer.url, options: data.composer.options });
+  port.on("message", (call: WorkerCall) => {
+    void handleBytesSafely(received(call.request), compose, log).then((rsp) => {
+      const { posted, transfer } = giveUp(rsp);
+      post({ type: "done", id: call.id, response: posted }, transfer);
+    });
+  });
+  post({ type: "ready" });
+}

@@ -1,0 +1,136 @@
+// Issue 9, item 6: no call can hold up another tenant's call. The real server
+// over gRPC, a hostile namespace (team-a) sending requests that are expensive
+// but within every request limit, or that run past the compose timeout or the
+// worker heap, beside a normal tenant's call (namespace ml-team). Before the
+// worker pool every call's work ran on the one event loop, so the normal call
+// waited behind the hostile ones. No timing is asserted beyond order: the
+// normal call must come back before the hostile call sent before it.
+import * as grpc from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
+import { fleet, modelCache } from "../../functions/composition/fleet/testing.ts";
+import type { JsonObject } from "../../functions/sdk/types.ts";
+import { callRaw, requestBytes, serverUnderTest, structBytes } from "./server-wire.ts";
+
+/** A normal tenant's call: a ModelCache in ml-team over the four clusters of the fleet tests. */
+const NORMAL = requestBytes({
+  tag: "normal",
+  xr: structBytes(modelCache({ clusterSelector: { matchLabels: { tier: "prod" } } })),
+  required: { [CLUSTERS_REQUIREMENT]: fleet().map((c) => structBytes(c)) },
+});
+
+/** A ModelCache XR in `namespace`. */
+const xrIn = (namespace: string, spec: JsonObject): Buffer =>
+  structBytes({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", metadata: { name: "c", namespace }, spec });
+
+/**
+ * 150,000 matchExpressions: within every limit of the wire (the XRD refuses more than 64, but a request is not
+ * bound by the XRD): seconds of zod validation and about 320 MiB of heap.
+ */
+const expensive = (namespace: string, tag: string): Buffer =>
+  requestBytes({ tag, xr: xrIn(namespace, { clusterSelector: { matchExpressions: Array.from({ length: 150_000 }, () => ({ key: "", operator: "Nope" })) } }) });
+const EXPENSIVE = expensive("team-a", "hostile");
+
+/** 250,000 keys over four objects, each under the per-object limit, so all of it is read and passed through. */
+function manyKeys(namespace: string): Buffer {
+  const context: JsonObject = {};
+  for (let g = 0; g < 4; g++) context[`g${g}`] = Object.fromEntries(Array.from({ length: 62_500 }, (_, i) => [`k${i}`, "v"]));
+  return requestBytes({ tag: "keys", xr: xrIn(namespace, {}), context: structBytes(context) });
+}
+
+type Outcome = { tag: string; at: number; fatal?: { reason: string; message: string }; status?: grpc.status; details?: string };
+
+/** One call, and when it came back and how. */
+async function outcome(client: grpc.Client, req: Buffer, tag: string): Promise<Outcome> {
+  try {
+    const rsp = await callRaw(client, req, 120_000);
+    const fatal = rsp.results.find((r) => r.severity === "SEVERITY_FATAL");
+    return { tag, at: performance.now(), ...(fatal ? { fatal: { reason: fatal.reason ?? "", message: fatal.message } } : {}) };
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    return { tag, at: performance.now(), status: e.code, details: e.details };
+  }
+}
+
+/** The normal call answers with a composed response, no Fatal. */
+async function normalAnswers(client: grpc.Client): Promise<Outcome> {
+  const o = await outcome(client, NORMAL, "normal");
+  expect(o).toMatchObject({ tag: "normal" });
+  expect(o.fatal).toBeUndefined();
+  expect(o.status).toBeUndefined();
+  return o;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("one namespace's calls do not hold up another's", () => {
+  const server = serverUnderTest(["--insecure", "--max-recv-message-size", "8", "--workers", "2"]);
+
+  it("a normal call sent while three expensive calls of another namespace run comes back before the first of them", async () => {
+    const hostile = [1, 2, 3].map((i) => outcome(server.client, EXPENSIVE, `hostile-${i}`));
+    // The hostile calls are received and the first is on a worker.
+    await sleep(500);
+    const normal = await normalAnswers(server.client);
+    const done = await Promise.all(hostile);
+    for (const h of done) expect(h.fatal).toMatchObject({ reason: "InvalidInput", message: expect.stringMatching(/matchExpressions\[0\]/) });
+    expect(normal.at).toBeLessThan(Math.min(...done.map((h) => h.at)));
+    // team-a held one worker (--tenant-workers defaults to half of 2), never both: its calls ran one after another.
+    expect(server.fn.output()).not.toMatch(/"level":50/);
+  });
+
+  it("a normal call is not held up by a request that is read and passed through whole (250,000 keys)", async () => {
+    const hostile = outcome(server.client, manyKeys("team-b"), "keys");
+    await sleep(300);
+    const normal = await normalAnswers(server.client);
+    const h = await hostile;
+    expect(h.status).toBeUndefined();
+    expect(normal.at).toBeLessThan(h.at);
+  });
+});
+
+describe("a call past --compose-timeout", () => {
+  const server = serverUnderTest(["--insecure", "--max-recv-message-size", "8", "--workers", "2", "--compose-timeout", "1"]);
+
+  it("gets a Fatal naming the limit, logged; both workers killed at once are replaced and the server keeps serving", async () => {
+    // Two namespaces, so both workers take one call each and both are terminated.
+    const [a, b] = await Promise.all([outcome(server.client, EXPENSIVE, "hostile"), outcome(server.client, expensive("team-b", "hostile-b"), "hostile-b")]);
+    for (const h of [a, b]) {
+      expect(h.fatal?.reason).toBe("ComposeTimeout");
+      expect(h.fatal?.message).toMatch(/stopped composing this request after 1s \(--compose-timeout\)/);
+    }
+    expect(server.fn.output().match(/"msg":"call stopped: it ran past the compose timeout; worker replaced"/g)).toHaveLength(2);
+    expect(server.fn.output()).toMatch(/"tag":"hostile-b","namespace":"team-b"/);
+    // No worker survived the two calls: these answers come from replacements.
+    await Promise.all([normalAnswers(server.client), normalAnswers(server.client)]);
+    expect(server.fn.child.exitCode).toBeNull();
+  });
+});
+
+describe("a call that needs more heap than --worker-heap", () => {
+  const server = serverUnderTest(["--insecure", "--max-recv-message-size", "8", "--workers", "2", "--worker-heap", "128"]);
+
+  it("gets a Fatal naming the limit, logged; its worker is replaced, the process stays up and serves", async () => {
+    const h = await outcome(server.client, EXPENSIVE, "heap");
+    expect(h.fatal?.reason).toBe("WorkerHeapExceeded");
+    expect(h.fatal?.message).toMatch(/needed more than 128 MiB of heap \(--worker-heap\)/);
+    expect(server.fn.output()).toContain('"msg":"call stopped: its worker ran out of heap; worker replaced"');
+    await Promise.all([normalAnswers(server.client), normalAnswers(server.client)]);
+    expect(server.fn.child.exitCode).toBeNull();
+  });
+});
+
+describe("a namespace's waiting calls are bounded", () => {
+  const server = serverUnderTest(["--insecure", "--max-recv-message-size", "8", "--workers", "2", "--tenant-queue", "1"]);
+
+  it("past --tenant-queue its calls get RESOURCE_EXHAUSTED naming the flag; another namespace is still served", async () => {
+    const hostile = [1, 2, 3].map((i) => outcome(server.client, EXPENSIVE, `hostile-${i}`));
+    await sleep(500);
+    await normalAnswers(server.client);
+    const done = await Promise.all(hostile);
+    const refused = done.filter((h) => h.status === grpc.status.RESOURCE_EXHAUSTED);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.details).toMatch(/calls of namespace "team-a" waiting \(--tenant-queue\); retry later/);
+    expect(done.filter((h) => h.fatal?.reason === "InvalidInput")).toHaveLength(2);
+    expect(server.fn.output()).toContain('"msg":"call refused: its namespace has its share of calls waiting"');
+  });
+});
