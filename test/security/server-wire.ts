@@ -147,6 +147,18 @@ export function fieldsOf(buf: Buffer): Map<number, (number | Buffer)[]> {
 
 const bytesOf = (f: Map<number, (number | Buffer)[]>, n: number): Buffer[] => (f.get(n) ?? []).filter((v): v is Buffer => Buffer.isBuffer(v));
 
+/**
+ * The first Fatal result of a RunFunctionResponse's bytes, read without decoding the rest (results=3: severity=1,
+ * message=2, reason=3): a client that decodes a 4 MB response with proto-loader blocks its own event loop for seconds.
+ */
+export function fatalOf(rsp: Buffer): { reason: string; message: string } | undefined {
+  for (const r of bytesOf(fieldsOf(rsp), 3)) {
+    const f = fieldsOf(r);
+    if (f.get(1)?.[0] === 1) return { message: bytesOf(f, 2)[0]?.toString("utf8") ?? "", reason: bytesOf(f, 3)[0]?.toString("utf8") ?? "" };
+  }
+  return undefined;
+}
+
 /** A google.protobuf.Value as JSON, at any depth proto-loader would refuse (recursive: tests stay within a few hundred levels). */
 export function jsonOfValue(buf: Buffer): JsonValue {
   const f = fieldsOf(buf);
