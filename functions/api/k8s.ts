@@ -23,6 +23,22 @@ export const SecretKeyReference = z
 
 export const Quantity = z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 40Gi or 500G");
 
+/**
+ * A map a tenant writes, bounded like every list in the API: the XRD says
+ * maxProperties, so the API server refuses a larger one before the function
+ * sees it, and the function refuses it too (a request does not have to come
+ * through the API server).
+ */
+export function boundedMap<K extends z.ZodString, V extends z.ZodType>(key: K, value: V, max: number) {
+  return z
+    .record(key, value)
+    .refine((m) => Object.keys(m).length <= max, { message: `must have at most ${max} entries` })
+    .meta({ maxProperties: max });
+}
+
+/** Labels as a selector or a node selector names them: a key is a prefix (253) / a name (63); a value at most 63. */
+export const LabelMap = boundedMap(z.string().min(1).max(317), z.string().max(63), 64);
+
 export const LabelSelectorRequirement = z
   .object({
     key: z.string().min(1).max(317),
@@ -51,10 +67,13 @@ export const Toleration = z
   })
   .strict();
 
+/** Resource names (cpu, memory, nvidia.com/gpu, ...): a pod's container has a handful. */
+const ResourceList = boundedMap(z.string().min(1).max(253), Quantity, 16);
+
 export const ResourceRequirements = z
   .object({
-    requests: z.record(z.string(), Quantity).optional(),
-    limits: z.record(z.string(), Quantity).optional(),
+    requests: ResourceList.optional(),
+    limits: ResourceList.optional(),
   })
   .strict();
 

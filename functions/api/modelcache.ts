@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { Artifact } from "./artifact.ts";
 import { HydrationPhase } from "./hydration-report.ts";
-import { LabelSelectorRequirement, ObjectName, Quantity, ResourceRequirements, Toleration } from "./k8s.ts";
+import { LabelMap, LabelSelectorRequirement, ObjectName, Quantity, ResourceRequirements, Toleration } from "./k8s.ts";
 
 export const API_GROUP = "modelcache.dev";
 export const API_VERSION = `${API_GROUP}/v1alpha1`;
@@ -51,7 +51,7 @@ export type Storage = z.infer<typeof Storage>;
 
 export const ClusterSelector = z
   .object({
-    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchLabels: LabelMap.optional(),
     matchExpressions: z.array(LabelSelectorRequirement).max(64).optional(),
     cel: z.string().max(10240).optional()
       .describe("A CEL expression over `cluster` (name, labels, pools, devices with DRA attributes and capacity); must return bool."),
@@ -66,7 +66,7 @@ export const Hydration = z
     backoffLimit: z.number().int().min(0).max(20).default(4),
     ttlSecondsAfterFinished: z.number().int().min(0).max(2592000).default(86400),
     concurrency: z.number().int().min(1).max(64).default(8).describe("Parallel downloads (files and ranged chunks)."),
-    nodeSelector: z.record(z.string(), z.string()).optional(),
+    nodeSelector: LabelMap.optional(),
     tolerations: z.array(Toleration).max(32).optional(),
   })
   .strict();

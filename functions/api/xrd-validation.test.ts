@@ -23,6 +23,7 @@ interface Schema {
   maximum?: number;
   minItems?: number;
   maxItems?: number;
+  maxProperties?: number;
   default?: unknown;
   "x-kubernetes-validations"?: { rule: string; message?: string }[];
 }
@@ -33,6 +34,7 @@ const isObject = (v: Value): v is Record<string, Value> => typeof v === "object"
 /** Defaulting, then structural checks, then the node's CEL rules, as the API server orders them. */
 function validate(s: Schema, v: Value, path: string, errors: string[]): Value {
   if (isObject(v)) {
+    if (s.maxProperties !== undefined && Object.keys(v).length > s.maxProperties) errors.push(`${path}: at most ${s.maxProperties} properties`);
     const out: Record<string, Value> = { ...v };
     for (const [k, p] of Object.entries(s.properties ?? {})) if (out[k] === undefined && p.default !== undefined) out[k] = structuredClone(p.default);
     for (const k of s.required ?? []) if (out[k] === undefined) errors.push(`${path}.${k}: Required value`);
@@ -118,6 +120,12 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     { reason: "an ExistingPVC backend without its claim", spec: base({ storage: { backend: "ExistingPVC" } }), want: "spec.storage: " },
     { reason: "In without values", spec: base({ clusterSelector: { matchExpressions: [{ key: "a", operator: "In" }] } }), want: "spec.clusterSelector.matchExpressions[0]: " },
     { reason: "Exists with values", spec: base({ clusterSelector: { matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }] } }), want: "spec.clusterSelector.matchExpressions[0]: " },
+    // Every list and map a tenant writes is bounded (issue 9, item 6): 150,000 expressions never reach the function.
+    { reason: "150,000 matchExpressions", spec: base({ clusterSelector: { matchExpressions: Array.from({ length: 150_000 }, () => ({ key: "a", operator: "Exists" })) } }), want: "spec.clusterSelector.matchExpressions: at most 64 items" },
+    { reason: "65 matchLabels", spec: base({ clusterSelector: { matchLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) } }), want: "spec.clusterSelector.matchLabels: at most 64 properties" },
+    { reason: "a label value longer than Kubernetes allows", spec: base({ clusterSelector: { matchLabels: { region: "r".repeat(64) } } }), want: "spec.clusterSelector.matchLabels.region: too long" },
+    { reason: "65 node selector labels", spec: base({ hydration: { nodeSelector: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) } }), want: "spec.hydration.nodeSelector: at most 64 properties" },
+    { reason: "17 resource requests", spec: base({ hydration: { resources: { requests: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`example.com/r${i}`, "1"])) } } }), want: "spec.hydration.resources.requests: at most 16 properties" },
     { reason: "an artifact kind the API does not have", spec: base({}, { kind: "Model" }), want: 'spec.artifact.kind: Unsupported value: "Model"' },
     { reason: "a retention policy the API does not have", spec: base({ retention: { whenUnselected: "Orphan" } }), want: 'spec.retention.whenUnselected: Unsupported value: "Orphan"' },
     // Credentials by reference only (issue 9, item 7): a URL carrying userinfo is refused, pointing to the Secret reference.
