@@ -152,7 +152,7 @@ start_cluster() { # name api-port etcd-port kcm-port
   # controller fills ClusterRoles that aggregate others (Crossplane's does).
   launch "$n-kcm" -- "$KBIN/kube-controller-manager" --kubeconfig="$STATE/$n.kubeconfig" \
     --bind-address=127.0.0.1 --secure-port="$kcm" --leader-elect=false \
-    --controllers=garbagecollector,namespace,job,persistentvolume-binder,ttl-after-finished,clusterrole-aggregation --v=1
+    --controllers=garbagecollector,namespace,job,persistentvolume-binder,pvc-protection,pv-protection,ttl-after-finished,clusterrole-aggregation --v=1
   wait_for "$n kube-controller-manager" 60 curl -skf "https://127.0.0.1:$kcm/healthz"
 }
 
@@ -349,7 +349,7 @@ install_apis() {
 
 # -------------------------------------------------------------- commands ----
 
-ORDER="provider-kubernetes registry crossplane rbac-manager edge-kcm edge-apiserver edge-etcd cp-kcm cp-apiserver cp-etcd"
+ORDER="function provider-kubernetes registry crossplane rbac-manager edge-kcm edge-apiserver edge-etcd cp-kcm cp-apiserver cp-etcd"
 
 cmd_up() {
   command -v openssl >/dev/null || die "openssl is needed to make the control plane's certificates"

@@ -22,7 +22,6 @@
 // namespace), resource limits, the read-only root filesystem.
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN } from "../../support/function-server.ts";
 import { at, type Json, type Kube, log } from "./kube.ts";
@@ -55,11 +54,14 @@ export class NodePlayer {
   private readonly kube: Kube;
   private readonly apiPort: number;
   private readonly caFile: string;
+  /** Where each Pod's volumes and files are made: not under /tmp, which a Pod's own emptyDir covers. */
+  private readonly workRoot: string;
 
-  constructor(kube: Kube, apiPort: number, caFile: string) {
+  constructor(kube: Kube, apiPort: number, caFile: string, workRoot: string) {
     this.kube = kube;
     this.apiPort = apiPort;
     this.caFile = caFile;
+    this.workRoot = workRoot;
   }
 
   start(): void {
@@ -95,7 +97,8 @@ export class NodePlayer {
     const name = String(at(pod, "metadata", "name"));
     const container = (at(pod, "spec", "containers", 0) ?? {}) as Json;
     const args = (at(container, "args") as string[] | undefined) ?? [];
-    const work = await mkdtemp(join(tmpdir(), `fmc-pod-${name}-`));
+    await mkdir(this.workRoot, { recursive: true });
+    const work = await mkdtemp(join(this.workRoot, `${name}-`));
     try {
       const mounts = await this.mounts(pod, container, work);
       if (mounts === undefined) {
