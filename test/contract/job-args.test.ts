@@ -28,7 +28,8 @@ import { observe, field, isObject } from "../../functions/composition/replica/ob
 import { hydrationState } from "../../functions/composition/replica/phase.ts";
 import { readReport } from "../../functions/composition/replica/report.ts";
 import { scenarios } from "../../functions/composition/replica/scenarios.ts";
-import { baseXr, compose, observedObject, SENTINEL_SECRET, statusOf } from "../../functions/composition/replica/testing.ts";
+import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../../functions/composition/replica/testing.ts";
+import { INPUT_API_VERSION } from "../../functions/api/input.ts";
 import type { ModelCacheReplicaSpec } from "../../functions/api/replica.ts";
 import { parseHydrateArgs, parseVerifyArgs } from "../../functions/hydrator/cli.ts";
 import { EXIT } from "../../functions/hydrator/hydrate.ts";
@@ -56,6 +57,37 @@ const CLUSTER_CONFIGMAPS: Record<string, Record<string, string>> = {
     "system prompt.txt": "You are a helpful assistant.\n",
   },
 };
+
+/**
+ * The Input a platform engineer writes so these caches may send their
+ * credentials to the test's own servers on loopback (the default policy
+ * allows only the public hub and AWS S3: docs/security.md).
+ */
+function inputFor(xr: JsonObject): JsonObject | undefined {
+  const src = field(xr, "spec", "artifact", "source");
+  const origins = new Set<string>();
+  const add = (u: unknown) => {
+    if (typeof u !== "string") return;
+    try {
+      const url = new URL(u.includes("://") ? u : `https://${u.split("/")[0] ?? ""}`);
+      for (const scheme of ["http:", "https:"]) origins.add(`${scheme}//${url.host}`);
+    } catch {
+      // not a URL: nothing to allow
+    }
+  };
+  add(field(src, "huggingFace", "endpoint"));
+  add(field(src, "s3", "endpoint"));
+  add(field(src, "oci", "reference"));
+  add(field(src, "http", "url"));
+  const files = field(src, "http", "files");
+  if (Array.isArray(files)) for (const f of files) add(field(f, "url"));
+  const list = [...origins];
+  // Nothing on loopback: the default policy (the public hub, AWS S3) is the one to test.
+  if (list.length === 0) return undefined;
+  return { apiVersion: INPUT_API_VERSION, kind: "Input", tenancy: { credentialDestinations: { huggingFace: list, s3: list, oci: list, http: list } } };
+}
+
+const compose = (xr: JsonObject, observed: Record<string, ResourceState> = {}) => composeWith(xr, observed, undefined, {}, inputFor(xr));
 
 interface Case {
   label: string;

@@ -52,17 +52,17 @@ function cluster(xr: JsonObject, how: Observer = () => undefined, extra: Record<
 }
 
 /** The same observed Objects as if composed in namespace `ns` (the Namespace Object named it). */
+/**
+ * What an earlier version composed in namespace `ns`: every mention of the
+ * namespace the fixtures were made in (metadata, the Job's --report-configmap,
+ * the RoleBinding's subject) names `ns` instead, as those objects would.
+ */
 function inNamespace(observed: Record<string, ResourceState>, ns: string): Record<string, ResourceState> {
   const out: Record<string, ResourceState> = {};
   for (const [key, state] of Object.entries(observed)) {
-    const moved = JSON.parse(JSON.stringify(state)) as ResourceState;
-    for (const manifest of [field(moved.resource, "spec", "forProvider", "manifest"), field(moved.resource, "status", "atProvider", "manifest")]) {
-      const meta = field(manifest, "metadata");
-      if (!isObject(meta)) continue;
-      if (meta["namespace"] !== undefined) meta["namespace"] = ns;
-      else if (field(manifest, "kind") === "Namespace") meta["name"] = ns;
-    }
-    out[key] = moved;
+    const from = [field(state.resource, "spec", "forProvider", "manifest", "metadata", "namespace"), field(state.resource, "spec", "forProvider", "manifest", "metadata", "name")]
+      .find((v, i) => typeof v === "string" && (i === 0 || field(state.resource, "spec", "forProvider", "manifest", "kind") === "Namespace"));
+    out[key] = typeof from === "string" ? (JSON.parse(JSON.stringify(state).split(`"${from}"`).join(`"${ns}"`).split(`"${from}/`).join(`"${ns}/`)) as ResourceState) : state;
   }
   return out;
 }
