@@ -12,6 +12,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["functions/**/*.test.ts"],
+          // npm test builds the live control plane beside the unit tests: a
+          // loaded 2-core machine, so a generous bound (no test is timed).
+          testTimeout: 30_000,
         },
       },
       {
