@@ -180,6 +180,18 @@ export class WorkerPool {
     }
     if (slot.worker !== worker) return;
     if (m.type === "ready") {
+      const wrong = this.heapLimitNotInForce(m.heapLimitMiB);
+      if (wrong) {
+        // The limit is what keeps one call from taking the process's memory: no worker serves without it.
+        slot.worker = undefined;
+        void worker.terminate();
+        this.log.error({ heapLimitMiB: m.heapLimitMiB, workerHeapMiB: this.limits.workerHeapMiB }, wrong);
+        if (this.started) {
+          this.started.reject(new Error(wrong));
+          this.started = undefined;
+        }
+        return;
+      }
       slot.state = "idle";
       slot.failedStarts = 0;
       if (this.started && this.slots.every((s) => s.state === "idle")) {
@@ -194,6 +206,17 @@ export class WorkerPool {
     this.finish(slot, { ok: true, response: received(m.response) });
     slot.state = "idle";
     this.dispatch();
+  }
+
+  /**
+   * V8 takes --max-old-space-size (on the command line or in NODE_OPTIONS) for every thread of the process, over
+   * a Worker's resourceLimits: then no call's heap is bounded. A worker's limit is its old generation plus a young
+   * generation of at most a few hundred MiB.
+   */
+  private heapLimitNotInForce(heapLimitMiB: number): string | undefined {
+    const want = this.limits.workerHeapMiB;
+    if (heapLimitMiB >= want && heapLimitMiB <= want + 512) return undefined;
+    return `the worker heap limit is not in force: V8 gives a worker ${Math.round(heapLimitMiB)} MiB where --worker-heap asks for ${want}; a --max-old-space-size on the command line or in NODE_OPTIONS overrides it for every thread: remove it and size the workers with --worker-heap`;
   }
 
   /** The worker failed or exited: answer its call, if any, and start another in its place. */

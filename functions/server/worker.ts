@@ -3,6 +3,7 @@
 // compose, encode, bytes out (moved back). Whatever a call does here, the
 // gRPC thread keeps answering every other call; a call that runs too long or
 // needs too much heap ends this thread, and the pool starts another.
+import { getHeapStatistics } from "node:v8";
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import { loadCompose } from "./composer.ts";
 import { newLogger } from "./logger.ts";
@@ -23,5 +24,5 @@ if (port) {
       post({ type: "done", id: call.id, response: posted }, transfer);
     });
   });
-  post({ type: "ready" });
+  post({ type: "ready", heapLimitMiB: getHeapStatistics().heap_size_limit / (1024 * 1024) });
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
 import { fleet, modelCache } from "../../functions/composition/fleet/testing.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
+import { startFunction } from "../support/function-server.ts";
 import { callBytes, fatalOf, requestBytes, serverUnderTest, structBytes } from "./server-wire.ts";
 
 /** A normal tenant's call: a ModelCache in ml-team over the four clusters of the fleet tests. */
@@ -116,6 +117,13 @@ describe("a call that needs more heap than --worker-heap", () => {
     expect(server.fn.output()).toContain('"msg":"call stopped: its worker ran out of heap; worker replaced"');
     await Promise.all([normalAnswers(server.client), normalAnswers(server.client)]);
     expect(server.fn.child.exitCode).toBeNull();
+  });
+});
+
+describe("a heap limit that would not be in force", () => {
+  it("a --max-old-space-size in NODE_OPTIONS (V8 takes it for every thread, over --worker-heap): the server refuses to start, saying why", async () => {
+    const started = startFunction(["--insecure", "--worker-heap", "256"], { NODE_OPTIONS: "--max-old-space-size=3000" });
+    await expect(started).rejects.toThrow(/exited with 1 before serving[\s\S]*the worker heap limit is not in force: V8 gives a worker \d+ MiB where --worker-heap asks for 256/);
   });
 });
 
