@@ -6,7 +6,7 @@ import type { JsonValue } from "../sdk/types.ts";
 import type { Compose } from "./service.ts";
 
 export interface ComposerModule {
-  /** A module URL (file:) exporting `createCompose(options: JsonValue): Compose`. */
+  /** A module URL (file:) exporting `createCompose(options: JsonValue): Compose | Promise<Compose>`. */
   url: string;
   options: JsonValue;
 }
@@ -16,7 +16,7 @@ export function runFunctionComposer(defaultHydratorImage: string): ComposerModul
   return { url: new URL("./compose-run-function.ts", import.meta.url).href, options: { defaultHydratorImage } };
 }
 
-const ComposerExports = z.object({ createCompose: z.custom<(options: JsonValue) => Compose>((v) => typeof v === "function") });
+const ComposerExports = z.object({ createCompose: z.custom<(options: JsonValue) => Compose | Promise<Compose>>((v) => typeof v === "function") });
 
 /** Import the module and make its Compose; a module that exports none is an error naming it. */
 export async function loadCompose(composer: ComposerModule): Promise<Compose> {

@@ -57,6 +57,12 @@ interface Slot {
   running: { job: Job; timer: NodeJS.Timeout; since: number } | undefined;
   /** Starts that failed in a row: the next is delayed, so a broken module does not spin. */
   failedStarts: number;
+  /**
+   * The namespace whose call ended this slot's last worker (deadline, heap, crash): the replacement counts against
+   * its share until it is ready, so a namespace whose calls keep killing workers holds its share, replacements
+   * included, and cannot take the other workers while its own are reloading.
+   */
+  chargedTo: string | undefined;
 }
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
@@ -89,7 +95,7 @@ export class WorkerPool {
     const pool = new WorkerPool(limits, composer, debug, log, writeLine);
     const ready = new Promise<void>((resolve, reject) => (pool.started = { resolve, reject }));
     for (let i = 0; i < limits.workers; i++) {
-      const slot: Slot = { index: i, worker: undefined, state: "starting", running: undefined, failedStarts: 0 };
+      const slot: Slot = { index: i, worker: undefined, state: "starting", running: undefined, failedStarts: 0, chargedTo: undefined };
       pool.slots.push(slot);
       pool.spawn(slot);
     }
@@ -194,6 +200,8 @@ export class WorkerPool {
       }
       slot.state = "idle";
       slot.failedStarts = 0;
+      if (slot.chargedTo !== undefined) this.queue.done(slot.chargedTo);
+      slot.chargedTo = undefined;
       if (this.started && this.slots.every((s) => s.state === "idle")) {
         this.started.resolve();
         this.started = undefined;
@@ -230,10 +238,10 @@ export class WorkerPool {
       const outOfMemory = (err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY";
       if (outOfMemory) {
         this.log.warn({ tag, namespace, workerHeapMiB: this.limits.workerHeapMiB, ms: Math.round(performance.now() - running.since) }, "call stopped: its worker ran out of heap; worker replaced");
-        this.finish(slot, this.fatal(running.job, `function-model-cache stopped composing this request: it needed more than ${this.limits.workerHeapMiB} MiB of heap (--worker-heap); nothing was changed`, "WorkerHeapExceeded"));
+        this.finish(slot, this.fatal(running.job, `function-model-cache stopped composing this request: it needed more than ${this.limits.workerHeapMiB} MiB of heap (--worker-heap); nothing was changed`, "WorkerHeapExceeded"), "until-replaced");
       } else {
         this.log.error({ tag, namespace, err: err.message }, "call failed: its worker died; worker replaced");
-        this.finish(slot, this.fatal(running.job, `function-model-cache internal error: the worker composing this request died (${err.message}); nothing was changed`, "InternalError"));
+        this.finish(slot, this.fatal(running.job, `function-model-cache internal error: the worker composing this request died (${err.message}); nothing was changed`, "InternalError"), "until-replaced");
       }
     } else if (!this.closing) this.log.error({ err: err.message, starting: wasStarting }, "a worker ended; replacing it");
     if (this.closing) return;
@@ -267,17 +275,19 @@ export class WorkerPool {
     this.finish(
       slot,
       this.fatal(running.job, `function-model-cache stopped composing this request after ${this.limits.composeTimeoutSeconds}s (--compose-timeout): it is too expensive to compose; nothing was changed`, "ComposeTimeout"),
+      "until-replaced",
     );
     this.restart(slot);
   }
 
-  /** Answer the call running on `slot` and give its namespace's share back. */
-  private finish(slot: Slot, answer: PoolAnswer): void {
+  /** Answer the call running on `slot` and give its namespace's share back, now or once the slot's new worker is ready. */
+  private finish(slot: Slot, answer: PoolAnswer, share: "now" | "until-replaced" = "now"): void {
     const running = slot.running;
     if (!running) return;
     clearTimeout(running.timer);
     slot.running = undefined;
-    this.queue.done(running.job.tenant);
+    if (share === "now") this.queue.done(running.job.tenant);
+    else slot.chargedTo = running.job.tenant;
     running.job.settle(answer);
   }
 
