@@ -183,6 +183,13 @@ class Reader {
     return v;
   }
 
+  /** A field's key. Field number 0 is not protobuf (Go's decoder refuses it): a lenient reading of it could let damaged bytes be read as another field, the tag among them. */
+  key(): number {
+    const k = this.varint();
+    if (k < 8) throw new Truncated("field number 0");
+    return k;
+  }
+
   skip(wireType: number): void {
     switch (wireType) {
       case VARINT:
@@ -216,7 +223,7 @@ function put<T>(obj: Record<string, T>, key: string, value: T): void {
 function value(r: Reader): sdk.JsonValue {
   let v: sdk.JsonValue = null;
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     switch (tag) {
       case (3 << 3) | BYTES:
         v = r.string();
@@ -259,7 +266,7 @@ function list(r: Reader): sdk.JsonValue[] {
   const level = r.depth;
   const out: sdk.JsonValue[] = [];
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) {
       if (out.length >= REQUEST_LIMITS.items) r.refuseHere(`more than ${REQUEST_LIMITS.items} items in one list`);
       r.path[level - 1] = out.length;
@@ -280,7 +287,7 @@ function entry<T>(r: Reader, base: string, readValue: (r: Reader) => T, empty: (
   let key = "";
   let v: T | undefined;
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
     else if (tag === ((2 << 3) | BYTES)) {
       r.where = `${base}[${JSON.stringify(key)}]`;
@@ -307,7 +314,7 @@ function struct(r: Reader): sdk.JsonObject {
   const out: sdk.JsonObject = {};
   let fields = 0;
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag !== ((1 << 3) | BYTES)) {
       r.skip(tag & 7);
       continue;
@@ -319,7 +326,7 @@ function struct(r: Reader): sdk.JsonObject {
     let key = "";
     let v: sdk.JsonValue = null;
     while (r.more()) {
-      const t = r.varint();
+      const t = r.key();
       if (t === ((1 << 3) | BYTES)) r.path[level - 1] = key = r.string(REQUEST_LIMITS.keyBytes);
       else if (t === ((2 << 3) | BYTES)) v = nested(r, value);
       else r.skip(t & 7);
@@ -338,7 +345,7 @@ function bytesMap(r: Reader, into: Record<string, Uint8Array>, count: () => void
   let key = "";
   let v: Buffer = Buffer.alloc(0);
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
     else if (tag === ((2 << 3) | BYTES)) v = r.bytes();
     else r.skip(tag & 7);
@@ -352,7 +359,7 @@ function resource(r: Reader): sdk.ResourceState {
   const out: sdk.ResourceState = { resource: {}, connectionDetails: {}, ready: "Unspecified" };
   const count = counter("connection details");
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) out.resource = struct(r);
     else if (tag === ((2 << 3) | BYTES)) bytesMap(r, out.connectionDetails, count);
     else if (tag === ((3 << 3) | VARINT)) out.ready = READY[r.varint()] ?? "Unspecified";
@@ -368,7 +375,7 @@ function state(r: Reader, name: string): sdk.State {
   const out: sdk.State = { composite: undefined, resources: {} };
   const count = counter(`${name} resources`);
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) {
       r.where = `${name}.composite`;
       out.composite = nested(r, resource);
@@ -387,7 +394,7 @@ function items(r: Reader): sdk.JsonObject[] {
   const base = r.where;
   const count = counter("required resources in one requirement");
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) {
       count();
       r.where = `${base}[${out.length}]`;
@@ -401,14 +408,14 @@ function items(r: Reader): sdk.JsonObject[] {
 function credentials(r: Reader): Record<string, Uint8Array> {
   let data: Record<string, Uint8Array> = {};
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) {
       data = {};
       const into = data;
       const count = counter("keys in one credential");
       nested(r, (cd) => {
         while (cd.more()) {
-          const t = cd.varint();
+          const t = cd.key();
           if (t === ((1 << 3) | BYTES)) bytesMap(cd, into, count);
           else cd.skip(t & 7);
         }
@@ -428,7 +435,7 @@ function meta(r: Reader, into: { tag: string; capabilities: string[] }): void {
     into.capabilities.push(capability(n));
   };
   while (r.more()) {
-    const tag = r.varint();
+    const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) into.tag = r.string(REQUEST_LIMITS.tagBytes);
     else if (tag === ((2 << 3) | VARINT)) add(r.varint());
     else if (tag === ((2 << 3) | BYTES))
@@ -465,7 +472,7 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
     const creds: Record<string, Record<string, Uint8Array>> = {};
     const count = counter("required resources, extra resources and credentials");
     while (r.more()) {
-      const tag = r.varint();
+      const tag = r.key();
       const field = tag >>> 3;
       const wt = tag & 7;
       if (wt !== BYTES) {

@@ -56,6 +56,8 @@ class Cursor {
   /** The next field: its number, wire type, and for a length-delimited one its span (the cursor moves past it). */
   field(): { num: number; wire: number; span?: Span } {
     const tag = this.varint();
+    // Field number 0 is not protobuf: the decoder refuses it too (decode-request.ts, key()).
+    if (tag < 8) throw new Malformed();
     const wire = tag & 7;
     switch (wire) {
       case 0:

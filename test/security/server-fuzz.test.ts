@@ -95,7 +95,9 @@ describe("fuzzing the server over gRPC", () => {
         const { fatal } = wellFormed(rsp, tag);
         if (fatal !== undefined) expect(fatal.length).toBeLessThanOrEqual(RESULT_MESSAGE_BYTES + 64);
       }),
-      { numRuns: 200 },
+      // Found by this property: the key after the tag set to field 0 made a lenient decoder read the XR as a second
+      // `meta`, and the answer carried the XR's bytes as its tag.
+      { numRuns: 200, examples: [[{}, {}, {}, { kind: "flip", at: 0, byte: 0 }]] },
     );
     expect(server.fn.child.exitCode).toBeNull();
   });
