@@ -2,9 +2,10 @@
 // fails the call and never throws: a request over a limit or unreadable, an
 // exception in the composition logic, or a composed value a protobuf Struct
 // cannot carry each becomes a Fatal result carrying the message, logged, and
-// the desired state passes through so nothing is deleted. Only what happens
-// around a call (a deadline, a stalled stream, a crashed worker) is a gRPC
-// status instead (calls.ts).
+// the desired state passes through so nothing is deleted. It runs on a worker
+// thread (pool.ts, which answers a call stopped by its deadline or heap with a
+// Fatal too); only load and what happens around a call (a deadline from the
+// client, a stalled stream, a full queue) is a gRPC status (calls.ts, pool.ts).
 import { decodeRequest } from "../protocol/decode-request.ts";
 import { encodeResponse } from "../protocol/encode-response.ts";
 import { capText, MESSAGE_BYTES } from "../sdk/messages.ts";
