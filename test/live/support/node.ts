@@ -22,7 +22,7 @@
 // namespace), resource limits, the read-only root filesystem.
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { BIN } from "../../support/function-server.ts";
 import { at, type Json, type Kube, log } from "./kube.ts";
 
@@ -214,29 +214,39 @@ export class NodePlayer {
     return out;
   }
 
-  /** Runs the entrypoint with `args` in a private mount namespace holding the Pod's mounts. */
+  /**
+   * Runs the entrypoint with `args` in a private mount namespace holding the
+   * Pod's mounts. Every source is first bound under a staging directory in
+   * /run, then from there onto its target: a Pod mounting something at /tmp
+   * would otherwise hide sources that live under /tmp.
+   */
   private exec(args: string[], env: Record<string, string>, mounts: Mount[], termPath: string, termFile: string, work: string): Promise<{ code: number; output: string }> {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const lines = ["set -e", "mount --make-rprivate /"];
-    for (const m of mounts) {
-      lines.push(`mkdir -p ${q(m.target)}`, `mount --bind ${q(m.source)} ${q(m.target)}`);
-      if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(m.target)}`);
-    }
+    const stage = `/run/fmc-node-${process.pid}-${basename(work)}`;
     // /dev with the termination message file: the host's devices bound into a
     // fresh directory, so nothing is created in the host's /dev.
     const dev = join(work, "dev");
-    lines.push(`mkdir -p ${q(dev)}`);
+    const all: Mount[] = [...mounts, { source: dev, target: "/dev", readOnly: false }];
+    const lines = ["set -e", `mkdir -p ${q(dev)}`];
     for (const d of ["null", "zero", "random", "urandom", "full", "tty"]) lines.push(`touch ${q(join(dev, d))}`, `mount --bind /dev/${d} ${q(join(dev, d))}`);
     lines.push(`ln -s /proc/self/fd ${q(join(dev, "fd"))}`, `mkdir -p ${q(join(dev, "shm"))}`);
-    lines.push(`touch ${q(join(dev, termPath.replace(/^\/dev\//, "")))}`, `mount --bind ${q(termFile)} ${q(join(dev, termPath.replace(/^\/dev\//, "")))}`);
-    lines.push(`mount --bind ${q(dev)} /dev`);
+    const term = join(dev, termPath.replace(/^\/dev\//, ""));
+    lines.push(`touch ${q(term)}`, `mount --bind ${q(termFile)} ${q(term)}`);
+    all.forEach((m, i) => lines.push(`mkdir -p ${q(`${stage}/${i}`)}`, `mount --rbind ${q(m.source)} ${q(`${stage}/${i}`)}`));
+    all.forEach((m, i) => {
+      lines.push(`mkdir -p ${q(m.target)}`, `mount --rbind ${q(`${stage}/${i}`)} ${q(m.target)}`);
+      if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(m.target)}`);
+    });
     lines.push(`exec ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(" ")}`);
     return new Promise((resolve) => {
       const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", lines.join("\n")], { env, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
       child.stdout.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-65536)));
       child.stderr.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-65536)));
-      child.on("close", (code) => resolve({ code: code ?? 137, output }));
+      child.on("close", (code) => {
+        // The staging directories were mount points only inside the Pod's namespace: empty here.
+        void rm(stage, { recursive: true, force: true }).then(() => resolve({ code: code ?? 137, output }));
+      });
     });
   }
 }
