@@ -22,8 +22,8 @@
 // namespace), resource limits, the read-only root filesystem.
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from "node:fs/promises";
-import { basename, join } from "node:path";
-import { BIN } from "../../support/function-server.ts";
+import { basename, join, relative } from "node:path";
+import { BIN, ROOT } from "../../support/function-server.ts";
 import { at, type Json, type Kube, log } from "./kube.ts";
 
 const SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -237,7 +237,9 @@ export class NodePlayer {
       lines.push(`mkdir -p ${q(m.target)}`, `mount --rbind ${q(`${stage}/${i}`)} ${q(m.target)}`);
       if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(m.target)}`);
     });
-    lines.push(`exec ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(" ")}`);
+    // The image's entrypoint is this checkout run by this Node; both are staged too, since either may live under /tmp.
+    lines.splice(2, 0, `mkdir -p ${q(`${stage}/app`)}`, `mount --rbind ${q(ROOT)} ${q(`${stage}/app`)}`, `touch ${q(`${stage}/node`)}`, `mount --bind ${q(process.execPath)} ${q(`${stage}/node`)}`);
+    lines.push(`exec ${q(`${stage}/node`)} ${q(`${stage}/app/${relative(ROOT, BIN)}`)} ${args.map(q).join(" ")}`);
     return new Promise((resolve) => {
       const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", lines.join("\n")], { env, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
