@@ -81,6 +81,8 @@ describe("mutual TLS", () => {
     const client = newClient(fn.port, creds());
     await expect(runFunction(client, request(), 5_000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     client.close();
+    // The line is written as the connection is closed; the client may see the close first.
+    for (let i = 0; i < 50 && !fn.output().includes(why); i++) await new Promise((r) => setTimeout(r, 100));
     expect(fn.output()).toContain(why);
   });
 
