@@ -179,7 +179,8 @@ export function jsonOfStruct(buf: Buffer): JsonObject {
     const ef = fieldsOf(e);
     const [k] = bytesOf(ef, 1);
     const [v] = bytesOf(ef, 2);
-    out[k?.toString("utf8") ?? ""] = v ? jsonOfValue(v) : null;
+    // An own property even when the key is spelled __proto__ (an assignment would set the prototype and drop it).
+    Object.defineProperty(out, k?.toString("utf8") ?? "", { value: v ? jsonOfValue(v) : null, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
