@@ -15,6 +15,7 @@ export default defineConfig({
           // npm test builds the live control plane beside the unit tests: a
           // loaded 2-core machine, so a generous bound (no test is timed).
           testTimeout: 30_000,
+          setupFiles: ["test/support/fast-check-seed.ts"],
         },
       },
       {
@@ -22,6 +23,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           exclude: ["test/live/**"],
+          setupFiles: ["test/support/fast-check-seed.ts"],
           testTimeout: 300_000,
           hookTimeout: 600_000,
           fileParallelism: false,
