@@ -47,6 +47,16 @@ install_deps() {
   (cd "$ROOT" && npm ci --no-audit --no-fund >&2)
 }
 
+# go_module_field MODULE VERSION FIELD: a field of `go mod download -json`
+# (Dir: the module's directory in the module cache; GoMod: its go.mod),
+# downloading the module first if needed.
+go_module_field() {
+  GOFLAGS=-buildvcs=false go mod download -json "$1@$2" | FIELD="$3" node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const m = JSON.parse(s); if (m.Error) { console.error(m.Error); process.exit(1); }
+      console.log(m[process.env.FIELD]); });'
+}
+
 # ensure_crossplane_build builds crank and crossplane from Crossplane's own
 # module directory in the Go module cache, in one `go build`, into
 # $CACHE/crossplane-<version>/. `go install pkg@version` cannot be used: it
@@ -61,8 +71,7 @@ ensure_crossplane_build() {
   command -v go >/dev/null 2>&1 || { log "go is not installed: cannot build Crossplane"; return 1; }
   log "building Crossplane $XP_VERSION (crank and crossplane) from the Go module proxy (~10-20 min on a cold 2-core machine)"
   local dir
-  dir="$(GOFLAGS=-buildvcs=false go mod download -json "github.com/crossplane/crossplane/v2@$XP_VERSION" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);if(m.Error){console.error(m.Error);process.exit(1)}console.log(m.Dir)})')" || return 1
+  dir="$(go_module_field github.com/crossplane/crossplane/v2 "$XP_VERSION" Dir)" || return 1
   mkdir -p "$out"
   (cd "$dir" && GOFLAGS=-buildvcs=false go build -trimpath \
     -ldflags "-s -w -X github.com/crossplane/crossplane/v2/internal/version.version=$XP_VERSION" \

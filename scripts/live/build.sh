@@ -13,12 +13,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/versions.sh"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
-moddir() { # module version -> the module's directory in the Go module cache
-  go mod download -json "$1@$2" | node -e '
-    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const m = JSON.parse(s); if (m.Error) { console.error(m.Error); process.exit(1); }
-      console.log(m.Dir); });'
-}
 
 timed() { local t0=$SECONDS; "$@"; log "  done in $(( SECONDS - t0 ))s"; }
 
@@ -83,8 +77,7 @@ GO
     # k8s.io/kubernetes is not meant to be a library: its go.mod replaces every
     # staging module with ./staging/...; point each at the published release.
     local kmod
-    kmod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | node -e '
-      let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).GoMod));')"
+    kmod="$(go_module_field k8s.io/kubernetes "$K8S_VERSION" GoMod)"
     {
       printf 'module fmclive/kube\n\ngo 1.25.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
       grep -E '^\s+k8s.io/\S+ => ./staging' "$kmod" | awk -v v="$K8S_STAGING" '{print "\t"$1" => "$1" "v}'
@@ -102,7 +95,7 @@ GO
 build_provider_kubernetes() {
   local out="$LIVE_CACHE/provider-kubernetes-$PK_VERSION"
   [ -x "$out/provider-kubernetes" ] && return 0
-  local d; d="$(moddir github.com/crossplane-contrib/provider-kubernetes "$PK_VERSION")"
+  local d; d="$(go_module_field github.com/crossplane-contrib/provider-kubernetes "$PK_VERSION" Dir)"
   mkdir -p "$out"
   log "building provider-kubernetes $PK_VERSION"
   (cd "$d" && timed go build -trimpath -ldflags "-s -w" -o "$out/provider-kubernetes" ./cmd/provider >&2)

@@ -158,11 +158,6 @@ start_cluster() { # name api-port etcd-port kcm-port
 
 # ----------------------------------------------------------- Crossplane ----
 
-xp_moddir() {
-  go mod download -json "github.com/crossplane/crossplane/v2@$XP_VERSION" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))'
-}
-
 # Crossplane runs as the ServiceAccount its Helm chart creates, with the
 # chart's ClusterRole (aggregating every role labelled
 # rbac.crossplane.io/aggregate-to-crossplane), never as a cluster admin: a
@@ -175,7 +170,7 @@ crossplane_identity() {
 }
 
 start_crossplane() {
-  local crds; crds="$(xp_moddir)/cluster/crds"
+  local crds; crds="$(go_module_field github.com/crossplane/crossplane/v2 "$XP_VERSION" Dir)/cluster/crds"
   kcp get ns crossplane-system >/dev/null 2>&1 || kcp create ns crossplane-system >/dev/null
   crossplane_identity
   # `core init` is the chart's init container (CRDs, the CA and client
@@ -289,8 +284,7 @@ activate_function() {
 # --------------------------------------------------- provider-kubernetes ----
 
 start_provider_kubernetes() {
-  local d; d="$(go mod download -json "github.com/crossplane-contrib/provider-kubernetes@$PK_VERSION" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"
+  local d; d="$(go_module_field github.com/crossplane-contrib/provider-kubernetes "$PK_VERSION" Dir)"
   mkdir -p "$STATE/pk-crds" "$STATE/pk-tls"
   cp "$PKI/pk-webhook.crt" "$STATE/pk-tls/tls.crt"; cp "$PKI/pk-webhook.key" "$STATE/pk-tls/tls.key"
   # The cluster-scoped Object CRD names its conversion webhook by path only
