@@ -91,6 +91,8 @@ describe("stalled HTTP/2 streams", () => {
     // or cut at the call timeout (the client then sees its writes reset).
     const outcomes = await Promise.all(stalled.map((s) => Promise.race([s.outcome, new Promise<string>((r) => setTimeout(() => r("still open"), CALL_TIMEOUT_S * 1000 * 3))])));
     expect(outcomes.filter((o) => o === "still open")).toEqual([]);
+    await fn.waitForOutput('"msg":"call cancelled: not answered within the call timeout"');
+    await fn.waitForOutput('"msg":"call refused: too many calls in flight"');
     const logged = (msg: string) => fn.output().split("\n").filter((l) => l.includes(`"msg":"${msg}"`)).length;
     const cut = logged("call cancelled: not answered within the call timeout");
     expect(cut).toBeGreaterThan(0);

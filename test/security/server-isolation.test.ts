@@ -99,8 +99,9 @@ describe("a call past --compose-timeout", () => {
       expect(h.fatal?.reason).toBe("ComposeTimeout");
       expect(h.fatal?.message).toMatch(/stopped composing this request after 1s \(--compose-timeout\)/);
     }
-    expect(server.fn.output().match(/"msg":"call stopped: it ran past the compose timeout; worker replaced"/g)).toHaveLength(2);
-    expect(server.fn.output()).toMatch(/"tag":"hostile-b","namespace":"team-b"/);
+    const out = await server.fn.waitForOutput('"msg":"call stopped: it ran past the compose timeout; worker replaced"', 2);
+    expect(out.match(/"msg":"call stopped: it ran past the compose timeout; worker replaced"/g)).toHaveLength(2);
+    expect(out).toMatch(/"tag":"hostile-b","namespace":"team-b"/);
     // No worker survived the two calls: these answers come from replacements.
     await Promise.all([normalAnswers(server.client), normalAnswers(server.client)]);
     expect(server.fn.child.exitCode).toBeNull();
@@ -114,7 +115,7 @@ describe("a call that needs more heap than --worker-heap", () => {
     const h = await outcome(server.client, EXPENSIVE, "heap");
     expect(h.fatal?.reason).toBe("WorkerHeapExceeded");
     expect(h.fatal?.message).toMatch(/needed more than 128 MiB of heap \(--worker-heap\)/);
-    expect(server.fn.output()).toContain('"msg":"call stopped: its worker ran out of heap; worker replaced"');
+    await server.fn.waitForOutput('"msg":"call stopped: its worker ran out of heap; worker replaced"');
     await Promise.all([normalAnswers(server.client), normalAnswers(server.client)]);
     expect(server.fn.child.exitCode).toBeNull();
   });
@@ -139,6 +140,6 @@ describe("a namespace's waiting calls are bounded", () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]?.details).toMatch(/calls of namespace "team-a" waiting \(--tenant-queue\); retry later/);
     expect(done.filter((h) => h.fatal?.reason === "InvalidInput")).toHaveLength(2);
-    expect(server.fn.output()).toContain('"msg":"call refused: its namespace has its share of calls waiting"');
+    await server.fn.waitForOutput('"msg":"call refused: its namespace has its share of calls waiting"');
   });
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, ROOT, freePort, startFunction, type FunctionProcess } from "../support/function-server.ts";
+import { BIN, ROOT, freePort, spawnServing, startFunction, type FunctionProcess } from "../support/function-server.ts";
 import { makeTestPki, type TestPki } from "../support/certs.ts";
 import { newClient, runFunction } from "../support/client.ts";
 
@@ -30,18 +30,9 @@ function request(input?: Record<string, unknown>) {
   } as Parameters<typeof runFunction>[1];
 }
 
-async function startScripted(): Promise<FunctionProcess & { port: number }> {
+async function startScripted(): Promise<FunctionProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SCRIPTED, "--insecure", "--address", `127.0.0.1:${port}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no start: ${out}`)), 20_000);
-    child.stdout.on("data", () => out.includes('"msg":"serving"') && (clearTimeout(t), resolve()));
-  });
-  return { port, child, output: () => out, exited, stop: async (s = "SIGTERM") => (child.kill(s), exited) };
+  return spawnServing(port, [SCRIPTED, "--insecure", "--address", `127.0.0.1:${port}`]);
 }
 
 /** With TLS the function needs its hydrator image by digest, as the released image sets it (functions/version.ts). */
@@ -82,8 +73,7 @@ describe("mutual TLS", () => {
     await expect(runFunction(client, request(), 5_000)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
     client.close();
     // The line is written as the connection is closed; the client may see the close first.
-    for (let i = 0; i < 50 && !fn.output().includes(why); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(fn.output()).toContain(why);
+    await fn.waitForOutput(why);
   });
 
   it("takes the certificates directory from TLS_SERVER_CERTS_DIR", async () => {

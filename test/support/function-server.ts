@@ -26,6 +26,11 @@ export interface FunctionProcess {
   child: ChildProcess;
   /** Everything the process printed, for assertions and failure messages. */
   output(): string;
+  /**
+   * Resolves with the output once `text` has been printed `times` times, and rejects (showing the output) after
+   * `ms`. The server logs asynchronously, so a client can hold its answer before the line about it is written.
+   */
+  waitForOutput(text: string, times?: number, ms?: number): Promise<string>;
   /** Resolves with the exit code once the process exits. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -34,11 +39,12 @@ export interface FunctionProcess {
 /** Spawns `serve` with `args` plus an --address on a free port and waits until it logs "serving". */
 export async function startFunction(args: string[], env: NodeJS.ProcessEnv = {}): Promise<FunctionProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "serve", "--address", `127.0.0.1:${port}`, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return spawnServing(port, [BIN, "serve", "--address", `127.0.0.1:${port}`, ...args], env);
+}
+
+/** Runs `node argv` (a server that will listen on `port`) and waits until it logs "serving". */
+export async function spawnServing(port: number, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<FunctionProcess> {
+  const child = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -61,6 +67,14 @@ export async function startFunction(args: string[], env: NodeJS.ProcessEnv = {})
     port,
     child,
     output: () => out,
+    waitForOutput: async (text, times = 1, ms = 10_000) => {
+      const count = () => out.split(text).length - 1;
+      for (const deadline = Date.now() + ms; count() < times; ) {
+        if (Date.now() > deadline) throw new Error(`the function printed ${JSON.stringify(text)} ${count()} time(s), not ${times}, within ${ms} ms:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return out;
+    },
     exited,
     stop: async (signal = "SIGTERM") => {
       if (child.exitCode === null) child.kill(signal);
