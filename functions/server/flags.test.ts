@@ -16,6 +16,8 @@ describe("parseServeFlags", () => {
     { reason: "a call timeout shorter than the compose timeout's default shortens it", args: ["--insecure", "--call-timeout", "4"], env: {}, want: { composeTimeoutSeconds: 4 } },
     { reason: "two workers leave one for other namespaces", args: ["--insecure", "--workers", "2"], env: {}, want: { tenantWorkers: 1 } },
     { reason: "the worker heap follows the largest request unless set", args: ["--insecure", "--max-recv-message-size", "512"], env: {}, want: { workerHeapMiB: 384 + 4 * 512 } },
+    { reason: "a namespace starts 200 calls a second unless set", args: ["--insecure"], env: {}, want: { tenantRate: 200 } },
+    { reason: "0 turns the call rate off", args: ["--insecure", "--tenant-rate", "0"], env: {}, want: { tenantRate: 0 } },
     { reason: "the worker heap as set", args: ["--insecure", "--worker-heap", "1024"], env: {}, want: { workerHeapMiB: 1024 } },
   ];
   it.each(cases)("$reason", ({ args, env, want }) => {
@@ -33,6 +35,7 @@ describe("parseServeFlags", () => {
     { reason: "one worker: a namespace could hold every worker", args: ["--insecure", "--workers", "1"], error: /^--workers: / },
     { reason: "a namespace's share of every worker", args: ["--insecure", "--workers", "4", "--tenant-workers", "4"], error: /^--tenant-workers: must be fewer than --workers/ },
     { reason: "a compose timeout past the call timeout", args: ["--insecure", "--compose-timeout", "200"], error: /^--compose-timeout: must not be longer than --call-timeout/ },
+    { reason: "a negative call rate", args: ["--insecure", "--tenant-rate=-1"], error: /^--tenant-rate: / },
     { reason: "a worker heap V8 cannot start in", args: ["--insecure", "--worker-heap", "16"], error: /^--worker-heap: / },
     { reason: "TLS with no hydrator image (an image built without its hydrator's digest)", args: ["--tls-certs-dir", "/a"], error: /^--hydrator-image: no hydrator image/ },
   ];

@@ -22,6 +22,7 @@ export const ServeConfig = z
     composeTimeoutSeconds: z.number().positive().max(3600),
     tenantWorkers: z.number().int().positive(),
     tenantQueue: z.number().int().positive().max(100_000),
+    tenantRate: z.number().min(0).max(1_000_000),
     hydratorImage: HydratorImage.optional(),
   })
   .refine((c) => c.tenantWorkers < c.workers, {
@@ -70,6 +71,8 @@ export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
                                  call gets a Fatal result (default 60, or --call-timeout if shorter)
   --tenant-workers <n>           workers one namespace's calls may hold at once (default: half of --workers)
   --tenant-queue <n>             calls of one namespace waiting for a worker; more are refused (default 64)
+  --tenant-rate <calls/s>        calls one namespace may start a second, in bursts of two seconds' worth; more
+                                 are refused before any work (default 200; 0: no limit)
   --hydrator-image <image>       image the hydration Jobs run (env FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE)
 `;
 
@@ -86,6 +89,7 @@ const FLAG_OF: Record<string, string> = {
   composeTimeoutSeconds: "compose-timeout",
   tenantWorkers: "tenant-workers",
   tenantQueue: "tenant-queue",
+  tenantRate: "tenant-rate",
   hydratorImage: "hydrator-image",
 };
 
@@ -113,6 +117,7 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
         "compose-timeout": { type: "string" },
         "tenant-workers": { type: "string" },
         "tenant-queue": { type: "string", default: "64" },
+        "tenant-rate": { type: "string", default: "200" },
         "hydrator-image": { type: "string" },
       },
     }));
@@ -137,6 +142,7 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
     composeTimeoutSeconds: values["compose-timeout"] === undefined ? Math.min(DEFAULT_COMPOSE_TIMEOUT_SECONDS, callTimeoutSeconds) : Number(values["compose-timeout"]),
     tenantWorkers: values["tenant-workers"] === undefined ? Math.max(1, Math.floor(workers / 2)) : Number(values["tenant-workers"]),
     tenantQueue: Number(values["tenant-queue"]),
+    tenantRate: Number(values["tenant-rate"]),
     hydratorImage: values["hydrator-image"] ?? (env["FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE"] || undefined),
   });
   if (!parsed.success) {

@@ -13,6 +13,7 @@ import { listen } from "./listen.ts";
 import type { ServeConfig } from "./flags.ts";
 import { lineWriter, type Logger } from "./logger.ts";
 import { WorkerPool } from "./pool.ts";
+import { TenantRate } from "./tenant-rate.ts";
 
 const SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService";
 
@@ -39,6 +40,7 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
   const pool = await WorkerPool.start(config, composer, config.debug, log, lineWriter(log));
 
   const guard = callGuard(config, log);
+  const rate = new TenantRate({ ratePerSecond: config.tenantRate, burst: 2 * config.tenantRate });
   const server = new grpc.Server({
     ...http2Options(config),
     "grpc.max_receive_message_length": config.maxRecvMessageSizeMiB * 1024 * 1024,
@@ -58,7 +60,15 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
     // waiting then is not started. (Neither marks the call cancelled, so the deadline is checked here.)
     const deadline = Math.min(deadlineMs(call.getDeadline()), Date.now() + config.callTimeoutSeconds * 1000);
     const wanted = () => !call.cancelled && Date.now() < deadline;
-    const submitted = pool.submit(call.request, peekRequest(call.request, REQUEST_LIMITS.tagBytes), wanted);
+    const header = peekRequest(call.request, REQUEST_LIMITS.tagBytes);
+    const allowed = rate.take(header.namespace ?? "");
+    if (!allowed.ok) {
+      if (allowed.log) log.warn({ tag: header.tag, namespace: header.namespace, refused: allowed.refusedSinceLogged, tenantRate: config.tenantRate }, "calls refused: their namespace is over its call rate");
+      const who = header.namespace === undefined ? "calls without a namespace" : `namespace "${header.namespace}"`;
+      callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: `function-model-cache: ${who} started more than ${config.tenantRate} calls a second (--tenant-rate); retry in ${allowed.retryAfterMs} ms` });
+      return;
+    }
+    const submitted = pool.submit(call.request, header, wanted);
     call.on("cancelled", submitted.cancel);
     void submitted.answer.then((a) => (a.ok ? callback(null, a.response) : callback({ code: STATUS_OF[a.code], details: a.message })));
   };
@@ -85,6 +95,7 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
       composeTimeoutSeconds: config.composeTimeoutSeconds,
       tenantWorkers: config.tenantWorkers,
       tenantQueue: config.tenantQueue,
+      tenantRate: config.tenantRate,
     },
     "serving",
   );

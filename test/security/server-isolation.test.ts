@@ -143,3 +143,24 @@ describe("a namespace's waiting calls are bounded", () => {
     await server.fn.waitForOutput('"msg":"call refused: its namespace has its share of calls waiting"');
   });
 });
+
+describe("a namespace's call rate is bounded", () => {
+  const server = serverUnderTest(["--insecure", "--workers", "2", "--tenant-rate", "5"]);
+  /** The cheapest request a namespace can send: an XR of another kind, answered at once. */
+  const cheap = (namespace: string, tag: string) => requestBytes({ tag, xr: structBytes({ apiVersion: "x/v1", kind: "Other", metadata: { name: "o", namespace } }) });
+
+  it("past --tenant-rate (a burst of two seconds' worth) its calls get RESOURCE_EXHAUSTED naming the flag, logged once; another namespace is served", async () => {
+    const start = performance.now();
+    const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => outcome(server.client, cheap("team-a", `flood-${i}`), `flood-${i}`)));
+    const seconds = (performance.now() - start) / 1000;
+    const refused = flood.filter((h) => h.status === grpc.status.RESOURCE_EXHAUSTED);
+    // The burst of 10, and what refilled at 5 a second while the 40 arrived (a loaded machine takes longer).
+    expect(flood.length - refused.length).toBeGreaterThanOrEqual(10);
+    expect(flood.length - refused.length).toBeLessThanOrEqual(10 + Math.ceil(5 * seconds));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]?.details).toMatch(/namespace "team-a" started more than 5 calls a second \(--tenant-rate\); retry in \d+ ms/);
+    await normalAnswers(server.client);
+    const out = await server.fn.waitForOutput('"msg":"calls refused: their namespace is over its call rate"');
+    expect(out.match(/"msg":"calls refused: their namespace is over its call rate"/g)).toHaveLength(1);
+  });
+});
