@@ -79,6 +79,18 @@ export const CredentialDestinations = z
   })
   .strict();
 
+export const AddressClass = z.enum(["LinkLocal", "Metadata", "Loopback", "Private"]);
+export type AddressClass = z.infer<typeof AddressClass>;
+
+export const SourceOrigins = z
+  .object({
+    allowedOrigins: z.array(Destination).max(256).optional()
+      .describe("When set, the only origins a source may fetch from (with or without credentials): every http URL, the hub or S3 endpoint, the OCI registry."),
+    refusedAddresses: z.array(AddressClass).max(4).default(["LinkLocal", "Metadata"])
+      .describe("Hosts a source may not name: LinkLocal (169.254.0.0/16, fe80::/10), Metadata (cloud metadata addresses and names), Loopback, Private (RFC 1918, 100.64.0.0/10, fc00::/7, *.svc, *.cluster.local)."),
+  })
+  .strict();
+
 export const ExistingPVCGrant = z
   .object({
     controlPlaneNamespaces: z.array(z.string().max(63).regex(DNS_LABEL)).min(1).max(256),
@@ -118,6 +130,7 @@ export const Tenancy = z
   .object({
     clusterNamespaces: TenancyNamespaces.default(TenancyNamespaces.parse({})),
     credentialDestinations: CredentialDestinations.default(CredentialDestinations.parse({})),
+    sources: SourceOrigins.default(SourceOrigins.parse({})),
     existingPVC: ExistingPVCPolicy.default(ExistingPVCPolicy.parse({})),
     storageClassNames: z.array(z.string().min(1).max(253)).max(64).optional()
       .describe("When set, the only classes spec.storage.pvc.storageClassName may name."),

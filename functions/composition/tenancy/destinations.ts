@@ -19,23 +19,54 @@ export interface CredentialUse {
   url: string | undefined;
 }
 
-/** The credential a source sends, if any, and where to. `at` is the path of the source, e.g. spec.artifact.source. */
-export function credentialUse(source: Source, at: string): CredentialUse | undefined {
-  const hf = source.huggingFace;
-  if (hf?.tokenSecretRef !== undefined)
-    return { list: "huggingFace", field: hf.endpoint !== undefined ? `${at}.huggingFace.endpoint` : `${at}.huggingFace.tokenSecretRef`, url: hf.endpoint ?? HF_DEFAULT_ENDPOINT };
-  const s3 = source.s3;
-  if (s3?.credentialsSecretRef !== undefined) {
-    if (s3.endpoint !== undefined) return { list: "s3", field: `${at}.s3.endpoint`, url: s3.endpoint };
+/** One URL a source fetches, and the spec field that decides it. */
+export interface Fetch {
+  field: string;
+  url: string | undefined;
+  /** The URL is the source kind's default (no endpoint or region set): the field names the source. */
+  defaulted: boolean;
+}
+
+/** Every origin the hydrator connects to for `source` (redirects aside), each with its field. */
+export function sourceFetches(source: Source, at: string): Fetch[] {
+  if (source.http !== undefined) {
+    const h = source.http;
+    return h.url !== undefined
+      ? [{ field: `${at}.http.url`, url: h.url, defaulted: false }]
+      : (h.files ?? []).map((f, i) => ({ field: `${at}.http.files[${i}].url`, url: f.url, defaulted: false }));
+  }
+  if (source.huggingFace !== undefined) {
+    const hf = source.huggingFace;
+    return [hf.endpoint !== undefined ? { field: `${at}.huggingFace.endpoint`, url: hf.endpoint, defaulted: false } : { field: `${at}.huggingFace`, url: HF_DEFAULT_ENDPOINT, defaulted: true }];
+  }
+  if (source.s3 !== undefined) {
+    const s3 = source.s3;
+    if (s3.endpoint !== undefined) return [{ field: `${at}.s3.endpoint`, url: s3.endpoint, defaulted: false }];
     const region = s3.region ?? "us-east-1";
-    return { list: "s3", field: s3.region !== undefined ? `${at}.s3.region` : `${at}.s3.credentialsSecretRef`, url: DNS_LABEL.test(region) ? `https://s3.${region}.amazonaws.com` : undefined };
+    const url = DNS_LABEL.test(region) ? `https://s3.${region}.amazonaws.com` : undefined;
+    return [s3.region !== undefined ? { field: `${at}.s3.region`, url, defaulted: false } : { field: `${at}.s3`, url, defaulted: true }];
   }
-  const oci = source.oci;
-  if (oci?.pullSecretRef !== undefined) {
-    const registry = oci.reference.split("/")[0] ?? "";
-    return { list: "oci", field: `${at}.oci.reference`, url: `${oci.insecure === true ? "http" : "https"}://${registry}` };
+  if (source.oci !== undefined) {
+    const registry = source.oci.reference.split("/")[0] ?? "";
+    return [{ field: `${at}.oci.reference`, url: `${source.oci.insecure === true ? "http" : "https"}://${registry}`, defaulted: false }];
   }
-  return undefined;
+  // inline and configMap: nothing is fetched over the network.
+  return [];
+}
+
+/** The credential a source sends, if any, and where to (the one URL its source kind connects to). `at` is the path of the source. */
+export function credentialUse(source: Source, at: string): CredentialUse | undefined {
+  const use = source.huggingFace?.tokenSecretRef !== undefined
+    ? { list: "huggingFace" as const, secretField: `${at}.huggingFace.tokenSecretRef` }
+    : source.s3?.credentialsSecretRef !== undefined
+      ? { list: "s3" as const, secretField: `${at}.s3.credentialsSecretRef` }
+      : source.oci?.pullSecretRef !== undefined
+        ? { list: "oci" as const, secretField: `${at}.oci.pullSecretRef` }
+        : undefined;
+  const [fetch] = use === undefined ? [] : sourceFetches(source, at);
+  if (use === undefined || fetch === undefined) return undefined;
+  // When the URL is the kind's default, the Secret reference is what makes it a credential's destination.
+  return { list: use.list, field: fetch.defaulted ? use.secretField : fetch.field, url: fetch.url };
 }
 
 interface Origin {

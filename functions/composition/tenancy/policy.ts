@@ -7,6 +7,7 @@ import type { Tenancy } from "../../api/input.ts";
 import type { Hydration, ModelCacheSpec } from "../../api/modelcache.ts";
 import { checkCredentialDestination } from "./destinations.ts";
 import type { Issue } from "./issues.ts";
+import { checkSourceOrigins } from "./origins.ts";
 import { checkPlacement, type Placement } from "./placement.ts";
 import { checkVolume } from "./volumes.ts";
 
@@ -34,6 +35,7 @@ export function placementOf(h: Hydration): Placement {
 export function checkTenancy(spec: Pick<ModelCacheSpec, "artifact" | "storage" | "hydration">, c: TenancyContext): TenancyCheck {
   const refused: Issue[] = [
     ...checkVolume(spec, { controlPlaneNamespace: c.controlPlaneNamespace, ownNamespace: c.ownNamespace, policy: c.policy, root: c.root }),
+    ...checkSourceOrigins(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
     ...checkCredentialDestination(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
   ];
   const own = placementOf(spec.hydration);
