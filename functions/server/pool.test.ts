@@ -1,6 +1,9 @@
 // The worker pool with real worker threads around a scripted composition
 // (test/server/fixtures/scripted-compose.ts: input.delayMs makes a call slow).
 // Order of answers is asserted, never durations.
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { structOf, runFunctionMethod } from "../protocol/testing.ts";
 import { fatalOf } from "../../test/security/server-wire.ts";
@@ -52,5 +55,29 @@ describe("WorkerPool", () => {
     // b1 came last but did not wait behind a2 and a3: a1 held team-a's one worker, b1 had the other.
     expect(order.indexOf("b1")).toBeLessThan(order.indexOf("a2"));
     expect(order.slice(-2)).toEqual(["a2", "a3"]);
+  });
+
+  it("serving() is false, and said once, while no worker can start; true again once one does", async () => {
+    const broken = join(tmpdir(), `fmc-pool-broken-${process.pid}`);
+    rmSync(broken, { force: true });
+    const flaky = { url: SCRIPTED_URL, options: { failStartIfExists: broken } };
+    pool = await WorkerPool.start({ workers: 2, workerHeapMiB: 256, composeTimeoutSeconds: 0.3, tenantWorkers: 1, tenantQueue: 8 }, flaky, false, log, (l) => lines.push(l));
+    const seen: boolean[] = [];
+    pool.onServingChange((s) => seen.push(s));
+    expect(pool.serving()).toBe(true);
+    // From now on a worker cannot load; both calls run past the deadline, so both workers are replaced, and fail.
+    writeFileSync(broken, "");
+    try {
+      await Promise.all([call(pool, "team-a", "a", 60_000), call(pool, "team-b", "b", 60_000)]);
+      for (let i = 0; i < 100 && pool.serving(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(pool.serving()).toBe(false);
+      expect(seen).toEqual([false]);
+    } finally {
+      rmSync(broken, { force: true });
+    }
+    // The next attempt (after its backoff) loads.
+    for (let i = 0; i < 100 && !pool.serving(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual([false, true]);
+    expect(lines.filter((l) => l.includes("no worker can start: not serving"))).toHaveLength(1);
   });
 });

@@ -79,6 +79,9 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closing = false;
+  /** Told when the pool starts or stops being able to serve (serving()). */
+  private servingListener: ((serving: boolean) => void) | undefined;
+  private lastServing = true;
   /** Settled when every worker has started once, or one could not. */
   private started: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
@@ -146,6 +149,29 @@ export class WorkerPool {
     return this.slots.filter((s) => s.state === "idle" || s.state === "busy").length;
   }
 
+  /**
+   * Whether calls can be served: some worker is ready or busy, or is being replaced after a call ended it (a
+   * routine reload). False when every worker has failed to start since it last served (a broken install, a
+   * module that no longer loads): the health service then says NOT_SERVING, so a probe sees it.
+   */
+  serving(): boolean {
+    return this.slots.some((s) => s.state === "idle" || s.state === "busy" || (s.state === "starting" && s.failedStarts === 0));
+  }
+
+  /** Calls `listener` whenever serving() changes. */
+  onServingChange(listener: (serving: boolean) => void): void {
+    this.servingListener = listener;
+  }
+
+  private noticeServing(): void {
+    const now = this.serving();
+    if (now === this.lastServing) return;
+    this.lastServing = now;
+    if (now) this.log.info({ readyWorkers: this.readyWorkers() }, "a worker started again: serving");
+    else this.log.error({ workers: this.limits.workers }, "no worker can start: not serving (health NOT_SERVING) until one does");
+    this.servingListener?.(now);
+  }
+
   /** Terminates every worker; calls still waiting are answered UNAVAILABLE-style ("closing"). */
   async close(): Promise<void> {
     this.closing = true;
@@ -200,6 +226,7 @@ export class WorkerPool {
       }
       slot.state = "idle";
       slot.failedStarts = 0;
+      this.noticeServing();
       if (slot.chargedTo !== undefined) this.queue.done(slot.chargedTo);
       slot.chargedTo = undefined;
       if (this.started && this.slots.every((s) => s.state === "idle")) {
@@ -254,6 +281,7 @@ export class WorkerPool {
       }
     }
     this.restart(slot);
+    this.noticeServing();
   }
 
   private restart(slot: Slot): void {

@@ -75,7 +75,13 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
   server.addService({ ...service, RunFunction: runFunction } as grpc.ServiceDefinition, { RunFunction: handler });
   const health = new HealthImplementation({ "": "SERVING", [SERVICE]: "SERVING" });
   health.addToServer(server);
+  // Health follows the workers: NOT_SERVING while none can start (pool.ts, serving()).
+  pool.onServingChange((serving) => {
+    if (draining !== undefined) return;
+    for (const service of ["", SERVICE]) health.setStatus(service, serving ? "SERVING" : "NOT_SERVING");
+  });
 
+  let draining: Promise<void> | undefined;
   const listening = await listen(server, config.address, creds, (reason, peer) => log.warn({ reason, peer }, "refused a connection: mutual TLS")).catch(async (err: unknown) => {
     await pool.close();
     throw err;
@@ -100,7 +106,6 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
     "serving",
   );
 
-  let draining: Promise<void> | undefined;
   const drain = () => {
     draining ??= new Promise<void>((resolve) => {
       health.setStatus("", "NOT_SERVING");
