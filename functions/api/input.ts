@@ -2,6 +2,7 @@
 // cluster type to read as required resources and where the fields the
 // function needs live in it; the defaults read Modelplane's InferenceCluster.
 import { z } from "zod";
+import { AddressClass, DEFAULT_REFUSED_ADDRESSES } from "./address-classes.ts";
 import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
 
@@ -79,14 +80,11 @@ export const CredentialDestinations = z
   })
   .strict();
 
-export const AddressClass = z.enum(["LinkLocal", "Metadata", "Loopback", "Private"]);
-export type AddressClass = z.infer<typeof AddressClass>;
-
 export const SourceOrigins = z
   .object({
     allowedOrigins: z.array(Destination).max(256).optional()
       .describe("When set, the only origins a source may fetch from (with or without credentials): every http URL, the hub or S3 endpoint, the OCI registry."),
-    refusedAddresses: z.array(AddressClass).max(4).default(["LinkLocal", "Metadata"])
+    refusedAddresses: z.array(AddressClass).max(4).default([...DEFAULT_REFUSED_ADDRESSES])
       .describe("Hosts a source may not name: LinkLocal (169.254.0.0/16, fe80::/10), Metadata (cloud metadata addresses and names), Loopback, Private (RFC 1918, 100.64.0.0/10, fc00::/7, *.svc, *.cluster.local)."),
   })
   .strict();

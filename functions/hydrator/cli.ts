@@ -8,6 +8,8 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { DEFAULT_REFUSED_ADDRESSES, parseAddressClasses, type AddressClass } from "../api/address-classes.ts";
+import { guardConnections } from "./address-guard.ts";
 import { EXIT, hydrate } from "./hydrate.ts";
 import { inClusterConfig, type ApiConfig } from "./k8s-configmap.ts";
 import { Layout } from "./manifest.ts";
@@ -43,6 +45,9 @@ Flags:
   --progress auto|bar|json|none       default auto: a bar on a terminal, JSON lines otherwise
   --report-configmap <ns>/<name>      keep the hydration report in this ConfigMap (in-cluster)
   --termination-log <path>            default /dev/termination-log when it exists
+  --refuse-addresses <classes>        never connect to these address classes, whatever name or redirect leads
+                                      there: LinkLocal, Metadata, Loopback, Private, comma-separated
+                                      (default LinkLocal,Metadata; "" for none)
   --refresh                           re-resolve a mutable reference (a branch, a tag, a prefix) even if the
                                       destination holds its artifact; files already in place are kept
 `;
@@ -134,6 +139,8 @@ export interface HydrateInvocation {
   stallTimeoutMs: number;
   /** Re-resolve even when the destination holds this request's artifact. */
   refresh: boolean;
+  /** Address classes no connection may reach (../api/address-classes.ts). */
+  refusedAddresses: AddressClass[];
   common: Common;
 }
 
@@ -170,6 +177,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
         "report-configmap": { type: "string" },
         "termination-log": { type: "string" },
         refresh: { type: "boolean", default: false },
+        "refuse-addresses": { type: "string", default: DEFAULT_REFUSED_ADDRESSES.join(",") },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
@@ -194,6 +202,8 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
   if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) return usage("--sha256 must be 64 hex digits");
   const common = parseCommon(v);
   if (!common.ok) return usage(common.error);
+  const refusedAddresses = parseAddressClasses(v["refuse-addresses"]);
+  if (!refusedAddresses.ok) return usage(`--refuse-addresses: ${refusedAddresses.error}`);
 
   let httpFiles: HttpFileSpec[] | undefined;
   if (v.files !== undefined) {
@@ -220,6 +230,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     ...(v["s3-region"] ? { region: v["s3-region"] } : {}),
     ...(v["s3-path-style"] ? { pathStyle: true } : {}),
     ...(v["plain-http"] ? { plainHttp: true } : {}),
+    refusedAddresses: refusedAddresses.value,
     env,
   });
   if (!created.ok) {
@@ -246,6 +257,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
       chunkSize,
       stallTimeoutMs: stall * 1000,
       refresh: v.refresh,
+      refusedAddresses: refusedAddresses.value,
       common: common.value,
     },
   };
@@ -259,6 +271,7 @@ export async function runHydrateCli(args: string[]): Promise<number> {
   }
   if (parsed.kind === "usage") return usageError(HYDRATE_USAGE, parsed.error);
   const p = parsed.value;
+  guardConnections(p.refusedAddresses);
   const sink = createSink(p.common.progress);
   const reporter = await makeReporter(p.created.reference, p.common, sink);
   const { signal, dispose } = abortOnSignals();

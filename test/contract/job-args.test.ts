@@ -391,6 +391,18 @@ describe("what is checked", () => {
     for (const { label, job } of jobs.filter(({ c }) => !c.label.includes("insecure"))) expect(container(job)["args"], label).not.toContain("--plain-http");
   });
 
+  it("passes the platform's refused address classes on to the hydrator when they are not its default, and only then", async () => {
+    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { s3: { uri: "s3://models" } } } });
+    const input = { apiVersion: INPUT_API_VERSION, kind: "Input", tenancy: { sources: { refusedAddresses: ["LinkLocal", "Metadata", "Private"] } } };
+    const strict = fromResources("strict", Object.values(composeWith(xr, {}, undefined, {}, input).desired.resources).map((r) => r.resource));
+    const args = container(strict.jobs[0] as JsonObject)["args"] as string[];
+    expect(args.slice(args.indexOf("--refuse-addresses"), args.indexOf("--refuse-addresses") + 2)).toEqual(["--refuse-addresses", "LinkLocal,Metadata,Private"]);
+    const parsed = await parseHydrateArgs(args.slice(1), {});
+    expect(parsed.kind === "run" && parsed.value.refusedAddresses).toEqual(["LinkLocal", "Metadata", "Private"]);
+    // Every other Job runs with the default policy, which is the hydrator's own default: no flag.
+    for (const { label, job } of jobs) expect(container(job)["args"], label).not.toContain("--refuse-addresses");
+  });
+
   it("has a Job in every variant (none is refused as invalid input)", () => {
     for (const c of variants) expect(c.jobs.length, c.label).toBeGreaterThan(0);
   });

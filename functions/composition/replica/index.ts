@@ -253,7 +253,7 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
       add(key, wrapObject(sourceConfigMap(sourceConfigMapName(vol.claimName), ns, source.configMap.data), pc, { policy: "all" }), obs(key).ready);
     }
     if (runJob !== undefined && jobAttempt !== undefined) {
-      const manifest = job({ spec, namespace: ns, name: runJob, attempt: jobAttempt, claimName: vol.claimName, serviceAccount: account, report: reportName(runJob), source, verifyOnly: vol.verifyOnly });
+      const manifest = job({ spec, namespace: ns, name: runJob, attempt: jobAttempt, claimName: vol.claimName, serviceAccount: account, report: reportName(runJob), source, verifyOnly: vol.verifyOnly, refusedAddresses: options.input.tenancy.sources.refusedAddresses });
       const jo = obs(KEY.job(runJob));
       // Created once, never patched: an unrelated change to the desired state leaves a running Job alone.
       add(KEY.job(runJob), wrapObject(manifest, pc, { policy: "createOnce" }), jobSucceeded(jo));

@@ -2,6 +2,7 @@
 // function's own image, started with an argument list (never a shell), reading
 // credentials only from Secret references in its environment, and writing its
 // progress to exactly one ConfigMap it may update and nothing else.
+import { DEFAULT_REFUSED_ADDRESSES, type AddressClass } from "../../api/address-classes.ts";
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
@@ -47,6 +48,14 @@ export interface JobParams {
   source: SourcePlan;
   /** Only verify what the claim holds (ExistingPVC with hydrate: false). */
   verifyOnly: boolean;
+  /** The platform's tenancy.sources.refusedAddresses: the hydrator checks every connection against them. */
+  refusedAddresses: readonly AddressClass[];
+}
+
+/** The flag, only when the platform's list is not the hydrator's own default (so most Jobs read as before). */
+function refuseAddressesArgs(refused: readonly AddressClass[]): string[] {
+  const same = refused.length === DEFAULT_REFUSED_ADDRESSES.length && DEFAULT_REFUSED_ADDRESSES.every((c) => refused.includes(c));
+  return same ? [] : ["--refuse-addresses", refused.join(",")];
 }
 
 export function hydratorArgs(p: JobParams): string[] {
@@ -61,6 +70,7 @@ export function hydratorArgs(p: JobParams): string[] {
     "--layout", p.spec.artifact.layout,
     "--concurrency", String(p.spec.hydration.concurrency),
     "--progress", "json",
+    ...refuseAddressesArgs(p.refusedAddresses),
     ...tail,
   ];
 }

@@ -1,39 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Source } from "../../api/artifact.ts";
-import { Tenancy, type AddressClass } from "../../api/input.ts";
-import { checkSourceOrigins, refusedClass } from "./origins.ts";
-
-const ALL: AddressClass[] = ["LinkLocal", "Metadata", "Loopback", "Private"];
-
-describe("refusedClass", () => {
-  it.each([
-    { reason: "the metadata service's address is link-local", host: "169.254.169.254", refused: ["LinkLocal"], want: "LinkLocal" },
-    { reason: "with only Metadata refused, its address is still caught", host: "169.254.169.254", refused: ["Metadata"], want: "Metadata" },
-    { reason: "another link-local address is not a metadata service", host: "169.254.1.1", refused: ["Metadata"], want: undefined },
-    { reason: "GCP's metadata name", host: "metadata.google.internal", refused: ["Metadata"], want: "Metadata" },
-    { reason: "GCP's metadata name with a trailing dot", host: "metadata.google.internal.", refused: ["Metadata"], want: "Metadata" },
-    { reason: "AWS's IPv6 metadata address", host: "[fd00:ec2::254]", refused: ["Metadata"], want: "Metadata" },
-    { reason: "Alibaba's metadata address", host: "100.100.100.200", refused: ["Metadata"], want: "Metadata" },
-    { reason: "an IPv4-mapped IPv6 metadata address, as URL parsing writes it", host: new URL("http://[::ffff:169.254.169.254]/").hostname, refused: ["LinkLocal"], want: "LinkLocal" },
-    { reason: "an IPv6 link-local address", host: "[fe80::1]", refused: ["LinkLocal"], want: "LinkLocal" },
-    { reason: "loopback is allowed unless refused", host: "127.0.0.1", refused: ["LinkLocal", "Metadata"], want: undefined },
-    { reason: "loopback when refused", host: "127.0.0.1", refused: ALL, want: "Loopback" },
-    { reason: "localhost by name", host: "localhost", refused: ["Loopback"], want: "Loopback" },
-    { reason: "a .localhost name", host: "api.localhost", refused: ["Loopback"], want: "Loopback" },
-    { reason: "an RFC 1918 address", host: "10.0.0.7", refused: ["Private"], want: "Private" },
-    { reason: "172.32 is outside 172.16/12", host: "172.32.0.1", refused: ["Private"], want: undefined },
-    { reason: "an in-cluster service name", host: "minio.storage.svc", refused: ["Private"], want: "Private" },
-    { reason: "an in-cluster service's full name", host: "minio.storage.svc.cluster.local", refused: ["Private"], want: "Private" },
-    { reason: "a public name is never refused by class", host: "huggingface.co", refused: ALL, want: undefined },
-    { reason: "a name that only contains 'metadata'", host: "metadata.example.com", refused: ALL, want: undefined },
-  ] as { reason: string; host: string; refused: AddressClass[]; want: AddressClass | undefined }[])("$reason", ({ host, refused, want }) => {
-    expect(refusedClass(host, refused)).toBe(want);
-  });
-
-  it("a decimal IPv4 host is read as the address it is (URL parsing normalizes it)", () => {
-    expect(refusedClass(new URL("http://2852039166/latest/meta-data").hostname, ["LinkLocal"])).toBe("LinkLocal");
-  });
-});
+import { Tenancy } from "../../api/input.ts";
+import { checkSourceOrigins } from "./origins.ts";
 
 describe("checkSourceOrigins", () => {
   const at = "spec.artifact.source";

@@ -9,6 +9,7 @@ import { createHttpSource, type HttpFileSpec } from "./http.ts";
 import { createInlineSource, type InlineFile } from "./inline.ts";
 import { createOciSource } from "./oci.ts";
 import type { Source } from "./types.ts";
+import type { AddressClass } from "../../api/address-classes.ts";
 
 export interface SourceRequest {
   /** hf://, http(s)://, file://, s3://, oci:// */
@@ -29,6 +30,8 @@ export interface SourceRequest {
   plainHttp?: boolean;
   /** The environment credentials come from (HF_TOKEN, AWS_*, REGISTRY_AUTH_FILE, DOCKER_CONFIG). */
   env: Record<string, string | undefined>;
+  /** s3 only (fetch is guarded process-wide, ../address-guard.ts): address classes its connections may not reach. */
+  refusedAddresses?: readonly AddressClass[];
 }
 
 export interface CreatedSource {
@@ -85,6 +88,7 @@ export async function createSource(req: SourceRequest): Promise<Checked<CreatedS
         ...(req.endpoint ? { endpoint: req.endpoint } : {}),
         ...(req.region ? { region: req.region } : {}),
         ...(req.pathStyle ? { forcePathStyle: true } : {}),
+        ...(req.refusedAddresses ? { refusedAddresses: req.refusedAddresses } : {}),
       });
       return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;
     }

@@ -44,7 +44,8 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 // Failures without an HTTP answer are network trouble and worth retrying,
 // except a TLS certificate the client refuses: asking again will not change it.
-const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL/;
+// ERR_ADDRESS_REFUSED: --refuse-addresses (address-guard.ts); the same name resolves to the same refused address.
+const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL|ERR_ADDRESS_REFUSED/;
 
 export function isLoopbackHost(registry: string): boolean {
   const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");

@@ -16,7 +16,8 @@ interface ServiceErrorShape {
 
 // Failures without an HTTP answer are network trouble and worth retrying,
 // except a TLS certificate the client refuses: asking again will not change it.
-const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL/;
+// ERR_ADDRESS_REFUSED: --refuse-addresses (address-guard.ts); the same name resolves to the same refused address.
+const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL|ERR_ADDRESS_REFUSED/;
 
 // S3 error codes that are transient whatever status they came with.
 const RETRYABLE_CODES = new Set(["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"]);

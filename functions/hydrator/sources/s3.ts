@@ -17,6 +17,8 @@ import {
   S3Client,
   type HeadObjectCommandOutput,
 } from "@aws-sdk/client-s3";
+import type { AddressClass } from "../../api/address-classes.ts";
+import { guardedLookup, literalRefusal } from "../address-guard.ts";
 import { toSourceError } from "./s3-errors.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 
@@ -55,6 +57,8 @@ export interface S3SourceOptions {
   headConcurrency?: number;
   /** Keys per listing page (MaxKeys); the store's default (1000) unless set. */
   listPageSize?: number;
+  /** Address classes its connections may not reach (--refuse-addresses). */
+  refusedAddresses?: readonly AddressClass[];
 }
 
 /** What a listed object is pinned to; kept inside the source, keyed by RemoteObject.id. */
@@ -426,6 +430,11 @@ export function createS3Source(opts: S3SourceOptions): Parsed<S3Source> {
     }
   }
   const region = opts.region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1";
+  // An endpoint written as an IP address is never looked up: checked here.
+  const refused = opts.refusedAddresses ?? [];
+  const literal = endpoint === undefined ? undefined : literalRefusal(new URL(endpoint).hostname, refused);
+  if (literal !== undefined) return { ok: false, error: `--endpoint: ${literal.message}` };
+  const guarded = refused.length > 0 ? { lookup: guardedLookup(refused) } : undefined;
   const client = new S3Client({
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
@@ -436,7 +445,8 @@ export function createS3Source(opts: S3SourceOptions): Parsed<S3Source> {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     // A stalled socket must fail (and be retried) rather than hang the Job.
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
+    // --refuse-addresses: names resolve through the same check as fetch's (address-guard.ts).
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000, ...(guarded ? { httpAgent: guarded, httpsAgent: guarded } : {}) },
     // Only the AWS_* variables: the SDK's default chain would also probe the instance metadata service.
     credentials:
       creds.value ?? (async () => ({ accessKeyId: "", secretAccessKey: "" })),
