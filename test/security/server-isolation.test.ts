@@ -155,7 +155,7 @@ describe("a namespace's call rate is bounded", () => {
   /** The cheapest request a namespace can send: an XR of another kind, answered at once. */
   const cheap = (namespace: string, tag: string) => requestBytes({ tag, xr: structBytes({ apiVersion: "x/v1", kind: "Other", metadata: { name: "o", namespace } }) });
 
-  it("past --tenant-rate (a burst of two seconds' worth) its calls get RESOURCE_EXHAUSTED naming the flag, logged once; another namespace is served", async () => {
+  it("past --tenant-rate (a burst of two seconds' worth) its calls get RESOURCE_EXHAUSTED naming the flag, logged once a second; another namespace is served", async () => {
     const start = performance.now();
     const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => outcome(server.client, cheap("team-a", `flood-${i}`), `flood-${i}`)));
     const seconds = (performance.now() - start) / 1000;
@@ -167,6 +167,9 @@ describe("a namespace's call rate is bounded", () => {
     expect(refused[0]?.details).toMatch(/namespace "team-a" started more than 5 calls a second \(--tenant-rate\); retry in \d+ ms/);
     await normalAnswers(server.client);
     const out = await server.fn.waitForOutput('"msg":"calls refused: their namespace is over its call rate"');
-    expect(out.match(/"msg":"calls refused: their namespace is over its call rate"/g)).toHaveLength(1);
+    // Once a second per namespace: once, unless the flood took longer than a second on a loaded machine.
+    const lines = out.match(/"msg":"calls refused: their namespace is over its call rate"/g) ?? [];
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(1 + Math.floor(seconds));
   });
 });
