@@ -54,6 +54,10 @@ const TENANCY_POLICY: JsonObject = {
   tenancy: {
     clusterNamespaces: { prefix: "tenant-", map: { "ml-platform": "models-shared" }, labels: { "secrets.example.com/sync": "model-tokens" } },
     credentialDestinations: { huggingFace: ["https://huggingface.co", "https://hf-mirror.internal.example"], s3: ["https://s3.*.amazonaws.com", "https://minio.storage.svc:9000"], oci: ["https://registry.example.com"] },
+    sources: {
+      allowedOrigins: ["https://huggingface.co", "https://hf-mirror.internal.example", "https://minio.storage.svc:9000", "https://registry.example.com"],
+      refusedAddresses: ["LinkLocal", "Metadata"],
+    },
     existingPVC: { ownNamespace: "ReadOnly", grants: [{ controlPlaneNamespaces: ["team-a", "team-b"], namespace: "models-shared", claimNames: ["llama-3-70b"], access: "ReadOnly" }] },
     storageClassNames: ["filestore-rwx", "efs-sc", "azurefile-csi-premium", "cephfs"],
     hydration: {

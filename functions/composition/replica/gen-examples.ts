@@ -32,7 +32,7 @@ for (const s of scenarios()) {
   const dir = join(EXAMPLES, `replica-${s.name}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "xr.yaml"), comment(s.why) + stringify(s.xr, { lineWidth: 0 }));
-  const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0 }));
+  const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0, aliasDuplicateObjects: false }));
   if (observed.length > 0) writeFileSync(join(dir, "observed.yaml"), observed.map((d) => `---\n${d}`).join(""));
   else rmSync(join(dir, "observed.yaml"), { force: true });
   if (s.required !== undefined)
