@@ -27,8 +27,8 @@ import { CACHE_MOUNT, CONTAINER_NAME, EXIT_PERMANENT, TERMINATION_LOG } from "..
 import { observe, field, isObject } from "../../functions/composition/replica/objects.ts";
 import { hydrationState } from "../../functions/composition/replica/phase.ts";
 import { readReport } from "../../functions/composition/replica/report.ts";
-import { scenarios } from "../../functions/composition/replica/scenarios.ts";
-import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../../functions/composition/replica/testing.ts";
+import { scenarios } from "../support/replica-scenarios.ts";
+import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../support/replica-builders.ts";
 import { INPUT_API_VERSION } from "../../functions/api/input.ts";
 import type { ModelCacheReplicaSpec } from "../../functions/api/replica.ts";
 import { parseHydrateArgs, parseVerifyArgs } from "../../functions/hydrator/cli.ts";

@@ -8,7 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
-import { fleet, modelCache } from "../../functions/composition/fleet/testing.ts";
+import { fleet, modelCache } from "../support/fleet-builders.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { startFunction } from "../support/function-server.ts";
 import { callBytes, fatalOf, requestBytes, serverUnderTest, structBytes } from "./server-wire.ts";

@@ -7,7 +7,7 @@ import { ClusterFields } from "../../api/input.ts";
 import { celFacts } from "./cel-environment.ts";
 import { readCluster } from "./cluster-facts.ts";
 import { composeFleet } from "./index.ts";
-import { fleet, replicaKeys, inferenceCluster, GPUS, modelCache, request } from "./testing.ts";
+import { fleet, replicaKeys, inferenceCluster, GPUS, modelCache, request } from "../../../test/support/fleet-builders.ts";
 
 const opts = { defaultHydratorImage: "img:v1" };
 const explain = { annotations: { "modelcache.dev/explain-selection": "true" } };

@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { CONTRACT_REQUIREMENT, contractRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
 import { CONTRACT_DATA_KEY, contractHash } from "../contract-configmap.ts";
-import { scenarios } from "./scenarios.ts";
+import { scenarios } from "../../../test/support/replica-scenarios.ts";
 import { composeReplica } from "./index.ts";
-import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "./testing.ts";
+import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "../../../test/support/replica-builders.ts";
 
 /** What a compact replica naming `hash` asks for: its contract's ConfigMap, by name, in its own namespace. */
 const requirements = (hash: string) => ({ resources: { contract: { apiVersion: "v1", kind: "ConfigMap", match: { name: `qwen3-8b-contract-${hash}` }, namespace: "ml-team" } } });

@@ -6,7 +6,7 @@ import type { JsonObject } from "../../sdk/types.ts";
 import { capabilityFor, CSI_MAP } from "./csi.ts";
 import { KEY } from "./names.ts";
 import { field } from "./objects.ts";
-import { baseXr, compose, observedObject, statusOf } from "./testing.ts";
+import { baseXr, compose, observedObject, statusOf } from "../../../test/support/replica-builders.ts";
 
 function withDriver(xr: JsonObject, state: "missing" | "present") {
   const first = compose(xr);

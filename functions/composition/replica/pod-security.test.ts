@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
 import { field, isObject } from "./objects.ts";
-import { composeScenario, scenarios } from "./scenarios.ts";
-import { keysOfKind, manifestAt } from "./testing.ts";
+import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";
+import { keysOfKind, manifestAt } from "../../../test/support/replica-builders.ts";
 
 type Pod = JsonObject;
 const list = (v: JsonValue | undefined): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);

@@ -9,7 +9,7 @@ import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v
 import { CSIDriver, StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import type { JsonObject } from "../../sdk/types.ts";
 import { field, isObject } from "./objects.ts";
-import { composeScenario, scenarios } from "./scenarios.ts";
+import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";
 
 interface Validatable {
   validate(): void;
