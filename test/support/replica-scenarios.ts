@@ -1,13 +1,13 @@
 // The cluster-level scenarios: each is a ModelCacheReplica and what its
 // cluster shows. The unit tests assert each scenario's phase; scripts/examples/replica.ts
 // writes each as examples/replica-<name>/ for `crossplane render`.
+import { field, isObject } from "../../functions/shared/json.ts";
 import type { FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
 import { CONTRACT_REQUIREMENT } from "../../functions/composition/replica/contract.ts";
 import { CONTRACT_DATA_KEY } from "../../functions/composition/contract-configmap.ts";
 import type { ReplicaPhase } from "../../functions/api/modelcache.ts";
 import type { ObservedAs } from "./replica-builders.ts";
 import { baseXr, compactForm, compose, observedObject, contractMap, reportData, tenancyInput } from "./replica-builders.ts";
-import { field, isObject } from "../../functions/composition/replica/objects.ts";
 
 export interface Scenario {
   name: string;

@@ -1,12 +1,13 @@
 // One cluster object (any type, via the Input's field paths) read into the
 // normalized facts selection and fan-out need. A field that is present but of
 // the wrong shape makes the cluster "unreadable": reported, never guessed at.
+import { formatIssues } from "../../shared/zod-issues.ts";
+import { readPath } from "../../shared/json.ts";
+import { obj, str } from "../../shared/json.ts";
 import { z } from "zod";
 import type { ClusterFields } from "../../api/input.ts";
 import { CSI_CAPABILITIES, type ReplicaCluster } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { formatIssues } from "./parse.ts";
-import { obj, readPath, str } from "./paths.ts";
 import { isPlain } from "../../cel/fast-facts.ts";
 
 /** A DRA attribute value as InferenceCluster (and ResourceSlice) spell it: exactly one of these. */
