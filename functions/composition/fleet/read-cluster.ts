@@ -111,7 +111,8 @@ export function fastGpuPools(v: unknown): GpuPool[] | undefined {
 
 const ProviderConfigKind = z.enum(["ProviderConfig", "ClusterProviderConfig"]);
 
-export interface ClusterFacts {
+/** One cluster as the fleet reads it (read-cluster.ts): what selection, eligibility and fan-out use. The CEL view of it is cel/ClusterFacts. */
+export interface ObservedCluster {
   name: string;
   labels: Record<string, string>;
   providerConfigRef?: ReplicaCluster["providerConfigRef"];
@@ -124,7 +125,7 @@ export interface ClusterFacts {
   pools: GpuPool[];
 }
 
-export type ReadCluster = { ok: true; facts: ClusterFacts } | { ok: false; name: string; reason: string };
+export type ReadCluster = { ok: true; facts: ObservedCluster } | { ok: false; name: string; reason: string };
 
 class Unreadable extends Error {}
 
@@ -153,7 +154,7 @@ export function readCluster(cluster: JsonObject, fields: ClusterFields): ReadClu
     for (const [k, v] of Object.entries(obj(meta["labels"]) ?? {})) if (typeof v === "string") labels[k] = v;
 
     const pcName = optionalString(cluster, fields.providerConfigName);
-    const facts: ClusterFacts = { name, labels, csiDrivers: [], pools: [] };
+    const facts: ObservedCluster = { name, labels, csiDrivers: [], pools: [] };
     if (pcName !== undefined) facts.providerConfigRef = { kind: providerConfigKind(cluster, fields.providerConfigKind), name: pcName };
     const cloud = optionalString(cluster, fields.cloud);
     if (cloud !== undefined) facts.cloud = cloud;
@@ -198,7 +199,7 @@ export function readCluster(cluster: JsonObject, fields: ClusterFields): ReadClu
 }
 
 /** The product names of every GPU the cluster's pools carry (any domain's `productName`). */
-export function productNames(facts: ClusterFacts): Set<string> {
+export function productNames(facts: ObservedCluster): Set<string> {
   const out = new Set<string>();
   for (const pool of facts.pools)
     for (const d of pool.devices)
