@@ -24,7 +24,7 @@ import { condition, observe, wrapObject } from "./objects.ts";
 import type { Observation } from "./objects.ts";
 import { hydrationState } from "./phase.ts";
 import { readReport } from "./report.ts";
-import { describeSource, planSource } from "./source.ts";
+import { sourceKindOf } from "../../sources/registry.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 
 
@@ -108,8 +108,11 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
     return fatal(req, `invalid ModelCacheReplica: spec.claimName: must equal spec.storage.existingPVC.claimName (${vol.claimName}) for the ExistingPVC backend`);
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
-  const source = planSource(spec, sourceConfigMapName(vol.claimName));
-  if ("field" in source) return fatal(req, `invalid ModelCacheReplica: ${source.field}: ${source.message}`);
+  const kind = sourceKindOf(spec.artifact.source);
+  if (kind === undefined) return fatal(req, "invalid ModelCacheReplica: spec.artifact.source: exactly one source must be set");
+  const planned = kind.plan({ pinnedRevision: spec.pin?.resolvedRevision, sourceConfigMap: sourceConfigMapName(vol.claimName) });
+  if (!planned.ok) return fatal(req, `invalid ModelCacheReplica: ${planned.error.field}: ${planned.error.message}`);
+  const source = planned.value;
 
   const pc = spec.cluster.providerConfigRef;
   const clusterName = spec.cluster.name;
@@ -225,7 +228,7 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
     message = `Job ${currentJob} started; waiting for its first report${secretsHint}`;
   } else {
     phase = "Pending";
-    message = `starting hydration Job ${currentJob} for ${describeSource(spec)}`;
+    message = `starting hydration Job ${currentJob} for ${kind.line()}`;
   }
   if (reading.kind === "invalid" && phase !== "Ready") message = `${message}; ${reading.message}`;
 
