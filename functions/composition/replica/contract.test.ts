@@ -8,7 +8,7 @@ import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/type
 import { CONTRACT_REQUIREMENT, contractRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
 import { CONTRACT_DATA_KEY, contractHash } from "../contract-configmap.ts";
 import { scenarios } from "../../../test/support/replica-scenarios.ts";
-import { composeReplica } from "./index.ts";
+import { composeReplica } from "./compose.ts";
 import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "../../../test/support/replica-builders.ts";
 
 /** What a compact replica naming `hash` asks for: its contract's ConfigMap, by name, in its own namespace. */

@@ -2,9 +2,9 @@
 // layer calls only this; tests call it directly with plain objects.
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import { passThrough, withResult } from "../sdk/response.ts";
-import { composeFleet } from "./fleet/index.ts";
+import { composeFleet } from "./fleet/compose.ts";
 import { API_VERSION, MODEL_CACHE_KIND, REPLICA_KIND } from "../api/group.ts";
-import { composeReplica } from "./replica/index.ts";
+import { composeReplica } from "./replica/compose.ts";
 
 export interface RunOptions {
   /** The hydrator image the Jobs run; defaults to this function's own image. */
