@@ -3,18 +3,17 @@
 // rule is written once and enforced twice, by zod in the function and by the
 // XRD (a pattern or a CEL rule) in the API server.
 import { z } from "zod";
+import { RELATIVE_PATH_CHARS, RELATIVE_PATH_GUARDS } from "../shared/relative-path.ts";
 
 export const SHA256 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
 export const GLOB = z.string().min(1).max(256);
 /**
- * A relative POSIX path that stays inside the destination, exactly as the
- * hydrator accepts it (functions/hydrator/paths.ts safeRelativePath, plus the
- * names it reserves for SHA256SUMS and its manifest): no '.' or '..' segment,
- * no empty segment, no backslash or control character. A path refused here is
- * a Fatal result naming the field instead of a Job that fails on the cluster.
+ * A relative POSIX path that stays inside the destination: the one rule the
+ * hydrator applies too (shared/relative-path.ts), plus the names it reserves
+ * for SHA256SUMS and its manifest. A path refused here is a Fatal result
+ * naming the field instead of a Job that fails on the cluster.
  */
-// eslint-disable-next-line no-control-regex
-export const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))(?!.*\/\/)(?!.*\/$)(?!SHA256SUMS$)(?!\.model-cache(\/|$))[^\u0000-\u001f\u007f\\]{1,1024}$/;
+export const SAFE_PATH = new RegExp(`^${RELATIVE_PATH_GUARDS}${String.raw`(?!SHA256SUMS$)(?!\.model-cache(\/|$))`}${RELATIVE_PATH_CHARS}$`);
 export const SAFE_PATH_MESSAGE = "must be a relative path without '.' or '..' segments, empty segments, backslashes or control characters, and not SHA256SUMS or under .model-cache/";
 /**
  * Inline files reach the Job through a ConfigMap volume, whose writer (the
