@@ -76,7 +76,7 @@ describe("parseHydrateArgs accepts", () => {
       "--report-configmap", "model-cache/qwen3-8b-h1-report", "--termination-log", "/dev/termination-log",
     ]);
     expect(v).toMatchObject({ layout: "HuggingFaceCache", include: ["*.json", "*.safetensors"], exclude: ["original/"], concurrency: 64, expectDigest: `sha256:${"0".repeat(64)}` });
-    expect(v.common).toEqual({ progress: "json", reportTarget: { namespace: "model-cache", name: "qwen3-8b-h1-report" }, terminationLog: "/dev/termination-log" });
+    expect(v.common).toEqual({ progress: "json", output: "auto", reportTarget: { namespace: "model-cache", name: "qwen3-8b-h1-report" }, terminationLog: "/dev/termination-log" });
   });
 
   it("--plain-http for an oci:// source (a registry without TLS, as the API's oci.insecure asks)", async () => {
@@ -121,6 +121,13 @@ describe("parseHydrateArgs refuses, naming the flag", () => {
     [() => ["--source", "https://example.com/x", "--sha256", "xyz", "--dest", "/cache"], "--sha256", "not hex"],
     [() => ["--source", "hf://Qwen/Qwen3-8B", "--sha256", "a".repeat(64), "--dest", "/cache"], "--sha256", "a pin on a source that is not one URL"],
     [() => [...base, "--progress", "loud"], "--progress", "an unknown progress mode"],
+    [() => [...base, "--output", "yaml"], "--output", "an unknown output mode"],
+    [() => [...base, "--attempts", "0"], "--attempts", "no attempt at all"],
+    [() => [...base, "--attempts", "many"], "--attempts", "not a number"],
+    [() => [...base, "--ca-file", join(work, "no-ca.pem")], "--ca-file", "a CA file that does not exist"],
+    [() => [...base, "--ca-file", jsonFile("not-pem.pem", "hello")], "--ca-file", "a CA file without a PEM certificate"],
+    [() => [...base, "--ca-file", jsonFile("bad-pem.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")], "--ca-file", "a PEM block that is not a certificate"],
+    [() => ["--source", "https://example.com/models/qwen/", "--dest", "/cache"], "--files", "a directory URL: the fix is a file list"],
     [() => [...base, "--plain-http"], "--plain-http", "plain HTTP is for oci:// only"],
     [() => ["--files", jsonFile("plain.json", '[{"url":"http://e.com/a","path":"a"}]'), "--dest", "/cache", "--plain-http"], "--plain-http", "not for a file list either"],
     [() => [...base, "--report-configmap", "just-a-name"], "--report-configmap", "no namespace"],
@@ -160,7 +167,7 @@ describe("parseHydrateArgs refuses, naming the flag", () => {
 describe("parseVerifyArgs", () => {
   it("accepts the verify-only Job's argument list", () => {
     const r = parseVerifyArgs(["/cache", "--expect-manifest-digest", `sha256:${"1".repeat(64)}`, "--report-configmap", "ns/r", "--termination-log", "/dev/termination-log"]);
-    expect(r).toEqual({ kind: "run", value: { dir: "/cache", expectDigest: `sha256:${"1".repeat(64)}`, common: { progress: "auto", reportTarget: { namespace: "ns", name: "r" }, terminationLog: "/dev/termination-log" } } });
+    expect(r).toEqual({ kind: "run", value: { dir: "/cache", expectDigest: `sha256:${"1".repeat(64)}`, common: { progress: "auto", output: "auto", reportTarget: { namespace: "ns", name: "r" }, terminationLog: "/dev/termination-log" } } });
   });
   const cases: [args: string[], names: string, reason: string][] = [
     [[], "directory", "no directory"],
@@ -189,19 +196,18 @@ describe("runHydrateCli / runVerifyCli on bad usage", () => {
     return { code, stderr, stdout };
   };
 
-  it("exits 2 with the flag and the usage on stderr, and prints no report on stdout", async () => {
+  it("exits 2 with the flag in one line and a pointer to --help (not a page of usage), and prints no report on stdout", async () => {
     const r = await stderrOf(() => runHydrateCli(["--source", "file:///src", "--dest", "/cache", "--concurrency", "0"]));
     expect(r.code).toBe(EXIT.usage);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--concurrency must be an integer from 1 to 256");
-    expect(r.stderr).toContain("Usage: function-model-cache hydrate");
+    expect(r.stderr).toBe('function-model-cache hydrate: --concurrency must be an integer from 1 to 256\nRun "function-model-cache hydrate --help" for the flags.\n');
     expect(r.stdout).toBe("");
   });
 
   it("verify exits 2 the same way", async () => {
     const r = await stderrOf(() => runVerifyCli([]));
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("Usage: function-model-cache verify");
+    expect(r.stderr).toBe('function-model-cache verify: give exactly one directory\nRun "function-model-cache verify --help" for the flags.\n');
   });
 
   it("--help exits 0 with the usage on stdout", async () => {

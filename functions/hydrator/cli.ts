@@ -4,9 +4,10 @@
 //   (network, 5xx, 429, interrupted); 2 bad usage; 3 permanent (not found,
 //   unauthorized, digest mismatch, hostile path, no space).
 // Credentials are read from the environment only; no flag takes one.
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
+import { getCACertificates, setDefaultCACertificates } from "node:tls";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { DEFAULT_REFUSED_ADDRESSES, parseAddressClasses, type AddressClass } from "../api/address-classes.ts";
 import { formatIssues } from "../shared/zod-issues.ts";
@@ -23,6 +24,8 @@ import { scrub } from "./scrub.ts";
 import { HttpFileList, type HttpFileSpec } from "./sources/http.ts";
 import { createSource, type CreatedSource } from "./sources/index.ts";
 import { InlineFileList, type InlineFile } from "./sources/inline.ts";
+import { DEFAULT_RETRY } from "./retry.ts";
+import { hydrateSummary, resolveOutput, verifyProblems, verifySummary, type OutputMode } from "./summary.ts";
 import { readManifest, verifyDir } from "./verify.ts";
 
 export const HYDRATE_USAGE = `Usage: function-model-cache hydrate (--source <uri> | --files <json> | --inline <json>) --dest <dir> [flags]
@@ -45,7 +48,12 @@ Flags:
   --concurrency <n>                   parallel requests (default 8)
   --chunk-size <bytes>                ranged chunk size, e.g. 16Mi (default 16Mi)
   --stall-timeout <seconds>           abort a request idle this long (default 60)
+  --attempts <n>                      tries per request without progress before giving up (default 8);
+                                      connection failures are retried, TLS trust failures never
+  --ca-file <pem>                     also trust the CA certificates in this PEM file (a private mirror or
+                                      registry); NODE_EXTRA_CA_CERTS=<pem> and NODE_USE_SYSTEM_CA=1 work too
   --progress auto|bar|json|none       default auto: a bar on a terminal, JSON lines otherwise
+  --output auto|human|json            the result: default auto, a summary on a terminal, the JSON report otherwise
   --report-configmap <ns>/<name>      keep the hydration report in this ConfigMap (in-cluster)
   --termination-log <path>            default /dev/termination-log when it exists
   --refuse-addresses <classes>        never connect to these address classes, whatever name or redirect leads
@@ -55,7 +63,10 @@ Flags:
                                       destination holds its artifact; files already in place are kept
 `;
 
-export const VERIFY_USAGE = `Usage: function-model-cache verify <dir> [--expect-manifest-digest sha256:<hex>] [--report-configmap <ns>/<name>] [--termination-log <path>] [--progress auto|bar|json|none]
+export const VERIFY_USAGE = `Usage: function-model-cache verify <dir> [--expect-manifest-digest sha256:<hex>] [--report-configmap <ns>/<name>] [--termination-log <path>] [--progress auto|bar|json|none] [--output auto|human|json]
+
+Re-checks, with no network, that <dir> holds exactly the artifact its manifest names: every file's size and sha256,
+SHA256SUMS, and nothing else. Exit 0 verified, 3 not (the problems on stderr), 2 bad usage.
 `;
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
@@ -74,16 +85,21 @@ export interface Common {
   reportTarget?: { namespace: string; name: string };
   terminationLog?: string;
   progress: ProgressMode;
+  /** The result: a summary for a person or the JSON report (the Job, scripts). */
+  output: OutputMode;
 }
 
-function usageError(usage: string, message: string): number {
-  process.stderr.write(`function-model-cache: ${scrub(message)}\n\n${usage}`);
+/** One line and where the rest is: a page of usage hides the one line that matters. */
+function usageError(command: "hydrate" | "verify", message: string): number {
+  process.stderr.write(`function-model-cache ${command}: ${scrub(message)}\nRun "function-model-cache ${command} --help" for the flags.\n`);
   return EXIT.usage;
 }
 
 function parseCommon(v: VerifyArgs): Checked<Common> {
   const progress = v.progress ?? "auto";
   if (!["auto", "bar", "json", "none"].includes(progress)) return { ok: false, error: `--progress must be auto, bar, json or none, not "${progress}"` };
+  const output = v.output ?? "auto";
+  if (!["auto", "human", "json"].includes(output)) return { ok: false, error: `--output must be auto, human or json, not "${output}"` };
   let reportTarget: Common["reportTarget"];
   if (v.reportConfigMap !== undefined) {
     const m = /^([a-z0-9-]{1,63})\/([a-z0-9.-]{1,253})$/.exec(v.reportConfigMap);
@@ -91,7 +107,10 @@ function parseCommon(v: VerifyArgs): Checked<Common> {
     reportTarget = { namespace: m[1], name: m[2] };
   }
   const terminationLog = v.terminationLog ?? (existsSync("/dev/termination-log") ? "/dev/termination-log" : undefined);
-  return { ok: true, value: { progress: progress as ProgressMode, ...(reportTarget ? { reportTarget } : {}), ...(terminationLog ? { terminationLog } : {}) } };
+  return {
+    ok: true,
+    value: { progress: progress as ProgressMode, output: output as OutputMode, ...(reportTarget ? { reportTarget } : {}), ...(terminationLog ? { terminationLog } : {}) },
+  };
 }
 
 async function makeReporter(source: string, c: Common, sink: ProgressSink): Promise<Reporter> {
@@ -126,6 +145,26 @@ async function readJsonFile(path: string, what: string): Promise<{ ok: true; val
   }
 }
 
+/** The certificates of a PEM file (--ca-file), or why it cannot be used. */
+async function readCaFile(path: string): Promise<{ ok: true; value: string[] } | { ok: false; error: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    return { ok: false, error: `--ca-file ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}` };
+  }
+  const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (certs.length === 0) return { ok: false, error: `--ca-file ${path}: no PEM certificate in it (expected "-----BEGIN CERTIFICATE-----" blocks)` };
+  for (const c of certs) {
+    try {
+      new X509Certificate(c);
+    } catch (err) {
+      return { ok: false, error: `--ca-file ${path}: a certificate in it does not parse (${(err as Error).message})` };
+    }
+  }
+  return { ok: true, value: certs };
+}
+
 /** What a command line asks for: its help, a usage error (exit 2), or a run. */
 export type ParsedCli<T> = { kind: "help" } | { kind: "usage"; error: string } | { kind: "run"; value: T };
 
@@ -140,6 +179,10 @@ export interface HydrateInvocation {
   concurrency: number;
   chunkSize: number;
   stallTimeoutMs: number;
+  /** Tries per request without progress (retry.ts). */
+  attempts: number;
+  /** PEM certificates from --ca-file, trusted beside the default CAs. */
+  caCertificates?: string[];
   /** Re-resolve even when the destination holds this request's artifact. */
   refresh: boolean;
   /** Address classes no connection may reach (../api/address-classes.ts). */
@@ -171,6 +214,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     concurrency: a.concurrency ?? "8",
     chunkSize: a.chunkSize ?? "16Mi",
     stallTimeout: a.stallTimeout ?? "60",
+    attempts: a.attempts ?? String(DEFAULT_RETRY.maxAttempts),
     refuseAddresses: a.refuseAddresses ?? DEFAULT_REFUSED_ADDRESSES.join(","),
   };
   if (v.dest === undefined || v.dest === "") return usage("--dest is required");
@@ -183,6 +227,14 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
   const stall = Number(v.stallTimeout);
   // Beyond 2^31-1 ms Node's timers fire after 1 ms: every request would "stall" at once.
   if (!(stall > 0) || stall * 1000 > 2 ** 31 - 1) return usage("--stall-timeout must be a positive number of seconds, at most 2147483");
+  const attempts = Number(v.attempts);
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) return usage("--attempts must be an integer from 1 to 100");
+  let caCertificates: string[] | undefined;
+  if (v.caFile !== undefined) {
+    const ca = await readCaFile(v.caFile);
+    if (!ca.ok) return usage(ca.error);
+    caCertificates = ca.value;
+  }
   const expect = v.expectManifestDigest;
   if (expect !== undefined && !DIGEST_RE.test(expect)) return usage("--expect-manifest-digest must be sha256:<64 hex digits>");
   // The Job passes --sha256 "" for an unpinned URL.
@@ -244,6 +296,8 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
       concurrency,
       chunkSize,
       stallTimeoutMs: stall * 1000,
+      attempts,
+      ...(caCertificates ? { caCertificates } : {}),
       refresh: v.refresh === true,
       refusedAddresses: refusedAddresses.value,
       common: common.value,
@@ -257,8 +311,11 @@ export async function runHydrateCli(args: string[]): Promise<number> {
     process.stdout.write(HYDRATE_USAGE);
     return EXIT.ok;
   }
-  if (parsed.kind === "usage") return usageError(HYDRATE_USAGE, parsed.error);
+  if (parsed.kind === "usage") return usageError("hydrate", parsed.error);
   const p = parsed.value;
+  // Beside the default CAs (bundled, NODE_EXTRA_CA_CERTS, the system's with NODE_USE_SYSTEM_CA=1), for every
+  // connection that does not name its own CA: fetch (undici) and the AWS SDK alike.
+  if (p.caCertificates) setDefaultCACertificates([...getCACertificates("default"), ...p.caCertificates]);
   guardConnections(p.refusedAddresses);
   const sink = createSink(p.common.progress);
   const reporter = await makeReporter(p.created.reference, p.common, sink);
@@ -274,23 +331,32 @@ export async function runHydrateCli(args: string[]): Promise<number> {
       concurrency: p.concurrency,
       chunkSize: p.chunkSize,
       stallTimeoutMs: p.stallTimeoutMs,
+      retry: { ...DEFAULT_RETRY, maxAttempts: p.attempts },
       refresh: p.refresh,
       signal,
       sink,
       reporter,
     });
     sink.stop();
+    const done = reporter.current;
     const final = outcome.ok
-      ? await reporter.finish({
-          phase: "Ready",
-          resolvedRevision: outcome.manifest.identity.resolved,
-          manifestDigest: outcome.manifest.digest,
-          message: outcome.reused ? "already published and verified: nothing fetched" : `published ${outcome.manifest.files.length} files to ${p.dest}`,
-        })
+      ? await reporter.finish(
+          {
+            phase: "Ready",
+            resolvedRevision: outcome.manifest.identity.resolved,
+            manifestDigest: outcome.manifest.digest,
+            message: outcome.reused ? "already published and verified: nothing fetched" : `published ${outcome.manifest.files.length} files to ${p.dest}`,
+          },
+          // Re-hashing a published directory is not throughput: a no-op run reports none.
+          outcome.reused ? { bytesDone: done.bytesDone, bytesTotal: done.bytesTotal ?? 0, filesDone: done.filesDone, filesTotal: done.filesTotal ?? 0, bytesPerSecond: 0, etaSeconds: 0 } : undefined,
+        )
       : await reporter.finish({ phase: "Failed", message: outcome.message });
     // The report's message, scrubbed of credentials (./scrub.ts), not the raw one.
     if (!outcome.ok) process.stderr.write(`function-model-cache hydrate: ${final.message ?? ""}\n`);
-    process.stdout.write(`${JSON.stringify(final)}\n`);
+    if (resolveOutput(p.common.output, process.stdout.isTTY === true) === "json") process.stdout.write(`${JSON.stringify(final)}\n`);
+    else if (outcome.ok) {
+      process.stdout.write(hydrateSummary({ manifest: outcome.manifest, dest: p.dest, reused: outcome.reused, bytesFetched: outcome.stats.bytesFetched, fetchSeconds: outcome.stats.fetchSeconds }));
+    }
     return outcome.ok ? EXIT.ok : outcome.exitCode;
   } finally {
     dispose();
@@ -328,39 +394,48 @@ export async function runVerifyCli(args: string[]): Promise<number> {
     process.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
   }
-  if (parsed.kind === "usage") return usageError(VERIFY_USAGE, parsed.error);
+  if (parsed.kind === "usage") return usageError("verify", parsed.error);
   const { dir, expectDigest: expect, common } = parsed.value;
   const sink = createSink(common.progress);
   const reporter = await makeReporter(`file://${dir}`, common, sink);
   const tracker = new ProgressTracker();
-  const pre = await readManifest(dir);
-  if (pre.ok) tracker.start(pre.value.totalBytes, pre.value.files.length);
+  const human = resolveOutput(common.output, process.stdout.isTTY === true) === "human";
+  const st = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
+  // Said as it is: a missing directory is not "a manifest is missing".
+  const absent = st instanceof Error ? (st.code === "ENOENT" ? `${dir} does not exist` : `${dir}: ${st.message}`) : st.isDirectory() ? undefined : `${dir} is not a directory`;
+  const pre = absent === undefined ? await readManifest(dir) : undefined;
+  if (pre?.ok) tracker.start(pre.value.totalBytes, pre.value.files.length);
   reporter.update({ phase: "Verifying" });
   const timer = setInterval(() => {
     sink.progress("Verifying", tracker.snapshot());
     reporter.update({ phase: "Verifying" }, tracker.snapshot());
   }, 1000);
   timer.unref();
-  const result = await verifyDir(dir, {
-    onBytes: (n) => tracker.add(n),
-    ...(expect ? { expectDigest: expect } : {}),
-  });
+  const result =
+    absent !== undefined
+      ? { ok: false as const, problems: [absent] }
+      : await verifyDir(dir, {
+          onBytes: (n) => tracker.add(n),
+          ...(expect ? { expectDigest: expect } : {}),
+        });
   clearInterval(timer);
   sink.stop();
   const total = result.manifest?.totalBytes ?? 0;
   const files = result.manifest?.files.length ?? 0;
   const done = { bytesDone: result.ok ? total : tracker.bytesDone, bytesTotal: total, filesDone: result.ok ? files : 0, filesTotal: files, bytesPerSecond: 0 };
+  const problems = result.ok ? [] : result.problems;
+  const message = absent ?? `${dir} does not verify: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ""}`;
   const final = result.ok
     ? await reporter.finish({ phase: "Ready", resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest, message: `verified ${files} files` }, done)
     : await reporter.finish(
-        {
-          phase: "Failed",
-          message: `verify ${dir}: ${result.problems.slice(0, 10).join("; ")}${result.problems.length > 10 ? ` (and ${result.problems.length - 10} more)` : ""}`,
-          ...(result.manifest ? { resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest } : {}),
-        },
+        { phase: "Failed", message, ...(result.manifest ? { resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest } : {}) },
         done,
       );
-  if (!result.ok) process.stderr.write(`function-model-cache verify: ${final.message ?? ""}\n`);
-  process.stdout.write(`${JSON.stringify(final)}\n`);
+  if (!result.ok) {
+    // On a terminal one problem a line; in a log the report's one-line message.
+    process.stderr.write(human && absent === undefined ? `function-model-cache verify: ${scrub(verifyProblems(dir, problems))}` : `function-model-cache verify: ${final.message ?? ""}\n`);
+  }
+  if (!human) process.stdout.write(`${JSON.stringify(final)}\n`);
+  else if (result.ok) process.stdout.write(verifySummary(dir, result.manifest));
   return result.ok ? EXIT.ok : EXIT.permanent;
 }

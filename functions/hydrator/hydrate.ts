@@ -8,7 +8,7 @@
 //   4. fetch into staging (transfer.ts), unpack archives (unpack.ts);
 //   5. compute the manifest, check an expected digest, publish (publish.ts).
 import { createHash } from "node:crypto";
-import { lstat, mkdir, readdir, stat } from "node:fs/promises";
+import { lstat, mkdir, readdir, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { HydrationPhase } from "../api/hydration-report.ts";
 import { VERSION } from "../version.ts";
@@ -31,13 +31,13 @@ import { resolveInside, safeRelativePath } from "./paths.ts";
 import { ProgressTracker, type ProgressSink } from "./progress.ts";
 import { publish } from "./publish.ts";
 import type { Reporter } from "./report.ts";
-import { DigestMismatch, isRetryable, type RetryPolicy } from "./retry.ts";
+import { DEFAULT_RETRY, DigestMismatch, isRetryable, withRetries, type RetryPolicy } from "./retry.ts";
 import type { CreatedSource } from "./sources/index.ts";
 import { SourceError, type RemoteObject } from "./sources/types.ts";
 import { checkFreeSpace, type StatfsFn } from "./space.ts";
 import { fetchObjects, objectKey, TransferError, type Fetched } from "./transfer.ts";
 import { extractTar, HostileArchive } from "./unpack.ts";
-import { readManifest, verifyDir } from "./verify.ts";
+import { foreignEntries, placedPaths, readManifest, verifyDir, type ArtifactShape } from "./verify.ts";
 
 export const EXIT = { ok: 0, retryable: 1, usage: 2, permanent: 3 } as const;
 
@@ -63,14 +63,19 @@ export interface HydrateOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/** What this run moved: bytes over the network (not resumed, not adopted) and the time the fetch took. */
+export interface TransferStats {
+  bytesFetched: number;
+  fetchSeconds: number;
+}
+
 export type HydrateOutcome =
-  | { ok: true; manifest: Manifest; reused: boolean }
+  | { ok: true; manifest: Manifest; reused: boolean; stats: TransferStats }
   | { ok: false; exitCode: 1 | 2 | 3; message: string };
 
 const STAGING_DIR = `${MANIFEST_DIR}/staging`;
 
 export async function hydrate(created: CreatedSource, opts: HydrateOptions): Promise<HydrateOutcome> {
-  const { source, reference } = created;
   const tracker = new ProgressTracker();
   let phase: HydrationPhase = "Resolving";
   const tick = (): void => {
@@ -84,6 +89,26 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
   };
   const timer = setInterval(tick, 1000);
   timer.unref();
+  // A failed run leaves no empty directories behind, and no --dest it created itself.
+  const destExisted = await lstat(opts.dest).then(
+    () => true,
+    () => false,
+  );
+  const outcome = await hydrateIn(created, opts, tracker, setPhase).finally(() => {
+    clearInterval(timer);
+    tick();
+  });
+  if (!outcome.ok) await tidyAfterFailure(opts.dest, destExisted);
+  return outcome;
+}
+
+async function hydrateIn(
+  created: CreatedSource,
+  opts: HydrateOptions,
+  tracker: ProgressTracker,
+  setPhase: (p: HydrationPhase, message?: string) => void,
+): Promise<HydrateOutcome> {
+  const { source, reference } = created;
   try {
     await mkdir(opts.dest, { recursive: true });
     const request: RequestFingerprint = {
@@ -106,15 +131,21 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
         if (v.ok) {
           tracker.filesDone = m.files.length;
           opts.reporter.update({ resolvedRevision: m.identity.resolved, manifestDigest: m.digest }, tracker.snapshot());
-          return { ok: true, manifest: m, reused: true };
+          return { ok: true, manifest: m, reused: true, stats: { bytesFetched: 0, fetchSeconds: 0 } };
         }
         opts.sink.notice("repair", { message: `the published artifact does not verify (${v.problems.slice(0, 3).join("; ")}): fetching again` });
       }
     }
 
-    // 2. Resolve and list.
+    // 2. Resolve and list, retried like every other request (a server restarting, a DNS hiccup).
     setPhase("Resolving");
-    const listing = await source.list(opts.signal);
+    const listing = await withRetries(() => source.list(opts.signal), {
+      policy: opts.retry ?? DEFAULT_RETRY,
+      signal: opts.signal,
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+      onRetry: (err, delayMs, reason) =>
+        opts.sink.notice("retry", { stage: "listing", source: reference, message: err instanceof Error ? err.message : String(err), delayMs, reason }),
+    });
     const objects: RemoteObject[] = [];
     const paths = new Set<string>();
     const selected = globFilter(opts.include, opts.exclude);
@@ -138,6 +169,15 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
     }
     const revision = listing.huggingFaceCache?.requestedRevision;
     opts.reporter.update({ ...(identity.resolved ? { resolvedRevision: identity.resolved } : {}) });
+
+    // Nothing foreign in the destination: what verify would fail, hydrate refuses before fetching a byte
+    // (exactly, when every listed path is known now: Flat files; otherwise again before publishing).
+    const old = existing.ok ? existing.value : undefined;
+    if (opts.layout === "Flat" && objects.every((o) => o.unpack.kind === "file")) {
+      const known = objects.map((o) => (o.unpack.kind === "file" ? o.unpack.path : ""));
+      const refused = await refuseForeign(opts.dest, { layout: "Flat", identity: {} }, known, old);
+      if (refused !== undefined) return refused;
+    }
 
     const stagingKey = createHash("sha256").update(`${identity.kind}\0${identity.resolved || reference}`).digest("hex").slice(0, 24);
     const staging = join(opts.dest, STAGING_DIR, stagingKey);
@@ -163,6 +203,8 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
       tracker.resumed(a.size);
       tracker.fileDone();
     }
+    let bytesFetched = 0;
+    const fetchStart = performance.now();
     const { fetched } = await fetchObjects(source, toFetch, staging, {
       concurrency: opts.concurrency,
       chunkSize: opts.chunkSize,
@@ -171,12 +213,16 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
       ...(opts.retry ? { retry: opts.retry } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
       events: {
-        bytes: (n) => tracker.add(n),
+        bytes: (n) => {
+          bytesFetched += n;
+          tracker.add(n);
+        },
         resumed: (n) => tracker.resumed(n),
         fileDone: () => tracker.fileDone(),
         retry: (o, message, delayMs, reason) => opts.sink.notice("retry", { file: o.id, source: reference, message, delayMs, reason }),
       },
     });
+    const stats: TransferStats = { bytesFetched: Math.max(0, bytesFetched), fetchSeconds: (performance.now() - fetchStart) / 1000 };
 
     // Files of the artifact, and where their bytes are now (undefined: already in place).
     const files: ManifestFile[] = [];
@@ -226,17 +272,55 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
       createdAt: new Date().toISOString(),
       tool: `function-model-cache ${VERSION}`,
     };
-    await publish(opts.dest, placement.value, staged, manifest, existing.ok ? existing.value : undefined);
+    const foreign = await refuseForeign(opts.dest, manifest, placedPaths(placement.value), old);
+    if (foreign !== undefined) return foreign;
+    await publish(opts.dest, placement.value, staged, manifest, old);
     await removeQuietly(join(opts.dest, STAGING_DIR));
     opts.reporter.update({ resolvedRevision: manifestIdentity.resolved, manifestDigest: digest });
     tracker.filesDone = tracker.filesTotal;
-    return { ok: true, manifest, reused: false };
+    return { ok: true, manifest, reused: false, stats };
   } catch (err) {
     return fromError(err, reference, opts.signal);
-  } finally {
-    clearInterval(timer);
-    tick();
   }
+}
+
+/**
+ * Exit 3 when `dest` holds files that are neither `known` (the new artifact's
+ * paths) nor the previously published artifact's (`old`, replaced by publish)
+ * nor allowed beside it (verify.ts): publishing there would give a directory
+ * `verify` fails, and every later run would "repair" it.
+ */
+async function refuseForeign(dest: string, shape: ArtifactShape, known: readonly string[], old: Manifest | undefined): Promise<HydrateOutcome | undefined> {
+  const allowed = new Set(known);
+  const shapes: ArtifactShape[] = [shape];
+  if (old !== undefined) {
+    const prev = place(old.layout, old.files, old.identity, old.revision);
+    if (prev.ok) for (const p of placedPaths(prev.value)) allowed.add(p);
+    shapes.push(old);
+  }
+  const foreign = await foreignEntries(dest, shapes, allowed, 6);
+  if (foreign.length === 0) return undefined;
+  const named = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ", …" : "");
+  return fail(
+    3,
+    `${dest} already holds files that are not part of this artifact (${named}); nothing was fetched or published: hydrate into an empty or new directory, or move those files away (verify would fail the directory with them in it)`,
+  );
+}
+
+/** After a failure: empty staging directories removed, and --dest itself if this run created it and it is empty. */
+async function tidyAfterFailure(dest: string, destExisted: boolean): Promise<void> {
+  const prune = async (dir: string): Promise<boolean> => {
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) return false;
+    let empty = true;
+    for (const name of await readdir(dir).catch(() => ["?"])) if (!(await prune(join(dir, name)))) empty = false;
+    return empty && (await rmdir(dir).then(
+      () => true,
+      () => false,
+    ));
+  };
+  await prune(join(dest, MANIFEST_DIR));
+  if (!destExisted) await rmdir(dest).catch(() => undefined);
 }
 
 function fail(exitCode: 1 | 2 | 3, message: string): HydrateOutcome {
@@ -252,7 +336,11 @@ export function fromError(err: unknown, reference: string, signal?: AbortSignal)
     const file = err instanceof TransferError ? ` while writing ${err.object.id}` : "";
     return fail(3, `${reference}: the destination volume is full${file} (${full}); no artifact was published; free space or use a larger volume, then re-run: the staging area is kept for a resume`);
   }
-  if (err instanceof TransferError) return fail(err.retryable ? 1 : 3, `${reference}: ${err.message}`);
+  if (err instanceof TransferError) {
+    // One URL: the reference is the file, said once. Otherwise the file and where it comes from, then the cause.
+    const single = err.object.description === reference;
+    return fail(err.retryable ? 1 : 3, `${reference}: ${single ? err.detail : err.message}`);
+  }
   if (err instanceof SourceError) return fail(err.retryable ? 1 : 3, err.message.includes(reference) ? err.message : `${reference}: ${err.message}`);
   if (err instanceof HostileArchive || err instanceof DigestMismatch) return fail(3, `${reference}: ${err.message}`);
   const msg = err instanceof Error ? err.message : String(err);

@@ -25,7 +25,10 @@ export interface HydrateArgs {
   concurrency?: string;
   chunkSize?: string;
   stallTimeout?: string;
+  attempts?: string;
+  caFile?: string;
   progress?: string;
+  output?: string;
   refuseAddresses?: string;
   expectManifestDigest?: string;
   reportConfigMap?: string;
@@ -52,7 +55,10 @@ export const HYDRATE_FLAGS = {
   concurrency: { name: "concurrency", type: "string" },
   chunkSize: { name: "chunk-size", type: "string" },
   stallTimeout: { name: "stall-timeout", type: "string" },
+  attempts: { name: "attempts", type: "string" },
+  caFile: { name: "ca-file", type: "string" },
   progress: { name: "progress", type: "string" },
+  output: { name: "output", type: "string" },
   refuseAddresses: { name: "refuse-addresses", type: "string" },
   expectManifestDigest: { name: "expect-manifest-digest", type: "string" },
   reportConfigMap: { name: "report-configmap", type: "string" },
@@ -61,8 +67,8 @@ export const HYDRATE_FLAGS = {
 } as const satisfies { [K in keyof Required<HydrateArgs>]: FlagSpec & { type: Required<HydrateArgs>[K] extends boolean ? "boolean" : "string" } };
 
 /** `verify`'s flags: the subset of hydrate's that checks a published artifact. */
-export type VerifyArgs = Pick<HydrateArgs, "progress" | "expectManifestDigest" | "reportConfigMap" | "terminationLog">;
-export const VERIFY_FLAG_KEYS = ["progress", "expectManifestDigest", "reportConfigMap", "terminationLog"] as const satisfies readonly (keyof VerifyArgs)[];
+export type VerifyArgs = Pick<HydrateArgs, "progress" | "output" | "expectManifestDigest" | "reportConfigMap" | "terminationLog">;
+export const VERIFY_FLAG_KEYS = ["progress", "output", "expectManifestDigest", "reportConfigMap", "terminationLog"] as const satisfies readonly (keyof VerifyArgs)[];
 
 type Key = keyof HydrateArgs;
 

@@ -47,13 +47,38 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
-/** A file whose bytes do not match the digest its source vouches for. */
+/**
+ * `fn`, retried by `decideRetry` while it fails retryably: for the calls
+ * outside the transfer engine (listing, resolving), so a server restarting
+ * or a DNS hiccup does not fail a run that the transfer would have survived.
+ */
+export async function withRetries<T>(
+  fn: () => Promise<T>,
+  o: { policy: RetryPolicy; signal: AbortSignal; sleep?: (ms: number, signal: AbortSignal) => Promise<void>; random?: () => number; onRetry: (err: unknown, delayMs: number, reason: string) => void },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (o.signal.aborted) throw err;
+      const d = decideRetry(err, attempt, o.policy, o.random);
+      if (!d.retry) throw err;
+      o.onRetry(err, d.delayMs, d.reason);
+      await (o.sleep ?? sleep)(d.delayMs, o.signal);
+    }
+  }
+}
+
+/** A file whose bytes do not match the digest its source vouches for, or the user pinned. */
 export class DigestMismatch extends Error {
   readonly path: string;
-  constructor(path: string, message: string) {
+  /** The digest was the user's own pin (--sha256, --files): fetching again would not change the answer. */
+  readonly pinned: boolean;
+  constructor(path: string, message: string, pinned = false) {
     super(message);
     this.name = "DigestMismatch";
     this.path = path;
+    this.pinned = pinned;
   }
 }
 

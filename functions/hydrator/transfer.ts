@@ -80,12 +80,17 @@ interface Chunk {
 export class TransferError extends Error {
   readonly object: RemoteObject;
   readonly retryable: boolean;
+  /** The cause alone, without the object's name (a source's message that already starts with it is not repeated). */
+  readonly detail: string;
   constructor(object: RemoteObject, cause: unknown, retryable: boolean) {
     const msg = cause instanceof Error ? cause.message : String(cause);
-    super(`${object.id}${object.description && object.description !== object.id ? ` (${object.description})` : ""}: ${msg}`, { cause });
+    let detail = msg;
+    for (const p of [object.description, object.id]) if (p !== undefined && detail.startsWith(`${p}: `)) detail = detail.slice(p.length + 2);
+    super(`${object.id}${object.description && object.description !== object.id ? ` (${object.description})` : ""}: ${detail}`, { cause });
     this.name = "TransferError";
     this.object = object;
     this.retryable = retryable;
+    this.detail = detail;
   }
 }
 
@@ -227,7 +232,8 @@ export async function fetchObjects(source: Source, objects: readonly RemoteObjec
   try {
     return await fetchOnce(source, objects, stagingDir, opts);
   } catch (err) {
-    if (!(err instanceof TransferError && err.cause instanceof DigestMismatch)) throw err;
+    // A user's own pin that does not match is not a transit error: fetching again gives the same bytes.
+    if (!(err instanceof TransferError && err.cause instanceof DigestMismatch) || err.cause.pinned) throw err;
     opts.events.retry(err.object, err.message, 0, "digest mismatch: fetching the file again");
     return await fetchOnce(source, objects, stagingDir, opts);
   }
@@ -458,7 +464,11 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
     await job.close();
     await rm(job.dataPath, { force: true });
     await rm(job.statePath, { force: true });
-    throw new TransferError(job.object, new DigestMismatch(job.object.id, `${exp.algorithm} mismatch: the source vouches for ${exp.hex.toLowerCase()}, the bytes received hash to ${got}`), false);
+    const mismatch =
+      exp.pinnedBy !== undefined
+        ? new DigestMismatch(job.object.id, `the file's sha256 is ${got}, not ${exp.hex.toLowerCase()} as pinned with ${exp.pinnedBy}: the pin is wrong or the server holds other bytes`, true)
+        : new DigestMismatch(job.object.id, `${exp.algorithm} mismatch: the source vouches for ${exp.hex.toLowerCase()}, the bytes received hash to ${got}`);
+    throw new TransferError(job.object, mismatch, false);
   }
   job.state.sha256 = sha;
   await job.saveState();

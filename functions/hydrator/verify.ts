@@ -100,7 +100,10 @@ export async function verifyDir(dir: string, opts: VerifyOptions = {}): Promise<
  * cache). Anything else, a symlink or a file of another shape included, is
  * "not part of the artifact".
  */
-function allowedBeside(manifest: Manifest, rel: string, st: Stats): "yes" | "descend" | "no" {
+/** What `allowedBeside` reads of an artifact: its layout and, for HuggingFaceCache, the repo and commit. */
+export type ArtifactShape = Pick<Manifest, "layout"> & { identity: Pick<Manifest["identity"], "huggingFace"> };
+
+function allowedBeside(manifest: ArtifactShape, rel: string, st: Stats): "yes" | "descend" | "no" {
   const dir = st.isDirectory() && !st.isSymbolicLink();
   const file = st.isFile();
   if (rel === MANIFEST_DIR || rel === "lost+found") return dir ? "descend" : "no";
@@ -119,24 +122,43 @@ function allowedBeside(manifest: Manifest, rel: string, st: Stats): "yes" | "des
   return "no";
 }
 
+/** Every path a placement puts in the destination, SHA256SUMS included. */
+export function placedPaths(p: Placement): string[] {
+  return [SUMS_FILE, ...p.files.map((f) => f.destPath), ...p.links.map((l) => l.destPath), ...p.extras.map((e) => e.destPath)];
+}
+
 /** Files in the destination that the artifact does not hold: another artifact's bytes are drift, not success. */
 async function unexpectedEntries(dir: string, manifest: Manifest, p: Placement): Promise<string[]> {
-  const known = new Set<string>([SUMS_FILE, ...p.files.map((f) => f.destPath), ...p.links.map((l) => l.destPath), ...p.extras.map((e) => e.destPath)]);
+  return (await foreignEntries(dir, [manifest], new Set(placedPaths(p)))).map((rel) => `${rel}: not part of the artifact`);
+}
+
+/**
+ * The first `limit` files under `dir` that are neither in `known` nor allowed
+ * beside one of `shapes` (see allowedBeside): what `verify` would call "not
+ * part of the artifact". `hydrate` asks the same question before it publishes,
+ * so the two always agree.
+ */
+export async function foreignEntries(dir: string, shapes: readonly ArtifactShape[], known: ReadonlySet<string>, limit = 20): Promise<string[]> {
   const out: string[] = [];
+  const rank = { no: 0, descend: 1, yes: 2 } as const;
   const walk = async (abs: string): Promise<void> => {
-    for (const name of await readdir(abs)) {
+    for (const name of (await readdir(abs)).sort()) {
       const full = join(abs, name);
       const rel = relative(dir, full).split(sep).join("/");
       const st = await lstat(full);
-      const beside = allowedBeside(manifest, rel, st);
+      let beside: "yes" | "descend" | "no" = "no";
+      for (const shape of shapes) {
+        const b = allowedBeside(shape, rel, st);
+        if (rank[b] > rank[beside]) beside = b;
+      }
       if (beside === "descend") await walk(full);
       else if (beside === "no") {
         if (st.isDirectory()) await walk(full);
-        else if (!known.has(rel)) out.push(`${rel}: not part of the artifact`);
+        else if (!known.has(rel)) out.push(rel);
       }
-      if (out.length >= 20) return;
+      if (out.length >= limit) return;
     }
   };
   await walk(dir);
-  return out;
+  return out.slice(0, limit);
 }

@@ -110,8 +110,11 @@ export const http: SourceKind<typeof HttpSource> = {
   fetcher: {
     schemes: ["http", "https"],
     async create(uri, req) {
-      const { createHttpSource } = await import("../hydrator/sources/http.ts");
-      const s = createHttpSource([{ url: uri, ...(req.sha256 ? { sha256: req.sha256 } : {}) }], req.env);
+      const { createHttpSource, directoryUrl } = await import("../hydrator/sources/http.ts");
+      // A directory URL would publish its HTML listing as a file: refused with the fix (--files).
+      const dir = directoryUrl(uri);
+      if (dir !== undefined) return { ok: false, error: `--source ${dir}` };
+      const s = createHttpSource([{ url: uri, ...(req.sha256 ? { sha256: req.sha256 } : {}) }], req.env, "--sha256");
       return s.ok ? { ok: true, value: { source: s.value, reference: s.value.reference() } } : s;
     },
   },

@@ -43,7 +43,8 @@ describe("the hydrator never connects to a refused address", () => {
   const cases: { reason: string; args: () => string[]; code: number; says: RegExp }[] = [
     {
       reason: "a URL at the metadata address, refused by default",
-      args: () => ["--source", "http://169.254.169.254/latest/meta-data/", "--sha256", SHA],
+      // A file URL: one ending in "/" is refused earlier, as a directory (--files).
+      args: () => ["--source", "http://169.254.169.254/latest/meta-data/iam", "--sha256", SHA],
       code: 3,
       says: /does not connect to 169\.254\.169\.254: a link-local address \(LinkLocal\), which the platform refuses \(--refuse-addresses\)/,
     },

@@ -62,7 +62,8 @@ const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => f
 
 describe("a planted old manifest cannot make the stale-file cleanup delete outside --dest", () => {
   const hfId: ManifestIdentity = { kind: "huggingFace", resolved: COMMIT, huggingFace: { repo: "org/model", commit: COMMIT } };
-  const cases: { name: string; reason: string; plant: (dest: string, outside: string) => Promise<void> }[] = [
+  // foreign: a file the planted manifest does not account for, which hydrate refuses (exit 3) as verify would fail it.
+  const cases: { name: string; reason: string; foreign?: string; plant: (dest: string, outside: string) => Promise<void> }[] = [
     {
       name: "../victim.txt",
       reason: "a .. path in the old file list climbs out of the destination",
@@ -71,6 +72,7 @@ describe("a planted old manifest cannot make the stale-file cleanup delete outsi
     {
       name: "link/victim.txt through a planted symlink",
       reason: "a clean relative path whose parent is a symlink planted in the destination",
+      foreign: "link",
       plant: async (dest, outside) => {
         await symlink(outside, join(dest, "link"));
         await plantManifest(dest, ["link/victim.txt"]);
@@ -89,7 +91,7 @@ describe("a planted old manifest cannot make the stale-file cleanup delete outsi
     },
   ];
 
-  it.each(cases)("$name: $reason", async ({ plant }) => {
+  it.each(cases)("$name: $reason", async ({ plant, foreign }) => {
     const box = fresh("box");
     const dest = join(box, "dest");
     const outside = join(box, "outside");
@@ -103,6 +105,12 @@ describe("a planted old manifest cannot make the stale-file cleanup delete outsi
 
     expect(await exists(join(box, "victim.txt")), "the file beside --dest").toBe(true);
     expect(await exists(join(outside, "victim.txt")), "the file behind the planted link").toBe(true);
+    if (foreign !== undefined) {
+      // A planted link is not part of any artifact: refused before anything is fetched or deleted.
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.report.message).toContain(`already holds files that are not part of this artifact (${foreign})`);
+      return;
+    }
     // The new artifact is still published: a hostile leftover is ignored, not obeyed.
     expect(run.code, run.stderr).toBe(0);
     expect(await readFile(join(dest, "weights.bin"), "utf8")).toBe("new artifact");

@@ -33,6 +33,11 @@ function parse(code: number | null, stdout: string, stderr: string): CliRun {
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliRun> {
+  return runCliRaw(args, env, timeoutMs).then((r) => parse(r.code, r.stdout, r.stderr));
+}
+
+/** The CLI's exit code, stdout and stderr as they are (a usage error prints no report to parse). */
+export function runCliRaw(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...withCommand(args)], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -41,13 +46,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(t);
-      try {
-        resolve(parse(code, out, err));
-      } catch (e) {
-        reject(e as Error);
-      }
+      resolve({ code, stdout: out, stderr: err });
     });
   });
 }

@@ -11,6 +11,8 @@ import { ensureTool, spawnUntilReady, stopChild, type RunningServer } from "./s3
 export interface Nginx {
   url: string;
   port: number;
+  /** With `tls`: the same files over HTTPS, on another port. */
+  httpsUrl?: string;
   /** The directory served at `/`. */
   root: string;
   /**
@@ -28,6 +30,8 @@ export interface NginxOptions {
   slowRate?: string;
   /** More directives for the server block (a test's own locations: an echoing error page, a redirect). */
   serverConfig?: string;
+  /** Also serve over HTTPS with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export async function startNginx(root: string, opts: NginxOptions = {}): Promise<Nginx> {
@@ -35,6 +39,8 @@ export async function startNginx(root: string, opts: NginxOptions = {}): Promise
   const prefix = await mkdtemp(join(tmpdir(), "fmc-nginx-"));
   await mkdir(join(prefix, "logs"));
   const port = await freePort();
+  const tlsPort = opts.tls ? await freePort() : undefined;
+  const tlsConf = opts.tls ? `listen 127.0.0.1:${tlsPort} ssl;\n    ssl_certificate ${opts.tls.certFile};\n    ssl_certificate_key ${opts.tls.keyFile};` : "";
   const conf = `
 # Runs as the invoking user where it can; as root, workers stay root so they can read the test's temp dirs.
 user root;
@@ -56,6 +62,7 @@ http {
   ${opts.accessLog === false ? "access_log off;" : `access_log ${prefix}/logs/access.log t;`}
   server {
     listen 127.0.0.1:${port};
+    ${tlsConf}
     root ${root};
     location / { }
     location /slow/ {
@@ -81,6 +88,7 @@ http {
   return {
     url,
     port,
+    ...(tlsPort !== undefined ? { httpsUrl: `https://127.0.0.1:${tlsPort}` } : {}),
     root,
     async requests() {
       const text = await readFile(join(prefix, "logs", "access.log"), "utf8").catch(() => "");

@@ -1,8 +1,8 @@
 // The one HTTP reader the http(s):// and hf:// sources share: ranged GETs and
 // HEADs over Node's fetch, every failure turned into a SourceError that says
 // whether a retry can help and carries Retry-After.
+import { networkFailure } from "../network-errors.ts";
 import { parseRetryAfter } from "./retry-after.ts";
-import { AddressRefused } from "../address-guard.ts";
 import { redactUri } from "../paths.ts";
 import { SourceError, type ByteRange } from "./types.ts";
 
@@ -72,10 +72,11 @@ export async function httpRequest(req: HttpRequest): Promise<Response> {
       return await fetch(url, { ...init, signal: req.signal });
     } catch (err) {
       if (req.signal.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      // A refused address (address-guard.ts) stays refused: permanent, in its own words.
-      if (cause instanceof AddressRefused) throw new SourceError(`${req.what}: ${cause.message}`, { retryable: false, cause: err });
-      throw new SourceError(`${req.what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
+      // In words with the fix; an untrusted certificate or a refused address (address-guard.ts) is permanent.
+      const f = networkFailure(err, url);
+      const cause = (err as { cause?: { message?: string } }).cause;
+      if (f !== undefined) throw new SourceError(`${req.what}: ${f.text}`, { retryable: f.retryable, cause: err });
+      throw new SourceError(`${req.what}: ${cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
     }
   });
   const expected = req.range !== undefined ? 206 : 200;

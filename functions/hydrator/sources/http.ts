@@ -74,7 +74,23 @@ function defaultPath(url: string): string {
   return last === undefined ? "index" : decodeURIComponent(last);
 }
 
-export function createHttpSource(specs: readonly HttpFileSpec[], env: Record<string, string | undefined> = {}): Checked<HttpSource> {
+/** Why a URL names a directory, not a file (it ends in "/"), with the fix; undefined for a file URL. */
+export function directoryUrl(url: string): string | undefined {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  if (!path.endsWith("/")) return undefined;
+  return `${redactUri(url)} names a directory (it ends in "/"), not a file: the hydrator does not read HTML directory listings; list the files with their paths (and sha256) in a JSON file and pass it with --files, e.g. [{"url": "${redactUri(url)}config.json", "path": "config.json"}]`;
+}
+
+/**
+ * `pinFlag` names where the entries' sha256 came from (--sha256 for one URL,
+ * --files for a list), for the message when the bytes do not match it.
+ */
+export function createHttpSource(specs: readonly HttpFileSpec[], env: Record<string, string | undefined> = {}, pinFlag = "--files"): Checked<HttpSource> {
   const fromEnv = envAuthorization(env);
   rememberSecret(fromEnv);
   const entries: Entry[] = [];
@@ -103,14 +119,16 @@ export function createHttpSource(specs: readonly HttpFileSpec[], env: Record<str
       ...(authorization ? { authorization } : {}),
     });
   }
-  return { ok: true, value: new HttpSource(entries) };
+  return { ok: true, value: new HttpSource(entries, pinFlag) };
 }
 
 export class HttpSource implements Source {
   readonly #entries: Entry[];
   readonly #probed = new Map<string, Probed & Entry>();
-  constructor(entries: Entry[]) {
+  readonly #pinFlag: string;
+  constructor(entries: Entry[], pinFlag = "--files") {
     this.#entries = entries;
+    this.#pinFlag = pinFlag;
   }
 
   reference(): string {
@@ -128,7 +146,7 @@ export class HttpSource implements Source {
       objects.push({
         id: e.path,
         size: p.size,
-        ...(e.sha256 ? { expected: { algorithm: "sha256" as const, hex: e.sha256 } } : {}),
+        ...(e.sha256 ? { expected: { algorithm: "sha256" as const, hex: e.sha256, pinnedBy: this.#pinFlag } } : {}),
         unpack: { kind: "file", path: e.path },
         description: e.display,
       });
@@ -141,6 +159,16 @@ export class HttpSource implements Source {
   async #probe(e: Entry, signal: AbortSignal): Promise<Probed> {
     const headers = e.authorization ? { authorization: e.authorization } : undefined;
     const res = await httpRequest({ url: e.url, what: e.display, method: "HEAD", signal, ...(headers ? { headers } : {}) });
+    // A directory answers with an HTML listing (often after a redirect to ".../"): refused, not published as a file.
+    const landed = directoryUrl(res.url || e.url);
+    if (landed !== undefined) throw new SourceError(`${e.display}: the server redirects to a directory; ${landed}`, { status: res.status, retryable: false });
+    const type = (res.headers.get("content-type") ?? "").toLowerCase();
+    if (type.startsWith("text/html") && e.sha256 === undefined && !/\.html?$/i.test(e.path)) {
+      throw new SourceError(
+        `${e.display}: the server answers with an HTML page (Content-Type: ${type}), as for a directory listing or a login page, not a model file; if it is a directory, list its files in a JSON file and pass it with --files; if the HTML is the file you want, pin it with its sha256`,
+        { status: res.status, retryable: false },
+      );
+    }
     const len = res.headers.get("content-length");
     if (len === null || !/^\d+$/.test(len)) {
       throw new SourceError(`${e.display}: the server does not say the file's size (no Content-Length)`, { retryable: false });

@@ -73,7 +73,9 @@ describe("OciSource HTTP errors", () => {
       .list(AbortSignal.timeout(5_000))
       .catch((e: unknown) => e);
     expect((err as SourceError).retryable).toBe(true);
-    expect((err as SourceError).message).toBe("oci://registry.example/m:v1: ECONNREFUSED: connect ECONNREFUSED");
+    expect((err as SourceError).message).toBe(
+      "oci://registry.example/m:v1: connection refused by registry.example:443 (ECONNREFUSED): nothing is listening there; check the port in the URL and that the server is running",
+    );
     expect(urls).toEqual(["https://registry.example/v2/m/manifests/v1"]);
   });
 

@@ -7,6 +7,7 @@
 // given). Every layer is a blob whose sha256 digest is its expected digest.
 import { parseRetryAfter } from "./retry-after.ts";
 import { createHash } from "node:crypto";
+import { networkFailure } from "../network-errors.ts";
 import {
   basicAuthorization,
   loadCredentials,
@@ -42,11 +43,6 @@ export interface OciSourceOptions {
 // Registries cap manifests at 4 MiB; a larger body is not a manifest.
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-// Failures without an HTTP answer are network trouble and worth retrying,
-// except a TLS certificate the client refuses: asking again will not change it.
-// ERR_ADDRESS_REFUSED: --refuse-addresses (address-guard.ts); the same name resolves to the same refused address.
-const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL|ERR_ADDRESS_REFUSED/;
-
 export function isLoopbackHost(registry: string): boolean {
   const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -64,15 +60,13 @@ function statusError(res: Response, what: string, hint = ""): SourceError {
   });
 }
 
-function networkError(err: unknown, what: string, signal: AbortSignal): Error {
+function networkError(err: unknown, what: string, signal: AbortSignal, url: string | URL): Error {
   if (signal.aborted) return err instanceof Error ? err : new Error(String(err));
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code;
-  const retryable = !PERMANENT_NETWORK_RE.test(code ?? "");
-  return new SourceError(`${what}: ${code ?? "network error"}: ${cause?.message ?? (err as Error).message}`, {
-    retryable,
-    cause: err,
-  });
+  // Failures without an HTTP answer, in words (../network-errors.ts): retried unless TLS trust or a refused address.
+  const f = networkFailure(err, String(url));
+  if (f !== undefined) return new SourceError(`${what}: ${f.text}`, { retryable: f.retryable, cause: err });
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return new SourceError(`${what}: network error: ${cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
 }
 
 /** Streams `[start, end]` of a whole-object body: the fallback when a registry ignores Range. */
@@ -154,7 +148,7 @@ export class OciSource implements Source {
         try {
           return await this.#fetch(u, { ...init, signal });
         } catch (err) {
-          throw networkError(err, what, signal);
+          throw networkError(err, what, signal, u);
         }
       });
     let res = await send();
@@ -212,7 +206,7 @@ export class OciSource implements Source {
         signal,
       });
     } catch (err) {
-      throw networkError(err, what, signal);
+      throw networkError(err, what, signal, tokenUrl);
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();

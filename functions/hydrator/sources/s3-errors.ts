@@ -2,6 +2,7 @@
 // throttling, 5xx and network failures (with Retry-After), never retryable on
 // auth or missing objects, and always naming the bucket/key and the cause
 // without any credential.
+import { networkFailure } from "../network-errors.ts";
 import { parseRetryAfter } from "./retry-after.ts";
 import { SourceError } from "./types.ts";
 
@@ -13,11 +14,6 @@ interface ServiceErrorShape {
   $response?: { headers?: Record<string, string | undefined> };
   code?: string;
 }
-
-// Failures without an HTTP answer are network trouble and worth retrying,
-// except a TLS certificate the client refuses: asking again will not change it.
-// ERR_ADDRESS_REFUSED: --refuse-addresses (address-guard.ts); the same name resolves to the same refused address.
-const PERMANENT_NETWORK_RE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|ERR_INVALID_URL|ERR_ADDRESS_REFUSED/;
 
 // S3 error codes that are transient whatever status they came with.
 const RETRYABLE_CODES = new Set(["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"]);
@@ -68,12 +64,10 @@ export function toSourceError(err: unknown, what: string, secrets: readonly stri
   const status = e.$metadata?.httpStatusCode;
   const nodeCode = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
   if (status === undefined || e.name === "TimeoutError") {
-    // No HTTP response: the connection failed or stalled.
-    const retryable = !PERMANENT_NETWORK_RE.test(nodeCode ?? "");
-    return new SourceError(scrubSecrets(`${what}: ${nodeCode ?? e.name}: ${e.message}`, secrets), {
-      retryable,
-      cause: err,
-    });
+    // No HTTP response: the connection failed or stalled. In words (../network-errors.ts): retried unless TLS trust or a refused address.
+    const f = e.name === "TimeoutError" ? undefined : networkFailure(err);
+    if (f !== undefined) return new SourceError(scrubSecrets(`${what}: ${f.text}`, secrets), { retryable: f.retryable, cause: err });
+    return new SourceError(scrubSecrets(`${what}: ${nodeCode ?? e.name}: ${e.message}`, secrets), { retryable: true, cause: err });
   }
   const retryAfter = parseRetryAfter(e.$response?.headers?.["retry-after"]);
   const retryable = status === 429 || status >= 500 || RETRYABLE_CODES.has(e.name);

@@ -18,7 +18,12 @@ export interface RemoteObject {
    * vouches for small (non-LFS) files only by their git blob id, the SHA-1 of
    * "blob <size>\0" + content; the engine checks that too.
    */
-  expected?: { algorithm: "sha256" | "git-blob-sha1"; hex: string };
+  expected?: {
+    algorithm: "sha256" | "git-blob-sha1";
+    hex: string;
+    /** Set when the digest is the user's own pin, not the source's word: the flag that pinned it, for the message. */
+    pinnedBy?: string;
+  };
   unpack: Unpack;
   /** Free-form, safe to print (never credentials). */
   description?: string;
