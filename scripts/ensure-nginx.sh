@@ -13,16 +13,11 @@ find_nginx() {
 
 bin="$(find_nginx)"
 if [ -z "$bin" ]; then
-  command -v apt-get >/dev/null 2>&1 || { log "nginx is missing and apt-get is not available to install it"; exit 1; }
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  log "installing nginx from Debian's packages (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update >&2 || { log "apt-get update failed"; exit 1; }
   # nginx-common's postinst tries to start the service; with no init system
   # that fails harmlessly, so only the binary's presence decides success.
-  $SUDO apt-get install -y --no-install-recommends nginx >&2 || true
+  apt_install nginx || true
   bin="$(find_nginx)"
-  [ -n "$bin" ] || { log "apt-get could not install nginx"; exit 1; }
+  [ -n "$bin" ] || { log "nginx could not be installed (apt-get, Debian's nginx package)"; exit 1; }
 fi
 "$bin" -v >&2 2>&1 || { log "$bin does not run"; exit 1; }
 echo "$bin"

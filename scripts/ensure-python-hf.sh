@@ -16,21 +16,15 @@ fi
 
 py="$(command -v python3 || true)"
 if [ -z "$py" ] || ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then
-  command -v apt-get >/dev/null 2>&1 || { log "python3 with venv is missing and apt-get is not available"; exit 1; }
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  log "installing python3 and python3-venv from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update >&2 && $SUDO apt-get install -y --no-install-recommends python3 python3-venv >&2 ||
-    { log "apt-get could not install python3-venv"; exit 1; }
+  apt_install python3 python3-venv || { log "python3 with venv is missing and could not be installed"; exit 1; }
   py="$(command -v python3)"
 fi
 "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' ||
   { log "$py is older than 3.9: huggingface_hub $HF_HUB_VERSION needs 3.9+"; exit 1; }
 
-log "creating $VENV with huggingface_hub==$HF_HUB_VERSION from PyPI"
 rm -rf "$VENV"
-"$py" -m venv "$VENV" >&2 || { log "python -m venv failed"; exit 1; }
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "huggingface_hub==$HF_HUB_VERSION" >&2 ||
-  { log "pip could not install huggingface_hub==$HF_HUB_VERSION"; exit 1; }
+step "python-hf-$HF_HUB_VERSION" "creating $VENV with huggingface_hub==$HF_HUB_VERSION from PyPI" \
+  bash -c '"$1" -m venv "$2" && "$2/bin/python" -m pip install --quiet --disable-pip-version-check "huggingface_hub==$3"' _ "$py" "$VENV" "$HF_HUB_VERSION" ||
+  { log "could not create the huggingface_hub virtualenv"; exit 1; }
 echo "$HF_HUB_VERSION" >"$VENV/.hf-version"
 echo "$VENV/bin/python"

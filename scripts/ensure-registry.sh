@@ -14,36 +14,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DISTRIBUTION_VERSION="${FMC_DISTRIBUTION_VERSION:-v3.0.0}"
 
-go_build_pinned() { # name module version package output
-  local name="$1" module="$2" version="$3" pkg="$4" out="$5" work
-  command -v go >/dev/null 2>&1 || { log "go is not installed: cannot build $name"; return 1; }
-  work="$(mktemp -d)"
-  printf 'module %sbuild\n\ngo 1.24\n\nrequire %s %s\n' "$name" "$module" "$version" >"$work/go.mod"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" >"$work/tools.go"
-  if (cd "$work" && export GOFLAGS=-buildvcs=false CGO_ENABLED=0 && go mod tidy >&2 &&
-      go build -trimpath -ldflags=-s -o "$out.tmp" "$pkg" >&2); then
-    mv "$out.tmp" "$out"; rm -rf "$work"; return 0
-  fi
-  rm -rf "$work" "$out.tmp"; return 1
-}
-
 if [ -x "$TOOLS_BIN/registry" ]; then echo "$TOOLS_BIN/registry"; exit 0; fi
 if command -v docker-registry >/dev/null 2>&1; then command -v docker-registry; exit 0; fi
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  log "installing Debian's docker-registry package"
-  apt_install() {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      -o DPkg::Lock::Timeout=300 docker-registry >&2
-  }
-  # The package lists may be missing or stale on a fresh machine.
-  if apt_install || { apt-get update -q -o DPkg::Lock::Timeout=300 >&2 && apt_install; }; then
-    if command -v docker-registry >/dev/null 2>&1; then command -v docker-registry; exit 0; fi
-  fi
-  log "docker-registry could not be installed with apt; building Distribution instead"
-fi
+# Without root, apt_install says so and the build below runs instead.
+if apt_install docker-registry && command -v docker-registry >/dev/null 2>&1; then command -v docker-registry; exit 0; fi
+log "docker-registry could not be installed with apt; building Distribution instead"
 
-log "building Distribution $DISTRIBUTION_VERSION from the Go module proxy (about 2 minutes on a cold cache)"
 go_build_pinned registry github.com/distribution/distribution/v3 "$DISTRIBUTION_VERSION" \
   github.com/distribution/distribution/v3/cmd/registry "$TOOLS_BIN/registry" ||
   { log "Distribution $DISTRIBUTION_VERSION could not be built"; exit 1; }

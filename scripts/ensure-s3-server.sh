@@ -16,21 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VERSITYGW_VERSION="${FMC_VERSITYGW_VERSION:-v1.2.0}"
 
-go_build_pinned() { # name module version package output
-  local name="$1" module="$2" version="$3" pkg="$4" out="$5" work
-  command -v go >/dev/null 2>&1 || { log "go is not installed: cannot build $name"; return 1; }
-  work="$(mktemp -d)"
-  printf 'module %sbuild\n\ngo 1.24\n\nrequire %s %s\n' "$name" "$module" "$version" >"$work/go.mod"
-  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" >"$work/tools.go"
-  if (cd "$work" && export GOFLAGS=-buildvcs=false CGO_ENABLED=0 && go mod tidy >&2 &&
-      go build -trimpath -ldflags=-s -o "$out.tmp" "$pkg" >&2); then
-    mv "$out.tmp" "$out"; rm -rf "$work"; return 0
-  fi
-  rm -rf "$work" "$out.tmp"; return 1
-}
-
 if [ ! -x "$TOOLS_BIN/versitygw" ]; then
-  log "building versitygw $VERSITYGW_VERSION from the Go module proxy (about 1 minute on a cold cache)"
   go_build_pinned versitygw github.com/versity/versitygw "$VERSITYGW_VERSION" \
     github.com/versity/versitygw/cmd/versitygw "$TOOLS_BIN/versitygw" ||
     { log "versitygw $VERSITYGW_VERSION could not be built"; exit 1; }

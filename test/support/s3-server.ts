@@ -10,12 +10,12 @@ import { freePort, ROOT } from "./function-server.ts";
 
 /** Runs one of the project's ensure-*.sh scripts and returns the path it prints, or throws with its log. */
 export function ensureTool(script: string): string {
-  const res = spawnSync("bash", [join(ROOT, "scripts", script)], { encoding: "utf8", timeout: 900_000 });
+  // Its progress lines (one per step, with the step's duration; the build output is in a log file, scripts/lib.sh)
+  // go straight to the test run's stderr: a first run that builds a server for minutes says so.
+  const res = spawnSync("bash", [join(ROOT, "scripts", script)], { encoding: "utf8", timeout: 900_000, stdio: ["ignore", "pipe", "inherit"] });
   const path = res.stdout.trim().split("\n").pop() ?? "";
   if (res.status !== 0 || path === "") {
-    throw new Error(
-      `scripts/${script} could not install its tool (exit ${res.status}${res.error ? `, ${res.error.message}` : ""}):\n${res.stderr.slice(-4000)}`,
-    );
+    throw new Error(`scripts/${script} could not install its tool (exit ${res.status}${res.error ? `, ${res.error.message}` : ""}): its reason is printed above`);
   }
   return path;
 }
