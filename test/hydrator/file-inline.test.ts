@@ -213,3 +213,62 @@ describe("--inline", () => {
     expect((r as Error).message).toMatch(/exit 2[\s\S]*base64/);
   });
 });
+
+describe("file:// of a published bundle (docs/hydrator.md, Air gap)", () => {
+  /** A bundle published by the hydrator itself from a plain directory. */
+  async function bundle(): Promise<{ dir: string; digest: string }> {
+    const src = fresh("src");
+    await writeTree(src, { "config.json": "{}\n", "model.bin": randomBytes(70_000) });
+    const dir = fresh("bundle");
+    const r = await runCli(["--source", uri(src), "--dest", dir, "--progress", "none"]);
+    expect(r.code, r.stderr).toBe(0);
+    return { dir, digest: r.report.manifestDigest ?? "" };
+  }
+
+  it("is read as the artifact it holds: its SHA256SUMS and .model-cache/ are not content, and the digest is the same", async () => {
+    const b = await bundle();
+    const dest = fresh("dest");
+    const r = await runCli(["--source", uri(b.dir), "--dest", dest, "--expect-manifest-digest", b.digest, "--progress", "none"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.report.manifestDigest).toBe(b.digest);
+    expect(await listing(dest)).toEqual(["SHA256SUMS", "config.json", "model.bin"]);
+  });
+
+  const refusals: { reason: string; spoil: (dir: string) => Promise<void>; says: RegExp }[] = [
+    {
+      reason: "a file beside the manifest's: not part of it",
+      spoil: (dir) => writeFile(join(dir, "notes.txt"), "mine\n"),
+      says: /its files are not the ones its manifest lists \(notes\.txt: not part of it\)/,
+    },
+    {
+      reason: "a file of the manifest's gone",
+      spoil: (dir) => rm(join(dir, "config.json")),
+      says: /its files are not the ones its manifest lists \(config\.json: missing\)/,
+    },
+    {
+      reason: "an edited manifest (another file list under the same digest)",
+      spoil: async (dir) => {
+        const p = join(dir, ".model-cache", "manifest.json");
+        const m = JSON.parse(await readFile(p, "utf8")) as { files: { size: number }[] };
+        (m.files[0] as { size: number }).size += 1;
+        await writeFile(p, JSON.stringify(m));
+      },
+      says: /do not hash to the digest it records \(edited\?\)/,
+    },
+    {
+      reason: "a manifest that is not JSON",
+      spoil: (dir) => writeFile(join(dir, ".model-cache", "manifest.json"), "{"),
+      says: /its manifest is not JSON/,
+    },
+  ];
+  it.each(refusals)("refuses $reason: exit 3, says to verify it, publishes nothing", async ({ spoil, says }) => {
+    const b = await bundle();
+    await spoil(b.dir);
+    const dest = fresh("dest");
+    const r = await runCli(["--source", uri(b.dir), "--dest", dest, "--progress", "none"]);
+    expect(r.code).toBe(3);
+    expect(r.report.message).toMatch(says);
+    expect(r.report.message).toContain(`check it with: function-model-cache verify ${b.dir}`);
+    await expect(stat(dest)).rejects.toThrow(/ENOENT/);
+  });
+});

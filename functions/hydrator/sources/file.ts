@@ -14,12 +14,20 @@
 // - a directory is read once, under its real name when it has one: symlinks
 //   to directories are followed after the real tree, and only to directories
 //   not read yet (a ConfigMap key with a '/' is such a link; loops end here).
+//
+// A directory the hydrator published (a bundle carried across an air gap,
+// docs/hydrator.md "Air gap") is read as that artifact: its SHA256SUMS and
+// .model-cache/ are not content, every file is checked against the digest its
+// manifest records, and the artifact keeps the identity it was first resolved
+// to (a hub commit, an OCI digest), so it has the same manifest digest on this
+// side as on the connected one and --expect-manifest-digest holds end to end.
 import { createReadStream } from "node:fs";
-import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { Checked } from "../../shared/checked.ts";
+import { Manifest, MANIFEST_DIR, MANIFEST_FILE, manifestDigest, SUMS_FILE } from "../manifest.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 
 export function parseFileUri(uri: string): Checked<string> {
@@ -90,7 +98,45 @@ export class FileSource implements Source {
       visited.add(next.real);
       await walk(next.real, next.relPath);
     }
+    const bundle = await this.#publishedBundle(rootReal, objects);
+    if (bundle !== undefined) return bundle;
     return { identity: { kind: "file", reference: this.#uri, resolved: "" }, objects };
+  }
+
+  /** The listing of a directory the hydrator published, as that artifact; undefined for any other directory. */
+  async #publishedBundle(rootReal: string, listed: readonly RemoteObject[]): Promise<Listing | undefined> {
+    const text = await readFile(join(rootReal, MANIFEST_FILE), "utf8").catch(() => undefined);
+    if (text === undefined) return undefined;
+    const refuse = (why: string): SourceError =>
+      new SourceError(`${this.#uri} is a published bundle (it has ${MANIFEST_FILE}) but ${why}; check it with: function-model-cache verify ${rootReal}`, { retryable: false });
+    let parsed;
+    try {
+      parsed = Manifest.safeParse(JSON.parse(text));
+    } catch {
+      throw refuse("its manifest is not JSON");
+    }
+    if (!parsed.success) throw refuse("its manifest does not parse");
+    const m = parsed.data;
+    if (manifestDigest(m.identity, m.files) !== m.digest) throw refuse("its manifest's files and identity do not hash to the digest it records (edited?)");
+    if (m.layout !== "Flat") {
+      throw refuse(`its layout is ${m.layout}: only a Flat bundle is read as a source (carry a ${m.layout} bundle as it is, rsync -a, and verify it in place)`);
+    }
+    const content = listed.filter((o) => o.id !== SUMS_FILE && o.id !== MANIFEST_DIR && !o.id.startsWith(`${MANIFEST_DIR}/`));
+    const byPath = new Map(m.files.map((f) => [f.path, f]));
+    const extra = content.filter((o) => !byPath.has(o.id)).map((o) => o.id);
+    const onDisk = new Set(content.map((o) => o.id));
+    const missing = m.files.filter((f) => !onDisk.has(f.path)).map((f) => f.path);
+    if (extra.length > 0 || missing.length > 0) {
+      throw refuse(`its files are not the ones its manifest lists (${[...missing.slice(0, 3).map((p) => `${p}: missing`), ...extra.slice(0, 3).map((p) => `${p}: not part of it`)].join(", ")})`);
+    }
+    const objects = content.map((o) => {
+      const f = byPath.get(o.id);
+      if (f !== undefined && f.size !== o.size) throw refuse(`${o.id} has ${o.size} bytes, its manifest says ${f.size}`);
+      // The bundle vouches for every file: checked as it is read.
+      return f === undefined ? o : { ...o, expected: { algorithm: "sha256" as const, hex: f.sha256 } };
+    });
+    const { kind, resolved, huggingFace } = m.identity;
+    return { identity: { kind, reference: this.#uri, resolved, ...(huggingFace ? { huggingFace } : {}) }, objects };
   }
 
   async read(object: RemoteObject, range: ByteRange | undefined, _signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
