@@ -21,4 +21,12 @@ args=(render xr.yaml composition.yaml functions.yaml --include-function-results
 [ -f observed.yaml ] && args+=(--observed-resources observed.yaml)
 [ -f required.yaml ] && args+=(--required-resources required.yaml)
 [ -f extra-args ] && while read -r a; do [[ -z "$a" || "$a" == \#* ]] || args+=("$a"); done <extra-args
+# Some examples show a refusal: their expected.yaml starts with the exit code render gives, and why.
+want_fail="$(sed -n '1s/^# crossplane render exited \([0-9]*\):$/\1/p' expected.yaml 2>/dev/null || true)"
+if [ -n "$want_fail" ]; then
+  log "examples/$EXAMPLE shows a refusal: crossplane render is meant to fail here (exit $want_fail) with a Fatal result that says why"
+  rc=0; crank "${args[@]}" || rc=$?
+  if [ "$rc" = "$want_fail" ]; then log "render failed as intended (exit $rc): the Fatal result above says why"; exit 0; fi
+  log "render exited $rc, but examples/$EXAMPLE/expected.yaml expects exit $want_fail"; exit 1
+fi
 crank "${args[@]}"
