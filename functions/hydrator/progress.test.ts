@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createSink, ProgressTracker, type ProgressMode } from "./progress.ts";
+import { createSink, humanNotice, ProgressTracker, type ProgressMode } from "./progress.ts";
 
 /** A stream that records what is written; `tty` makes it look like a terminal. */
 function stream(tty: boolean): { s: NodeJS.WriteStream; text: () => string } {
@@ -96,4 +96,17 @@ describe("createSink", () => {
     if (errBar) expect(err.text()).toMatch(/Downloading \[.*\] 50% \| 50 B\/100 B \| 25 B\/s \| ETA 2s \| 1\/2 files/);
     else expect(err.text()).toBe("");
   });
+});
+
+describe("humanNotice (the bar's notices, for a person)", () => {
+  const cases: [reason: string, event: string, fields: Record<string, unknown>, want: string][] = [
+    ["a retry says when, at which stage, why, and the cause in words", "retry",
+      { stage: "listing", source: "https://h/m", message: "https://h/m: connection refused by h:443 (ECONNREFUSED)", delayMs: 1500, reason: "backoff" },
+      "retrying in 1.5 s (listing: backoff): https://h/m: connection refused by h:443 (ECONNREFUSED)"],
+    ["a transfer retry without a stage, at once", "retry", { file: "a.bin", message: "a.bin: sha256 mismatch", delayMs: 0, reason: "digest mismatch: fetching the file again" },
+      "retrying now (transfer: digest mismatch: fetching the file again): a.bin: sha256 mismatch"],
+    ["a warning is its message", "warning", { message: "cannot update the report ConfigMap" }, "warning: cannot update the report ConfigMap"],
+    ["no message: the fields", "repair", { file: "x" }, "repair: file=x"],
+  ];
+  it.each(cases)("%s", (_reason, event, fields, want) => expect(humanNotice(event, fields)).toBe(want));
 });

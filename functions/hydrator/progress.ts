@@ -3,6 +3,7 @@
 import { scrubFields } from "./scrub.ts";
 import cliProgress from "cli-progress";
 import { fmtBytes } from "./space.ts";
+import { fmtDuration } from "./summary.ts";
 
 export interface ProgressSnapshot {
   bytesDone: number;
@@ -125,10 +126,22 @@ function createRawSink(mode: ProgressMode, out: NodeJS.WriteStream, err: NodeJS.
       }
     },
     notice(event, fields) {
-      err.write(`\n${event}: ${Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")}\n`);
+      err.write(`\n${humanNotice(event, fields)}\n`);
     },
     stop() {
       if (started) bar.stop();
     },
   };
+}
+
+/** A notice for a person: the message in words, a retry with when and why; fields only when there is no message. */
+export function humanNotice(event: string, fields: Record<string, unknown>): string {
+  const message = typeof fields["message"] === "string" ? fields["message"] : undefined;
+  if (message === undefined) return `${event}: ${Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")}`;
+  if (event === "retry") {
+    const delay = typeof fields["delayMs"] === "number" ? fields["delayMs"] : 0;
+    const reason = typeof fields["reason"] === "string" ? `: ${fields["reason"]}` : "";
+    return `retrying ${delay > 0 ? `in ${fmtDuration(delay / 1000)}` : "now"} (${String(fields["stage"] ?? "transfer")}${reason}): ${message}`;
+  }
+  return `${event}: ${message}`;
 }
