@@ -2,11 +2,15 @@
 // atomically, with progress and a report. The steps, in order:
 //   1. a destination already holding this request's artifact is verified
 //      locally and left alone: no network I/O at all;
-//   2. resolve and list (the only calls before the space check);
+//   2. resolve and list (the only calls before the space check), retried like
+//      every request; a destination holding files that are not this artifact's
+//      (nor the one it replaces) is refused, as verify would fail it;
 //   3. adopt files already in place with the right digest (a crash mid-publish,
 //      a pre-populated volume), check free space for the rest;
 //   4. fetch into staging (transfer.ts), unpack archives (unpack.ts);
-//   5. compute the manifest, check an expected digest, publish (publish.ts).
+//   5. compute the manifest, check an expected digest and, once more, that
+//      nothing foreign is in the way, publish (publish.ts).
+// A failed run removes the empty directories it made (and --dest, if it made it).
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
