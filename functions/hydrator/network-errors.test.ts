@@ -48,6 +48,14 @@ describe("networkFailure", () => {
     expect(networkFailure(err)?.text).toBe("connection refused by 127.0.0.1:9000 (ECONNREFUSED): nothing is listening there; check the port in the URL and that the server is running");
   });
 
+  it("a port fetch blocks (no code, cause 'bad port') is permanent, not retried eight times", () => {
+    expect(networkFailure(new TypeError("fetch failed", { cause: new Error("bad port") }), "https://127.0.0.1:1/x")).toEqual({
+      code: "BAD_PORT",
+      retryable: false,
+      text: "127.0.0.1:1 is on a port fetch never connects to (a blocked port, as in browsers); serve it on another port",
+    });
+  });
+
   it("is undefined for an error without a code (not a network failure it can read)", () => {
     expect(networkFailure(new Error("boom"), url)).toBeUndefined();
   });

@@ -79,7 +79,12 @@ function endpoint(url: string | undefined): { host: string; hostname: string } {
  */
 export function networkFailure(err: unknown, url?: string): NetworkFailure | undefined {
   const found = findCode(err);
-  if (found === undefined) return undefined;
+  if (found === undefined) {
+    // fetch refuses the ports browsers block (the Fetch standard's "bad port" list), before any connection: permanent.
+    const cause = (err as { cause?: { message?: unknown } } | null)?.cause;
+    if (cause?.message === "bad port") return { code: "BAD_PORT", retryable: false, text: `${endpoint(url).host} is on a port fetch never connects to (a blocked port, as in browsers); serve it on another port` };
+    return undefined;
+  }
   const { code, message } = found;
   const { host, hostname } = url === undefined && found.where !== undefined ? found.where : endpoint(url);
   const retry = (text: string): NetworkFailure => ({ code, retryable: true, text });
