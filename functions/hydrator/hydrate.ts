@@ -37,7 +37,7 @@ import { publish } from "./publish.ts";
 import type { Reporter } from "./report.ts";
 import { DEFAULT_RETRY, DigestMismatch, isRetryable, withRetries, type RetryPolicy } from "./retry.ts";
 import type { CreatedSource } from "./sources/index.ts";
-import { SourceError, type RemoteObject } from "./sources/types.ts";
+import { SourceError, type Listing, type RemoteObject } from "./sources/types.ts";
 import { checkFreeSpace, type StatfsFn } from "./space.ts";
 import { fetchObjects, objectKey, TransferError, type Fetched } from "./transfer.ts";
 import { extractTar, HostileArchive } from "./unpack.ts";
@@ -106,186 +106,235 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
   return outcome;
 }
 
+/** What every step of one run reads: the source, the options, progress, the request and what was published before. */
+interface Run {
+  created: CreatedSource;
+  opts: HydrateOptions;
+  tracker: ProgressTracker;
+  setPhase: (p: HydrationPhase, message?: string) => void;
+  request: RequestFingerprint;
+  /** The artifact the destination held when the run started (publish replaces it). */
+  old: Manifest | undefined;
+}
+
+/** A step either hands the next one what it made, or ends the run. */
+type Step<T> = { next: T } | { done: HydrateOutcome };
+const done = (outcome: HydrateOutcome): { done: HydrateOutcome } => ({ done: outcome });
+
+/** What resolving and listing gave: the objects to place, and the listing they came from. */
+interface Listed {
+  listing: Listing;
+  objects: RemoteObject[];
+}
+
+/** Where the bytes are before publishing: the files of the artifact, and the staged path of each (undefined: in place). */
+interface Staged {
+  files: ManifestFile[];
+  staged: Map<string, string | undefined>;
+  stats: TransferStats;
+}
+
 async function hydrateIn(
   created: CreatedSource,
   opts: HydrateOptions,
   tracker: ProgressTracker,
   setPhase: (p: HydrationPhase, message?: string) => void,
 ): Promise<HydrateOutcome> {
-  const { source, reference } = created;
   try {
     await mkdir(opts.dest, { recursive: true });
     const request: RequestFingerprint = {
-      source: reference,
+      source: created.reference,
       layout: opts.layout,
       include: [...opts.include],
       exclude: [...opts.exclude],
       ...(opts.pins ? { pins: opts.pins } : {}),
     };
-
-    // 1. Nothing to do if the destination already holds this artifact.
     const existing = await readManifest(opts.dest);
-    if (existing.ok && opts.refresh !== true) {
-      const m = existing.value;
-      const same = canonicalJson(m.request) === canonicalJson(request) || (opts.expectDigest !== undefined && m.digest === opts.expectDigest);
-      if (same) {
-        setPhase("Verifying", "the destination already holds this artifact: verifying it locally");
-        tracker.start(m.totalBytes, m.files.length);
-        const v = await verifyDir(opts.dest, { onBytes: (n) => tracker.add(n), ...(opts.expectDigest ? { expectDigest: opts.expectDigest } : {}) });
-        if (v.ok) {
-          tracker.filesDone = m.files.length;
-          opts.reporter.update({ resolvedRevision: m.identity.resolved, manifestDigest: m.digest }, tracker.snapshot());
-          return { ok: true, manifest: m, reused: true, stats: { bytesFetched: 0, fetchSeconds: 0 } };
-        }
-        opts.sink.notice("repair", { message: `the published artifact does not verify (${v.problems.slice(0, 3).join("; ")}): fetching again` });
-      }
-    }
+    const run: Run = { created, opts, tracker, setPhase, request, old: existing.ok ? existing.value : undefined };
 
-    // 2. Resolve and list, retried like every other request (a server restarting, a DNS hiccup).
-    setPhase("Resolving");
-    const listing = await withRetries(() => source.list(opts.signal), {
-      policy: opts.retry ?? DEFAULT_RETRY,
-      signal: opts.signal,
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      onRetry: (err, delayMs, reason) =>
-        opts.sink.notice("retry", { stage: "listing", source: reference, message: err instanceof Error ? err.message : String(err), delayMs, reason }),
-    });
-    const objects: RemoteObject[] = [];
-    const paths = new Set<string>();
-    const selected = globFilter(opts.include, opts.exclude);
-    for (const o of listing.objects) {
-      if (o.unpack.kind === "file") {
-        const safe = safeRelativePath(o.unpack.path);
-        if (!safe.ok) return fail(3, `${reference}: ${safe.error}`);
-        if (o.unpack.path === "SHA256SUMS" || o.unpack.path.startsWith(`${MANIFEST_DIR}/`) || o.unpack.path === MANIFEST_DIR) {
-          return fail(3, `${reference}: the source holds "${o.unpack.path}", a name the hydrator reserves for its own files`);
-        }
-        if (!selected(o.unpack.path)) continue;
-        if (paths.has(o.unpack.path)) return fail(3, `${reference}: two objects map to "${o.unpack.path}"`);
-        paths.add(o.unpack.path);
-      }
-      objects.push(o);
-    }
-    if (objects.length === 0) return fail(3, `${reference}: no file to fetch${opts.include.length + opts.exclude.length > 0 ? " (nothing matches --include/--exclude)" : ""}`);
-    const identity = listing.identity;
-    if (opts.layout === "HuggingFaceCache" && identity.huggingFace === undefined) {
-      return fail(2, `--layout HuggingFaceCache needs an hf:// source (${identity.kind} sources have no repo id and commit)`);
-    }
-    const revision = listing.huggingFaceCache?.requestedRevision;
-    opts.reporter.update({ ...(identity.resolved ? { resolvedRevision: identity.resolved } : {}) });
-
-    // Nothing foreign in the destination: what verify would fail, hydrate refuses before fetching a byte
-    // (exactly, when every listed path is known now: Flat files; otherwise again before publishing).
-    const old = existing.ok ? existing.value : undefined;
-    if (opts.layout === "Flat" && objects.every((o) => o.unpack.kind === "file")) {
-      const known = objects.map((o) => (o.unpack.kind === "file" ? o.unpack.path : ""));
-      const refused = await refuseForeign(opts.dest, { layout: "Flat", identity: {} }, known, old);
-      if (refused !== undefined) return refused;
-    }
-
-    const stagingKey = createHash("sha256").update(`${identity.kind}\0${identity.resolved || reference}`).digest("hex").slice(0, 24);
-    const staging = join(opts.dest, STAGING_DIR, stagingKey);
-    await mkdir(staging, { recursive: true });
-
-    // 3. Adopt what is already in place; check space for the rest.
-    const totalBytes = objects.reduce((a, o) => a + o.size, 0);
-    tracker.start(totalBytes, objects.length);
-    const adopted = await adoptInPlace(opts.dest, opts.layout, objects, staging);
-    const toFetch = objects.filter((o) => !adopted.has(o.id));
-    let needed = 0;
-    for (const o of toFetch) {
-      const onDisk = await stat(join(staging, "objects", `${objectKey(o.id)}.data`)).then((s) => s.blocks * 512).catch(() => 0);
-      // An archive needs room for itself and for what it unpacks to.
-      needed += Math.max(0, o.size - onDisk) + (o.unpack.kind === "tar" ? o.size : 0);
-    }
-    const space = await checkFreeSpace(opts.dest, needed, opts.statfs);
-    if (!space.ok) return fail(3, space.error);
-
-    // 4. Fetch.
-    setPhase("Hydrating");
-    for (const [, a] of adopted) {
-      tracker.resumed(a.size);
-      tracker.fileDone();
-    }
-    let bytesFetched = 0;
-    const fetchStart = performance.now();
-    const { fetched } = await fetchObjects(source, toFetch, staging, {
-      concurrency: opts.concurrency,
-      chunkSize: opts.chunkSize,
-      stallTimeoutMs: opts.stallTimeoutMs,
-      signal: opts.signal,
-      ...(opts.retry ? { retry: opts.retry } : {}),
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      events: {
-        bytes: (n) => {
-          bytesFetched += n;
-          tracker.add(n);
-        },
-        resumed: (n) => tracker.resumed(n),
-        fileDone: () => tracker.fileDone(),
-        retry: (o, message, delayMs, reason) => opts.sink.notice("retry", { file: o.id, source: reference, message, delayMs, reason }),
-      },
-    });
-    const stats: TransferStats = { bytesFetched: Math.max(0, bytesFetched), fetchSeconds: (performance.now() - fetchStart) / 1000 };
-
-    // Files of the artifact, and where their bytes are now (undefined: already in place).
-    const files: ManifestFile[] = [];
-    const staged = new Map<string, string | undefined>();
-    for (const [path, a] of adopted) {
-      files.push({ path, size: a.size, sha256: a.sha256 });
-      staged.set(path, undefined);
-    }
-    setPhase("Verifying");
-    for (const f of fetched) {
-      if (f.object.unpack.kind === "file") {
-        files.push({ path: f.object.unpack.path, size: f.size, sha256: f.sha256 });
-        staged.set(f.object.unpack.path, f.dataPath);
-      } else {
-        for (const x of await unpackStaged(f, staging)) {
-          if (staged.has(x.path)) return fail(3, `${reference}: "${x.path}" is provided twice (by ${f.object.id} and another object)`);
-          files.push({ path: x.path, size: x.size, sha256: x.sha256 });
-          staged.set(x.path, x.stagedPath);
-        }
-      }
-    }
-
-    // 5. Manifest, expected digest, publish.
-    const manifestIdentity = {
-      kind: identity.kind,
-      resolved: identity.resolved || fileSetDigest(files),
-      ...(identity.huggingFace ? { huggingFace: identity.huggingFace } : {}),
-    };
-    const digest = manifestDigest(manifestIdentity, files);
-    if (opts.expectDigest !== undefined && digest !== opts.expectDigest) {
-      return fail(3, `${reference} (${manifestIdentity.resolved}) gives artifact ${digest}, not the expected ${opts.expectDigest}: the source changed since it was pinned`);
-    }
-    const filtered = opts.include.length > 0 || opts.exclude.length > 0;
-    const tree = filtered ? undefined : listing.huggingFaceCache?.tree;
-    const placement = place(opts.layout, sortFiles(files), manifestIdentity, revision, tree);
-    if (!placement.ok) return fail(2, placement.error);
-    const manifest: Manifest = {
-      schema: MANIFEST_SCHEMA,
-      digest,
-      source: reference,
-      identity: manifestIdentity,
-      layout: opts.layout,
-      ...(revision !== undefined ? { revision } : {}),
-      files: sortFiles(files),
-      totalBytes: files.reduce((a, f) => a + f.size, 0),
-      request,
-      createdAt: new Date().toISOString(),
-      tool: `function-model-cache ${VERSION}`,
-    };
-    const foreign = await refuseForeign(opts.dest, manifest, placedPaths(placement.value), old);
-    if (foreign !== undefined) return foreign;
-    await publish(opts.dest, placement.value, staged, manifest, old);
-    await removeQuietly(join(opts.dest, STAGING_DIR));
-    opts.reporter.update({ resolvedRevision: manifestIdentity.resolved, manifestDigest: digest });
-    tracker.filesDone = tracker.filesTotal;
-    return { ok: true, manifest, reused: false, stats };
+    const reused = await reusePublished(run);
+    if (reused !== undefined) return reused;
+    const listed = await resolveAndList(run);
+    if ("done" in listed) return listed.done;
+    const staged = await fetchIntoStaging(run, listed.next);
+    if ("done" in staged) return staged.done;
+    return await manifestAndPublish(run, listed.next.listing, staged.next);
   } catch (err) {
-    return fromError(err, reference, opts.signal);
+    return fromError(err, created.reference, opts.signal);
   }
+}
+
+/** 1. Nothing to do if the destination already holds this request's artifact and it verifies. */
+async function reusePublished({ opts, tracker, setPhase, request, old }: Run): Promise<HydrateOutcome | undefined> {
+  if (old === undefined || opts.refresh === true) return undefined;
+  const same = canonicalJson(old.request) === canonicalJson(request) || (opts.expectDigest !== undefined && old.digest === opts.expectDigest);
+  if (!same) return undefined;
+  setPhase("Verifying", "the destination already holds this artifact: verifying it locally");
+  tracker.start(old.totalBytes, old.files.length);
+  const v = await verifyDir(opts.dest, { onBytes: (n) => tracker.add(n), ...(opts.expectDigest ? { expectDigest: opts.expectDigest } : {}) });
+  if (v.ok) {
+    tracker.filesDone = old.files.length;
+    opts.reporter.update({ resolvedRevision: old.identity.resolved, manifestDigest: old.digest }, tracker.snapshot());
+    return { ok: true, manifest: old, reused: true, stats: { bytesFetched: 0, fetchSeconds: 0 } };
+  }
+  opts.sink.notice("repair", { message: `the published artifact does not verify (${v.problems.slice(0, 3).join("; ")}): fetching again` });
+  return undefined;
+}
+
+/**
+ * 2. Resolve and list, retried like every other request (a server restarting, a DNS hiccup); keep the objects the
+ * globs select, each at a safe path of its own; refuse a destination holding foreign files before fetching a byte.
+ */
+async function resolveAndList({ created: { source, reference }, opts, setPhase, old }: Run): Promise<Step<Listed>> {
+  setPhase("Resolving");
+  const listing = await withRetries(() => source.list(opts.signal), {
+    policy: opts.retry ?? DEFAULT_RETRY,
+    signal: opts.signal,
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    onRetry: (err, delayMs, reason) =>
+      opts.sink.notice("retry", { stage: "listing", source: reference, message: err instanceof Error ? err.message : String(err), delayMs, reason }),
+  });
+  const objects: RemoteObject[] = [];
+  const paths = new Set<string>();
+  const selected = globFilter(opts.include, opts.exclude);
+  for (const o of listing.objects) {
+    if (o.unpack.kind === "file") {
+      const safe = safeRelativePath(o.unpack.path);
+      if (!safe.ok) return done(fail(3, `${reference}: ${safe.error}`));
+      if (o.unpack.path === "SHA256SUMS" || o.unpack.path.startsWith(`${MANIFEST_DIR}/`) || o.unpack.path === MANIFEST_DIR) {
+        return done(fail(3, `${reference}: the source holds "${o.unpack.path}", a name the hydrator reserves for its own files`));
+      }
+      if (!selected(o.unpack.path)) continue;
+      if (paths.has(o.unpack.path)) return done(fail(3, `${reference}: two objects map to "${o.unpack.path}"`));
+      paths.add(o.unpack.path);
+    }
+    objects.push(o);
+  }
+  if (objects.length === 0) return done(fail(3, `${reference}: no file to fetch${opts.include.length + opts.exclude.length > 0 ? " (nothing matches --include/--exclude)" : ""}`));
+  const identity = listing.identity;
+  if (opts.layout === "HuggingFaceCache" && identity.huggingFace === undefined) {
+    return done(fail(2, `--layout HuggingFaceCache needs an hf:// source (${identity.kind} sources have no repo id and commit)`));
+  }
+  opts.reporter.update({ ...(identity.resolved ? { resolvedRevision: identity.resolved } : {}) });
+
+  // Nothing foreign in the destination: what verify would fail, hydrate refuses before fetching a byte
+  // (exactly, when every listed path is known now: Flat files; otherwise again before publishing).
+  if (opts.layout === "Flat" && objects.every((o) => o.unpack.kind === "file")) {
+    const known = objects.map((o) => (o.unpack.kind === "file" ? o.unpack.path : ""));
+    const refused = await refuseForeign(opts.dest, { layout: "Flat", identity: {} }, known, old);
+    if (refused !== undefined) return done(refused);
+  }
+  return { next: { listing, objects } };
+}
+
+/**
+ * 3 and 4. Adopt the files already in place with the right digest (a crash mid-publish, a pre-populated volume),
+ * check free space for the rest, fetch it into staging (transfer.ts), unpack archives (unpack.ts).
+ */
+async function fetchIntoStaging({ created: { source, reference }, opts, tracker, setPhase }: Run, { listing, objects }: Listed): Promise<Step<Staged>> {
+  const identity = listing.identity;
+  const stagingKey = createHash("sha256").update(`${identity.kind}\0${identity.resolved || reference}`).digest("hex").slice(0, 24);
+  const staging = join(opts.dest, STAGING_DIR, stagingKey);
+  await mkdir(staging, { recursive: true });
+
+  const totalBytes = objects.reduce((a, o) => a + o.size, 0);
+  tracker.start(totalBytes, objects.length);
+  const adopted = await adoptInPlace(opts.dest, opts.layout, objects, staging);
+  const toFetch = objects.filter((o) => !adopted.has(o.id));
+  let needed = 0;
+  for (const o of toFetch) {
+    const onDisk = await stat(join(staging, "objects", `${objectKey(o.id)}.data`)).then((s) => s.blocks * 512).catch(() => 0);
+    // An archive needs room for itself and for what it unpacks to.
+    needed += Math.max(0, o.size - onDisk) + (o.unpack.kind === "tar" ? o.size : 0);
+  }
+  const space = await checkFreeSpace(opts.dest, needed, opts.statfs);
+  if (!space.ok) return done(fail(3, space.error));
+
+  setPhase("Hydrating");
+  for (const [, a] of adopted) {
+    tracker.resumed(a.size);
+    tracker.fileDone();
+  }
+  let bytesFetched = 0;
+  const fetchStart = performance.now();
+  const { fetched } = await fetchObjects(source, toFetch, staging, {
+    concurrency: opts.concurrency,
+    chunkSize: opts.chunkSize,
+    stallTimeoutMs: opts.stallTimeoutMs,
+    signal: opts.signal,
+    ...(opts.retry ? { retry: opts.retry } : {}),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    events: {
+      bytes: (n) => {
+        bytesFetched += n;
+        tracker.add(n);
+      },
+      resumed: (n) => tracker.resumed(n),
+      fileDone: () => tracker.fileDone(),
+      retry: (o, message, delayMs, reason) => opts.sink.notice("retry", { file: o.id, source: reference, message, delayMs, reason }),
+    },
+  });
+  const stats: TransferStats = { bytesFetched: Math.max(0, bytesFetched), fetchSeconds: (performance.now() - fetchStart) / 1000 };
+
+  const files: ManifestFile[] = [];
+  const staged = new Map<string, string | undefined>();
+  for (const [path, a] of adopted) {
+    files.push({ path, size: a.size, sha256: a.sha256 });
+    staged.set(path, undefined);
+  }
+  setPhase("Verifying");
+  for (const f of fetched) {
+    if (f.object.unpack.kind === "file") {
+      files.push({ path: f.object.unpack.path, size: f.size, sha256: f.sha256 });
+      staged.set(f.object.unpack.path, f.dataPath);
+    } else {
+      for (const x of await unpackStaged(f, staging)) {
+        if (staged.has(x.path)) return done(fail(3, `${reference}: "${x.path}" is provided twice (by ${f.object.id} and another object)`));
+        files.push({ path: x.path, size: x.size, sha256: x.sha256 });
+        staged.set(x.path, x.stagedPath);
+      }
+    }
+  }
+  return { next: { files, staged, stats } };
+}
+
+/** 5. The manifest, an expected digest checked, nothing foreign in the way once more, and the atomic publish (publish.ts). */
+async function manifestAndPublish({ created: { reference }, opts, tracker, request, old }: Run, listing: Listing, { files, staged, stats }: Staged): Promise<HydrateOutcome> {
+  const identity = listing.identity;
+  const revision = listing.huggingFaceCache?.requestedRevision;
+  const manifestIdentity = {
+    kind: identity.kind,
+    resolved: identity.resolved || fileSetDigest(files),
+    ...(identity.huggingFace ? { huggingFace: identity.huggingFace } : {}),
+  };
+  const digest = manifestDigest(manifestIdentity, files);
+  if (opts.expectDigest !== undefined && digest !== opts.expectDigest) {
+    return fail(3, `${reference} (${manifestIdentity.resolved}) gives artifact ${digest}, not the expected ${opts.expectDigest}: the source changed since it was pinned`);
+  }
+  const filtered = opts.include.length > 0 || opts.exclude.length > 0;
+  const tree = filtered ? undefined : listing.huggingFaceCache?.tree;
+  const placement = place(opts.layout, sortFiles(files), manifestIdentity, revision, tree);
+  if (!placement.ok) return fail(2, placement.error);
+  const manifest: Manifest = {
+    schema: MANIFEST_SCHEMA,
+    digest,
+    source: reference,
+    identity: manifestIdentity,
+    layout: opts.layout,
+    ...(revision !== undefined ? { revision } : {}),
+    files: sortFiles(files),
+    totalBytes: files.reduce((a, f) => a + f.size, 0),
+    request,
+    createdAt: new Date().toISOString(),
+    tool: `function-model-cache ${VERSION}`,
+  };
+  const foreign = await refuseForeign(opts.dest, manifest, placedPaths(placement.value), old);
+  if (foreign !== undefined) return foreign;
+  await publish(opts.dest, placement.value, staged, manifest, old);
+  await removeQuietly(join(opts.dest, STAGING_DIR));
+  opts.reporter.update({ resolvedRevision: manifestIdentity.resolved, manifestDigest: digest });
+  tracker.filesDone = tracker.filesTotal;
+  return { ok: true, manifest, reused: false, stats };
 }
 
 /**
