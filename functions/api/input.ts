@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AddressClass, DEFAULT_REFUSED_ADDRESSES } from "./address-classes.ts";
 import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
+import { Serving } from "./serving.ts";
 
 export const INPUT_API_VERSION = "modelcache.fn.crossplane.io/v1alpha1";
 
@@ -152,6 +153,8 @@ export const Input = z
       .object({ apiVersion: z.string().default("modelcache.dev/v1alpha1"), kind: z.string().default("ModelCacheReplica") })
       .strict()
       .default({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica" }),
+    serving: Serving.optional()
+      .describe("Set in a serving composition's step, after the platform's own steps: mount caches into the workloads they composed and hold each back until its cache is verified on its cluster (docs/api.md, \"Serving\")."),
   })
   .strict()
   .superRefine((input, ctx) => {
