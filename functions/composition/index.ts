@@ -1,7 +1,9 @@
 // The composition logic: a pure function from request to response. The gRPC
 // layer calls only this; tests call it directly with plain objects.
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
-import { passThrough, withResult } from "../sdk/response.ts";
+import { fatal, passThrough, withResult } from "../sdk/response.ts";
+import { parseInput } from "./fleet/parse.ts";
+import { composeServing } from "./serving/index.ts";
 import { composeFleet } from "./fleet/index.ts";
 import { composeReplica, REPLICA_API_VERSION, REPLICA_KIND } from "./replica/index.ts";
 
@@ -16,10 +18,16 @@ export function runFunction(req: FunctionRequest, options: RunOptions): Function
   const apiVersion = typeof xr?.["apiVersion"] === "string" ? xr["apiVersion"] : "(none)";
   if (apiVersion === "modelcache.dev/v1alpha1" && kind === "ModelCache") return composeFleet(req, options);
   if (apiVersion === REPLICA_API_VERSION && kind === REPLICA_KIND) return composeReplica(req);
+  // Any other XR: a serving composition's step when its Input says so (serving/index.ts).
+  if (req.input?.["serving"] !== undefined) {
+    const input = parseInput(req.input);
+    if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
+    if (input.value.serving !== undefined) return composeServing(req, input.value.serving);
+  }
   return withResult(passThrough(req), {
     severity: "Warning",
     reason: "UnsupportedComposite",
-    message: `function-model-cache composes modelcache.dev ModelCache and ModelCacheReplica resources; ${apiVersion} ${kind} was passed through unchanged`,
+    message: `function-model-cache composes modelcache.dev ModelCache and ModelCacheReplica resources, and mounts caches into workloads when its Input has a serving block; ${apiVersion} ${kind} was passed through unchanged`,
     target: "Composite",
   });
 }

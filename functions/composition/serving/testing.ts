@@ -5,10 +5,11 @@ import type { FunctionRequest, JsonObject, ResourceState } from "../../sdk/types
 
 export const CLUSTER = "gke-us-east1-a";
 export const CACHE_NS = "mc-ml-team";
-export const PIN = "sha256:5d41402abc4b2a76b9719d911017c592ae2f3d1c5a0f6ab8b2e7c1e0f3a9d4b1";
-export const OLD_PIN = "sha256:0c7f1a2b3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4";
-export const CLAIM = "qwen3-8b-2a7f3c9e1d";
-export const OLD_CLAIM = "qwen3-8b-9b1e4d2c6a";
+/** The first revision's volume and verified manifest, and the second's (a revision rollout). */
+export const V1_CLAIM = "qwen3-8b-9b1e4d2c6a";
+export const V1_PIN = "sha256:0c7f1a2b3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4";
+export const V2_CLAIM = "qwen3-8b-2a7f3c9e1d";
+export const V2_PIN = "sha256:5d41402abc4b2a76b9719d911017c592ae2f3d1c5a0f6ab8b2e7c1e0f3a9d4b1";
 
 const vllm = (name: string, args: string[]): JsonObject => ({
   name,
@@ -91,30 +92,28 @@ export function wrapped(manifest: JsonObject, cluster = CLUSTER): JsonObject {
 export type CacheState = "hydrating" | "ready" | "rollout-hydrating" | "rollout-verified" | "drift";
 
 /** A ModelCache as the fleet level reports it, on one cluster, in each state a consumer meets. */
-export function modelCache(state: CacheState, over: { accessMode?: string; namespace?: string } = {}): JsonObject {
-  const revision = state.startsWith("rollout") ? "v2" : "v1";
-  const rolling = state.startsWith("rollout");
-  const claimName = CLAIM;
-  const cs: JsonObject = { name: CLUSTER, phase: "Ready" };
-  if (state === "hydrating" || state === "rollout-hydrating") Object.assign(cs, { phase: "Hydrating", bytesDone: 12 * 2 ** 30, bytesTotal: 16 * 2 ** 30, bytesPerSecond: 104857600, etaSeconds: 41 });
-  if (state === "drift") Object.assign(cs, { phase: "Failed", drift: true, manifestDigest: OLD_PIN, message: "the volume holds bytes other than the pinned manifest" });
+export function modelCache(state: CacheState, over: { accessMode?: string; namespace?: string; cluster?: string } = {}): JsonObject {
+  const v2 = state.startsWith("rollout");
+  const cs: JsonObject = { name: over.cluster ?? CLUSTER, phase: "Ready" };
+  if (state === "hydrating" || state === "rollout-hydrating") Object.assign(cs, { phase: "Hydrating", bytesDone: 12 * 2 ** 30, bytesTotal: 16 * 2 ** 30, bytesPerSecond: 104857600, etaSeconds: 41, message: "hydrating: 12.00 GiB of 16.00 GiB (75%), about 41s left" });
+  if (state === "drift") Object.assign(cs, { phase: "Failed", drift: true, manifestDigest: "sha256:ffff000000000000000000000000000000000000000000000000000000000000", message: "the volume holds bytes other than the pinned manifest" });
   const status: JsonObject = {
     ready: cs["phase"] === "Ready" ? "1/1" : "0/1",
     mountPath: "/models/qwen3-8b",
-    claimName,
+    claimName: v2 ? V2_CLAIM : V1_CLAIM,
     namespace: CACHE_NS,
     clusters: [cs],
   };
-  // A rollout still hydrating has no pin for the new source yet: the old pin's identity no longer matches.
-  if (state === "hydrating") status["pin"] = { resolvedRevision: "a1b2c3", pinnedFrom: CLUSTER, identity: "0000000000" };
-  else if (state === "rollout-hydrating") status["pin"] = { resolvedRevision: "a1b2c3", manifestDigest: OLD_PIN, pinnedFrom: CLUSTER, identity: "0000000000" };
-  else status["pin"] = { resolvedRevision: rolling ? "d4e5f6" : "a1b2c3", manifestDigest: PIN, pinnedFrom: "source" };
+  // First hydration of a mutable revision: nothing pinned yet. A rollout still hydrating: the pin is the old
+  // source's (its identity is not the new source's). Otherwise the pin is the current source's.
+  if (state === "rollout-hydrating") status["pin"] = { resolvedRevision: "a1b2c3d", manifestDigest: V1_PIN, pinnedFrom: CLUSTER, identity: "0000000000" };
+  else if (state !== "hydrating") status["pin"] = v2 ? { resolvedRevision: "d4e5f6a", manifestDigest: V2_PIN, pinnedFrom: CLUSTER } : { resolvedRevision: "a1b2c3d", manifestDigest: V1_PIN, pinnedFrom: CLUSTER };
   return {
     apiVersion: "modelcache.dev/v1alpha1",
     kind: "ModelCache",
     metadata: { name: "qwen3-8b", namespace: over.namespace ?? "ml-team" },
     spec: {
-      artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision } } },
+      artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: v2 ? "v2" : "v1" } } },
       storage: { backend: "PVC", pvc: { size: "40Gi", accessMode: over.accessMode ?? "ReadWriteMany" } },
       mountPath: "/models/qwen3-8b",
     },
