@@ -54,7 +54,7 @@ const rows: Row[] = [
   { reason: "Hydrating holds, with bytes and ETA", knowledge: found(hydrating),
     want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left" } },
   { reason: "Verifying holds: bytes are there but not checked", knowledge: found({ phase: "Verifying", manifestDigest: undefined, message: "verifying" }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Verifying (verifying)" } },
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Verifying" } },
   { reason: "Failed holds with the cluster's error", knowledge: found({ phase: "Failed", manifestDigest: undefined, message: "404 from the hub" }),
     want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Failed (404 from the hub)" } },
   { reason: "Blocked holds with what the cluster lacks", knowledge: found({ phase: "Blocked", manifestDigest: undefined, message: "no RWX storage class" }),

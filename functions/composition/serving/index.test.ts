@@ -42,7 +42,7 @@ describe("what each state composes", () => {
     const c = rsp.conditions.find((x) => x.type === "ModelCachesReady");
     expect(c).toStrictEqual({
       type: "ModelCachesReady", status: "False", reason: "Held", target: "Composite",
-      message: `Held: ml-team/qwen3-8b on cluster ${CLUSTER}: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 41s left (hydrating: 12.00 GiB of 16.00 GiB (75%), about 41s left); LeaderWorkerSet mc-ml-team/qwen3-8b-gang is not composed until then`,
+      message: `Held: ml-team/qwen3-8b on cluster ${CLUSTER}: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 41s left; LeaderWorkerSet mc-ml-team/qwen3-8b-gang is not composed until then`,
     });
     expect(lines(rsp)).toStrictEqual([{
       resource: "workload", workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang", cache: "ml-team/qwen3-8b", cluster: CLUSTER, state: "Held",
@@ -117,6 +117,15 @@ describe("what each state composes", () => {
     expect(rsp.results.map((r) => r.reason)).toContain("CacheMountBlocked");
   });
 
+  it("a cache the tenant may not use is neither asked for nor reported on", () => {
+    const rsp = composeScenario(byName("tenancy-refused"));
+    expect(rsp.requirements.resources).toStrictEqual({});
+    expect(lines(rsp)).toStrictEqual([{
+      resource: "workload", workload: "Deployment mc-ml-team/qwen3-8b", cache: "shared-models/qwen3-8b", cluster: CLUSTER, state: "Blocked",
+      message: "ModelCache shared-models/qwen3-8b is in another namespace than the consumer (ml-team) and no input.serving.tenancy.grants entry lets ml-team mount it; Deployment mc-ml-team/qwen3-8b is not composed until then",
+    }]);
+  });
+
   it("a delivery gap never disturbs a running workload", () => {
     const s = byName("rollout-new-mounted");
     const rsp = composeServing(requestOf(s, {}), { mountInto: "AllContainers", tenancy: { grants: [] } });
@@ -154,5 +163,15 @@ describe("what each state composes", () => {
 
   it("the validators reject what Kubernetes would (so the checks above can fail)", () => {
     expect(() => new PersistentVolume({ metadata: { name: "x" }, spec: { accessModes: ["Sometimes"] } } as never).validate()).toThrow();
+  });
+});
+
+describe("the serving examples", () => {
+  it("are the scenarios, as gen-examples.ts writes them (run it after changing one)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { exampleFiles } = await import("./gen-examples.ts");
+    const root = join(import.meta.dirname, "../../../examples");
+    for (const [path, text] of Object.entries(exampleFiles())) expect(readFileSync(join(root, path), "utf8"), path).toBe(text);
   });
 });

@@ -109,7 +109,9 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
       if (p.ok) refs.push(p.ref);
       else bad.push(p.message);
     }
-    for (const r of refs) requirements[requirementKey(r)] = cacheSelector(r);
+    // A cache the tenant may not use is not even read: its state is another tenant's business.
+    const verdicts = new Map(refs.map((r) => [r.ref, mayMount(r, consumerNamespace, serving.tenancy.grants)]));
+    for (const r of refs) if (verdicts.get(r.ref)?.allowed === true) requirements[requirementKey(r)] = cacheSelector(r);
     let workloadBlock: string | undefined;
     if (w.kind === undefined) workloadBlock = `${w.display}: ${str(w.manifest["apiVersion"]) ?? ""} ${str(w.manifest["kind"]) ?? ""} is not a workload kind this step mounts into (Deployment, StatefulSet, LeaderWorkerSet, InferenceService)`;
     else if (bad.length > 0) workloadBlock = bad.join("; ");
@@ -121,13 +123,14 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
     const cluster = w.cluster ?? "";
 
     const plans: Plan[] = refs.map((ref) => {
-      const knowledge = knowledgeOf(req, ref, cluster);
+      const tenancy = verdicts.get(ref.ref) ?? { allowed: false, reason: `ModelCache ${ref.ref}: no tenancy verdict` };
+      const knowledge: CacheKnowledge = tenancy.allowed ? knowledgeOf(req, ref, cluster) : { kind: "waiting" };
       const prevRecord = previous.get(ref.ref);
       const decision = decideGate({
         cache: ref.ref,
         cluster,
         knowledge,
-        tenancy: mayMount(ref, consumerNamespace, serving.tenancy.grants),
+        tenancy,
         previous: prevRecord ? { claimName: prevRecord.claimName, manifestDigest: prevRecord.manifestDigest } : undefined,
       });
       const view = knowledge.kind === "found" ? knowledge.view : undefined;
