@@ -66,6 +66,34 @@ describe("what each state composes", () => {
     expect(() => new Service(field(rsp.desired.resources["service"]?.resource, "spec", "forProvider", "manifest") as never).validate()).not.toThrow();
   });
 
+  it("a mounted workload is recorded for the control plane: one ConfigMap per workload and cache, labelled to be selected by cache, cluster and claim", () => {
+    const rsp = composeScenario(byName("ready-mounted"));
+    const leases = Object.entries(rsp.desired.resources).filter(([k]) => k.startsWith("modelcache-mount-"));
+    expect(leases).toHaveLength(1);
+    const [, st] = leases[0] ?? ["", { resource: {} }];
+    expect(st.resource).toStrictEqual({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: expect.stringMatching(/^qwen3-8b-mount-[0-9a-f]{10}$/) as unknown as string,
+        namespace: "ml-team",
+        labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": CLUSTER, "modelcache.dev/claim": V1_CLAIM },
+      },
+      data: { cache: "ml-team/qwen3-8b", cluster: CLUSTER, claim: `mc-ml-team/${V1_CLAIM}`, manifestDigest: V1_PIN, workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang", consumer: "ServedModel ml-team/qwen3-8b" },
+    });
+  });
+
+  it("no record of use while nothing mounts: a held workload, a stopped one", () => {
+    for (const name of ["hydrating-held", "drift-stopped", "tenancy-refused"])
+      expect(Object.keys(composeScenario(byName(name)).desired.resources).filter((k) => k.startsWith("modelcache-mount-")), name).toEqual([]);
+  });
+
+  it("rollout, the old revision kept: the record names the old claim", () => {
+    const rsp = composeScenario(byName("rollout-old-kept"));
+    const lease = Object.entries(rsp.desired.resources).find(([k]) => k.startsWith("modelcache-mount-"))?.[1];
+    expect(field(lease?.resource, "metadata", "labels", "modelcache.dev/claim")).toBe(V1_CLAIM);
+  });
+
   it("rollout, new revision hydrating: the workload is exactly what it was on v1", () => {
     const s = byName("rollout-old-kept");
     const rsp = composeScenario(s);

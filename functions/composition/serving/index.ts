@@ -15,6 +15,7 @@ import { planBridge, BRIDGE_KEY_PREFIX } from "./bridge.ts";
 import { cacheOnCluster } from "./cache-view.ts";
 import { decideGate, type CacheKnowledge, type GateDecision } from "./gate.ts";
 import { clone, injectMounts, volumeName, type CacheMount } from "./inject.ts";
+import { leaseKey, leaseResource } from "./leases.ts";
 import { formatRecord, parseRecord, type MountRecord } from "./record.ts";
 import { mayMount, parseCacheRef, requirementKey, type CacheRef } from "./refs.ts";
 import { annotationsOf, findWorkloads, manifestOf, type Workload } from "./workloads.ts";
@@ -89,6 +90,14 @@ interface Plan {
 export function composeServing(req: FunctionRequest, serving: Serving): FunctionResponse {
   const xr = req.observed.composite?.resource ?? {};
   const consumerNamespace = str(field(xr, "metadata", "namespace")) ?? "";
+  const consumer = { namespace: consumerNamespace, name: str(field(xr, "metadata", "name")) ?? "", kind: str(xr["kind"]) ?? "" };
+  /** The record of use for each cache a composed pod template of `w` mounts. */
+  const lease = (w: Workload, mounts: Iterable<[string, MountRecord]>) => {
+    for (const [cacheRef, mount] of mounts) {
+      const [namespace = "", name = ""] = cacheRef.split("/");
+      rsp.desired.resources[leaseKey(w.key, cacheRef)] = leaseResource({ consumer, resource: w.key, workload: w.display, cache: { namespace, name }, cluster: w.cluster ?? "", mount });
+    }
+  };
   const workloads = findWorkloads(req.desired.resources);
   const rsp = passThrough(req);
   const requirements: Record<string, ResourceSelector> = {};
@@ -117,7 +126,7 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
     else if (bad.length > 0) workloadBlock = bad.join("; ");
     else if (w.cluster === undefined) workloadBlock = `${w.display}: no cluster: annotate ${w.wrapped ? "the Object" : "the workload"} with ${CLUSTER_ANNOTATION}: <cluster name as the ModelCache's status.clusters names it>`;
     if (workloadBlock !== undefined) {
-      holdBack(w, observed, undefined, blockAll(workloadBlock));
+      holdBack(w, observed, undefined, blockAll(workloadBlock), previous);
       continue;
     }
     const cluster = w.cluster ?? "";
@@ -180,7 +189,7 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
       const mounts: CacheMount[] = plans.map((p) => ({ cache: p.ref.ref, volumeName: volumeName(p.ref.ref), claimName: p.mount?.claimName ?? "", mountPath: p.mountPath ?? "" }));
       const conflicts = w.kind ? injectMounts(w.kind.sites(manifest), mounts, serving.mountInto === "AllContainers" ? { mode: "AllContainers" } : { mode: "AnnotatedContainers", names: w.containers }) : [];
       if (conflicts.length > 0) {
-        holdBack(w, observed, undefined, blockAll(`${w.display}: ${conflicts.join("; ")}`));
+        holdBack(w, observed, undefined, blockAll(`${w.display}: ${conflicts.join("; ")}`), previous);
         continue;
       }
       setAnnotation(manifest, MOUNTS_ANNOTATION, formatRecord(new Map(plans.map((p) => [p.ref.ref, p.mount as MountRecord]))));
@@ -190,6 +199,7 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
       }
       const earlier = req.desired.resources[w.key];
       rsp.desired.resources[w.key] = { resource: withManifest(w, manifest), connectionDetails: earlier?.connectionDetails ?? {}, ready: earlier?.ready ?? "Unspecified" };
+      lease(w, plans.map((p) => [p.ref.ref, p.mount as MountRecord]));
       lines.push(...plans.map((p) => p.line));
       continue;
     }
@@ -233,6 +243,8 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
       }
     }
     rsp.desired.resources[w.key] = { ...observed, resource: lastComposed(observed) };
+    // As last composed, it still mounts what it recorded then.
+    lease(w, previous);
     lines.push(...held.map((l) => ({ ...l, message: `${l.message}; ${w.display} stays as last composed` })));
   }
 

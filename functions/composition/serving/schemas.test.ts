@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
-import { Container, PersistentVolume, PersistentVolumeClaim, PodTemplateSpec, Service, Volume } from "kubernetes-models/v1";
+import { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, PodTemplateSpec, Service, Volume } from "kubernetes-models/v1";
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
 import { field, isObject } from "../replica/objects.ts";
 import { composeScenario, scenarios } from "./scenarios.ts";
@@ -68,6 +68,7 @@ function inferenceService(m: JsonObject): string[] {
 const CHECKS: Record<string, (m: JsonObject, observeOnly: boolean) => string[]> = {
   "apps/v1/Deployment": (m) => errors(new Deployment(m as never)).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
   "apps/v1/StatefulSet": (m) => errors(new StatefulSet(m as never)).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
+  "v1/ConfigMap": (m) => errors(new ConfigMap(m as never)).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
   "v1/Service": (m) => errors(new Service(m as never)).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
   "v1/PersistentVolume": (m, o) => errors(new PersistentVolume(m as never)).filter((e) => !(o && e.keyword === "required")).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
   "v1/PersistentVolumeClaim": (m, o) => errors(new PersistentVolumeClaim(m as never)).filter((e) => !(o && e.keyword === "required")).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
@@ -79,7 +80,9 @@ const manifests = scenarios().flatMap((s) =>
   Object.entries(composeScenario(s).desired.resources).map(([key, st]) => {
     const policies = field(st.resource, "spec", "managementPolicies");
     const observeOnly = Array.isArray(policies) && policies.length === 1 && policies[0] === "Observe";
-    return [`${s.name} ${key}`, field(st.resource, "spec", "forProvider", "manifest") as JsonObject, observeOnly] as const;
+    // A workload or bridge travels in an Object; the record of use is composed as it is, in the consumer's namespace.
+    const manifest = st.resource["kind"] === "Object" ? field(st.resource, "spec", "forProvider", "manifest") : st.resource;
+    return [`${s.name} ${key}`, manifest as JsonObject, observeOnly] as const;
   }),
 );
 
