@@ -79,6 +79,23 @@ export const Retention = z
   })
   .strict();
 
+/** A duration as Kubernetes and Go write it, in whole hours, minutes and seconds: 168h, 90m, 1h30m. */
+export const Duration = z.string().max(32).regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/, "must be a duration such as 168h, 90m or 1h30m")
+  .refine((d) => d !== "", "must be a duration such as 168h, 90m or 1h30m");
+
+/** Seconds in a Duration. */
+export function durationSeconds(d: string): number {
+  const m = /^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$/.exec(d);
+  return m === null ? 0 : Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+export const Eviction = z
+  .object({
+    ttl: Duration.describe("How long a volume of an earlier revision stays on a cluster after the last workload mounting it (recorded by the serving step) stopped; it is never released while mounted."),
+  })
+  .strict();
+export type Eviction = z.infer<typeof Eviction>;
+
 export const ModelCacheSpec = z
   .object({
     artifact: Artifact,
@@ -88,6 +105,7 @@ export const ModelCacheSpec = z
     replication: z.enum(["AllMatchingClusters"]).default("AllMatchingClusters"),
     clusterSelector: ClusterSelector.default({}),
     retention: Retention.default({ whenUnselected: "Retain" }),
+    eviction: Eviction.optional().describe("Use keeps a volume, disuse lets it go: without it an earlier revision's volume is released once the new one is verified and no workload mounts it."),
     hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
   })
   .strict();

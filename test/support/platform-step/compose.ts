@@ -1,6 +1,7 @@
 // The stand-in for a platform's own composition step in the serving examples:
 // it adds the resources its Input lists to the desired state, as
-// function-patch-and-transform does with a base and no patches. (The real
+// function-patch-and-transform does with a base and no patches (its Input
+// shape, pt.fn.crossplane.io Resources). (The real
 // one is a Go module the examples cannot fetch here; docs/stand-ins.md.)
 // Input: { resources: [{ name, base }] }.
 import { passThrough } from "../../../functions/sdk/response.ts";
