@@ -170,6 +170,15 @@ describe("what each state composes", () => {
     expect(rsp.results).toEqual([]);
   });
 
+  it("a workload naming more caches than it may is Blocked, and Crossplane is asked for none of them", () => {
+    const names = Array.from({ length: 17 }, (_, i) => `c${i}`).join(",");
+    const rsp = composeServing(servingRequest({ desired: { workload: wrapped(deployment({ "modelcache.dev/caches": names })) } }), { mountInto: "AllContainers", tenancy: { grants: [] } });
+    expect(rsp.requirements.resources).toStrictEqual({});
+    expect(rsp.desired.resources["workload"]).toBeUndefined();
+    expect(lines(rsp)).toHaveLength(16);
+    expect(lines(rsp)[0]?.message).toBe("Deployment mc-ml-team/qwen3-8b: modelcache.dev/caches names 17 caches; a workload may mount at most 16; Deployment mc-ml-team/qwen3-8b is not composed until then");
+  });
+
   it("a bad serving Input is Fatal naming the field, and drops nothing", () => {
     const d = wrapped(deployment());
     const rsp = runFunction(servingRequest({ desired: { workload: d }, input: servingInput({ mountInto: "Some" }) }), { defaultHydratorImage: "x" });

@@ -18,7 +18,7 @@ import { clone, injectMounts, volumeName, type CacheMount } from "./inject.ts";
 import { leaseKey, leaseResource } from "./leases.ts";
 import { formatRecord, parseRecord, type MountRecord } from "./record.ts";
 import { mayMount, parseCacheRef, requirementKey, type CacheRef } from "./refs.ts";
-import { annotationsOf, findWorkloads, manifestOf, type Workload } from "./workloads.ts";
+import { annotationsOf, findWorkloads, manifestOf, MAX_CACHES_PER_WORKLOAD, type Workload } from "./workloads.ts";
 
 export const CONDITION_TYPE = "ModelCachesReady";
 /** Requeue soon while a workload waits for bytes, so it starts shortly after they are verified. */
@@ -108,28 +108,29 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
   for (const w of workloads) {
     const observed = req.observed.resources[w.key];
     const previous = parseRecord(annotationsOf(observed ? manifestOf(observed.resource) : undefined)[MOUNTS_ANNOTATION]);
-    const blockAll = (message: string) => w.caches.map((c) => ({ resource: w.key, workload: w.display, cache: c, ...(w.cluster ? { cluster: w.cluster } : {}), state: "Blocked" as const, message }));
+    const blockAll = (message: string) => w.caches.slice(0, MAX_CACHES_PER_WORKLOAD).map((c) => ({ resource: w.key, workload: w.display, cache: c, ...(w.cluster ? { cluster: w.cluster } : {}), state: "Blocked" as const, message }));
 
     // What cannot be decided per cache: the workload itself.
     const refs: CacheRef[] = [];
     const bad: string[] = [];
-    for (const c of w.caches) {
+    if (w.caches.length > MAX_CACHES_PER_WORKLOAD) bad.push(`modelcache.dev/caches names ${w.caches.length} caches; a workload may mount at most ${MAX_CACHES_PER_WORKLOAD}`);
+    for (const c of w.caches.slice(0, MAX_CACHES_PER_WORKLOAD)) {
       const p = parseCacheRef(c, consumerNamespace);
       if (p.ok) refs.push(p.ref);
       else bad.push(p.message);
     }
     // A cache the tenant may not use is not even read: its state is another tenant's business.
     const verdicts = new Map(refs.map((r) => [r.ref, mayMount(r, consumerNamespace, serving.tenancy.grants)]));
-    for (const r of refs) if (verdicts.get(r.ref)?.allowed === true) requirements[requirementKey(r)] = cacheSelector(r);
     let workloadBlock: string | undefined;
     if (w.kind === undefined) workloadBlock = `${w.display}: ${str(w.manifest["apiVersion"]) ?? ""} ${str(w.manifest["kind"]) ?? ""} is not a workload kind this step mounts into (Deployment, StatefulSet, LeaderWorkerSet, InferenceService)`;
-    else if (bad.length > 0) workloadBlock = bad.join("; ");
+    else if (bad.length > 0) workloadBlock = `${w.display}: ${bad.join("; ")}`;
     else if (w.cluster === undefined) workloadBlock = `${w.display}: no cluster: annotate ${w.wrapped ? "the Object" : "the workload"} with ${CLUSTER_ANNOTATION}: <cluster name as the ModelCache's status.clusters names it>`;
     if (workloadBlock !== undefined) {
       holdBack(w, observed, undefined, blockAll(workloadBlock), previous);
       continue;
     }
     const cluster = w.cluster ?? "";
+    for (const r of refs) if (verdicts.get(r.ref)?.allowed === true) requirements[requirementKey(r)] = cacheSelector(r);
 
     const plans: Plan[] = refs.map((ref) => {
       const tenancy = verdicts.get(ref.ref) ?? { allowed: false, reason: `ModelCache ${ref.ref}: no tenancy verdict` };

@@ -112,8 +112,12 @@ export function annotationsOf(m: JsonObject | undefined): Record<string, string>
   return out;
 }
 
+/** The most caches one workload may name: each is a required resource Crossplane fetches on every call. */
+export const MAX_CACHES_PER_WORKLOAD = 16;
+
 function list(v: string | undefined): string[] {
-  return (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  // Bounded before it is split: an annotation is up to 256 KiB of whatever the writer chose.
+  return (v ?? "").slice(0, 16_384).split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
 /** A workload that asks for caches, as the earlier steps composed it. */
