@@ -6,9 +6,9 @@
 // the same request gives the same response. Everything else earlier steps
 // desired passes through untouched.
 import type { Serving } from "../../api/serving.ts";
-import { CLUSTER_ANNOTATION, MOUNTS_ANNOTATION, type ConsumerMount, type GateState } from "../../api/serving.ts";
+import { CLUSTER_ANNOTATION, MOUNTS_ANNOTATION } from "../../api/serving.ts";
 import { capText } from "../../sdk/messages.ts";
-import { condition, passThrough, withResult } from "../../sdk/response.ts";
+import { passThrough } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState } from "../../sdk/types.ts";
 import { field, isObject, str, type ProviderConfigRef } from "../replica/objects.ts";
 import { planBridge, BRIDGE_KEY_PREFIX } from "./bridge.ts";
@@ -18,19 +18,12 @@ import { clone, injectMounts, volumeName, type CacheMount } from "./inject.ts";
 import { leaseKey, leaseResource } from "./leases.ts";
 import { formatRecord, parseRecord, type MountRecord } from "./record.ts";
 import { mayMount, parseCacheRef, requirementKey, type CacheRef } from "./refs.ts";
+import { finish, type Line } from "./report.ts";
+
+export { CONDITION_TYPE } from "./report.ts";
 import { annotationsOf, findWorkloads, manifestOf, MAX_CACHES_PER_WORKLOAD, type Workload } from "./workloads.ts";
 
-export const CONDITION_TYPE = "ModelCachesReady";
-/** Requeue soon while a workload waits for bytes, so it starts shortly after they are verified. */
-export const WAITING_TTL_SECONDS = 15;
-export const SETTLED_TTL_SECONDS = 60;
 
-interface Line extends ConsumerMount {
-  resource: string;
-}
-
-/** Conditions and results name the worst state first. */
-const SEVERITY: Record<GateState, number> = { Blocked: 5, Stopped: 4, Held: 3, RolloutPending: 2, Kept: 1, Mounted: 0 };
 
 function cacheSelector(ref: CacheRef): ResourceSelector {
   return { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: ref.name }, namespace: ref.namespace };
@@ -269,31 +262,4 @@ function previousMountPath(observed: ResourceState | undefined, w: Workload, ref
       for (const vm of vms) if (isObject(vm) && vm["name"] === name && typeof vm["mountPath"] === "string") return vm["mountPath"];
     }
   return undefined;
-}
-
-function finish(req: FunctionRequest, rsp0: FunctionResponse, lines: Line[], results: { severity: "Warning"; reason: string; message: string }[], anyHeld: boolean, requirements: Record<string, ResourceSelector>): FunctionResponse {
-  let rsp: FunctionResponse = { ...rsp0, requirements: { resources: { ...rsp0.requirements.resources, ...requirements } } };
-  if (lines.length === 0) return rsp;
-  const worst = lines.reduce((a, l) => (SEVERITY[l.state] > SEVERITY[a] ? l.state : a), "Mounted" as GateState);
-  const notMounted = lines.filter((l) => l.state !== "Mounted");
-  const message = notMounted.length === 0
-    ? `${lines.length} cache mount(s) verified: ${lines.map((l) => `${l.cache} on ${l.cluster ?? "?"} for ${l.workload}`).join("; ")}`
-    : notMounted.sort((a, b) => SEVERITY[b.state] - SEVERITY[a.state]).map((l) => `${l.state}: ${l.message}`).join(" | ");
-  rsp.conditions = [condition(CONDITION_TYPE, worst === "Mounted" ? "True" : "False", worst === "Mounted" ? "Mounted" : worst, capText(message, 4096))];
-  rsp.ttlSeconds = worst === "Mounted" ? SETTLED_TTL_SECONDS : WAITING_TTL_SECONDS;
-  const blocked = lines.filter((l) => l.state === "Blocked");
-  if (blocked.length > 0) rsp = withResult(rsp, { severity: "Warning", reason: "CacheMountBlocked", message: capText(blocked.map((l) => l.message).join("; "), 1024), target: "Composite" });
-  for (const r of results) rsp = withResult(rsp, { ...r, target: "Composite" });
-
-  // The consumer XR's status: one line per workload and cache (the platform's XRD may declare status.modelCaches; docs/api.md).
-  const desiredXr = rsp.desired.composite ?? req.desired.composite;
-  const observedXr = req.observed.composite?.resource ?? {};
-  const base: JsonObject = desiredXr?.resource ?? { apiVersion: observedXr["apiVersion"] ?? null, kind: observedXr["kind"] ?? null };
-  const status = isObject(base["status"]) ? base["status"] : {};
-  const modelCaches = lines.map(({ resource, ...l }) => JSON.parse(JSON.stringify({ resource, ...l })) as JsonObject);
-  rsp.desired = {
-    ...rsp.desired,
-    composite: { resource: { ...base, status: { ...status, modelCaches } }, connectionDetails: desiredXr?.connectionDetails ?? {}, ready: anyHeld ? "False" : (desiredXr?.ready ?? "Unspecified") },
-  };
-  return rsp;
 }
