@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { Input, INPUT_API_VERSION } from "../functions/api/input.ts";
-import { API_GROUP, ModelCacheSpec, ModelCacheStatus } from "../functions/api/modelcache.ts";
+import { API_GROUP } from "../functions/api/group.ts";
+import { ModelCacheSpec, ModelCacheStatus } from "../functions/api/modelcache.ts";
 import { ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../functions/api/replica.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

@@ -4,7 +4,7 @@
 //   node bench/cel/selectors.ts [--quick]
 
 import { clearSelectorCache, compileSelector, evaluateSelector, toCelCluster, type ClusterFactsInput, type CompiledSelector } from "../../functions/cel/index.ts";
-import { h100Fleet } from "../../functions/cel/testdata.ts";
+import { h100Fleet } from "../../test/support/cel-testdata.ts";
 
 const quick = process.argv.includes("--quick");
 const SAMPLES = quick ? 200 : 2000;

@@ -25,7 +25,7 @@ import { toStruct } from "../../functions/protocol/struct.ts";
 import type { RunFunctionRequest } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { CLUSTERS_REQUIREMENT, composeFleet } from "../../functions/composition/fleet/index.ts";
-import { COMMIT, DIGEST, GPUS, inferenceCluster, modelCache, request } from "../../functions/composition/fleet/testing.ts";
+import { COMMIT, DIGEST, GPUS, inferenceCluster, modelCache, request } from "../../test/support/fleet-builders.ts";
 import { contractKey, isContractKey } from "../../functions/composition/contract-configmap.ts";
 
 const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,10,100,1000,5000" }, out: { type: "string" } } });

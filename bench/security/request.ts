@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
-import { fleet, modelCache } from "../../functions/composition/fleet/testing.ts";
+import { fleet, modelCache } from "../../test/support/fleet-builders.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { startFunction } from "../../test/support/function-server.ts";
 import { callBytes, deepList, fatalOf, modelCacheXr, rawClient, requestBytes, structBytes, structWith } from "../../test/security/server-wire.ts";

@@ -5,7 +5,7 @@
 //
 //   node bench/security/selector.ts [--calls 40] [--clusters 10]
 import { parseArgs } from "node:util";
-import { GPUS, inferenceCluster, modelCache } from "../../functions/composition/fleet/testing.ts";
+import { GPUS, inferenceCluster, modelCache } from "../../test/support/fleet-builders.ts";
 import type { RunFunctionResponse__Output } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { newClient, runFunction } from "../../test/support/client.ts";

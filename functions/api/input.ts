@@ -3,6 +3,7 @@
 // function needs live in it; the defaults read Modelplane's InferenceCluster.
 import { z } from "zod";
 import { AddressClass, DEFAULT_REFUSED_ADDRESSES } from "./address-classes.ts";
+import { API_VERSION, REPLICA_KIND } from "./group.ts";
 import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
 import { Serving } from "./serving.ts";
@@ -150,9 +151,9 @@ export const Input = z
     hydratorImage: HydratorImage.optional()
       .describe("The image the hydration Jobs run; defaults to the hydrator image the function was released with, pinned by digest. :latest or no tag is refused; pin it by digest (image@sha256:<digest>)."),
     replica: z
-      .object({ apiVersion: z.string().default("modelcache.dev/v1alpha1"), kind: z.string().default("ModelCacheReplica") })
+      .object({ apiVersion: z.string().default(API_VERSION), kind: z.string().default(REPLICA_KIND) })
       .strict()
-      .default({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica" }),
+      .default({ apiVersion: API_VERSION, kind: REPLICA_KIND }),
     serving: Serving.optional()
       .describe("Set in a serving composition's step, after the platform's own steps: mount caches into the workloads they composed and hold each back until its cache is verified on its cluster (docs/api.md, \"Serving\")."),
   })

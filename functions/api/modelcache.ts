@@ -6,8 +6,6 @@ import { Artifact } from "./artifact.ts";
 import { HydrationPhase } from "./hydration-report.ts";
 import { LabelMap, LabelSelectorRequirement, ObjectName, Quantity, ResourceRequirements, Toleration } from "./k8s.ts";
 
-export const API_GROUP = "modelcache.dev";
-export const API_VERSION = `${API_GROUP}/v1alpha1`;
 
 /** Annotation on a ModelCache: a new value starts a new hydration everywhere. */
 export const REFETCH_ANNOTATION = "modelcache.dev/refetch";

@@ -3,7 +3,7 @@ import { splitQualifiedName, toCelCluster, type ClusterFactsInput } from "./clus
 import { CLUSTER_LIMITS } from "./limits.ts";
 import { Quantity } from "./quantity.ts";
 import { Semver } from "./semver.ts";
-import { h100, h100Cluster, h100Pool, rackPool } from "./testdata.ts";
+import { h100, h100Cluster, h100Pool, rackPool } from "../../test/support/cel-testdata.ts";
 
 function convert(facts: ClusterFactsInput) {
   const r = toCelCluster(facts);

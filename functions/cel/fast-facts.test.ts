@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { ClusterFacts } from "./cluster-facts.ts";
 import { fastClusterFacts } from "./fast-facts.ts";
-import { a100Cluster, emptyCluster, exampleOnlyCluster, h100, h100Cluster, mixedCluster } from "./testdata.ts";
+import { a100Cluster, emptyCluster, exampleOnlyCluster, h100, h100Cluster, mixedCluster } from "../../test/support/cel-testdata.ts";
 
 const dev = (over: Record<string, unknown>) => ({ name: "h", pools: [{ name: "p", devices: [{ ...h100(0), ...over }] }] });
 

@@ -2,7 +2,7 @@
 // said, deterministically, and no CEL construct that tolerates errors (|| , exists) can absorb the stop.
 import { describe, expect, it } from "vitest";
 import { compileSelector, evaluateSelector, RUNTIME_LIMITS, type ClusterFactsInput } from "./index.ts";
-import { h100Fleet } from "./testdata.ts";
+import { h100Fleet } from "../../test/support/cel-testdata.ts";
 
 const cluster: ClusterFactsInput = h100Fleet("c", 2);
 const list = `[${Array.from({ length: 100 }, (_, i) => i).join(", ")}]`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileSelector, evaluateSelector, toCelCluster, type ClusterFactsInput } from "./index.ts";
-import { a100Cluster, emptyCluster, exampleOnlyCluster, h100Cluster, mixedCluster } from "./testdata.ts";
+import { a100Cluster, emptyCluster, exampleOnlyCluster, h100Cluster, mixedCluster } from "../../test/support/cel-testdata.ts";
 
 function select(expr: string, cluster: ClusterFactsInput) {
   const c = compileSelector(expr);

@@ -5,9 +5,9 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../sdk/types.ts";
 import { composeFleet } from "./fleet/index.ts";
-import { fleet, modelCache, request as fleetRequest } from "./fleet/testing.ts";
-import { scenarios } from "./replica/scenarios.ts";
-import { baseXr, compactForm, compose, contractMap } from "./replica/testing.ts";
+import { fleet, modelCache, request as fleetRequest } from "../../test/support/fleet-builders.ts";
+import { scenarios } from "../../test/support/replica-scenarios.ts";
+import { baseXr, compactForm, compose, contractMap } from "../../test/support/replica-builders.ts";
 import { CONTRACT_REQUIREMENT } from "./replica/contract.ts";
 
 /** What a live Crossplane v2.2 sets under spec.crossplane of a namespaced XR. */

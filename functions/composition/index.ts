@@ -5,7 +5,8 @@ import { fatal, passThrough, withResult } from "../sdk/response.ts";
 import { parseInput } from "./fleet/parse.ts";
 import { composeServing } from "./serving/index.ts";
 import { composeFleet } from "./fleet/index.ts";
-import { composeReplica, REPLICA_API_VERSION, REPLICA_KIND } from "./replica/index.ts";
+import { API_VERSION, MODEL_CACHE_KIND, REPLICA_KIND } from "../api/group.ts";
+import { composeReplica } from "./replica/index.ts";
 
 export interface RunOptions {
   /** The hydrator image the Jobs run; defaults to this function's own image. */
@@ -16,8 +17,8 @@ export function runFunction(req: FunctionRequest, options: RunOptions): Function
   const xr = req.observed.composite?.resource;
   const kind = typeof xr?.["kind"] === "string" ? xr["kind"] : "(none)";
   const apiVersion = typeof xr?.["apiVersion"] === "string" ? xr["apiVersion"] : "(none)";
-  if (apiVersion === "modelcache.dev/v1alpha1" && kind === "ModelCache") return composeFleet(req, options);
-  if (apiVersion === REPLICA_API_VERSION && kind === REPLICA_KIND) return composeReplica(req);
+  if (apiVersion === API_VERSION && kind === MODEL_CACHE_KIND) return composeFleet(req, options);
+  if (apiVersion === API_VERSION && kind === REPLICA_KIND) return composeReplica(req);
   // Any other XR: a serving composition's step when its Input says so (serving/index.ts).
   if (req.input?.["serving"] !== undefined) {
     const input = parseInput(req.input);

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { DEFAULT_REFUSED_ADDRESSES, parseAddressClasses, type AddressClass } from "../api/address-classes.ts";
+import { formatIssues } from "../shared/zod-issues.ts";
 import { guardConnections } from "./address-guard.ts";
 import { EXIT, hydrate } from "./hydrate.ts";
 import { inClusterConfig, type ApiConfig } from "./k8s-configmap.ts";
@@ -210,7 +211,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     const j = await readJsonFile(v.files, "--files");
     if (!j.ok) return usage(j.error);
     const p = HttpFileList.safeParse(j.value);
-    if (!p.success) return usage(`--files ${v.files}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!p.success) return usage(`--files ${v.files}: ${formatIssues("", p.error)}`);
     httpFiles = p.data;
   }
   let inline: InlineFile[] | undefined;
@@ -218,7 +219,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     const j = await readJsonFile(v.inline, "--inline");
     if (!j.ok) return usage(j.error);
     const p = InlineFileList.safeParse(j.value);
-    if (!p.success) return usage(`--inline ${v.inline}: ${p.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!p.success) return usage(`--inline ${v.inline}: ${formatIssues("", p.error)}`);
     inline = p.data;
   }
   const created = await createSource({

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
+import type { Checked } from "../shared/checked.ts";
 
 export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -16,10 +17,8 @@ export interface ApiConfig {
   ca?: Buffer;
 }
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
-
 /** The in-cluster configuration, as client-go's rest.InClusterConfig finds it. */
-export async function inClusterConfig(env: Record<string, string | undefined>, saDir: string = SA_DIR): Promise<Result<ApiConfig>> {
+export async function inClusterConfig(env: Record<string, string | undefined>, saDir: string = SA_DIR): Promise<Checked<ApiConfig>> {
   const host = env["KUBERNETES_SERVICE_HOST"];
   const port = env["KUBERNETES_SERVICE_PORT"];
   if (!host || !port) return { ok: false, error: "not in a cluster: KUBERNETES_SERVICE_HOST/PORT are not set" };
@@ -78,7 +77,7 @@ function apiMessage(r: Reply): string {
  * create when it does not exist yet (the function normally creates it; RBAC
  * may not allow the hydrator to, which is then reported, not fatal).
  */
-export async function putConfigMapKey(cfg: ApiConfig, namespace: string, name: string, key: string, value: string, timeoutMs = 10_000): Promise<Result<"patched" | "created">> {
+export async function putConfigMapKey(cfg: ApiConfig, namespace: string, name: string, key: string, value: string, timeoutMs = 10_000): Promise<Checked<"patched" | "created">> {
   const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
   try {
     const patch = await call(cfg, "PATCH", `${base}/${encodeURIComponent(name)}`, "application/merge-patch+json", JSON.stringify({ data: { [key]: value } }), timeoutMs);

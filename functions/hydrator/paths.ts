@@ -8,7 +8,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+import type { Checked } from "../shared/checked.ts";
 
 /**
  * A relative POSIX path that stays inside the destination, or why not.

@@ -1,7 +1,8 @@
 // Which failures are retried, how long the hydrator waits, and that a
 // server's Retry-After wins over the client's own backoff (within a bound).
+import { parseRetryAfter } from "./sources/retry-after.ts";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, parseRetryAfter, sleep, type RetryPolicy } from "./retry.ts";
+import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, sleep, type RetryPolicy } from "./retry.ts";
 import { SourceError } from "./sources/types.ts";
 
 const fsError = (code: string): Error => Object.assign(new Error(`${code}: fs`), { code });

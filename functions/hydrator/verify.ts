@@ -2,13 +2,13 @@
 // SHA256SUMS, byte for byte, without any network. Used by `verify <dir>`, by
 // `hydrate` to recognise a complete destination (and do nothing), and after
 // publishing.
+import { mapLimit } from "../shared/concurrency.ts";
 import { lstat, readdir, readFile, realpath } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { hashFile } from "./fsutil.ts";
 import { hfRepoFolder, place, type Placement } from "./layout.ts";
 import { Manifest, MANIFEST_DIR, MANIFEST_FILE, manifestDigest, parseSums, renderSums, SUMS_FILE } from "./manifest.ts";
-import { mapLimit } from "./sources/http.ts";
 
 export type VerifyResult =
   | { ok: true; manifest: Manifest; bytes: number }

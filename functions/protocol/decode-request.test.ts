@@ -2,10 +2,10 @@
 // requestFromWire do: each case is encoded by proto-loader, decoded both
 // ways, and compared whole.
 import { describe, expect, it } from "vitest";
-import { requestFromWire } from "./convert.ts";
+import { requestFromWire } from "../../test/support/protocol-reference.ts";
 import { decodeRequest } from "./decode-request.ts";
 import type { RunFunctionRequest } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
-import { runFunctionMethod, structOf } from "./testing.ts";
+import { runFunctionMethod, structOf } from "../../test/support/protocol-builders.ts";
 import type { JsonObject } from "../sdk/types.ts";
 
 const method = runFunctionMethod;

@@ -3,7 +3,7 @@
 // for table cases and for random responses (fast-check).
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { responseToWire } from "./convert.ts";
+import { responseToWire } from "../../test/support/protocol-reference.ts";
 import { encodeResponse } from "./encode-response.ts";
 import { RESPONSE_DEPTH } from "./limits.ts";
 import { loadProtocol } from "./load.ts";

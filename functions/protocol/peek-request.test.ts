@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../sdk/types.ts";
 import { decodeRequest } from "./decode-request.ts";
 import { peekRequest } from "./peek-request.ts";
-import { runFunctionMethod, structOf } from "./testing.ts";
+import { runFunctionMethod, structOf } from "../../test/support/protocol-builders.ts";
 
 const method = runFunctionMethod;
 const s = structOf;

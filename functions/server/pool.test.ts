@@ -5,7 +5,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { structOf, runFunctionMethod } from "../protocol/testing.ts";
+import { structOf, runFunctionMethod } from "../../test/support/protocol-builders.ts";
 import { fatalOf } from "../../test/security/server-wire.ts";
 import { newLogger } from "./logger.ts";
 import { WorkerPool, type PoolAnswer } from "./pool.ts";

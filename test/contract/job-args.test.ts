@@ -14,6 +14,7 @@
 //  - the verify-only Job (ExistingPVC) checks such a volume, and a pin for other
 //    bytes fails with an exit code the Job treats as permanent and a message
 //    that reaches the status.
+import { field, isObject } from "../../functions/shared/json.ts";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,11 +25,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HYDRATION_REPORT_KEY, HydrationReport } from "../../functions/api/hydration-report.ts";
 import { CACHE_MOUNT, CONTAINER_NAME, EXIT_PERMANENT, TERMINATION_LOG } from "../../functions/composition/replica/job.ts";
-import { observe, field, isObject } from "../../functions/composition/replica/objects.ts";
+import { observe } from "../../functions/composition/replica/objects.ts";
 import { hydrationState } from "../../functions/composition/replica/phase.ts";
 import { readReport } from "../../functions/composition/replica/report.ts";
-import { scenarios } from "../../functions/composition/replica/scenarios.ts";
-import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../../functions/composition/replica/testing.ts";
+import { scenarios } from "../support/replica-scenarios.ts";
+import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../support/replica-builders.ts";
 import { INPUT_API_VERSION } from "../../functions/api/input.ts";
 import type { ModelCacheReplicaSpec } from "../../functions/api/replica.ts";
 import { parseHydrateArgs, parseVerifyArgs } from "../../functions/hydrator/cli.ts";

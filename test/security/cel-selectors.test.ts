@@ -4,7 +4,7 @@
 // now the hostile one answers within the client's deadline with the right result, a Fatal or a
 // per-cluster reason naming spec.clusterSelector.cel and the budget, and the plain one answers too.
 import { describe, expect, it } from "vitest";
-import { GPUS, inferenceCluster, modelCache } from "../../functions/composition/fleet/testing.ts";
+import { GPUS, inferenceCluster, modelCache } from "../support/fleet-builders.ts";
 import { RUNTIME_LIMITS } from "../../functions/cel/index.ts";
 import type { RunFunctionResponse__Output } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";

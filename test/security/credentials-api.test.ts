@@ -7,8 +7,8 @@
 // from a Secret reach the Job by secretKeyRef, and only to hosts the platform
 // allows. Driven through the real function over gRPC.
 import { describe, expect, it } from "vitest";
-import { fleet, modelCache, request as fleetRequest } from "../../functions/composition/fleet/testing.ts";
-import { baseXr, request as replicaRequest, tenancyInput } from "../../functions/composition/replica/testing.ts";
+import { fleet, modelCache, request as fleetRequest } from "../support/fleet-builders.ts";
+import { baseXr, request as replicaRequest, tenancyInput } from "../support/replica-builders.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { runFunction } from "../support/client.ts";
 import { call, fatals, fromWire, manifestOf, onCluster, realFunction, toWire, type Answer } from "./tenancy-support.ts";

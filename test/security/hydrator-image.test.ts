@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { fleet, modelCache, request as fleetRequest } from "../../functions/composition/fleet/testing.ts";
+import { fleet, modelCache, request as fleetRequest } from "../support/fleet-builders.ts";
 import { BIN, ROOT } from "../support/function-server.ts";
 import { call, fatals, realFunction } from "./tenancy-support.ts";
 

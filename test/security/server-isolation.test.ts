@@ -8,7 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
-import { fleet, modelCache } from "../../functions/composition/fleet/testing.ts";
+import { fleet, modelCache } from "../support/fleet-builders.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { startFunction } from "../support/function-server.ts";
 import { callBytes, fatalOf, requestBytes, serverUnderTest, structBytes } from "./server-wire.ts";
@@ -32,10 +32,14 @@ const expensive = (namespace: string, tag: string): Buffer =>
   requestBytes({ tag, xr: xrIn(namespace, { clusterSelector: { matchExpressions: Array.from({ length: 150_000 }, () => ({ key: "", operator: "Nope" })) } }) });
 const EXPENSIVE = expensive("team-a", "hostile");
 
-/** 250,000 keys over four objects, each under the per-object limit, so all of it is read and passed through. */
+/**
+ * 500,000 keys over eight objects, each under the per-object limit, so all of it (7.5 MB) is read and passed through:
+ * long enough on the worker that the normal call's own latency on a loaded 2-core machine is well inside it (with
+ * 250,000 keys one CI run saw the two come back 21 ms apart).
+ */
 function manyKeys(namespace: string): Buffer {
   const context: JsonObject = {};
-  for (let g = 0; g < 4; g++) context[`g${g}`] = Object.fromEntries(Array.from({ length: 62_500 }, (_, i) => [`k${i}`, "v"]));
+  for (let g = 0; g < 8; g++) context[`g${g}`] = Object.fromEntries(Array.from({ length: 62_500 }, (_, i) => [`k${i}`, "v"]));
   return requestBytes({ tag: "keys", xr: xrIn(namespace, {}), context: structBytes(context) });
 }
 
@@ -65,7 +69,7 @@ async function normalAnswers(client: grpc.Client): Promise<Outcome> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("one namespace's calls do not hold up another's", () => {
-  const server = serverUnderTest(["--insecure", "--max-recv-message-size", "8", "--workers", "2"]);
+  const server = serverUnderTest(["--insecure", "--max-recv-message-size", "16", "--workers", "2"]);
 
   it("a normal call sent while three expensive calls of another namespace run comes back before the first of them", async () => {
     const hostile = [1, 2, 3].map((i) => outcome(server.client, EXPENSIVE, `hostile-${i}`));
@@ -79,13 +83,15 @@ describe("one namespace's calls do not hold up another's", () => {
     expect(server.fn.output()).not.toMatch(/"level":50/);
   });
 
-  it("a normal call is not held up by a request that is read and passed through whole (250,000 keys)", async () => {
-    const hostile = outcome(server.client, manyKeys("team-b"), "keys");
+  it("a normal call is not held up by a request that is read and passed through whole (500,000 keys)", async () => {
+    const hostileBytes = manyKeys("team-b");
+    const sent = performance.now();
+    const hostile = outcome(server.client, hostileBytes, "keys");
     await sleep(300);
     const normal = await normalAnswers(server.client);
     const h = await hostile;
     expect(h.status).toBeUndefined();
-    expect(normal.at).toBeLessThan(h.at);
+    expect(normal.at, `ms after the hostile call was sent: normal back at ${Math.round(normal.at - sent)}, hostile at ${Math.round(h.at - sent)}`).toBeLessThan(h.at);
   });
 });
 
@@ -149,7 +155,7 @@ describe("a namespace's call rate is bounded", () => {
   /** The cheapest request a namespace can send: an XR of another kind, answered at once. */
   const cheap = (namespace: string, tag: string) => requestBytes({ tag, xr: structBytes({ apiVersion: "x/v1", kind: "Other", metadata: { name: "o", namespace } }) });
 
-  it("past --tenant-rate (a burst of two seconds' worth) its calls get RESOURCE_EXHAUSTED naming the flag, logged once; another namespace is served", async () => {
+  it("past --tenant-rate (a burst of two seconds' worth) its calls get RESOURCE_EXHAUSTED naming the flag, logged once a second; another namespace is served", async () => {
     const start = performance.now();
     const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => outcome(server.client, cheap("team-a", `flood-${i}`), `flood-${i}`)));
     const seconds = (performance.now() - start) / 1000;
@@ -161,6 +167,9 @@ describe("a namespace's call rate is bounded", () => {
     expect(refused[0]?.details).toMatch(/namespace "team-a" started more than 5 calls a second \(--tenant-rate\); retry in \d+ ms/);
     await normalAnswers(server.client);
     const out = await server.fn.waitForOutput('"msg":"calls refused: their namespace is over its call rate"');
-    expect(out.match(/"msg":"calls refused: their namespace is over its call rate"/g)).toHaveLength(1);
+    // Once a second per namespace: once, unless the flood took longer than a second on a loaded machine.
+    const lines = out.match(/"msg":"calls refused: their namespace is over its call rate"/g) ?? [];
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(1 + Math.floor(seconds));
   });
 });

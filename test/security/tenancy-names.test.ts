@@ -7,8 +7,8 @@
 // Driven through the real function over gRPC.
 import { describe, expect, it } from "vitest";
 import type { JsonObject, ResourceState } from "../../functions/sdk/types.ts";
-import { inferenceCluster, modelCache, request as fleetRequest } from "../../functions/composition/fleet/testing.ts";
-import { baseXr, observedObject, request as replicaRequest } from "../../functions/composition/replica/testing.ts";
+import { inferenceCluster, modelCache, request as fleetRequest } from "../support/fleet-builders.ts";
+import { baseXr, observedObject, request as replicaRequest } from "../support/replica-builders.ts";
 import { type Answer, call, clusterObjects, manifestOf, onCluster, realFunction } from "./tenancy-support.ts";
 
 const fn = realFunction();

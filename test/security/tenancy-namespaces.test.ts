@@ -6,8 +6,8 @@
 // Driven through the real function over gRPC.
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../functions/sdk/types.ts";
-import { fleet, modelCache, observedReplica, request as fleetRequest } from "../../functions/composition/fleet/testing.ts";
-import { baseXr, request as replicaRequest } from "../../functions/composition/replica/testing.ts";
+import { fleet, modelCache, observedReplica, request as fleetRequest } from "../support/fleet-builders.ts";
+import { baseXr, request as replicaRequest } from "../support/replica-builders.ts";
 import { call, clusterObjects, fatals, manifestOf, onCluster, realFunction } from "./tenancy-support.ts";
 
 const fn = realFunction();

@@ -4,8 +4,8 @@
 // pod. Driven through the real function over gRPC.
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../functions/sdk/types.ts";
-import { fleet, modelCache, request as fleetRequest } from "../../functions/composition/fleet/testing.ts";
-import { baseXr, request as replicaRequest, tenancyInput } from "../../functions/composition/replica/testing.ts";
+import { fleet, modelCache, request as fleetRequest } from "../support/fleet-builders.ts";
+import { baseXr, request as replicaRequest, tenancyInput } from "../support/replica-builders.ts";
 import { type Answer, call, fatals, manifestOf, realFunction } from "./tenancy-support.ts";
 
 const fn = realFunction();

@@ -5,8 +5,8 @@
 // and the Input rule, and compose nothing. Driven through the real function
 // over gRPC.
 import { describe, expect, it } from "vitest";
-import { fleet, modelCache, request as fleetRequest } from "../../functions/composition/fleet/testing.ts";
-import { baseXr, request as replicaRequest, tenancyInput } from "../../functions/composition/replica/testing.ts";
+import { fleet, modelCache, request as fleetRequest } from "../support/fleet-builders.ts";
+import { baseXr, request as replicaRequest, tenancyInput } from "../support/replica-builders.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { call, fatals, onCluster, realFunction } from "./tenancy-support.ts";
 

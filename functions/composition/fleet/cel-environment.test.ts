@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { ClusterFields } from "../../api/input.ts";
 import { celFacts } from "./cel-environment.ts";
-import { readCluster } from "./cluster-facts.ts";
+import { readCluster } from "./read-cluster.ts";
 import { composeFleet } from "./index.ts";
-import { fleet, replicaKeys, inferenceCluster, GPUS, modelCache, request } from "./testing.ts";
+import { fleet, replicaKeys, inferenceCluster, GPUS, modelCache, request } from "../../../test/support/fleet-builders.ts";
 
 const opts = { defaultHydratorImage: "img:v1" };
 const explain = { annotations: { "modelcache.dev/explain-selection": "true" } };

@@ -15,7 +15,7 @@ import {
   type DeviceFacts,
 } from "../../cel/index.ts";
 import type { Compiled, SelectorProgram } from "./cel.ts";
-import type { ClusterFacts, PoolDevice } from "./cluster-facts.ts";
+import type { ObservedCluster, PoolDevice } from "./read-cluster.ts";
 
 type DeviceInput = z.input<typeof DeviceFacts>;
 
@@ -27,7 +27,7 @@ const count = (d: PoolDevice): number => d.count ?? 1;
  * How many devices a cluster's pools stand for, checked against the declared maxima before any
  * entry with a `count` is expanded: `count: 1e9` is refused here, not allocated.
  */
-function deviceCountProblem(f: ClusterFacts): { total: number; problem?: string } {
+function deviceCountProblem(f: ObservedCluster): { total: number; problem?: string } {
   let total = 0;
   for (const p of f.pools) {
     let inPool = 0;
@@ -65,7 +65,7 @@ function devices(pool: string, ds: readonly PoolDevice[]): DeviceInput[] {
 }
 
 /** The CEL environment's facts for a cluster as this module read it; refused when it stands for too many devices. */
-export function celFacts(f: ClusterFacts): CelFacts {
+export function celFacts(f: ObservedCluster): CelFacts {
   const { total, problem } = deviceCountProblem(f);
   if (problem !== undefined) return { ok: false, message: problem };
   return { ok: true, facts: { name: f.name, labels: f.labels, pools: f.pools.map((p) => ({ name: p.name, devices: devices(p.name, p.devices) })) }, devices: total };

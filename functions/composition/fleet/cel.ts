@@ -2,12 +2,12 @@
 // expression once per call, evaluate it per cluster. Errors are values: a
 // compile error is the user's to fix (Fatal), an evaluation error means "not
 // selected" for that one cluster.
-import type { ClusterFacts } from "./cluster-facts.ts";
+import type { ObservedCluster } from "./read-cluster.ts";
 
 export type Evaluated = { ok: true; value: boolean } | { ok: false; message: string };
 
 export interface SelectorProgram {
-  evaluate(facts: ClusterFacts): Evaluated;
+  evaluate(facts: ObservedCluster): Evaluated;
 }
 
 export type Compiled = { ok: true; program: SelectorProgram } | { ok: false; message: string };

@@ -7,7 +7,7 @@ import { canonicalJson, contractHash, fleetPreviousClaims } from "./contract.ts"
 import { isContractKey } from "../contract-configmap.ts";
 import { composeFleet } from "./index.ts";
 import { observedReplicas } from "./replicas.ts";
-import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, modelCache, observedReplica, request } from "./testing.ts";
+import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, modelCache, observedReplica, request } from "../../../test/support/fleet-builders.ts";
 
 const opts = { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" };
 const prod = { clusterSelector: { matchLabels: { tier: "prod" } } };

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { ClusterFields } from "../../api/input.ts";
 import { ModelCacheSpec } from "../../api/modelcache.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { readCluster } from "./cluster-facts.ts";
+import { readCluster } from "./read-cluster.ts";
 import { blockedReason } from "./eligibility.ts";
-import { GPUS, inferenceCluster, modelCache, type ClusterSpec } from "./testing.ts";
+import { GPUS, inferenceCluster, modelCache, type ClusterSpec } from "../../../test/support/fleet-builders.ts";
 
 const fields = ClusterFields.parse({});
 

@@ -3,12 +3,12 @@
 // dropped and never fanned out (a replica there could only fail).
 import type { ModelCacheSpec } from "../../api/modelcache.ts";
 import { CLOUDS } from "../../api/replica.ts";
-import type { ClusterFacts } from "./cluster-facts.ts";
-import { productNames } from "./cluster-facts.ts";
+import type { ObservedCluster } from "./read-cluster.ts";
+import { productNames } from "./read-cluster.ts";
 import type { ClusterFields } from "../../api/input.ts";
 
 /** Why `facts` cannot hold this cache, or undefined when it can. */
-export function blockedReason(spec: ModelCacheSpec, facts: ClusterFacts, fields: ClusterFields): string | undefined {
+export function blockedReason(spec: ModelCacheSpec, facts: ObservedCluster, fields: ClusterFields): string | undefined {
   if (facts.providerConfigRef === undefined)
     return `cluster ${facts.name} has no provider config (${fields.providerConfigName} is empty): nothing can be composed on it yet`;
   if (facts.cloud !== undefined && !(CLOUDS as readonly string[]).includes(facts.cloud))

@@ -6,7 +6,7 @@
 import type { Input } from "../../api/input.ts";
 import { CLOUDS } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import type { ClusterFacts } from "./cluster-facts.ts";
+import type { ObservedCluster } from "./read-cluster.ts";
 import { replicaName } from "./names.ts";
 import type { Cache } from "./parse.ts";
 
@@ -17,7 +17,7 @@ export interface FanoutContext {
   contractHash: string;
 }
 
-function replicaCluster(f: ClusterFacts): JsonObject {
+function replicaCluster(f: ObservedCluster): JsonObject {
   // Eligibility has checked the provider config and the cloud; a cluster that declares no cloud is
   // treated as Existing, the one cloud where nothing but the cache itself is ever composed.
   const cloud = CLOUDS.find((c) => c === f.cloud) ?? "Existing";
@@ -42,12 +42,12 @@ function replicaCluster(f: ClusterFacts): JsonObject {
  * hash. Everything fleet-wide is in the ConfigMap `<cache>-contract-<hash>`,
  * which the cluster level reads as a required resource.
  */
-export function replicaSpec(ctx: FanoutContext, facts: ClusterFacts): JsonObject {
+export function replicaSpec(ctx: FanoutContext, facts: ObservedCluster): JsonObject {
   return { cacheRef: { name: ctx.cache.name }, cluster: replicaCluster(facts), contractHash: ctx.contractHash };
 }
 
 /** `name`: the name the replica already has, if composed before (names.ts, replicaName, says why). */
-export function replicaResource(ctx: FanoutContext, facts: ClusterFacts, name?: string): JsonObject {
+export function replicaResource(ctx: FanoutContext, facts: ObservedCluster, name?: string): JsonObject {
   return {
     apiVersion: ctx.input.replica.apiVersion,
     kind: ctx.input.replica.kind,

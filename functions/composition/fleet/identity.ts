@@ -1,25 +1,10 @@
 // The source's identity: what decides which bytes a cache holds. It names the
 // volume (a new identity gets a new claim, so a changed revision never
 // overwrites verified bytes) and says whether the source is already pinned.
-import { createHash } from "node:crypto";
 import type { Artifact } from "../../api/artifact.ts";
+import { canonicalJson, sha256Hex } from "../../shared/canonical-json.ts";
 import { redactUri } from "../../api/redact.ts";
 import type { JsonValue } from "../../sdk/types.ts";
-
-/** JSON with sorted keys and no undefined: the same value always hashes the same. */
-export function canonicalJson(v: unknown): string {
-  if (v === undefined) return "null";
-  if (v === null || typeof v !== "object") return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(v as Record<string, unknown>)
-    .filter(([, x]) => x !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
-}
-
-export function sha256Hex(s: string): string {
-  return createHash("sha256").update(s).digest("hex");
-}
 
 /**
  * What determines the bytes, and nothing else: credentials, mirrors of the

@@ -6,7 +6,7 @@ import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } fro
 import type { CompileSelector } from "./cel.ts";
 import { canonicalJson, contractHash } from "./contract.ts";
 import { composeFleet, type FleetOptions } from "./index.ts";
-import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "./testing.ts";
+import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "../../../test/support/fleet-builders.ts";
 import { replicaName } from "./names.ts";
 
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";

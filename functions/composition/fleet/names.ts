@@ -3,10 +3,10 @@
 // what it was built from, so two caches or clusters never collide. Names on
 // a cluster are unique per (control-plane namespace, cache) because each
 // control-plane namespace has its own cluster namespace (../tenancy/namespaces.ts).
+import { sha256Hex } from "../../shared/canonical-json.ts";
+import { cleanLabel, MAX_NAME } from "../../shared/dns-label.ts";
 import { DNS_LABEL } from "../../api/k8s.ts";
-import { sha256Hex } from "./identity.ts";
 
-export const MAX_NAME = 63;
 const REPLICA_KEY_PREFIX = "replica-";
 
 /** The composition-resource-name (desired map key) of a cluster's replica. */
@@ -18,18 +18,6 @@ export function isReplicaKey(key: string): boolean {
   return key.startsWith(REPLICA_KEY_PREFIX);
 }
 
-function clean(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
-}
-
-/** `stem` as a DNS label of at most 63 characters; hash-suffixed whenever it had to change. */
-export function dnsLabel(stem: string, ...identity: string[]): string {
-  if (stem.length <= MAX_NAME && DNS_LABEL.test(stem)) return stem;
-  const suffix = `-${sha256Hex(identity.join("\u0000")).slice(0, 8)}`;
-  const head = clean(stem).slice(0, MAX_NAME - suffix.length).replace(/^-+|-+$/g, "");
-  return `${head === "" ? "x" : head}${suffix}`;
-}
-
 /**
  * The ModelCacheReplica's name: `<cache>-<cluster>-<8 hex of both>`, within
  * 63 characters. Always hashed: both parts may hold '-', so `a` + cluster
@@ -39,7 +27,7 @@ export function dnsLabel(stem: string, ...identity: string[]): string {
 export function replicaName(cache: string, cluster: string): string {
   const suffix = `-${sha256Hex(`${cache}\u0000${cluster}`).slice(0, 8)}`;
   const stem = `${cache}-${cluster}`;
-  const head = DNS_LABEL.test(stem) ? stem.slice(0, MAX_NAME - suffix.length) : clean(stem).slice(0, MAX_NAME - suffix.length);
+  const head = DNS_LABEL.test(stem) ? stem.slice(0, MAX_NAME - suffix.length) : cleanLabel(stem).slice(0, MAX_NAME - suffix.length);
   const trimmed = head.replace(/^-+|-+$/g, "");
   return `${trimmed === "" ? "x" : trimmed}${suffix}`;
 }
@@ -55,13 +43,13 @@ const IDENTITY_SUFFIX = 11; // "-" and the 10 hex digits of the source identity
 export function claimName(cache: string, identity: string): string {
   if (DNS_LABEL.test(cache) && cache.length <= MAX_NAME - IDENTITY_SUFFIX) return `${cache}-${identity}`;
   const tag = `-${sha256Hex(cache).slice(0, 8)}`;
-  const head = clean(cache).slice(0, MAX_NAME - IDENTITY_SUFFIX - tag.length).replace(/^-+|-+$/g, "");
+  const head = cleanLabel(cache).slice(0, MAX_NAME - IDENTITY_SUFFIX - tag.length).replace(/^-+|-+$/g, "");
   return `${head === "" ? "cache" : head}${tag}-${identity}`;
 }
 
 /** The claim name earlier versions gave (cleaned and cut, no hash): a volume that exists under it keeps it. */
 export function legacyClaimName(cache: string, identity: string): string {
   const suffix = `-${identity}`;
-  const head = clean(cache).slice(0, MAX_NAME - suffix.length).replace(/^-+|-+$/g, "");
+  const head = cleanLabel(cache).slice(0, MAX_NAME - suffix.length).replace(/^-+|-+$/g, "");
   return `${head === "" ? "cache" : head}${suffix}`;
 }

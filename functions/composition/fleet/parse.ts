@@ -1,14 +1,13 @@
 // Validating what the function is given: the ModelCache XR and the step's
 // Input. Errors are values carrying the field path, so the Fatal result names
 // exactly what to fix.
-import type { z } from "zod";
+import { obj, str } from "../../shared/json.ts";
 import { ownSpec } from "../../api/crossplane-owned.ts";
 import { Input } from "../../api/input.ts";
 import { INPUT_API_VERSION } from "../../api/input.ts";
 import { ModelCacheSpec, ModelCacheStatus } from "../../api/modelcache.ts";
-import { summarizeIssues } from "../../sdk/messages.ts";
+import { formatIssues } from "../../shared/zod-issues.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { obj, str } from "./paths.ts";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -25,17 +24,6 @@ export interface Cache {
   written: JsonObject;
   /** The status as last written, read back so the pin and transitions persist. */
   observedStatus: ModelCacheStatus;
-}
-
-/** `spec.artifact.source.huggingFace.repo: must be ...`, one issue per `; `, bounded (summarizeIssues). */
-export function formatIssues(prefix: string, err: z.ZodError): string {
-  return summarizeIssues(err.issues, (i) => {
-    const path = [prefix, ...i.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)))]
-      .filter((p) => p !== "")
-      .join(".")
-      .replace(/\.\[/g, "[");
-    return `${path}: ${i.message}`;
-  });
 }
 
 export function parseCache(xr: JsonObject | undefined): Parsed<Cache> {

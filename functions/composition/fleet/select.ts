@@ -5,13 +5,13 @@ import type { ClusterFields } from "../../api/input.ts";
 import type { ModelCacheSpec } from "../../api/modelcache.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import type { SelectorProgram } from "./cel.ts";
-import { readCluster, type ClusterFacts } from "./cluster-facts.ts";
+import { readCluster, type ObservedCluster } from "./read-cluster.ts";
 import { blockedReason } from "./eligibility.ts";
 import { labelMismatch } from "./labels.ts";
 
 export type Outcome =
-  | { kind: "selected"; name: string; facts: ClusterFacts }
-  | { kind: "blocked"; name: string; facts: ClusterFacts; reason: string }
+  | { kind: "selected"; name: string; facts: ObservedCluster }
+  | { kind: "blocked"; name: string; facts: ObservedCluster; reason: string }
   /** A clean "does not match": retention applies to a replica already there. */
   | { kind: "notSelected"; name: string; reason: string }
   /** We could not tell (unreadable object, CEL evaluation error): a replica already there is kept. */

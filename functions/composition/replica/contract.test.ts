@@ -7,10 +7,10 @@ import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { CONTRACT_REQUIREMENT, contractRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
 import { CONTRACT_DATA_KEY, contractHash } from "../contract-configmap.ts";
-import { field } from "./objects.ts";
-import { scenarios } from "./scenarios.ts";
+import { field } from "../../shared/json.ts";
+import { scenarios } from "../../../test/support/replica-scenarios.ts";
 import { composeReplica } from "./index.ts";
-import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "./testing.ts";
+import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "../../../test/support/replica-builders.ts";
 
 /** Every replica asks who mounts this cache on its cluster: the serving step's records, in any namespace (mounts.ts). */
 const mounts = (cluster = "prod-east") => ({ mounts: { apiVersion: "v1", kind: "ConfigMap", match: { labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": cluster } } } });

@@ -6,12 +6,13 @@
 // replicas, but Crossplane may apply the replica first or the ConfigMap may be
 // edited: until the ConfigMap is there and hashes to the name, nothing is
 // decided, and every observed resource is kept exactly as it is.
+import { field, isObject, str } from "../../shared/json.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import { condition as xrCondition, passThrough } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState } from "../../sdk/types.ts";
 import { contractConfigMapName, CONTRACT_DATA_KEY, readContract } from "../contract-configmap.ts";
-import { condition, field, isObject, str } from "./objects.ts";
+import { condition } from "./objects.ts";
 
 /** The required-resources key the contract's ConfigMap is delivered under. */
 export const CONTRACT_REQUIREMENT = "contract";

@@ -1,12 +1,12 @@
 // CSI drivers per cloud and capability: installed only where the function can
 // and may (EKS add-ons), shared and never deleted; Blocked with what to enable
 // where there is nothing to compose; nothing installed on Existing clusters.
+import { field } from "../../shared/json.ts";
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../sdk/types.ts";
 import { capabilityFor, CSI_MAP } from "./csi.ts";
 import { KEY } from "./names.ts";
-import { field } from "./objects.ts";
-import { baseXr, compose, observedObject, statusOf } from "./testing.ts";
+import { baseXr, compose, observedObject, statusOf } from "../../../test/support/replica-builders.ts";
 
 function withDriver(xr: JsonObject, state: "missing" | "present") {
   const first = compose(xr);

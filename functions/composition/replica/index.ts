@@ -2,11 +2,12 @@
 // composed through provider-kubernetes Objects, and the replica's status read
 // back from what those Objects observed. Pure: the same request (and clock,
 // which only decides whether a retry is due) gives the same response.
-import type { z } from "zod";
+import { API_VERSION, REPLICA_KIND } from "../../api/group.ts";
+import { field, isObject, str } from "../../shared/json.ts";
 import { ownSpec } from "../../api/crossplane-owned.ts";
 import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
-import { summarizeIssues } from "../../sdk/messages.ts";
+import { formatIssues } from "../../shared/zod-issues.ts";
 import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 import type { Input } from "../../api/input.ts";
@@ -19,7 +20,7 @@ import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMa
 import { currentAttempt, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
 import { KEY, VOLUME_KEY_PREFIX, hydratorAccountName, jobName, reportName, sourceConfigMapName } from "./names.ts";
 import { namespace } from "./namespace.ts";
-import { condition, field, isObject, observe, str, wrapObject } from "./objects.ts";
+import { condition, observe, wrapObject } from "./objects.ts";
 import type { Observation } from "./objects.ts";
 import { hydrationState } from "./phase.ts";
 import { readReport } from "./report.ts";
@@ -27,8 +28,6 @@ import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
 import { describeSource, planSource } from "./source.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 
-export const REPLICA_API_VERSION = "modelcache.dev/v1alpha1";
-export const REPLICA_KIND = "ModelCacheReplica";
 
 /** Requeue quickly while bytes move, at the default otherwise. */
 export const TTL_IN_PROGRESS_SECONDS = 20;
@@ -37,11 +36,6 @@ export const TTL_SETTLED_SECONDS = 60;
 export interface ReplicaOptions {
   /** Milliseconds since the epoch; only decides whether a retry is due. */
   now?: () => number;
-}
-
-/** `spec.storage.pvc.size: must be a Kubernetes quantity such as 40Gi` */
-export function describeIssues(error: z.ZodError, root: string): string {
-  return summarizeIssues(error.issues, (i) => `${[root, ...i.path.map(String)].join(".")}: ${i.message}`, 5);
 }
 
 function prune(o: Record<string, JsonValue | undefined>): JsonObject {
@@ -83,7 +77,7 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   // What Crossplane owns under spec (spec.crossplane) is neither checked nor copied.
   const own = ownSpec(xr["spec"]);
   const forms = ModelCacheReplicaSpecForms.safeParse(own);
-  if (!forms.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(forms.error, "spec")}`);
+  if (!forms.success) return fatal(req, `invalid ModelCacheReplica: ${formatIssues("spec", forms.error, 5)}`);
   const input = parseInput(req.input);
   if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
   const written = forms.data;
@@ -105,7 +99,7 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
 function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonValue | undefined, root: string, options: ReplicaOptions & { input: Input }): FunctionResponse {
   const now = options.now ?? Date.now;
   const parsed = ModelCacheReplicaSpec.safeParse(specValue);
-  if (!parsed.success) return fatal(req, `invalid ModelCacheReplica: ${describeIssues(parsed.error, root)}`);
+  if (!parsed.success) return fatal(req, `invalid ModelCacheReplica: ${formatIssues(root, parsed.error, 5)}`);
   const prev = previousStatus(xr);
   // The platform's policy decides the namespace and what may reach the cluster; outside it, nothing new is composed.
   const tenancy = replicaTenancy({ spec: parsed.data, controlPlaneNamespace: str(field(xr, "metadata", "namespace")) ?? "", observed: req.observed.resources, input: options.input, root });
@@ -314,7 +308,7 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
 
   const rsp = passThrough(req, ttl);
   const desiredXr = req.desired.composite;
-  const base = desiredXr?.resource ?? { apiVersion: str(xr["apiVersion"]) ?? REPLICA_API_VERSION, kind: str(xr["kind"]) ?? REPLICA_KIND };
+  const base = desiredXr?.resource ?? { apiVersion: str(xr["apiVersion"]) ?? API_VERSION, kind: str(xr["kind"]) ?? REPLICA_KIND };
   const baseStatus = isObject(base["status"]) ? base["status"] : {};
   rsp.desired.composite = {
     resource: { ...base, status: { ...baseStatus, ...status } },

@@ -1,14 +1,14 @@
 // The lifecycle rules: retries with backoff, refetch, revision rollover,
 // retention, and the data-safety rules (never drop a volume, never replace a
 // running Job for an unrelated change, pass others' resources through).
+import { field } from "../../shared/json.ts";
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { BACKOFF_CAP_SECONDS, backoffSeconds, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
 import { MOUNTS_REQUIREMENT } from "./mounts.ts";
 import { KEY, jobName } from "./names.ts";
-import { field } from "./objects.ts";
-import { composeScenario, fullSpec, scenarios } from "./scenarios.ts";
-import { baseXr, compose, EPOCH_MS, keysOfKind, manifestAt, observedObject, reportData, request, statusOf } from "./testing.ts";
+import { composeScenario, fullSpec, scenarios } from "../../../test/support/replica-scenarios.ts";
+import { baseXr, compose, EPOCH_MS, keysOfKind, manifestAt, observedObject, reportData, request, statusOf } from "../../../test/support/replica-builders.ts";
 import { composeReplica } from "./index.ts";
 
 const CLAIM = "qwen3-8b-3f9c2a1b7d";

@@ -1,6 +1,7 @@
 // The provider-kubernetes `Object` wrapper, and reading back what an observed
 // Object saw on the cluster. Every manifest this replica composes travels
 // inside one of these, addressed by the cluster's provider config.
+import { field, isObject, str } from "../../shared/json.ts";
 import type { JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 
 export const OBJECT_API_VERSION = "kubernetes.m.crossplane.io/v1alpha1";
@@ -60,23 +61,6 @@ export interface Observation {
 }
 
 const NOT_OBSERVED: Observation = { composed: false, exists: undefined, manifest: undefined, ready: false, policies: [], syncError: undefined };
-
-export function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-export function field(v: JsonValue | undefined, ...path: string[]): JsonValue | undefined {
-  let cur = v;
-  for (const p of path) {
-    if (!isObject(cur)) return undefined;
-    cur = cur[p];
-  }
-  return cur;
-}
-
-export function str(v: JsonValue | undefined): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
 
 export function conditions(v: JsonValue | undefined): JsonObject[] {
   const c = field(v, "status", "conditions");

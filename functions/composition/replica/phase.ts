@@ -1,10 +1,11 @@
 // From what was observed on the cluster to where the hydration stands: the
 // Job's conditions and the hydrator's report, checked against the pin.
+import { field, str } from "../../shared/json.ts";
 import type { HydrationReport } from "../../api/hydration-report.ts";
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import type { Observation } from "./objects.ts";
-import { condition, field, str } from "./objects.ts";
+import { condition } from "./objects.ts";
 import type { ReportReading } from "./report.ts";
 
 export type Hydration =

@@ -1,11 +1,11 @@
 // The hydration pod passes the Kubernetes "restricted" Pod Security Standard
 // (https://kubernetes.io/docs/concepts/security/pod-security-standards/),
 // written as its table of rules, each checked on every Job of every scenario.
+import { field, isObject } from "../../shared/json.ts";
 import { describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
-import { field, isObject } from "./objects.ts";
-import { composeScenario, scenarios } from "./scenarios.ts";
-import { keysOfKind, manifestAt } from "./testing.ts";
+import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";
+import { keysOfKind, manifestAt } from "../../../test/support/replica-builders.ts";
 
 type Pod = JsonObject;
 const list = (v: JsonValue | undefined): JsonObject[] => (Array.isArray(v) ? v.filter(isObject) : []);

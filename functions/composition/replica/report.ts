@@ -1,8 +1,8 @@
 // Reading the hydrator's report back: the ConfigMap it keeps updated, as the
 // report Object observed it (status.atProvider.manifest.data["report.json"]).
+import { field, str } from "../../shared/json.ts";
 import { HYDRATION_REPORT_KEY, HydrationReport } from "../../api/hydration-report.ts";
 import type { Observation } from "./objects.ts";
-import { field, str } from "./objects.ts";
 
 export type ReportReading =
   | { kind: "none" } // no ConfigMap yet, or the hydrator has not written yet

@@ -2,14 +2,14 @@
 // OpenAPI schemas (kubernetes-models' generated validators). Observe-only
 // manifests name an object rather than describe it, so for them a missing
 // required field is expected and every other rule still applies.
+import { field, isObject } from "../../shared/json.ts";
 import { describe, expect, it } from "vitest";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { ConfigMap, Namespace, PersistentVolumeClaim, ServiceAccount } from "kubernetes-models/v1";
 import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { CSIDriver, StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import type { JsonObject } from "../../sdk/types.ts";
-import { field, isObject } from "./objects.ts";
-import { composeScenario, scenarios } from "./scenarios.ts";
+import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";
 
 interface Validatable {
   validate(): void;

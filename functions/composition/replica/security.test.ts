@@ -1,9 +1,9 @@
 // No spec value reaches a shell, and no credential reaches the output.
+import { field, isObject } from "../../shared/json.ts";
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
-import { field, isObject } from "./objects.ts";
-import { composeScenario, scenarios } from "./scenarios.ts";
-import { baseXr, compose, keysOfKind, manifestAt, request, SENTINEL_SECRET } from "./testing.ts";
+import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";
+import { baseXr, compose, keysOfKind, manifestAt, request, SENTINEL_SECRET } from "../../../test/support/replica-builders.ts";
 import { composeReplica } from "./index.ts";
 
 function containers(rsp: FunctionResponse): JsonObject[] {

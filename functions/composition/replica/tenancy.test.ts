@@ -1,10 +1,10 @@
 // The cluster level enforces the tenancy policy whatever its spec says: a
 // replica can be written by hand and a contract edited.
+import { field } from "../../shared/json.ts";
 import { describe, expect, it } from "vitest";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { KEY } from "./names.ts";
-import { field } from "./objects.ts";
-import { baseXr, compose, keysOfKind, manifestAt, observedObject, statusOf, tenancyInput } from "./testing.ts";
+import { baseXr, compose, keysOfKind, manifestAt, observedObject, statusOf, tenancyInput } from "../../../test/support/replica-builders.ts";
 
 const CLAIM = "qwen3-8b-3f9c2a1b7d";
 

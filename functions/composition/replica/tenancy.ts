@@ -4,6 +4,7 @@
 // this level does not trust it: the namespace is derived here from the
 // replica's own control-plane namespace, and the spec is checked against the
 // policy of this Composition's Input again.
+import { field, str } from "../../shared/json.ts";
 import type { Input } from "../../api/input.ts";
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { ResourceState } from "../../sdk/types.ts";
@@ -13,7 +14,6 @@ import { lowerTo, withPlatformPlacement } from "../tenancy/placement.ts";
 import { checkTenancy } from "../tenancy/policy.ts";
 import { DEFAULT_RESOURCES } from "./job.ts";
 import { KEY } from "./names.ts";
-import { field, str } from "./objects.ts";
 
 export const TENANCY_REASON = "TenancyPolicy";
 

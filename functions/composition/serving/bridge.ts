@@ -6,7 +6,8 @@
 // Observe-only Objects; where the volume cannot be shared this way (RWO, a
 // driver with no static provisioning) it says so with the fix.
 import type { JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
-import { field, isObject, observe, str, wrapObject, type ProviderConfigRef } from "../replica/objects.ts";
+import { observe, wrapObject, type ProviderConfigRef } from "../replica/objects.ts";
+import { field, isObject, str } from "../../shared/json.ts";
 import { digest, label } from "../replica/names.ts";
 import { BOUND_QUERY } from "../replica/volume.ts";
 

@@ -3,7 +3,7 @@ import type { JsonObject } from "../../sdk/types.ts";
 import { identityHash } from "../fleet/identity.ts";
 import { parseCache } from "../fleet/parse.ts";
 import { cacheOnCluster, type CacheOnCluster } from "./cache-view.ts";
-import { CACHE_NS, CLUSTER, modelCache, V1_CLAIM, V1_PIN, V2_CLAIM } from "./testing.ts";
+import { CACHE_NS, CLUSTER, modelCache, V1_CLAIM, V1_PIN, V2_CLAIM } from "../../../test/support/serving-builders.ts";
 
 function view(mc: JsonObject, cluster = CLUSTER): CacheOnCluster {
   const r = cacheOnCluster(mc, cluster);

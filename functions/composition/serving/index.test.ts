@@ -3,11 +3,11 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { PersistentVolume, PersistentVolumeClaim, PodTemplateSpec, Service } from "kubernetes-models/v1";
 import type { ConsumerMount } from "../../api/serving.ts";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
-import { field, isObject } from "../replica/objects.ts";
+import { field, isObject } from "../../shared/json.ts";
 import { runFunction } from "../index.ts";
 import { composeServing } from "./index.ts";
-import { composeScenario, deliver, requestOf, scenarios, type Scenario } from "./scenarios.ts";
-import { CLUSTER, V1_CLAIM, V1_PIN, V2_CLAIM, V2_PIN, deployment, modelCache, servingInput, servingRequest, wrapped } from "./testing.ts";
+import { composeScenario, deliver, requestOf, scenarios, type Scenario } from "../../../test/support/serving-scenarios.ts";
+import { CLUSTER, V1_CLAIM, V1_PIN, V2_CLAIM, V2_PIN, deployment, modelCache, servingInput, servingRequest, wrapped } from "../../../test/support/serving-builders.ts";
 
 function lines(rsp: FunctionResponse): ConsumerMount[] {
   return (field(rsp.desired.composite?.resource, "status", "modelCaches") ?? []) as unknown as ConsumerMount[];
@@ -204,10 +204,10 @@ describe("what each state composes", () => {
 });
 
 describe("the serving examples", () => {
-  it("are the scenarios, as gen-examples.ts writes them (run it after changing one)", async () => {
+  it("are the scenarios, as scripts/examples/serving.ts writes them (run it after changing one)", async () => {
     const { readFileSync } = await import("node:fs");
     const { join } = await import("node:path");
-    const { exampleFiles } = await import("./gen-examples.ts");
+    const { exampleFiles } = await import("../../../scripts/examples/serving.ts");
     const root = join(import.meta.dirname, "../../../examples");
     for (const [path, text] of Object.entries(exampleFiles())) expect(readFileSync(join(root, path), "utf8"), path).toBe(text);
   });

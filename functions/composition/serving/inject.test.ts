@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Container, PodTemplateSpec } from "kubernetes-models/v1";
 import type { JsonObject } from "../../sdk/types.ts";
-import { field } from "../replica/objects.ts";
+import { field } from "../../shared/json.ts";
 import { clone, injectMounts, volumeName, type CacheMount, type ContainerChoice } from "./inject.ts";
-import { deployment, inferenceService, leaderWorkerSet, statefulSet } from "./testing.ts";
+import { deployment, inferenceService, leaderWorkerSet, statefulSet } from "../../../test/support/serving-builders.ts";
 import { kindOf } from "./workloads.ts";
 
 const MOUNT: CacheMount = { cache: "ml-team/qwen3-8b", volumeName: "mc-qwen3-8b", claimName: "qwen3-8b-2a7f3c9e1d", mountPath: "/models/qwen3-8b" };

@@ -19,7 +19,7 @@ import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import type { Checked } from "../paths.ts";
+import type { Checked } from "../../shared/checked.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 
 export function parseFileUri(uri: string): Checked<string> {

@@ -9,7 +9,8 @@
 // bearer token; fetch drops it on a cross-origin redirect (the CDN).
 import { z } from "zod";
 import { HF_REPO_ID } from "../manifest.ts";
-import { redactUri, safeRelativePath, type Checked } from "../paths.ts";
+import { redactUri, safeRelativePath } from "../paths.ts";
+import type { Checked } from "../../shared/checked.ts";
 import { bodyOf, getJson, httpRequest } from "./http-client.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 

@@ -1,9 +1,9 @@
 // The one HTTP reader the http(s):// and hf:// sources share: ranged GETs and
 // HEADs over Node's fetch, every failure turned into a SourceError that says
 // whether a retry can help and carries Retry-After.
+import { parseRetryAfter } from "./retry-after.ts";
 import { AddressRefused } from "../address-guard.ts";
 import { redactUri } from "../paths.ts";
-import { parseRetryAfter } from "../retry.ts";
 import { SourceError, type ByteRange } from "./types.ts";
 
 export interface HttpRequest {

@@ -5,10 +5,12 @@
 // instead of mixing two versions.
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { redactUri, safeRelativePath, type Checked } from "../paths.ts";
+import { redactUri, safeRelativePath } from "../paths.ts";
+import type { Checked } from "../../shared/checked.ts";
 import { rememberSecret, rememberUrl } from "../scrub.ts";
 import { bodyOf, httpRequest } from "./http-client.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
+import { mapLimit } from "../../shared/concurrency.ts";
 
 export const HttpFileSpec = z.object({
   url: z.string().regex(/^https?:\/\//, "must be an http(s):// URL"),
@@ -179,15 +181,3 @@ export class HttpSource implements Source {
   }
 }
 
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}

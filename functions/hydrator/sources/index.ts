@@ -1,7 +1,8 @@
 // From what the user asked for (a URI, a file list, inline files) to a
 // Source. One factory, so the CLI and tests share the mapping; each scheme's
 // options arrive here and nowhere else. Credentials come only from `env`.
-import { redactUri, type Checked } from "../paths.ts";
+import { redactUri } from "../paths.ts";
+import type { Checked } from "../../shared/checked.ts";
 import { rememberEnvironment, rememberUrl } from "../scrub.ts";
 import { createFileSource } from "./file.ts";
 import { createHfSource } from "./hf.ts";

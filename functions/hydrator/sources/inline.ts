@@ -4,7 +4,8 @@
 // serves the same files from a JSON list (--inline <file>) on a laptop.
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { safeRelativePath, type Checked } from "../paths.ts";
+import { safeRelativePath } from "../paths.ts";
+import type { Checked } from "../../shared/checked.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 
 export const InlineFile = z.object({

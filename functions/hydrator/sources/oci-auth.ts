@@ -11,8 +11,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+import type { Checked } from "../../shared/checked.ts";
 
 export interface RegistryCredentials {
   username: string;
@@ -62,7 +61,7 @@ export function credentialsFor(
   config: DockerConfig,
   host: string,
   from: string,
-): Result<RegistryCredentials | undefined> {
+): Checked<RegistryCredentials | undefined> {
   const want = host.toLowerCase();
   for (const [key, entry] of Object.entries(config.auths ?? {})) {
     if (!sameRegistry(normalizeKey(key), want)) continue;
@@ -90,7 +89,7 @@ export function credentialsFor(
 }
 
 /** Parses a docker config JSON text. */
-export function parseDockerConfig(text: string, from: string): Result<DockerConfig> {
+export function parseDockerConfig(text: string, from: string): Checked<DockerConfig> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -112,7 +111,7 @@ export function parseDockerConfig(text: string, from: string): Result<DockerConf
 export async function loadCredentials(
   host: string,
   env: Record<string, string | undefined>,
-): Promise<Result<RegistryCredentials | undefined>> {
+): Promise<Checked<RegistryCredentials | undefined>> {
   const path = authFilePath(env);
   const explicit = Boolean(env["REGISTRY_AUTH_FILE"] || env["DOCKER_CONFIG"]);
   let text: string;
@@ -156,7 +155,7 @@ const TokenResponse = z.looseObject({
 });
 
 /** Reads a token service's JSON answer: `token`, or the OAuth2 `access_token`. */
-export function parseTokenResponse(json: unknown): Result<string> {
+export function parseTokenResponse(json: unknown): Checked<string> {
   const parsed = TokenResponse.safeParse(json);
   if (!parsed.success) return { ok: false, error: "the token service answered with an unexpected JSON shape" };
   const token = parsed.data.token ?? parsed.data.access_token;

@@ -5,8 +5,7 @@
 import { z } from "zod";
 import { safeRelativePath } from "../paths.ts";
 import type { RemoteObject, Unpack } from "./types.ts";
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+import type { Checked } from "../../shared/checked.ts";
 
 export const MEDIA = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
@@ -42,8 +41,8 @@ const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
 
 /** Parses `oci://<registry>/<repo>[:<tag>][@sha256:<hex>]`; no tag and no digest means `latest`. */
-export function parseOciReference(uri: string): Result<OciReference> {
-  const bad = (why: string): Result<OciReference> => ({ ok: false, error: `invalid OCI reference "${uri}": ${why}` });
+export function parseOciReference(uri: string): Checked<OciReference> {
+  const bad = (why: string): Checked<OciReference> => ({ ok: false, error: `invalid OCI reference "${uri}": ${why}` });
   if (!uri.startsWith("oci://")) return bad("expected oci://<registry>/<repository>:<tag> or @sha256:<digest>");
   const rest = uri.slice("oci://".length);
   const slash = rest.indexOf("/");
@@ -120,7 +119,7 @@ export type Index = z.infer<typeof Index>;
 export type ManifestDocument = { kind: "manifest"; manifest: Manifest } | { kind: "index"; index: Index };
 
 /** Parses a manifest or index body; the media type is the body's own, else the Content-Type. */
-export function parseManifestDocument(body: string, contentType: string | null): Result<ManifestDocument> {
+export function parseManifestDocument(body: string, contentType: string | null): Checked<ManifestDocument> {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -156,7 +155,7 @@ function describeIssue(err: z.ZodError): string {
  * or the only ModelPack entry. Anything else is ambiguous, and we say so
  * rather than guess a platform.
  */
-export function pickFromIndex(index: Index): Result<Descriptor> {
+export function pickFromIndex(index: Index): Checked<Descriptor> {
   const candidates = index.manifests.filter(
     (d) => d.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest",
   );
@@ -179,7 +178,7 @@ export function pickFromIndex(index: Index): Result<Descriptor> {
  * A layer's title as a destination path, checked by the hydrator's one path
  * rule (../paths.ts); a trailing slash is how some tools name a directory.
  */
-export function titlePath(p: string): Result<string> {
+export function titlePath(p: string): Checked<string> {
   return safeRelativePath(p.endsWith("/") ? p.slice(0, -1) : p);
 }
 
@@ -192,7 +191,7 @@ function tarCompression(mediaType: string): "none" | "gzip" | "zstd" {
 }
 
 /** How one layer becomes files, or why it cannot. */
-export function classifyLayer(layer: Descriptor): Result<Unpack> {
+export function classifyLayer(layer: Descriptor): Checked<Unpack> {
   const ann = layer.annotations ?? {};
   const named = ann[ANNOTATION.modelFilepath] ?? ann[ANNOTATION.title];
   const model = MODEL_LAYER_RE.exec(layer.mediaType);
@@ -220,7 +219,7 @@ export function classifyLayer(layer: Descriptor): Result<Unpack> {
 }
 
 /** Every layer as a RemoteObject; refuses unknown layers, duplicate paths and digests that are not sha256. */
-export function layersToObjects(manifest: Manifest, where: string): Result<RemoteObject[]> {
+export function layersToObjects(manifest: Manifest, where: string): Checked<RemoteObject[]> {
   const objects: RemoteObject[] = [];
   const paths = new Set<string>();
   const tarDigests = new Set<string>();

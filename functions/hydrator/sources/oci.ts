@@ -5,16 +5,16 @@
 // computed over the bytes received and checked against the registry's
 // Docker-Content-Digest (and against the digest in the reference, when one is
 // given). Every layer is a blob whose sha256 digest is its expected digest.
+import { parseRetryAfter } from "./retry-after.ts";
 import { createHash } from "node:crypto";
-import { parseRetryAfter } from "../retry.ts";
 import {
   basicAuthorization,
   loadCredentials,
   parseChallenge,
   parseTokenResponse,
   type RegistryCredentials,
-  type Result,
 } from "./oci-auth.ts";
+import type { Checked } from "../../shared/checked.ts";
 import {
   formatReference,
   isDockerHub,
@@ -358,7 +358,7 @@ export class OciSource implements Source {
 }
 
 /** Builds an OCI source; errors are values (a malformed reference). */
-export function createOciSource(opts: OciSourceOptions): Result<OciSource> {
+export function createOciSource(opts: OciSourceOptions): Checked<OciSource> {
   const ref = parseOciReference(opts.uri);
   if (!ref.ok) return ref;
   return {

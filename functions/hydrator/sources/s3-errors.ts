@@ -2,7 +2,7 @@
 // throttling, 5xx and network failures (with Retry-After), never retryable on
 // auth or missing objects, and always naming the bucket/key and the cause
 // without any credential.
-import { parseRetryAfter } from "../retry.ts";
+import { parseRetryAfter } from "./retry-after.ts";
 import { SourceError } from "./types.ts";
 
 /** The parts of an SDK service exception we read; structural so tests can build one. */

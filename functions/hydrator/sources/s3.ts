@@ -21,6 +21,7 @@ import type { AddressClass } from "../../api/address-classes.ts";
 import { guardedLookup, literalRefusal } from "../address-guard.ts";
 import { toSourceError } from "./s3-errors.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
+import { mapLimit } from "../../shared/concurrency.ts";
 
 export interface S3Location {
   bucket: string;
@@ -130,19 +131,6 @@ interface ListedEntry {
   etag: string;
   /** Algorithms the listing says the object has checksums for; undefined when the store does not say. */
   checksumAlgorithms?: readonly string[];
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export class S3Source implements Source {

@@ -1,7 +1,7 @@
 // Original file: proto/fn/v1/run_function.proto
 
-import type { Status as _apiextensions_fn_proto_v1_Status, Status__Output as _apiextensions_fn_proto_v1_Status__Output } from '../../../../apiextensions/fn/proto/v1/Status.ts';
-import type { Target as _apiextensions_fn_proto_v1_Target, Target__Output as _apiextensions_fn_proto_v1_Target__Output } from '../../../../apiextensions/fn/proto/v1/Target.ts';
+import type { Status as _apiextensions_fn_proto_v1_Status, Status__Output as _apiextensions_fn_proto_v1_Status__Output } from './Status.ts';
+import type { Target as _apiextensions_fn_proto_v1_Target, Target__Output as _apiextensions_fn_proto_v1_Target__Output } from './Target.ts';
 
 export interface Condition {
   'type'?: (string);

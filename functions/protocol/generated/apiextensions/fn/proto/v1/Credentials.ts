@@ -1,6 +1,6 @@
 // Original file: proto/fn/v1/run_function.proto
 
-import type { CredentialData as _apiextensions_fn_proto_v1_CredentialData, CredentialData__Output as _apiextensions_fn_proto_v1_CredentialData__Output } from '../../../../apiextensions/fn/proto/v1/CredentialData.ts';
+import type { CredentialData as _apiextensions_fn_proto_v1_CredentialData, CredentialData__Output as _apiextensions_fn_proto_v1_CredentialData__Output } from './CredentialData.ts';
 
 export interface Credentials {
   'credential_data'?: (_apiextensions_fn_proto_v1_CredentialData | null);

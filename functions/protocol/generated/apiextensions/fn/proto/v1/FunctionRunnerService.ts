@@ -2,8 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { RunFunctionRequest as _apiextensions_fn_proto_v1_RunFunctionRequest, RunFunctionRequest__Output as _apiextensions_fn_proto_v1_RunFunctionRequest__Output } from '../../../../apiextensions/fn/proto/v1/RunFunctionRequest.ts';
-import type { RunFunctionResponse as _apiextensions_fn_proto_v1_RunFunctionResponse, RunFunctionResponse__Output as _apiextensions_fn_proto_v1_RunFunctionResponse__Output } from '../../../../apiextensions/fn/proto/v1/RunFunctionResponse.ts';
+import type { RunFunctionRequest as _apiextensions_fn_proto_v1_RunFunctionRequest, RunFunctionRequest__Output as _apiextensions_fn_proto_v1_RunFunctionRequest__Output } from './RunFunctionRequest.ts';
+import type { RunFunctionResponse as _apiextensions_fn_proto_v1_RunFunctionResponse, RunFunctionResponse__Output as _apiextensions_fn_proto_v1_RunFunctionResponse__Output } from './RunFunctionResponse.ts';
 
 export interface FunctionRunnerServiceClient extends grpc.Client {
   RunFunction(argument: _apiextensions_fn_proto_v1_RunFunctionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_apiextensions_fn_proto_v1_RunFunctionResponse__Output>): grpc.ClientUnaryCall;

@@ -1,6 +1,6 @@
 // Original file: proto/fn/v1/run_function.proto
 
-import type { Capability as _apiextensions_fn_proto_v1_Capability, Capability__Output as _apiextensions_fn_proto_v1_Capability__Output } from '../../../../apiextensions/fn/proto/v1/Capability.ts';
+import type { Capability as _apiextensions_fn_proto_v1_Capability, Capability__Output as _apiextensions_fn_proto_v1_Capability__Output } from './Capability.ts';
 
 export interface RequestMeta {
   'tag'?: (string);

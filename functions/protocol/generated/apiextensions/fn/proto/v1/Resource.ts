@@ -1,7 +1,7 @@
 // Original file: proto/fn/v1/run_function.proto
 
 import type { Struct as _google_protobuf_Struct, Struct__Output as _google_protobuf_Struct__Output } from '../../../../google/protobuf/Struct.ts';
-import type { Ready as _apiextensions_fn_proto_v1_Ready, Ready__Output as _apiextensions_fn_proto_v1_Ready__Output } from '../../../../apiextensions/fn/proto/v1/Ready.ts';
+import type { Ready as _apiextensions_fn_proto_v1_Ready, Ready__Output as _apiextensions_fn_proto_v1_Ready__Output } from './Ready.ts';
 
 export interface Resource {
   'resource'?: (_google_protobuf_Struct | null);

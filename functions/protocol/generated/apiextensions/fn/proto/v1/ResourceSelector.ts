@@ -1,6 +1,6 @@
 // Original file: proto/fn/v1/run_function.proto
 
-import type { MatchLabels as _apiextensions_fn_proto_v1_MatchLabels, MatchLabels__Output as _apiextensions_fn_proto_v1_MatchLabels__Output } from '../../../../apiextensions/fn/proto/v1/MatchLabels.ts';
+import type { MatchLabels as _apiextensions_fn_proto_v1_MatchLabels, MatchLabels__Output as _apiextensions_fn_proto_v1_MatchLabels__Output } from './MatchLabels.ts';
 
 export interface ResourceSelector {
   'api_version'?: (string);

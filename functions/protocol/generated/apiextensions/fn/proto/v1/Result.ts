@@ -1,7 +1,7 @@
 // Original file: proto/fn/v1/run_function.proto
 
-import type { Severity as _apiextensions_fn_proto_v1_Severity, Severity__Output as _apiextensions_fn_proto_v1_Severity__Output } from '../../../../apiextensions/fn/proto/v1/Severity.ts';
-import type { Target as _apiextensions_fn_proto_v1_Target, Target__Output as _apiextensions_fn_proto_v1_Target__Output } from '../../../../apiextensions/fn/proto/v1/Target.ts';
+import type { Severity as _apiextensions_fn_proto_v1_Severity, Severity__Output as _apiextensions_fn_proto_v1_Severity__Output } from './Severity.ts';
+import type { Target as _apiextensions_fn_proto_v1_Target, Target__Output as _apiextensions_fn_proto_v1_Target__Output } from './Target.ts';
 
 export interface Result {
   'severity'?: (_apiextensions_fn_proto_v1_Severity);

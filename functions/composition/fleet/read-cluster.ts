@@ -1,12 +1,13 @@
 // One cluster object (any type, via the Input's field paths) read into the
 // normalized facts selection and fan-out need. A field that is present but of
 // the wrong shape makes the cluster "unreadable": reported, never guessed at.
+import { formatIssues } from "../../shared/zod-issues.ts";
+import { readPath } from "../../shared/json.ts";
+import { obj, str } from "../../shared/json.ts";
 import { z } from "zod";
 import type { ClusterFields } from "../../api/input.ts";
 import { CSI_CAPABILITIES, type ReplicaCluster } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { formatIssues } from "./parse.ts";
-import { obj, readPath, str } from "./paths.ts";
 import { isPlain } from "../../cel/fast-facts.ts";
 
 /** A DRA attribute value as InferenceCluster (and ResourceSlice) spell it: exactly one of these. */
@@ -110,7 +111,8 @@ export function fastGpuPools(v: unknown): GpuPool[] | undefined {
 
 const ProviderConfigKind = z.enum(["ProviderConfig", "ClusterProviderConfig"]);
 
-export interface ClusterFacts {
+/** One cluster as the fleet reads it (read-cluster.ts): what selection, eligibility and fan-out use. The CEL view of it is cel/ClusterFacts. */
+export interface ObservedCluster {
   name: string;
   labels: Record<string, string>;
   providerConfigRef?: ReplicaCluster["providerConfigRef"];
@@ -123,7 +125,7 @@ export interface ClusterFacts {
   pools: GpuPool[];
 }
 
-export type ReadCluster = { ok: true; facts: ClusterFacts } | { ok: false; name: string; reason: string };
+export type ReadCluster = { ok: true; facts: ObservedCluster } | { ok: false; name: string; reason: string };
 
 class Unreadable extends Error {}
 
@@ -152,7 +154,7 @@ export function readCluster(cluster: JsonObject, fields: ClusterFields): ReadClu
     for (const [k, v] of Object.entries(obj(meta["labels"]) ?? {})) if (typeof v === "string") labels[k] = v;
 
     const pcName = optionalString(cluster, fields.providerConfigName);
-    const facts: ClusterFacts = { name, labels, csiDrivers: [], pools: [] };
+    const facts: ObservedCluster = { name, labels, csiDrivers: [], pools: [] };
     if (pcName !== undefined) facts.providerConfigRef = { kind: providerConfigKind(cluster, fields.providerConfigKind), name: pcName };
     const cloud = optionalString(cluster, fields.cloud);
     if (cloud !== undefined) facts.cloud = cloud;
@@ -197,7 +199,7 @@ export function readCluster(cluster: JsonObject, fields: ClusterFields): ReadClu
 }
 
 /** The product names of every GPU the cluster's pools carry (any domain's `productName`). */
-export function productNames(facts: ClusterFacts): Set<string> {
+export function productNames(facts: ObservedCluster): Set<string> {
   const out = new Set<string>();
   for (const pool of facts.pools)
     for (const d of pool.devices)

@@ -1,14 +1,14 @@
 // The cluster-level scenarios: each is a ModelCacheReplica and what its
-// cluster shows. The unit tests assert each scenario's phase; gen-examples.ts
+// cluster shows. The unit tests assert each scenario's phase; scripts/examples/replica.ts
 // writes each as examples/replica-<name>/ for `crossplane render`.
-import type { FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
-import { CONTRACT_REQUIREMENT } from "./contract.ts";
-import { MOUNTS_REQUIREMENT } from "./mounts.ts";
-import { CONTRACT_DATA_KEY } from "../contract-configmap.ts";
-import type { ReplicaPhase } from "../../api/modelcache.ts";
-import type { ObservedAs } from "./testing.ts";
-import { baseXr, compactForm, compose, observedObject, contractMap, reportData, tenancyInput } from "./testing.ts";
-import { field, isObject } from "./objects.ts";
+import { field, isObject } from "../../functions/shared/json.ts";
+import type { FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
+import { CONTRACT_REQUIREMENT } from "../../functions/composition/replica/contract.ts";
+import { MOUNTS_REQUIREMENT } from "../../functions/composition/replica/mounts.ts";
+import { CONTRACT_DATA_KEY } from "../../functions/composition/contract-configmap.ts";
+import type { ReplicaPhase } from "../../functions/api/modelcache.ts";
+import type { ObservedAs } from "./replica-builders.ts";
+import { baseXr, compactForm, compose, observedObject, contractMap, reportData, tenancyInput } from "./replica-builders.ts";
 
 export interface Scenario {
   name: string;

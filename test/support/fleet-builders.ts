@@ -2,8 +2,8 @@
 // benchmark: realistic InferenceClusters (DRA pools as the NVIDIA driver
 // publishes them), ModelCache XRs, observed replicas and requests.
 import { createHash } from "node:crypto";
-import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
-import { contractKey, isContractKey, readContract } from "../contract-configmap.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../functions/sdk/types.ts";
+import { contractKey, isContractKey, readContract } from "../../functions/composition/contract-configmap.ts";
 
 export interface Gpu {
   productName: string;

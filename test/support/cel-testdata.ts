@@ -1,7 +1,7 @@
 // Cluster facts for tests and the benchmark, after the DRA examples in docs/cel.md: the NVIDIA DRA
 // driver's attribute set (cmd/gpu-kubelet-plugin/deviceinfo.go) with illustrative values.
 
-import type { ClusterFactsInput } from "./cluster-facts.ts";
+import type { ClusterFactsInput } from "../../functions/cel/cluster-facts.ts";
 
 type Device = NonNullable<NonNullable<ClusterFactsInput["pools"]>[number]["devices"]>[number];
 type Pool = NonNullable<ClusterFactsInput["pools"]>[number];

@@ -1,7 +1,7 @@
 // Workloads of every supported kind, ModelCaches in each state and requests
 // built from them: shared by the unit tests and the script that writes the
-// serving examples (gen-examples.ts), so both describe the same fleet.
-import type { FunctionRequest, JsonObject, ResourceState } from "../../sdk/types.ts";
+// serving examples (scripts/examples/serving.ts), so both describe the same fleet.
+import type { FunctionRequest, JsonObject, ResourceState } from "../../functions/sdk/types.ts";
 
 export const CLUSTER = "gke-us-east1-a";
 export const CACHE_NS = "mc-ml-team";

@@ -2,17 +2,17 @@
 // functions.yaml, composition.yaml -> the real Composition) from the same
 // builders the tests use. Observed replicas are what this function composed
 // for the scenario, plus the status their clusters report.
-// Run: node functions/composition/fleet/gen-examples.ts && npm run render:update -- <names>
+// Run: node scripts/examples/fleet.ts && npm run render:update -- <names>
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { compositionWithInput } from "../example-composition.ts";
-import type { JsonObject, ResourceState } from "../../sdk/types.ts";
-import { composeFleet } from "./index.ts";
-import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, OTHER_DIGEST, request } from "./testing.ts";
+import { compositionWithInput } from "./composition.ts";
+import type { JsonObject, ResourceState } from "../../functions/sdk/types.ts";
+import { composeFleet } from "../../functions/composition/fleet/index.ts";
+import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, OTHER_DIGEST, request } from "../../test/support/fleet-builders.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
 
 const H100_CEL = `cluster.devices.exists(device, device.driver == "gpu.nvidia.com" &&
@@ -54,6 +54,10 @@ const TENANCY_POLICY: JsonObject = {
   tenancy: {
     clusterNamespaces: { prefix: "tenant-", map: { "ml-platform": "models-shared" }, labels: { "secrets.example.com/sync": "model-tokens" } },
     credentialDestinations: { huggingFace: ["https://huggingface.co", "https://hf-mirror.internal.example"], s3: ["https://s3.*.amazonaws.com", "https://minio.storage.svc:9000"], oci: ["https://registry.example.com"] },
+    sources: {
+      allowedOrigins: ["https://huggingface.co", "https://hf-mirror.internal.example", "https://minio.storage.svc:9000", "https://registry.example.com"],
+      refusedAddresses: ["LinkLocal", "Metadata"],
+    },
     existingPVC: { ownNamespace: "ReadOnly", grants: [{ controlPlaneNamespaces: ["team-a", "team-b"], namespace: "models-shared", claimNames: ["llama-3-70b"], access: "ReadOnly" }] },
     storageClassNames: ["filestore-rwx", "efs-sc", "azurefile-csi-premium", "cephfs"],
     hydration: {
@@ -233,8 +237,8 @@ spec:
 const probe = composeFleet(request(modelCache(prod), { clusters: fleet() }), { defaultHydratorImage: IMAGE });
 const probeStatus = (probe.desired.composite?.resource["status"] ?? {}) as JsonObject;
 const claim = String(probeStatus["claimName"]);
-const { identityHash } = await import("./identity.ts");
-const { Artifact } = await import("../../api/artifact.ts");
+const { identityHash } = await import("../../functions/composition/fleet/identity.ts");
+const { Artifact } = await import("../../functions/api/artifact.ts");
 const identity = identityHash(Artifact.parse((modelCache(prod)["spec"] as JsonObject)["artifact"]));
 
 for (const s of scenarios(claim, identity)) {

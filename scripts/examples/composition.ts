@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import type { JsonObject } from "../sdk/types.ts";
+import type { JsonObject } from "../../functions/sdk/types.ts";
 
 export function compositionWithInput(root: string, composition: string, input: JsonObject): string {
   const shipped = parse(readFileSync(join(root, "apis", composition, "composition.yaml"), "utf8")) as JsonObject;

@@ -1,13 +1,14 @@
-// Wire messages ⇄ the plain request/response the composition logic uses.
-import type { RunFunctionRequest__Output } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
-import type { RunFunctionResponse } from "./generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
-import type { State, State__Output } from "./generated/apiextensions/fn/proto/v1/State.ts";
-import type { Resource, Resource__Output } from "./generated/apiextensions/fn/proto/v1/Resource.ts";
-import type { ResourceSelector } from "./generated/apiextensions/fn/proto/v1/ResourceSelector.ts";
-import type { Result } from "./generated/apiextensions/fn/proto/v1/Result.ts";
-import type { Condition } from "./generated/apiextensions/fn/proto/v1/Condition.ts";
-import type * as sdk from "../sdk/types.ts";
-import { fromStruct, toStruct, type Converted } from "./struct.ts";
+// The reference conversion for the protocol tests: wire messages as proto-loader decodes them ⇄ the plain request and
+// response, which the hand-written readers and writers (decode-request.ts, encode-response.ts) must match.
+import type { RunFunctionRequest__Output } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
+import type { RunFunctionResponse } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionResponse.ts";
+import type { State, State__Output } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/State.ts";
+import type { Resource, Resource__Output } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/Resource.ts";
+import type { ResourceSelector } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/ResourceSelector.ts";
+import type { Result } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/Result.ts";
+import type { Condition } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/Condition.ts";
+import type * as sdk from "../../functions/sdk/types.ts";
+import { fromStruct, toStruct, type Converted } from "../../functions/protocol/struct.ts";
 
 const READY_IN: Record<string, sdk.Readiness> = { READY_TRUE: "True", READY_FALSE: "False" };
 const READY_OUT: Record<sdk.Readiness, string> = { True: "READY_TRUE", False: "READY_FALSE", Unspecified: "READY_UNSPECIFIED" };

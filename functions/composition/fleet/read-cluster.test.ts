@@ -1,8 +1,8 @@
 // readCluster's pools: the hand-written reading (fastGpuPools) must agree with
 // the zod schema, which stays the one that words errors.
 import { describe, expect, it } from "vitest";
-import { fastGpuPools, GpuPools } from "./cluster-facts.ts";
-import { GPUS, inferenceCluster } from "./testing.ts";
+import { fastGpuPools, GpuPools } from "./read-cluster.ts";
+import { GPUS, inferenceCluster } from "../../../test/support/fleet-builders.ts";
 
 const pools = (c: ReturnType<typeof inferenceCluster>) => (c["status"] as { gpuPools: unknown })["gpuPools"];
 const device = (over: Record<string, unknown>) => [{ name: "p", devices: [{ name: "d", driver: "gpu.nvidia.com", attributes: { productName: { string: "x" } }, ...over }] }];

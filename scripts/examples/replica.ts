@@ -1,15 +1,15 @@
-// Writes each scenario (scenarios.ts) as examples/replica-<name>/: xr.yaml,
+// Writes each scenario (test/support/replica-scenarios.ts) as examples/replica-<name>/: xr.yaml,
 // observed.yaml, required.yaml (contract ConfigMaps, for a compact replica), the shared composition and the Development-runtime Function.
 // Expected outputs come from rendering them (`npm run render:update`).
-// Run: node functions/composition/replica/gen-examples.ts
+// Run: node scripts/examples/replica.ts
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { compositionWithInput } from "../example-composition.ts";
-import { scenarios } from "./scenarios.ts";
+import { compositionWithInput } from "./composition.ts";
+import { scenarios } from "../../test/support/replica-scenarios.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const EXAMPLES = join(ROOT, "examples");
 const FUNCTIONS = readFileSync(join(EXAMPLES, "pass-through", "functions.yaml"), "utf8");
 
@@ -32,7 +32,7 @@ for (const s of scenarios()) {
   const dir = join(EXAMPLES, `replica-${s.name}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "xr.yaml"), comment(s.why) + stringify(s.xr, { lineWidth: 0 }));
-  const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0 }));
+  const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0, aliasDuplicateObjects: false }));
   if (observed.length > 0) writeFileSync(join(dir, "observed.yaml"), observed.map((d) => `---\n${d}`).join(""));
   else rmSync(join(dir, "observed.yaml"), { force: true });
   if (s.required !== undefined || s.mounts !== undefined) {

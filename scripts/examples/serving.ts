@@ -1,18 +1,18 @@
-// Writes each serving scenario (scenarios.ts) as examples/serving-<name>/: the
+// Writes each serving scenario (test/support/serving-scenarios.ts) as examples/serving-<name>/: the
 // consumer XR, a serving Composition (the platform's own step, then this
 // function's serving step), the two Functions, what the cluster shows and the
 // ModelCaches there are. Expected outputs come from rendering them
 // (`npm run render:update`).
-// Run: node functions/composition/serving/gen-examples.ts
+// Run: node scripts/examples/serving.ts
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import type { JsonObject } from "../../sdk/types.ts";
-import { scenarios } from "./scenarios.ts";
-import { CONSUMER } from "./testing.ts";
+import type { JsonObject } from "../../functions/sdk/types.ts";
+import { scenarios } from "../../test/support/serving-scenarios.ts";
+import { CONSUMER } from "../../test/support/serving-builders.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const EXAMPLES = join(ROOT, "examples");
 
 // Both run in Development mode; the render helper fills in each one's port (test/support/render.ts).
@@ -78,12 +78,12 @@ export function exampleFiles(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of scenarios()) {
     const dir = `serving-${s.name}`;
-    out[`${dir}/xr.yaml`] = comment(s.why) + stringify(CONSUMER, { lineWidth: 0 });
-    out[`${dir}/composition.yaml`] = `# A platform's serving Composition: its own step composes the workloads; function-model-cache's serving step\n# mounts the caches they ask for and holds each back until its cache is verified on its cluster.\n${stringify(composition(s.composed, s.input), { lineWidth: 0 })}`;
+    out[`${dir}/xr.yaml`] = comment(s.why) + stringify(CONSUMER, { lineWidth: 0, aliasDuplicateObjects: false });
+    out[`${dir}/composition.yaml`] = `# A platform's serving Composition: its own step composes the workloads; function-model-cache's serving step\n# mounts the caches they ask for and holds each back until its cache is verified on its cluster.\n${stringify(composition(s.composed, s.input), { lineWidth: 0, aliasDuplicateObjects: false })}`;
     out[`${dir}/functions.yaml`] = FUNCTIONS;
-    const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0 }));
+    const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0, aliasDuplicateObjects: false }));
     if (observed.length > 0) out[`${dir}/observed.yaml`] = observed.map((d) => `---\n${d}`).join("");
-    out[`${dir}/required.yaml`] = `# The ModelCaches there are; Crossplane delivers each one a workload names, by name.\n${s.caches.map((c) => `---\n${stringify(c, { lineWidth: 0 })}`).join("")}`;
+    out[`${dir}/required.yaml`] = `# The ModelCaches there are; Crossplane delivers each one a workload names, by name.\n${s.caches.map((c) => `---\n${stringify(c, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("")}`;
   }
   return out;
 }

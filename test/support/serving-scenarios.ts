@@ -1,14 +1,14 @@
 // The serving scenarios: a consumer XR, what the platform's own steps
 // composed, what its clusters show, and the ModelCaches Crossplane delivers.
-// The unit tests assert each one's outcome; gen-examples.ts writes each as
+// The unit tests assert each one's outcome; scripts/examples/serving.ts writes each as
 // examples/serving-<name>/ for `crossplane render`.
-import type { GateState } from "../../api/serving.ts";
-import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
-import { observedObject } from "../replica/testing.ts";
-import { bridgeKeys } from "./bridge.ts";
-import { composeServing } from "./index.ts";
-import { parseInput } from "../fleet/parse.ts";
-import { CACHE_NS, CLUSTER, deployment, inferenceService, leaderWorkerSet, modelCache, servingInput, servingRequest, V1_CLAIM, wrapped } from "./testing.ts";
+import type { GateState } from "../../functions/api/serving.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../functions/sdk/types.ts";
+import { observedObject } from "./replica-builders.ts";
+import { bridgeKeys } from "../../functions/composition/serving/bridge.ts";
+import { composeServing } from "../../functions/composition/serving/index.ts";
+import { parseInput } from "../../functions/composition/fleet/parse.ts";
+import { CACHE_NS, CLUSTER, deployment, inferenceService, leaderWorkerSet, modelCache, servingInput, servingRequest, V1_CLAIM, wrapped } from "./serving-builders.ts";
 
 export interface Scenario {
   name: string;

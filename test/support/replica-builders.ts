@@ -1,11 +1,11 @@
 // Builders for requests and observed state, shared by the unit tests and the
-// script that writes the examples' inputs (gen-examples.ts), so both describe
+// script that writes the examples' inputs (scripts/examples/replica.ts), so both describe
 // a cluster the same way.
-import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
-import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
-import { contractConfigMap, contractHash } from "../contract-configmap.ts";
-import { composeReplica } from "./index.ts";
-import { field, isObject } from "./objects.ts";
+import { field, isObject } from "../../functions/shared/json.ts";
+import type { ModelCacheReplicaStatus } from "../../functions/api/replica.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
+import { contractConfigMap, contractHash } from "../../functions/composition/contract-configmap.ts";
+import { composeReplica } from "../../functions/composition/replica/index.ts";
 
 export const SENTINEL_SECRET = "s3cr3t-SENTINEL-value-never-rendered";
 
