@@ -6,6 +6,7 @@
 // the same request gives the same response. Everything else earlier steps
 // desired passes through untouched.
 import type { Serving } from "../../api/serving.ts";
+import { API_VERSION, MODEL_CACHE_KIND } from "../../api/group.ts";
 import { CLUSTER_ANNOTATION, MOUNTS_ANNOTATION } from "../../api/serving.ts";
 import { capText } from "../../sdk/messages.ts";
 import { passThrough } from "../../sdk/response.ts";
@@ -27,7 +28,7 @@ import { annotationsOf, findWorkloads, manifestOf, MAX_CACHES_PER_WORKLOAD, type
 
 
 function cacheSelector(ref: CacheRef): ResourceSelector {
-  return { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: ref.name }, namespace: ref.namespace };
+  return { apiVersion: API_VERSION, kind: MODEL_CACHE_KIND, match: { name: ref.name }, namespace: ref.namespace };
 }
 
 function knowledgeOf(req: FunctionRequest, ref: CacheRef, cluster: string): CacheKnowledge {
