@@ -7,8 +7,8 @@ import { CACHE_NS, CLUSTER, modelCache, V1_CLAIM, V1_PIN, V2_CLAIM } from "../..
 
 function view(mc: JsonObject, cluster = CLUSTER): CacheOnCluster {
   const r = cacheOnCluster(mc, cluster);
-  if (!r.ok) throw new Error(r.message);
-  return r.view;
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
 }
 
 describe("cacheOnCluster", () => {
@@ -51,6 +51,6 @@ describe("cacheOnCluster", () => {
     delete (mc["spec"] as JsonObject)["storage"];
     const r = cacheOnCluster(mc, CLUSTER);
     expect(r.ok).toBe(false);
-    expect(r.ok ? "" : r.message).toMatch(/^spec\.storage: /);
+    expect(r.ok ? "" : r.error).toMatch(/^spec\.storage: /);
   });
 });

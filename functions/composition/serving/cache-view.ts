@@ -5,6 +5,7 @@
 // fleet compacts: a field equal to the fleet-wide one is left out).
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { JsonObject } from "../../sdk/types.ts";
+import type { Checked } from "../../shared/checked.ts";
 import { identityHash } from "../fleet/identity.ts";
 import { parseCache } from "../fleet/parse.ts";
 
@@ -34,12 +35,10 @@ export interface CacheOnCluster {
   accessMode: "ReadWriteMany" | "ReadOnlyMany" | "ReadWriteOnce";
 }
 
-export type CacheRead = { ok: true; view: CacheOnCluster } | { ok: false; message: string };
-
 /** The ModelCache's view for `cluster`; a cache whose spec does not parse is reported, never guessed at. */
-export function cacheOnCluster(mc: JsonObject, cluster: string): CacheRead {
+export function cacheOnCluster(mc: JsonObject, cluster: string): Checked<CacheOnCluster> {
   const parsed = parseCache(mc);
-  if (!parsed.ok) return { ok: false, message: parsed.message };
+  if (!parsed.ok) return { ok: false, error: parsed.message };
   const c = parsed.value;
   const st = c.observedStatus;
   const ref = `${c.namespace}/${c.name}`;
@@ -51,7 +50,7 @@ export function cacheOnCluster(mc: JsonObject, cluster: string): CacheRead {
   const mountPath = cs?.mountPath ?? st.mountPath ?? c.spec.mountPath ?? `/models/${c.name}`;
   const base = { ref, mountPath, pinnedDigest, pinStale, accessMode } as const;
   if (cs === undefined)
-    return { ok: true, view: { ...base, listed: false, selected: false, phase: undefined, drift: false, claimName: undefined, namespace: undefined, manifestDigest: undefined } };
+    return { ok: true, value: { ...base, listed: false, selected: false, phase: undefined, drift: false, claimName: undefined, namespace: undefined, manifestDigest: undefined } };
   const drift = cs.drift === true;
   // The fleet leaves out a Ready cluster's digest when it is the pin's (fleet/status.ts, compact).
   const manifestDigest = cs.manifestDigest ?? (cs.phase === "Ready" && !drift && pin !== undefined ? pin.manifestDigest : undefined);
@@ -69,7 +68,7 @@ export function cacheOnCluster(mc: JsonObject, cluster: string): CacheRead {
   if (cs.bytesTotal !== undefined) view.bytesTotal = cs.bytesTotal;
   if (cs.etaSeconds !== undefined) view.etaSeconds = cs.etaSeconds;
   if (cs.message !== undefined) view.message = cs.message;
-  return { ok: true, view };
+  return { ok: true, value: view };
 }
 
 /** `Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left` */

@@ -37,7 +37,7 @@ function knowledgeOf(req: FunctionRequest, ref: CacheRef, cluster: string): Cach
   const mc = delivered.find((r) => str(field(r, "metadata", "name")) === ref.name);
   if (mc === undefined) return { kind: "notFound" };
   const read = cacheOnCluster(mc, cluster);
-  return read.ok ? { kind: "found", view: read.view } : { kind: "unreadable", message: read.message };
+  return read.ok ? { kind: "found", view: read.value } : { kind: "unreadable", message: read.error };
 }
 
 function providerConfigOf(w: Workload): ProviderConfigRef | undefined {
@@ -111,8 +111,8 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
     if (w.caches.length > MAX_CACHES_PER_WORKLOAD) bad.push(`modelcache.dev/caches names ${w.caches.length} caches; a workload may mount at most ${MAX_CACHES_PER_WORKLOAD}`);
     for (const c of w.caches.slice(0, MAX_CACHES_PER_WORKLOAD)) {
       const p = parseCacheRef(c, consumerNamespace);
-      if (p.ok) refs.push(p.ref);
-      else bad.push(p.message);
+      if (p.ok) refs.push(p.value);
+      else bad.push(p.error);
     }
     // A cache the tenant may not use is not even read: its state is another tenant's business.
     const verdicts = new Map(refs.map((r) => [r.ref, mayMount(r, consumerNamespace, serving.tenancy.grants)]));

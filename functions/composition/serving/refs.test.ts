@@ -4,11 +4,11 @@ import { mayMount, parseCacheRef, requirementKey } from "./refs.ts";
 
 describe("parseCacheRef", () => {
   const cases = [
-    { reason: "a bare name is in the consumer's namespace", written: "qwen3-8b", want: { ok: true, ref: { namespace: "ml-team", name: "qwen3-8b", ref: "ml-team/qwen3-8b" } } },
-    { reason: "namespace/name names another namespace", written: "shared/qwen3.8b", want: { ok: true, ref: { namespace: "shared", name: "qwen3.8b", ref: "shared/qwen3.8b" } } },
-    { reason: "two slashes are refused", written: "a/b/c", want: { ok: false, message: 'modelcache.dev/caches: "a/b/c" is not a ModelCache name or namespace/name' } },
-    { reason: "an upper-case name is refused", written: "Qwen", want: { ok: false, message: 'modelcache.dev/caches: "Qwen" is not a ModelCache name or namespace/name' } },
-    { reason: "a dotted namespace is refused", written: "a.b/c", want: { ok: false, message: 'modelcache.dev/caches: "a.b/c" is not a ModelCache name or namespace/name' } },
+    { reason: "a bare name is in the consumer's namespace", written: "qwen3-8b", want: { ok: true, value: { namespace: "ml-team", name: "qwen3-8b", ref: "ml-team/qwen3-8b" } } },
+    { reason: "namespace/name names another namespace", written: "shared/qwen3.8b", want: { ok: true, value: { namespace: "shared", name: "qwen3.8b", ref: "shared/qwen3.8b" } } },
+    { reason: "two slashes are refused", written: "a/b/c", want: { ok: false, error: 'modelcache.dev/caches: "a/b/c" is not a ModelCache name or namespace/name' } },
+    { reason: "an upper-case name is refused", written: "Qwen", want: { ok: false, error: 'modelcache.dev/caches: "Qwen" is not a ModelCache name or namespace/name' } },
+    { reason: "a dotted namespace is refused", written: "a.b/c", want: { ok: false, error: 'modelcache.dev/caches: "a.b/c" is not a ModelCache name or namespace/name' } },
   ];
   it.each(cases)("$reason", ({ written, want }) => expect(parseCacheRef(written, "ml-team")).toStrictEqual(want));
 });

@@ -4,6 +4,7 @@
 // grants them.
 import { DNS_LABEL, DNS_SUBDOMAIN } from "../../api/k8s.ts";
 import type { CacheGrant } from "../../api/serving.ts";
+import type { Checked } from "../../shared/checked.ts";
 
 export interface CacheRef {
   namespace: string;
@@ -12,15 +13,13 @@ export interface CacheRef {
   ref: string;
 }
 
-export type ParsedRef = { ok: true; ref: CacheRef } | { ok: false; message: string };
-
 /** `name` (in the consumer's namespace) or `namespace/name`. */
-export function parseCacheRef(written: string, consumerNamespace: string): ParsedRef {
+export function parseCacheRef(written: string, consumerNamespace: string): Checked<CacheRef> {
   const parts = written.split("/");
   const [ns, name] = parts.length === 2 ? [parts[0] ?? "", parts[1] ?? ""] : [consumerNamespace, parts[0] ?? ""];
   if (parts.length > 2 || !DNS_LABEL.test(ns) || ns.length > 63 || !DNS_SUBDOMAIN.test(name) || name.length > 253)
-    return { ok: false, message: `modelcache.dev/caches: ${JSON.stringify(written.slice(0, 300))} is not a ModelCache name or namespace/name` };
-  return { ok: true, ref: { namespace: ns, name, ref: `${ns}/${name}` } };
+    return { ok: false, error: `modelcache.dev/caches: ${JSON.stringify(written.slice(0, 300))} is not a ModelCache name or namespace/name` };
+  return { ok: true, value: { namespace: ns, name, ref: `${ns}/${name}` } };
 }
 
 export type Verdict = { allowed: true } | { allowed: false; reason: string };
