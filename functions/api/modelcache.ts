@@ -128,6 +128,8 @@ export const ClusterStatus = z.object({
   message: z.string().optional(),
   drift: z.boolean().optional().describe("The cluster holds bytes other than the pinned manifest."),
   selected: z.boolean().optional().describe("False for a retained cluster that no longer matches the selector."),
+  oldVolumes: z.array(z.object({ claimName: z.string(), mounts: z.number().int().optional(), releaseAt: z.string().optional() })).max(16).optional()
+    .describe("Volumes of earlier revisions still on the cluster after the current one was verified: how many workloads mount each, and when it is released if nobody does (spec.eviction)."),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 

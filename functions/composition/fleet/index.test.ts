@@ -361,6 +361,14 @@ describe("pinning", () => {
     expect(status(rsp)["summary"]).toMatchObject({ drifted: 1, ready: 2 });
   });
 
+  it("a cluster still holding an earlier revision's volume says so, with who mounts it and when it goes; a cluster with none lists nothing", () => {
+    const oldVolumes = [{ claimName: "qwen3-8b-0aa11bb22c", mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-02T00:00:00.000Z", message: "kept until 2025-01-02T00:00:00.000Z unless a workload mounts it again (spec.eviction.ttl 24h)" }];
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready({ oldVolumes }), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["oldVolumes"]).toStrictEqual([{ claimName: "qwen3-8b-0aa11bb22c", mounts: 0, releaseAt: "2025-01-02T00:00:00.000Z" }]);
+    expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["oldVolumes"]).toBeUndefined();
+  });
+
   it("a replica reporting drift itself is drift", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready({ drift: true, phase: "Failed" }) });
     const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
