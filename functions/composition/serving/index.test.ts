@@ -77,15 +77,21 @@ describe("what each state composes", () => {
       metadata: {
         name: expect.stringMatching(/^qwen3-8b-mount-[0-9a-f]{10}$/) as unknown as string,
         namespace: "ml-team",
-        labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": CLUSTER, "modelcache.dev/claim": V1_CLAIM },
+        labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": CLUSTER, "modelcache.dev/use": "Mounted", "modelcache.dev/claim": V1_CLAIM },
       },
-      data: { cache: "ml-team/qwen3-8b", cluster: CLUSTER, claim: `mc-ml-team/${V1_CLAIM}`, manifestDigest: V1_PIN, workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang", consumer: "ServedModel ml-team/qwen3-8b" },
+      data: { cache: "ml-team/qwen3-8b", cluster: CLUSTER, use: "Mounted", claim: `mc-ml-team/${V1_CLAIM}`, manifestDigest: V1_PIN, workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang", consumer: "ServedModel ml-team/qwen3-8b" },
     });
   });
 
-  it("no record of use while nothing mounts: a held workload, a stopped one", () => {
-    for (const name of ["hydrating-held", "drift-stopped", "tenancy-refused"])
-      expect(Object.keys(composeScenario(byName(name)).desired.resources).filter((k) => k.startsWith("modelcache-mount-")), name).toEqual([]);
+  it("a workload waiting for a cache records the demand (use Waiting, no claim); a refused or blocked one records nothing", () => {
+    const records = (name: string) => Object.entries(composeScenario(byName(name)).desired.resources).filter(([k]) => k.startsWith("modelcache-mount-")).map(([, r]) => r.resource);
+    for (const name of ["hydrating-held", "drift-stopped"]) {
+      const [r, ...more] = records(name);
+      expect(more, name).toEqual([]);
+      expect(field(r, "metadata", "labels"), name).toStrictEqual({ "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": CLUSTER, "modelcache.dev/use": "Waiting" });
+      expect(field(r, "data", "claim"), name).toBeUndefined();
+    }
+    for (const name of ["tenancy-refused", "other-namespace-rwo", "no-cluster"]) expect(records(name), name).toEqual([]);
   });
 
   it("rollout, the old revision kept: the record names the old claim", () => {

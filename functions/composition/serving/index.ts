@@ -86,8 +86,8 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
   const xr = req.observed.composite?.resource ?? {};
   const consumerNamespace = str(field(xr, "metadata", "namespace")) ?? "";
   const consumer = { namespace: consumerNamespace, name: str(field(xr, "metadata", "name")) ?? "", kind: str(xr["kind"]) ?? "" };
-  /** The record of use for each cache a composed pod template of `w` mounts. */
-  const lease = (w: Workload, mounts: Iterable<[string, MountRecord]>) => {
+  /** The record of use for each cache a composed pod template of `w` mounts, or that `w` waits for (no mount). */
+  const lease = (w: Workload, mounts: Iterable<[string, MountRecord | undefined]>) => {
     for (const [cacheRef, mount] of mounts) {
       const [namespace = "", name = ""] = cacheRef.split("/");
       rsp.desired.resources[leaseKey(w.key, cacheRef)] = leaseResource({ consumer, resource: w.key, workload: w.display, cache: { namespace, name }, cluster: w.cluster ?? "", mount });
@@ -211,7 +211,14 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
    */
   function holdBack(w: Workload, observed: ResourceState | undefined, stopWith: Plan[] | undefined, held: Line[], previous: ReadonlyMap<string, MountRecord> = new Map()): void {
     anyHeld = true;
+    // The demand: a cache it waits for on its cluster (allowed, only not verified there yet) is recorded as Waiting,
+    // which keeps the cache from being released and brings a released one back.
+    const waiting = (except: ReadonlySet<string>) => {
+      if (w.cluster === undefined) return;
+      lease(w, held.filter((l) => l.state === "Held" && !except.has(l.cache)).map((l) => [l.cache, undefined] as [string, undefined]));
+    };
     if (observed === undefined) {
+      waiting(new Set());
       rsp.desired.resources = Object.fromEntries(Object.entries(rsp.desired.resources).filter(([k]) => k !== w.key));
       lines.push(...held.map((l) => ({ ...l, message: `${l.message}; ${w.display} is not composed until then` })));
       return;
@@ -234,6 +241,7 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
           const stopped = l.state === "Held" ? { state: "Stopped" as const } : {};
           lines.push({ ...l, ...stopped, message: `${l.message}; ${w.display} is ${how}` });
         }
+        waiting(new Set());
         results.push({ severity: "Warning", reason: "WorkloadStopped", message: capText(`${w.display} is ${how}: ${held.filter((l) => l.state !== "Mounted").map((l) => l.message).join("; ")}`, 1024) });
         return;
       }
@@ -241,6 +249,7 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
     rsp.desired.resources[w.key] = { ...observed, resource: lastComposed(observed) };
     // As last composed, it still mounts what it recorded then.
     lease(w, previous);
+    waiting(new Set(previous.keys()));
     lines.push(...held.map((l) => ({ ...l, message: `${l.message}; ${w.display} stays as last composed` })));
   }
 
