@@ -128,6 +128,9 @@ export const ClusterStatus = z.object({
   message: z.string().optional(),
   drift: z.boolean().optional().describe("The cluster holds bytes other than the pinned manifest."),
   selected: z.boolean().optional().describe("False for a retained cluster that no longer matches the selector."),
+  unusedSince: z.string().optional().describe("With spec.eviction: since when no workload has used the Ready copy (RFC 3339)."),
+  releaseAt: z.string().optional().describe("With spec.eviction: when the copy is released if nobody uses it (or, once released, when it was)."),
+  released: z.boolean().optional().describe("The copy was released after spec.eviction.ttl unused; a workload asking for it brings it back."),
   oldVolumes: z.array(z.object({ claimName: z.string(), mounts: z.number().int().optional(), releaseAt: z.string().optional() })).max(16).optional()
     .describe("Volumes of earlier revisions still on the cluster after the current one was verified: how many workloads mount each, and when it is released if nobody does (spec.eviction)."),
 });
@@ -164,6 +167,7 @@ export const ModelCacheStatus = z.object({
       drifted: z.number().int(),
       blocked: z.number().int().optional().describe("Matching clusters that lack what the cache needs."),
       retained: z.number().int().optional().describe("Clusters that no longer match but keep their replica."),
+      released: z.number().int().optional().describe("Matching clusters whose copy was released after spec.eviction.ttl unused; not counted as selected."),
     })
     .optional(),
   source: z.string().optional().describe("The source in one line, for kubectl get."),

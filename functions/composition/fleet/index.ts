@@ -19,6 +19,7 @@ import { decidePin, driftOf } from "./pin.ts";
 import { keepUnchanged, observedReplicas, withEveryReplicaKept, type ObservedReplica } from "./replicas.ts";
 import { byName, selectClusters, type Outcome } from "./select.ts";
 import { clusterStatus, compositeStatus, isAllReady, keptStatus, summarize } from "./status.ts";
+import { decideEviction, readUses, releasedLine, useRequirement } from "./eviction.ts";
 import { clampedHydration, clampedWarning, fleetTenancy, refusal, TENANCY_REASON, volumeName, type FleetTenancy } from "./tenancy.ts";
 
 /** The required-resources key the clusters are delivered under. */
@@ -31,6 +32,8 @@ export interface FleetOptions {
   defaultHydratorImage: string;
   /** The CEL environment; tests may hand in another. */
   compileSelector?: CompileSelector;
+  /** Milliseconds since the epoch; read only with spec.eviction, to time disuse. */
+  now?: () => number;
 }
 
 /** The same requirement on every call, derived from the Input alone. */
@@ -77,6 +80,8 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const parsed = parseCache(req.observed.composite?.resource);
   if (!parsed.ok) return fail(`invalid ModelCache: ${parsed.message}`);
   const cache = parsed.value;
+  // With spec.eviction, who uses the cache on which cluster (serving/leases.ts); the same on every call.
+  if (cache.spec.eviction !== undefined) requirements.resources = { ...requirements.resources, ...useRequirement(cache.name, cache.namespace) };
   // The platform's policy before anything else: a cache outside it gets nothing new.
   const tenancy = fleetTenancy(cache, input.value);
   const refused = refusal(tenancy);
@@ -164,6 +169,12 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const drifted: string[] = [];
   const notSelected: { name: string; reason: string }[] = [];
 
+  const eviction = cache.spec.eviction;
+  const uses = eviction !== undefined ? readUses(req, `${cache.namespace}/${cache.name}`) : undefined;
+  const previousLines = new Map((cache.observedStatus.clusters ?? []).map((c) => [c.name, c]));
+  const released: string[] = [];
+  let evictionRetry: number | undefined;
+
   const delivered = new Set(outcomes.map((o) => o.name));
   for (const o of outcomes) {
     const prev = a.replicas.get(o.name);
@@ -186,6 +197,17 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
           cs.phase = "Failed";
           cs.message = drift;
           drifted.push(o.name);
+        }
+        if (eviction !== undefined) {
+          const d = decideEviction({ eviction, uses: uses === undefined ? undefined : (uses.get(o.name) ?? 0), line: cs, previous: previousLines.get(o.name), now: (a.options.now ?? Date.now)() });
+          if (d.kind === "released") {
+            // No replica: Crossplane removes it, and the retention policy decides its volume.
+            if (d.fresh) released.push(o.name);
+            entries.set(o.name, { status: releasedLine(o.name, d.since, eviction.ttl, cache.spec.retention.whenUnselected) });
+            return;
+          }
+          Object.assign(cs, d.set);
+          if (d.retryInSeconds !== undefined) evictionRetry = Math.min(evictionRetry ?? d.retryInSeconds, d.retryInSeconds);
         }
         if (prev === undefined) created.push(o.name);
         const ready = cs.phase === "Ready" ? "True" : "False";
@@ -248,6 +270,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
     results.push({ severity: "Normal", reason: "ArtifactPinned", message: pinnedCondition(pin, source).message ?? "", target: "Composite" });
   if (drifted.length) results.push({ severity: "Warning", reason: "DriftDetected", message: `${drifted.length} cluster(s) hold bytes other than the pinned manifest: ${nameList(drifted)}`, target: "Composite" });
   if (retained.length) results.push({ severity: "Warning", reason: "ClusterUnselected", message: `${retained.length} cluster(s) no longer match spec.clusterSelector and keep their replica and data (spec.retention.whenUnselected: Retain): ${nameList(retained)}`, target: "Composite" });
+  if (released.length) results.push({ severity: "Normal", reason: "CacheReleased", message: `${released.length} cluster(s) released their copy after spec.eviction.ttl (${eviction?.ttl ?? ""}) unused; the volume is ${cache.spec.retention.whenUnselected === "Retain" ? "kept on the cluster, unmanaged" : "deleted"}: ${nameList(released)}`, target: "Composite" });
   if (removed.length) results.push({ severity: "Normal", reason: "ReplicaRemoved", message: `${removed.length} cluster(s) no longer match spec.clusterSelector; their replicas are removed (spec.retention.whenUnselected: Delete): ${nameList(removed)}`, target: "Composite" });
   if (kept.length) results.push({ severity: "Warning", reason: "ReplicaKept", message: `${kept.length} replica(s) kept unchanged because their cluster is missing, unreadable or blocked: ${nameList(kept)}`, target: "Composite" });
   if (evalErrors.length) results.push({ severity: "Warning", reason: "SelectorEvaluationFailed", message: `spec.clusterSelector.cel failed on ${evalErrors.length} cluster(s), which are not selected: ${evalErrors.slice(0, 5).join("; ")}`, target: "Composite" });
@@ -258,7 +281,8 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
 
   let rsp: FunctionResponse = {
     ...base,
-    ttlSeconds: summary.inProgress > 0 ? HYDRATING_TTL_SECONDS : DEFAULT_TTL_SECONDS,
+    // Called again when a copy is due for release, if sooner.
+    ttlSeconds: Math.min(summary.inProgress > 0 ? HYDRATING_TTL_SECONDS : DEFAULT_TTL_SECONDS, Math.max(1, evictionRetry ?? Number.MAX_SAFE_INTEGER)),
     desired: { ...base.desired, resources },
     conditions: [selectedCondition({ clusterKind: input.clusters.kind, delivered: outcomes.length, clusters, explain }), pinnedCondition(pin, source), ready],
   };
