@@ -89,7 +89,7 @@ export function durationSeconds(d: string): number {
 
 export const Eviction = z
   .object({
-    ttl: Duration.describe("How long a volume of an earlier revision stays on a cluster after the last workload mounting it (recorded by the serving step) stopped; it is never released while mounted."),
+    ttl: Duration.describe("How long a cluster keeps a Ready copy nobody uses (no workload mounts or waits for it, as the serving step records), and a volume of an earlier revision nobody mounts, before it is released; never while used."),
   })
   .strict();
 export type Eviction = z.infer<typeof Eviction>;
@@ -103,7 +103,7 @@ export const ModelCacheSpec = z
     replication: z.enum(["AllMatchingClusters"]).default("AllMatchingClusters"),
     clusterSelector: ClusterSelector.default({}),
     retention: Retention.default({ whenUnselected: "Retain" }),
-    eviction: Eviction.optional().describe("Use keeps a volume, disuse lets it go: without it an earlier revision's volume is released once the new one is verified and no workload mounts it."),
+    eviction: Eviction.optional().describe("Use keeps a copy, disuse lets it go. Without it a copy is never released for disuse, and an earlier revision's volume goes once the new one is verified and no workload mounts it."),
     hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
   })
   .strict();

@@ -57,6 +57,8 @@ const rows: Row[] = [
     want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Verifying" } },
   { reason: "Failed holds with the cluster's error", knowledge: found({ phase: "Failed", manifestDigest: undefined, message: "404 from the hub" }),
     want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Failed (404 from the hub)" } },
+  { reason: "a copy released for disuse holds, saying so (the workload's Waiting record brings it back)", knowledge: found({ phase: "Pending", manifestDigest: undefined, message: "released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h)" }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Pending (released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h))" } },
   { reason: "Blocked holds with what the cluster lacks", knowledge: found({ phase: "Blocked", manifestDigest: undefined, message: "no RWX storage class" }),
     want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Blocked (no RWX storage class)" } },
   // Digest

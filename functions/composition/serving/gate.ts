@@ -40,8 +40,8 @@ export type GateDecision =
 
 function verified(v: CacheOnCluster): { claimName: string; digest: string } | string {
   if (!v.listed) return `ModelCache ${v.ref} does not select cluster ${"{cluster}"}`;
-  // While bytes move the progress says it all; a Failed or Blocked cluster's message says why.
-  if (v.phase !== "Ready") return `${v.ref} on cluster {cluster}: ${progressLine(v)}${v.message && (v.phase === "Failed" || v.phase === "Blocked") ? ` (${v.message})` : ""}`;
+  // While bytes move the progress says it all; otherwise the cluster's message says why (failed, blocked, released).
+  if (v.phase !== "Ready") return `${v.ref} on cluster {cluster}: ${progressLine(v)}${v.message && v.phase !== "Hydrating" && v.phase !== "Verifying" ? ` (${v.message})` : ""}`;
   if (v.drift) return `${v.ref} on cluster {cluster} holds bytes other than the pinned manifest${v.message ? ` (${v.message})` : ""}`;
   if (v.pinStale) return `${v.ref}: a new revision is rolling out and is not pinned yet`;
   if (v.pinnedDigest === undefined) return `${v.ref}: no manifest digest is pinned yet`;
