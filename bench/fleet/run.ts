@@ -24,7 +24,7 @@ import { loadProtocol, RUN_FUNCTION_PATH } from "../../functions/protocol/load.t
 import { toStruct } from "../../functions/protocol/struct.ts";
 import type { RunFunctionRequest } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
-import { CLUSTERS_REQUIREMENT, composeFleet } from "../../functions/composition/fleet/index.ts";
+import { CLUSTERS_REQUIREMENT, composeFleet } from "../../functions/composition/fleet/compose.ts";
 import { COMMIT, DIGEST, GPUS, inferenceCluster, modelCache, request } from "../../test/support/fleet-builders.ts";
 import { contractKey, isContractKey } from "../../functions/composition/contract-configmap.ts";
 

@@ -22,7 +22,7 @@ import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
-import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
+import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/compose.ts";
 import { fleet, modelCache } from "../../test/support/fleet-builders.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { startFunction } from "../../test/support/function-server.ts";

@@ -4,6 +4,7 @@
 // connect to such an address whatever name led there (DNS, a redirect).
 import { BlockList, isIP } from "node:net";
 import { z } from "zod";
+import type { Checked } from "../shared/checked.ts";
 
 export const AddressClass = z.enum(["LinkLocal", "Metadata", "Loopback", "Private"]);
 export type AddressClass = z.infer<typeof AddressClass>;
@@ -68,7 +69,7 @@ export function classOfHost(host: string, refused: readonly AddressClass[]): Add
 }
 
 /** `LinkLocal,Metadata` -> the classes, or the first word that is not one. */
-export function parseAddressClasses(list: string): { ok: true; value: AddressClass[] } | { ok: false; error: string } {
+export function parseAddressClasses(list: string): Checked<AddressClass[]> {
   const out: AddressClass[] = [];
   for (const word of list.split(",").map((w) => w.trim()).filter((w) => w !== "")) {
     const c = AddressClass.safeParse(word);

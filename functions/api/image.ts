@@ -7,6 +7,7 @@
 // by default (docs/hydrator.md, "The hydrator image"); another tag is accepted
 // as the platform engineer's choice.
 import { z } from "zod";
+import type { Checked } from "../shared/checked.ts";
 
 /**
  * registry[:port]/repository[:tag][@sha256:digest], after the distribution
@@ -22,7 +23,7 @@ export interface ImageReference {
   digest?: string;
 }
 
-export type CheckedImage = { ok: true; value: ImageReference } | { ok: false; error: string };
+export type CheckedImage = Checked<ImageReference>;
 
 /** The reference, or why it may not run the hydration Jobs. */
 export function checkImage(ref: string): CheckedImage {

@@ -112,10 +112,8 @@ export type ModelCacheSpec = z.infer<typeof ModelCacheSpec>;
 export const ReplicaPhase = z.enum(["Pending", "Hydrating", "Verifying", "Ready", "Failed", "Blocked"]);
 export type ReplicaPhase = z.infer<typeof ReplicaPhase>;
 
-/** What one cluster holds, as the fleet reports it. */
-export const ClusterStatus = z.object({
-  name: z.string(),
-  phase: ReplicaPhase,
+/** What a cluster's cache shows: progress, the bytes it holds, where to mount them. The fleet repeats it per cluster. */
+export const CacheObservation = {
   bytesDone: z.number().int().optional(),
   bytesTotal: z.number().int().optional(),
   bytesPerSecond: z.number().optional(),
@@ -126,6 +124,13 @@ export const ClusterStatus = z.object({
   namespace: z.string().optional(),
   mountPath: z.string().optional(),
   message: z.string().optional(),
+};
+
+/** What one cluster holds, as the fleet reports it. */
+export const ClusterStatus = z.object({
+  name: z.string(),
+  phase: ReplicaPhase,
+  ...CacheObservation,
   drift: z.boolean().optional().describe("The cluster holds bytes other than the pinned manifest."),
   selected: z.boolean().optional().describe("False for a retained cluster that no longer matches the selector."),
   unusedSince: z.string().optional().describe("With spec.eviction: since when no workload has used the Ready copy (RFC 3339)."),

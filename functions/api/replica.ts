@@ -8,7 +8,7 @@ import { z } from "zod";
 import { HydratorImage } from "./image.ts";
 import { Artifact } from "./artifact.ts";
 import { DNS_LABEL, ObjectName } from "./k8s.ts";
-import { Eviction, Hydration, ReplicaPhase, Retention, Storage } from "./modelcache.ts";
+import { CacheObservation, Eviction, Hydration, ReplicaPhase, Retention, Storage } from "./modelcache.ts";
 
 export const CLOUDS = ["GKE", "EKS", "AKS", "Nebius", "Vultr", "Existing"] as const;
 export const CSI_CAPABILITIES = ["SharedFilesystem", "ObjectStorageMount", "BlockDevice"] as const;
@@ -133,16 +133,7 @@ export type ModelCacheReplicaSpecForms = z.infer<typeof ModelCacheReplicaSpecFor
 
 export const ModelCacheReplicaStatus = z.object({
   phase: ReplicaPhase.optional(),
-  bytesDone: z.number().int().optional(),
-  bytesTotal: z.number().int().optional(),
-  bytesPerSecond: z.number().optional(),
-  etaSeconds: z.number().int().optional(),
-  resolvedRevision: z.string().optional(),
-  manifestDigest: z.string().optional(),
-  claimName: z.string().optional(),
-  namespace: z.string().optional(),
-  mountPath: z.string().optional(),
-  message: z.string().optional(),
+  ...CacheObservation,
   attempts: z.number().int().optional(),
   lastError: z.string().optional(),
   observedRefetch: z.string().optional(),

@@ -17,8 +17,11 @@ export function isPlain(v: unknown): v is Plain {
 
 const INT_STRING = /^-?[0-9]+$/;
 
-/** The attribute as zod would output it: `v` itself, since only the four known keys are accepted. */
-function attribute(v: unknown): AttributeFacts | undefined {
+/**
+ * The attribute as zod would output it: `v` itself, since only the four known keys are accepted. The one fast
+ * reading of a DRA attribute, shared with the fleet's reading of cluster objects (composition/fleet/read-cluster.ts).
+ */
+export function attribute(v: unknown): AttributeFacts | undefined {
   if (!isPlain(v)) return undefined;
   let set = 0;
   for (const k in v) {

@@ -4,7 +4,7 @@
 // unknown field of our own.
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../sdk/types.ts";
-import { composeFleet } from "./fleet/index.ts";
+import { composeFleet } from "./fleet/compose.ts";
 import { fleet, modelCache, request as fleetRequest } from "../../test/support/fleet-builders.ts";
 import { scenarios } from "../../test/support/replica-scenarios.ts";
 import { baseXr, compactForm, compose, contractMap } from "../../test/support/replica-builders.ts";

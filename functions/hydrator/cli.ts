@@ -11,6 +11,8 @@ import { parseArgs } from "node:util";
 import { DEFAULT_REFUSED_ADDRESSES, parseAddressClasses, type AddressClass } from "../api/address-classes.ts";
 import { formatIssues } from "../shared/zod-issues.ts";
 import { guardConnections } from "./address-guard.ts";
+import { argsFromValues, parseArgsOptions, VERIFY_FLAG_KEYS, type VerifyArgs } from "./invocation.ts";
+import type { Checked } from "../shared/checked.ts";
 import { EXIT, hydrate } from "./hydrate.ts";
 import { inClusterConfig, type ApiConfig } from "./k8s-configmap.ts";
 import { Layout } from "./manifest.ts";
@@ -79,16 +81,16 @@ function usageError(usage: string, message: string): number {
   return EXIT.usage;
 }
 
-function parseCommon(v: { "report-configmap"?: string; "termination-log"?: string; progress?: string }): { ok: true; value: Common } | { ok: false; error: string } {
+function parseCommon(v: VerifyArgs): Checked<Common> {
   const progress = v.progress ?? "auto";
   if (!["auto", "bar", "json", "none"].includes(progress)) return { ok: false, error: `--progress must be auto, bar, json or none, not "${progress}"` };
   let reportTarget: Common["reportTarget"];
-  if (v["report-configmap"] !== undefined) {
-    const m = /^([a-z0-9-]{1,63})\/([a-z0-9.-]{1,253})$/.exec(v["report-configmap"]);
-    if (m === null || m[1] === undefined || m[2] === undefined) return { ok: false, error: `--report-configmap must be <namespace>/<name>, not "${v["report-configmap"]}"` };
+  if (v.reportConfigMap !== undefined) {
+    const m = /^([a-z0-9-]{1,63})\/([a-z0-9.-]{1,253})$/.exec(v.reportConfigMap);
+    if (m === null || m[1] === undefined || m[2] === undefined) return { ok: false, error: `--report-configmap must be <namespace>/<name>, not "${v.reportConfigMap}"` };
     reportTarget = { namespace: m[1], name: m[2] };
   }
-  const terminationLog = v["termination-log"] ?? (existsSync("/dev/termination-log") ? "/dev/termination-log" : undefined);
+  const terminationLog = v.terminationLog ?? (existsSync("/dev/termination-log") ? "/dev/termination-log" : undefined);
   return { ok: true, value: { progress: progress as ProgressMode, ...(reportTarget ? { reportTarget } : {}), ...(terminationLog ? { terminationLog } : {}) } };
 }
 
@@ -152,58 +154,43 @@ export interface HydrateInvocation {
  */
 export async function parseHydrateArgs(args: string[], env: Record<string, string | undefined> = process.env): Promise<ParsedCli<HydrateInvocation>> {
   const usage = (error: string): ParsedCli<HydrateInvocation> => ({ kind: "usage", error });
-  let v;
+  let values;
   try {
-    v = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        source: { type: "string" },
-        files: { type: "string" },
-        inline: { type: "string" },
-        dest: { type: "string" },
-        layout: { type: "string", default: "Flat" },
-        include: { type: "string", multiple: true, default: [] },
-        exclude: { type: "string", multiple: true, default: [] },
-        sha256: { type: "string" },
-        "expect-manifest-digest": { type: "string" },
-        endpoint: { type: "string" },
-        "s3-region": { type: "string" },
-        "s3-path-style": { type: "boolean", default: false },
-        "plain-http": { type: "boolean", default: false },
-        concurrency: { type: "string", default: "8" },
-        "chunk-size": { type: "string", default: "16Mi" },
-        "stall-timeout": { type: "string", default: "60" },
-        progress: { type: "string" },
-        "report-configmap": { type: "string" },
-        "termination-log": { type: "string" },
-        refresh: { type: "boolean", default: false },
-        "refuse-addresses": { type: "string", default: DEFAULT_REFUSED_ADDRESSES.join(",") },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
+    values = parseArgs({ args, allowPositionals: false, options: { ...parseArgsOptions(), help: { type: "boolean", short: "h", default: false } } }).values;
   } catch (err) {
     return usage((err as Error).message);
   }
-  if (v.help) return { kind: "help" };
+  if (values.help === true) return { kind: "help" };
+  const a = argsFromValues(values);
+  // Defaults here, not in parseArgs, so HydrateArgs holds exactly what the command line said.
+  const v = {
+    ...a,
+    layout: a.layout ?? "Flat",
+    include: a.include ?? [],
+    exclude: a.exclude ?? [],
+    concurrency: a.concurrency ?? "8",
+    chunkSize: a.chunkSize ?? "16Mi",
+    stallTimeout: a.stallTimeout ?? "60",
+    refuseAddresses: a.refuseAddresses ?? DEFAULT_REFUSED_ADDRESSES.join(","),
+  };
   if (v.dest === undefined || v.dest === "") return usage("--dest is required");
   const layout = Layout.safeParse(v.layout);
   if (!layout.success) return usage(`--layout must be Flat or HuggingFaceCache, not "${v.layout}"`);
   const concurrency = Number(v.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) return usage("--concurrency must be an integer from 1 to 256");
-  const chunkSize = parseSize(v["chunk-size"]);
+  const chunkSize = parseSize(v.chunkSize);
   if (chunkSize === undefined || chunkSize < 64 * 1024) return usage("--chunk-size must be a size of at least 64Ki (e.g. 16Mi)");
-  const stall = Number(v["stall-timeout"]);
+  const stall = Number(v.stallTimeout);
   // Beyond 2^31-1 ms Node's timers fire after 1 ms: every request would "stall" at once.
   if (!(stall > 0) || stall * 1000 > 2 ** 31 - 1) return usage("--stall-timeout must be a positive number of seconds, at most 2147483");
-  const expect = v["expect-manifest-digest"];
+  const expect = v.expectManifestDigest;
   if (expect !== undefined && !DIGEST_RE.test(expect)) return usage("--expect-manifest-digest must be sha256:<64 hex digits>");
   // The Job passes --sha256 "" for an unpinned URL.
   const sha256 = v.sha256 === undefined || v.sha256 === "" ? undefined : v.sha256;
   if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) return usage("--sha256 must be 64 hex digits");
   const common = parseCommon(v);
   if (!common.ok) return usage(common.error);
-  const refusedAddresses = parseAddressClasses(v["refuse-addresses"]);
+  const refusedAddresses = parseAddressClasses(v.refuseAddresses);
   if (!refusedAddresses.ok) return usage(`--refuse-addresses: ${refusedAddresses.error}`);
 
   let httpFiles: HttpFileSpec[] | undefined;
@@ -228,9 +215,9 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     ...(httpFiles ? { httpFiles } : {}),
     ...(inline ? { inline } : {}),
     ...(v.endpoint ? { endpoint: v.endpoint } : {}),
-    ...(v["s3-region"] ? { region: v["s3-region"] } : {}),
-    ...(v["s3-path-style"] ? { pathStyle: true } : {}),
-    ...(v["plain-http"] ? { plainHttp: true } : {}),
+    ...(v.s3Region ? { region: v.s3Region } : {}),
+    ...(v.s3PathStyle ? { pathStyle: true } : {}),
+    ...(v.plainHttp ? { plainHttp: true } : {}),
     refusedAddresses: refusedAddresses.value,
     env,
   });
@@ -257,7 +244,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
       concurrency,
       chunkSize,
       stallTimeoutMs: stall * 1000,
-      refresh: v.refresh,
+      refresh: v.refresh === true,
       refusedAddresses: refusedAddresses.value,
       common: common.value,
     },
@@ -320,25 +307,15 @@ export interface VerifyInvocation {
 export function parseVerifyArgs(args: string[]): ParsedCli<VerifyInvocation> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "expect-manifest-digest": { type: "string" },
-        progress: { type: "string" },
-        "report-configmap": { type: "string" },
-        "termination-log": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
+    parsed = parseArgs({ args, allowPositionals: true, options: { ...parseArgsOptions(VERIFY_FLAG_KEYS), help: { type: "boolean", short: "h", default: false } } });
   } catch (err) {
     return { kind: "usage", error: (err as Error).message };
   }
-  const v = parsed.values;
-  if (v.help) return { kind: "help" };
+  if (parsed.values.help === true) return { kind: "help" };
+  const v: VerifyArgs = argsFromValues(parsed.values, VERIFY_FLAG_KEYS);
   if (parsed.positionals.length !== 1) return { kind: "usage", error: "give exactly one directory" };
   const dir = parsed.positionals[0] as string;
-  const expect = v["expect-manifest-digest"];
+  const expect = v.expectManifestDigest;
   if (expect !== undefined && !DIGEST_RE.test(expect)) return { kind: "usage", error: "--expect-manifest-digest must be sha256:<64 hex digits>" };
   const common = parseCommon(v);
   if (!common.ok) return { kind: "usage", error: common.error };

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { HydrationPhase } from "../api/hydration-report.ts";
 import { VERSION } from "../version.ts";
 import { hashFile, removeQuietly } from "./fsutil.ts";
-import { place, type HfTreeInfo } from "./layout.ts";
+import { place } from "./layout.ts";
 import {
   canonicalJson,
   fileSetDigest,
@@ -32,7 +32,6 @@ import { ProgressTracker, type ProgressSink } from "./progress.ts";
 import { publish } from "./publish.ts";
 import type { Reporter } from "./report.ts";
 import { DigestMismatch, isRetryable, type RetryPolicy } from "./retry.ts";
-import { HfSource } from "./sources/hf.ts";
 import type { CreatedSource } from "./sources/index.ts";
 import { SourceError, type RemoteObject } from "./sources/types.ts";
 import { checkFreeSpace, type StatfsFn } from "./space.ts";
@@ -137,7 +136,7 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
     if (opts.layout === "HuggingFaceCache" && identity.huggingFace === undefined) {
       return fail(2, `--layout HuggingFaceCache needs an hf:// source (${identity.kind} sources have no repo id and commit)`);
     }
-    const revision = source instanceof HfSource ? source.location.revision : undefined;
+    const revision = listing.huggingFaceCache?.requestedRevision;
     opts.reporter.update({ ...(identity.resolved ? { resolvedRevision: identity.resolved } : {}) });
 
     const stagingKey = createHash("sha256").update(`${identity.kind}\0${identity.resolved || reference}`).digest("hex").slice(0, 24);
@@ -211,7 +210,7 @@ export async function hydrate(created: CreatedSource, opts: HydrateOptions): Pro
       return fail(3, `${reference} (${manifestIdentity.resolved}) gives artifact ${digest}, not the expected ${opts.expectDigest}: the source changed since it was pinned`);
     }
     const filtered = opts.include.length > 0 || opts.exclude.length > 0;
-    const tree: HfTreeInfo[] | undefined = source instanceof HfSource && !filtered ? source.files : undefined;
+    const tree = filtered ? undefined : listing.huggingFaceCache?.tree;
     const placement = place(opts.layout, sortFiles(files), manifestIdentity, revision, tree);
     if (!placement.ok) return fail(2, placement.error);
     const manifest: Manifest = {

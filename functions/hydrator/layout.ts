@@ -16,6 +16,7 @@
 import { posix } from "node:path";
 import { HF_COMMIT, HF_REPO_ID, type Layout, type ManifestFile, type ManifestIdentity, type SumsEntry } from "./manifest.ts";
 import { safeRelativePath } from "./paths.ts";
+import type { Checked } from "../shared/checked.ts";
 
 export interface PlacedFile {
   artifactPath: string;
@@ -59,7 +60,7 @@ export function place(
   identity: ManifestIdentity,
   revision?: string,
   tree?: readonly HfTreeInfo[],
-): { ok: true; value: Placement } | { ok: false; error: string } {
+): Checked<Placement> {
   // Every name that becomes a path is checked here, where the paths are made,
   // whoever supplied it (a source, or an old manifest read back from disk).
   for (const f of files) {

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { safeRelativePath } from "./paths.ts";
+import type { Checked } from "../shared/checked.ts";
 
 export const MANIFEST_DIR = ".model-cache";
 export const MANIFEST_FILE = `${MANIFEST_DIR}/manifest.json`;
@@ -123,7 +124,7 @@ export function renderSums(entries: readonly SumsEntry[]): string {
     .join("");
 }
 
-export function parseSums(text: string): { ok: true; value: SumsEntry[] } | { ok: false; error: string } {
+export function parseSums(text: string): Checked<SumsEntry[]> {
   const out: SumsEntry[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {

@@ -9,24 +9,18 @@ import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 
 import type { Checked } from "../shared/checked.ts";
+import { relativePathProblem } from "../shared/relative-path.ts";
 
 /**
- * A relative POSIX path that stays inside the destination, or why not.
- * Refused: empty, absolute, `..` or `.` segments, empty segments, backslashes
- * (a Windows separator on some tools), NUL and other control characters
- * (SHA256SUMS lines and terminals must stay one line per file).
+ * A relative POSIX path that stays inside the destination, or why not: the one
+ * rule the API applies too (../shared/relative-path.ts). Refused: empty,
+ * absolute, `..` or `.` segments, empty segments, backslashes (a Windows
+ * separator on some tools), NUL and other control characters (SHA256SUMS lines
+ * and terminals must stay one line per file), over 1,024 characters.
  */
 export function safeRelativePath(path: string): Checked<string> {
-  if (path === "") return { ok: false, error: "empty path" };
-  if (path.startsWith("/")) return { ok: false, error: `absolute path "${path}"` };
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(path)) return { ok: false, error: `path ${JSON.stringify(path)} holds a control character or backslash` };
-  const segments = path.split("/");
-  for (const s of segments) {
-    if (s === "..") return { ok: false, error: `path "${path}" escapes the destination ("..")` };
-    if (s === "." || s === "") return { ok: false, error: `path "${path}" is not normalized` };
-  }
-  return { ok: true, value: path };
+  const problem = relativePathProblem(path);
+  return problem === undefined ? { ok: true, value: path } : { ok: false, error: problem };
 }
 
 /**

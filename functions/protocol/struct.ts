@@ -9,12 +9,13 @@
 import type { Struct, Struct__Output } from "./generated/google/protobuf/Struct.ts";
 import type { Value, Value__Output } from "./generated/google/protobuf/Value.ts";
 import type { JsonObject, JsonValue } from "../sdk/types.ts";
+import type { Checked } from "../shared/checked.ts";
 
 export interface ConversionError {
   path: string;
   message: string;
 }
-export type Converted<T> = { ok: true; value: T } | { ok: false; error: ConversionError };
+export type Converted<T> = Checked<T, ConversionError>;
 
 class Refused extends Error {
   readonly path: string;

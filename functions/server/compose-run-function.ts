@@ -1,7 +1,7 @@
 // The composer module a worker loads to run the function's own composition
 // logic (composer.ts, runFunctionComposer).
 import { z } from "zod";
-import { runFunction } from "../composition/index.ts";
+import { runFunction } from "../composition/run-function.ts";
 import type { JsonValue } from "../sdk/types.ts";
 import type { Compose } from "./service.ts";
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { compositionWithInput } from "./composition.ts";
 import type { JsonObject, ResourceState } from "../../functions/sdk/types.ts";
-import { composeFleet } from "../../functions/composition/fleet/index.ts";
+import { composeFleet } from "../../functions/composition/fleet/compose.ts";
 import { COMMIT, DIGEST, fleet, GPUS, inferenceCluster, modelCache, OTHER_DIGEST, request } from "../../test/support/fleet-builders.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -144,6 +144,9 @@ function variantCases(): Case[] {
     }),
     v("huggingFace pinned to a commit and a manifest digest", { ...art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main" } }), pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }),
     v("huggingFace, a pull-request ref, concurrency 1", { ...art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "refs/pr/12" } }), ...hydration(1) }),
+    // The API allows a glob or a region that starts with '-', which a parser reads as a flag unless it is joined with '='.
+    v("huggingFace, globs and a revision starting with '-'", art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "-rc1", include: ["-x*", "*.json"], exclude: ["--help"] } })),
+    v("s3, a region starting with '-'", art({ s3: { uri: "s3://models/p/", region: "-local" } })),
     v("s3, bucket only, nothing optional", art({ s3: { uri: "s3://models" } })),
     v("s3, every option", art({ s3: { uri: "s3://my.bucket-1/deep/prefix/", region: "us-east-2", endpoint: "http://minio.storage:9000", pathStyle: true, credentialsSecretRef: { name: "s3" } } })),
     v("http, one URL", art({ http: { url: "http://mirror.internal:8080/a/b/model.gguf?x=1", sha256: "a".repeat(64) } })),

@@ -7,7 +7,7 @@
 // normal call must come back before the hostile call sent before it.
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
+import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/compose.ts";
 import { fleet, modelCache } from "../support/fleet-builders.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { startFunction } from "../support/function-server.ts";

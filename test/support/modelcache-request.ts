@@ -2,7 +2,7 @@
 // server over gRPC (the proto-loader client encodes it): for tests and benchmarks that drive the
 // fleet level the way Crossplane does on the call that carries the clusters.
 import { INPUT_API_VERSION } from "../../functions/api/input.ts";
-import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/index.ts";
+import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/compose.ts";
 import type { RunFunctionRequest } from "../../functions/protocol/generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import { toStruct } from "../../functions/protocol/struct.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";

@@ -5,7 +5,7 @@ import { field, isObject } from "../../functions/shared/json.ts";
 import type { ModelCacheReplicaStatus } from "../../functions/api/replica.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
 import { contractConfigMap, contractHash } from "../../functions/composition/contract-configmap.ts";
-import { composeReplica } from "../../functions/composition/replica/index.ts";
+import { composeReplica } from "../../functions/composition/replica/compose.ts";
 
 export const SENTINEL_SECRET = "s3cr3t-SENTINEL-value-never-rendered";
 

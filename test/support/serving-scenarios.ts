@@ -6,7 +6,7 @@ import type { GateState } from "../../functions/api/serving.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../functions/sdk/types.ts";
 import { observedObject } from "./replica-builders.ts";
 import { bridgeKeys } from "../../functions/composition/serving/bridge.ts";
-import { composeServing } from "../../functions/composition/serving/index.ts";
+import { composeServing } from "../../functions/composition/serving/compose.ts";
 import { parseInput } from "../../functions/composition/fleet/parse.ts";
 import { CACHE_NS, CLUSTER, deployment, inferenceService, leaderWorkerSet, modelCache, servingInput, servingRequest, V1_CLAIM, wrapped } from "./serving-builders.ts";
 

@@ -6,7 +6,7 @@ import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { ClusterFields } from "../../api/input.ts";
 import { celFacts } from "./cel-environment.ts";
 import { readCluster } from "./read-cluster.ts";
-import { composeFleet } from "./index.ts";
+import { composeFleet } from "./compose.ts";
 import { fleet, replicaKeys, inferenceCluster, GPUS, modelCache, request } from "../../../test/support/fleet-builders.ts";
 
 const opts = { defaultHydratorImage: "img:v1" };

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { contractKey, isContractKey } from "../contract-configmap.ts";
-import { composeFleet } from "./index.ts";
+import { composeFleet } from "./compose.ts";
 import { contractOf, fleet, modelCache, observedReplica, request } from "../../../test/support/fleet-builders.ts";
 
 const opts = { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" };

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { canonicalJson, contractHash, fleetPreviousClaims } from "./contract.ts";
 import { isContractKey } from "../contract-configmap.ts";
-import { composeFleet } from "./index.ts";
+import { composeFleet } from "./compose.ts";
 import { observedReplicas } from "./replicas.ts";
 import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, modelCache, observedReplica, request } from "../../../test/support/fleet-builders.ts";
 

@@ -8,6 +8,7 @@
 // appears for a released cluster brings the copy back. Records not
 // delivered yet are never "unused".
 import { durationSeconds, type ClusterStatus, type Eviction } from "../../api/modelcache.ts";
+import type { ClusterDecision } from "./cluster-decision.ts";
 import type { FunctionRequest, ResourceSelector } from "../../sdk/types.ts";
 import { field, isObject, str } from "../../shared/json.ts";
 import { LEASE_LABELS, labelValue } from "../serving/leases.ts";
@@ -74,3 +75,37 @@ export function releasedLine(name: string, since: string, ttl: string, retention
   return { name, phase: "Pending", released: true, releaseAt: since, message: `released at ${since}: nobody used it for spec.eviction.ttl (${ttl}); ${bytes}; a workload asking for it brings it back` };
 }
 
+
+export interface EvictionContext {
+  eviction: Eviction;
+  /** Workloads using the cache, by cluster; undefined while the records are not delivered. */
+  uses: Map<string, number> | undefined;
+  /** The status lines the last call wrote (their memory: unusedSince, released). */
+  previous: readonly ClusterStatus[];
+  retention: "Retain" | "Delete";
+  now: number;
+}
+
+/**
+ * The clusters' decisions with disuse applied: a copy to compose that is
+ * released gets no replica and a released line; one kept gets its clock on
+ * its line. Also which were released just now, and when the next is due.
+ */
+export function applyEviction(decisions: readonly ClusterDecision[], c: EvictionContext): { decisions: ClusterDecision[]; released: string[]; retryInSeconds: number | undefined } {
+  const previous = new Map(c.previous.map((l) => [l.name, l]));
+  const released: string[] = [];
+  let retryInSeconds: number | undefined;
+  const out = decisions.map((d): ClusterDecision => {
+    if (d.replica !== "compose" || d.status === undefined) return d;
+    const e = decideEviction({ eviction: c.eviction, uses: c.uses === undefined ? undefined : (c.uses.get(d.name) ?? 0), line: d.status, previous: previous.get(d.name), now: c.now });
+    if (e.kind === "released") {
+      if (e.fresh) released.push(d.name);
+      // No replica: Crossplane removes it, and the retention policy decides its volume. Not "created" either.
+      const { created: _created, ...notes } = d.notes;
+      return { ...d, status: releasedLine(d.name, e.since, c.eviction.ttl, c.retention), replica: "none", notes };
+    }
+    if (e.retryInSeconds !== undefined) retryInSeconds = Math.min(retryInSeconds ?? e.retryInSeconds, e.retryInSeconds);
+    return { ...d, status: { ...d.status, ...e.set } };
+  });
+  return { decisions: out, released, retryInSeconds };
+}

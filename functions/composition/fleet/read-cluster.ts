@@ -8,12 +8,8 @@ import { z } from "zod";
 import type { ClusterFields } from "../../api/input.ts";
 import { CSI_CAPABILITIES, type ReplicaCluster } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { isPlain } from "../../cel/fast-facts.ts";
-
-/** A DRA attribute value as InferenceCluster (and ResourceSlice) spell it: exactly one of these. */
-export const AttributeValue = z
-  .object({ string: z.string().optional(), version: z.string().optional(), bool: z.boolean().optional(), int: z.number().int().optional() })
-  .strict();
+import { AttributeFacts } from "../../cel/cluster-facts.ts";
+import { attribute, isPlain } from "../../cel/fast-facts.ts";
 
 export const PoolDevice = z
   .object({
@@ -22,7 +18,8 @@ export const PoolDevice = z
     driver: z.string().optional(),
     deviceClassName: z.string().optional(),
     count: z.number().int().nonnegative().optional(),
-    attributes: z.record(z.string(), AttributeValue).optional(),
+    // The DRA attribute as the CEL environment reads it (exactly one of string, version, bool, int): one model.
+    attributes: z.record(z.string(), AttributeFacts).optional(),
     capacity: z.record(z.string(), z.object({ value: z.union([z.string(), z.number()]) }).loose()).optional(),
   })
   .loose();
@@ -42,21 +39,6 @@ export const GpuPools = z.array(GpuPool);
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 const optString = (v: unknown) => v === undefined || typeof v === "string";
 
-/** Whether `v` is what the strict AttributeValue schema accepts; zod's output is then `v` itself. */
-function okAttribute(v: unknown): boolean {
-  if (!isPlain(v)) return false;
-  for (const k in v) {
-    const x = v[k];
-    if (x === undefined) continue;
-    if (k === "string" || k === "version") {
-      if (typeof x !== "string") return false;
-    } else if (k === "bool") {
-      if (typeof x !== "boolean") return false;
-    } else if (k !== "int" || !isInt(x)) return false;
-  }
-  return true;
-}
-
 /** Whether `v` is what the loose PoolDevice schema accepts unchanged (no default to fill in). */
 function okDevice(v: unknown): boolean {
   if (!isPlain(v)) return false;
@@ -66,7 +48,7 @@ function okDevice(v: unknown): boolean {
   const attributes = v["attributes"];
   if (attributes !== undefined) {
     if (!isPlain(attributes)) return false;
-    for (const k in attributes) if (k === "__proto__" || !okAttribute(attributes[k])) return false;
+    for (const k in attributes) if (k === "__proto__" || attribute(attributes[k]) === undefined) return false;
   }
   const capacity = v["capacity"];
   if (capacity !== undefined) {

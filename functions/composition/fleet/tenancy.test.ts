@@ -2,7 +2,7 @@
 // before anything is composed, and nothing already composed is dropped.
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
-import { composeFleet } from "./index.ts";
+import { composeFleet } from "./compose.ts";
 import { legacyClaimName, replicaKey } from "./names.ts";
 import { contractOf, fleet, modelCache, observedReplica, request } from "../../../test/support/fleet-builders.ts";
 

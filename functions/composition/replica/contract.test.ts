@@ -9,7 +9,7 @@ import { CONTRACT_REQUIREMENT, contractRequirement, TTL_WAITING_SECONDS } from "
 import { CONTRACT_DATA_KEY, contractHash } from "../contract-configmap.ts";
 import { field } from "../../shared/json.ts";
 import { scenarios } from "../../../test/support/replica-scenarios.ts";
-import { composeReplica } from "./index.ts";
+import { composeReplica } from "./compose.ts";
 import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "../../../test/support/replica-builders.ts";
 
 /** Every replica asks who mounts this cache on its cluster: the serving step's records, in any namespace (mounts.ts). */

@@ -6,7 +6,8 @@ import { DEFAULT_REFUSED_ADDRESSES, type AddressClass } from "../../api/address-
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import { containerSecurityContext, podSecurityContext } from "./pod-security.ts";
-import type { SourcePlan } from "./source.ts";
+import { hydrateArgv, type HydrateArgs } from "../../hydrator/invocation.ts";
+import type { SourcePlan } from "../../sources/kind.ts";
 
 export const CACHE_MOUNT = "/cache";
 export const CONTAINER_NAME = "hydrate";
@@ -52,27 +53,31 @@ export interface JobParams {
   refusedAddresses: readonly AddressClass[];
 }
 
-/** The flag, only when the platform's list is not the hydrator's own default (so most Jobs read as before). */
-function refuseAddressesArgs(refused: readonly AddressClass[]): string[] {
+/** The platform's list, only when it is not the hydrator's own default (so most Jobs read as before). */
+function refuseAddresses(refused: readonly AddressClass[]): Pick<HydrateArgs, "refuseAddresses"> {
   const same = refused.length === DEFAULT_REFUSED_ADDRESSES.length && DEFAULT_REFUSED_ADDRESSES.every((c) => refused.includes(c));
-  return same ? [] : ["--refuse-addresses", refused.join(",")];
+  return same ? {} : { refuseAddresses: refused.join(",") };
 }
 
+/** The Job's command line, built as the hydrator's typed arguments (functions/hydrator/invocation.ts). */
 export function hydratorArgs(p: JobParams): string[] {
   const pinDigest = p.spec.pin?.manifestDigest;
-  const tail = ["--report-configmap", `${p.namespace}/${p.report}`, "--termination-log", TERMINATION_LOG];
-  if (pinDigest) tail.unshift("--expect-manifest-digest", pinDigest);
-  if (p.verifyOnly) return ["verify", CACHE_MOUNT, ...tail];
-  return [
-    "hydrate",
+  const report: HydrateArgs = {
+    ...(pinDigest ? { expectManifestDigest: pinDigest } : {}),
+    reportConfigMap: `${p.namespace}/${p.report}`,
+    terminationLog: TERMINATION_LOG,
+  };
+  if (p.verifyOnly) return ["verify", CACHE_MOUNT, ...hydrateArgv(report)];
+  const args: HydrateArgs = {
     ...p.source.args,
-    "--dest", CACHE_MOUNT,
-    "--layout", p.spec.artifact.layout,
-    "--concurrency", String(p.spec.hydration.concurrency),
-    "--progress", "json",
-    ...refuseAddressesArgs(p.refusedAddresses),
-    ...tail,
-  ];
+    dest: CACHE_MOUNT,
+    layout: p.spec.artifact.layout,
+    concurrency: String(p.spec.hydration.concurrency),
+    progress: "json",
+    ...refuseAddresses(p.refusedAddresses),
+    ...report,
+  };
+  return ["hydrate", ...hydrateArgv(args)];
 }
 
 function resources(spec: ModelCacheReplicaSpec): JsonObject {

@@ -9,7 +9,7 @@ import { MOUNTS_REQUIREMENT } from "./mounts.ts";
 import { KEY, jobName } from "./names.ts";
 import { composeScenario, fullSpec, scenarios } from "../../../test/support/replica-scenarios.ts";
 import { baseXr, compose, EPOCH_MS, keysOfKind, manifestAt, observedObject, reportData, request, statusOf } from "../../../test/support/replica-builders.ts";
-import { composeReplica } from "./index.ts";
+import { composeReplica } from "./compose.ts";
 
 const CLAIM = "qwen3-8b-3f9c2a1b7d";
 const FAILED_AT = "2024-01-01T00:20:00Z";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";
 import { baseXr, compose, keysOfKind, manifestAt, request, SENTINEL_SECRET } from "../../../test/support/replica-builders.ts";
-import { composeReplica } from "./index.ts";
+import { composeReplica } from "./compose.ts";
 
 function containers(rsp: FunctionResponse): JsonObject[] {
   return keysOfKind(rsp, "Job").flatMap((k) => {

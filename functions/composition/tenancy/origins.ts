@@ -9,7 +9,8 @@
 import { classOfHost, describeClass, type AddressClass } from "../../api/address-classes.ts";
 import type { Tenancy } from "../../api/input.ts";
 import type { Source } from "../../api/artifact.ts";
-import { destinationAllowed, sourceFetches, type Fetch } from "./destinations.ts";
+import type { Fetch } from "../../sources/kind.ts";
+import { destinationAllowed, sourceFetches } from "./destinations.ts";
 import type { Issue } from "./issues.ts";
 
 function hostOf(url: string): string | undefined {

@@ -90,7 +90,6 @@ export class HfSource implements Source {
   readonly #token: string | undefined;
   #commit: string | undefined;
   /** Every file of the commit, as the hub listed it (for the HuggingFaceCache layout's tree cache). */
-  files: HfFileInfo[] = [];
 
   constructor(location: HfLocation, endpoint: string, token: string | undefined) {
     this.location = location;
@@ -139,7 +138,6 @@ export class HfSource implements Source {
         throw new SourceError(`${what}: the tree listing's next page points to another host`, { retryable: false });
       }
     }
-    this.files = files;
     const objects: RemoteObject[] = files.map((f) => ({
       id: f.path,
       size: f.size,
@@ -147,7 +145,11 @@ export class HfSource implements Source {
       unpack: { kind: "file", path: f.path },
       description: `${this.reference()}/${f.path}`,
     }));
-    return { identity: { kind: "huggingFace", reference: this.reference(), resolved: commit, huggingFace: { repo, commit } }, objects };
+    return {
+      identity: { kind: "huggingFace", reference: this.reference(), resolved: commit, huggingFace: { repo, commit } },
+      objects,
+      huggingFaceCache: { requestedRevision: revision, tree: files },
+    };
   }
 
   async read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {

@@ -1,16 +1,17 @@
 // From what the user asked for (a URI, a file list, inline files) to a
-// Source. One factory, so the CLI and tests share the mapping; each scheme's
-// options arrive here and nowhere else. Credentials come only from `env`.
+// Source. One factory, so the CLI and tests share the mapping: a URI goes to
+// the fetcher its scheme's source kind declares (functions/sources/), a file
+// list or inline files to theirs. Credentials come only from `env`.
 import { redactUri } from "../paths.ts";
 import type { Checked } from "../../shared/checked.ts";
 import { rememberEnvironment, rememberUrl } from "../scrub.ts";
 import { createFileSource } from "./file.ts";
-import { createHfSource } from "./hf.ts";
 import { createHttpSource, type HttpFileSpec } from "./http.ts";
 import { createInlineSource, type InlineFile } from "./inline.ts";
-import { createOciSource } from "./oci.ts";
 import type { Source } from "./types.ts";
 import type { AddressClass } from "../../api/address-classes.ts";
+import type { Fetcher } from "../../sources/kind.ts";
+import { SOURCE_KEYS, SOURCE_KINDS } from "../../sources/registry.ts";
 
 export interface SourceRequest {
   /** hf://, http(s)://, file://, s3://, oci:// */
@@ -41,10 +42,25 @@ export interface CreatedSource {
   reference: string;
 }
 
+/** A mounted directory (a ConfigMap or Secret volume included): how inline and configMap sources reach a Job. */
+const FILE_FETCHER: Fetcher = {
+  schemes: ["file"],
+  create: async (uri) => {
+    const s = createFileSource(uri);
+    return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;
+  },
+};
+
+/** Every scheme the hydrator reads: each source kind's fetcher (functions/sources/), and file://. */
+function fetchers(): Map<string, Fetcher> {
+  const out = new Map<string, Fetcher>();
+  for (const f of [...SOURCE_KEYS.map((k) => SOURCE_KINDS[k].fetcher), FILE_FETCHER]) for (const scheme of f?.schemes ?? []) if (f) out.set(scheme, f);
+  return out;
+}
+
 /**
- * Async only because the s3:// source loads the AWS SDK on demand: it is the
- * largest module the hydrator has (tens of MiB of RSS), and an hf://, http://
- * or oci:// Job should not carry it.
+ * Async because each kind's fetcher is loaded on demand: the s3:// one carries the AWS SDK, the largest module the
+ * hydrator has (tens of MiB of RSS), which an hf://, http:// or oci:// Job should not.
  */
 export async function createSource(req: SourceRequest): Promise<Checked<CreatedSource>> {
   // Remembered before anything can fail, so no message can carry them (../scrub.ts).
@@ -66,43 +82,8 @@ export async function createSource(req: SourceRequest): Promise<Checked<CreatedS
   if (req.sha256 !== undefined && scheme !== "http" && scheme !== "https") {
     return { ok: false, error: "--sha256 applies to a single http(s):// URL only" };
   }
-  switch (scheme) {
-    case "http":
-    case "https": {
-      const s = createHttpSource([{ url: uri, ...(req.sha256 ? { sha256: req.sha256 } : {}) }], req.env);
-      return s.ok ? { ok: true, value: { source: s.value, reference: s.value.reference() } } : s;
-    }
-    case "hf": {
-      const s = createHfSource({ uri, env: req.env, ...(req.endpoint ? { endpoint: req.endpoint } : {}) });
-      return s.ok ? { ok: true, value: { source: s.value, reference: s.value.reference() } } : s;
-    }
-    case "file": {
-      const s = createFileSource(uri);
-      return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;
-    }
-    // ---- s3:// (owned by the S3 source's author) ----------------------------
-    case "s3": {
-      const { createS3Source } = await import("./s3.ts");
-      const s = createS3Source({
-        uri,
-        env: req.env,
-        ...(req.endpoint ? { endpoint: req.endpoint } : {}),
-        ...(req.region ? { region: req.region } : {}),
-        ...(req.pathStyle ? { forcePathStyle: true } : {}),
-        ...(req.refusedAddresses ? { refusedAddresses: req.refusedAddresses } : {}),
-      });
-      return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;
-    }
-    // ---- oci:// (owned by the OCI source's author) ---------------------------
-    // Credentials from REGISTRY_AUTH_FILE / DOCKER_CONFIG (./oci-auth.ts); plain
-    // HTTP for loopback registries only. Tar layers come back with unpack.kind
-    // "tar", which the engine extracts safely with ../unpack.ts.
-    case "oci": {
-      const s = createOciSource({ uri, env: req.env, ...(req.plainHttp ? { plainHttp: true } : {}) });
-      return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;
-    }
-    // ---------------------------------------------------------------------------
-    default:
-      return { ok: false, error: `unsupported source "${redactUri(uri)}": expected hf://, http(s)://, file://, s3:// or oci://` };
-  }
+  const all = fetchers();
+  const fetcher = scheme === undefined ? undefined : all.get(scheme);
+  if (fetcher === undefined) return { ok: false, error: `unsupported source "${redactUri(uri)}": expected ${[...all.keys()].map((k) => `${k}://`).join(", ")}` };
+  return fetcher.create(uri, req);
 }

@@ -22,6 +22,7 @@ import { guardedLookup, literalRefusal } from "../address-guard.ts";
 import { toSourceError } from "./s3-errors.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 import { mapLimit } from "../../shared/concurrency.ts";
+import type { Checked } from "../../shared/checked.ts";
 
 export interface S3Location {
   bucket: string;
@@ -29,12 +30,11 @@ export interface S3Location {
   prefix: string;
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 // Bucket names per the S3 rules (3-63 chars, lowercase, digits, dots, hyphens).
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export function parseS3Uri(uri: string): Parsed<S3Location> {
+export function parseS3Uri(uri: string): Checked<S3Location> {
   const m = /^s3:\/\/([^/?#]+)(?:\/(.*))?$/.exec(uri);
   if (m === null || m[1] === undefined) {
     return { ok: false, error: `not an s3:// URI: "${uri}" (expected s3://<bucket>/<prefix>)` };
@@ -77,7 +77,7 @@ interface Credentials {
   sessionToken?: string;
 }
 
-function credentialsFromEnv(env: Record<string, string | undefined>): Parsed<Credentials | undefined> {
+function credentialsFromEnv(env: Record<string, string | undefined>): Checked<Credentials | undefined> {
   const id = env["AWS_ACCESS_KEY_ID"];
   const secret = env["AWS_SECRET_ACCESS_KEY"];
   if ((id === undefined || id === "") && (secret === undefined || secret === "")) return { ok: true, value: undefined };
@@ -95,7 +95,7 @@ function credentialsFromEnv(env: Record<string, string | undefined>): Parsed<Cre
  * A relative POSIX path for the key under the prefix, or an error: the
  * destination must never be escaped, whatever a bucket holds.
  */
-export function relativePathForKey(key: string, dirPrefix: string): Parsed<string> {
+export function relativePathForKey(key: string, dirPrefix: string): Checked<string> {
   const rel = key.slice(dirPrefix.length);
   if (rel === "") return { ok: false, error: `key "${key}" has an empty name under the prefix` };
   const segments = rel.split("/");
@@ -402,7 +402,7 @@ export class S3Source implements Source {
 }
 
 /** Builds an S3 source from options and the AWS_* environment; errors are values (bad URI, half-set credentials). */
-export function createS3Source(opts: S3SourceOptions): Parsed<S3Source> {
+export function createS3Source(opts: S3SourceOptions): Checked<S3Source> {
   const loc = parseS3Uri(opts.uri);
   if (!loc.ok) return loc;
   const env = opts.env ?? process.env;

@@ -1,6 +1,7 @@
 // The contract every source kind implements. The transfer engine (parallel,
 // ranged, resumable, retried, verified) is shared; a source only says what
 // the artifact is and how to read a byte range of one of its objects.
+import type { HfTreeInfo } from "../layout.ts";
 
 /** How a fetched object becomes files in the destination. */
 export type Unpack =
@@ -42,6 +43,11 @@ export interface ResolvedIdentity {
 export interface Listing {
   identity: ResolvedIdentity;
   objects: RemoteObject[];
+  /**
+   * What the HuggingFaceCache layout needs beyond the identity (a hub source only): the revision asked for, which
+   * becomes refs/<name>, and the repo's files with their blob ids. Not part of the manifest's identity.
+   */
+  huggingFaceCache?: { requestedRevision: string; tree: readonly HfTreeInfo[] };
 }
 
 export interface ByteRange {

@@ -6,7 +6,6 @@ import { API_VERSION, REPLICA_KIND } from "../../api/group.ts";
 import { field, isObject, str } from "../../shared/json.ts";
 import { ownSpec } from "../../api/crossplane-owned.ts";
 import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../../api/replica.ts";
-import type { ReplicaPhase } from "../../api/modelcache.ts";
 import { formatIssues } from "../../shared/zod-issues.ts";
 import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
@@ -17,7 +16,8 @@ import { contractRequirement, keepEveryObserved, resolveContract } from "./contr
 import { replicaTenancy, TENANCY_REASON } from "./tenancy.ts";
 import { csiDriverRef, decideCsi, storageClassRef } from "./csi.ts";
 import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMap } from "./job.ts";
-import { currentAttempt, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
+import { decidePhase } from "./decide.ts";
+import { currentAttempt } from "./lifecycle.ts";
 import { KEY, VOLUME_KEY_PREFIX, hydratorAccountName, jobName, reportName, sourceConfigMapName } from "./names.ts";
 import { namespace } from "./namespace.ts";
 import { condition, observe, wrapObject } from "./objects.ts";
@@ -25,13 +25,9 @@ import type { Observation } from "./objects.ts";
 import { hydrationState } from "./phase.ts";
 import { readReport } from "./report.ts";
 import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
-import { describeSource, planSource } from "./source.ts";
+import { sourceKindOf } from "../../sources/registry.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 
-
-/** Requeue quickly while bytes move, at the default otherwise. */
-export const TTL_IN_PROGRESS_SECONDS = 20;
-export const TTL_SETTLED_SECONDS = 60;
 
 export interface ReplicaOptions {
   /** Milliseconds since the epoch; only decides whether a retry is due. */
@@ -50,12 +46,6 @@ function isBound(o: Observation): boolean {
 
 function jobSucceeded(o: Observation): boolean {
   return condition(o.manifest, "Complete")?.["status"] === "True";
-}
-
-function progress(bytesDone: number, bytesTotal: number | undefined, etaSeconds: number | undefined): string {
-  const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
-  const of = bytesTotal !== undefined && bytesTotal > 0 ? ` of ${gib(bytesTotal)} (${Math.floor((bytesDone / bytesTotal) * 100)}%)` : "";
-  return `${gib(bytesDone)}${of}${etaSeconds !== undefined ? `, about ${etaSeconds}s left` : ""}`;
 }
 
 /** Our own earlier status is memory, not input: if it is unreadable, start over rather than fail. */
@@ -111,8 +101,11 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
     return fatal(req, `invalid ModelCacheReplica: spec.claimName: must equal spec.storage.existingPVC.claimName (${vol.claimName}) for the ExistingPVC backend`);
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
-  const source = planSource(spec, sourceConfigMapName(vol.claimName));
-  if ("field" in source) return fatal(req, `invalid ModelCacheReplica: ${source.field}: ${source.message}`);
+  const kind = sourceKindOf(spec.artifact.source);
+  if (kind === undefined) return fatal(req, "invalid ModelCacheReplica: spec.artifact.source: exactly one source must be set");
+  const planned = kind.plan({ pinnedRevision: spec.pin?.resolvedRevision, sourceConfigMap: sourceConfigMapName(vol.claimName) });
+  if (!planned.ok) return fatal(req, `invalid ModelCacheReplica: ${planned.error.field}: ${planned.error.message}`);
+  const source = planned.value;
 
   const pc = spec.cluster.providerConfigRef;
   const clusterName = spec.cluster.name;
@@ -166,71 +159,23 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   const reading = readReport(obs(KEY.report(currentJob)));
   const h = hydrationState(spec, jobObs, reading, currentJob, reportName(currentJob));
 
-  let phase: ReplicaPhase;
-  let message: string;
-  let ttl = TTL_IN_PROGRESS_SECONDS;
-  let attemptsOut = attempt;
-  let jobAttempt: number | undefined = attempt;
-  let lastError = fresh ? undefined : prev.lastError;
-  let drift = false;
+  const d = decidePhase({
+    blocked,
+    hydration: h,
+    attempt,
+    fresh,
+    previous: { phase: prev.phase, lastError: prev.lastError },
+    jobComposed: jobObs.composed,
+    bound,
+    claim: { namespace: vol.namespace, name: vol.claimName },
+    currentJob,
+    source: kind.line(),
+    secrets: source.secrets,
+    reportProblem: reading.kind === "invalid" ? reading.message : undefined,
+    nowMs: now(),
+  });
+  const { phase, runAttempt: jobAttempt } = d;
   const report = h.state === "running" || h.state === "done" ? h.report : h.state === "failed" ? h.report : undefined;
-  const secretsHint = source.secrets.length ? ` (a pod that cannot start, e.g. for a missing Secret ${source.secrets.join(", ")} in namespace ${vol.namespace}, shows on the Job)` : "";
-  const gaveUpBefore = !fresh && attempt >= MAX_ATTEMPTS && prev.phase === "Failed" && !jobObs.composed && h.state === "notStarted";
-
-  if (blocked.length > 0) {
-    phase = "Blocked";
-    message = blocked.join("; ");
-    ttl = TTL_SETTLED_SECONDS;
-    // Never start a Job that cannot succeed; never kill one already running.
-    if (!jobObs.composed) jobAttempt = undefined;
-  } else if (gaveUpBefore) {
-    phase = "Failed";
-    message = `gave up after ${MAX_ATTEMPTS} attempts: ${prev.lastError ?? "hydration failed"}; set a new refetch value on the ModelCache to try again`;
-    ttl = TTL_SETTLED_SECONDS;
-    jobAttempt = undefined;
-  } else if (h.state === "done") {
-    jobAttempt = undefined; // finished: the report ConfigMap keeps the result; a TTL-deleted Job must not be re-created
-    if (bound) {
-      phase = "Ready";
-      message = `${h.report.manifestDigest ?? "artifact"} verified on ${vol.namespace}/${vol.claimName}`;
-      lastError = undefined;
-      ttl = TTL_SETTLED_SECONDS;
-    } else {
-      phase = "Verifying";
-      message = `hydration verified; waiting for PersistentVolumeClaim ${vol.claimName} to be Bound`;
-    }
-  } else if (h.state === "failed") {
-    lastError = h.error;
-    drift = h.drift;
-    const d = decideRetry(attempt, h.failedAt, now());
-    if (d.kind === "giveUp") {
-      phase = "Failed";
-      message = `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; gave up: set a new refetch value on the ModelCache to try again`;
-      jobAttempt = undefined;
-      ttl = TTL_SETTLED_SECONDS;
-    } else if (d.kind === "wait") {
-      phase = "Failed";
-      message = `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; attempt ${attempt + 1} starts at ${d.retryAt}`;
-      ttl = Math.max(d.seconds, 1);
-    } else {
-      phase = "Pending";
-      attemptsOut = d.next;
-      jobAttempt = d.next;
-      message = `attempt ${attempt} failed: ${h.error}; starting attempt ${d.next} of ${MAX_ATTEMPTS}`;
-    }
-  } else if (h.state === "running") {
-    phase = h.report.phase === "Verifying" ? "Verifying" : "Hydrating";
-    if (h.podError !== undefined) lastError = h.podError;
-    const what = h.report.phase === "Resolving" ? "resolving the source" : h.report.phase === "Verifying" ? "verifying" : "hydrating";
-    message = `${what}: ${progress(h.report.bytesDone, h.report.bytesTotal, h.report.etaSeconds)}${h.podError !== undefined ? `; a pod failed (${h.podError}) and the Job retries it` : ""}`;
-  } else if (h.state === "started") {
-    phase = "Pending";
-    message = `Job ${currentJob} started; waiting for its first report${secretsHint}`;
-  } else {
-    phase = "Pending";
-    message = `starting hydration Job ${currentJob} for ${describeSource(spec)}`;
-  }
-  if (reading.kind === "invalid" && phase !== "Ready") message = `${message}; ${reading.message}`;
 
   // 5. The Job and what it needs. The report ConfigMap of the attempt that
   //    decided the phase stays composed after its Job is gone: it is the record.
@@ -261,6 +206,8 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   //    workload mounts them (as the serving step records it), then for spec.eviction.ttl (mounts.ts).
   const mountedBy = readMounts(req, `${xrNamespace}/${spec.cacheRef.name}`, clusterName);
   const oldVolumes: JsonObject[] = [];
+  // Called again when an old volume is due for release, if that is sooner than the phase asks.
+  let ttl = d.ttlSeconds;
   for (const [key, state] of Object.entries(req.observed.resources).sort(([a], [b]) => a.localeCompare(b))) {
     if (!key.startsWith(VOLUME_KEY_PREFIX) || key === volKey) continue;
     const old = observe(state);
@@ -274,11 +221,11 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
       continue;
     }
     if (observeOnly) continue; // a claim we only read: nothing to release
-    const d = decideOldVolume({ claimName: oldClaim, mounts: mountedBy?.get(oldClaim) ?? (mountedBy === undefined ? undefined : []), eviction: spec.eviction, unusedSince: prev.oldVolumes?.find((v) => v.claimName === oldClaim)?.unusedSince, now: now() });
-    oldVolumes.push(d.status);
-    if (d.keep) {
+    const ov = decideOldVolume({ claimName: oldClaim, mounts: mountedBy?.get(oldClaim) ?? (mountedBy === undefined ? undefined : []), eviction: spec.eviction, unusedSince: prev.oldVolumes?.find((v) => v.claimName === oldClaim)?.unusedSince, now: now() });
+    oldVolumes.push(ov.status);
+    if (ov.keep) {
       keepAsIs();
-      if (d.retryInSeconds !== undefined) ttl = Math.max(1, Math.min(ttl, d.retryInSeconds));
+      if (ov.retryInSeconds !== undefined) ttl = Math.max(1, Math.min(ttl, ov.retryInSeconds));
     } else if (!old.policies.includes("*") && !old.policies.includes("Delete")) {
       // Superseded and verified past: allow deletion first, drop the Object on the next pass.
       add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: { ...oldSpec, managementPolicies: ["*"] } }, false);
@@ -288,15 +235,15 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   // 7. Status, from observation only.
   const status = prune({
     phase,
-    message,
+    message: d.message,
     claimName: vol.claimName,
     namespace: vol.namespace,
     mountPath: spec.mountPath,
-    attempts: attemptsOut,
-    lastError,
+    attempts: d.attempts,
+    lastError: d.lastError,
     observedRefetch: spec.refetch,
     jobName: runJob ?? recordJob,
-    drift: drift ? true : undefined,
+    drift: d.drift ? true : undefined,
     oldVolumes: oldVolumes.length > 0 ? oldVolumes.slice(0, 16) : undefined,
     bytesDone: report?.bytesDone,
     bytesTotal: report?.bytesTotal,
@@ -316,11 +263,11 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
     ready: phase === "Ready" ? "True" : "False",
   };
   Object.assign(rsp.desired.resources, composed);
-  rsp.conditions = [xrCondition("Hydrated", phase === "Ready" ? "True" : "False", phase, message)];
+  rsp.conditions = [xrCondition("Hydrated", phase === "Ready" ? "True" : "False", phase, d.message)];
   const clamped = tenancy.clamped.length > 0
     ? withResult(rsp, { severity: "Warning", reason: "HydrationClamped", message: `the hydration Job runs with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeTenancyIssues(tenancy.clamped)}`, target: "Composite" })
     : rsp;
   if (phase === "Blocked" || phase === "Failed")
-    return withResult(clamped, { severity: "Warning", reason: phase, message, target: "Composite" });
+    return withResult(clamped, { severity: "Warning", reason: phase, message: d.message, target: "Composite" });
   return clamped;
 }

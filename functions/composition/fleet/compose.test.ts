@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import type { CompileSelector } from "./cel.ts";
 import { canonicalJson, contractHash } from "./contract.ts";
-import { composeFleet, type FleetOptions } from "./index.ts";
+import { composeFleet, type FleetOptions } from "./compose.ts";
 import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "../../../test/support/fleet-builders.ts";
 import { replicaName } from "./names.ts";
 

@@ -15,11 +15,12 @@ import { replicaResource, type FanoutContext } from "./fanout.ts";
 import { identityHash, sourceLine } from "./identity.ts";
 import { replicaKey } from "./names.ts";
 import { parseCache, parseInput, type Cache } from "./parse.ts";
-import { decidePin, driftOf } from "./pin.ts";
+import { decidePin } from "./pin.ts";
 import { keepUnchanged, observedReplicas, withEveryReplicaKept, type ObservedReplica } from "./replicas.ts";
-import { byName, selectClusters, type Outcome } from "./select.ts";
-import { clusterStatus, compositeStatus, isAllReady, keptStatus, summarize } from "./status.ts";
-import { decideEviction, readUses, releasedLine, useRequirement } from "./eviction.ts";
+import { byName, selectClusters } from "./select.ts";
+import { decideCluster, type ClusterNotes, type DecisionContext } from "./cluster-decision.ts";
+import { compositeStatus, isAllReady, summarize } from "./status.ts";
+import { applyEviction, readUses, useRequirement } from "./eviction.ts";
 import { clampedHydration, clampedWarning, fleetTenancy, refusal, TENANCY_REASON, volumeName, type FleetTenancy } from "./tenancy.ts";
 
 /** The required-resources key the clusters are delivered under. */
@@ -158,98 +159,42 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   });
   const ctx: FanoutContext = { cache, input, contractHash: contract.hash };
 
-  const entries = new Map<string, Entry>();
-  const results: Result[] = [];
-  const retained: string[] = [];
-  const removed: string[] = [];
-  const kept: string[] = [];
-  const evalErrors: string[] = [];
-  const unreadable: string[] = [];
-  const created: string[] = [];
-  const drifted: string[] = [];
-  const notSelected: { name: string; reason: string }[] = [];
-
-  const eviction = cache.spec.eviction;
-  const uses = eviction !== undefined ? readUses(req, `${cache.namespace}/${cache.name}`) : undefined;
-  const previousLines = new Map((cache.observedStatus.clusters ?? []).map((c) => [c.name, c]));
-  const released: string[] = [];
-  let evictionRetry: number | undefined;
-
+  // One decision per delivered cluster, and one per replica whose cluster was not delivered at all.
   const delivered = new Set(outcomes.map((o) => o.name));
-  for (const o of outcomes) {
-    const prev = a.replicas.get(o.name);
-    handleOutcome(o, prev);
+  const dc: DecisionContext = { artifact, pin, volume, whenUnselected: cache.spec.retention.whenUnselected, clusterKind: input.clusters.kind };
+  const decided = [
+    ...outcomes.map((o) => decideCluster(o, a.replicas.get(o.name), dc)),
+    ...sortedReplicas.filter((r) => !delivered.has(r.cluster)).map((r) => decideCluster({ kind: "undelivered", name: r.cluster }, r, dc)),
+  ];
+  // With spec.eviction, disuse may release a composed copy, and use brings a released one back (eviction.ts).
+  const eviction = cache.spec.eviction;
+  const evicted = eviction === undefined
+    ? { decisions: decided, released: [] as string[], retryInSeconds: undefined }
+    : applyEviction(decided, { eviction, uses: readUses(req, `${cache.namespace}/${cache.name}`), previous: cache.observedStatus.clusters ?? [], retention: cache.spec.retention.whenUnselected, now: (a.options.now ?? Date.now)() });
+  const decisions = evicted.decisions;
+  const released = evicted.released;
+  const evictionRetry = evicted.retryInSeconds;
+  const facts = new Map(outcomes.flatMap((o) => (o.kind === "selected" ? [[o.name, o.facts] as const] : [])));
+  const entries = new Map<string, Entry>();
+  for (const d of decisions) {
+    const prev = a.replicas.get(d.name);
+    const ready: ResourceState["ready"] = d.status?.phase === "Ready" ? "True" : "False";
+    const selectedFacts = facts.get(d.name);
+    const desired: ResourceState | undefined =
+      d.replica === "compose" && selectedFacts !== undefined
+        ? { resource: replicaResource(ctx, selectedFacts, prev?.name), connectionDetails: {}, ready }
+        : d.replica === "keep" && prev !== undefined
+          ? keepUnchanged(prev)
+          : undefined;
+    if (d.status !== undefined) entries.set(d.name, { status: d.status, ...(desired ? { desired } : {}) });
   }
-  // A replica whose cluster is no longer delivered at all: a gap, or a deleted cluster. Either way keep it.
-  for (const r of sortedReplicas) {
-    if (delivered.has(r.cluster)) continue;
-    kept.push(r.cluster);
-    entries.set(r.cluster, { status: keptStatus(r, `cluster ${r.cluster} is not among the delivered ${input.clusters.kind}s; its replica is kept unchanged`), desired: keepUnchanged(r) });
-  }
-
-  function handleOutcome(o: Outcome, prev: ObservedReplica | undefined): void {
-    switch (o.kind) {
-      case "selected": {
-        const cs = clusterStatus(o.name, prev, volume);
-        const drift = prev ? driftOf(prev, pin, artifact, claimName) : undefined;
-        if (drift !== undefined) {
-          cs.drift = true;
-          cs.phase = "Failed";
-          cs.message = drift;
-          drifted.push(o.name);
-        }
-        if (eviction !== undefined) {
-          const d = decideEviction({ eviction, uses: uses === undefined ? undefined : (uses.get(o.name) ?? 0), line: cs, previous: previousLines.get(o.name), now: (a.options.now ?? Date.now)() });
-          if (d.kind === "released") {
-            // No replica: Crossplane removes it, and the retention policy decides its volume.
-            if (d.fresh) released.push(o.name);
-            entries.set(o.name, { status: releasedLine(o.name, d.since, eviction.ttl, cache.spec.retention.whenUnselected) });
-            return;
-          }
-          Object.assign(cs, d.set);
-          if (d.retryInSeconds !== undefined) evictionRetry = Math.min(evictionRetry ?? d.retryInSeconds, d.retryInSeconds);
-        }
-        if (prev === undefined) created.push(o.name);
-        const ready = cs.phase === "Ready" ? "True" : "False";
-        entries.set(o.name, { status: cs, desired: { resource: replicaResource(ctx, o.facts, prev?.name), connectionDetails: {}, ready } });
-        return;
-      }
-      case "blocked": {
-        if (prev !== undefined) {
-          kept.push(o.name);
-          const cs = keptStatus(prev, `${o.reason}; its replica is kept unchanged`);
-          cs.phase = "Blocked";
-          entries.set(o.name, { status: cs, desired: keepUnchanged(prev) });
-        } else {
-          entries.set(o.name, { status: { name: o.name, phase: "Blocked", message: o.reason } });
-        }
-        return;
-      }
-      case "unknown": {
-        notSelected.push({ name: o.name, reason: o.reason });
-        if (o.reason.startsWith("cel:")) evalErrors.push(`${o.name}: ${o.reason.slice("cel: ".length)}`);
-        else unreadable.push(o.reason);
-        if (prev !== undefined) {
-          kept.push(o.name);
-          entries.set(o.name, { status: keptStatus(prev, `${o.reason}; its replica is kept unchanged`), desired: keepUnchanged(prev) });
-        }
-        return;
-      }
-      case "notSelected": {
-        notSelected.push({ name: o.name, reason: o.reason });
-        if (prev === undefined) return;
-        if (cache.spec.retention.whenUnselected === "Delete") {
-          removed.push(o.name);
-          return;
-        }
-        retained.push(o.name);
-        const cs = keptStatus(prev, `no longer matches spec.clusterSelector (${o.reason}); retained by spec.retention.whenUnselected: Retain`);
-        cs.selected = false;
-        entries.set(o.name, { status: cs, desired: keepUnchanged(prev) });
-        return;
-      }
-    }
-  }
+  const noted = (k: keyof ClusterNotes) => decisions.filter((d) => d.notes[k] !== undefined);
+  const names = (k: keyof ClusterNotes) => noted(k).map((d) => d.name);
+  const [created, drifted, kept, retained, removed] = [names("created"), names("drifted"), names("kept"), names("retained"), names("removed")];
+  const evalErrors = noted("celError").map((d) => `${d.name}: ${d.notes.celError}`);
+  const unreadable = noted("unreadable").map((d) => d.notes.unreadable as string);
+  const notSelected = noted("notSelected").map((d) => ({ name: d.name, reason: d.notes.notSelected as string }));
+  const results: Result[] = [];
 
   const clusters = [...entries.entries()].map(([name, e]) => ({ ...e.status, name })).sort(byName);
   const summary = summarize(clusters);

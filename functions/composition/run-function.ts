@@ -3,10 +3,10 @@
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import { fatal, passThrough, withResult } from "../sdk/response.ts";
 import { parseInput } from "./fleet/parse.ts";
-import { composeServing } from "./serving/index.ts";
-import { composeFleet } from "./fleet/index.ts";
+import { composeServing } from "./serving/compose.ts";
+import { composeFleet } from "./fleet/compose.ts";
 import { API_VERSION, MODEL_CACHE_KIND, REPLICA_KIND } from "../api/group.ts";
-import { composeReplica } from "./replica/index.ts";
+import { composeReplica } from "./replica/compose.ts";
 
 export interface RunOptions {
   /** The hydrator image the Jobs run; defaults to this function's own image. */
@@ -19,7 +19,7 @@ export function runFunction(req: FunctionRequest, options: RunOptions): Function
   const apiVersion = typeof xr?.["apiVersion"] === "string" ? xr["apiVersion"] : "(none)";
   if (apiVersion === API_VERSION && kind === MODEL_CACHE_KIND) return composeFleet(req, options);
   if (apiVersion === API_VERSION && kind === REPLICA_KIND) return composeReplica(req);
-  // Any other XR: a serving composition's step when its Input says so (serving/index.ts).
+  // Any other XR: a serving composition's step when its Input says so (serving/compose.ts).
   if (req.input?.["serving"] !== undefined) {
     const input = parseInput(req.input);
     if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);

@@ -4,8 +4,8 @@ import { PersistentVolume, PersistentVolumeClaim, PodTemplateSpec, Service } fro
 import type { ConsumerMount } from "../../api/serving.ts";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { field, isObject } from "../../shared/json.ts";
-import { runFunction } from "../index.ts";
-import { composeServing } from "./index.ts";
+import { runFunction } from "../run-function.ts";
+import { composeServing } from "./compose.ts";
 import { composeScenario, deliver, requestOf, scenarios, type Scenario } from "../../../test/support/serving-scenarios.ts";
 import { CLUSTER, V1_CLAIM, V1_PIN, V2_CLAIM, V2_PIN, deployment, modelCache, servingInput, servingRequest, wrapped } from "../../../test/support/serving-builders.ts";
 

@@ -1,0 +1,106 @@
+// The hydrator's command line as data, defined once. The function builds a
+// HydrateArgs for every Job and writes it as argv (hydrateArgv); the CLI reads
+// argv back into the same type (readHydrateArgv) before checking the values.
+// A field added to HydrateArgs must be added to the flag table (the table is
+// typed by it), so the two ends cannot drift apart; test/contract/job-args
+// checks every Job the function composes against the real parser as well.
+
+/** A flag: its name on the command line and how node:util parseArgs reads it. */
+type FlagSpec = { name: string; type: "string"; multiple?: true } | { name: string; type: "boolean" };
+
+/** Every argument of `hydrate`, each as the flag's value (strings as given: the CLI checks them). */
+export interface HydrateArgs {
+  source?: string;
+  files?: string;
+  inline?: string;
+  sha256?: string;
+  include?: string[];
+  exclude?: string[];
+  endpoint?: string;
+  s3Region?: string;
+  s3PathStyle?: boolean;
+  plainHttp?: boolean;
+  dest?: string;
+  layout?: string;
+  concurrency?: string;
+  chunkSize?: string;
+  stallTimeout?: string;
+  progress?: string;
+  refuseAddresses?: string;
+  expectManifestDigest?: string;
+  reportConfigMap?: string;
+  terminationLog?: string;
+  refresh?: boolean;
+}
+
+/** The arguments that name the source: what a source kind's plan gives the Job (sources/). */
+export type HydrateSourceArgs = Pick<HydrateArgs, "source" | "files" | "sha256" | "include" | "exclude" | "endpoint" | "s3Region" | "s3PathStyle" | "plainHttp">;
+
+export const HYDRATE_FLAGS = {
+  source: { name: "source", type: "string" },
+  files: { name: "files", type: "string" },
+  inline: { name: "inline", type: "string" },
+  sha256: { name: "sha256", type: "string" },
+  include: { name: "include", type: "string", multiple: true },
+  exclude: { name: "exclude", type: "string", multiple: true },
+  endpoint: { name: "endpoint", type: "string" },
+  s3Region: { name: "s3-region", type: "string" },
+  s3PathStyle: { name: "s3-path-style", type: "boolean" },
+  plainHttp: { name: "plain-http", type: "boolean" },
+  dest: { name: "dest", type: "string" },
+  layout: { name: "layout", type: "string" },
+  concurrency: { name: "concurrency", type: "string" },
+  chunkSize: { name: "chunk-size", type: "string" },
+  stallTimeout: { name: "stall-timeout", type: "string" },
+  progress: { name: "progress", type: "string" },
+  refuseAddresses: { name: "refuse-addresses", type: "string" },
+  expectManifestDigest: { name: "expect-manifest-digest", type: "string" },
+  reportConfigMap: { name: "report-configmap", type: "string" },
+  terminationLog: { name: "termination-log", type: "string" },
+  refresh: { name: "refresh", type: "boolean" },
+} as const satisfies { [K in keyof Required<HydrateArgs>]: FlagSpec & { type: Required<HydrateArgs>[K] extends boolean ? "boolean" : "string" } };
+
+/** `verify`'s flags: the subset of hydrate's that checks a published artifact. */
+export type VerifyArgs = Pick<HydrateArgs, "progress" | "expectManifestDigest" | "reportConfigMap" | "terminationLog">;
+export const VERIFY_FLAG_KEYS = ["progress", "expectManifestDigest", "reportConfigMap", "terminationLog"] as const satisfies readonly (keyof VerifyArgs)[];
+
+type Key = keyof HydrateArgs;
+
+/**
+ * The argv for `args`, in the order its fields were set (so a Job's argument list reads source first, then where
+ * and how): `--flag value` per string (`--flag=value` when the value starts with '-'), `--flag` per true boolean,
+ * one per list item.
+ */
+export function hydrateArgv(args: HydrateArgs): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(args) as [Key, HydrateArgs[Key]][]) {
+    if (value === undefined || value === false) continue;
+    const flag = `--${HYDRATE_FLAGS[key].name}`;
+    // parseArgs refuses `--flag -x` as ambiguous: a value starting with '-' (a glob, a region) is joined with '='.
+    const pair = (v: string) => (v.startsWith("-") ? out.push(`${flag}=${v}`) : out.push(flag, v));
+    if (value === true) out.push(flag);
+    else if (Array.isArray(value)) value.forEach(pair);
+    else pair(value);
+  }
+  return out;
+}
+
+/** The options node:util parseArgs takes for `keys` (every hydrate flag by default). */
+export function parseArgsOptions(keys: readonly Key[] = Object.keys(HYDRATE_FLAGS) as Key[]): Record<string, { type: "string" | "boolean"; multiple?: boolean }> {
+  const out: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+  for (const key of keys) {
+    const f: FlagSpec = HYDRATE_FLAGS[key];
+    out[f.name] = f.type === "string" && f.multiple ? { type: "string", multiple: true } : { type: f.type };
+  }
+  return out;
+}
+
+/** parseArgs' values (by flag name) as HydrateArgs (by field), for `keys`. */
+export function argsFromValues(values: Record<string, string | boolean | (string | boolean)[] | undefined>, keys: readonly Key[] = Object.keys(HYDRATE_FLAGS) as Key[]): HydrateArgs {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const v = values[HYDRATE_FLAGS[key].name];
+    if (v !== undefined) out[key] = v;
+  }
+  return out as HydrateArgs;
+}

@@ -1,0 +1,123 @@
+// What a source kind is: everything the function knows about one way of
+// getting bytes, in one module (functions/sources/<kind>.ts), registered once
+// (registry.ts). The fleet asks a kind for the source's identity, its line
+// for status and whether it pins itself; the tenancy checks ask where it
+// connects and which credential it sends; the cluster level asks how it
+// travels to the hydration Job. Nothing outside a kind's module tests which
+// kind a source is.
+import type { z } from "zod";
+import type { HydrateSourceArgs } from "../hydrator/invocation.ts";
+import type { CreatedSource, SourceRequest } from "../hydrator/sources/index.ts";
+import type { Checked } from "../shared/checked.ts";
+import type { JsonObject, JsonValue } from "../sdk/types.ts";
+
+/** Where source files (inline, ConfigMap, HTTP file list) are mounted in the Job. */
+export const SOURCE_MOUNT = "/etc/modelcache/source";
+
+/** One URL a source fetches, and the spec field that decides it. */
+export interface Fetch {
+  field: string;
+  url: string | undefined;
+  /** The URL is the source kind's default (no endpoint or region set): the field names the source. */
+  defaulted: boolean;
+}
+
+/** The Input's allow-lists of credential destinations, one per kind that sends a credential (input.ts). */
+export type CredentialList = "huggingFace" | "s3" | "oci" | "http";
+
+/** The credential a source sends: which allow-list governs it and the spec field naming its Secret. */
+export interface Credential {
+  list: CredentialList;
+  secretField: string;
+  /** The credential goes to every URL the source fetches, each checked (http); otherwise to its one origin. */
+  everyUrl?: boolean;
+}
+
+/** What the cluster level knows when it plans the Job. */
+export interface PlanContext {
+  /** The revision the fleet pinned (spec.pin.resolvedRevision), which replaces a mutable reference. */
+  pinnedRevision: string | undefined;
+  /** The ConfigMap the function composes when the plan carries files to the Job. */
+  sourceConfigMap: string;
+}
+
+/** How the source travels to the hydration Job. */
+export interface SourcePlan {
+  /** The hydrator's source arguments (functions/hydrator/invocation.ts). */
+  args: HydrateSourceArgs;
+  env: JsonObject[];
+  volumes: JsonObject[];
+  mounts: JsonObject[];
+  /** A ConfigMap the function composes to carry files to the Job. */
+  configMap?: { data: Record<string, string>; items: { key: string; path: string }[] };
+  /** Names of Secrets the Job needs, for messages (names only, never values). */
+  secrets: string[];
+}
+
+/** An error as a value: which field, what is wrong. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface SourceKind<S extends z.ZodType> {
+  /** The field under spec.artifact.source that selects this kind. */
+  key: string;
+  /** The spec schema (the XRD is generated from it). */
+  schema: S;
+  /**
+   * What determines the bytes, and nothing else: credentials, mirrors of the same hub, TLS switches and
+   * path-style addressing change how bytes are fetched, not which, so changing them keeps the volume.
+   */
+  identity(s: z.infer<S>): JsonValue;
+  /**
+   * The source in one line, for `kubectl get`, conditions and events. Never contains credentials: a URL is shown
+   * without userinfo, query or fragment (a presigned URL's signature is a credential the tenant chose to put in the
+   * spec; it goes no further than the spec and the Job's own file).
+   */
+  line(s: z.infer<S>): string;
+  /**
+   * The immutable revision the source names by itself, if it does; a reference that can change under us is pinned
+   * only once a cluster has verified what it resolved to.
+   */
+  immutableRevision(s: z.infer<S>): string | undefined;
+  /** Whether a replica's reported revision has the format of this kind's pin (so the two can be compared). */
+  revisionComparable: boolean;
+  /** Every origin the hydrator connects to (redirects aside), each with its field; `at` is the source's path. */
+  fetches(s: z.infer<S>, at: string): Fetch[];
+  /** The credential the source sends, if any. */
+  credential(s: z.infer<S>, at: string): Credential | undefined;
+  /** How the source reaches the Job, or the field that cannot. */
+  plan(s: z.infer<S>, ctx: PlanContext): Checked<SourcePlan, FieldError>;
+  /** How the hydrator reads the URI the plan gives it; absent when the kind travels as another's (file://). */
+  fetcher?: Fetcher;
+}
+
+/**
+ * The hydrator's side of a kind: the URI schemes it reads and how it makes a source of one. Loaded on demand
+ * (a dynamic import), so the function never loads hydrator code and a Job loads only its own kind's.
+ */
+export interface Fetcher {
+  schemes: readonly string[];
+  create(uri: string, req: SourceRequest): Promise<Checked<CreatedSource>>;
+}
+
+/** A plan with nothing but arguments. */
+export function argsOnly(args: HydrateSourceArgs): SourcePlan {
+  return { args, env: [], volumes: [], mounts: [], secrets: [] };
+}
+
+/** An environment variable from a Secret's key, by reference: the value never enters the Job's spec. */
+export function secretEnv(name: string, secret: string, key: string, optional = false): JsonObject {
+  const ref: JsonObject = { name: secret, key };
+  if (optional) ref["optional"] = true;
+  return { name, valueFrom: { secretKeyRef: ref } };
+}
+
+/** A read-only volume at SOURCE_MOUNT. */
+export function sourceMount(volumeSource: JsonObject): Pick<SourcePlan, "volumes" | "mounts"> {
+  return {
+    volumes: [{ name: "source", ...volumeSource }],
+    mounts: [{ name: "source", mountPath: SOURCE_MOUNT, readOnly: true }],
+  };
+}

@@ -1,0 +1,246 @@
+import { describe, expect, it } from "vitest";
+import { Source } from "../api/artifact.ts";
+import { SOURCE_KEYS, SOURCE_KINDS, sourceKindOf } from "./registry.ts";
+import type { Credential, Fetch, SourcePlan } from "./kind.ts";
+import type { JsonValue } from "../sdk/types.ts";
+
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
+const SHA = "a".repeat(64);
+const DIGEST = `sha256:${"b".repeat(64)}`;
+const CM = "cache-src";
+
+interface Case {
+  reason: string;
+  source: unknown;
+  pinnedRevision?: string;
+  want: {
+    key: string;
+    identity: JsonValue;
+    line: string;
+    immutableRevision: string | undefined;
+    revisionComparable: boolean;
+    fetches: Fetch[];
+    credential: Credential | undefined;
+    plan: Partial<SourcePlan>;
+  };
+}
+
+const AT = "spec.artifact.source";
+const none = { env: [], volumes: [], mounts: [], secrets: [] };
+
+const cases: Case[] = [
+  {
+    reason: "a hub branch: not pinned by itself, fetched from the public hub, with its token by reference",
+    source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", include: ["*.json"], tokenSecretRef: { name: "hf" } } },
+    want: {
+      key: "huggingFace",
+      identity: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", include: ["*.json"], exclude: null } },
+      line: "hf://Qwen/Qwen3-8B@main",
+      immutableRevision: undefined,
+      revisionComparable: true,
+      fetches: [{ field: `${AT}.huggingFace`, url: "https://huggingface.co", defaulted: true }],
+      credential: { list: "huggingFace", secretField: `${AT}.huggingFace.tokenSecretRef` },
+      plan: {
+        ...none,
+        args: { source: "hf://Qwen/Qwen3-8B@main", include: ["*.json"] },
+        env: [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf", key: "token" } } }],
+        secrets: ["hf"],
+      },
+    },
+  },
+  {
+    reason: "a hub branch pinned by the fleet: the Job fetches the pinned commit, from the mirror the spec names",
+    source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", endpoint: "https://hf-mirror.example" } },
+    pinnedRevision: COMMIT,
+    want: {
+      key: "huggingFace",
+      identity: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", include: null, exclude: null } },
+      line: "hf://Qwen/Qwen3-8B@main",
+      immutableRevision: undefined,
+      revisionComparable: true,
+      fetches: [{ field: `${AT}.huggingFace.endpoint`, url: "https://hf-mirror.example", defaulted: false }],
+      credential: undefined,
+      plan: { ...none, args: { source: `hf://Qwen/Qwen3-8B@${COMMIT}`, endpoint: "https://hf-mirror.example" } },
+    },
+  },
+  {
+    reason: "a hub commit pins itself",
+    source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: COMMIT } },
+    want: {
+      key: "huggingFace",
+      identity: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: COMMIT, include: null, exclude: null } },
+      line: `hf://Qwen/Qwen3-8B@${COMMIT}`,
+      immutableRevision: COMMIT,
+      revisionComparable: true,
+      fetches: [{ field: `${AT}.huggingFace`, url: "https://huggingface.co", defaulted: true }],
+      credential: undefined,
+      plan: { ...none, args: { source: `hf://Qwen/Qwen3-8B@${COMMIT}` } },
+    },
+  },
+  {
+    reason: "an S3 prefix in a region: AWS's regional endpoint, keys by reference, the session token optional",
+    source: { s3: { uri: "s3://models/qwen/", region: "eu-west-1", pathStyle: true, credentialsSecretRef: { name: "aws" } } },
+    want: {
+      key: "s3",
+      identity: { s3: { uri: "s3://models/qwen/", endpoint: null, region: "eu-west-1" } },
+      line: "s3://models/qwen/",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [{ field: `${AT}.s3.region`, url: "https://s3.eu-west-1.amazonaws.com", defaulted: false }],
+      credential: { list: "s3", secretField: `${AT}.s3.credentialsSecretRef` },
+      plan: {
+        ...none,
+        args: { source: "s3://models/qwen/", s3Region: "eu-west-1", s3PathStyle: true },
+        env: [
+          { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: "aws", key: "AWS_ACCESS_KEY_ID" } } },
+          { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "aws", key: "AWS_SECRET_ACCESS_KEY" } } },
+          { name: "AWS_SESSION_TOKEN", valueFrom: { secretKeyRef: { name: "aws", key: "AWS_SESSION_TOKEN", optional: true } } },
+        ],
+        secrets: ["aws"],
+      },
+    },
+  },
+  {
+    reason: "one HTTP URL pinned by its digest travels as arguments; its credential goes to that URL",
+    source: { http: { url: "https://files.example/m.gguf", sha256: SHA, authSecretRef: { name: "tok" } } },
+    want: {
+      key: "http",
+      identity: { http: { url: "https://files.example/m.gguf", sha256: SHA, files: null } },
+      line: "https://files.example/m.gguf",
+      immutableRevision: // sha256 of "<sha256>  <url>\n", the list form of SHA256SUMS
+      "sha256:4ddc2e30617e4e1913f474c696aa71cb37c988b69165cbec501925b6d58210df",
+      revisionComparable: false,
+      fetches: [{ field: `${AT}.http.url`, url: "https://files.example/m.gguf", defaulted: false }],
+      credential: { list: "http", secretField: `${AT}.http.authSecretRef`, everyUrl: true },
+      plan: {
+        ...none,
+        args: { source: "https://files.example/m.gguf", sha256: SHA },
+        env: [{ name: "MODELCACHE_HTTP_TOKEN", valueFrom: { secretKeyRef: { name: "tok", key: "token" } } }],
+        secrets: ["tok"],
+      },
+    },
+  },
+  {
+    reason: "a presigned URL (a query) never becomes an argument: it travels in the files ConfigMap, and status shows it without the query",
+    source: { http: { url: "https://b.example/m.bin?X-Amz-Signature=secret", sha256: SHA } },
+    want: {
+      key: "http",
+      identity: { http: { url: "https://b.example/m.bin?X-Amz-Signature=secret", sha256: SHA, files: null } },
+      line: "https://b.example/m.bin",
+      immutableRevision: "sha256:70f8a0033d923d6ee181b94d1725d9166b8e2b33c8f09d20e3440783dbdd6f1b",
+      revisionComparable: false,
+      fetches: [{ field: `${AT}.http.url`, url: "https://b.example/m.bin?X-Amz-Signature=secret", defaulted: false }],
+      credential: undefined,
+      plan: {
+        ...none,
+        args: { files: "/etc/modelcache/source/files.json" },
+        volumes: [{ name: "source", configMap: { name: CM } }],
+        mounts: [{ name: "source", mountPath: "/etc/modelcache/source", readOnly: true }],
+        configMap: { data: { "files.json": JSON.stringify([{ url: "https://b.example/m.bin?X-Amz-Signature=secret", sha256: SHA }]) }, items: [{ key: "files.json", path: "files.json" }] },
+      },
+    },
+  },
+  {
+    reason: "an OCI tag pinned by the fleet: the Job pulls the pinned manifest digest over plain HTTP as the spec asks",
+    source: { oci: { reference: "registry.example:5000/models/qwen:v1", insecure: true, pullSecretRef: { name: "pull" } } },
+    pinnedRevision: DIGEST,
+    want: {
+      key: "oci",
+      identity: { oci: { reference: "registry.example:5000/models/qwen:v1" } },
+      line: "oci://registry.example:5000/models/qwen:v1",
+      immutableRevision: undefined,
+      revisionComparable: true,
+      fetches: [{ field: `${AT}.oci.reference`, url: "http://registry.example:5000", defaulted: false }],
+      credential: { list: "oci", secretField: `${AT}.oci.pullSecretRef` },
+      plan: {
+        args: { source: `oci://registry.example:5000/models/qwen@${DIGEST}`, plainHttp: true },
+        env: [{ name: "REGISTRY_AUTH_FILE", value: "/var/run/secrets/modelcache.dev/registry/config.json" }],
+        volumes: [{ name: "registry-auth", secret: { secretName: "pull", items: [{ key: ".dockerconfigjson", path: "config.json" }] } }],
+        mounts: [{ name: "registry-auth", mountPath: "/var/run/secrets/modelcache.dev/registry", readOnly: true }],
+        secrets: ["pull"],
+      },
+    },
+  },
+  {
+    reason: "inline files pin themselves by their content and travel in the source ConfigMap, one key per file",
+    source: { inline: { files: [{ path: "tokenizer/chat.jinja", content: "{{ x }}" }] } },
+    want: {
+      key: "inline",
+      identity: { inline: { files: [{ path: "tokenizer/chat.jinja", content: "{{ x }}" }] } },
+      line: "1 inline files",
+      immutableRevision: // sha256 of the files as canonical JSON
+      "sha256:579adc9b5ef0a1f538c9ccfecd3c7f872b900857f274942c9cd4d4d0865f9ba6",
+      revisionComparable: false,
+      fetches: [],
+      credential: undefined,
+      plan: {
+        ...none,
+        args: { source: "file:///etc/modelcache/source" },
+        volumes: [{ name: "source", configMap: { name: CM, items: [{ key: "f0", path: "tokenizer/chat.jinja" }] } }],
+        mounts: [{ name: "source", mountPath: "/etc/modelcache/source", readOnly: true }],
+        configMap: { data: { f0: "{{ x }}" }, items: [{ key: "f0", path: "tokenizer/chat.jinja" }] },
+      },
+    },
+  },
+  {
+    reason: "a ConfigMap on the cluster is mounted as it is; nothing is fetched over the network",
+    source: { configMap: { name: "templates" } },
+    want: {
+      key: "configMap",
+      identity: { configMap: { name: "templates" } },
+      line: "configmap/templates",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [],
+      credential: undefined,
+      plan: {
+        ...none,
+        args: { source: "file:///etc/modelcache/source" },
+        volumes: [{ name: "source", configMap: { name: "templates" } }],
+        mounts: [{ name: "source", mountPath: "/etc/modelcache/source", readOnly: true }],
+      },
+    },
+  },
+];
+
+describe("each source kind answers for its own sources", () => {
+  it.each(cases)("$reason", ({ source, pinnedRevision, want }) => {
+    const parsed = Source.parse(source);
+    const kind = sourceKindOf(parsed);
+    if (kind === undefined) throw new Error("no kind");
+    const plan = kind.plan({ pinnedRevision, sourceConfigMap: CM });
+    const got = {
+      key: kind.key,
+      identity: kind.identity(),
+      line: kind.line(),
+      immutableRevision: kind.immutableRevision(),
+      revisionComparable: kind.revisionComparable,
+      fetches: kind.fetches(AT),
+      credential: kind.credential(AT),
+      plan: plan.ok ? plan.value : plan.error,
+    };
+    expect(got).toEqual(want);
+  });
+});
+
+describe("the registry", () => {
+  it("has one kind per spec.artifact.source field, keyed by its own name, in the XRD's order", () => {
+    expect(SOURCE_KEYS).toEqual(["huggingFace", "s3", "http", "oci", "inline", "configMap"]);
+    for (const k of SOURCE_KEYS) expect(SOURCE_KINDS[k].key).toBe(k);
+  });
+
+  it("gives every URI scheme a Job can be handed to exactly one kind's fetcher", () => {
+    const schemes = SOURCE_KEYS.flatMap((k) => SOURCE_KINDS[k].fetcher?.schemes ?? []);
+    expect(new Set(schemes).size).toBe(schemes.length);
+    expect(schemes.sort()).toEqual(["hf", "http", "https", "oci", "s3"]);
+  });
+
+  it("refuses inline files too large for one ConfigMap, naming the field", () => {
+    const big = Source.parse({ inline: { files: Array.from({ length: 4 }, (_, i) => ({ path: `f${i}`, content: "x".repeat(250_000) })) } });
+    const plan = sourceKindOf(big)?.plan({ pinnedRevision: undefined, sourceConfigMap: CM });
+    expect(plan).toEqual({
+      ok: false,
+      error: { field: "spec.artifact.source.inline.files", message: "hold 1000000 bytes; inline files must fit one ConfigMap (921600 bytes): use another source" },
+    });
+  });
+});
