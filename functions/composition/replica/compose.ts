@@ -72,8 +72,11 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
   const written = forms.data;
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
-  // Who mounts which of this cache's volumes on this cluster: asked for from the first call, the same on every call.
-  const mounts = mountsRequirement(written.cacheRef.name, xrNamespace, written.cluster.name);
+  // Who mounts which of this cache's volumes on this cluster: asked for only while more than one volume is observed
+  // (an earlier revision's is still there), so thousands of settled replicas list nothing; derived from the
+  // observed state alone, so the same on every call of a reconcile.
+  const oldVolumeObserved = Object.keys(req.observed.resources).filter((k) => k.startsWith(VOLUME_KEY_PREFIX)).length > 1;
+  const mounts = oldVolumeObserved ? mountsRequirement(written.cacheRef.name, xrNamespace, written.cluster.name) : {};
   if (written.contractHash === undefined) return { ...composeResolved(req, xr, own, "spec", { ...options, input: input.value }), requirements: { resources: mounts } };
 
   const ref = { cacheRef: written.cacheRef, contractHash: written.contractHash };
