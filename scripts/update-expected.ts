@@ -4,16 +4,17 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFunction } from "../test/support/function-server.ts";
-import { EXAMPLES_DIR, EXPECTED_FILE, listExamples, renderExample, renderedText } from "../test/support/render.ts";
+import { EXAMPLES_DIR, EXPECTED_FILE, listExamples, renderExample, renderedText, startPlatformStep } from "../test/support/render.ts";
 
 const only = process.argv.slice(2);
 const fn = await startFunction(["--insecure"]);
+const platformStep = await startPlatformStep();
 try {
   for (const name of listExamples().filter((n) => only.length === 0 || only.includes(n))) {
-    const r = await renderExample(name, fn.port);
+    const r = await renderExample(name, fn.port, platformStep.port);
     writeFileSync(join(EXAMPLES_DIR, name, EXPECTED_FILE), renderedText(r));
     process.stdout.write(`${r.code === 0 ? "rendered" : `rendered (exit ${r.code})`} ${name}\n`);
   }
 } finally {
-  await fn.stop();
+  await Promise.all([fn.stop(), platformStep.stop()]);
 }

@@ -6,6 +6,7 @@ import { AddressClass, DEFAULT_REFUSED_ADDRESSES } from "./address-classes.ts";
 import { API_VERSION, REPLICA_KIND } from "./group.ts";
 import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
+import { Serving } from "./serving.ts";
 
 export const INPUT_API_VERSION = "modelcache.fn.crossplane.io/v1alpha1";
 
@@ -153,6 +154,8 @@ export const Input = z
       .object({ apiVersion: z.string().default(API_VERSION), kind: z.string().default(REPLICA_KIND) })
       .strict()
       .default({ apiVersion: API_VERSION, kind: REPLICA_KIND }),
+    serving: Serving.optional()
+      .describe("Set in a serving composition's step, after the platform's own steps: mount caches into the workloads they composed and hold each back until its cache is verified on its cluster (docs/api.md, \"Serving\")."),
   })
   .strict()
   .superRefine((input, ctx) => {

@@ -77,6 +77,23 @@ export const Retention = z
   })
   .strict();
 
+/** A duration as Kubernetes and Go write it, in whole hours, minutes and seconds: 168h, 90m, 1h30m. */
+export const Duration = z.string().max(32).regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/, "must be a duration such as 168h, 90m or 1h30m")
+  .refine((d) => d !== "", "must be a duration such as 168h, 90m or 1h30m");
+
+/** Seconds in a Duration. */
+export function durationSeconds(d: string): number {
+  const m = /^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$/.exec(d);
+  return m === null ? 0 : Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+export const Eviction = z
+  .object({
+    ttl: Duration.describe("How long a cluster keeps a Ready copy nobody uses (no workload mounts or waits for it, as the serving step records), and a volume of an earlier revision nobody mounts, before it is released; never while used."),
+  })
+  .strict();
+export type Eviction = z.infer<typeof Eviction>;
+
 export const ModelCacheSpec = z
   .object({
     artifact: Artifact,
@@ -86,6 +103,7 @@ export const ModelCacheSpec = z
     replication: z.enum(["AllMatchingClusters"]).default("AllMatchingClusters"),
     clusterSelector: ClusterSelector.default({}),
     retention: Retention.default({ whenUnselected: "Retain" }),
+    eviction: Eviction.optional().describe("Use keeps a copy, disuse lets it go. Without it a copy is never released for disuse, and an earlier revision's volume goes once the new one is verified and no workload mounts it."),
     hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
   })
   .strict();
@@ -115,6 +133,11 @@ export const ClusterStatus = z.object({
   ...CacheObservation,
   drift: z.boolean().optional().describe("The cluster holds bytes other than the pinned manifest."),
   selected: z.boolean().optional().describe("False for a retained cluster that no longer matches the selector."),
+  unusedSince: z.string().optional().describe("With spec.eviction: since when no workload has used the Ready copy (RFC 3339)."),
+  releaseAt: z.string().optional().describe("With spec.eviction: when the copy is released if nobody uses it (or, once released, when it was)."),
+  released: z.boolean().optional().describe("The copy was released after spec.eviction.ttl unused; a workload asking for it brings it back."),
+  oldVolumes: z.array(z.object({ claimName: z.string(), mounts: z.number().int().optional(), releaseAt: z.string().optional() })).max(16).optional()
+    .describe("Volumes of earlier revisions still on the cluster after the current one was verified: how many workloads mount each, and when it is released if nobody does (spec.eviction)."),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 
@@ -149,6 +172,7 @@ export const ModelCacheStatus = z.object({
       drifted: z.number().int(),
       blocked: z.number().int().optional().describe("Matching clusters that lack what the cache needs."),
       retained: z.number().int().optional().describe("Clusters that no longer match but keep their replica."),
+      released: z.number().int().optional().describe("Matching clusters whose copy was released after spec.eviction.ttl unused; not counted as selected."),
     })
     .optional(),
   source: z.string().optional().describe("The source in one line, for kubectl get."),

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { HydratorImage } from "./image.ts";
 import { Artifact } from "./artifact.ts";
 import { DNS_LABEL, ObjectName } from "./k8s.ts";
-import { CacheObservation, Hydration, ReplicaPhase, Retention, Storage } from "./modelcache.ts";
+import { CacheObservation, Eviction, Hydration, ReplicaPhase, Retention, Storage } from "./modelcache.ts";
 
 export const CLOUDS = ["GKE", "EKS", "AKS", "Nebius", "Vultr", "Existing"] as const;
 export const CSI_CAPABILITIES = ["SharedFilesystem", "ObjectStorageMount", "BlockDevice"] as const;
@@ -64,6 +64,7 @@ const contractShape = {
   hydratorImage: HydratorImage,
   retention: Retention.default({ whenUnselected: "Retain" }),
   previousClaimNames: PreviousClaimNames.optional(),
+  eviction: Eviction.optional(),
 };
 
 /** Every contract field; a replica in the compact form carries none of them. */
@@ -115,6 +116,7 @@ export const ModelCacheReplicaSpecForms = z
     hydratorImage: HydratorImage.optional(),
     retention: Retention.optional(),
     previousClaimNames: PreviousClaimNames.optional(),
+    eviction: Eviction.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -139,5 +141,12 @@ export const ModelCacheReplicaStatus = z.object({
   jobName: z.string().optional(),
   /** The cluster holds bytes other than the pinned manifest. */
   drift: z.boolean().optional(),
+  oldVolumes: z.array(z.object({
+    claimName: z.string(),
+    mounts: z.number().int().optional().describe("Workloads that mount it, as the serving step records them; absent while the records are not read yet."),
+    unusedSince: z.string().optional().describe("When the last of them stopped mounting it (RFC 3339)."),
+    releaseAt: z.string().optional().describe("When it is released if nobody mounts it again (spec.eviction.ttl after unusedSince)."),
+    message: z.string(),
+  })).max(16).optional().describe("Volumes of earlier revisions still on the cluster, and why."),
 });
 export type ModelCacheReplicaStatus = z.infer<typeof ModelCacheReplicaStatus>;

@@ -1,7 +1,9 @@
 // The composition logic: a pure function from request to response. The gRPC
 // layer calls only this; tests call it directly with plain objects.
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
-import { passThrough, withResult } from "../sdk/response.ts";
+import { fatal, passThrough, withResult } from "../sdk/response.ts";
+import { parseInput } from "./fleet/parse.ts";
+import { composeServing } from "./serving/compose.ts";
 import { composeFleet } from "./fleet/compose.ts";
 import { API_VERSION, MODEL_CACHE_KIND, REPLICA_KIND } from "../api/group.ts";
 import { composeReplica } from "./replica/compose.ts";
@@ -17,10 +19,16 @@ export function runFunction(req: FunctionRequest, options: RunOptions): Function
   const apiVersion = typeof xr?.["apiVersion"] === "string" ? xr["apiVersion"] : "(none)";
   if (apiVersion === API_VERSION && kind === MODEL_CACHE_KIND) return composeFleet(req, options);
   if (apiVersion === API_VERSION && kind === REPLICA_KIND) return composeReplica(req);
+  // Any other XR: a serving composition's step when its Input says so (serving/compose.ts).
+  if (req.input?.["serving"] !== undefined) {
+    const input = parseInput(req.input);
+    if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
+    if (input.value.serving !== undefined) return composeServing(req, input.value.serving);
+  }
   return withResult(passThrough(req), {
     severity: "Warning",
     reason: "UnsupportedComposite",
-    message: `function-model-cache composes modelcache.dev ModelCache and ModelCacheReplica resources; ${apiVersion} ${kind} was passed through unchanged`,
+    message: `function-model-cache composes modelcache.dev ModelCache and ModelCacheReplica resources, and mounts caches into workloads when its Input has a serving block; ${apiVersion} ${kind} was passed through unchanged`,
     target: "Composite",
   });
 }

@@ -34,6 +34,10 @@ interface Scenario {
   previous?: Record<string, JsonObject>;
   /** The Input in the scenario's Composition (a platform's tenancy policy), when not the shipped one. */
   input?: JsonObject;
+  /** Fields the previous reconcile wrote on a cluster's status line besides what its replica reported (eviction's memory). */
+  previousLines?: Record<string, JsonObject>;
+  /** The serving step's records of use (serving/leases.ts), delivered beside the clusters. */
+  uses?: JsonObject[];
 }
 
 const pinnedStatus = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: "" } };
@@ -167,6 +171,16 @@ function scenarios(claim: string, identity: string): Scenario[] {
       observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
     },
     {
+      name: "fleet-eviction",
+      comment: "spec.eviction.ttl 24h: workloads mount the cache on two clusters (the serving step's records, delivered by label); nobody has used the Ready copy on gke-us-east1-h100 since 2024-01-01, so it is released: its replica goes, the retention policy (Retain) leaves its volume on the cluster, and its status line says when and how to get it back.",
+      xr: modelCache({ ...prod, eviction: { ttl: "24h" } }, { status: pin }),
+      clusters: fleet(),
+      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+      previousLines: { "gke-us-east1-h100": { unusedSince: "2024-01-01T00:00:00.000Z", releaseAt: "2024-01-02T00:00:00.000Z" } },
+      uses: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "qwen3-8b-mount-eks", namespace: "serving", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": "eks-us-east-1-h100", "modelcache.dev/use": "Mounted", "modelcache.dev/claim": claim } }, data: { cache: "ml-team/qwen3-8b", cluster: "eks-us-east-1-h100", use: "Mounted", claim: `mc-ml-team/${claim}`, workload: "Deployment serving/vllm", consumer: "ServedModel serving/qwen3-8b" } }, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "qwen3-8b-mount-aks", namespace: "serving", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": "aks-eastus-a100", "modelcache.dev/use": "Mounted", "modelcache.dev/claim": claim } }, data: { cache: "ml-team/qwen3-8b", cluster: "aks-eastus-a100", use: "Mounted", claim: `mc-ml-team/${claim}`, workload: "Deployment serving/vllm", consumer: "ServedModel serving/qwen3-8b" } }],
+    },
+    {
       name: "fleet-tenancy-refused",
       comment: "A cache in control-plane namespace team-a reaches into team-b (its claim, writable, and its\n# token), sends the token to a host of its own, and asks for every taint, the control-plane nodes and\n# a GPU. The platform's tenancy policy (here the defaults) refuses it with a Fatal naming each field and\n# rule; the replicas and contract it composed before are kept, nothing new is composed.",
       xr: inTeamA({ ...prod, ...reachIntoTeamB }),
@@ -192,7 +206,10 @@ function withPreviousStatus(s: Scenario): JsonObject {
   for (const r of observedReplicas({ ...s, observed: s.previous }))
     observed[String(((r["metadata"] as JsonObject)["annotations"] as JsonObject)["crossplane.io/composition-resource-name"])] = { resource: r, connectionDetails: {}, ready: "Unspecified" };
   const rsp = composeFleet(request(from.xr, { clusters: from.clusters, observed, ...(s.input ? { input: s.input } : {}) }), { defaultHydratorImage: IMAGE });
-  return { ...s.xr, status: rsp.desired.composite?.resource["status"] ?? {} };
+  const status = (rsp.desired.composite?.resource["status"] ?? {}) as JsonObject;
+  const lines = Array.isArray(status["clusters"]) ? (status["clusters"] as JsonObject[]) : [];
+  const clusters = lines.map((l) => ({ ...l, ...(s.previousLines?.[String(l["name"])] ?? {}) }));
+  return { ...s.xr, status: { ...status, clusters } };
 }
 
 /** The replicas as Crossplane would observe them: composed by us, annotated, with their cluster's status. */
@@ -245,7 +262,8 @@ for (const s of scenarios(claim, identity)) {
   const dir = join(ROOT, "examples", s.name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "xr.yaml"), `# ${s.comment}\n${stringify(withPreviousStatus(s), { lineWidth: 0 })}`);
-  writeFileSync(join(dir, "required.yaml"), `# The fleet's InferenceClusters, delivered as required resources.\n${yamlStream(s.clusters)}`);
+  const uses = s.uses !== undefined ? `# The serving step's records of who uses the cache where (serving/leases.ts), delivered by label.\n${yamlStream(s.uses)}` : "";
+  writeFileSync(join(dir, "required.yaml"), `# The fleet's InferenceClusters, delivered as required resources.\n${yamlStream(s.clusters)}${uses}`);
   const observed = observedReplicas(s);
   rmSync(join(dir, "observed.yaml"), { force: true });
   if (observed.length) writeFileSync(join(dir, "observed.yaml"), `# The replicas and contract ConfigMap composed earlier, with the status their clusters report.\n${yamlStream(observed)}`);

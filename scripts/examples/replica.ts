@@ -35,8 +35,13 @@ for (const s of scenarios()) {
   const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0, aliasDuplicateObjects: false }));
   if (observed.length > 0) writeFileSync(join(dir, "observed.yaml"), observed.map((d) => `---\n${d}`).join(""));
   else rmSync(join(dir, "observed.yaml"), { force: true });
-  if (s.required !== undefined)
-    writeFileSync(join(dir, "required.yaml"), `# The contract ConfigMap(s) there are; Crossplane delivers the one the replica names, by name.\n${s.required.map((r) => `---\n${stringify(r, { lineWidth: 0 })}`).join("")}`);
+  if (s.required !== undefined || s.mounts !== undefined) {
+    const head = [
+      ...(s.required !== undefined ? ["# The contract ConfigMap(s) there are; Crossplane delivers the one the replica names, by name."] : []),
+      ...(s.mounts !== undefined ? ["# The serving step's records of who mounts this cache (serving/leases.ts); Crossplane delivers those labelled with this cache and cluster."] : []),
+    ];
+    writeFileSync(join(dir, "required.yaml"), `${head.join("\n")}\n${[...(s.required ?? []), ...(s.mounts ?? [])].map((r) => `---\n${stringify(r, { lineWidth: 0 })}`).join("")}`);
+  }
   else rmSync(join(dir, "required.yaml"), { force: true });
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
   const comp = join(dir, "composition.yaml");

@@ -2,10 +2,12 @@
 // against a running function. Shared by the render-loop test and the script
 // that regenerates expected outputs, so both render exactly the same way.
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ROOT } from "./function-server.ts";
+import { freePort, ROOT, spawnServing, type FunctionProcess } from "./function-server.ts";
 
 const run = promisify(execFile);
 
@@ -24,9 +26,29 @@ export function crankPath(): string {
   return process.env["FMC_CRANK"] || "crank";
 }
 
-export function renderArgs(dir: string, port: number): string[] {
-  const args = ["render", "xr.yaml", "composition.yaml", "functions.yaml", "--include-function-results"];
-  args.push("--function-annotations", `render.crossplane.io/runtime-development-target=127.0.0.1:${port}`);
+/**
+ * The serving examples run a platform's own step before this function's
+ * (a stand-in, test/support/platform-step/): their functions.yaml names
+ * each Function's target with these placeholders, filled in per run.
+ */
+export const FUNCTION_PORT_PLACEHOLDER = "FUNCTION_MODEL_CACHE_PORT";
+export const PLATFORM_STEP_PORT_PLACEHOLDER = "PLATFORM_STEP_PORT";
+const PLATFORM_STEP = fileURLToPath(new URL("./platform-step/server.ts", import.meta.url));
+
+/** Starts the platform-step stand-in the serving examples' Compositions run first. */
+export async function startPlatformStep(): Promise<FunctionProcess> {
+  const port = await freePort();
+  return spawnServing(port, [PLATFORM_STEP, "--insecure", "--address", `127.0.0.1:${port}`]);
+}
+
+export function usesPlatformStep(dir: string): boolean {
+  return readFileSync(join(dir, "functions.yaml"), "utf8").includes(PLATFORM_STEP_PORT_PLACEHOLDER);
+}
+
+export function renderArgs(dir: string, port: number, functionsFile = "functions.yaml"): string[] {
+  const args = ["render", "xr.yaml", "composition.yaml", functionsFile, "--include-function-results"];
+  // One target for every Function, unless the example names each one's (functionsFile filled in).
+  if (functionsFile === "functions.yaml") args.push("--function-annotations", `render.crossplane.io/runtime-development-target=127.0.0.1:${port}`);
   if (existsSync(join(dir, "observed.yaml"))) args.push("--observed-resources", "observed.yaml");
   if (existsSync(join(dir, "required.yaml"))) args.push("--required-resources", "required.yaml");
   const extra = join(dir, "extra-args");
@@ -41,15 +63,26 @@ export interface Rendered {
   code: number;
 }
 
-export async function renderExample(name: string, port: number): Promise<Rendered> {
+export async function renderExample(name: string, port: number, platformStepPort?: number): Promise<Rendered> {
   const dir = join(EXAMPLES_DIR, name);
+  let tmp: string | undefined;
+  let functionsFile = "functions.yaml";
+  if (usesPlatformStep(dir)) {
+    if (platformStepPort === undefined) throw new Error(`examples/${name} runs the platform-step stand-in first: start it with startPlatformStep()`);
+    tmp = mkdtempSync(join(tmpdir(), "fmc-render-"));
+    functionsFile = join(tmp, "functions.yaml");
+    const text = readFileSync(join(dir, "functions.yaml"), "utf8").replaceAll(FUNCTION_PORT_PLACEHOLDER, String(port)).replaceAll(PLATFORM_STEP_PORT_PLACEHOLDER, String(platformStepPort));
+    writeFileSync(functionsFile, text);
+  }
   try {
-    const { stdout, stderr } = await run(crankPath(), renderArgs(dir, port), { cwd: dir, timeout: 120_000, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await run(crankPath(), renderArgs(dir, port, functionsFile), { cwd: dir, timeout: 120_000, maxBuffer: 64 << 20 });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; code?: number | string };
     if (e.code === "ENOENT") throw new Error(`the crossplane CLI (${crankPath()}) is not installed: run scripts/test.sh, which builds it`);
     return { stdout: e.stdout ?? "", stderr: e.stderr ?? "", code: typeof e.code === "number" ? e.code : 1 };
+  } finally {
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -4,6 +4,7 @@
 import { field, isObject } from "../../functions/shared/json.ts";
 import type { FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
 import { CONTRACT_REQUIREMENT } from "../../functions/composition/replica/contract.ts";
+import { MOUNTS_REQUIREMENT } from "../../functions/composition/replica/mounts.ts";
 import { CONTRACT_DATA_KEY } from "../../functions/composition/contract-configmap.ts";
 import type { ReplicaPhase } from "../../functions/api/modelcache.ts";
 import type { ObservedAs } from "./replica-builders.ts";
@@ -21,11 +22,14 @@ export interface Scenario {
   input?: JsonObject;
   /** The tenancy policy refuses it: nothing new is composed, and messages name where its spec came from. */
   refused?: true;
+  /** The serving step's records of who mounts this cache on the cluster (serving/leases.ts); none when absent. */
+  mounts?: JsonObject[];
 }
 
 /** Compose the scenario as Crossplane would: with its required resources delivered. */
 export function composeScenario(s: Scenario, now?: number): FunctionResponse {
-  return compose(s.xr, s.observed, now, s.required ? { [CONTRACT_REQUIREMENT]: s.required } : {}, s.input);
+  // The serving step's records of who mounts this cache on the cluster: none, unless the scenario says.
+  return compose(s.xr, s.observed, now, { ...(s.required ? { [CONTRACT_REQUIREMENT]: s.required } : {}), [MOUNTS_REQUIREMENT]: s.mounts ?? [] }, s.input);
 }
 
 /** The scenario's spec in full: a compact replica's fields over the contract its ConfigMap delivers. */
@@ -218,6 +222,18 @@ export function scenarios(): Scenario[] {
     add({ name: "revision-rollout", why: "A new revision gets a new claim and Job; the old revision's volume stays while the new one hydrates.", xr, observed: cluster(xr, onKind({ job: running, report: hydrating, volume: bound }), oldVolume), phase: "Hydrating" });
     const xr2 = baseXr({ previousClaimNames: ["qwen3-8b-0aa11bb22c"] }, { ...status1, phase: "Verifying" });
     add({ name: "revision-verified", why: "The new revision is verified: the old volume's Object is switched to allow deletion, and dropped on the next pass.", xr: xr2, observed: cluster(xr2, onKind({ job: { status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } }, report: ready(), volume: bound }), oldVolume), phase: "Ready" });
+    add({
+      name: "revision-verified-still-mounted",
+      why: "The new revision is verified, but a serving workload on this cluster still mounts the old volume (the serving step's record says so): the old volume stays, as it is, until no workload mounts it; status.oldVolumes says who.",
+      xr: xr2,
+      observed: cluster(xr2, onKind({ job: { status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } }, report: ready(), volume: bound }), oldVolume),
+      phase: "Ready",
+      mounts: [{
+        apiVersion: "v1", kind: "ConfigMap",
+        metadata: { name: "qwen3-8b-mount-5f6830a983", namespace: "serving-team", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": "prod-east", "modelcache.dev/claim": "qwen3-8b-0aa11bb22c" } },
+        data: { cache: "ml-team/qwen3-8b", cluster: "prod-east", claim: "mc-ml-team/qwen3-8b-0aa11bb22c", workload: "Deployment serving/vllm", consumer: "ServedModel serving-team/qwen3-8b" },
+      }],
+    });
   }
   {
     const xr = baseXr({ refetch: "2024-06-01" }, { attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d", phase: "Ready", observedRefetch: "" });

@@ -361,6 +361,69 @@ describe("pinning", () => {
     expect(status(rsp)["summary"]).toMatchObject({ drifted: 1, ready: 2 });
   });
 
+  it("a cluster still holding an earlier revision's volume says so, with who mounts it and when it goes; a cluster with none lists nothing", () => {
+    const oldVolumes = [{ claimName: "qwen3-8b-0aa11bb22c", mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-02T00:00:00.000Z", message: "kept until 2025-01-02T00:00:00.000Z unless a workload mounts it again (spec.eviction.ttl 24h)" }];
+    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready({ oldVolumes }), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["oldVolumes"]).toStrictEqual([{ claimName: "qwen3-8b-0aa11bb22c", mounts: 0, releaseAt: "2025-01-02T00:00:00.000Z" }]);
+    expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["oldVolumes"]).toBeUndefined();
+  });
+
+  describe("spec.eviction: disuse releases a cluster's copy, use brings it back", () => {
+    const evicting = { ...prod, eviction: { ttl: "24h" } };
+    const record = (cluster: string, use: "Mounted" | "Waiting"): JsonObject => ({
+      apiVersion: "v1", kind: "ConfigMap", metadata: { name: `r-${cluster}`, namespace: "serving" },
+      data: { cache: "ml-team/qwen3-8b", cluster, use, workload: "Deployment serving/vllm", consumer: "ServedModel serving/qwen3-8b" },
+    });
+    const allReady = { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() };
+    const NOW = Date.parse("2025-01-02T00:00:00Z");
+    function call(statusLines: JsonObject[], uses: JsonObject[] | undefined, observedStatuses: Record<string, JsonObject | undefined> = allReady): FunctionResponse {
+      const observed = observedFor(modelCache(evicting), fleet(), observedStatuses);
+      const req = request(modelCache(evicting, { status: { ...pinned, clusters: statusLines } }), { clusters: fleet(), observed });
+      if (uses !== undefined) req.requiredResources["uses"] = uses;
+      return composeFleet(req, { ...opts, now: () => NOW });
+    }
+
+    it("asks Crossplane for every record of the cache, on any cluster, in any namespace", () => {
+      expect(call([], undefined).requirements.resources["uses"]).toStrictEqual({ apiVersion: "v1", kind: "ConfigMap", match: { labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team" } } });
+    });
+
+    it("unused for the TTL: the replica goes, the line says so, summary and event count it; used ones stay; the clock starts on the unused", () => {
+      const rsp = call([{ name: "gke-us-east1-h100", phase: "Ready", unusedSince: "2025-01-01T00:00:00.000Z" }], [record("eks-us-east-1-h100", "Mounted")]);
+      expect(rsp.desired.resources["replica-gke-us-east1-h100"]).toBeUndefined();
+      expect(rsp.desired.resources["replica-eks-us-east-1-h100"]).toBeDefined();
+      expect(rsp.desired.resources["replica-aks-eastus-a100"]).toBeDefined();
+      expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")).toStrictEqual({
+        name: "gke-us-east1-h100", phase: "Pending", released: true, releaseAt: "2025-01-02T00:00:00.000Z",
+        message: "released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h); its volume stays on the cluster, no longer managed (spec.retention.whenUnselected: Retain); a workload asking for it brings it back",
+      });
+      expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toMatchObject({ phase: "Ready", unusedSince: "2025-01-02T00:00:00.000Z", releaseAt: "2025-01-03T00:00:00.000Z" });
+      expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["unusedSince"]).toBeUndefined();
+      expect(status(rsp)["summary"]).toMatchObject({ selected: 2, ready: 2, released: 1 });
+      expect(status(rsp)["ready"]).toBe("2/2");
+      expect(rsp.results).toContainEqual({ severity: "Normal", reason: "CacheReleased", message: "1 cluster(s) released their copy after spec.eviction.ttl (24h) unused; the volume is kept on the cluster, unmanaged: gke-us-east1-h100", target: "Composite" });
+    });
+
+    it("records not delivered: nothing is released, nothing is timed", () => {
+      const rsp = call([{ name: "gke-us-east1-h100", phase: "Ready", unusedSince: "2025-01-01T00:00:00.000Z" }], undefined);
+      expect(replicaKeys(rsp)).toHaveLength(3);
+      expect(clusters(rsp).every((c) => c["released"] === undefined)).toBe(true);
+    });
+
+    it("a released cluster stays released while nobody asks, and comes back when a workload waits for it", () => {
+      const line = { name: "gke-us-east1-h100", phase: "Pending", released: true, releaseAt: "2025-01-01T00:00:00.000Z", message: "released" };
+      const without = { "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() };
+      const still = call([line], [], without);
+      expect(still.desired.resources["replica-gke-us-east1-h100"]).toBeUndefined();
+      expect(clusters(still).find((c) => c["name"] === "gke-us-east1-h100")?.["released"]).toBe(true);
+      expect(still.results.map((r) => r.reason)).not.toContain("CacheReleased");
+      const back = call([line], [record("gke-us-east1-h100", "Waiting")], without);
+      expect(back.desired.resources["replica-gke-us-east1-h100"]).toBeDefined();
+      expect(clusters(back).find((c) => c["name"] === "gke-us-east1-h100")).toMatchObject({ phase: "Pending" });
+      expect(clusters(back).find((c) => c["name"] === "gke-us-east1-h100")?.["released"]).toBeUndefined();
+    });
+  });
+
   it("a replica reporting drift itself is drift", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready({ drift: true, phase: "Failed" }) });
     const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);

@@ -20,6 +20,7 @@ import { keepUnchanged, observedReplicas, withEveryReplicaKept, type ObservedRep
 import { byName, selectClusters } from "./select.ts";
 import { decideCluster, type ClusterNotes, type DecisionContext } from "./cluster-decision.ts";
 import { compositeStatus, isAllReady, summarize } from "./status.ts";
+import { applyEviction, readUses, useRequirement } from "./eviction.ts";
 import { clampedHydration, clampedWarning, fleetTenancy, refusal, TENANCY_REASON, volumeName, type FleetTenancy } from "./tenancy.ts";
 
 /** The required-resources key the clusters are delivered under. */
@@ -32,6 +33,8 @@ export interface FleetOptions {
   defaultHydratorImage: string;
   /** The CEL environment; tests may hand in another. */
   compileSelector?: CompileSelector;
+  /** Milliseconds since the epoch; read only with spec.eviction, to time disuse. */
+  now?: () => number;
 }
 
 /** The same requirement on every call, derived from the Input alone. */
@@ -78,6 +81,8 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const parsed = parseCache(req.observed.composite?.resource);
   if (!parsed.ok) return fail(`invalid ModelCache: ${parsed.message}`);
   const cache = parsed.value;
+  // With spec.eviction, who uses the cache on which cluster (serving/leases.ts); the same on every call.
+  if (cache.spec.eviction !== undefined) requirements.resources = { ...requirements.resources, ...useRequirement(cache.name, cache.namespace) };
   // The platform's policy before anything else: a cache outside it gets nothing new.
   const tenancy = fleetTenancy(cache, input.value);
   const refused = refusal(tenancy);
@@ -157,10 +162,18 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   // One decision per delivered cluster, and one per replica whose cluster was not delivered at all.
   const delivered = new Set(outcomes.map((o) => o.name));
   const dc: DecisionContext = { artifact, pin, volume, whenUnselected: cache.spec.retention.whenUnselected, clusterKind: input.clusters.kind };
-  const decisions = [
+  const decided = [
     ...outcomes.map((o) => decideCluster(o, a.replicas.get(o.name), dc)),
     ...sortedReplicas.filter((r) => !delivered.has(r.cluster)).map((r) => decideCluster({ kind: "undelivered", name: r.cluster }, r, dc)),
   ];
+  // With spec.eviction, disuse may release a composed copy, and use brings a released one back (eviction.ts).
+  const eviction = cache.spec.eviction;
+  const evicted = eviction === undefined
+    ? { decisions: decided, released: [] as string[], retryInSeconds: undefined }
+    : applyEviction(decided, { eviction, uses: readUses(req, `${cache.namespace}/${cache.name}`), previous: cache.observedStatus.clusters ?? [], retention: cache.spec.retention.whenUnselected, now: (a.options.now ?? Date.now)() });
+  const decisions = evicted.decisions;
+  const released = evicted.released;
+  const evictionRetry = evicted.retryInSeconds;
   const facts = new Map(outcomes.flatMap((o) => (o.kind === "selected" ? [[o.name, o.facts] as const] : [])));
   const entries = new Map<string, Entry>();
   for (const d of decisions) {
@@ -202,6 +215,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
     results.push({ severity: "Normal", reason: "ArtifactPinned", message: pinnedCondition(pin, source).message ?? "", target: "Composite" });
   if (drifted.length) results.push({ severity: "Warning", reason: "DriftDetected", message: `${drifted.length} cluster(s) hold bytes other than the pinned manifest: ${nameList(drifted)}`, target: "Composite" });
   if (retained.length) results.push({ severity: "Warning", reason: "ClusterUnselected", message: `${retained.length} cluster(s) no longer match spec.clusterSelector and keep their replica and data (spec.retention.whenUnselected: Retain): ${nameList(retained)}`, target: "Composite" });
+  if (released.length) results.push({ severity: "Normal", reason: "CacheReleased", message: `${released.length} cluster(s) released their copy after spec.eviction.ttl (${eviction?.ttl ?? ""}) unused; the volume is ${cache.spec.retention.whenUnselected === "Retain" ? "kept on the cluster, unmanaged" : "deleted"}: ${nameList(released)}`, target: "Composite" });
   if (removed.length) results.push({ severity: "Normal", reason: "ReplicaRemoved", message: `${removed.length} cluster(s) no longer match spec.clusterSelector; their replicas are removed (spec.retention.whenUnselected: Delete): ${nameList(removed)}`, target: "Composite" });
   if (kept.length) results.push({ severity: "Warning", reason: "ReplicaKept", message: `${kept.length} replica(s) kept unchanged because their cluster is missing, unreadable or blocked: ${nameList(kept)}`, target: "Composite" });
   if (evalErrors.length) results.push({ severity: "Warning", reason: "SelectorEvaluationFailed", message: `spec.clusterSelector.cel failed on ${evalErrors.length} cluster(s), which are not selected: ${evalErrors.slice(0, 5).join("; ")}`, target: "Composite" });
@@ -212,7 +226,8 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
 
   let rsp: FunctionResponse = {
     ...base,
-    ttlSeconds: summary.inProgress > 0 ? HYDRATING_TTL_SECONDS : DEFAULT_TTL_SECONDS,
+    // Called again when a copy is due for release, if sooner.
+    ttlSeconds: Math.min(summary.inProgress > 0 ? HYDRATING_TTL_SECONDS : DEFAULT_TTL_SECONDS, Math.max(1, evictionRetry ?? Number.MAX_SAFE_INTEGER)),
     desired: { ...base.desired, resources },
     conditions: [selectedCondition({ clusterKind: input.clusters.kind, delivered: outcomes.length, clusters, explain }), pinnedCondition(pin, source), ready],
   };

@@ -55,14 +55,16 @@ export function pinnedCondition(pin: Pin | undefined, source: string): Condition
 }
 
 export function readyCondition(s: Summary, clusters: readonly ClusterStatus[]): Condition {
-  const matching = clusters.filter((c) => c.selected !== false);
+  const matching = clusters.filter((c) => c.selected !== false && c.released !== true);
   const names = (pred: (c: ClusterStatus) => boolean) => nameList(matching.filter(pred).map((c) => c.name));
   const count = `${s.ready}/${s.selected} clusters ready`;
+  if (s.selected === 0 && s.released > 0)
+    return condition(CLUSTERS_READY, "False", "Released", `every selected cluster's copy was released after spec.eviction.ttl unused (${s.released}); a workload asking for it brings it back`);
   if (s.selected === 0) return condition(CLUSTERS_READY, "False", "NoClusterMatches", "no cluster is selected, so no cluster holds the artifact");
   if (s.drifted > 0) return condition(CLUSTERS_READY, "False", "Drift", `${count}; holding bytes other than the pinned manifest: ${names((c) => c.drift === true)}; set the modelcache.dev/refetch annotation to hydrate them again`);
   if (s.failed > 0) return condition(CLUSTERS_READY, "False", "ClustersFailed", `${count}; failed: ${matching.filter((c) => c.phase === "Failed").slice(0, SHOW).map((c) => `${c.name}: ${c.message ?? "no message"}`).join("; ")}`);
   if (s.blocked > 0) return condition(CLUSTERS_READY, "False", "ClustersBlocked", `${count}; blocked: ${names((c) => c.phase === "Blocked")}`);
-  if (s.ready === s.selected) return condition(CLUSTERS_READY, "True", "AllClustersReady", `${count}`);
+  if (s.ready === s.selected) return condition(CLUSTERS_READY, "True", "AllClustersReady", s.released > 0 ? `${count}; ${s.released} released after spec.eviction.ttl unused` : `${count}`);
   const hydrating = matching.filter((c) => c.phase === "Hydrating" || c.phase === "Verifying");
   if (hydrating.length > 0) return condition(CLUSTERS_READY, "False", "Hydrating", `${count}; in progress: ${nameList(hydrating.map((c) => (c.bytesTotal ? `${c.name} (${Math.floor(((c.bytesDone ?? 0) * 100) / c.bytesTotal)}%)` : c.name)))}`);
   return condition(CLUSTERS_READY, "False", "Pending", `${count}; waiting for: ${names((c) => c.phase !== "Ready")}`);

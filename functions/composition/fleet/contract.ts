@@ -66,6 +66,7 @@ export function replicaContract(p: ContractParts): Contract {
   // Left out when not written: the replica's schema has the same defaults.
   if (p.hydration !== undefined) spec["hydration"] = p.hydration;
   if (w["retention"] !== undefined) spec["retention"] = w["retention"];
+  if (w["eviction"] !== undefined) spec["eviction"] = w["eviction"];
   if (p.pin !== undefined)
     spec["pin"] = p.pin.manifestDigest ? { resolvedRevision: p.pin.resolvedRevision, manifestDigest: p.pin.manifestDigest } : { resolvedRevision: p.pin.resolvedRevision };
   const refetch = p.cache.annotations[REFETCH_ANNOTATION];

@@ -23,6 +23,9 @@ export function clusterStatus(name: string, r: ObservedReplica | undefined, volu
   const s = r.status;
   if (s.phase !== undefined) cs.phase = s.phase;
   for (const k of ["bytesDone", "bytesTotal", "bytesPerSecond", "etaSeconds"] as const) if (s[k] !== undefined) cs[k] = s[k];
+  // Only while there are any (a rollout's aftermath): the line stays small at 5,000 clusters.
+  if (s.oldVolumes !== undefined && s.oldVolumes.length > 0)
+    cs.oldVolumes = s.oldVolumes.map((v) => ({ claimName: v.claimName, ...(v.mounts !== undefined ? { mounts: v.mounts } : {}), ...(v.releaseAt !== undefined ? { releaseAt: v.releaseAt } : {}) }));
   if (s.resolvedRevision !== undefined) cs.resolvedRevision = s.resolvedRevision;
   if (s.manifestDigest !== undefined) cs.manifestDigest = s.manifestDigest;
   if (s.namespace !== undefined) cs.namespace = s.namespace;
@@ -80,15 +83,20 @@ export interface Summary {
   drifted: number;
   blocked: number;
   retained: number;
+  released: number;
   inProgress: number;
 }
 
 /** Selected clusters are those that match (Blocked ones included); retained ones are listed but not counted. */
 export function summarize(clusters: readonly ClusterStatus[]): Summary {
-  const s: Summary = { selected: 0, ready: 0, failed: 0, drifted: 0, blocked: 0, retained: 0, inProgress: 0 };
+  const s: Summary = { selected: 0, ready: 0, failed: 0, drifted: 0, blocked: 0, retained: 0, released: 0, inProgress: 0 };
   for (const c of clusters) {
     if (c.selected === false) {
       s.retained++;
+      continue;
+    }
+    if (c.released === true) {
+      s.released++;
       continue;
     }
     s.selected++;
@@ -117,7 +125,9 @@ export interface StatusParts {
 }
 
 export function compositeStatus(p: StatusParts): ModelCacheStatus {
-  const { inProgress: _inProgress, ...counts } = p.summary;
+  // released only when there are any: most caches never set spec.eviction.
+  const { inProgress: _inProgress, released, ...rest } = p.summary;
+  const counts = released > 0 ? { ...rest, released } : rest;
   const st: ModelCacheStatus = {
     ready: `${p.summary.ready}/${p.summary.selected}`,
     summary: counts,

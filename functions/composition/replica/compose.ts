@@ -24,6 +24,7 @@ import { condition, observe, wrapObject } from "./objects.ts";
 import type { Observation } from "./objects.ts";
 import { hydrationState } from "./phase.ts";
 import { readReport } from "./report.ts";
+import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
 import { sourceKindOf } from "../../sources/registry.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 
@@ -70,11 +71,16 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   const input = parseInput(req.input);
   if (!input.ok) return fatal(req, `invalid function input: ${input.message}`);
   const written = forms.data;
-  if (written.contractHash === undefined) return composeResolved(req, xr, own, "spec", { ...options, input: input.value });
-
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
+  // Who mounts which of this cache's volumes on this cluster: asked for only while more than one volume is observed
+  // (an earlier revision's is still there), so thousands of settled replicas list nothing; derived from the
+  // observed state alone, so the same on every call of a reconcile.
+  const oldVolumeObserved = Object.keys(req.observed.resources).filter((k) => k.startsWith(VOLUME_KEY_PREFIX)).length > 1;
+  const mounts = oldVolumeObserved ? mountsRequirement(written.cacheRef.name, xrNamespace, written.cluster.name) : {};
+  if (written.contractHash === undefined) return { ...composeResolved(req, xr, own, "spec", { ...options, input: input.value }), requirements: { resources: mounts } };
+
   const ref = { cacheRef: written.cacheRef, contractHash: written.contractHash };
-  const requirements = { resources: contractRequirement(ref, xrNamespace) };
+  const requirements = { resources: { ...contractRequirement(ref, xrNamespace), ...mounts } };
   const contract = resolveContract(req, ref, xrNamespace);
   if (contract.kind === "waiting") return { ...keepEveryObserved(req, previousStatus(xr), contract.message), requirements };
   // The contract's own fields, then the replica's: cacheRef and cluster can never come from the contract.
@@ -199,16 +205,31 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
     }
   }
 
-  // 6. Earlier volumes (an earlier revision's claim) stay until this one is Ready.
+  // 6. Earlier volumes (an earlier revision's claim) stay until this one is Ready, and after that while a
+  //    workload mounts them (as the serving step records it), then for spec.eviction.ttl (mounts.ts).
+  const mountedBy = readMounts(req, `${xrNamespace}/${spec.cacheRef.name}`, clusterName);
+  const oldVolumes: JsonObject[] = [];
+  // Called again when an old volume is due for release, if that is sooner than the phase asks.
+  let ttl = d.ttlSeconds;
   for (const [key, state] of Object.entries(req.observed.resources).sort(([a], [b]) => a.localeCompare(b))) {
     if (!key.startsWith(VOLUME_KEY_PREFIX) || key === volKey) continue;
     const old = observe(state);
     const oldSpec = field(state.resource, "spec");
     if (!isObject(oldSpec)) continue;
     const observeOnly = old.policies.length === 1 && old.policies[0] === "Observe";
+    const oldClaim = str(field(oldSpec, "forProvider", "manifest", "metadata", "name")) ?? key.slice(VOLUME_KEY_PREFIX.length);
+    const keepAsIs = () => add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: oldSpec }, old.ready && isBound(old));
     if (phase !== "Ready") {
-      add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: oldSpec }, old.ready && isBound(old));
-    } else if (!observeOnly && !old.policies.includes("*") && !old.policies.includes("Delete")) {
+      keepAsIs();
+      continue;
+    }
+    if (observeOnly) continue; // a claim we only read: nothing to release
+    const ov = decideOldVolume({ claimName: oldClaim, mounts: mountedBy?.get(oldClaim) ?? (mountedBy === undefined ? undefined : []), eviction: spec.eviction, unusedSince: prev.oldVolumes?.find((v) => v.claimName === oldClaim)?.unusedSince, now: now() });
+    oldVolumes.push(ov.status);
+    if (ov.keep) {
+      keepAsIs();
+      if (ov.retryInSeconds !== undefined) ttl = Math.max(1, Math.min(ttl, ov.retryInSeconds));
+    } else if (!old.policies.includes("*") && !old.policies.includes("Delete")) {
       // Superseded and verified past: allow deletion first, drop the Object on the next pass.
       add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: { ...oldSpec, managementPolicies: ["*"] } }, false);
     }
@@ -226,6 +247,7 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
     observedRefetch: spec.refetch,
     jobName: runJob ?? recordJob,
     drift: d.drift ? true : undefined,
+    oldVolumes: oldVolumes.length > 0 ? oldVolumes.slice(0, 16) : undefined,
     bytesDone: report?.bytesDone,
     bytesTotal: report?.bytesTotal,
     bytesPerSecond: phase === "Hydrating" ? report?.bytesPerSecond : undefined,
@@ -234,7 +256,7 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
     manifestDigest: report?.manifestDigest,
   });
 
-  const rsp = passThrough(req, d.ttlSeconds);
+  const rsp = passThrough(req, ttl);
   const desiredXr = req.desired.composite;
   const base = desiredXr?.resource ?? { apiVersion: str(xr["apiVersion"]) ?? API_VERSION, kind: str(xr["kind"]) ?? REPLICA_KIND };
   const baseStatus = isObject(base["status"]) ? base["status"] : {};

@@ -7,12 +7,15 @@ import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { CONTRACT_REQUIREMENT, contractRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
 import { CONTRACT_DATA_KEY, contractHash } from "../contract-configmap.ts";
+import { field } from "../../shared/json.ts";
 import { scenarios } from "../../../test/support/replica-scenarios.ts";
 import { composeReplica } from "./compose.ts";
 import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "../../../test/support/replica-builders.ts";
 
-/** What a compact replica naming `hash` asks for: its contract's ConfigMap, by name, in its own namespace. */
-const requirements = (hash: string) => ({ resources: { contract: { apiVersion: "v1", kind: "ConfigMap", match: { name: `qwen3-8b-contract-${hash}` }, namespace: "ml-team" } } });
+/** Every replica asks who mounts this cache on its cluster: the serving step's records, in any namespace (mounts.ts). */
+const mounts = (cluster = "prod-east") => ({ mounts: { apiVersion: "v1", kind: "ConfigMap", match: { labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": cluster } } } });
+/** What a compact replica naming `hash` asks for: its contract's ConfigMap, by name, in its own namespace, and the mounts. */
+const requirements = (hash: string, cluster?: string) => ({ resources: { contract: { apiVersion: "v1", kind: "ConfigMap", match: { name: `qwen3-8b-contract-${hash}` }, namespace: "ml-team" }, ...(cluster !== undefined ? mounts(cluster) : {}) } });
 const delivered = (...maps: JsonObject[]) => ({ [CONTRACT_REQUIREMENT]: maps });
 /** A ConfigMap named after `hash` whose data says `data`. */
 const mapWith = (hash: string, data: JsonObject) => ({ ...contractMap({ hash, spec: {} }), data });
@@ -31,8 +34,11 @@ describe("a compact replica with its contract delivered", () => {
     const got = compose(compact.xr, s.observed, undefined, delivered(contractMap(compact.contract)), s.input);
     // The desired composite differs only in what Crossplane started from: nothing, in both.
     expect(outcome(got)).toEqual(outcome(want));
-    expect(got.requirements).toEqual(requirements(compact.contract.hash));
-    expect(want.requirements).toEqual({ resources: {} });
+    // The mount records are asked for only while an earlier revision's volume is observed beside the current one.
+    const oldVolume = Object.keys(s.observed).filter((k) => k.startsWith("volume-")).length > 1;
+    const cluster = oldVolume ? String(field(s.xr, "spec", "cluster", "name")) : undefined;
+    expect(got.requirements).toEqual(requirements(compact.contract.hash, cluster));
+    expect(want.requirements).toEqual({ resources: cluster !== undefined ? mounts(cluster) : {} });
   });
 
   it("takes cacheRef and cluster from the replica, never from the contract", () => {

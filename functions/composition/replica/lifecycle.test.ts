@@ -3,8 +3,9 @@
 // running Job for an unrelated change, pass others' resources through).
 import { field } from "../../shared/json.ts";
 import { describe, expect, it } from "vitest";
-import type { JsonObject, ResourceState } from "../../sdk/types.ts";
+import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { BACKOFF_CAP_SECONDS, backoffSeconds, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
+import { MOUNTS_REQUIREMENT } from "./mounts.ts";
 import { KEY, jobName } from "./names.ts";
 import { composeScenario, fullSpec, scenarios } from "../../../test/support/replica-scenarios.ts";
 import { baseXr, compose, EPOCH_MS, keysOfKind, manifestAt, observedObject, reportData, request, statusOf } from "../../../test/support/replica-builders.ts";
@@ -107,7 +108,8 @@ describe("a running Job is not replaced by an unrelated change", () => {
 
 describe("revision rollover and retention", () => {
   const byName = Object.fromEntries(scenarios().map((s) => [s.name, s]));
-  const OLD = KEY.volume("qwen3-8b-0aa11bb22c");
+  const OLD_CLAIM = "qwen3-8b-0aa11bb22c";
+  const OLD = KEY.volume(OLD_CLAIM);
 
   it("the old revision's volume stays, unchanged, while the new one is not Ready", () => {
     const s = byName["revision-rollout"];
@@ -125,8 +127,52 @@ describe("revision rollover and retention", () => {
     expect(statusOf(first).phase).toBe("Ready");
     expect(field(first.desired.resources[OLD]?.resource, "spec", "managementPolicies")).toEqual(["*"]);
     const flipped = { ...s.observed, [OLD]: observedObject(OLD, first.desired.resources[OLD]?.resource ?? {}, { status: { phase: "Bound" } }) };
-    const second = compose(s.xr, flipped);
+    const second = compose(s.xr, flipped, undefined, { [MOUNTS_REQUIREMENT]: [] });
     expect(second.desired.resources[OLD], "dropped: Crossplane deletes the Object and, with Delete allowed, the claim").toBeUndefined();
+    expect(statusOf(first).oldVolumes).toStrictEqual([{ claimName: OLD_CLAIM, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" }]);
+  });
+
+  // The serving step records each mount as a ConfigMap (serving/leases.ts); Crossplane delivers those of this cache and cluster.
+  const record = (claim: string, workload = "Deployment serving/vllm"): JsonObject => ({
+    apiVersion: "v1", kind: "ConfigMap", metadata: { name: `m-${claim}`, namespace: "ml-team" },
+    data: { cache: "ml-team/qwen3-8b", cluster: "prod-east", claim: `mc-ml-team/${claim}`, workload, consumer: "ServedModel ml-team/qwen3-8b" },
+  });
+  const keptAsIs = (rsp: FunctionResponse) => field(rsp.desired.resources[OLD]?.resource, "spec", "managementPolicies");
+  const oldCases: { reason: string; required: Record<string, JsonObject[]>; eviction: { ttl: string } | undefined; kept: boolean; status: JsonObject }[] = [
+    { reason: "while who mounts it is not known yet (records not delivered), the old volume stays", required: {}, eviction: undefined, kept: true,
+      status: { claimName: OLD_CLAIM, message: "kept: who mounts it is not known yet (the serving step's records are being read)" } },
+    { reason: "a workload still mounting the old revision keeps its volume", required: { [MOUNTS_REQUIREMENT]: [record(OLD_CLAIM)] }, eviction: undefined, kept: true,
+      status: { claimName: OLD_CLAIM, mounts: 1, message: "kept: mounted by ServedModel ml-team/qwen3-8b: Deployment serving/vllm" } },
+    { reason: "a record of another cluster or cache does not count", required: { [MOUNTS_REQUIREMENT]: [{ ...record(OLD_CLAIM), data: { ...(record(OLD_CLAIM)["data"] as JsonObject), cluster: "prod-west" } } as JsonObject] }, eviction: undefined, kept: false,
+      status: { claimName: OLD_CLAIM, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" } },
+    { reason: "mounts of the new claim only: the old one is released", required: { [MOUNTS_REQUIREMENT]: [record(CLAIM)] }, eviction: undefined, kept: false,
+      status: { claimName: OLD_CLAIM, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" } },
+    { reason: "unmounted with spec.eviction.ttl: kept until the TTL has passed since it was last mounted, and status says when", required: { [MOUNTS_REQUIREMENT]: [] }, eviction: { ttl: "24h" }, kept: true,
+      status: { claimName: OLD_CLAIM, mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-02T00:00:00.000Z", message: "kept until 2025-01-02T00:00:00.000Z unless a workload mounts it again (spec.eviction.ttl 24h)" } },
+  ];
+  it.each(oldCases)("$reason", ({ required, eviction, kept, status }) => {
+    const s = byName["revision-verified"];
+    if (!s) throw new Error("scenario");
+    const xr = eviction ? baseXr({ ...(s.xr["spec"] as JsonObject), eviction }, s.xr["status"] as JsonObject) : s.xr;
+    const rsp = compose(xr, s.observed, EPOCH_MS + 366 * 86400_000, required);
+    expect(statusOf(rsp).phase).toBe("Ready");
+    expect(keptAsIs(rsp)).toStrictEqual(kept ? field(s.observed[OLD]?.resource, "spec", "managementPolicies") : ["*"]);
+    expect(statusOf(rsp).oldVolumes).toStrictEqual([status]);
+  });
+
+  it("spec.eviction.ttl: released once the TTL has passed since the recorded last use; requeued for that moment before", () => {
+    const s = byName["revision-verified"];
+    if (!s) throw new Error("scenario");
+    const xr = baseXr({ ...(s.xr["spec"] as JsonObject), eviction: { ttl: "1h" } }, { ...(s.xr["status"] as JsonObject), oldVolumes: [{ claimName: OLD_CLAIM, mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-01T01:00:00.000Z", message: "" }] });
+    const soon = compose(xr, s.observed, Date.parse("2025-01-01T00:59:30Z"), { [MOUNTS_REQUIREMENT]: [] });
+    expect(keptAsIs(soon)).toStrictEqual(field(s.observed[OLD]?.resource, "spec", "managementPolicies"));
+    expect(soon.ttlSeconds).toBe(30);
+    const late = compose(xr, s.observed, Date.parse("2025-01-01T01:00:00Z"), { [MOUNTS_REQUIREMENT]: [] });
+    expect(keptAsIs(late)).toStrictEqual(["*"]);
+    expect(statusOf(late).oldVolumes?.[0]?.message).toBe("released: nobody has mounted it for spec.eviction.ttl (1h)");
+    // Mounted again before the TTL: kept, and the clock starts over when it is unmounted next.
+    const again = compose(xr, s.observed, Date.parse("2025-01-01T00:30:00Z"), { [MOUNTS_REQUIREMENT]: [record(OLD_CLAIM)] });
+    expect(statusOf(again).oldVolumes?.[0]).toStrictEqual({ claimName: OLD_CLAIM, mounts: 1, message: "kept: mounted by ServedModel ml-team/qwen3-8b: Deployment serving/vllm" });
   });
 
   it("an old observe-only claim (a user's ExistingPVC) is never switched to deletion", () => {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../../sdk/types.ts";
+import { identityHash } from "../fleet/identity.ts";
+import { parseCache } from "../fleet/parse.ts";
+import { cacheOnCluster, type CacheOnCluster } from "./cache-view.ts";
+import { CACHE_NS, CLUSTER, modelCache, V1_CLAIM, V1_PIN, V2_CLAIM } from "../../../test/support/serving-builders.ts";
+
+function view(mc: JsonObject, cluster = CLUSTER): CacheOnCluster {
+  const r = cacheOnCluster(mc, cluster);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+
+describe("cacheOnCluster", () => {
+  it("a Ready cluster the fleet compacted: digest, claim, namespace and mount path come from the fleet-wide fields", () => {
+    expect(view(modelCache("ready"))).toStrictEqual({
+      ref: "ml-team/qwen3-8b", listed: true, selected: true, phase: "Ready", drift: false,
+      claimName: V1_CLAIM, namespace: CACHE_NS, mountPath: "/models/qwen3-8b",
+      manifestDigest: V1_PIN, pinnedDigest: V1_PIN, pinStale: false, accessMode: "ReadWriteMany",
+    });
+  });
+
+  it("a hydrating cluster is not given the pin's digest it has not verified", () => {
+    const v = view(modelCache("rollout-hydrating"));
+    expect(v.manifestDigest).toBeUndefined();
+    expect(v.claimName).toBe(V2_CLAIM);
+    expect({ pinStale: v.pinStale, pinnedDigest: v.pinnedDigest, bytesDone: v.bytesDone, etaSeconds: v.etaSeconds }).toStrictEqual({ pinStale: true, pinnedDigest: undefined, bytesDone: 12 * 2 ** 30, etaSeconds: 41 });
+  });
+
+  it("a pin whose identity is the current source's is current; any other identity is stale", () => {
+    const mc = modelCache("ready");
+    const parsed = parseCache(mc);
+    if (!parsed.ok) throw new Error(parsed.message);
+    const pin = (mc["status"] as JsonObject)["pin"] as JsonObject;
+    pin["identity"] = identityHash(parsed.value.spec.artifact);
+    expect(view(mc)).toMatchObject({ pinStale: false, pinnedDigest: V1_PIN });
+    pin["identity"] = "ffffffffff";
+    expect(view(mc)).toMatchObject({ pinStale: true, pinnedDigest: undefined });
+  });
+
+  it("a cluster the cache does not list is neither selected nor given a claim", () => {
+    expect(view(modelCache("ready"), "elsewhere")).toMatchObject({ listed: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined });
+  });
+
+  it("a drifted cluster keeps its own digest and says so", () => {
+    expect(view(modelCache("drift"))).toMatchObject({ drift: true, phase: "Failed", manifestDigest: "sha256:ffff000000000000000000000000000000000000000000000000000000000000", pinnedDigest: V1_PIN });
+  });
+
+  it("a ModelCache whose spec does not parse is reported with the field, never guessed at", () => {
+    const mc = modelCache("ready");
+    delete (mc["spec"] as JsonObject)["storage"];
+    const r = cacheOnCluster(mc, CLUSTER);
+    expect(r.ok).toBe(false);
+    expect(r.ok ? "" : r.error).toMatch(/^spec\.storage: /);
+  });
+});
