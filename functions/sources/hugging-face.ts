@@ -11,13 +11,17 @@ export const HF_DEFAULT_ENDPOINT = "https://huggingface.co";
 /** A repo id as the hub spells it: `org/name`, no `..`, no leading/trailing separator. */
 const HF_REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
 const COMMIT = /^[0-9a-f]{40}$/;
+/**
+ * A branch, tag or commit: no whitespace, control characters or '..' (git refuses those in ref names; the hydrator
+ * refuses them too). RE2-compatible, so the XRD enforces it as well.
+ */
+// eslint-disable-next-line no-control-regex
+const REVISION = /^([^.\s\x00-\x1f\x7f]|\.[^.\s\x00-\x1f\x7f])+\.?$/;
 
 export const HuggingFaceSource = z
   .object({
     repo: z.string().regex(HF_REPO, "must be a Hugging Face repo id such as Qwen/Qwen3-8B"),
-    // No whitespace, control characters or '..' (git refuses those in ref names; the hydrator refuses them too). RE2-compatible, so the XRD enforces it as well.
-    // eslint-disable-next-line no-control-regex
-    revision: z.string().min(1).max(255).regex(/^([^.\s\x00-\x1f\x7f]|\.[^.\s\x00-\x1f\x7f])+\.?$/, "must not contain whitespace, control characters or '..'").default("main")
+    revision: z.string().min(1).max(255).regex(REVISION, "must not contain whitespace, control characters or '..'").default("main")
       .describe("Branch, tag or commit. A branch or tag is resolved to a commit once and pinned."),
     include: z.array(GLOB).max(64).optional().describe("Only files matching one of these globs."),
     exclude: z.array(GLOB).max(64).optional().describe("Skip files matching any of these globs."),
