@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT } from "../../support/function-server.ts";
-import { waitFor } from "./kube.ts";
+import { log } from "./kube.ts";
 
 export class LiveFunction {
   /** The last 200 kB the process printed, across restarts. */
@@ -43,10 +43,13 @@ export class LiveFunction {
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     this.child = child;
-    await waitFor(`${this.name} serving with mutual TLS`, async () => {
+    // Not waitFor: it would retry past a process that already exited.
+    for (const deadline = Date.now() + 30_000; !this.output.includes('"msg":"serving"'); ) {
       if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.output}`);
-      return this.output.includes('"msg":"serving"') ? true : undefined;
-    }, { timeoutMs: 30_000 });
+      if (Date.now() > deadline) throw new Error(`${this.name} did not log "serving" within 30 s:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    log(`ok: ${this.name} serving with mutual TLS`);
   }
 
   async stop(signal: NodeJS.Signals): Promise<void> {
