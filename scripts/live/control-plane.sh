@@ -18,11 +18,13 @@
 #           as its own ServiceAccount with the ClusterRole Crossplane's Helm
 #           chart gives it, plus what deploy/rbac adds; the RBAC manager
 #           (`crossplane rbac start`) while the XRDs are installed
-#   an OCI registry holding the Function package built by `crossplane xpkg
-#           build` from package/, which Crossplane pulls
+#   an OCI registry holding the Function packages built by `crossplane xpkg
+#           build` (function-model-cache from package/, and the platform-step
+#           stand-in function-serving-platform-step that the serving
+#           Composition runs first), which Crossplane pulls
 #   provider-kubernetes, with a ClusterProviderConfig per target cluster
-# The function process itself is started by the live suite (it restarts it);
-# its mutual-TLS certificates are signed by the CA Crossplane creates.
+# The functions' processes are started by the live suite (it restarts
+# them); their mutual-TLS certificates are signed by the CA Crossplane creates.
 # State lives in $FMC_LIVE_STATE (default: $CACHE/live/state).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/versions.sh"
@@ -37,9 +39,10 @@ MANIFESTS="$ROOT/test/live/manifests"
 CP_API_PORT=26443 CP_ETCD_PORT=26379 CP_KCM_PORT=26257
 EDGE_API_PORT=27443 EDGE_ETCD_PORT=27379 EDGE_KCM_PORT=27257
 XP_METRICS_PORT=26080 XP_HEALTH_PORT=26081 XP_WEBHOOK_PORT=26082
-REG_PORT=26500 FN_PORT=26900 PK_HEALTH_PORT=26091
+REG_PORT=26500 FN_PORT=26900 PLATFORM_STEP_PORT=26901 PK_HEALTH_PORT=26091
 PK_WEBHOOK_PORT=9443 # provider-kubernetes v1.2.1 hardcodes :9443 (webhook) and :8080 (metrics)
 FUNCTION=function-model-cache
+PLATFORM_STEP=function-serving-platform-step
 
 mkdir -p "$LOGS" "$PIDS" "$PKI"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -209,7 +212,7 @@ with_rbac_manager() { # command...
   launch rbac-manager KUBECONFIG="$STATE/cp.kubeconfig" POD_NAMESPACE=crossplane-system -- "$XBIN/crossplane" rbac start
   "$@"
   local r
-  for r in modelcaches.modelcache.dev modelcachereplicas.modelcache.dev; do
+  for r in modelcaches.modelcache.dev modelcachereplicas.modelcache.dev servedmodels.platform.example.org; do
     wait_for "Crossplane's right to manage $r (from the RBAC manager)" 120 bash -c \
       "'$K' --kubeconfig '$STATE/cp.kubeconfig' auth can-i create $r --as=system:serviceaccount:crossplane-system:crossplane | grep -q yes"
   done
@@ -231,54 +234,64 @@ EOF
   wait_for registry 30 curl -sf "http://127.0.0.1:$REG_PORT/v2/"
 }
 
-# The Function package exactly as a user builds it: `crossplane xpkg build`
-# from package/, pushed with `crossplane xpkg push` to the local registry
-# (plain HTTP on loopback), installed by reference, pulled by Crossplane.
-install_function() {
-  local ref="127.0.0.1:$REG_PORT/function-model-cache/function-model-cache:v0.0.0-live"
-  rm -f "$STATE/function.xpkg"
-  # The Function package carries no examples (examples/ holds renders of the
+# A Function package exactly as a user builds one: `crossplane xpkg build`
+# from its package root, pushed with `crossplane xpkg push` to the local
+# registry (plain HTTP on loopback), installed by reference, pulled by
+# Crossplane; activate_function then points it at `port`, where the live
+# suite serves it from this checkout with the certificate in `tls-dir`.
+install_function() { # name package-root port tls-dir
+  local name="$1" root="$2" port="$3" d="$4"
+  local ref="127.0.0.1:$REG_PORT/function-model-cache/$name:v0.0.0-live"
+  rm -f "$STATE/$name.xpkg"
+  # A Function package carries no examples (examples/ holds renders of the
   # Configuration's XRs); an empty examples root says so.
   mkdir -p "$STATE/no-examples"
-  "$XBIN/crank" xpkg build --package-root="$ROOT/package" --examples-root="$STATE/no-examples" -o "$STATE/function.xpkg" >>"$LOGS/xpkg.log" 2>&1 ||
-    die "crossplane xpkg build failed, see $LOGS/xpkg.log"
-  "$XBIN/crank" xpkg push -f "$STATE/function.xpkg" "$ref" >>"$LOGS/xpkg.log" 2>&1 ||
-    die "crossplane xpkg push failed, see $LOGS/xpkg.log"
+  "$XBIN/crank" xpkg build --package-root="$root" --examples-root="$STATE/no-examples" -o "$STATE/$name.xpkg" >>"$LOGS/xpkg.log" 2>&1 ||
+    die "crossplane xpkg build of $name failed, see $LOGS/xpkg.log"
+  "$XBIN/crank" xpkg push -f "$STATE/$name.xpkg" "$ref" >>"$LOGS/xpkg.log" 2>&1 ||
+    die "crossplane xpkg push of $name failed, see $LOGS/xpkg.log"
   cat <<EOF | kcp apply -f - >/dev/null
 apiVersion: pkg.crossplane.io/v1
 kind: Function
 metadata:
-  name: $FUNCTION
+  name: $name
 spec:
   package: $ref
 EOF
   # The server certificate the Deployment runtime would put in
   # <function>-tls-server: signed by Crossplane's CA, for localhost.
-  local d="$STATE/fn-tls"
   if [ ! -f "$d/tls.crt" ]; then
     mkdir -p "$d"
-    sign function-server "/O=Crossplane/CN=$FUNCTION" "DNS:localhost,IP:127.0.0.1" serverAuth "$STATE/root-ca/tls"
-    cp "$PKI/function-server.crt" "$d/tls.crt"; cp "$PKI/function-server.key" "$d/tls.key"; cp "$STATE/root-ca/tls.crt" "$d/ca.crt"
+    sign "$name-server" "/O=Crossplane/CN=$name" "DNS:localhost,IP:127.0.0.1" serverAuth "$STATE/root-ca/tls"
+    cp "$PKI/$name-server.crt" "$d/tls.crt"; cp "$PKI/$name-server.key" "$d/tls.key"; cp "$STATE/root-ca/tls.crt" "$d/ca.crt"
   fi
-  kcp -n crossplane-system create secret generic "$FUNCTION-tls-server" --from-file="$d/tls.crt" --from-file="$d/tls.key" \
+  kcp -n crossplane-system create secret generic "$name-tls-server" --from-file="$d/tls.crt" --from-file="$d/tls.key" \
     --from-file="$d/ca.crt" --dry-run=client -o yaml | kcp apply -f - >/dev/null
-  activate_function
+  activate_function "$name" "$port"
+}
+
+# The function itself, and the platform's own step the live serving
+# Composition runs before it (the stand-in, test/support/platform-step/).
+install_functions() {
+  install_function "$FUNCTION" "$ROOT/package" $FN_PORT "$STATE/fn-tls"
+  install_function "$PLATFORM_STEP" "$ROOT/test/support/platform-step/package" $PLATFORM_STEP_PORT "$STATE/platform-step-tls"
 }
 
 # Play the External package runtime: point the Function's active revision at
 # the local process and mark its runtime healthy.
-activate_function() {
-  wait_for "FunctionRevision of $FUNCTION" 120 bash -c \
-    "'$K' --kubeconfig '$STATE/cp.kubeconfig' get functionrevision \$('$K' --kubeconfig '$STATE/cp.kubeconfig' get function $FUNCTION -o jsonpath='{.status.currentRevision}')"
-  local rev; rev="$(kcp get function $FUNCTION -o jsonpath='{.status.currentRevision}')"
+activate_function() { # name port
+  local name="$1" port="$2"
+  wait_for "FunctionRevision of $name" 120 bash -c \
+    "'$K' --kubeconfig '$STATE/cp.kubeconfig' get functionrevision \$('$K' --kubeconfig '$STATE/cp.kubeconfig' get function $name -o jsonpath='{.status.currentRevision}')"
+  local rev; rev="$(kcp get function "$name" -o jsonpath='{.status.currentRevision}')"
   kcp patch functionrevision "$rev" --subresource=status --type=merge \
-    -p "{\"status\":{\"endpoint\":\"dns:///localhost:$FN_PORT\",\"tlsServerSecretName\":\"$FUNCTION-tls-server\"}}" >/dev/null
+    -p "{\"status\":{\"endpoint\":\"dns:///localhost:$port\",\"tlsServerSecretName\":\"$name-tls-server\"}}" >/dev/null
   if ! kcp get functionrevision "$rev" -o jsonpath='{.status.conditions[*].type}' | grep -q RuntimeHealthy; then
     kcp patch functionrevision "$rev" --subresource=status --type=json -p \
       "[{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":{\"type\":\"RuntimeHealthy\",\"status\":\"True\",\"reason\":\"HealthyPackageRevision\",\"lastTransitionTime\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}]" >/dev/null
   fi
-  wait_for "Function $FUNCTION healthy" 120 bash -c \
-    "'$K' --kubeconfig '$STATE/cp.kubeconfig' get function $FUNCTION -o jsonpath='{.status.conditions[?(@.type==\"Healthy\")].status}' | grep -q True"
+  wait_for "Function $name healthy" 120 bash -c \
+    "'$K' --kubeconfig '$STATE/cp.kubeconfig' get function $name -o jsonpath='{.status.conditions[?(@.type==\"Healthy\")].status}' | grep -q True"
 }
 
 # --------------------------------------------------- provider-kubernetes ----
@@ -339,11 +352,17 @@ install_apis() {
       "'$K' --kubeconfig '$STATE/cp.kubeconfig' get xrd $x -o jsonpath='{.status.conditions[?(@.type==\"Established\")].status}' | grep -q True"
   done
   kcp apply -f "$ROOT/apis/modelcaches/composition.yaml" -f "$ROOT/apis/modelcachereplicas/composition.yaml" >/dev/null
+  # A platform's serving API, the live suite's consumer of a cache: its own
+  # step (function-serving-platform-step), then function-model-cache's serving step.
+  kcp apply -f "$MANIFESTS/serving-definition.yaml" >/dev/null
+  wait_for "XRD servedmodels.platform.example.org established" 120 bash -c \
+    "'$K' --kubeconfig '$STATE/cp.kubeconfig' get xrd servedmodels.platform.example.org -o jsonpath='{.status.conditions[?(@.type==\"Established\")].status}' | grep -q True"
+  kcp apply -f "$MANIFESTS/serving-composition.yaml" >/dev/null
 }
 
 # -------------------------------------------------------------- commands ----
 
-ORDER="function provider-kubernetes registry crossplane rbac-manager edge-kcm edge-apiserver edge-etcd cp-kcm cp-apiserver cp-etcd"
+ORDER="function platform-step provider-kubernetes registry crossplane rbac-manager edge-kcm edge-apiserver edge-etcd cp-kcm cp-apiserver cp-etcd"
 
 cmd_up() {
   command -v openssl >/dev/null || die "openssl is needed to make the control plane's certificates"
@@ -356,8 +375,8 @@ cmd_up() {
   start_registry
   with_rbac_manager install_apis
   start_provider_kubernetes
-  install_function
-  log "live control plane up in $(( SECONDS - t0 ))s; the function is expected on 127.0.0.1:$FN_PORT (mutual TLS, $STATE/fn-tls)"
+  install_functions
+  log "live control plane up in $(( SECONDS - t0 ))s; the functions are expected on 127.0.0.1:$FN_PORT ($FUNCTION, mutual TLS, $STATE/fn-tls) and 127.0.0.1:$PLATFORM_STEP_PORT ($PLATFORM_STEP, $STATE/platform-step-tls)"
 }
 
 cmd_env() {
@@ -371,6 +390,8 @@ FMC_LIVE_EDGE_API_PORT=$EDGE_API_PORT
 FMC_LIVE_CA=$PKI/ca.crt
 FMC_LIVE_FN_PORT=$FN_PORT
 FMC_LIVE_FN_TLS=$STATE/fn-tls
+FMC_LIVE_PLATFORM_STEP_PORT=$PLATFORM_STEP_PORT
+FMC_LIVE_PLATFORM_STEP_TLS=$STATE/platform-step-tls
 EOF
 }
 
@@ -403,7 +424,7 @@ case "${1:-up}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  activate) activate_function ;;
+  activate) activate_function "$FUNCTION" $FN_PORT; activate_function "$PLATFORM_STEP" $PLATFORM_STEP_PORT ;;
   clean) cmd_down; rm -rf "$STATE"; log "removed $STATE" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

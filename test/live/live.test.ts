@@ -2,16 +2,20 @@
 // core running as its own ServiceAccount, the Function installed as a package
 // pulled from an OCI registry and served by this checkout with mutual TLS,
 // provider-kubernetes applying Objects to two target API servers, and the
-// node of each target played by this suite (test/live/support/node.ts).
+// node of each target played by this suite (test/live/support/node.ts). A
+// platform's serving Composition (test/live/manifests/serving-*.yaml) runs
+// its own step (the platform-step stand-in, installed the same way as
+// function-serving-platform-step) and then the function's serving step.
 // Started by `npm run test:live` (scripts/live/test.sh), which brings the
 // control plane up first. Each step logs what it observed through the API.
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, ROOT } from "../support/function-server.ts";
+import { BIN } from "../support/function-server.ts";
 import { startHubStandin, type HubStandin } from "../support/hf-hub-standin.ts";
+import { PLATFORM_STEP_SERVER } from "../support/render.ts";
+import { LiveFunction } from "./support/functions.ts";
 import { at, conditionStatus, type Json, Kube, liveEnv, log, waitFor } from "./support/kube.ts";
 import { NodePlayer } from "./support/node.ts";
 
@@ -27,9 +31,8 @@ const REPO = "acme/tiny-model";
 
 let hub: HubStandin;
 let commit = "";
-let fn: ChildProcess | undefined;
-let fnOutput = "";
 const nodes: NodePlayer[] = [];
+let edgeNode: NodePlayer;
 
 /**
  * The hydrator image the Jobs name. The node player runs this checkout
@@ -39,36 +42,9 @@ const nodes: NodePlayer[] = [];
 const HYDRATOR_IMAGE = `ghcr.io/function-model-cache/function-model-cache@sha256:${createHash("sha256").update("live suite").digest("hex")}`;
 
 /** The function as Crossplane's External runtime expects it: on the revision's endpoint, with the certificates signed by Crossplane's CA. */
-async function startFunction(): Promise<void> {
-  const args = [BIN, "serve", "--address", `127.0.0.1:${live.fnPort}`, "--tls-certs-dir", live.fnTls, "--hydrator-image", HYDRATOR_IMAGE, "--debug"];
-  // A function left by an interrupted run still holds the port: stop it (control-plane.sh down does too).
-  const pidFile = join(live.state, "pids", "function.pid");
-  const stale = Number(await readFile(pidFile, "utf8").catch(() => "0"));
-  if (stale > 0) {
-    try {
-      process.kill(stale, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  await writeFile(pidFile, String(child.pid));
-  child.stdout.on("data", (d: Buffer) => (fnOutput = (fnOutput + d.toString()).slice(-200_000)));
-  child.stderr.on("data", (d: Buffer) => (fnOutput = (fnOutput + d.toString()).slice(-200_000)));
-  fn = child;
-  await waitFor("the function serving with mutual TLS", async () => {
-    if (child.exitCode !== null) throw new Error(`the function exited with ${child.exitCode}:\n${fnOutput}`);
-    return fnOutput.includes('"msg":"serving"') ? true : undefined;
-  }, { timeoutMs: 30_000 });
-}
-
-async function stopFunction(signal: NodeJS.Signals): Promise<void> {
-  const child = fn;
-  if (child === undefined || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill(signal);
-  await exited;
-}
+const fn = new LiveFunction("function", [BIN, "serve", "--address", `127.0.0.1:${live.fnPort}`, "--tls-certs-dir", live.fnTls, "--hydrator-image", HYDRATOR_IMAGE, "--debug"], live.state);
+/** The platform's own step of the serving Composition, served the same way (by the same server, which asks for a hydrator image it never uses here). */
+const platformStep = new LiveFunction("platform-step", [PLATFORM_STEP_SERVER, "--address", `127.0.0.1:${live.platformStepPort}`, "--tls-certs-dir", live.platformStepTls, "--hydrator-image", HYDRATOR_IMAGE, "--debug"], live.state);
 
 function h100Devices(cluster: string, product = "NVIDIA H100 80GB HBM3"): Json[] {
   return [0, 1].map((g) => ({
@@ -168,6 +144,31 @@ function placement(status: Json, cluster: string): { claim: string; namespace: s
   return { claim: String(c["claimName"] ?? status["claimName"]), namespace: String(c["namespace"] ?? status["namespace"]) };
 }
 
+/** The live suite's consumer: a ServedModel (test/live/manifests/serving-*.yaml) whose workload runs on edge. */
+const CONSUMER = "tiny-server";
+/** The Deployment its Composition composes, in the cache's namespace on the cluster. */
+const WORKLOAD = "tiny-server";
+
+function servedModel(): Json {
+  return { apiVersion: "platform.example.org/v1alpha1", kind: "ServedModel", metadata: { name: CONSUMER, namespace: "team-b" }, spec: { model: "tiny" } };
+}
+
+function consumerCondition(xr: Json | undefined): Json | undefined {
+  return ((at(xr, "status", "conditions") as Json[] | undefined) ?? []).find((c) => c["type"] === "ModelCachesReady");
+}
+
+const describeConsumer = async () => {
+  const xr = await cp.get("servedmodel", CONSUMER, "team-b");
+  const conds = ((at(xr, "status", "conditions") as Json[] | undefined) ?? []).map((c) => `${String(c["type"])}=${String(c["status"])}(${String(c["reason"])}${c["message"] ? `: ${String(c["message"]).slice(0, 240)}` : ""})`);
+  const onEdge = (await edge.get("deployment", WORKLOAD, "mc-team-b")) === undefined ? "absent" : "present";
+  return `${conds.join(" ") || "no conditions yet"}; Deployment on edge ${onEdge}; ${await describeCache("tiny", "team-b")()}`;
+};
+
+/** RunFunction calls the platform's step has answered: one per reconcile of a ServedModel. */
+function platformStepCalls(): number {
+  return platformStep.output.split('"msg":"RunFunction done"').length - 1;
+}
+
 beforeAll(async () => {
   hub = await startHubStandin();
   const files = [
@@ -177,12 +178,14 @@ beforeAll(async () => {
   ];
   commit = hub.addRepo(REPO, files).commit;
   log(`hub stand-in on ${hub.endpoint}: ${REPO}@main = ${commit}`);
-  await startFunction();
+  await fn.start();
+  await platformStep.start();
   for (const [kube, port] of [[cp, live.cpApiPort], [edge, live.edgeApiPort]] as const) {
     await staticVolumes(kube, 8);
     const player = new NodePlayer(kube, port, live.ca, join(live.state, "pods", kube.name));
     player.start();
     nodes.push(player);
+    if (kube === edge) edgeNode = player;
   }
   for (const ns of ["ml-team", "team-b"]) await cp.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   await inferenceCluster("local", { region: "lab", tier: "prod" }, "cp");
@@ -193,9 +196,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const n of nodes) await n.stop();
-  await stopFunction("SIGTERM");
+  await fn.stop("SIGTERM");
+  await platformStep.stop("SIGTERM");
   await hub?.stop();
-  if (process.env["FMC_LIVE_SHOW_FUNCTION_LOG"]) process.stdout.write(fnOutput);
+  if (process.env["FMC_LIVE_SHOW_FUNCTION_LOG"]) process.stdout.write(fn.output + platformStep.output);
 });
 
 describe("a ModelCache on a live control plane", () => {
@@ -253,11 +257,71 @@ describe("a ModelCache on a live control plane", () => {
     expect(nodes.flatMap((n) => n.runs).filter((r) => r.exitCode === 0).length).toBeGreaterThanOrEqual(2);
   });
 
-  it("a second team's cache on the same cluster is Ready beside it", async () => {
-    await cp.apply(modelCache("tiny", "team-b", "main", { clusterSelector: { matchLabels: { region: "lab", tier: "prod" } } }));
-    const b = await ready("tiny", "team-b", ["local", "edge"]);
-    const a = await cacheStatus("tiny", "ml-team");
-    log(`ml-team/tiny on local: ${JSON.stringify(placement(a, "local"))}; team-b/tiny on local: ${JSON.stringify(placement(b, "local"))}`);
+  // A platform's consumer (test/live/manifests/serving-*.yaml): a ServedModel in team-b whose Composition runs the
+  // platform's own step (a Deployment on edge, in an Object, asking for the cache `tiny`) and then the serving step.
+  // team-b's cache is made here, beside the consumer, while edge's node does not start Pods: its replica on edge
+  // cannot be Ready until the node is let go.
+  it("a second team's cache with a consumer on edge: while edge's replica is not Ready, the workload is not on edge and the consumer says why", async () => {
+    edgeNode.held = true;
+    await cp.apply([modelCache("tiny", "team-b", "main", { clusterSelector: { matchLabels: { region: "lab", tier: "prod" } } }), servedModel()]);
+    // Each new observation of the consumer is logged: whatever it says before the cache reports edge shows here.
+    const held = await waitFor("the ServedModel held: ModelCachesReady False (Held), naming team-b/tiny and edge", async () => {
+      const c = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b"));
+      return c?.["status"] === "False" && c["reason"] === "Held" && /team-b\/tiny/.test(String(c["message"])) && /\bedge\b/.test(String(c["message"])) ? c : undefined;
+    }, { timeoutMs: 180_000, describe: describeConsumer });
+    log(`ModelCachesReady=${String(held["status"])} (${String(held["reason"])}): ${String(held["message"])}`);
+    // local hydrates meanwhile: the gate is per cluster, the consumer's cluster is edge.
+    await waitFor("team-b/tiny Ready on local, not on edge", async () => {
+      const s = await cacheStatus("tiny", "team-b");
+      return clusterEntry(s, "local")?.["phase"] === "Ready" ? s : undefined;
+    }, { timeoutMs: 300_000, describe: describeCache("tiny", "team-b") });
+    // Whole reconciles of the consumer after local became Ready (its requeue while held is 15 s) still hold it: the
+    // platform's step runs once at the start of each, so its second call means the first one's pipeline ended.
+    const calls = platformStepCalls();
+    await waitFor("two more reconciles of the ServedModel", async () => (platformStepCalls() >= calls + 2 ? true : undefined), { timeoutMs: 120_000, describe: describeConsumer });
+    const after = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b")) ?? {};
+    expect(after["status"]).toBe("False");
+    expect(after["reason"]).toBe("Held");
+    const st = await cacheStatus("tiny", "team-b");
+    const edgeLine = clusterEntry(st, "edge");
+    log(`team-b/tiny: local ${String(clusterEntry(st, "local")?.["phase"])}, edge ${String(edgeLine?.["phase"])} (its pod not started)`);
+    expect(edgeLine?.["phase"]).not.toBe("Ready");
+    expect(await edge.get("deployment", WORKLOAD, "mc-team-b"), "no Deployment on edge while its replica there is not Ready").toBeUndefined();
+    const objects = (await cp.list("objects.kubernetes.m.crossplane.io", { namespace: "team-b", selector: `crossplane.io/composite=${CONSUMER}` }));
+    log(`Objects of the ServedModel: ${objects.length === 0 ? "none" : objects.map((o) => String(at(o, "spec", "forProvider", "manifest", "kind"))).join(", ")}`);
+    expect(objects).toEqual([]);
+    const lines = (at(await cp.get("servedmodel", CONSUMER, "team-b"), "status", "modelCaches") ?? []) as Json[];
+    log(`status.modelCaches: ${JSON.stringify(lines)}`);
+    expect(lines).toMatchObject([{ cache: "team-b/tiny", cluster: "edge", state: "Held" }]);
+    const waiting = await cp.list("configmap", { namespace: "team-b", selector: "modelcache.dev/cache=tiny,modelcache.dev/use=Waiting" });
+    log(`records of use: ${waiting.map((c) => `${String(at(c, "metadata", "name"))} (${String(at(c, "data", "use"))} on ${String(at(c, "data", "cluster"))})`).join(", ")}`);
+    expect(waiting.map((c) => at(c, "data", "cluster"))).toEqual(["edge"]);
+  });
+
+  it("once edge's replica is Ready, the workload appears on edge with the cache's claim mounted read-only at the cache's mountPath", async () => {
+    log("letting edge's node start Pods");
+    edgeNode.held = false;
+    const st = await ready("tiny", "team-b", ["local", "edge"]);
+    const { claim, namespace } = placement(st, "edge");
+    expect(namespace).toBe("mc-team-b");
+    const mountPath = String(st["mountPath"]);
+    const dep = await waitFor(`Deployment ${namespace}/${WORKLOAD} on edge`, async () => edge.get("deployment", WORKLOAD, namespace), { timeoutMs: 180_000, describe: describeConsumer });
+    const pod = (at(dep, "spec", "template", "spec") ?? {}) as Json;
+    const volumes = (pod["volumes"] as Json[] | undefined) ?? [];
+    const mounts = ((at(pod, "containers", 0, "volumeMounts") as Json[] | undefined) ?? []);
+    log(`edge: Deployment ${namespace}/${WORKLOAD}: volumes ${JSON.stringify(volumes)}; server mounts ${JSON.stringify(mounts)}`);
+    const volume = volumes.find((v) => at(v, "persistentVolumeClaim", "claimName") === claim);
+    expect(volume, `a volume of claim ${claim}`).toMatchObject({ persistentVolumeClaim: { claimName: claim, readOnly: true } });
+    expect(mounts).toContainEqual(expect.objectContaining({ name: volume?.["name"], mountPath, readOnly: true }));
+    expect(at(dep, "metadata", "annotations", "modelcache.dev/mounts")).toBe(`team-b/tiny=${namespace}/${claim}@${String(at(st, "pin", "manifestDigest"))}`);
+    const c = await waitFor("the ServedModel's ModelCachesReady True (Mounted)", async () => {
+      const cond = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b"));
+      return cond?.["status"] === "True" ? cond : undefined;
+    }, { describe: describeConsumer });
+    log(`ModelCachesReady=${String(c["status"])} (${String(c["reason"])}): ${String(c["message"])}`);
+    expect(c["reason"]).toBe("Mounted");
+    const mounted = await cp.list("configmap", { namespace: "team-b", selector: "modelcache.dev/cache=tiny,modelcache.dev/use=Mounted" });
+    expect(mounted.map((m) => at(m, "data", "claim"))).toEqual([`${namespace}/${claim}`]);
   });
 
   it("a changed revision rolls out on a new volume, with the function restarted mid-reconcile; the old volume goes once the new one is verified", async () => {
@@ -266,9 +330,9 @@ describe("a ModelCache on a live control plane", () => {
     await cp.patch("modelcache", "tiny", { spec: { artifact: { source: { huggingFace: { revision: commit } } } } }, { namespace: "ml-team" });
     await new Promise((r) => setTimeout(r, 1500));
     log("killing the function mid-reconcile (SIGKILL), then starting it again");
-    await stopFunction("SIGKILL");
+    await fn.stop("SIGKILL");
     await new Promise((r) => setTimeout(r, 3000));
-    await startFunction();
+    await fn.start();
     const st = await waitFor("the new revision Ready on both clusters under a new claim", async () => {
       const s = await cacheStatus("tiny", "ml-team");
       const now = placement(s, "edge");

@@ -33,12 +33,13 @@ export function crankPath(): string {
  */
 export const FUNCTION_PORT_PLACEHOLDER = "FUNCTION_MODEL_CACHE_PORT";
 export const PLATFORM_STEP_PORT_PLACEHOLDER = "PLATFORM_STEP_PORT";
-const PLATFORM_STEP = fileURLToPath(new URL("./platform-step/server.ts", import.meta.url));
+/** The stand-in's server; the live suite runs it as function-serving-platform-step. */
+export const PLATFORM_STEP_SERVER = fileURLToPath(new URL("./platform-step/server.ts", import.meta.url));
 
 /** Starts the platform-step stand-in the serving examples' Compositions run first. */
 export async function startPlatformStep(): Promise<FunctionProcess> {
   const port = await freePort();
-  return spawnServing(port, [PLATFORM_STEP, "--insecure", "--address", `127.0.0.1:${port}`]);
+  return spawnServing(port, [PLATFORM_STEP_SERVER, "--insecure", "--address", `127.0.0.1:${port}`]);
 }
 
 export function usesPlatformStep(dir: string): boolean {

@@ -160,7 +160,7 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   const currentJob = jobName({ claimName: vol.claimName, refetch: token, attempt });
   const jobObs = obs(KEY.job(currentJob));
   const reading = readReport(obs(KEY.report(currentJob)));
-  const h = hydrationState(spec, jobObs, reading, currentJob, reportName(currentJob));
+  const h = hydrationState(spec, jobObs, reading, currentJob, reportName(currentJob), now());
 
   const d = decidePhase({
     blocked,

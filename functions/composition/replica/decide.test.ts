@@ -142,6 +142,11 @@ const rows: Row[] = [
     },
   },
   {
+    reason: "the Job succeeded and its report is not observed yet (two Objects, two polls): Pending, the Job kept, looked at again soon",
+    given: { jobComposed: true, hydration: { state: "started", finished: true } },
+    want: { phase: "Pending", message: "Job qwen-abc-a2 succeeded; waiting to observe its report", ttlSeconds: BUSY, attempts: 2, runAttempt: 2, lastError: "an earlier error", drift: false },
+  },
+  {
     reason: "the report ConfigMap holds something else: said in the message while not Ready",
     given: { jobComposed: true, hydration: { state: "started" }, reportProblem: "the report ConfigMap's report.json is not JSON" },
     want: {

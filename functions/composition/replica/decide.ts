@@ -91,6 +91,7 @@ function outcome(o: PhaseObservations): Outcome {
       };
     }
     case "started": {
+      if (h.finished) return { phase: "Pending", message: `Job ${o.currentJob} succeeded; waiting to observe its report` };
       const hint = o.secrets.length ? ` (a pod that cannot start, e.g. for a missing Secret ${o.secrets.join(", ")} in namespace ${o.claim.namespace}, shows on the Job)` : "";
       return { phase: "Pending", message: `Job ${o.currentJob} started; waiting for its first report${hint}` };
     }

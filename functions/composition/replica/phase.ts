@@ -10,7 +10,7 @@ import type { ReportReading } from "./report.ts";
 
 export type Hydration =
   | { state: "notStarted" }
-  | { state: "started" } // the Job exists, no report yet
+  | { state: "started"; finished?: true } // the Job exists, no report yet (finished: it completed; its report not seen yet)
   | { state: "running"; report: HydrationReport; podError?: string }
   | { state: "done"; report: HydrationReport }
   | { state: "failed"; error: string; failedAt: string | undefined; drift: boolean; report?: HydrationReport };
@@ -31,7 +31,14 @@ export function pinMismatch(spec: ModelCacheReplicaSpec, report: HydrationReport
   return undefined;
 }
 
-export function hydrationState(spec: ModelCacheReplicaSpec, job: Observation, reading: ReportReading, jobName: string, reportName: string): Hydration {
+/**
+ * How long after a Job completed its Ready report may still be unseen. provider-kubernetes observes the Job and the
+ * report ConfigMap as two Objects, each on its own poll, so the Job's Complete can be seen before the report the
+ * hydrator wrote before it exited (seen live: a Pod that started late, then hydrated in a second).
+ */
+export const REPORT_LAG_GRACE_MS = 120_000;
+
+export function hydrationState(spec: ModelCacheReplicaSpec, job: Observation, reading: ReportReading, jobName: string, reportName: string, nowMs?: number): Hydration {
   const report = reading.kind === "report" ? reading.report : undefined;
   if (report?.phase === "Ready") {
     const mismatch = pinMismatch(spec, report);
@@ -43,7 +50,12 @@ export function hydrationState(spec: ModelCacheReplicaSpec, job: Observation, re
     const why = report?.phase === "Failed" && report.message ? report.message : (str(failed["message"]) ?? str(failed["reason"]) ?? "the Job failed");
     return { state: "failed", error: why, failedAt: str(failed["lastTransitionTime"]), drift: false, ...(report ? { report } : {}) };
   }
-  if (jobCondition(job.manifest, "Complete"))
+  const complete = jobCondition(job.manifest, "Complete");
+  const completedMs = Date.parse(str(field(job.manifest, "status", "completionTime")) ?? str(complete?.["lastTransitionTime"]) ?? "");
+  if (complete && reading.kind !== "invalid" && report?.phase !== "Failed" && nowMs !== undefined && Number.isFinite(completedMs) && nowMs - completedMs < REPORT_LAG_GRACE_MS)
+    // Succeeded, and the report that says so not observed yet: wait for it rather than count a failed attempt.
+    return report ? { state: "running", report } : { state: "started", finished: true };
+  if (complete)
     return { state: "failed", error: `Job ${jobName} succeeded but left no Ready report in ConfigMap ${reportName}${reading.kind === "invalid" ? ` (${reading.message})` : ""}`, failedAt: str(field(job.manifest, "status", "completionTime")), drift: false };
   if (report?.phase === "Failed" && job.exists !== true)
     return { state: "failed", error: report.message ?? "the hydrator failed", failedAt: report.updatedAt, drift: false, report };

@@ -14,7 +14,7 @@ function view(mc: JsonObject, cluster = CLUSTER): CacheOnCluster {
 describe("cacheOnCluster", () => {
   it("a Ready cluster the fleet compacted: digest, claim, namespace and mount path come from the fleet-wide fields", () => {
     expect(view(modelCache("ready"))).toStrictEqual({
-      ref: "ml-team/qwen3-8b", listed: true, selected: true, phase: "Ready", drift: false,
+      ref: "ml-team/qwen3-8b", listed: true, reported: true, selected: true, phase: "Ready", drift: false,
       claimName: V1_CLAIM, namespace: CACHE_NS, mountPath: "/models/qwen3-8b",
       manifestDigest: V1_PIN, pinnedDigest: V1_PIN, pinStale: false, accessMode: "ReadWriteMany",
     });
@@ -40,6 +40,20 @@ describe("cacheOnCluster", () => {
 
   it("a cluster the cache does not list is neither selected nor given a claim", () => {
     expect(view(modelCache("ready"), "elsewhere")).toMatchObject({ listed: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined });
+  });
+
+  it("a ModelCache the fleet has not reported on yet (no status.clusters, no ClustersSelected True or False) is not reported; either one is", () => {
+    const mc = modelCache("ready");
+    const status = mc["status"] as JsonObject;
+    delete status["clusters"];
+    expect(view(mc)).toMatchObject({ listed: false, reported: false });
+    status["conditions"] = [{ type: "ClustersSelected", status: "Unknown", reason: "WaitingForClusters" }];
+    expect(view(mc), "the fleet waiting for its clusters has not reported them").toMatchObject({ reported: false });
+    status["conditions"] = [{ type: "ClustersSelected", status: "False", reason: "NoClusterMatches" }];
+    expect(view(mc)).toMatchObject({ listed: false, reported: true });
+    delete status["conditions"];
+    status["clusters"] = [];
+    expect(view(mc)).toMatchObject({ listed: false, reported: true });
   });
 
   it("a drifted cluster keeps its own digest and says so", () => {

@@ -6,6 +6,8 @@
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import type { Checked } from "../../shared/checked.ts";
+import { field } from "../../shared/json.ts";
+import { CLUSTERS_SELECTED } from "../fleet/conditions.ts";
 import { identityHash } from "../fleet/identity.ts";
 import { parseCache } from "../fleet/parse.ts";
 
@@ -14,6 +16,11 @@ export interface CacheOnCluster {
   ref: string;
   /** The cluster appears in status.clusters (selected, or retained after it stopped matching). */
   listed: boolean;
+  /**
+   * The fleet has reported which clusters it selects (status.clusters, or its ClustersSelected condition True or
+   * False). Before that (a ModelCache just applied, beside its consumer) a cluster's absence says nothing.
+   */
+  reported: boolean;
   /** The cluster still matches the cache's selector. */
   selected: boolean;
   phase: ReplicaPhase | undefined;
@@ -48,7 +55,10 @@ export function cacheOnCluster(mc: JsonObject, cluster: string): Checked<CacheOn
   const cs = (st.clusters ?? []).find((x) => x.name === cluster);
   const accessMode = c.spec.storage.backend === "PVC" ? (c.spec.storage.pvc?.accessMode ?? "ReadWriteMany") : "ReadWriteMany";
   const mountPath = cs?.mountPath ?? st.mountPath ?? c.spec.mountPath ?? `/models/${c.name}`;
-  const base = { ref, mountPath, pinnedDigest, pinStale, accessMode } as const;
+  const conditions = field(mc, "status", "conditions");
+  // ClustersSelected Unknown is the fleet waiting for the clusters itself: not a report either.
+  const reported = Array.isArray(st.clusters) || (Array.isArray(conditions) && conditions.some((c) => field(c, "type") === CLUSTERS_SELECTED && field(c, "status") !== "Unknown"));
+  const base = { ref, mountPath, pinnedDigest, pinStale, accessMode, reported } as const;
   if (cs === undefined)
     return { ok: true, value: { ...base, listed: false, selected: false, phase: undefined, drift: false, claimName: undefined, namespace: undefined, manifestDigest: undefined } };
   const drift = cs.drift === true;

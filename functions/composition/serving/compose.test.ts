@@ -160,6 +160,18 @@ describe("what each state composes", () => {
     }]);
   });
 
+  it("a cache just applied beside its consumer (no status yet) holds the workload, with no Blocked Warning: found live, where the consumer's first reconcile came before the cache's", () => {
+    const fresh = modelCache("ready");
+    delete fresh["status"];
+    const rsp = composeServing(servingRequest({ desired: { workload: wrapped(deployment()) }, required: { "modelcache.ml-team.qwen3-8b": [fresh] } }), { mountInto: "AllContainers", tenancy: { grants: [] } });
+    expect(rsp.desired.resources["workload"]).toBeUndefined();
+    expect(rsp.conditions.find((x) => x.type === "ModelCachesReady")).toStrictEqual({
+      type: "ModelCachesReady", status: "False", reason: "Held", target: "Composite",
+      message: "Held: ModelCache ml-team/qwen3-8b has not reported its clusters yet; Deployment mc-ml-team/qwen3-8b is not composed until then",
+    });
+    expect(rsp.results).toStrictEqual([]);
+  });
+
   it("a delivery gap never disturbs a running workload", () => {
     const s = byName("rollout-new-mounted");
     const rsp = composeServing(requestOf(s, {}), { mountInto: "AllContainers", tenancy: { grants: [] } });

@@ -11,7 +11,7 @@ const OLD = "qwen3-8b-v1-0f0f0f";
 
 function view(over: Partial<CacheOnCluster> = {}): CacheOnCluster {
   return {
-    ref: "ml-team/qwen3-8b", listed: true, selected: true, phase: "Ready", drift: false,
+    ref: "ml-team/qwen3-8b", listed: true, reported: true, selected: true, phase: "Ready", drift: false,
     claimName: NEW, namespace: "mc-ml-team", mountPath: "/models/qwen3-8b",
     manifestDigest: PIN, pinnedDigest: PIN, pinStale: false, accessMode: "ReadWriteMany", ...over,
   };
@@ -48,6 +48,11 @@ const rows: Row[] = [
     want: { action: "hold", state: "Blocked", reason: "ModelCache ml-team/qwen3-8b cannot be read: spec.storage: required" } },
   { reason: "a cluster the cache does not select blocks: no bytes will ever come", knowledge: found({ listed: false, selected: false, phase: undefined, claimName: undefined }),
     want: { action: "hold", state: "Blocked", reason: "ModelCache ml-team/qwen3-8b does not select cluster gke-a" } },
+  { reason: "a cache that has not reported its clusters yet (just applied beside its consumer) holds, never blocks: its absence from a list not yet written is no decision",
+    knowledge: found({ listed: false, reported: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined }),
+    want: { action: "hold", state: "Held", reason: "ModelCache ml-team/qwen3-8b has not reported its clusters yet" } },
+  { reason: "a workload already mounting keeps its claim while the cache has not reported its clusters", knowledge: found({ listed: false, reported: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined }), previous: { claimName: NEW, manifestDigest: PIN },
+    want: { action: "keepPrevious", state: "Kept", reason: `ModelCache ml-team/qwen3-8b has not reported its clusters yet; the workload keeps ${NEW}, verified before` } },
   // Phase
   { reason: "Pending holds", knowledge: found({ phase: "Pending", manifestDigest: undefined }),
     want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Pending" } },

@@ -39,6 +39,7 @@ export type GateDecision =
   | { action: "hold"; state: Extract<GateState, "Held" | "Blocked">; reason: string };
 
 function verified(v: CacheOnCluster): { claimName: string; digest: string } | string {
+  if (!v.listed && !v.reported) return `ModelCache ${v.ref} has not reported its clusters yet`;
   if (!v.listed) return `ModelCache ${v.ref} does not select cluster ${"{cluster}"}`;
   // While bytes move the progress says it all; otherwise the cluster's message says why (failed, blocked, released).
   if (v.phase !== "Ready") return `${v.ref} on cluster {cluster}: ${progressLine(v)}${v.message && v.phase !== "Hydrating" && v.phase !== "Verifying" ? ` (${v.message})` : ""}`;
@@ -90,7 +91,8 @@ export function decideGate(g: GateInput): GateDecision {
     };
   }
   const why = at(ok);
-  if (prev === undefined) return { action: "hold", state: v.listed ? "Held" : "Blocked", reason: why };
+  // Only a cache that reported its clusters without this one says no bytes will come.
+  if (prev === undefined) return { action: "hold", state: v.listed || !v.reported ? "Held" : "Blocked", reason: why };
   if (prev.claimName !== v.claimName && v.claimName !== undefined)
     // A new revision: the old volume is verified bytes the cluster keeps until the new one is verified (and while mounted).
     return { action: "keepPrevious", state: "RolloutPending", reason: `new revision not verified yet (${why}); the workload keeps ${prev.claimName}` };

@@ -16,6 +16,9 @@ export interface LiveEnv {
   ca: string;
   fnPort: number;
   fnTls: string;
+  /** Where function-serving-platform-step (the platform's own step of the serving Composition) is expected. */
+  platformStepPort: number;
+  platformStepTls: string;
 }
 
 /** The environment `scripts/live/control-plane.sh env` prints; undefined when the live control plane is not up. */
@@ -27,7 +30,8 @@ export function liveEnv(env: NodeJS.ProcessEnv = process.env): LiveEnv | undefin
   const edge = need("FMC_LIVE_EDGE_KUBECONFIG");
   const ca = need("FMC_LIVE_CA");
   const fnTls = need("FMC_LIVE_FN_TLS");
-  if (!state || !kubectl || !cp || !edge || !ca || !fnTls) return undefined;
+  const platformStepTls = need("FMC_LIVE_PLATFORM_STEP_TLS");
+  if (!state || !kubectl || !cp || !edge || !ca || !fnTls || !platformStepTls) return undefined;
   return {
     state,
     kubectl,
@@ -38,6 +42,8 @@ export function liveEnv(env: NodeJS.ProcessEnv = process.env): LiveEnv | undefin
     ca,
     fnPort: Number(env["FMC_LIVE_FN_PORT"]),
     fnTls,
+    platformStepPort: Number(env["FMC_LIVE_PLATFORM_STEP_PORT"]),
+    platformStepTls,
   };
 }
 

@@ -50,6 +50,8 @@ export class NodePlayer {
   readonly runs: PodRun[] = [];
   /** Exit code to force for the next Pods (e.g. a crash), consumed one per Pod. */
   readonly failNext: number[] = [];
+  /** While true, Pods stay Pending, as on a node whose kubelet has not started them yet. */
+  held = false;
 
   private readonly kube: Kube;
   private readonly apiPort: number;
@@ -83,6 +85,7 @@ export class NodePlayer {
   }
 
   private async tick(): Promise<void> {
+    if (this.held) return;
     const pods = await this.kube.list("pods");
     for (const pod of pods) {
       const uid = String(at(pod, "metadata", "uid"));
