@@ -23,7 +23,7 @@ if [ "$LIVE" = 1 ]; then
 fi
 
 log "type check"; npx tsc --noEmit -p tsconfig.json
-log "lint"; npx eslint .
+log "lint"; npm run --silent lint
 log "unit tests"; npx vitest run --project unit
 # Render tests must fail loudly, never pass silently, if the CLI is missing.
 ensure_crank || { log "the crossplane CLI could not be built: the render tests cannot run"; exit 1; }
