@@ -62,7 +62,10 @@ function findOrInstallNode(env) {
     return env.FMC_NODE;
   }
   const pkg = nodePackage();
-  if (pkg === undefined) throw new Error(`no Node.js ${NODE_MAJOR} package for ${process.platform}/${process.arch}: install Node.js ${NODE_MAJOR} and run with it (or set FMC_NODE)`);
+  if (pkg === undefined)
+    throw new Error(
+      `no Node.js ${NODE_MAJOR} package for ${process.platform}/${process.arch}: install Node.js ${NODE_MAJOR} and run with it (or set FMC_NODE)`,
+    );
   const prefix = join(cacheDir(env), `node${NODE_MAJOR}`);
   const bin = join(prefix, "node_modules", pkg, "bin", "node");
   if (executable(bin) && major(versionOf(bin) ?? "0") >= NODE_MAJOR) return bin;
@@ -71,12 +74,18 @@ function findOrInstallNode(env) {
   // npm itself: the one that started us (npx, npm exec) or the one beside this Node.
   const npmCli = env.npm_execpath && /npm-cli\.js$/.test(env.npm_execpath) ? [process.execPath, env.npm_execpath] : ["npm"];
   const started = Date.now();
-  const r = spawnSync(npmCli[0], [...npmCli.slice(1), "install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `${pkg}@${NODE_MAJOR}`], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env,
-  });
+  const r = spawnSync(
+    npmCli[0],
+    [...npmCli.slice(1), "install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `${pkg}@${NODE_MAJOR}`],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env,
+    },
+  );
   if (r.status !== 0 || !executable(bin)) {
-    throw new Error(`could not install Node.js ${NODE_MAJOR} with npm (${r.error?.message ?? `exit ${r.status}`}); install Node.js ${NODE_MAJOR} yourself, or set FMC_NODE to its binary`);
+    throw new Error(
+      `could not install Node.js ${NODE_MAJOR} with npm (${r.error?.message ?? `exit ${r.status}`}); install Node.js ${NODE_MAJOR} yourself, or set FMC_NODE to its binary`,
+    );
   }
   say(`Node.js ${versionOf(bin)} ready in ${((Date.now() - started) / 1000).toFixed(0)} s (${bin})`);
   return bin;

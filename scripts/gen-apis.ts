@@ -149,7 +149,8 @@ function inputCrd(): Schema {
           schema: {
             openAPIV3Schema: {
               type: "object",
-              description: "The input of function-model-cache: which cluster type to read as required resources, where its fields live, and what each cluster gets.",
+              description:
+                "The input of function-model-cache: which cluster type to read as required resources, where its fields live, and what each cluster gets.",
               properties: props,
             },
           },

@@ -3,7 +3,14 @@
 //
 //   node bench/cel/selectors.ts [--quick]
 
-import { clearSelectorCache, compileSelector, evaluateSelector, toCelCluster, type ClusterFactsInput, type CompiledSelector } from "../../functions/cel/index.ts";
+import {
+  clearSelectorCache,
+  compileSelector,
+  evaluateSelector,
+  toCelCluster,
+  type ClusterFactsInput,
+  type CompiledSelector,
+} from "../../functions/cel/index.ts";
 import { h100Fleet } from "../../test/support/cel-testdata.ts";
 
 const quick = process.argv.includes("--quick");
@@ -77,9 +84,12 @@ const clusters: [string, ClusterFactsInput][] = [
 ];
 const evalRows: string[] = [];
 for (const [label, facts] of clusters) {
-  const conv = sample(() => {
-    if (!toCelCluster(facts).ok) throw new Error("conversion failed");
-  }, Math.min(SAMPLES, 500));
+  const conv = sample(
+    () => {
+      if (!toCelCluster(facts).ok) throw new Error("conversion failed");
+    },
+    Math.min(SAMPLES, 500),
+  );
   evalRows.push(`| ${label} | toCelCluster (once per cluster) | | ${fmt(conv)} | ${rate(perSecond(() => toCelCluster(facts)))} |`);
   const c = toCelCluster(facts);
   if (!c.ok) throw new Error(c.error.message);

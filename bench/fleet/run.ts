@@ -105,7 +105,17 @@ function steady(xr: JsonObject, n: number): { xr: JsonObject; observed: Record<s
     observed[key] = {
       ...r.resource,
       metadata,
-      status: { phase: "Ready", claimName: String(st["claimName"]), namespace: "model-cache", mountPath: "/models/qwen3-8b", resolvedRevision: COMMIT, manifestDigest: DIGEST, bytesDone: 16_384_000_000, bytesTotal: 16_384_000_000, attempts: 1 },
+      status: {
+        phase: "Ready",
+        claimName: String(st["claimName"]),
+        namespace: "model-cache",
+        mountPath: "/models/qwen3-8b",
+        resolvedRevision: COMMIT,
+        manifestDigest: DIGEST,
+        bytesDone: 16_384_000_000,
+        bytesTotal: 16_384_000_000,
+        attempts: 1,
+      },
     };
   }
   // The status a converged reconcile writes (pin, summary, every cluster's line), read back as Crossplane does.
@@ -119,9 +129,19 @@ function steady(xr: JsonObject, n: number): { xr: JsonObject; observed: Record<s
   for (const [key, r] of Object.entries(converged.desired.resources)) {
     if (isContractKey(key) && key !== contractKey(hash)) continue;
     const before = observed[key];
-    settled[key] = { ...r.resource, metadata: { ...(r.resource["metadata"] as JsonObject), annotations: { "crossplane.io/composition-resource-name": key } }, ...(before?.["status"] !== undefined ? { status: before["status"] } : {}) };
+    settled[key] = {
+      ...r.resource,
+      metadata: { ...(r.resource["metadata"] as JsonObject), annotations: { "crossplane.io/composition-resource-name": key } },
+      ...(before?.["status"] !== undefined ? { status: before["status"] } : {}),
+    };
   }
-  return { xr: { ...xr, status: { ...status, conditions: converged.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message ?? "" })) } }, observed: settled };
+  return {
+    xr: {
+      ...xr,
+      status: { ...status, conditions: converged.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message ?? "" })) },
+    },
+    observed: settled,
+  };
 }
 
 /**
@@ -146,12 +166,16 @@ function contractBytes(xr: JsonObject, n: number, observed: Record<string, JsonO
 function callRaw(client: grpc.Client, req: Buffer, deadlineMs: number): Promise<Buffer> {
   const same = (b: Buffer) => b;
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(RUN_FUNCTION_PATH, same, same, req, { deadline: Date.now() + deadlineMs }, (err, rsp) => (err || !rsp ? reject(err ?? new Error("no response")) : resolve(rsp))),
+    client.makeUnaryRequest(RUN_FUNCTION_PATH, same, same, req, { deadline: Date.now() + deadlineMs }, (err, rsp) =>
+      err || !rsp ? reject(err ?? new Error("no response")) : resolve(rsp),
+    ),
   );
 }
 
 function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmHWM:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmHWM:"));
   return Number(line?.replace(/\D+/g, "") ?? 0) / 1024;
 }
 

@@ -199,7 +199,9 @@ async function throughput(nginx: Nginx, work: string, src: string, files: { name
       does: "copy the same files from the page cache, 1 MiB blocks, fsync each",
       writes: true,
       run: (dest) =>
-        run("bash", ["-c", 'for f in "$@"; do dd if="$f" of="$(basename "$f")" bs=1M conv=fsync status=none || exit 1; done', "dd", ...srcPaths], { cwd: dest }),
+        run("bash", ["-c", 'for f in "$@"; do dd if="$f" of="$(basename "$f")" bs=1M conv=fsync status=none || exit 1; done', "dd", ...srcPaths], {
+          cwd: dest,
+        }),
     },
     {
       name: "`sha256sum` (SHA-256, one core)",
@@ -253,7 +255,10 @@ async function throughput(nginx: Nginx, work: string, src: string, files: { name
       `| ${c.group} | ${c.name} | ${c.does} | ${t.toFixed(2)} | ${c.name.includes("--help") ? "-" : (mib / t).toFixed(0)} | ${Number.isNaN(cpu) ? "-" : cpu.toFixed(2)} | ${Number.isNaN(peak) ? "-" : peak.toFixed(0)} | ${(t / ours).toFixed(2)}x |`,
     );
   });
-  lines.push("", `Every round (seconds), in contender order: ${contenders.map((c, i) => `${c.name.replace(/`/g, "")}: ${(times.get(i) ?? []).map((t) => t.toFixed(2)).join(" ")}`).join("; ")}`);
+  lines.push(
+    "",
+    `Every round (seconds), in contender order: ${contenders.map((c, i) => `${c.name.replace(/`/g, "")}: ${(times.get(i) ?? []).map((t) => t.toFixed(2)).join(" ")}`).join("; ")}`,
+  );
   return lines;
 }
 
@@ -262,7 +267,8 @@ async function bigFile(nginx: Nginx, work: string, src: string): Promise<string[
   const bytes = BIG_MB * MiB;
   const fs = await statfs(work);
   const free = Number(fs.bavail) * Number(fs.bsize);
-  if (free < 2 * bytes + 4096 * MiB) throw new Error(`the large-file run needs ${(2 * bytes) / MiB + 4096} MiB free in ${work}, ${Math.floor(free / MiB)} MiB available`);
+  if (free < 2 * bytes + 4096 * MiB)
+    throw new Error(`the large-file run needs ${(2 * bytes) / MiB + 4096} MiB free in ${work}, ${Math.floor(free / MiB)} MiB available`);
   process.stderr.write(`writing one ${BIG_MB} MiB file\n`);
   const [big] = await makeFiles(src, "big", 1, BIG_MB);
   if (big === undefined) throw new Error("no large file");
@@ -324,7 +330,10 @@ async function bigFile(nginx: Nginx, work: string, src: string): Promise<string[
     "",
     `Read back from staging to hash (read(2) bytes beyond the file's own, from /proc/<pid>/io near the end): ${(reread / MiB).toFixed(0)} MiB of ${BIG_MB} MiB; from the block device: ${(ioField("read_bytes") / MiB).toFixed(0)} MiB.`,
     "",
-    `RSS samples (every 250 ms, MiB): ${samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 24)) === 0).map((s) => `${(s.t / 1000).toFixed(0)}s:${(s.rssKiB / 1024).toFixed(0)}`).join(" ")}`,
+    `RSS samples (every 250 ms, MiB): ${samples
+      .filter((_, i) => i % Math.max(1, Math.floor(samples.length / 24)) === 0)
+      .map((s) => `${(s.t / 1000).toFixed(0)}s:${(s.rssKiB / 1024).toFixed(0)}`)
+      .join(" ")}`,
   );
   await rm(join(src, big.name), { force: true });
   return lines;

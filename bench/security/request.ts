@@ -61,11 +61,17 @@ const hostileRequests = (): { kind: string; req: Buffer }[] => [
   // The control: what any neighbour costs on this machine (its CPU is shared whatever the server does).
   { kind: "another normal tenant's call (control)", req: normalRequest("neighbour-team") },
   { kind: "list nested 2,400 deep in context", req: requestBytes({ tag: "hostile", xr: modelCacheXr({}), context: structWith("k", deepList(2400)) }) },
-  { kind: "250,000 keys in one object", req: requestBytes({ tag: "hostile", xr: modelCacheXr({}), context: structBytes(keys(250_000, 1)["g0"] as JsonObject) }) },
+  {
+    kind: "250,000 keys in one object",
+    req: requestBytes({ tag: "hostile", xr: modelCacheXr({}), context: structBytes(keys(250_000, 1)["g0"] as JsonObject) }),
+  },
   { kind: "250,000 keys in 4 objects (all read)", req: requestBytes({ tag: "hostile", xr: modelCacheXr({}), context: structBytes(keys(250_000, 4)) }) },
   {
     kind: "150,000 bad matchExpressions",
-    req: requestBytes({ tag: "hostile", xr: modelCacheXr({ clusterSelector: { matchExpressions: Array.from({ length: 150_000 }, () => ({ key: "", operator: "Nope" })) } }) }),
+    req: requestBytes({
+      tag: "hostile",
+      xr: modelCacheXr({ clusterSelector: { matchExpressions: Array.from({ length: 150_000 }, () => ({ key: "", operator: "Nope" })) } }),
+    }),
   },
 ];
 
@@ -144,8 +150,15 @@ async function main(): Promise<void> {
   const normal = normalRequest();
   const hostile = hostileRequests();
   const fn = await startFunction(SERVE_FLAGS, { LOG_LEVEL: "warn" });
-  const serving = JSON.parse(fn.output().split("\n").find((l) => l.includes('"msg":"serving"')) ?? "{}") as Record<string, unknown>;
-  process.stdout.write(`server: ${["workers", "tenantWorkers", "workerHeapMiB", "composeTimeoutSeconds"].map((k) => `${k}=${String(serving[k])}`).join(" ")}; hostile streams: ${STREAMS}\n`);
+  const serving = JSON.parse(
+    fn
+      .output()
+      .split("\n")
+      .find((l) => l.includes('"msg":"serving"')) ?? "{}",
+  ) as Record<string, unknown>;
+  process.stdout.write(
+    `server: ${["workers", "tenantWorkers", "workerHeapMiB", "composeTimeoutSeconds"].map((k) => `${k}=${String(serving[k])}`).join(" ")}; hostile streams: ${STREAMS}\n`,
+  );
   const tenant = rawClient(fn.port);
   const rows: Record<string, string | number>[] = [];
   try {
@@ -181,7 +194,16 @@ async function main(): Promise<void> {
     "\n| hostile request | bytes | hostile answers | hostile calls | hostile median ms | normal median ms, quiet | under attack | vs quiet |\n|---|---|---|---|---|---|---|---|\n",
   );
   for (const r of rows) {
-    const cells = [r["scenario"], Number(r["hostileBytes"]).toLocaleString("en-US"), r["hostileOutcome"], r["hostileCalls"], r["hostileMedianMs"], r["quietMedianMs"], r["normalMedianMs"], `${r["ratio"]}x`];
+    const cells = [
+      r["scenario"],
+      Number(r["hostileBytes"]).toLocaleString("en-US"),
+      r["hostileOutcome"],
+      r["hostileCalls"],
+      r["hostileMedianMs"],
+      r["quietMedianMs"],
+      r["normalMedianMs"],
+      `${r["ratio"]}x`,
+    ];
     process.stdout.write(`| ${cells.join(" | ")} |\n`);
   }
   if (values.out) {

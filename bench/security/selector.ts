@@ -41,10 +41,26 @@ function countedFleet(): JsonObject[] {
 const HOSTILE: { name: string; xr: JsonObject; clusters: () => JsonObject[] }[] = [
   // The control: one server shares one event loop, so any neighbour's call of the same size costs this much.
   { name: "another normal tenant's call (control)", xr: NORMAL, clusters: () => fleet("x") },
-  { name: "`matches('^(a|a)*$')` on 40 a's and !", xr: modelCache({ clusterSelector: { cel: `cluster.labels["probe"].matches('^(a|a)*$')` } }), clusters: () => fleet(AAA) },
-  { name: "`matches('^a*a*a*a*a*a*a*a*a*a*$')`", xr: modelCache({ clusterSelector: { cel: `cluster.labels["probe"].matches('^a*a*a*a*a*a*a*a*a*a*$')` } }), clusters: () => fleet(AAA) },
-  { name: "10,000-step loop per cluster (runtime budget)", xr: modelCache({ clusterSelector: { cel: `${list}.all(a, ${list}.all(b, a + b >= 0))` } }), clusters: () => fleet("x") },
-  { name: "`replace` growing a string past the cap", xr: modelCache({ clusterSelector: { cel: `"A"${'.replace("", "AAAAAAAAAA")'.repeat(5)}.size() > 0` } }), clusters: () => fleet("x") },
+  {
+    name: "`matches('^(a|a)*$')` on 40 a's and !",
+    xr: modelCache({ clusterSelector: { cel: `cluster.labels["probe"].matches('^(a|a)*$')` } }),
+    clusters: () => fleet(AAA),
+  },
+  {
+    name: "`matches('^a*a*a*a*a*a*a*a*a*a*$')`",
+    xr: modelCache({ clusterSelector: { cel: `cluster.labels["probe"].matches('^a*a*a*a*a*a*a*a*a*a*$')` } }),
+    clusters: () => fleet(AAA),
+  },
+  {
+    name: "10,000-step loop per cluster (runtime budget)",
+    xr: modelCache({ clusterSelector: { cel: `${list}.all(a, ${list}.all(b, a + b >= 0))` } }),
+    clusters: () => fleet("x"),
+  },
+  {
+    name: "`replace` growing a string past the cap",
+    xr: modelCache({ clusterSelector: { cel: `"A"${'.replace("", "AAAAAAAAAA")'.repeat(5)}.size() > 0` } }),
+    clusters: () => fleet("x"),
+  },
   { name: "`true ? dyn(s) : dyn(0)` doubled 12 times", xr: modelCache({ clusterSelector: { cel: dynDoubling() } }), clusters: () => fleet("x") },
   { name: "a device with `count: 1e9`", xr: modelCache({ clusterSelector: { cel: `cluster.devices.size() > 0` } }), clusters: countedFleet },
 ];
@@ -102,7 +118,9 @@ try {
     const beside = await timeNormal(CALLS);
     stop = true;
     await loop;
-    rows.push(`| beside ${h.name.replaceAll("|", "\\|")} | ${median(beside).toFixed(1)} | ${p90(beside).toFixed(1)} | ${(median(beside) / median(quiet)).toFixed(2)}x | ${median(hostileTimes).toFixed(1)} | ${last} |`);
+    rows.push(
+      `| beside ${h.name.replaceAll("|", "\\|")} | ${median(beside).toFixed(1)} | ${p90(beside).toFixed(1)} | ${(median(beside) / median(quiet)).toFixed(2)}x | ${median(hostileTimes).toFixed(1)} | ${last} |`,
+    );
   }
   console.log(`Node ${process.version}; ${CLUSTERS} clusters of 16 H100s per call; ${CALLS} normal calls per row; times in ms\n`);
   console.log("| normal tenant's call | median | p90 | median vs quiet | hostile call median | hostile outcome |");

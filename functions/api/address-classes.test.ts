@@ -12,7 +12,12 @@ describe("classOfHost", () => {
     { reason: "GCP's metadata name with a trailing dot", host: "metadata.google.internal.", refused: ["Metadata"], want: "Metadata" },
     { reason: "AWS's IPv6 metadata address", host: "[fd00:ec2::254]", refused: ["Metadata"], want: "Metadata" },
     { reason: "Alibaba's metadata address", host: "100.100.100.200", refused: ["Metadata"], want: "Metadata" },
-    { reason: "an IPv4-mapped IPv6 metadata address, as URL parsing writes it", host: new URL("http://[::ffff:169.254.169.254]/").hostname, refused: ["LinkLocal"], want: "LinkLocal" },
+    {
+      reason: "an IPv4-mapped IPv6 metadata address, as URL parsing writes it",
+      host: new URL("http://[::ffff:169.254.169.254]/").hostname,
+      refused: ["LinkLocal"],
+      want: "LinkLocal",
+    },
     { reason: "an IPv6 link-local address", host: "[fe80::1]", refused: ["LinkLocal"], want: "LinkLocal" },
     { reason: "loopback is allowed unless refused", host: "127.0.0.1", refused: ["LinkLocal", "Metadata"], want: undefined },
     { reason: "loopback when refused", host: "127.0.0.1", refused: ALL, want: "Loopback" },
@@ -38,7 +43,11 @@ describe("parseAddressClasses", () => {
     { reason: "a list", list: "LinkLocal,Metadata", want: { ok: true, value: ["LinkLocal", "Metadata"] } },
     { reason: "empty is none", list: "", want: { ok: true, value: [] } },
     { reason: "spaces and repeats", list: " Loopback , Loopback", want: { ok: true, value: ["Loopback"] } },
-    { reason: "a word that is not a class", list: "LinkLocal,Internal", want: { ok: false, error: '"Internal" is not an address class (LinkLocal, Metadata, Loopback, Private)' } },
+    {
+      reason: "a word that is not a class",
+      list: "LinkLocal,Internal",
+      want: { ok: false, error: '"Internal" is not an address class (LinkLocal, Metadata, Loopback, Private)' },
+    },
   ])("$reason", ({ list, want }) => {
     expect(parseAddressClasses(list)).toEqual(want);
   });

@@ -33,7 +33,11 @@ const CLASSES: Record<AddressClass, ClassRule> = {
     names: ["metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"],
     what: "a cloud metadata service",
   },
-  Loopback: { subnets: [...v4("127.0.0.0", 8), ...v4("0.0.0.0", 8), ...v6("::1", 128), ...v6("::", 128)], names: ["localhost", ".localhost"], what: "a loopback address" },
+  Loopback: {
+    subnets: [...v4("127.0.0.0", 8), ...v4("0.0.0.0", 8), ...v6("::1", 128), ...v6("::", 128)],
+    names: ["localhost", ".localhost"],
+    what: "a loopback address",
+  },
   Private: {
     subnets: [...v4("10.0.0.0", 8), ...v4("172.16.0.0", 12), ...v4("192.168.0.0", 16), ...v4("100.64.0.0", 10), ...v6("fc00::", 7)],
     names: [".svc", ".cluster.local"],
@@ -63,7 +67,10 @@ export function classOfAddress(address: string, refused: readonly AddressClass[]
 
 /** The refused class a URL's hostname (IPv6 in brackets) falls in, by address or by well-known name. */
 export function classOfHost(host: string, refused: readonly AddressClass[]): AddressClass | undefined {
-  const bare = host.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "").toLowerCase();
+  const bare = host
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "")
+    .toLowerCase();
   if (isIP(bare) !== 0) return classOfAddress(bare, refused);
   return refused.find((c) => CLASSES[c].names.some((n) => (n.startsWith(".") ? bare.endsWith(n) : bare === n)));
 }
@@ -71,7 +78,10 @@ export function classOfHost(host: string, refused: readonly AddressClass[]): Add
 /** `LinkLocal,Metadata` -> the classes, or the first word that is not one. */
 export function parseAddressClasses(list: string): Checked<AddressClass[]> {
   const out: AddressClass[] = [];
-  for (const word of list.split(",").map((w) => w.trim()).filter((w) => w !== "")) {
+  for (const word of list
+    .split(",")
+    .map((w) => w.trim())
+    .filter((w) => w !== "")) {
     const c = AddressClass.safeParse(word);
     if (!c.success) return { ok: false, error: `"${word}" is not an address class (${AddressClass.options.join(", ")})` };
     if (!out.includes(c.data)) out.push(c.data);

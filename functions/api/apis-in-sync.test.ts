@@ -33,15 +33,27 @@ describe("generated API files", () => {
 
 describe("structural", () => {
   it.each([
-    { reason: "drops a double's range restated on an integer", in: { type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 }, want: { type: "integer" } },
+    {
+      reason: "drops a double's range restated on an integer",
+      in: { type: "integer", minimum: -9007199254740991, maximum: 9007199254740991 },
+      want: { type: "integer" },
+    },
     { reason: "keeps a real bound", in: { type: "integer", minimum: 1 }, want: { type: "integer", minimum: 1 } },
     { reason: "drops a lookahead RE2 cannot run", in: { type: "string", pattern: "^(?!/)x$" }, want: { type: "string" } },
     { reason: "turns const into a one-value enum", in: { type: "string", const: "Input" }, want: { type: "string", enum: ["Input"] } },
     { reason: "marks a type-less node as preserving unknown fields", in: {}, want: { "x-kubernetes-preserve-unknown-fields": true } },
-    { reason: "makes an int-or-string union int-or-string", in: { anyOf: [{ type: "string" }, { type: "integer" }] }, want: { "x-kubernetes-int-or-string": true } },
+    {
+      reason: "makes an int-or-string union int-or-string",
+      in: { anyOf: [{ type: "string" }, { type: "integer" }] },
+      want: { "x-kubernetes-int-or-string": true },
+    },
     {
       reason: "drops additionalProperties: false and propertyNames, recursively",
-      in: { type: "object", additionalProperties: false, properties: { m: { type: "object", propertyNames: { type: "string" }, additionalProperties: { type: "string" } } } },
+      in: {
+        type: "object",
+        additionalProperties: false,
+        properties: { m: { type: "object", propertyNames: { type: "string" }, additionalProperties: { type: "string" } } },
+      },
       want: { type: "object", properties: { m: { type: "object", additionalProperties: { type: "string" } } } },
     },
   ])("$reason", (c) => {

@@ -7,11 +7,7 @@ import { LocalObjectReference, exactlyOne } from "./k8s.ts";
 
 const sourceOne = exactlyOne(SOURCE_KEYS);
 
-export const Source = z
-  .object(sourceShape())
-  .strict()
-  .superRefine(sourceOne.refine)
-  .meta(sourceOne.meta);
+export const Source = z.object(sourceShape()).strict().superRefine(sourceOne.refine).meta(sourceOne.meta);
 export type Source = z.infer<typeof Source>;
 
 export const ARTIFACT_KINDS = ["Weights", "Tokenizer", "Bytes", "Adapter", "Engine"] as const;
@@ -36,16 +32,26 @@ export const Artifact = z
     kind: z.enum(ARTIFACT_KINDS).default("Weights"),
     adapter: Adapter.optional().describe("Required when kind is Adapter."),
     engine: Engine.optional().describe("Required when kind is Engine."),
-    layout: z.enum(["Flat", "HuggingFaceCache"]).default("Flat")
+    layout: z
+      .enum(["Flat", "HuggingFaceCache"])
+      .default("Flat")
       .describe("Flat: a materialized directory with SHA256SUMS. HuggingFaceCache: hub/models--org--name/{refs,snapshots} for HF_HUB_CACHE."),
     source: Source,
   })
   .strict()
   .superRefine((a, ctx) => {
     if ((a.kind === "Adapter") !== (a.adapter !== undefined))
-      ctx.addIssue({ code: "custom", path: ["adapter"], message: a.kind === "Adapter" ? "is required when kind is Adapter" : "is only allowed when kind is Adapter" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["adapter"],
+        message: a.kind === "Adapter" ? "is required when kind is Adapter" : "is only allowed when kind is Adapter",
+      });
     if ((a.kind === "Engine") !== (a.engine !== undefined))
-      ctx.addIssue({ code: "custom", path: ["engine"], message: a.kind === "Engine" ? "is required when kind is Engine" : "is only allowed when kind is Engine" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["engine"],
+        message: a.kind === "Engine" ? "is required when kind is Engine" : "is only allowed when kind is Engine",
+      });
     if (a.layout === "HuggingFaceCache" && a.source.huggingFace === undefined)
       ctx.addIssue({ code: "custom", path: ["layout"], message: "HuggingFaceCache needs a huggingFace source (the layout is keyed by repo and commit)" });
   })

@@ -13,11 +13,34 @@ const entries = (n: number, value = "v") => Object.fromEntries(Array.from({ leng
 
 describe("ModelCacheSpec bounds", () => {
   it.each([
-    { reason: "65 matchExpressions", over: { clusterSelector: { matchExpressions: Array.from({ length: 65 }, () => ({ key: "a", operator: "Exists" })) } }, path: "clusterSelector.matchExpressions" },
-    { reason: "65 matchLabels", over: { clusterSelector: { matchLabels: entries(65) } }, path: "clusterSelector.matchLabels", message: "must have at most 64 entries" },
-    { reason: "a matchLabels key longer than a label key can be", over: { clusterSelector: { matchLabels: { ["k".repeat(318)]: "v" } } }, path: "clusterSelector.matchLabels" },
-    { reason: "65 node selector labels", over: { hydration: { nodeSelector: entries(65) } }, path: "hydration.nodeSelector", message: "must have at most 64 entries" },
-    { reason: "17 resource limits", over: { hydration: { resources: { limits: entries(17, "1") } } }, path: "hydration.resources.limits", message: "must have at most 16 entries" },
+    {
+      reason: "65 matchExpressions",
+      over: { clusterSelector: { matchExpressions: Array.from({ length: 65 }, () => ({ key: "a", operator: "Exists" })) } },
+      path: "clusterSelector.matchExpressions",
+    },
+    {
+      reason: "65 matchLabels",
+      over: { clusterSelector: { matchLabels: entries(65) } },
+      path: "clusterSelector.matchLabels",
+      message: "must have at most 64 entries",
+    },
+    {
+      reason: "a matchLabels key longer than a label key can be",
+      over: { clusterSelector: { matchLabels: { ["k".repeat(318)]: "v" } } },
+      path: "clusterSelector.matchLabels",
+    },
+    {
+      reason: "65 node selector labels",
+      over: { hydration: { nodeSelector: entries(65) } },
+      path: "hydration.nodeSelector",
+      message: "must have at most 64 entries",
+    },
+    {
+      reason: "17 resource limits",
+      over: { hydration: { resources: { limits: entries(17, "1") } } },
+      path: "hydration.resources.limits",
+      message: "must have at most 16 entries",
+    },
   ])("refuses $reason, naming the field", ({ over, path, message }) => {
     const r = ModelCacheSpec.safeParse(spec(over));
     expect(r.success).toBe(false);
@@ -27,7 +50,9 @@ describe("ModelCacheSpec bounds", () => {
   });
 
   it("accepts each at its bound", () => {
-    const r = ModelCacheSpec.safeParse(spec({ clusterSelector: { matchLabels: entries(64) }, hydration: { nodeSelector: entries(64), resources: { requests: entries(16, "1") } } }));
+    const r = ModelCacheSpec.safeParse(
+      spec({ clusterSelector: { matchLabels: entries(64) }, hydration: { nodeSelector: entries(64), resources: { requests: entries(16, "1") } } }),
+    );
     expect(r.success, JSON.stringify(r.error?.issues)).toBe(true);
   });
 });

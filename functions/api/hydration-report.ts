@@ -20,7 +20,10 @@ export const HydrationReport = z.object({
   /** Immutable identity the source resolved to (commit SHA, OCI digest, ...). */
   resolvedRevision: z.string().optional(),
   /** `sha256:<hex>` of the canonical manifest; identifies the bytes. */
-  manifestDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  manifestDigest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional(),
   bytesDone: z.number().int().nonnegative(),
   bytesTotal: z.number().int().nonnegative().optional(),
   filesDone: z.number().int().nonnegative(),

@@ -53,4 +53,6 @@ export const HydratorImage = z
     const c = checkImage(ref);
     if (!c.ok) ctx.addIssue({ code: "custom", message: c.error });
   })
-  .meta({ "x-kubernetes-validations": [{ rule: PINNED_RULE, message: "must be pinned: image@sha256:<digest> (or a tag other than latest), never :latest or no tag" }] });
+  .meta({
+    "x-kubernetes-validations": [{ rule: PINNED_RULE, message: "must be pinned: image@sha256:<digest> (or a tag other than latest), never :latest or no tag" }],
+  });

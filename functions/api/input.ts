@@ -11,13 +11,16 @@ import { Serving } from "./serving.ts";
 export const INPUT_API_VERSION = "modelcache.fn.crossplane.io/v1alpha1";
 
 /** A dot path into an object, e.g. `status.providerConfigRef.name`. */
-const FieldPath = z.string().min(1).max(512).regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be a dot path such as status.cache.storageClassName");
+const FieldPath = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be a dot path such as status.cache.storageClassName");
 
 export const ClusterFields = z
   .object({
     providerConfigName: FieldPath.default("status.providerConfigRef.name"),
-    providerConfigKind: FieldPath.default("status.providerConfigRef.kind")
-      .describe("Read when present; ClusterProviderConfig otherwise."),
+    providerConfigKind: FieldPath.default("status.providerConfigRef.kind").describe("Read when present; ClusterProviderConfig otherwise."),
     storageClassName: FieldPath.default("status.cache.storageClassName"),
     cloud: FieldPath.default("spec.cluster.source"),
     gpuPools: FieldPath.default("status.gpuPools"),
@@ -36,8 +39,7 @@ export const ClusterType = z
   .object({
     apiVersion: z.string().min(1).default("modelplane.ai/v1alpha1"),
     kind: z.string().min(1).default("InferenceCluster"),
-    matchLabels: z.record(z.string(), z.string()).optional()
-      .describe("Narrows what Crossplane fetches; the cache's own selector applies on top."),
+    matchLabels: z.record(z.string(), z.string()).optional().describe("Narrows what Crossplane fetches; the cache's own selector applies on top."),
     namespace: z.string().optional().describe("For a namespaced cluster type."),
     fields: ClusterFields.default(ClusterFields.parse({})),
   })
@@ -48,22 +50,39 @@ export const ClusterType = z
 // A tenant writes the ModelCache; only the platform writes this.
 
 /** A namespace name on a cluster: a DNS label, never `default` or a `kube-` namespace. */
-const ClusterNamespaceName = z.string().max(63).regex(DNS_LABEL, "must be a DNS label (lowercase letters, digits, '-')")
+const ClusterNamespaceName = z
+  .string()
+  .max(63)
+  .regex(DNS_LABEL, "must be a DNS label (lowercase letters, digits, '-')")
   .refine((n) => n !== "default" && !n.startsWith("kube-"), "must not be default or a kube- namespace");
 
 const DNS_LABEL_OR_STAR = "(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)";
 /** `scheme://host[:port]`; a `*` stands for exactly one DNS label. */
-export const Destination = z.string().max(300)
-  .regex(new RegExp(`^https?://${DNS_LABEL_OR_STAR}(\\.${DNS_LABEL_OR_STAR})*(:[0-9]{1,5})?$`), "must be scheme://host[:port] in lowercase, e.g. https://huggingface.co or https://*.example.com (a * stands for one DNS label)");
+export const Destination = z
+  .string()
+  .max(300)
+  .regex(
+    new RegExp(`^https?://${DNS_LABEL_OR_STAR}(\\.${DNS_LABEL_OR_STAR})*(:[0-9]{1,5})?$`),
+    "must be scheme://host[:port] in lowercase, e.g. https://huggingface.co or https://*.example.com (a * stands for one DNS label)",
+  );
 
 export const TenancyNamespaces = z
   .object({
-    prefix: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "must be 1-20 lowercase letters, digits or '-', starting with a letter")
-      .refine((p) => !p.startsWith("kube-"), "must not start with kube-").default("mc-")
-      .describe("A control-plane namespace N gets the cluster namespace <prefix>N; past 50 characters a head of it and 12 hex digits of N's hash (63 characters)."),
-    map: z.record(z.string().max(63).regex(DNS_LABEL, "must be a control-plane namespace name"), ClusterNamespaceName).optional()
+    prefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,19}$/, "must be 1-20 lowercase letters, digits or '-', starting with a letter")
+      .refine((p) => !p.startsWith("kube-"), "must not start with kube-")
+      .default("mc-")
+      .describe(
+        "A control-plane namespace N gets the cluster namespace <prefix>N; past 50 characters a head of it and 12 hex digits of N's hash (63 characters).",
+      ),
+    map: z
+      .record(z.string().max(63).regex(DNS_LABEL, "must be a control-plane namespace name"), ClusterNamespaceName)
+      .optional()
       .describe("Explicit cluster namespaces for some control-plane namespaces; each value used once and not starting with the prefix."),
-    labels: z.record(z.string().max(317), z.string().max(63)).optional()
+    labels: z
+      .record(z.string().max(317), z.string().max(63))
+      .optional()
       .describe("Labels set on every tenant namespace the function creates (e.g. what the platform's Secret sync selects)."),
   })
   .strict();
@@ -71,23 +90,39 @@ export type TenancyNamespaces = z.infer<typeof TenancyNamespaces>;
 
 export const CredentialDestinations = z
   .object({
-    huggingFace: z.array(Destination).max(64).default(["https://huggingface.co"])
+    huggingFace: z
+      .array(Destination)
+      .max(64)
+      .default(["https://huggingface.co"])
       .describe("Where a huggingFace tokenSecretRef may be sent: the endpoint, or https://huggingface.co when none is set."),
-    s3: z.array(Destination).max(64).default(["https://s3.*.amazonaws.com"])
+    s3: z
+      .array(Destination)
+      .max(64)
+      .default(["https://s3.*.amazonaws.com"])
       .describe("Where s3 credentialsSecretRef may be sent: the endpoint, or https://s3.<region>.amazonaws.com when none is set."),
-    oci: z.array(Destination).max(64).default([])
-      .describe("Registries an oci pullSecretRef may be sent to: https://<registry host> (http:// with insecure)."),
-    http: z.array(Destination).max(64).default([])
+    oci: z.array(Destination).max(64).default([]).describe("Registries an oci pullSecretRef may be sent to: https://<registry host> (http:// with insecure)."),
+    http: z
+      .array(Destination)
+      .max(64)
+      .default([])
       .describe("Hosts an http authSecretRef may be sent to: the origin of http.url and of every http.files[].url."),
   })
   .strict();
 
 export const SourceOrigins = z
   .object({
-    allowedOrigins: z.array(Destination).max(256).optional()
+    allowedOrigins: z
+      .array(Destination)
+      .max(256)
+      .optional()
       .describe("When set, the only origins a source may fetch from (with or without credentials): every http URL, the hub or S3 endpoint, the OCI registry."),
-    refusedAddresses: z.array(AddressClass).max(4).default([...DEFAULT_REFUSED_ADDRESSES])
-      .describe("Hosts a source may not name: LinkLocal (169.254.0.0/16, fe80::/10), Metadata (cloud metadata addresses and names), Loopback, Private (RFC 1918, 100.64.0.0/10, fc00::/7, *.svc, *.cluster.local)."),
+    refusedAddresses: z
+      .array(AddressClass)
+      .max(4)
+      .default([...DEFAULT_REFUSED_ADDRESSES])
+      .describe(
+        "Hosts a source may not name: LinkLocal (169.254.0.0/16, fe80::/10), Metadata (cloud metadata addresses and names), Loopback, Private (RFC 1918, 100.64.0.0/10, fc00::/7, *.svc, *.cluster.local).",
+      ),
   })
   .strict();
 
@@ -95,7 +130,11 @@ export const ExistingPVCGrant = z
   .object({
     controlPlaneNamespaces: z.array(z.string().max(63).regex(DNS_LABEL)).min(1).max(256),
     namespace: ClusterNamespaceName.describe("The cluster namespace holding the claims."),
-    claimNames: z.array(z.union([ObjectName, z.literal("*")])).min(1).max(256).describe("Claims granted; * grants every claim in the namespace."),
+    claimNames: z
+      .array(z.union([ObjectName, z.literal("*")]))
+      .min(1)
+      .max(256)
+      .describe("Claims granted; * grants every claim in the namespace."),
     access: z.enum(["ReadOnly", "ReadWrite"]).default("ReadOnly").describe("ReadOnly: only hydrate: false (verify) is allowed."),
   })
   .strict();
@@ -103,22 +142,33 @@ export type ExistingPVCGrant = z.infer<typeof ExistingPVCGrant>;
 
 export const ExistingPVCPolicy = z
   .object({
-    ownNamespace: z.enum(["ReadWrite", "ReadOnly", "Refuse"]).default("ReadWrite")
+    ownNamespace: z
+      .enum(["ReadWrite", "ReadOnly", "Refuse"])
+      .default("ReadWrite")
       .describe("Claims in the cache's own cluster namespace: usable to hydrate into, only to verify, or not at all."),
     grants: z.array(ExistingPVCGrant).max(64).default([]).describe("Claims in other cluster namespaces a control-plane namespace may use."),
   })
   .strict();
 
-export const DEFAULT_NODE_SELECTOR_KEYS = ["topology.kubernetes.io/region", "topology.kubernetes.io/zone", "kubernetes.io/arch", "node.kubernetes.io/instance-type"];
+export const DEFAULT_NODE_SELECTOR_KEYS = [
+  "topology.kubernetes.io/region",
+  "topology.kubernetes.io/zone",
+  "kubernetes.io/arch",
+  "node.kubernetes.io/instance-type",
+];
 export const DEFAULT_MAX_RESOURCES = { cpu: "4", memory: "8Gi", "ephemeral-storage": "4Gi" };
 
 export const HydrationCeiling = z
   .object({
-    onViolation: z.enum(["Refuse", "Clamp"]).default("Refuse")
+    onViolation: z
+      .enum(["Refuse", "Clamp"])
+      .default("Refuse")
       .describe("Refuse: a cache asking for more is refused. Clamp: what is not allowed is dropped or lowered, with a Warning."),
     allowedTolerations: z.array(Toleration).max(32).default([]).describe("A tenant's toleration must equal one of these."),
     allowedNodeSelectorKeys: z.array(z.string().min(1).max(317)).max(64).default(DEFAULT_NODE_SELECTOR_KEYS),
-    maxResources: z.record(z.string().min(1).max(253), Quantity).default(DEFAULT_MAX_RESOURCES)
+    maxResources: z
+      .record(z.string().min(1).max(253), Quantity)
+      .default(DEFAULT_MAX_RESOURCES)
       .describe("Resource names a tenant may request and the most of each (requests and limits)."),
     nodeSelector: z.record(z.string().max(317), z.string().max(63)).optional().describe("Set on every hydration pod by the platform; wins over the tenant's."),
     tolerations: z.array(Toleration).max(32).optional().describe("Added to every hydration pod by the platform."),
@@ -132,7 +182,10 @@ export const Tenancy = z
     credentialDestinations: CredentialDestinations.default(CredentialDestinations.parse({})),
     sources: SourceOrigins.default(SourceOrigins.parse({})),
     existingPVC: ExistingPVCPolicy.default(ExistingPVCPolicy.parse({})),
-    storageClassNames: z.array(z.string().min(1).max(253)).max(64).optional()
+    storageClassNames: z
+      .array(z.string().min(1).max(253))
+      .max(64)
+      .optional()
       .describe("When set, the only classes spec.storage.pvc.storageClassName may name."),
     hydration: HydrationCeiling.default(HydrationCeiling.parse({})),
   })
@@ -145,17 +198,22 @@ export const Input = z
     kind: z.literal("Input"),
     metadata: z.object({ name: z.string().optional() }).optional(),
     clusters: ClusterType.default(ClusterType.parse({})),
-    clusterNamespace: ClusterNamespaceName.default("model-cache")
-      .describe("Deprecated: the one namespace earlier versions put every cache in. A replica whose volume is already there keeps it there until its source changes; nothing new is composed there."),
-    tenancy: Tenancy.default(Tenancy.parse({})).describe("What a tenant may reach on the clusters; the same in the ModelCache's and the ModelCacheReplica's Composition."),
-    hydratorImage: HydratorImage.optional()
-      .describe("The image the hydration Jobs run; defaults to the hydrator image the function was released with, pinned by digest. :latest or no tag is refused; pin it by digest (image@sha256:<digest>)."),
+    clusterNamespace: ClusterNamespaceName.default("model-cache").describe(
+      "Deprecated: the one namespace earlier versions put every cache in. A replica whose volume is already there keeps it there until its source changes; nothing new is composed there.",
+    ),
+    tenancy: Tenancy.default(Tenancy.parse({})).describe(
+      "What a tenant may reach on the clusters; the same in the ModelCache's and the ModelCacheReplica's Composition.",
+    ),
+    hydratorImage: HydratorImage.optional().describe(
+      "The image the hydration Jobs run; defaults to the hydrator image the function was released with, pinned by digest. :latest or no tag is refused; pin it by digest (image@sha256:<digest>).",
+    ),
     replica: z
       .object({ apiVersion: z.string().default(API_VERSION), kind: z.string().default(REPLICA_KIND) })
       .strict()
       .default({ apiVersion: API_VERSION, kind: REPLICA_KIND }),
-    serving: Serving.optional()
-      .describe("Set in a serving composition's step, after the platform's own steps: mount caches into the workloads they composed and hold each back until its cache is verified on its cluster (docs/api.md, \"Serving\")."),
+    serving: Serving.optional().describe(
+      "Set in a serving composition's step, after the platform's own steps: mount caches into the workloads they composed and hold each back until its cache is verified on its cluster (docs/api.md, \"Serving\").",
+    ),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -163,14 +221,20 @@ export const Input = z
     const ns = input.tenancy.clusterNamespaces;
     const path = ["tenancy", "clusterNamespaces"];
     if (input.clusterNamespace.startsWith(ns.prefix))
-      ctx.addIssue({ code: "custom", path: [...path, "prefix"], message: `must not be a prefix of clusterNamespace (${input.clusterNamespace}), the shared namespace of earlier versions` });
+      ctx.addIssue({
+        code: "custom",
+        path: [...path, "prefix"],
+        message: `must not be a prefix of clusterNamespace (${input.clusterNamespace}), the shared namespace of earlier versions`,
+      });
     const seen = new Map<string, string>();
     for (const [from, to] of Object.entries(ns.map ?? {})) {
       const at = [...path, "map", from];
       if (to.startsWith(ns.prefix)) ctx.addIssue({ code: "custom", path: at, message: `must not start with the prefix ${ns.prefix}: derived namespaces do` });
-      if (to === input.clusterNamespace) ctx.addIssue({ code: "custom", path: at, message: `must not be clusterNamespace (${to}), the shared namespace of earlier versions` });
+      if (to === input.clusterNamespace)
+        ctx.addIssue({ code: "custom", path: at, message: `must not be clusterNamespace (${to}), the shared namespace of earlier versions` });
       const other = seen.get(to);
-      if (other !== undefined) ctx.addIssue({ code: "custom", path: at, message: `${to} is already the namespace of ${other}: each control-plane namespace needs its own` });
+      if (other !== undefined)
+        ctx.addIssue({ code: "custom", path: at, message: `${to} is already the namespace of ${other}: each control-plane namespace needs its own` });
       seen.set(to, from);
     }
   });

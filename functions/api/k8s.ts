@@ -53,7 +53,10 @@ export const LabelSelectorRequirement = z
   })
   .meta({
     "x-kubernetes-validations": [
-      { rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0", message: "In and NotIn need values; Exists and DoesNotExist take none" },
+      {
+        rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0",
+        message: "In and NotIn need values; Exists and DoesNotExist take none",
+      },
     ],
   });
 
@@ -88,8 +91,7 @@ export function exactlyOne(keys: readonly string[]) {
     meta: { "x-kubernetes-validations": [{ rule, message }] },
     refine: (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
       const set = keys.filter((k) => value[k] !== undefined);
-      if (set.length !== 1)
-        ctx.addIssue({ code: "custom", message: set.length === 0 ? `${message}; none is` : `${message}; ${set.join(" and ")} are` });
+      if (set.length !== 1) ctx.addIssue({ code: "custom", message: set.length === 0 ? `${message}; none is` : `${message}; ${set.join(" and ")} are` });
     },
   };
 }

@@ -6,7 +6,6 @@ import { Artifact } from "./artifact.ts";
 import { HydrationPhase } from "./hydration-report.ts";
 import { LabelMap, LabelSelectorRequirement, ObjectName, Quantity, ResourceRequirements, Toleration } from "./k8s.ts";
 
-
 /** Annotation on a ModelCache: a new value starts a new hydration everywhere. */
 export const REFETCH_ANNOTATION = "modelcache.dev/refetch";
 /** Annotation on a ModelCache: "true" lists every cluster not selected, with the reason. */
@@ -37,7 +36,8 @@ export const Storage = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.backend === "PVC" && !s.pvc) ctx.addIssue({ code: "custom", path: ["pvc"], message: "is required when backend is PVC" });
-    if (s.backend === "ExistingPVC" && !s.existingPVC) ctx.addIssue({ code: "custom", path: ["existingPVC"], message: "is required when backend is ExistingPVC" });
+    if (s.backend === "ExistingPVC" && !s.existingPVC)
+      ctx.addIssue({ code: "custom", path: ["existingPVC"], message: "is required when backend is ExistingPVC" });
   })
   .meta({
     "x-kubernetes-validations": [
@@ -51,7 +51,10 @@ export const ClusterSelector = z
   .object({
     matchLabels: LabelMap.optional(),
     matchExpressions: z.array(LabelSelectorRequirement).max(64).optional(),
-    cel: z.string().max(10240).optional()
+    cel: z
+      .string()
+      .max(10240)
+      .optional()
       .describe("A CEL expression over `cluster` (name, labels, pools, devices with DRA attributes and capacity); must return bool."),
   })
   .strict();
@@ -72,13 +75,18 @@ export type Hydration = z.infer<typeof Hydration>;
 
 export const Retention = z
   .object({
-    whenUnselected: z.enum(["Retain", "Delete"]).default("Retain")
+    whenUnselected: z
+      .enum(["Retain", "Delete"])
+      .default("Retain")
       .describe("A cluster that stops matching keeps its replica and data (Retain) or has them removed (Delete)."),
   })
   .strict();
 
 /** A duration as Kubernetes and Go write it, in whole hours, minutes and seconds: 168h, 90m, 1h30m. */
-export const Duration = z.string().max(32).regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/, "must be a duration such as 168h, 90m or 1h30m")
+export const Duration = z
+  .string()
+  .max(32)
+  .regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/, "must be a duration such as 168h, 90m or 1h30m")
   .refine((d) => d !== "", "must be a duration such as 168h, 90m or 1h30m");
 
 /** Seconds in a Duration. */
@@ -89,7 +97,9 @@ export function durationSeconds(d: string): number {
 
 export const Eviction = z
   .object({
-    ttl: Duration.describe("How long a cluster keeps a Ready copy nobody uses (no workload mounts or waits for it, as the serving step records), and a volume of an earlier revision nobody mounts, before it is released; never while used."),
+    ttl: Duration.describe(
+      "How long a cluster keeps a Ready copy nobody uses (no workload mounts or waits for it, as the serving step records), and a volume of an earlier revision nobody mounts, before it is released; never while used.",
+    ),
   })
   .strict();
 export type Eviction = z.infer<typeof Eviction>;
@@ -98,12 +108,18 @@ export const ModelCacheSpec = z
   .object({
     artifact: Artifact,
     storage: Storage,
-    mountPath: z.string().regex(/^\/[^\0]*$/, "must be an absolute path").max(1024).optional()
+    mountPath: z
+      .string()
+      .regex(/^\/[^\0]*$/, "must be an absolute path")
+      .max(1024)
+      .optional()
       .describe("Where serving pods mount the cache (read-only); defaults to /models/<name>. Published in status."),
     replication: z.enum(["AllMatchingClusters"]).default("AllMatchingClusters"),
     clusterSelector: ClusterSelector.default({}),
     retention: Retention.default({ whenUnselected: "Retain" }),
-    eviction: Eviction.optional().describe("Use keeps a copy, disuse lets it go. Without it a copy is never released for disuse, and an earlier revision's volume goes once the new one is verified and no workload mounts it."),
+    eviction: Eviction.optional().describe(
+      "Use keeps a copy, disuse lets it go. Without it a copy is never released for disuse, and an earlier revision's volume goes once the new one is verified and no workload mounts it.",
+    ),
     hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
   })
   .strict();
@@ -136,8 +152,13 @@ export const ClusterStatus = z.object({
   unusedSince: z.string().optional().describe("With spec.eviction: since when no workload has used the Ready copy (RFC 3339)."),
   releaseAt: z.string().optional().describe("With spec.eviction: when the copy is released if nobody uses it (or, once released, when it was)."),
   released: z.boolean().optional().describe("The copy was released after spec.eviction.ttl unused; a workload asking for it brings it back."),
-  oldVolumes: z.array(z.object({ claimName: z.string(), mounts: z.number().int().optional(), releaseAt: z.string().optional() })).max(16).optional()
-    .describe("Volumes of earlier revisions still on the cluster after the current one was verified: how many workloads mount each, and when it is released if nobody does (spec.eviction)."),
+  oldVolumes: z
+    .array(z.object({ claimName: z.string(), mounts: z.number().int().optional(), releaseAt: z.string().optional() }))
+    .max(16)
+    .optional()
+    .describe(
+      "Volumes of earlier revisions still on the cluster after the current one was verified: how many workloads mount each, and when it is released if nobody does (spec.eviction).",
+    ),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 
@@ -145,8 +166,7 @@ export const Pin = z.object({
   resolvedRevision: z.string(),
   manifestDigest: z.string().optional(),
   pinnedFrom: z.string().describe("`source` when the reference was immutable, else the cluster that verified first."),
-  identity: z.string().optional()
-    .describe("Short hash of the source identity this pin belongs to; a new identity (e.g. a changed revision) starts a new pin."),
+  identity: z.string().optional().describe("Short hash of the source identity this pin belongs to; a new identity (e.g. a changed revision) starts a new pin."),
 });
 export type Pin = z.infer<typeof Pin>;
 
@@ -158,7 +178,11 @@ export type Pin = z.infer<typeof Pin>;
  * hash is here: the status is for people, and a replica never reads it.
  */
 export const ReplicaContract = z.object({
-  hash: z.string().describe("First 16 hex digits of the sha256 of the contract spec's canonical JSON (keys sorted); replicas name it as spec.contractHash and read the spec from the ConfigMap <name>-contract-<hash>."),
+  hash: z
+    .string()
+    .describe(
+      "First 16 hex digits of the sha256 of the contract spec's canonical JSON (keys sorted); replicas name it as spec.contractHash and read the spec from the ConfigMap <name>-contract-<hash>.",
+    ),
 });
 export type ReplicaContract = z.infer<typeof ReplicaContract>;
 

@@ -17,7 +17,9 @@ export const ReplicaCluster = z
   .object({
     name: z.string().min(1).max(253),
     // kind defaults (rather than being required) so the fleet level can leave it out: a replica's bytes are paid per cluster.
-    providerConfigRef: z.object({ kind: z.enum(["ProviderConfig", "ClusterProviderConfig"]).default("ClusterProviderConfig"), name: z.string().min(1) }).strict(),
+    providerConfigRef: z
+      .object({ kind: z.enum(["ProviderConfig", "ClusterProviderConfig"]).default("ClusterProviderConfig"), name: z.string().min(1) })
+      .strict(),
     cloud: z.enum(CLOUDS).describe("Where the cluster runs; Existing clusters are never modified beyond the cache itself."),
     storageClassName: z.string().max(253).optional().describe("The cluster's RWX storage class, if it has one."),
     csiDrivers: z.array(z.enum(CSI_CAPABILITIES)).max(3).optional().describe("Storage capabilities the cluster declares."),
@@ -25,7 +27,9 @@ export const ReplicaCluster = z
       .object({
         name: z.string().min(1).max(100).describe("The cluster's name in its cloud (the EKS cluster name)."),
         region: z.string().min(1).max(64).optional(),
-        providerConfigRef: z.object({ kind: z.enum(["ProviderConfig", "ClusterProviderConfig"]), name: z.string().min(1) }).strict()
+        providerConfigRef: z
+          .object({ kind: z.enum(["ProviderConfig", "ClusterProviderConfig"]), name: z.string().min(1) })
+          .strict()
           .describe("The cloud provider's config (e.g. provider-upjet-aws), used for driver add-ons."),
       })
       .strict()
@@ -38,10 +42,16 @@ export type ReplicaCluster = z.infer<typeof ReplicaCluster>;
 /** The contract's hash: the first 16 hex digits of the sha256 of its canonical JSON. */
 export const CONTRACT_HASH = /^[0-9a-f]{16}$/;
 
-const Namespace = z.string().regex(DNS_LABEL).max(63).refine((n) => n !== "default", "must not be default")
+const Namespace = z
+  .string()
+  .regex(DNS_LABEL)
+  .max(63)
+  .refine((n) => n !== "default", "must not be default")
   .describe("Namespace on the cluster that holds the volume and the Job.");
 const ClaimName = ObjectName.describe("The volume's name: derived from the cache and the source identity, so a new revision gets a new volume.");
-const ReplicaPin = z.object({ resolvedRevision: z.string(), manifestDigest: z.string().optional() }).strict()
+const ReplicaPin = z
+  .object({ resolvedRevision: z.string(), manifestDigest: z.string().optional() })
+  .strict()
   .describe("When set, the cluster must hold exactly these bytes.");
 const Refetch = z.string().max(253).describe("A new value starts a new hydration.");
 const PreviousClaimNames = z.array(ObjectName).max(8).describe("Claims of earlier revisions kept until this one is verified (informational).");
@@ -103,8 +113,13 @@ export const ModelCacheReplicaSpecForms = z
   .object({
     cacheRef: CacheRef,
     cluster: ReplicaCluster,
-    contractHash: z.string().regex(CONTRACT_HASH, "must be 16 lowercase hex digits").optional()
-      .describe("The compact form: the rest of the spec is the replica contract with this hash, data contract.json of the ConfigMap <cacheRef.name>-contract-<hash> in this namespace."),
+    contractHash: z
+      .string()
+      .regex(CONTRACT_HASH, "must be 16 lowercase hex digits")
+      .optional()
+      .describe(
+        "The compact form: the rest of the spec is the replica contract with this hash, data contract.json of the ConfigMap <cacheRef.name>-contract-<hash> in this namespace.",
+      ),
     artifact: Artifact.optional(),
     storage: Storage.optional(),
     namespace: Namespace.optional(),
@@ -126,7 +141,8 @@ export const ModelCacheReplicaSpecForms = z
       return;
     }
     const missing = REQUIRED_CONTRACT_FIELDS.filter((k) => s[k] === undefined);
-    if (missing.length > 0) ctx.addIssue({ code: "custom", message: `${formsRule.message}; ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing` });
+    if (missing.length > 0)
+      ctx.addIssue({ code: "custom", message: `${formsRule.message}; ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} missing` });
   })
   .meta({ "x-kubernetes-validations": [formsRule] });
 export type ModelCacheReplicaSpecForms = z.infer<typeof ModelCacheReplicaSpecForms>;
@@ -141,12 +157,18 @@ export const ModelCacheReplicaStatus = z.object({
   jobName: z.string().optional(),
   /** The cluster holds bytes other than the pinned manifest. */
   drift: z.boolean().optional(),
-  oldVolumes: z.array(z.object({
-    claimName: z.string(),
-    mounts: z.number().int().optional().describe("Workloads that mount it, as the serving step records them; absent while the records are not read yet."),
-    unusedSince: z.string().optional().describe("When the last of them stopped mounting it (RFC 3339)."),
-    releaseAt: z.string().optional().describe("When it is released if nobody mounts it again (spec.eviction.ttl after unusedSince)."),
-    message: z.string(),
-  })).max(16).optional().describe("Volumes of earlier revisions still on the cluster, and why."),
+  oldVolumes: z
+    .array(
+      z.object({
+        claimName: z.string(),
+        mounts: z.number().int().optional().describe("Workloads that mount it, as the serving step records them; absent while the records are not read yet."),
+        unusedSince: z.string().optional().describe("When the last of them stopped mounting it (RFC 3339)."),
+        releaseAt: z.string().optional().describe("When it is released if nobody mounts it again (spec.eviction.ttl after unusedSince)."),
+        message: z.string(),
+      }),
+    )
+    .max(16)
+    .optional()
+    .describe("Volumes of earlier revisions still on the cluster, and why."),
 });
 export type ModelCacheReplicaStatus = z.infer<typeof ModelCacheReplicaStatus>;

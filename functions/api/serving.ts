@@ -19,28 +19,40 @@ export const KSERVE_STOP_ANNOTATION = "serving.kserve.io/stop";
 /** Caches in another control-plane namespace that some tenants may mount. */
 export const CacheGrant = z
   .object({
-    controlPlaneNamespaces: z.array(z.string().max(63).regex(DNS_LABEL, "must be a control-plane namespace name")).min(1).max(256)
+    controlPlaneNamespaces: z
+      .array(z.string().max(63).regex(DNS_LABEL, "must be a control-plane namespace name"))
+      .min(1)
+      .max(256)
       .describe("Tenants (control-plane namespaces of consumer XRs) this grant applies to."),
     cacheNamespace: z.string().max(63).regex(DNS_LABEL, "must be a control-plane namespace name").describe("The control-plane namespace holding the caches."),
-    caches: z.array(z.union([ObjectName, z.literal("*")])).min(1).max(256).describe("ModelCache names granted; * grants every cache there."),
+    caches: z
+      .array(z.union([ObjectName, z.literal("*")]))
+      .min(1)
+      .max(256)
+      .describe("ModelCache names granted; * grants every cache there."),
   })
   .strict();
 export type CacheGrant = z.infer<typeof CacheGrant>;
 
 export const Serving = z
   .object({
-    mountInto: z.enum(["AllContainers", "AnnotatedContainers"]).default("AllContainers")
-      .describe(`AllContainers: every container (not init containers) of every pod template mounts each cache. AnnotatedContainers: only those the workload names in ${CONTAINERS_ANNOTATION}.`),
+    mountInto: z
+      .enum(["AllContainers", "AnnotatedContainers"])
+      .default("AllContainers")
+      .describe(
+        `AllContainers: every container (not init containers) of every pod template mounts each cache. AnnotatedContainers: only those the workload names in ${CONTAINERS_ANNOTATION}.`,
+      ),
     tenancy: z
       .object({
-        grants: z.array(CacheGrant).max(64).default([])
-          .describe("A consumer may always mount caches of its own control-plane namespace; these grant others."),
+        grants: z.array(CacheGrant).max(64).default([]).describe("A consumer may always mount caches of its own control-plane namespace; these grant others."),
       })
       .strict()
       .default({ grants: [] }),
   })
   .strict()
-  .describe("Present: this step is the serving capability. It finds the workloads earlier steps composed that ask for caches, mounts each cache read-only once it is verified on the workload's cluster, and holds the workload back until then.");
+  .describe(
+    "Present: this step is the serving capability. It finds the workloads earlier steps composed that ask for caches, mounts each cache read-only once it is verified on the workload's cluster, and holds the workload back until then.",
+  );
 export type Serving = z.infer<typeof Serving>;
 
 /** How the step treats one workload now. */

@@ -14,7 +14,8 @@ export const GLOB = z.string().min(1).max(256);
  * naming the field instead of a Job that fails on the cluster.
  */
 export const SAFE_PATH = new RegExp(`^${RELATIVE_PATH_GUARDS}${String.raw`(?!SHA256SUMS$)(?!\.model-cache(\/|$))`}${RELATIVE_PATH_CHARS}$`);
-export const SAFE_PATH_MESSAGE = "must be a relative path without '.' or '..' segments, empty segments, backslashes or control characters, and not SHA256SUMS or under .model-cache/";
+export const SAFE_PATH_MESSAGE =
+  "must be a relative path without '.' or '..' segments, empty segments, backslashes or control characters, and not SHA256SUMS or under .model-cache/";
 /**
  * Inline files reach the Job through a ConfigMap volume, whose writer (the
  * kubelet) keeps names starting with '..' for itself: the API server refuses
@@ -50,7 +51,10 @@ const NO_USERINFO_PATTERN = "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*([/?#].*)?$";
 export function credentialFreeUrl(secretField: string, opts: { endpoint?: boolean; inList?: boolean } = {}) {
   const userinfo = `must not carry credentials (user:password@): put them in a Secret and name it in ${secretField}`;
   const query = `must not carry a query or fragment (an endpoint is a base URL; credentials go in a Secret named in ${secretField})`;
-  const rules = [{ rule: `!self.matches('${USERINFO}')`, message: userinfo }, ...(opts.endpoint ? [{ rule: `!self.matches('${QUERY_OR_FRAGMENT}')`, message: query }] : [])];
+  const rules = [
+    { rule: `!self.matches('${USERINFO}')`, message: userinfo },
+    ...(opts.endpoint ? [{ rule: `!self.matches('${QUERY_OR_FRAGMENT}')`, message: query }] : []),
+  ];
   return z
     .url({ protocol: /^https?$/ })
     .max(URL_MAX)

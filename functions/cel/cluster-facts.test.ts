@@ -60,31 +60,44 @@ describe("toCelCluster", () => {
   const refused: { facts: ClusterFactsInput; contains: string; reason: string }[] = [
     {
       facts: { name: "big", pools: Array.from({ length: CLUSTER_LIMITS.maxPools + 1 }, (_, i) => ({ name: `p${i}` })) },
-      contains: "pool count is 1025", reason: "more pools than costed for",
+      contains: "pool count is 1025",
+      reason: "more pools than costed for",
     },
     {
-      facts: { name: "big", pools: [{ name: "p", devices: Array.from({ length: CLUSTER_LIMITS.maxDevicesPerPool + 1 }, (_, i) => ({ name: `d${i}`, driver: "x" })) }] },
-      contains: "device count is 513", reason: "more devices in one pool than costed for",
+      facts: {
+        name: "big",
+        pools: [{ name: "p", devices: Array.from({ length: CLUSTER_LIMITS.maxDevicesPerPool + 1 }, (_, i) => ({ name: `d${i}`, driver: "x" })) }],
+      },
+      contains: "device count is 513",
+      reason: "more devices in one pool than costed for",
     },
     {
-      facts: { name: "big", pools: Array.from({ length: 17 }, (_, p) => ({ name: `p${p}`, devices: Array.from({ length: 512 }, (_, i) => ({ name: `d${i}`, driver: "x" })) })) },
-      contains: "device count is 8704", reason: "more devices in the cluster than costed for",
+      facts: {
+        name: "big",
+        pools: Array.from({ length: 17 }, (_, p) => ({ name: `p${p}`, devices: Array.from({ length: 512 }, (_, i) => ({ name: `d${i}`, driver: "x" })) })),
+      },
+      contains: "device count is 8704",
+      reason: "more devices in the cluster than costed for",
     },
     {
       facts: { name: "x", labels: { a: "v".repeat(64) } },
-      contains: "value length is 64", reason: "a label value longer than Kubernetes allows",
+      contains: "value length is 64",
+      reason: "a label value longer than Kubernetes allows",
     },
     {
       facts: { name: "x", pools: [{ name: "p", devices: [{ name: "d", driver: "x", attributes: { v: { version: "1.2" } } }] }] },
-      contains: "invalid semver", reason: "a version attribute that is not semver",
+      contains: "invalid semver",
+      reason: "a version attribute that is not semver",
     },
     {
       facts: { name: "x", pools: [{ name: "p", devices: [{ name: "d", driver: "x", capacity: { memory: { value: "80GB" } } }] }] },
-      contains: "capacity memory", reason: "a capacity that is not a quantity",
+      contains: "capacity memory",
+      reason: "a capacity that is not a quantity",
     },
     {
       facts: { name: "x", pools: [{ name: "p", devices: [{ name: "d", driver: "x", attributes: { s: { string: "s".repeat(65) } } }] }] },
-      contains: "string length is 65", reason: "a string attribute longer than DRA allows",
+      contains: "string length is 65",
+      reason: "a string attribute longer than DRA allows",
     },
   ];
   it.each(refused)("refuses with a reason: $reason", ({ facts, contains }) => {

@@ -17,12 +17,36 @@ describe("budget decisions", () => {
   const cases: { expr: string; accepted: boolean; reason: string }[] = [
     { expr: `cluster.labels["region"] == "us-east1"`, accepted: true, reason: "a label lookup is constant" },
     { expr: `cluster.devices.exists(device, ${H100})`, accepted: true, reason: "one pass over every device" },
-    { expr: `cluster.devices.filter(device, ${H100}).size() >= 16 && cluster.devices.exists(device, device.capacity["gpu.nvidia.com"].?memory.orValue(quantity("0")).compareTo(quantity("80G")) >= 0)`, accepted: true, reason: "two passes" },
-    { expr: `cluster.pools.exists(pool, pool.devices.filter(device, ${H100}).size() == 8)`, accepted: true, reason: "pools then their devices: bounded by the cluster's device total, not pools x devices per pool" },
-    { expr: `cluster.devices.all(a, cluster.devices.all(b, a.name != b.name || a.pool == b.pool))`, accepted: false, reason: "every device against every device" },
-    { expr: `cluster.devices.map(d, d.name).all(n, n in cluster.devices.map(d, d.name))`, accepted: false, reason: "membership in a device-sized list inside a device loop" },
-    { expr: `cluster.pools.exists(p, p.devices.all(a, p.devices.all(b, a.name == b.name)))`, accepted: false, reason: "quadratic within each pool: the share rule does not apply to nested loops" },
-    { expr: `cluster.pools.exists(p, (p.devices + p.devices).all(a, p.devices.all(b, true)))`, accepted: false, reason: "a concatenation of shared lists still counts as shared" },
+    {
+      expr: `cluster.devices.filter(device, ${H100}).size() >= 16 && cluster.devices.exists(device, device.capacity["gpu.nvidia.com"].?memory.orValue(quantity("0")).compareTo(quantity("80G")) >= 0)`,
+      accepted: true,
+      reason: "two passes",
+    },
+    {
+      expr: `cluster.pools.exists(pool, pool.devices.filter(device, ${H100}).size() == 8)`,
+      accepted: true,
+      reason: "pools then their devices: bounded by the cluster's device total, not pools x devices per pool",
+    },
+    {
+      expr: `cluster.devices.all(a, cluster.devices.all(b, a.name != b.name || a.pool == b.pool))`,
+      accepted: false,
+      reason: "every device against every device",
+    },
+    {
+      expr: `cluster.devices.map(d, d.name).all(n, n in cluster.devices.map(d, d.name))`,
+      accepted: false,
+      reason: "membership in a device-sized list inside a device loop",
+    },
+    {
+      expr: `cluster.pools.exists(p, p.devices.all(a, p.devices.all(b, a.name == b.name)))`,
+      accepted: false,
+      reason: "quadratic within each pool: the share rule does not apply to nested loops",
+    },
+    {
+      expr: `cluster.pools.exists(p, (p.devices + p.devices).all(a, p.devices.all(b, true)))`,
+      accepted: false,
+      reason: "a concatenation of shared lists still counts as shared",
+    },
   ];
   it.each(cases)("$reason", ({ expr, accepted }) => {
     const c = compileSelector(expr);
@@ -61,7 +85,9 @@ describe("the cost model", () => {
 
   it("charges cel.bind's value once, however often the name is used", () => {
     const bound = cost(`cel.bind(n, cluster.devices.filter(d, d.driver == "x").size(), n > 1 && n < 100 && n != 7)`);
-    const repeated = cost(`cluster.devices.filter(d, d.driver == "x").size() > 1 && cluster.devices.filter(d, d.driver == "x").size() < 100 && cluster.devices.filter(d, d.driver == "x").size() != 7`);
+    const repeated = cost(
+      `cluster.devices.filter(d, d.driver == "x").size() > 1 && cluster.devices.filter(d, d.driver == "x").size() < 100 && cluster.devices.filter(d, d.driver == "x").size() != 7`,
+    );
     expect(bound * 2).toBeLessThan(repeated);
   });
 

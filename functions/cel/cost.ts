@@ -306,7 +306,13 @@ function binary(n: AstNode, scope: Scope): Est {
     case "<=":
     case ">":
     case ">=":
-      return { cost: base + 1 + (ls.k === "string" || ls.k === "attr" || ls.k === "list" || ls.k === "map" || ls.k === "unknown" ? Math.ceil(0.1 * Math.min(size(ls), size(rs))) : 0), shape: SCALAR };
+      return {
+        cost:
+          base +
+          1 +
+          (ls.k === "string" || ls.k === "attr" || ls.k === "list" || ls.k === "map" || ls.k === "unknown" ? Math.ceil(0.1 * Math.min(size(ls), size(rs))) : 0),
+        shape: SCALAR,
+      };
     case "+":
       if (ls.k === "string" && rs.k === "string") {
         return { cost: base + 1 + strCost(ls) + strCost(rs), shape: { k: "string", size: ls.size + rs.size } };
@@ -329,7 +335,20 @@ function binary(n: AstNode, scope: Scope): Est {
 
 const COMPREHENSIONS = new Set(["all", "exists", "exists_one", "filter", "map"]);
 const STRING_RESULT_SAME_SIZE = new Set(["lowerAscii", "upperAscii", "trim", "substring"]);
-const LINEAR_IN_RECEIVER = new Set(["contains", "startsWith", "endsWith", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "trim", "substring", "split", "join", "size"]);
+const LINEAR_IN_RECEIVER = new Set([
+  "contains",
+  "startsWith",
+  "endsWith",
+  "indexOf",
+  "lastIndexOf",
+  "lowerAscii",
+  "upperAscii",
+  "trim",
+  "substring",
+  "split",
+  "join",
+  "size",
+]);
 
 function call(n: AstNode, receiverNode: AstNode | undefined, scope: Scope): Est {
   const name = (n.args as [string])[0];
@@ -386,7 +405,10 @@ function call(n: AstNode, receiverNode: AstNode | undefined, scope: Scope): Est 
     case "bool":
       return { cost: base + args.reduce((c, a) => c + strCost(a.shape), 0), shape: SCALAR };
     case "string":
-      return { cost: base + args.reduce((c, a) => c + strCost(a.shape), 0), shape: args[0] ? { k: "string", size: Math.max(32, size(args[0].shape)) } : SCALAR };
+      return {
+        cost: base + args.reduce((c, a) => c + strCost(a.shape), 0),
+        shape: args[0] ? { k: "string", size: Math.max(32, size(args[0].shape)) } : SCALAR,
+      };
     case "dyn":
       return { cost: base, shape: args[0]?.shape ?? UNKNOWN };
     case "contains":

@@ -53,7 +53,11 @@ interface MatchesMacro {
  * backtracking RegExp and does not let it be replaced, so a macro takes the call over at parse
  * time: cel-js looks macros up by name and arity, whatever the receiver type it is declared on.
  */
-function matchesMacro(subject: ASTNode, pattern: ASTNode, ast: ASTNode): MatchesMacro & {
+function matchesMacro(
+  subject: ASTNode,
+  pattern: ASTNode,
+  ast: ASTNode,
+): MatchesMacro & {
   typeCheck(chk: TypeChecker, m: MatchesMacro, ctx: unknown): unknown;
   evaluate(ev: { run(n: ASTNode, ctx: unknown): unknown }, m: MatchesMacro, ctx: unknown): boolean;
 } {
@@ -80,8 +84,7 @@ function matchesMacro(subject: ASTNode, pattern: ASTNode, ast: ASTNode): Matches
 }
 
 const parseQuantity = (s: string): Quantity => evalErrorFrom(QuantityParseError, () => Quantity.parse(s));
-const parseSemver = (s: string, normalize: boolean): Semver =>
-  evalErrorFrom(SemverParseError, () => (normalize ? Semver.parseNormalized(s) : Semver.parse(s)));
+const parseSemver = (s: string, normalize: boolean): Semver => evalErrorFrom(SemverParseError, () => (normalize ? Semver.parseNormalized(s) : Semver.parse(s)));
 
 /** Equality for list elements in sets.* and indexOf: CEL values we can meet in this environment. */
 export function celEquals(a: unknown, b: unknown): boolean {
@@ -172,8 +175,10 @@ function build(): Environment {
   env.registerConstant("sets", "SetsNamespace", new SetsNamespace());
   const includes = (list: readonly unknown[], v: unknown) => list.some((x) => celEquals(x, v));
   env.registerFunction("SetsNamespace.contains(list, list): bool", (_: SetsNamespace, a: unknown[], b: unknown[]) => b.every((v) => includes(a, v)));
-  env.registerFunction("SetsNamespace.equivalent(list, list): bool", (_: SetsNamespace, a: unknown[], b: unknown[]) =>
-    b.every((v) => includes(a, v)) && a.every((v) => includes(b, v)));
+  env.registerFunction(
+    "SetsNamespace.equivalent(list, list): bool",
+    (_: SetsNamespace, a: unknown[], b: unknown[]) => b.every((v) => includes(a, v)) && a.every((v) => includes(b, v)),
+  );
   env.registerFunction("SetsNamespace.intersects(list, list): bool", (_: SetsNamespace, a: unknown[], b: unknown[]) => b.some((v) => includes(a, v)));
   env.registerFunction("list.indexOf(dyn): int", (l: unknown[], v: unknown) => big(l.findIndex((x) => celEquals(x, v))));
   env.registerFunction("list.lastIndexOf(dyn): int", (l: unknown[], v: unknown) => big(l.findLastIndex((x) => celEquals(x, v))));
@@ -191,8 +196,11 @@ function build(): Environment {
 function registerRegex(env: Environment): void {
   env.registerType("RegexHook", { ctor: RegexHook, fields: {} });
   env.registerFunction("RegexHook.matches(ast): bool", ({ ast, args, receiver }: { ast: ASTNode; args: ASTNode[]; receiver: ASTNode }) =>
-    matchesMacro(receiver, args[0] as ASTNode, ast));
-  env.registerFunction("matches(ast, ast): bool", ({ ast, args }: { ast: ASTNode; args: ASTNode[] }) => matchesMacro(args[0] as ASTNode, args[1] as ASTNode, ast));
+    matchesMacro(receiver, args[0] as ASTNode, ast),
+  );
+  env.registerFunction("matches(ast, ast): bool", ({ ast, args }: { ast: ASTNode; args: ASTNode[] }) =>
+    matchesMacro(args[0] as ASTNode, args[1] as ASTNode, ast),
+  );
   env.registerFunction("string.find(string): string", (s: string, re: string) => regex(() => regexFind(s, re)));
   env.registerFunction("string.findAll(string): list<string>", (s: string, re: string) => regex(() => regexFindAll(s, re)));
   env.registerFunction("string.findAll(string, int): list<string>", (s: string, re: string, n: bigint) => regex(() => regexFindAll(s, re, n)));

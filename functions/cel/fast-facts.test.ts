@@ -16,7 +16,10 @@ describe("fastClusterFacts", () => {
     { reason: "pools of three kinds", input: mixedCluster },
     { reason: "no pools, no devices: the defaults", input: emptyCluster },
     { reason: "only a name", input: { name: "bare" } },
-    { reason: "an int attribute as a string beyond 2^53, and as a bigint", input: dev({ attributes: { big: { int: "123456789012345678901" }, b: { int: 7n } } }) },
+    {
+      reason: "an int attribute as a string beyond 2^53, and as a bigint",
+      input: dev({ attributes: { big: { int: "123456789012345678901" }, b: { int: 7n } } }),
+    },
     { reason: "a numeric capacity", input: dev({ capacity: { memory: { value: 1024 } } }) },
     { reason: "an attribute key set to undefined next to one that is set", input: dev({ attributes: { a: { string: "x", int: undefined } } }) },
   ])("accepts, as zod does: $reason", ({ input }) => {

@@ -46,7 +46,9 @@ describe("the runtime meter", () => {
     // estimate prices a read of m at 1, so it lets this through.
     const l256 = `[${Array.from({ length: 256 }, (_, i) => i).join(", ")}]`;
     const capped = evaluate(`cel.bind(l, ${l256}, cel.bind(m, l.map(a, l), m.all(x, m.size() > 0)))`, 10 * RUNTIME_LIMITS.maxCostPerCluster);
-    expect(capped.ok ? "value" : capped.error.message).toContain(`it used its runtime budget of ${RUNTIME_LIMITS.maxCostPerCluster.toLocaleString("en-US")} cost units`);
+    expect(capped.ok ? "value" : capped.error.message).toContain(
+      `it used its runtime budget of ${RUNTIME_LIMITS.maxCostPerCluster.toLocaleString("en-US")} cost units`,
+    );
   });
 
   it("prices what values hold: a long string costs more to compare than a short one", () => {

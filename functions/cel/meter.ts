@@ -16,9 +16,7 @@ import { RUNTIME_LIMITS } from "./limits.ts";
 
 /** Why an evaluation was stopped. */
 export type Exhausted =
-  | { kind: "cost"; used: number; limit: number }
-  | { kind: "size"; what: "string" | "value"; size: number; limit: number }
-  | { kind: "time"; ms: number };
+  { kind: "cost"; used: number; limit: number } | { kind: "size"; what: "string" | "value"; size: number; limit: number } | { kind: "time"; ms: number };
 
 class Meter {
   used = 0;

@@ -133,7 +133,11 @@ export function exhaustedMessage(x: Exhausted): string {
  * cost units this evaluation may use (at most RUNTIME_LIMITS.maxCostPerCluster); the meter stops it
  * there (kind Budget).
  */
-export function evaluateSelector(program: CompiledSelector, cluster: CelCluster | ClusterFactsInput, costLimit: number = RUNTIME_LIMITS.maxCostPerCluster): EvaluateResult {
+export function evaluateSelector(
+  program: CompiledSelector,
+  cluster: CelCluster | ClusterFactsInput,
+  costLimit: number = RUNTIME_LIMITS.maxCostPerCluster,
+): EvaluateResult {
   let value: CelCluster;
   if (cluster instanceof CelCluster) value = cluster;
   else {
@@ -147,7 +151,15 @@ export function evaluateSelector(program: CompiledSelector, cluster: CelCluster 
   if (!run.ok) {
     const cost = run.cost;
     if (run.exhausted !== undefined) {
-      return { ok: false, error: selectorError("Budget", `cluster ${name}: evaluation stopped after ${Math.round(cost).toLocaleString("en-US")} cost units: ${exhaustedMessage(run.exhausted)}`, expr), cost };
+      return {
+        ok: false,
+        error: selectorError(
+          "Budget",
+          `cluster ${name}: evaluation stopped after ${Math.round(cost).toLocaleString("en-US")} cost units: ${exhaustedMessage(run.exhausted)}`,
+          expr,
+        ),
+        cost,
+      };
     }
     const e = run.error;
     if (e instanceof EvaluationError) {

@@ -37,7 +37,21 @@ describe("Semver.parse is strict SemVer 2.0.0 (blang/semver)", () => {
 
 describe("Semver precedence", () => {
   // The ordering example of semver.org section 11, each strictly below the next.
-  const ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "2.0.0", "2.1.0", "2.1.1", "580.95.5", "580.126.20"];
+  const ordered = [
+    "1.0.0-alpha",
+    "1.0.0-alpha.1",
+    "1.0.0-alpha.beta",
+    "1.0.0-beta",
+    "1.0.0-beta.2",
+    "1.0.0-beta.11",
+    "1.0.0-rc.1",
+    "1.0.0",
+    "2.0.0",
+    "2.1.0",
+    "2.1.1",
+    "580.95.5",
+    "580.126.20",
+  ];
   it.each(ordered.slice(1).map((b, i) => ({ a: ordered[i] as string, b })))("$a < $b", ({ a, b }) => {
     expect(Semver.parse(a).compareTo(Semver.parse(b))).toBe(-1);
     expect(Semver.parse(b).compareTo(Semver.parse(a))).toBe(1);

@@ -46,14 +46,17 @@ export class Semver {
       if (!NUMERIC.test(p)) throw new SemverParseError(`invalid semver ${JSON.stringify(text)}: ${JSON.stringify(p)} is not a number without leading zeros`);
       return BigInt(p);
     });
-    const pre = preText === undefined ? [] : preText.split(".").map((id) => {
-      if (!IDENT.test(id)) throw new SemverParseError(`invalid semver ${JSON.stringify(text)}: bad pre-release identifier ${JSON.stringify(id)}`);
-      if (/^[0-9]+$/.test(id)) {
-        if (!NUMERIC.test(id)) throw new SemverParseError(`invalid semver ${JSON.stringify(text)}: pre-release number with leading zero`);
-        return BigInt(id);
-      }
-      return id;
-    });
+    const pre =
+      preText === undefined
+        ? []
+        : preText.split(".").map((id) => {
+            if (!IDENT.test(id)) throw new SemverParseError(`invalid semver ${JSON.stringify(text)}: bad pre-release identifier ${JSON.stringify(id)}`);
+            if (/^[0-9]+$/.test(id)) {
+              if (!NUMERIC.test(id)) throw new SemverParseError(`invalid semver ${JSON.stringify(text)}: pre-release number with leading zero`);
+              return BigInt(id);
+            }
+            return id;
+          });
     for (const id of build) {
       if (!IDENT.test(id)) throw new SemverParseError(`invalid semver ${JSON.stringify(text)}: bad build identifier ${JSON.stringify(id)}`);
     }

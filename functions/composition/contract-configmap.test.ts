@@ -13,7 +13,11 @@ describe("contractConfigMapName", () => {
     { reason: "a short name is kept as it is", cache: "qwen3-8b", want: `qwen3-8b-contract-${HASH}` },
     { reason: "dots are valid in a subdomain", cache: "team.qwen3", want: `team.qwen3-contract-${HASH}` },
     { reason: "exactly 253 characters fits", cache: "a".repeat(253 - 26), want: `${"a".repeat(227)}-contract-${HASH}` },
-    { reason: "one character more is shortened, with 8 hex digits of the full name", cache: "a".repeat(228), want: new RegExp(`^a{218}-[0-9a-f]{8}-contract-${HASH}$`) },
+    {
+      reason: "one character more is shortened, with 8 hex digits of the full name",
+      cache: "a".repeat(228),
+      want: new RegExp(`^a{218}-[0-9a-f]{8}-contract-${HASH}$`),
+    },
   ])("$reason", ({ cache, want }) => {
     const name = contractConfigMapName(cache, HASH);
     if (typeof want === "string") expect(name).toBe(want);
@@ -34,8 +38,16 @@ describe("readContract", () => {
     { reason: "what the fleet composes reads back", data: cm["data"] ?? null, want: { ok: true, spec: SPEC } },
     { reason: "no data at all", data: undefined, want: { ok: false, problem: "has no data.contract.json" } },
     { reason: "contract.json is not JSON", data: { "contract.json": "{" }, want: { ok: false, problem: "has unreadable JSON in data.contract.json" } },
-    { reason: "contract.json is JSON but no object", data: { "contract.json": "null" }, want: { ok: false, problem: "has no JSON object in data.contract.json" } },
-    { reason: "another contract under this name", data: { "contract.json": "{}" }, want: { ok: false, problem: `holds contract ${contractHash({})}, not ${hash}` } },
+    {
+      reason: "contract.json is JSON but no object",
+      data: { "contract.json": "null" },
+      want: { ok: false, problem: "has no JSON object in data.contract.json" },
+    },
+    {
+      reason: "another contract under this name",
+      data: { "contract.json": "{}" },
+      want: { ok: false, problem: `holds contract ${contractHash({})}, not ${hash}` },
+    },
   ])("$reason", ({ data, want }) => {
     const resource: JsonObject = data === undefined ? { apiVersion: "v1", kind: "ConfigMap" } : { ...cm, data };
     expect(readContract(resource, hash)).toEqual(want);
@@ -43,6 +55,10 @@ describe("readContract", () => {
 
   it("holds canonical JSON (sorted keys) and labels naming the cache and the hash", () => {
     expect(cm["data"]).toEqual({ "contract.json": '{"artifact":{"kind":"Weights"},"claimName":"qwen3-8b-52f65bb112"}' });
-    expect(cm["metadata"]).toEqual({ name: `qwen3-8b-contract-${hash}`, namespace: "ml-team", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/contract-hash": hash } });
+    expect(cm["metadata"]).toEqual({
+      name: `qwen3-8b-contract-${hash}`,
+      namespace: "ml-team",
+      labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/contract-hash": hash },
+    });
   });
 });

@@ -42,7 +42,11 @@ export function contractConfigMapName(cache: string, hash: string): string {
   const whole = `${cache}${tail}`;
   if (whole.length <= MAX_SUBDOMAIN && DNS_SUBDOMAIN.test(whole)) return whole;
   const suffix = `-${sha256Hex(cache).slice(0, 8)}`;
-  const head = cache.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").slice(0, MAX_SUBDOMAIN - tail.length - suffix.length).replace(/^[-.]+|[-.]+$/g, "");
+  const head = cache
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, "-")
+    .slice(0, MAX_SUBDOMAIN - tail.length - suffix.length)
+    .replace(/^[-.]+|[-.]+$/g, "");
   return `${head === "" ? "cache" : head}${suffix}${tail}`;
 }
 

@@ -27,18 +27,25 @@ const fatals = (rsp: FunctionResponse) => rsp.results.filter((r) => r.severity =
 describe("the fleet level on a live XR", () => {
   const cases: { reason: string; xr: JsonObject }[] = [
     { reason: "a cache selecting by labels", xr: modelCache({ clusterSelector: { matchLabels: { region: "us-east1" } } }) },
-    { reason: "a cache with every optional section written", xr: modelCache({ mountPath: "/models/q", retention: { whenUnselected: "Delete" }, hydration: { concurrency: 4 } }) },
+    {
+      reason: "a cache with every optional section written",
+      xr: modelCache({ mountPath: "/models/q", retention: { whenUnselected: "Delete" }, hydration: { concurrency: 4 } }),
+    },
   ];
   it.each(cases)("composes exactly what it composes without spec.crossplane: $reason", ({ xr }) => {
     const want = composeFleet(fleetRequest(xr, { clusters: fleet() }), { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" });
-    const got = composeFleet(fleetRequest(live(xr), { clusters: fleet() }), { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" });
+    const got = composeFleet(fleetRequest(live(xr), { clusters: fleet() }), {
+      defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0",
+    });
     expect(fatals(got)).toEqual([]);
     expect(got).toEqual(want);
     expect(JSON.stringify(got)).not.toContain("compositionRevisionRef");
   });
 
   it("still refuses an unknown field of its own, naming it", () => {
-    const rsp = composeFleet(fleetRequest(live(modelCache({ replicas: 3 })), { clusters: fleet() }), { defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0" });
+    const rsp = composeFleet(fleetRequest(live(modelCache({ replicas: 3 })), { clusters: fleet() }), {
+      defaultHydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.1.0",
+    });
     expect(fatals(rsp)).toEqual([expect.stringMatching(/spec: Unrecognized key: "replicas"/)]);
   });
 });

@@ -56,7 +56,7 @@ describe("parseHydrateArgs accepts", () => {
     expect(v.pins).toBeUndefined();
   });
 
-  it('an empty --sha256, which the Job passes for an unpinned URL, as no pin', async () => {
+  it("an empty --sha256, which the Job passes for an unpinned URL, as no pin", async () => {
     const v = await run(["--source", "https://example.com/m.gguf", "--sha256", "", "--dest", "/cache"]);
     expect(v.pins).toBeUndefined();
   });
@@ -70,13 +70,44 @@ describe("parseHydrateArgs accepts", () => {
 
   it("repeated --include/--exclude, in order, and every option the Job passes", async () => {
     const v = await run([
-      "--source", "hf://Qwen/Qwen3-8B@main", "--include", "*.json", "--include", "*.safetensors", "--exclude", "original/",
-      "--endpoint", "https://hub.internal", "--dest", "/cache", "--layout", "HuggingFaceCache", "--concurrency", "64",
-      "--progress", "json", "--expect-manifest-digest", `sha256:${"0".repeat(64)}`,
-      "--report-configmap", "model-cache/qwen3-8b-h1-report", "--termination-log", "/dev/termination-log",
+      "--source",
+      "hf://Qwen/Qwen3-8B@main",
+      "--include",
+      "*.json",
+      "--include",
+      "*.safetensors",
+      "--exclude",
+      "original/",
+      "--endpoint",
+      "https://hub.internal",
+      "--dest",
+      "/cache",
+      "--layout",
+      "HuggingFaceCache",
+      "--concurrency",
+      "64",
+      "--progress",
+      "json",
+      "--expect-manifest-digest",
+      `sha256:${"0".repeat(64)}`,
+      "--report-configmap",
+      "model-cache/qwen3-8b-h1-report",
+      "--termination-log",
+      "/dev/termination-log",
     ]);
-    expect(v).toMatchObject({ layout: "HuggingFaceCache", include: ["*.json", "*.safetensors"], exclude: ["original/"], concurrency: 64, expectDigest: `sha256:${"0".repeat(64)}` });
-    expect(v.common).toEqual({ progress: "json", output: "auto", reportTarget: { namespace: "model-cache", name: "qwen3-8b-h1-report" }, terminationLog: "/dev/termination-log" });
+    expect(v).toMatchObject({
+      layout: "HuggingFaceCache",
+      include: ["*.json", "*.safetensors"],
+      exclude: ["original/"],
+      concurrency: 64,
+      expectDigest: `sha256:${"0".repeat(64)}`,
+    });
+    expect(v.common).toEqual({
+      progress: "json",
+      output: "auto",
+      reportTarget: { namespace: "model-cache", name: "qwen3-8b-h1-report" },
+      terminationLog: "/dev/termination-log",
+    });
   });
 
   it("--plain-http for an oci:// source (a registry without TLS, as the API's oci.insecure asks)", async () => {
@@ -126,10 +157,18 @@ describe("parseHydrateArgs refuses, naming the flag", () => {
     [() => [...base, "--attempts", "many"], "--attempts", "not a number"],
     [() => [...base, "--ca-file", join(work, "no-ca.pem")], "--ca-file", "a CA file that does not exist"],
     [() => [...base, "--ca-file", jsonFile("not-pem.pem", "hello")], "--ca-file", "a CA file without a PEM certificate"],
-    [() => [...base, "--ca-file", jsonFile("bad-pem.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")], "--ca-file", "a PEM block that is not a certificate"],
+    [
+      () => [...base, "--ca-file", jsonFile("bad-pem.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")],
+      "--ca-file",
+      "a PEM block that is not a certificate",
+    ],
     [() => ["--source", "https://example.com/models/qwen/", "--dest", "/cache"], "--files", "a directory URL: the fix is a file list"],
     [() => [...base, "--plain-http"], "--plain-http", "plain HTTP is for oci:// only"],
-    [() => ["--files", jsonFile("plain.json", '[{"url":"http://e.com/a","path":"a"}]'), "--dest", "/cache", "--plain-http"], "--plain-http", "not for a file list either"],
+    [
+      () => ["--files", jsonFile("plain.json", '[{"url":"http://e.com/a","path":"a"}]'), "--dest", "/cache", "--plain-http"],
+      "--plain-http",
+      "not for a file list either",
+    ],
     [() => [...base, "--report-configmap", "just-a-name"], "--report-configmap", "no namespace"],
     [() => [...base, "--report-configmap", "NS/Name"], "--report-configmap", "not DNS names"],
     [() => [...base, "--token", "hf_abc"], "--token", "no flag takes a credential"],
@@ -166,8 +205,23 @@ describe("parseHydrateArgs refuses, naming the flag", () => {
 
 describe("parseVerifyArgs", () => {
   it("accepts the verify-only Job's argument list", () => {
-    const r = parseVerifyArgs(["/cache", "--expect-manifest-digest", `sha256:${"1".repeat(64)}`, "--report-configmap", "ns/r", "--termination-log", "/dev/termination-log"]);
-    expect(r).toEqual({ kind: "run", value: { dir: "/cache", expectDigest: `sha256:${"1".repeat(64)}`, common: { progress: "auto", output: "auto", reportTarget: { namespace: "ns", name: "r" }, terminationLog: "/dev/termination-log" } } });
+    const r = parseVerifyArgs([
+      "/cache",
+      "--expect-manifest-digest",
+      `sha256:${"1".repeat(64)}`,
+      "--report-configmap",
+      "ns/r",
+      "--termination-log",
+      "/dev/termination-log",
+    ]);
+    expect(r).toEqual({
+      kind: "run",
+      value: {
+        dir: "/cache",
+        expectDigest: `sha256:${"1".repeat(64)}`,
+        common: { progress: "auto", output: "auto", reportTarget: { namespace: "ns", name: "r" }, terminationLog: "/dev/termination-log" },
+      },
+    });
   });
   const cases: [args: string[], names: string, reason: string][] = [
     [[], "directory", "no directory"],
@@ -200,7 +254,9 @@ describe("runHydrateCli / runVerifyCli on bad usage", () => {
     const r = await stderrOf(() => runHydrateCli(["--source", "file:///src", "--dest", "/cache", "--concurrency", "0"]));
     expect(r.code).toBe(EXIT.usage);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('function-model-cache hydrate: --concurrency must be an integer from 1 to 256\nRun "function-model-cache hydrate --help" for the flags.\n');
+    expect(r.stderr).toBe(
+      'function-model-cache hydrate: --concurrency must be an integer from 1 to 256\nRun "function-model-cache hydrate --help" for the flags.\n',
+    );
     expect(r.stdout).toBe("");
   });
 

@@ -103,13 +103,19 @@ function parseCommon(v: VerifyArgs): Checked<Common> {
   let reportTarget: Common["reportTarget"];
   if (v.reportConfigMap !== undefined) {
     const m = /^([a-z0-9-]{1,63})\/([a-z0-9.-]{1,253})$/.exec(v.reportConfigMap);
-    if (m === null || m[1] === undefined || m[2] === undefined) return { ok: false, error: `--report-configmap must be <namespace>/<name>, not "${v.reportConfigMap}"` };
+    if (m === null || m[1] === undefined || m[2] === undefined)
+      return { ok: false, error: `--report-configmap must be <namespace>/<name>, not "${v.reportConfigMap}"` };
     reportTarget = { namespace: m[1], name: m[2] };
   }
   const terminationLog = v.terminationLog ?? (existsSync("/dev/termination-log") ? "/dev/termination-log" : undefined);
   return {
     ok: true,
-    value: { progress: progress as ProgressMode, output: output as OutputMode, ...(reportTarget ? { reportTarget } : {}), ...(terminationLog ? { terminationLog } : {}) },
+    value: {
+      progress: progress as ProgressMode,
+      output: output as OutputMode,
+      ...(reportTarget ? { reportTarget } : {}),
+      ...(terminationLog ? { terminationLog } : {}),
+    },
   };
 }
 
@@ -348,14 +354,31 @@ export async function runHydrateCli(args: string[]): Promise<number> {
             message: outcome.reused ? "already published and verified: nothing fetched" : `published ${outcome.manifest.files.length} files to ${p.dest}`,
           },
           // Re-hashing a published directory is not throughput: a no-op run reports none.
-          outcome.reused ? { bytesDone: done.bytesDone, bytesTotal: done.bytesTotal ?? 0, filesDone: done.filesDone, filesTotal: done.filesTotal ?? 0, bytesPerSecond: 0, etaSeconds: 0 } : undefined,
+          outcome.reused
+            ? {
+                bytesDone: done.bytesDone,
+                bytesTotal: done.bytesTotal ?? 0,
+                filesDone: done.filesDone,
+                filesTotal: done.filesTotal ?? 0,
+                bytesPerSecond: 0,
+                etaSeconds: 0,
+              }
+            : undefined,
         )
       : await reporter.finish({ phase: "Failed", message: outcome.message });
     // The report's message, scrubbed of credentials (./scrub.ts), not the raw one.
     if (!outcome.ok) process.stderr.write(`function-model-cache hydrate: ${final.message ?? ""}\n`);
     if (resolveOutput(p.common.output, process.stdout.isTTY === true) === "json") process.stdout.write(`${JSON.stringify(final)}\n`);
     else if (outcome.ok) {
-      process.stdout.write(hydrateSummary({ manifest: outcome.manifest, dest: p.dest, reused: outcome.reused, bytesFetched: outcome.stats.bytesFetched, fetchSeconds: outcome.stats.fetchSeconds }));
+      process.stdout.write(
+        hydrateSummary({
+          manifest: outcome.manifest,
+          dest: p.dest,
+          reused: outcome.reused,
+          bytesFetched: outcome.stats.bytesFetched,
+          fetchSeconds: outcome.stats.fetchSeconds,
+        }),
+      );
     }
     return outcome.ok ? EXIT.ok : outcome.exitCode;
   } finally {
@@ -373,7 +396,11 @@ export interface VerifyInvocation {
 export function parseVerifyArgs(args: string[]): ParsedCli<VerifyInvocation> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { ...parseArgsOptions(VERIFY_FLAG_KEYS), help: { type: "boolean", short: "h", default: false } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...parseArgsOptions(VERIFY_FLAG_KEYS), help: { type: "boolean", short: "h", default: false } },
+    });
   } catch (err) {
     return { kind: "usage", error: (err as Error).message };
   }
@@ -402,7 +429,14 @@ export async function runVerifyCli(args: string[]): Promise<number> {
   const human = resolveOutput(common.output, process.stdout.isTTY === true) === "human";
   const st = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
   // Said as it is: a missing directory is not "a manifest is missing".
-  const absent = st instanceof Error ? (st.code === "ENOENT" ? `${dir} does not exist` : `${dir}: ${st.message}`) : st.isDirectory() ? undefined : `${dir} is not a directory`;
+  const absent =
+    st instanceof Error
+      ? st.code === "ENOENT"
+        ? `${dir} does not exist`
+        : `${dir}: ${st.message}`
+      : st.isDirectory()
+        ? undefined
+        : `${dir} is not a directory`;
   const pre = absent === undefined ? await readManifest(dir) : undefined;
   if (pre?.ok) tracker.start(pre.value.totalBytes, pre.value.files.length);
   reporter.update({ phase: "Verifying" });
@@ -426,14 +460,25 @@ export async function runVerifyCli(args: string[]): Promise<number> {
   const problems = result.ok ? [] : result.problems;
   const message = absent ?? `${dir} does not verify: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ""}`;
   const final = result.ok
-    ? await reporter.finish({ phase: "Ready", resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest, message: `verified ${files} files` }, done)
+    ? await reporter.finish(
+        { phase: "Ready", resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest, message: `verified ${files} files` },
+        done,
+      )
     : await reporter.finish(
-        { phase: "Failed", message, ...(result.manifest ? { resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest } : {}) },
+        {
+          phase: "Failed",
+          message,
+          ...(result.manifest ? { resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest } : {}),
+        },
         done,
       );
   if (!result.ok) {
     // On a terminal one problem a line; in a log the report's one-line message.
-    process.stderr.write(human && absent === undefined ? `function-model-cache verify: ${scrub(verifyProblems(dir, problems))}` : `function-model-cache verify: ${final.message ?? ""}\n`);
+    process.stderr.write(
+      human && absent === undefined
+        ? `function-model-cache verify: ${scrub(verifyProblems(dir, problems))}`
+        : `function-model-cache verify: ${final.message ?? ""}\n`,
+    );
   }
   if (!human) process.stdout.write(`${JSON.stringify(final)}\n`);
   else if (result.ok) process.stdout.write(verifySummary(dir, result.manifest));

@@ -73,9 +73,7 @@ export interface TransferStats {
   fetchSeconds: number;
 }
 
-export type HydrateOutcome =
-  | { ok: true; manifest: Manifest; reused: boolean; stats: TransferStats }
-  | { ok: false; exitCode: 1 | 2 | 3; message: string };
+export type HydrateOutcome = { ok: true; manifest: Manifest; reused: boolean; stats: TransferStats } | { ok: false; exitCode: 1 | 2 | 3; message: string };
 
 const STAGING_DIR = `${MANIFEST_DIR}/staging`;
 
@@ -210,7 +208,8 @@ async function resolveAndList({ created: { source, reference }, opts, setPhase, 
     }
     objects.push(o);
   }
-  if (objects.length === 0) return done(fail(3, `${reference}: no file to fetch${opts.include.length + opts.exclude.length > 0 ? " (nothing matches --include/--exclude)" : ""}`));
+  if (objects.length === 0)
+    return done(fail(3, `${reference}: no file to fetch${opts.include.length + opts.exclude.length > 0 ? " (nothing matches --include/--exclude)" : ""}`));
   const identity = listing.identity;
   if (opts.layout === "HuggingFaceCache" && identity.huggingFace === undefined) {
     return done(fail(2, `--layout HuggingFaceCache needs an hf:// source (${identity.kind} sources have no repo id and commit)`));
@@ -233,7 +232,10 @@ async function resolveAndList({ created: { source, reference }, opts, setPhase, 
  */
 async function fetchIntoStaging({ created: { source, reference }, opts, tracker, setPhase }: Run, { listing, objects }: Listed): Promise<Step<Staged>> {
   const identity = listing.identity;
-  const stagingKey = createHash("sha256").update(`${identity.kind}\0${identity.resolved || reference}`).digest("hex").slice(0, 24);
+  const stagingKey = createHash("sha256")
+    .update(`${identity.kind}\0${identity.resolved || reference}`)
+    .digest("hex")
+    .slice(0, 24);
   const staging = join(opts.dest, STAGING_DIR, stagingKey);
   await mkdir(staging, { recursive: true });
 
@@ -243,7 +245,9 @@ async function fetchIntoStaging({ created: { source, reference }, opts, tracker,
   const toFetch = objects.filter((o) => !adopted.has(o.id));
   let needed = 0;
   for (const o of toFetch) {
-    const onDisk = await stat(join(staging, "objects", `${objectKey(o.id)}.data`)).then((s) => s.blocks * 512).catch(() => 0);
+    const onDisk = await stat(join(staging, "objects", `${objectKey(o.id)}.data`))
+      .then((s) => s.blocks * 512)
+      .catch(() => 0);
     // An archive needs room for itself and for what it unpacks to.
     needed += Math.max(0, o.size - onDisk) + (o.unpack.kind === "tar" ? o.size : 0);
   }
@@ -299,7 +303,11 @@ async function fetchIntoStaging({ created: { source, reference }, opts, tracker,
 }
 
 /** 5. The manifest, an expected digest checked, nothing foreign in the way once more, and the atomic publish (publish.ts). */
-async function manifestAndPublish({ created: { reference }, opts, tracker, request, old }: Run, listing: Listing, { files, staged, stats }: Staged): Promise<HydrateOutcome> {
+async function manifestAndPublish(
+  { created: { reference }, opts, tracker, request, old }: Run,
+  listing: Listing,
+  { files, staged, stats }: Staged,
+): Promise<HydrateOutcome> {
   const identity = listing.identity;
   const revision = listing.huggingFaceCache?.requestedRevision;
   const manifestIdentity = {
@@ -309,7 +317,10 @@ async function manifestAndPublish({ created: { reference }, opts, tracker, reque
   };
   const digest = manifestDigest(manifestIdentity, files);
   if (opts.expectDigest !== undefined && digest !== opts.expectDigest) {
-    return fail(3, `${reference} (${manifestIdentity.resolved}) gives artifact ${digest}, not the expected ${opts.expectDigest}: the source changed since it was pinned`);
+    return fail(
+      3,
+      `${reference} (${manifestIdentity.resolved}) gives artifact ${digest}, not the expected ${opts.expectDigest}: the source changed since it was pinned`,
+    );
   }
   const filtered = opts.include.length > 0 || opts.exclude.length > 0;
   const tree = filtered ? undefined : listing.huggingFaceCache?.tree;
@@ -367,10 +378,13 @@ async function tidyAfterFailure(dest: string, destExisted: boolean): Promise<voi
     if (!st?.isDirectory()) return false;
     let empty = true;
     for (const name of await readdir(dir).catch(() => ["?"])) if (!(await prune(join(dir, name)))) empty = false;
-    return empty && (await rmdir(dir).then(
-      () => true,
-      () => false,
-    ));
+    return (
+      empty &&
+      (await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    );
   };
   await prune(join(dest, MANIFEST_DIR));
   if (!destExisted) await rmdir(dest).catch(() => undefined);
@@ -382,12 +396,19 @@ function fail(exitCode: 1 | 2 | 3, message: string): HydrateOutcome {
 
 /** Exit code and message for a failure: retryable (1) or not (3), naming file, source and cause. */
 export function fromError(err: unknown, reference: string, signal?: AbortSignal): HydrateOutcome {
-  if (signal?.aborted) return fail(1, `${reference}: interrupted (${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}); the staging area is kept for a resume`);
+  if (signal?.aborted)
+    return fail(
+      1,
+      `${reference}: interrupted (${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}); the staging area is kept for a resume`,
+    );
   const full = volumeFull(err);
   if (full !== undefined) {
     // Say it plainly: the cause is the volume, not the source, and retrying will not help until someone frees space.
     const file = err instanceof TransferError ? ` while writing ${err.object.id}` : "";
-    return fail(3, `${reference}: the destination volume is full${file} (${full}); no artifact was published; free space or use a larger volume, then re-run: the staging area is kept for a resume`);
+    return fail(
+      3,
+      `${reference}: the destination volume is full${file} (${full}); no artifact was published; free space or use a larger volume, then re-run: the staging area is kept for a resume`,
+    );
   }
   if (err instanceof TransferError) {
     // One URL: the reference is the file, said once. Otherwise the file and where it comes from, then the cause.

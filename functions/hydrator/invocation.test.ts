@@ -10,9 +10,15 @@ function readBack(argv: string[]): HydrateArgs {
 
 const text = fc.string({ minLength: 0, maxLength: 12 });
 const list = fc.array(text, { minLength: 1, maxLength: 3 });
-const strings = Object.entries(HYDRATE_FLAGS).filter(([, f]) => f.type === "string" && !("multiple" in f)).map(([k]) => k);
-const booleans = Object.entries(HYDRATE_FLAGS).filter(([, f]) => f.type === "boolean").map(([k]) => k);
-const lists = Object.entries(HYDRATE_FLAGS).filter(([, f]) => "multiple" in f).map(([k]) => k);
+const strings = Object.entries(HYDRATE_FLAGS)
+  .filter(([, f]) => f.type === "string" && !("multiple" in f))
+  .map(([k]) => k);
+const booleans = Object.entries(HYDRATE_FLAGS)
+  .filter(([, f]) => f.type === "boolean")
+  .map(([k]) => k);
+const lists = Object.entries(HYDRATE_FLAGS)
+  .filter(([, f]) => "multiple" in f)
+  .map(([k]) => k);
 
 /** Any HydrateArgs: each field absent or set, strings of any characters (a tenant writes them), booleans true. */
 const anyArgs = fc.record(
@@ -30,10 +36,18 @@ describe("the hydrator's arguments, written by the function and read by the CLI"
   });
 
   it.each([
-    { reason: "a value starting with '-' is joined with '=' (parseArgs refuses `--include -x` as ambiguous)", args: { include: ["-x", "*.json"] }, argv: ["--include=-x", "--include", "*.json"] },
+    {
+      reason: "a value starting with '-' is joined with '=' (parseArgs refuses `--include -x` as ambiguous)",
+      args: { include: ["-x", "*.json"] },
+      argv: ["--include=-x", "--include", "*.json"],
+    },
     { reason: "an empty value stays an argument of its own", args: { sha256: "" }, argv: ["--sha256", ""] },
     { reason: "a false boolean is left out, a true one is the bare flag", args: { s3PathStyle: false, plainHttp: true }, argv: ["--plain-http"] },
-    { reason: "fields are written in the order they were set, with their flag names", args: { source: "s3://b/p", s3Region: "eu-west-1", dest: "/cache" }, argv: ["--source", "s3://b/p", "--s3-region", "eu-west-1", "--dest", "/cache"] },
+    {
+      reason: "fields are written in the order they were set, with their flag names",
+      args: { source: "s3://b/p", s3Region: "eu-west-1", dest: "/cache" },
+      argv: ["--source", "s3://b/p", "--s3-region", "eu-west-1", "--dest", "/cache"],
+    },
   ])("$reason", ({ args, argv }) => {
     expect(hydrateArgv(args as HydrateArgs)).toEqual(argv);
   });

@@ -37,7 +37,10 @@ export interface HydrateArgs {
 }
 
 /** The arguments that name the source: what a source kind's plan gives the Job (sources/). */
-export type HydrateSourceArgs = Pick<HydrateArgs, "source" | "files" | "sha256" | "include" | "exclude" | "endpoint" | "s3Region" | "s3PathStyle" | "plainHttp">;
+export type HydrateSourceArgs = Pick<
+  HydrateArgs,
+  "source" | "files" | "sha256" | "include" | "exclude" | "endpoint" | "s3Region" | "s3PathStyle" | "plainHttp"
+>;
 
 export const HYDRATE_FLAGS = {
   source: { name: "source", type: "string" },
@@ -68,7 +71,13 @@ export const HYDRATE_FLAGS = {
 
 /** `verify`'s flags: the subset of hydrate's that checks a published artifact. */
 export type VerifyArgs = Pick<HydrateArgs, "progress" | "output" | "expectManifestDigest" | "reportConfigMap" | "terminationLog">;
-export const VERIFY_FLAG_KEYS = ["progress", "output", "expectManifestDigest", "reportConfigMap", "terminationLog"] as const satisfies readonly (keyof VerifyArgs)[];
+export const VERIFY_FLAG_KEYS = [
+  "progress",
+  "output",
+  "expectManifestDigest",
+  "reportConfigMap",
+  "terminationLog",
+] as const satisfies readonly (keyof VerifyArgs)[];
 
 type Key = keyof HydrateArgs;
 
@@ -92,7 +101,9 @@ export function hydrateArgv(args: HydrateArgs): string[] {
 }
 
 /** The options node:util parseArgs takes for `keys` (every hydrate flag by default). */
-export function parseArgsOptions(keys: readonly Key[] = Object.keys(HYDRATE_FLAGS) as Key[]): Record<string, { type: "string" | "boolean"; multiple?: boolean }> {
+export function parseArgsOptions(
+  keys: readonly Key[] = Object.keys(HYDRATE_FLAGS) as Key[],
+): Record<string, { type: "string" | "boolean"; multiple?: boolean }> {
   const out: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
   for (const key of keys) {
     const f: FlagSpec = HYDRATE_FLAGS[key];
@@ -102,7 +113,10 @@ export function parseArgsOptions(keys: readonly Key[] = Object.keys(HYDRATE_FLAG
 }
 
 /** parseArgs' values (by flag name) as HydrateArgs (by field), for `keys`. */
-export function argsFromValues(values: Record<string, string | boolean | (string | boolean)[] | undefined>, keys: readonly Key[] = Object.keys(HYDRATE_FLAGS) as Key[]): HydrateArgs {
+export function argsFromValues(
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  keys: readonly Key[] = Object.keys(HYDRATE_FLAGS) as Key[],
+): HydrateArgs {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const v = values[HYDRATE_FLAGS[key].name];

@@ -77,10 +77,24 @@ function apiMessage(r: Reply): string {
  * create when it does not exist yet (the function normally creates it; RBAC
  * may not allow the hydrator to, which is then reported, not fatal).
  */
-export async function putConfigMapKey(cfg: ApiConfig, namespace: string, name: string, key: string, value: string, timeoutMs = 10_000): Promise<Checked<"patched" | "created">> {
+export async function putConfigMapKey(
+  cfg: ApiConfig,
+  namespace: string,
+  name: string,
+  key: string,
+  value: string,
+  timeoutMs = 10_000,
+): Promise<Checked<"patched" | "created">> {
   const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
   try {
-    const patch = await call(cfg, "PATCH", `${base}/${encodeURIComponent(name)}`, "application/merge-patch+json", JSON.stringify({ data: { [key]: value } }), timeoutMs);
+    const patch = await call(
+      cfg,
+      "PATCH",
+      `${base}/${encodeURIComponent(name)}`,
+      "application/merge-patch+json",
+      JSON.stringify({ data: { [key]: value } }),
+      timeoutMs,
+    );
     if (patch.status >= 200 && patch.status < 300) return { ok: true, value: "patched" };
     if (patch.status !== 404) return { ok: false, error: `PATCH configmap ${namespace}/${name}: HTTP ${patch.status}: ${apiMessage(patch)}` };
     const body = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace }, data: { [key]: value } });

@@ -79,7 +79,8 @@ export function place(
     };
   }
   const hf = identity.huggingFace;
-  if (hf === undefined) return { ok: false, error: "the HuggingFaceCache layout needs a Hugging Face source (hf://): other sources have no repo id and commit" };
+  if (hf === undefined)
+    return { ok: false, error: "the HuggingFaceCache layout needs a Hugging Face source (hf://): other sources have no repo id and commit" };
   if (!HF_REPO_ID.test(hf.repo) || hf.repo.includes("..")) return { ok: false, error: `invalid Hugging Face repo id ${JSON.stringify(hf.repo)}` };
   if (!HF_COMMIT.test(hf.commit)) return { ok: false, error: `invalid commit ${JSON.stringify(hf.commit)}: expected 40 hex digits` };
   if (revision !== undefined) {

@@ -6,11 +6,26 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { canonicalJson, fileSetDigest, Manifest, MANIFEST_SCHEMA, manifestDigest, parseSums, renderSums, sortFiles, type ManifestFile, type ManifestIdentity } from "./manifest.ts";
+import {
+  canonicalJson,
+  fileSetDigest,
+  Manifest,
+  MANIFEST_SCHEMA,
+  manifestDigest,
+  parseSums,
+  renderSums,
+  sortFiles,
+  type ManifestFile,
+  type ManifestIdentity,
+} from "./manifest.ts";
 import { safeRelativePath } from "./paths.ts";
 
 const sha = (s: string): string => createHash("sha256").update(s).digest("hex");
-const identity: ManifestIdentity = { kind: "huggingFace", resolved: "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4", huggingFace: { repo: "Qwen/Qwen3-8B", commit: "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4" } };
+const identity: ManifestIdentity = {
+  kind: "huggingFace",
+  resolved: "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4",
+  huggingFace: { repo: "Qwen/Qwen3-8B", commit: "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4" },
+};
 const files: ManifestFile[] = [
   { path: "config.json", size: 2, sha256: sha("{}") },
   { path: "model-00001-of-00002.safetensors", size: 5, sha256: sha("hello") },
@@ -172,6 +187,12 @@ describe("SHA256SUMS", () => {
   });
 
   it("parseSums accepts the binary-mode marker and skips blank lines, as sha256sum does", () => {
-    expect(parseSums(`${sha("a")} *a.bin\n\n${sha("b")}  b.bin\n`)).toEqual({ ok: true, value: [{ sha256: sha("a"), path: "a.bin" }, { sha256: sha("b"), path: "b.bin" }] });
+    expect(parseSums(`${sha("a")} *a.bin\n\n${sha("b")}  b.bin\n`)).toEqual({
+      ok: true,
+      value: [
+        { sha256: sha("a"), path: "a.bin" },
+        { sha256: sha("b"), path: "b.bin" },
+      ],
+    });
   });
 });

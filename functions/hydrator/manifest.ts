@@ -49,7 +49,15 @@ export type ManifestFile = z.infer<typeof ManifestFile>;
 export const ManifestIdentity = z.object({
   kind: z.string(),
   resolved: z.string(),
-  huggingFace: z.object({ repo: z.string().regex(HF_REPO_ID).refine((r) => !r.includes(".."), "holds '..'"), commit: z.string().regex(HF_COMMIT) }).optional(),
+  huggingFace: z
+    .object({
+      repo: z
+        .string()
+        .regex(HF_REPO_ID)
+        .refine((r) => !r.includes(".."), "holds '..'"),
+      commit: z.string().regex(HF_COMMIT),
+    })
+    .optional(),
 });
 export type ManifestIdentity = z.infer<typeof ManifestIdentity>;
 
@@ -99,7 +107,11 @@ export function sortFiles(files: readonly ManifestFile[]): ManifestFile[] {
 /** The artifact's identity: sha256 over the canonical {schema, identity, files}. */
 export function manifestDigest(identity: ManifestIdentity, files: readonly ManifestFile[]): string {
   const id: ManifestIdentity = { kind: identity.kind, resolved: identity.resolved, ...(identity.huggingFace ? { huggingFace: identity.huggingFace } : {}) };
-  const canonical = canonicalJson({ schema: MANIFEST_SCHEMA, identity: id, files: sortFiles(files).map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })) });
+  const canonical = canonicalJson({
+    schema: MANIFEST_SCHEMA,
+    identity: id,
+    files: sortFiles(files).map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
+  });
   return `sha256:${createHash("sha256").update(canonical).digest("hex")}`;
 }
 

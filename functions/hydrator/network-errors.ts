@@ -82,7 +82,12 @@ export function networkFailure(err: unknown, url?: string): NetworkFailure | und
   if (found === undefined) {
     // fetch refuses the ports browsers block (the Fetch standard's "bad port" list), before any connection: permanent.
     const cause = (err as { cause?: { message?: unknown } } | null)?.cause;
-    if (cause?.message === "bad port") return { code: "BAD_PORT", retryable: false, text: `${endpoint(url).host} is on a port fetch never connects to (a blocked port, as in browsers); serve it on another port` };
+    if (cause?.message === "bad port")
+      return {
+        code: "BAD_PORT",
+        retryable: false,
+        text: `${endpoint(url).host} is on a port fetch never connects to (a blocked port, as in browsers); serve it on another port`,
+      };
     return undefined;
   }
   const { code, message } = found;
@@ -118,10 +123,16 @@ export function networkFailure(err: unknown, url?: string): NetworkFailure | und
       break;
   }
   if (UNTRUSTED.has(code)) {
-    const what = code === "DEPTH_ZERO_SELF_SIGNED_CERT" ? "a self-signed TLS certificate" : code === "SELF_SIGNED_CERT_IN_CHAIN" ? "a TLS certificate from a self-signed CA" : "a TLS certificate signed by a CA this machine does not trust";
+    const what =
+      code === "DEPTH_ZERO_SELF_SIGNED_CERT"
+        ? "a self-signed TLS certificate"
+        : code === "SELF_SIGNED_CERT_IN_CHAIN"
+          ? "a TLS certificate from a self-signed CA"
+          : "a TLS certificate signed by a CA this machine does not trust";
     return permanent(`${host} presents ${what} (${code}); ${TRUST_HINT}`);
   }
-  if (EXPIRED.has(code)) return permanent(`the TLS certificate of ${host} is not valid now (${code}); the server must renew it, or this machine's clock is wrong`);
+  if (EXPIRED.has(code))
+    return permanent(`the TLS certificate of ${host} is not valid now (${code}); the server must renew it, or this machine's clock is wrong`);
   if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || (code === "EPROTO" && /wrong version number/i.test(message))) {
     return permanent(`${host} does not speak TLS (${code}); if it is a plain HTTP server, use an http:// URL`);
   }

@@ -88,7 +88,10 @@ describe("createSink", () => {
     const sink = createSink(mode, out.s, err.s);
     sink.progress("Downloading", snap);
     sink.stop();
-    const lines = out.text().split("\n").filter((l) => l !== "");
+    const lines = out
+      .text()
+      .split("\n")
+      .filter((l) => l !== "");
     if (outJson) {
       expect(lines).toHaveLength(1);
       expect(JSON.parse(lines[0] as string)).toMatchObject({ event: "progress", phase: "Downloading", ...snap });
@@ -100,11 +103,18 @@ describe("createSink", () => {
 
 describe("humanNotice (the bar's notices, for a person)", () => {
   const cases: [reason: string, event: string, fields: Record<string, unknown>, want: string][] = [
-    ["a retry says when, at which stage, why, and the cause in words", "retry",
+    [
+      "a retry says when, at which stage, why, and the cause in words",
+      "retry",
       { stage: "listing", source: "https://h/m", message: "https://h/m: connection refused by h:443 (ECONNREFUSED)", delayMs: 1500, reason: "backoff" },
-      "retrying in 1.5 s (listing: backoff): https://h/m: connection refused by h:443 (ECONNREFUSED)"],
-    ["a transfer retry without a stage, at once", "retry", { file: "a.bin", message: "a.bin: sha256 mismatch", delayMs: 0, reason: "digest mismatch: fetching the file again" },
-      "retrying now (transfer: digest mismatch: fetching the file again): a.bin: sha256 mismatch"],
+      "retrying in 1.5 s (listing: backoff): https://h/m: connection refused by h:443 (ECONNREFUSED)",
+    ],
+    [
+      "a transfer retry without a stage, at once",
+      "retry",
+      { file: "a.bin", message: "a.bin: sha256 mismatch", delayMs: 0, reason: "digest mismatch: fetching the file again" },
+      "retrying now (transfer: digest mismatch: fetching the file again): a.bin: sha256 mismatch",
+    ],
     ["a warning is its message", "warning", { message: "cannot update the report ConfigMap" }, "warning: cannot update the report ConfigMap"],
     ["no message: the fields", "repair", { file: "x" }, "repair: file=x"],
   ];

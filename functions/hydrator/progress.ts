@@ -137,7 +137,10 @@ function createRawSink(mode: ProgressMode, out: NodeJS.WriteStream, err: NodeJS.
 /** A notice for a person: the message in words, a retry with when and why; fields only when there is no message. */
 export function humanNotice(event: string, fields: Record<string, unknown>): string {
   const message = typeof fields["message"] === "string" ? fields["message"] : undefined;
-  if (message === undefined) return `${event}: ${Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")}`;
+  if (message === undefined)
+    return `${event}: ${Object.entries(fields)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join(" ")}`;
   if (event === "retry") {
     const delay = typeof fields["delayMs"] === "number" ? fields["delayMs"] : 0;
     const reason = typeof fields["reason"] === "string" ? `: ${fields["reason"]}` : "";

@@ -32,7 +32,13 @@ export async function retractManifest(dest: string): Promise<void> {
   await fsyncDir(dest);
 }
 
-export async function publish(dest: string, placement: Placement, staged: ReadonlyMap<string, string | undefined>, manifest: Manifest, old: Manifest | undefined): Promise<void> {
+export async function publish(
+  dest: string,
+  placement: Placement,
+  staged: ReadonlyMap<string, string | undefined>,
+  manifest: Manifest,
+  old: Manifest | undefined,
+): Promise<void> {
   await retractManifest(dest);
   const dirs = new Set<string>();
   for (const f of placement.files) {
@@ -63,7 +69,9 @@ async function removeStale(dest: string, old: Manifest, now: Placement): Promise
   const prev = place(old.layout, old.files, old.identity, old.revision);
   if (!prev.ok) return;
   const keep = new Set([...now.files.map((f) => f.destPath), ...now.links.map((l) => l.destPath), ...now.extras.map((e) => e.destPath)]);
-  const gone = [...prev.value.files.map((f) => f.destPath), ...prev.value.links.map((l) => l.destPath), ...prev.value.extras.map((e) => e.destPath)].filter((p) => !keep.has(p));
+  const gone = [...prev.value.files.map((f) => f.destPath), ...prev.value.links.map((l) => l.destPath), ...prev.value.extras.map((e) => e.destPath)].filter(
+    (p) => !keep.has(p),
+  );
   for (const p of gone) {
     // The old manifest is a file on the volume: what it names is deleted only inside the destination, never through a link.
     const abs = await resolveInside(dest, p);

@@ -27,7 +27,9 @@ beforeAll(async () => {
         const data = (JSON.parse(body) as { data: Record<string, string> }).data;
         patches.push({ path: req.url ?? "", auth: req.headers.authorization, report: HydrationReport.parse(JSON.parse(data[HYDRATION_REPORT_KEY] ?? "null")) });
       }
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ kind: "Status", message: status < 300 ? "ok" : "configmaps is forbidden" }));
+      res
+        .writeHead(status, { "content-type": "application/json" })
+        .end(JSON.stringify({ kind: "Status", message: status < 300 ? "ok" : "configmaps is forbidden" }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -48,15 +50,27 @@ function clock(start = Date.parse("2026-01-01T00:00:00Z")): { now: () => Date; a
   return { now: () => new Date(t), advance: (ms) => (t += ms) };
 }
 
-const snap = (bytesDone: number, etaSeconds?: number): ProgressSnapshot => ({ bytesDone, bytesTotal: 100, filesDone: 0, filesTotal: 2, bytesPerSecond: 10, ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
+const snap = (bytesDone: number, etaSeconds?: number): ProgressSnapshot => ({
+  bytesDone,
+  bytesTotal: 100,
+  filesDone: 0,
+  filesTotal: 2,
+  bytesPerSecond: 10,
+  ...(etaSeconds !== undefined ? { etaSeconds } : {}),
+});
 
 describe("Reporter", () => {
   it("starts as a valid Resolving report with the source and zero progress", () => {
     const c = clock();
     const r = new Reporter({ source: "hf://Qwen/Qwen3-8B@main", now: c.now, warn: () => undefined });
     expect(HydrationReport.parse(r.current)).toEqual({
-      phase: "Resolving", source: "hf://Qwen/Qwen3-8B@main", bytesDone: 0, filesDone: 0, bytesPerSecond: 0,
-      startedAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z",
+      phase: "Resolving",
+      source: "hf://Qwen/Qwen3-8B@main",
+      bytesDone: 0,
+      filesDone: 0,
+      bytesPerSecond: 0,
+      startedAt: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:00.000Z",
     });
   });
 
@@ -65,7 +79,17 @@ describe("Reporter", () => {
     const r = new Reporter({ source: "s", now: c.now, warn: () => undefined });
     c.advance(1_000);
     r.update({ phase: "Hydrating", resolvedRevision: "abc" }, snap(40, 6));
-    expect(r.current).toMatchObject({ phase: "Hydrating", resolvedRevision: "abc", bytesDone: 40, bytesTotal: 100, filesTotal: 2, bytesPerSecond: 10, etaSeconds: 6, startedAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:01.000Z" });
+    expect(r.current).toMatchObject({
+      phase: "Hydrating",
+      resolvedRevision: "abc",
+      bytesDone: 40,
+      bytesTotal: 100,
+      filesTotal: 2,
+      bytesPerSecond: 10,
+      etaSeconds: 6,
+      startedAt: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:01.000Z",
+    });
     r.update({}, snap(50));
     expect(r.current.etaSeconds).toBeUndefined();
     expect(r.current.resolvedRevision).toBe("abc");
@@ -78,7 +102,13 @@ describe("Reporter", () => {
 
   it("writes the ConfigMap at once on a phase change, at most every intervalMs otherwise, and always on finish", async () => {
     const c = clock();
-    const r = new Reporter({ source: "s", now: c.now, intervalMs: 5_000, configMap: { api, namespace: "model-cache", name: "job-h1-report" }, warn: () => undefined });
+    const r = new Reporter({
+      source: "s",
+      now: c.now,
+      intervalMs: 5_000,
+      configMap: { api, namespace: "model-cache", name: "job-h1-report" },
+      warn: () => undefined,
+    });
     r.update({ phase: "Hydrating" }, snap(10)); // phase change: written
     c.advance(1_000);
     r.update({}, snap(20)); // same phase, 1 s later: not yet

@@ -91,7 +91,9 @@ export class Reporter {
         const chars = Array.from(this.#report.message);
         text = JSON.stringify({ ...this.#report, message: `${chars.slice(0, Math.max(0, chars.length - over)).join("")}...` });
       }
-      await writeFile(this.#opts.terminationLog, text).catch((err: Error) => this.#opts.warn(`cannot write the termination log ${this.#opts.terminationLog}: ${err.message}`));
+      await writeFile(this.#opts.terminationLog, text).catch((err: Error) =>
+        this.#opts.warn(`cannot write the termination log ${this.#opts.terminationLog}: ${err.message}`),
+      );
     }
     return this.#report;
   }

@@ -73,7 +73,11 @@ describe("decideRetry", () => {
   const rand = (r: number) => (): number => r;
 
   it("does not retry a permanent error, and says so", () => {
-    expect(decideRetry(new SourceError("401", { status: 401, retryable: false }), 1, policy, rand(0))).toEqual({ retry: false, delayMs: 0, reason: "not retryable" });
+    expect(decideRetry(new SourceError("401", { status: 401, retryable: false }), 1, policy, rand(0))).toEqual({
+      retry: false,
+      delayMs: 0,
+      reason: "not retryable",
+    });
   });
 
   it("stops after maxAttempts attempts without progress", () => {

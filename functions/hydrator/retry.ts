@@ -54,7 +54,13 @@ export function isRetryable(err: unknown): boolean {
  */
 export async function withRetries<T>(
   fn: () => Promise<T>,
-  o: { policy: RetryPolicy; signal: AbortSignal; sleep?: (ms: number, signal: AbortSignal) => Promise<void>; random?: () => number; onRetry: (err: unknown, delayMs: number, reason: string) => void },
+  o: {
+    policy: RetryPolicy;
+    signal: AbortSignal;
+    sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+    random?: () => number;
+    onRetry: (err: unknown, delayMs: number, reason: string) => void;
+  },
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {

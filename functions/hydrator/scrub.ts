@@ -72,7 +72,10 @@ const SHAPES: [RegExp, string][] = [
   // Schemes with a credential after them (8 characters or more, so "Basic auth" stays a phrase).
   [/\b(Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=:-]{8,}/g, `$1 ${MASK}`],
   // Signature and token parameters outside a URL (a query string quoted on its own).
-  [/\b(X-Amz-[A-Za-z-]+|X-Goog-[A-Za-z-]+|sig|signature|token|access_token|id_token|refresh_token|api_key|apikey|key|password|passwd|secret)=[^\s&"]+/gi, `$1=${MASK}`],
+  [
+    /\b(X-Amz-[A-Za-z-]+|X-Goog-[A-Za-z-]+|sig|signature|token|access_token|id_token|refresh_token|api_key|apikey|key|password|passwd|secret)=[^\s&"]+/gi,
+    `$1=${MASK}`,
+  ],
   // Hugging Face user tokens, wherever they stand.
   [/\bhf_[A-Za-z0-9]{20,}\b/g, MASK],
 ];

@@ -7,7 +7,11 @@ export const SPACE_MARGIN = 16 * 1024 * 1024;
 
 export type StatfsFn = (path: string) => Promise<{ bavail: number | bigint; bsize: number | bigint }>;
 
-export async function checkFreeSpace(dir: string, neededBytes: number, fn: StatfsFn = statfs): Promise<{ ok: true; free: number } | { ok: false; error: string; free: number }> {
+export async function checkFreeSpace(
+  dir: string,
+  neededBytes: number,
+  fn: StatfsFn = statfs,
+): Promise<{ ok: true; free: number } | { ok: false; error: string; free: number }> {
   const s = await fn(dir);
   const free = Number(s.bavail) * Number(s.bsize);
   if (neededBytes + SPACE_MARGIN > free) {

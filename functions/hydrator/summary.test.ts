@@ -9,7 +9,11 @@ const manifest: Manifest = {
   schema: "modelcache.dev/manifest/v1",
   digest,
   source: "hf://Qwen/Qwen3-0.6B@main",
-  identity: { kind: "huggingFace", resolved: "c1899de289a04d12100db370d81485cdf75e47ca", huggingFace: { repo: "Qwen/Qwen3-0.6B", commit: "c1899de289a04d12100db370d81485cdf75e47ca" } },
+  identity: {
+    kind: "huggingFace",
+    resolved: "c1899de289a04d12100db370d81485cdf75e47ca",
+    huggingFace: { repo: "Qwen/Qwen3-0.6B", commit: "c1899de289a04d12100db370d81485cdf75e47ca" },
+  },
   layout: "Flat",
   files: [
     { path: "config.json", size: 726, sha256: "1".repeat(64) },
@@ -32,7 +36,12 @@ describe("resolveOutput", () => {
 });
 
 describe("fmtDuration", () => {
-  const cases: [number, string][] = [[0.25, "250 ms"], [3.14, "3.1 s"], [151, "2 min 31 s"], [7322, "2 h 2 min"]];
+  const cases: [number, string][] = [
+    [0.25, "250 ms"],
+    [3.14, "3.1 s"],
+    [151, "2 min 31 s"],
+    [7322, "2 h 2 min"],
+  ];
   it.each(cases)("%s s -> %s", (s, want) => expect(fmtDuration(s)).toBe(want));
 });
 
@@ -67,7 +76,9 @@ describe("hydrateSummary", () => {
   });
 
   it("a run that only adopted or resumed says so", () => {
-    expect(hydrateSummary({ manifest, dest: "/d", reused: false, bytesFetched: 0, fetchSeconds: 0.1 })).toContain("fetched   nothing: every file was already in place or staged by an earlier run");
+    expect(hydrateSummary({ manifest, dest: "/d", reused: false, bytesFetched: 0, fetchSeconds: 0.1 })).toContain(
+      "fetched   nothing: every file was already in place or staged by an earlier run",
+    );
   });
 });
 

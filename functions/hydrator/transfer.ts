@@ -148,7 +148,9 @@ class ObjectJob {
     const parsed = await readFile(this.statePath, "utf8")
       .then((t) => State.safeParse(JSON.parse(t)))
       .catch(() => undefined);
-    const dataSize = await stat(this.dataPath).then((s) => s.size).catch(() => -1);
+    const dataSize = await stat(this.dataPath)
+      .then((s) => s.size)
+      .catch(() => -1);
     const usable =
       parsed?.success === true &&
       parsed.data.id === fresh.id &&
@@ -228,7 +230,12 @@ class ObjectJob {
  * staged bytes and fetches it once more from scratch (a bad proxy or a flipped
  * bit in transit); a second mismatch is final.
  */
-export async function fetchObjects(source: Source, objects: readonly RemoteObject[], stagingDir: string, opts: TransferOptions): Promise<{ fetched: Fetched[]; resumedBytes: number }> {
+export async function fetchObjects(
+  source: Source,
+  objects: readonly RemoteObject[],
+  stagingDir: string,
+  opts: TransferOptions,
+): Promise<{ fetched: Fetched[]; resumedBytes: number }> {
   try {
     return await fetchOnce(source, objects, stagingDir, opts);
   } catch (err) {
@@ -239,7 +246,12 @@ export async function fetchObjects(source: Source, objects: readonly RemoteObjec
   }
 }
 
-async function fetchOnce(source: Source, objects: readonly RemoteObject[], stagingDir: string, parentOpts: TransferOptions): Promise<{ fetched: Fetched[]; resumedBytes: number }> {
+async function fetchOnce(
+  source: Source,
+  objects: readonly RemoteObject[],
+  stagingDir: string,
+  parentOpts: TransferOptions,
+): Promise<{ fetched: Fetched[]; resumedBytes: number }> {
   // The first permanent failure cancels the chunks still in flight and their
   // retries: the run is lost anyway, and the Job should say so now, not after
   // every sibling has finished or exhausted its own retries.
@@ -466,7 +478,11 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
     await rm(job.statePath, { force: true });
     const mismatch =
       exp.pinnedBy !== undefined
-        ? new DigestMismatch(job.object.id, `the file's sha256 is ${got}, not ${exp.hex.toLowerCase()} as pinned with ${exp.pinnedBy}: the pin is wrong or the server holds other bytes`, true)
+        ? new DigestMismatch(
+            job.object.id,
+            `the file's sha256 is ${got}, not ${exp.hex.toLowerCase()} as pinned with ${exp.pinnedBy}: the pin is wrong or the server holds other bytes`,
+            true,
+          )
         : new DigestMismatch(job.object.id, `${exp.algorithm} mismatch: the source vouches for ${exp.hex.toLowerCase()}, the bytes received hash to ${got}`);
     throw new TransferError(job.object, mismatch, false);
   }

@@ -47,20 +47,50 @@ interface Refused {
 }
 
 const refused: Refused[] = [
-  { name: "parent segment", reason: "the classic zip-slip: ../ climbs out of the destination", entries: [file("../escaped.txt")], error: /escapes the destination/ },
-  { name: "parent segment mid-path", reason: "a .. after a harmless prefix still climbs out", entries: [file("a/../../escaped.txt")], error: /escapes the destination/ },
+  {
+    name: "parent segment",
+    reason: "the classic zip-slip: ../ climbs out of the destination",
+    entries: [file("../escaped.txt")],
+    error: /escapes the destination/,
+  },
+  {
+    name: "parent segment mid-path",
+    reason: "a .. after a harmless prefix still climbs out",
+    entries: [file("a/../../escaped.txt")],
+    error: /escapes the destination/,
+  },
   { name: "parent segment behind ./", reason: "a leading ./ must not hide a later ..", entries: [file("./../escaped.txt")], error: /escapes the destination/ },
-  { name: "absolute path", reason: "tar -P archives carry absolute names; extracting them writes anywhere", entries: [file("/tmp/escaped.txt")], error: /absolute path/ },
+  {
+    name: "absolute path",
+    reason: "tar -P archives carry absolute names; extracting them writes anywhere",
+    entries: [file("/tmp/escaped.txt")],
+    error: /absolute path/,
+  },
   {
     name: "long pax name with ..",
     reason: "a name too long for ustar travels in a pax header; the check must see the full name",
     entries: [file(`${"d/".repeat(80)}${"../".repeat(90)}escaped.txt`)],
     error: /escapes the destination/,
   },
-  { name: "backslash", reason: "a Windows separator turns into a path escape in tools that honour it", entries: [file("a\\..\\escaped.txt")], error: /backslash/ },
+  {
+    name: "backslash",
+    reason: "a Windows separator turns into a path escape in tools that honour it",
+    entries: [file("a\\..\\escaped.txt")],
+    error: /backslash/,
+  },
   { name: "control character", reason: "a newline in a name would forge a SHA256SUMS line", entries: [file("a\nb.txt")], error: /control character/ },
-  { name: "symlink to an absolute path", reason: "a link to /etc/passwd would expose or overwrite a host file", entries: [symlink("passwd", "/etc/passwd")], error: /leaves the destination/ },
-  { name: "symlink climbing out", reason: "a relative link can point above the destination as well", entries: [symlink("a/up", "../../outside")], error: /leaves the destination/ },
+  {
+    name: "symlink to an absolute path",
+    reason: "a link to /etc/passwd would expose or overwrite a host file",
+    entries: [symlink("passwd", "/etc/passwd")],
+    error: /leaves the destination/,
+  },
+  {
+    name: "symlink climbing out",
+    reason: "a relative link can point above the destination as well",
+    entries: [symlink("a/up", "../../outside")],
+    error: /leaves the destination/,
+  },
   {
     name: "symlink to a directory, then a file through it",
     reason: "a link to a directory (even inside) would redirect later writes; only links to files are kept, as copies",
@@ -73,19 +103,54 @@ const refused: Refused[] = [
     entries: [symlink("here", "."), file("here/x.txt")],
     error: /leaves the destination/,
   },
-  { name: "dangling symlink", reason: "a link to nothing could be filled in later by another writer", entries: [symlink("ghost", "missing.txt")], error: /does not name a regular file/ },
+  {
+    name: "dangling symlink",
+    reason: "a link to nothing could be filled in later by another writer",
+    entries: [symlink("ghost", "missing.txt")],
+    error: /does not name a regular file/,
+  },
   {
     name: "symlink to a later entry",
     reason: "the target must already be a regular file: a later entry could still be a directory or a link",
     entries: [symlink("early", "late.txt"), file("late.txt")],
     error: /does not name a regular file earlier/,
   },
-  { name: "hard link to an absolute path", reason: "a hard link to a host file would let writes reach it", entries: [hardlink("shadow", "/etc/shadow")], error: /leaves the destination/ },
-  { name: "hard link climbing out", reason: "the link target is archive-relative and must stay inside", entries: [hardlink("x", "../outside.txt")], error: /leaves the destination/ },
-  { name: "hard link to nothing", reason: "a hard link names an entry already extracted or nothing", entries: [hardlink("x", "missing.txt")], error: /does not name a regular file/ },
-  { name: "character device", reason: "a device node in the destination gives access to the device", entries: [{ header: { name: "null", type: "character-device", devmajor: 1, devminor: 3 } }], error: /not artifact content/ },
-  { name: "block device", reason: "as above, for block devices", entries: [{ header: { name: "sda", type: "block-device", devmajor: 8, devminor: 0 } }], error: /not artifact content/ },
-  { name: "fifo", reason: "a FIFO blocks any reader (sha256sum, the engine) forever", entries: [{ header: { name: "pipe", type: "fifo" } }], error: /not artifact content/ },
+  {
+    name: "hard link to an absolute path",
+    reason: "a hard link to a host file would let writes reach it",
+    entries: [hardlink("shadow", "/etc/shadow")],
+    error: /leaves the destination/,
+  },
+  {
+    name: "hard link climbing out",
+    reason: "the link target is archive-relative and must stay inside",
+    entries: [hardlink("x", "../outside.txt")],
+    error: /leaves the destination/,
+  },
+  {
+    name: "hard link to nothing",
+    reason: "a hard link names an entry already extracted or nothing",
+    entries: [hardlink("x", "missing.txt")],
+    error: /does not name a regular file/,
+  },
+  {
+    name: "character device",
+    reason: "a device node in the destination gives access to the device",
+    entries: [{ header: { name: "null", type: "character-device", devmajor: 1, devminor: 3 } }],
+    error: /not artifact content/,
+  },
+  {
+    name: "block device",
+    reason: "as above, for block devices",
+    entries: [{ header: { name: "sda", type: "block-device", devmajor: 8, devminor: 0 } }],
+    error: /not artifact content/,
+  },
+  {
+    name: "fifo",
+    reason: "a FIFO blocks any reader (sha256sum, the engine) forever",
+    entries: [{ header: { name: "pipe", type: "fifo" } }],
+    error: /not artifact content/,
+  },
   {
     name: "file replacing a directory",
     reason: "an entry must not swap a directory for a file behind earlier entries' backs",
@@ -116,7 +181,12 @@ interface Accepted {
 }
 
 const accepted: Accepted[] = [
-  { name: "nested files with ./ prefixes", reason: "tar c . writes ./a/b: the prefix is harmless", entries: [dir("./"), dir("./a/"), file("./a/b.txt", "b\n"), file("c.txt", "c\n")], files: { "a/b.txt": "b\n", "c.txt": "c\n" } },
+  {
+    name: "nested files with ./ prefixes",
+    reason: "tar c . writes ./a/b: the prefix is harmless",
+    entries: [dir("./"), dir("./a/"), file("./a/b.txt", "b\n"), file("c.txt", "c\n")],
+    files: { "a/b.txt": "b\n", "c.txt": "c\n" },
+  },
   {
     name: "symlink to an earlier file in another directory",
     reason: "a model repo links shared files; kept as a copy so the tree is plain files",
@@ -135,7 +205,12 @@ const accepted: Accepted[] = [
     entries: [file("w/x.bin", "X"), hardlink("y.bin", "./w/x.bin")],
     files: { "w/x.bin": "X", "y.bin": "X" },
   },
-  { name: "a name with spaces and unicode", reason: "unusual but safe names pass unchanged", entries: [file("dir with space/ünï côdé.txt", "u")], files: { "dir with space/ünï côdé.txt": "u" } },
+  {
+    name: "a name with spaces and unicode",
+    reason: "unusual but safe names pass unchanged",
+    entries: [file("dir with space/ünï côdé.txt", "u")],
+    files: { "dir with space/ünï côdé.txt": "u" },
+  },
 ];
 
 let work: string;

@@ -112,11 +112,17 @@ export async function extractTarStream(input: Readable, destDir: string, compres
       if (type === "symlink" || type === "link") {
         const linkname = h.linkname ?? "";
         // A symlink's target is relative to its own directory; a hard link's to the archive root.
-        const resolved = type === "symlink" ? (linkname.startsWith("/") ? linkname : posix.normalize(posix.join(posix.dirname(rel), linkname))) : posix.normalize(linkname.replace(/^(\.\/)+/, ""));
+        const resolved =
+          type === "symlink"
+            ? linkname.startsWith("/")
+              ? linkname
+              : posix.normalize(posix.join(posix.dirname(rel), linkname))
+            : posix.normalize(linkname.replace(/^(\.\/)+/, ""));
         const safe = safeRelativePath(resolved);
         if (!safe.ok || linkname.startsWith("/")) throw new HostileArchive(h.name, `${type} to ${JSON.stringify(linkname)} leaves the destination`);
         const source = files.get(resolved);
-        if (source === undefined) throw new HostileArchive(h.name, `${type} to ${JSON.stringify(linkname)} does not name a regular file earlier in the archive`);
+        if (source === undefined)
+          throw new HostileArchive(h.name, `${type} to ${JSON.stringify(linkname)} does not name a regular file earlier in the archive`);
         await mkdirFor(h.name, destDir, posix.dirname(rel) === "." ? "" : posix.dirname(rel));
         await copyFile(join(destDir, resolved), join(destDir, rel));
         files.set(rel, { ...source, path: rel });
@@ -142,4 +148,3 @@ export async function extractTarStream(input: Readable, destDir: string, compres
   }
   return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
 }
-

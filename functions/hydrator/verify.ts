@@ -10,10 +10,7 @@ import { hashFile } from "./fsutil.ts";
 import { hfRepoFolder, place, type Placement } from "./layout.ts";
 import { Manifest, MANIFEST_DIR, MANIFEST_FILE, manifestDigest, parseSums, renderSums, SUMS_FILE } from "./manifest.ts";
 
-export type VerifyResult =
-  | { ok: true; manifest: Manifest; bytes: number }
-  | { ok: false; manifest?: Manifest; problems: string[] };
-
+export type VerifyResult = { ok: true; manifest: Manifest; bytes: number } | { ok: false; manifest?: Manifest; problems: string[] };
 
 export async function readManifest(dir: string): Promise<{ ok: true; value: Manifest } | { ok: false; error: string; missing: boolean }> {
   let text: string;
@@ -114,7 +111,8 @@ function allowedBeside(manifest: ArtifactShape, rel: string, st: Stats): "yes" |
   if (hf === undefined) return "no";
   const repo = hfRepoFolder(hf.repo);
   if (rel === "hub/version.txt") return file ? "yes" : "no";
-  if (dir && [`hub/.locks`, `hub/.locks/${repo}`, `hub/${repo}/.no_exist`, `hub/${repo}/.no_exist/${hf.commit}`, `hub/${repo}/trees`].includes(rel)) return "descend";
+  if (dir && [`hub/.locks`, `hub/.locks/${repo}`, `hub/${repo}/.no_exist`, `hub/${repo}/.no_exist/${hf.commit}`, `hub/${repo}/trees`].includes(rel))
+    return "descend";
   if (rel.startsWith(`hub/.locks/${repo}/`) && rel.endsWith(".lock")) return file ? "yes" : "no";
   if (rel.startsWith(`hub/${repo}/.no_exist/${hf.commit}/`)) return dir ? "descend" : file && st.size === 0 ? "yes" : "no";
   const trees = `hub/${repo}/trees/`;

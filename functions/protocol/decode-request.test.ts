@@ -21,32 +21,83 @@ const cluster = (name: string): JsonObject => ({
   apiVersion: "modelplane.ai/v1alpha1",
   kind: "InferenceCluster",
   metadata: { name, labels: { region: "us-east1" } },
-  status: { gpuPools: [{ name: "hopper-0", nodes: 2, devices: [{ name: "gpu-0", attributes: { productName: { string: "NVIDIA H100 80GB HBM3" }, cudaComputeCapability: { version: "9.0.0" } }, capacity: { memory: { value: "81559Mi" } } }] }] },
+  status: {
+    gpuPools: [
+      {
+        name: "hopper-0",
+        nodes: 2,
+        devices: [
+          {
+            name: "gpu-0",
+            attributes: { productName: { string: "NVIDIA H100 80GB HBM3" }, cudaComputeCapability: { version: "9.0.0" } },
+            capacity: { memory: { value: "81559Mi" } },
+          },
+        ],
+      },
+    ],
+  },
 });
 
 describe("decodeRequest agrees with proto-loader + requestFromWire", () => {
   const cases: { reason: string; req: RunFunctionRequest }[] = [
     { reason: "an empty request: every default", req: {} },
-    { reason: "meta only: tag and capabilities (packed enums)", req: { meta: { tag: "t-1", capabilities: ["CAPABILITY_CAPABILITIES", "CAPABILITY_REQUIRED_RESOURCES", "CAPABILITY_CONDITIONS"] } } },
+    {
+      reason: "meta only: tag and capabilities (packed enums)",
+      req: { meta: { tag: "t-1", capabilities: ["CAPABILITY_CAPABILITIES", "CAPABILITY_REQUIRED_RESOURCES", "CAPABILITY_CONDITIONS"] } },
+    },
     {
       reason: "observed and desired state: composite, resources, connection details, readiness",
       req: {
         observed: {
-          composite: { resource: s({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", spec: { a: [1, 2.5, -0, null, true, "x"] } }), connection_details: { k: Buffer.from([0, 1, 255]) } },
-          resources: { "replica-a": { resource: s({ kind: "ModelCacheReplica", status: { phase: "Ready" } }), ready: "READY_TRUE" }, "replica-b": { resource: s({}), ready: "READY_FALSE" } },
+          composite: {
+            resource: s({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", spec: { a: [1, 2.5, -0, null, true, "x"] } }),
+            connection_details: { k: Buffer.from([0, 1, 255]) },
+          },
+          resources: {
+            "replica-a": { resource: s({ kind: "ModelCacheReplica", status: { phase: "Ready" } }), ready: "READY_TRUE" },
+            "replica-b": { resource: s({}), ready: "READY_FALSE" },
+          },
         },
-        desired: { composite: { resource: s({ status: {} }) }, resources: { other: { resource: s({ kind: "ConfigMap" }), connection_details: { empty: Buffer.alloc(0) } } } },
+        desired: {
+          composite: { resource: s({ status: {} }) },
+          resources: { other: { resource: s({ kind: "ConfigMap" }), connection_details: { empty: Buffer.alloc(0) } } },
+        },
       },
     },
     { reason: "a composite with no resource Struct at all", req: { observed: { composite: {} } } },
-    { reason: "input and context, including an empty Struct", req: { input: s({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { matchLabels: {} } }), context: s({}) } },
-    { reason: "required resources: several lists, one empty", req: { required_resources: { clusters: { items: [{ resource: s(cluster("a")) }, { resource: s(cluster("b")) }] }, none: { items: [] } } } },
-    { reason: "v1's extra_resources, and the v2 field winning on the same name", req: { extra_resources: { clusters: { items: [{ resource: s(cluster("old")) }] }, only: { items: [{ resource: s(cluster("x")) }] } }, required_resources: { clusters: { items: [{ resource: s(cluster("new")) }] } } } },
+    {
+      reason: "input and context, including an empty Struct",
+      req: { input: s({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { matchLabels: {} } }), context: s({}) },
+    },
+    {
+      reason: "required resources: several lists, one empty",
+      req: { required_resources: { clusters: { items: [{ resource: s(cluster("a")) }, { resource: s(cluster("b")) }] }, none: { items: [] } } },
+    },
+    {
+      reason: "v1's extra_resources, and the v2 field winning on the same name",
+      req: {
+        extra_resources: { clusters: { items: [{ resource: s(cluster("old")) }] }, only: { items: [{ resource: s(cluster("x")) }] } },
+        required_resources: { clusters: { items: [{ resource: s(cluster("new")) }] } },
+      },
+    },
     { reason: "credentials, with and without data", req: { credentials: { hf: { credential_data: { data: { token: Buffer.from("secret") } } }, none: {} } } },
-    { reason: "required schemas are read past without error", req: { required_schemas: { x: { openapi_v3: s({ type: "object" }) } }, meta: { tag: "after-schemas" } } },
+    {
+      reason: "required schemas are read past without error",
+      req: { required_schemas: { x: { openapi_v3: s({ type: "object" }) } }, meta: { tag: "after-schemas" } },
+    },
     {
       reason: "values that stress the Struct encoding: unicode, odd keys, extreme numbers, deep nesting",
-      req: { input: s({ "ключ": "значение 🚀", "a b": "", "gpu.nvidia.com/productName": "x", max: 2 ** 53, tiny: 5e-324, neg: -1.5, deep: { a: [[[{ b: [[], {}] }]]] } }) },
+      req: {
+        input: s({
+          ключ: "значение 🚀",
+          "a b": "",
+          "gpu.nvidia.com/productName": "x",
+          max: 2 ** 53,
+          tiny: 5e-324,
+          neg: -1.5,
+          deep: { a: [[[{ b: [[], {}] }]]] },
+        }),
+      },
     },
   ];
   it.each(cases)("$reason", ({ req }) => {
@@ -61,7 +112,10 @@ describe("decodeRequest agrees with proto-loader + requestFromWire", () => {
   });
 
   it("a 200-cluster request, byte for byte the same reading", () => {
-    const req: RunFunctionRequest = { meta: { tag: "fleet" }, required_resources: { clusters: { items: Array.from({ length: 200 }, (_, i) => ({ resource: s(cluster(`c-${i}`)) })) } } };
+    const req: RunFunctionRequest = {
+      meta: { tag: "fleet" },
+      required_resources: { clusters: { items: Array.from({ length: 200 }, (_, i) => ({ resource: s(cluster(`c-${i}`)) })) } },
+    };
     const { want, got } = bothWays(method.requestSerialize(req));
     expect(got).toEqual({ ok: true, request: want });
   });
@@ -77,8 +131,14 @@ describe("wire forms proto-loader accepts and encoders may produce", () => {
     { reason: "an unknown fixed64 field is skipped", bytes: Buffer.concat([tagged(15, 1), Buffer.alloc(8), meta("x")]) },
     { reason: "an unknown fixed32 field is skipped", bytes: Buffer.concat([tagged(15, 5), Buffer.alloc(4), meta("x")]) },
     { reason: "a singular message field sent twice: the last one wins", bytes: Buffer.concat([meta("first"), meta("second")]) },
-    { reason: "capabilities unpacked, one varint each", bytes: Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.concat([tagged(2, 0), Buffer.from([2]), tagged(2, 0), Buffer.from([4])]))]) },
-    { reason: "a capability this copy of the protocol does not know", bytes: Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.concat([tagged(2, 0), Buffer.from([42])]))]) },
+    {
+      reason: "capabilities unpacked, one varint each",
+      bytes: Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.concat([tagged(2, 0), Buffer.from([2]), tagged(2, 0), Buffer.from([4])]))]),
+    },
+    {
+      reason: "a capability this copy of the protocol does not know",
+      bytes: Buffer.concat([tagged(1, 2), lenPrefixed(Buffer.concat([tagged(2, 0), Buffer.from([42])]))]),
+    },
   ])("$reason", ({ bytes }) => {
     const { want, got } = bothWays(bytes);
     expect(got).toEqual({ ok: true, request: want });

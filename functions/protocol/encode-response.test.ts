@@ -30,7 +30,16 @@ const res = (resource: JsonObject, ready: ResourceState["ready"] = "Unspecified"
 });
 
 function response(over: Partial<FunctionResponse> = {}): FunctionResponse {
-  return { tag: "t", ttlSeconds: 60, desired: { composite: undefined, resources: {} }, results: [], context: undefined, requirements: { resources: {} }, conditions: [], ...over };
+  return {
+    tag: "t",
+    ttlSeconds: 60,
+    desired: { composite: undefined, resources: {} },
+    results: [],
+    context: undefined,
+    requirements: { resources: {} },
+    conditions: [],
+    ...over,
+  };
 }
 
 describe("encodeResponse agrees with proto-loader", () => {
@@ -95,13 +104,28 @@ describe("encodeResponse agrees with proto-loader", () => {
   const json = fc.jsonValue({ maxDepth: 6 }) as fc.Arbitrary<JsonValue>;
   const object = fc.dictionary(fc.string(), json, { maxKeys: 6 });
   const readiness = fc.constantFrom<ResourceState["ready"]>("Unspecified", "True", "False");
-  const resourceState = fc.record({ resource: object, connectionDetails: fc.dictionary(fc.string(), fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b))), ready: readiness });
+  const resourceState = fc.record({
+    resource: object,
+    connectionDetails: fc.dictionary(
+      fc.string(),
+      fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b)),
+    ),
+    ready: readiness,
+  });
   const randomResponse: fc.Arbitrary<FunctionResponse> = fc.record({
     tag: fc.string(),
     ttlSeconds: fc.integer({ min: 0, max: 3600 }),
     desired: fc.record({ composite: fc.option(resourceState, { nil: undefined }), resources: fc.dictionary(fc.string(), resourceState, { maxKeys: 4 }) }),
     results: fc.array(
-      fc.record({ severity: fc.constantFrom("Fatal", "Warning", "Normal"), message: fc.string(), reason: fc.string(), target: fc.constantFrom("Composite", "CompositeAndClaim") }, { requiredKeys: ["severity", "message"] }),
+      fc.record(
+        {
+          severity: fc.constantFrom("Fatal", "Warning", "Normal"),
+          message: fc.string(),
+          reason: fc.string(),
+          target: fc.constantFrom("Composite", "CompositeAndClaim"),
+        },
+        { requiredKeys: ["severity", "message"] },
+      ),
       { maxLength: 3 },
     ),
     context: fc.option(object, { nil: undefined }),
@@ -122,7 +146,13 @@ describe("encodeResponse agrees with proto-loader", () => {
     }),
     conditions: fc.array(
       fc.record(
-        { type: fc.string(), status: fc.constantFrom("True", "False", "Unknown"), reason: fc.string(), message: fc.string(), target: fc.constantFrom("Composite", "CompositeAndClaim") },
+        {
+          type: fc.string(),
+          status: fc.constantFrom("True", "False", "Unknown"),
+          reason: fc.string(),
+          message: fc.string(),
+          target: fc.constantFrom("Composite", "CompositeAndClaim"),
+        },
         { requiredKeys: ["type", "status", "reason"] },
       ),
       { maxLength: 3 },
@@ -149,12 +179,20 @@ describe("encodeResponse refuses what a Struct cannot carry, naming the path", (
   let deepButFine: JsonValue = "leaf";
   for (let i = 0; i < RESPONSE_DEPTH - 1; i++) deepButFine = { a: deepButFine };
   const cases: { reason: string; rsp: FunctionResponse; error: RegExp }[] = [
-    { reason: "NaN in a composed resource", rsp: response({ desired: { composite: undefined, resources: { r: res({ spec: { n: NaN } }) } } }), error: /^desired\.resources\["r"\]\.spec\.n: NaN/ },
+    {
+      reason: "NaN in a composed resource",
+      rsp: response({ desired: { composite: undefined, resources: { r: res({ spec: { n: NaN } }) } } }),
+      error: /^desired\.resources\["r"\]\.spec\.n: NaN/,
+    },
     { reason: "Infinity in the context", rsp: response({ context: { a: [0, Infinity] } }), error: /^context\.a\[1\]: Infinity/ },
     { reason: "undefined inside a list", rsp: response({ context: { l: [undefined as unknown as JsonValue] } }), error: /^context\.l\[0\]: undefined/ },
     { reason: "a Date", rsp: response({ context: { d: new Date(0) as unknown as JsonValue } }), error: /a Date is not a JSON value/ },
     { reason: "a class instance", rsp: response({ context: { m: new Map() as unknown as JsonValue } }), error: /a Map object is not a JSON value/ },
-    { reason: `nesting deeper than ${RESPONSE_DEPTH} levels (protobufjs threw at 33)`, rsp: response({ context: { deep } }), error: new RegExp(`^context\\.deep\\[0\\].*levels.*: nested deeper than ${RESPONSE_DEPTH} levels`) },
+    {
+      reason: `nesting deeper than ${RESPONSE_DEPTH} levels (protobufjs threw at 33)`,
+      rsp: response({ context: { deep } }),
+      error: new RegExp(`^context\\.deep\\[0\\].*levels.*: nested deeper than ${RESPONSE_DEPTH} levels`),
+    },
   ];
   it.each(cases)("$reason", ({ rsp, error }) => {
     const r = encodeResponse(rsp);

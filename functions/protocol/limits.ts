@@ -33,7 +33,8 @@ export const RESPONSE_DEPTH = REQUEST_LIMITS.depth + 28;
 
 /** A path such as `context.a[0][1]`, shortened in the middle when deep: the start and the end say where. */
 export function describePath(root: string, path: readonly (string | number)[]): string {
-  const seg = (p: string | number) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(capText(p, 64))}]`);
+  const seg = (p: string | number) =>
+    typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(capText(p, 64))}]`;
   const shown = path.length > 16 ? [...path.slice(0, 8).map(seg), `…(${path.length - 12} levels)…`, ...path.slice(-4).map(seg)] : path.map(seg);
   return root + shown.join("");
 }

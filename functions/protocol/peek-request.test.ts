@@ -16,7 +16,11 @@ const xr = (metadata: JsonValue): JsonObject => ({ apiVersion: "modelcache.dev/v
 
 describe("peekRequest", () => {
   const cases = [
-    { reason: "a namespaced XR: its namespace and the tag", bytes: withXr(xr({ name: "c", namespace: "team-a" }), "tag-1"), want: { tag: "tag-1", namespace: "team-a" } },
+    {
+      reason: "a namespaced XR: its namespace and the tag",
+      bytes: withXr(xr({ name: "c", namespace: "team-a" }), "tag-1"),
+      want: { tag: "tag-1", namespace: "team-a" },
+    },
     { reason: "a cluster-scoped XR has no namespace", bytes: withXr(xr({ name: "c" })), want: { tag: "t", namespace: undefined } },
     { reason: "metadata that is not an object", bytes: withXr(xr("team-a")), want: { namespace: undefined } },
     { reason: "a namespace that is not a string", bytes: withXr(xr({ namespace: 7 })), want: { namespace: undefined } },
@@ -38,7 +42,11 @@ describe("peekRequest", () => {
       want: { namespace: "observed" },
     },
     { reason: "no request at all", bytes: Buffer.alloc(0), want: { tag: "", namespace: undefined } },
-    { reason: "damaged bytes: what was read before the damage", bytes: withXr(xr({ namespace: "team-a" }), "kept").subarray(0, 12), want: { tag: "kept", namespace: undefined } },
+    {
+      reason: "damaged bytes: what was read before the damage",
+      bytes: withXr(xr({ namespace: "team-a" }), "kept").subarray(0, 12),
+      want: { tag: "kept", namespace: undefined },
+    },
     { reason: "a tag longer than the limit is cut", bytes: withXr(xr({}), "x".repeat(40)), tagBytes: 8, want: { tag: "xxxxxxxx" } },
   ];
   it.each(cases)("$reason", ({ bytes, tagBytes, want }) => {

@@ -26,8 +26,11 @@ describe("Struct round trip", () => {
     { reason: "booleans stay booleans, not 0/1", value: { t: true, f: false, l: [true, false] } },
     { reason: "integers up to 2^53 are exact", value: { max: 2 ** 53, min: -(2 ** 53), safe: Number.MAX_SAFE_INTEGER, zero: 0 } },
     { reason: "fractions and negative zero keep their value", value: { pi: 3.141592653589793, tiny: 5e-324, neg: -1.5 } },
-    { reason: "strings that look like numbers, booleans or null stay strings", value: { q: "81559Mi", n: "1e3", b: "true", z: "null", e: "", big: "9007199254740993" } },
-    { reason: "unicode and odd keys pass unchanged", value: { "gpu.nvidia.com/productName": "NVIDIA H100 80GB HBM3", "ключ": "значение 🚀", "a b": "c" } },
+    {
+      reason: "strings that look like numbers, booleans or null stay strings",
+      value: { q: "81559Mi", n: "1e3", b: "true", z: "null", e: "", big: "9007199254740993" },
+    },
+    { reason: "unicode and odd keys pass unchanged", value: { "gpu.nvidia.com/productName": "NVIDIA H100 80GB HBM3", ключ: "значение 🚀", "a b": "c" } },
   ];
   it.each(cases)("$reason", ({ value }) => {
     expect(overTheWire(value)).toStrictEqual(value);

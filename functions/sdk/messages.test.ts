@@ -24,7 +24,7 @@ describe("summarizeIssues", () => {
   });
 
   it("caps one issue that echoes a huge input (zod lists every unknown key)", () => {
-    const s = summarizeIssues([0], () => `spec: Unrecognized keys: ${"\"k\", ".repeat(100_000)}`);
+    const s = summarizeIssues([0], () => `spec: Unrecognized keys: ${'"k", '.repeat(100_000)}`);
     expect(s.length).toBeLessThan(ISSUE_BYTES + 64);
     expect(s).toMatch(/more characters left out\)$/);
   });

@@ -20,19 +20,34 @@ describe("FairQueue", () => {
     {
       reason: "one tenant: first come, first served",
       limits: wide,
-      jobs: [["a", "a1"], ["a", "a2"], ["a", "a3"]] as [string, string][],
+      jobs: [
+        ["a", "a1"],
+        ["a", "a2"],
+        ["a", "a3"],
+      ] as [string, string][],
       want: ["a1", "a2", "a3"],
     },
     {
       reason: "a tenant that queued many first does not go before another's one call: round robin",
       limits: wide,
-      jobs: [["a", "a1"], ["a", "a2"], ["a", "a3"], ["b", "b1"], ["c", "c1"]] as [string, string][],
+      jobs: [
+        ["a", "a1"],
+        ["a", "a2"],
+        ["a", "a3"],
+        ["b", "b1"],
+        ["c", "c1"],
+      ] as [string, string][],
       want: ["a1", "b1", "c1", "a2", "a3"],
     },
     {
       reason: "a tenant at its running share waits, others go",
       limits: { perTenantRunning: 1, perTenantQueued: 100 },
-      jobs: [["a", "a1"], ["a", "a2"], ["b", "b1"], ["b", "b2"]] as [string, string][],
+      jobs: [
+        ["a", "a1"],
+        ["a", "a2"],
+        ["b", "b1"],
+        ["b", "b2"],
+      ] as [string, string][],
       want: ["a1", "b1"],
     },
   ])("$reason", ({ limits, jobs, want }) => {

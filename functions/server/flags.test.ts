@@ -5,17 +5,57 @@ describe("parseServeFlags", () => {
   const PINNED = `ghcr.io/function-model-cache/function-model-cache@sha256:${"a".repeat(64)}`;
   const PINNED_ENV = { FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE: PINNED };
   const cases = [
-    { reason: "defaults match Crossplane's function-sdk-go", args: ["--insecure"], env: {}, want: { address: "0.0.0.0:9443", maxRecvMessageSizeMiB: 4, insecure: true, debug: false } },
-    { reason: "the certificates directory comes from TLS_SERVER_CERTS_DIR", args: [], env: { TLS_SERVER_CERTS_DIR: "/tls/server", ...PINNED_ENV }, want: { tlsCertsDir: "/tls/server", insecure: false } },
-    { reason: "the flag wins over the environment", args: ["--tls-certs-dir", "/a"], env: { TLS_SERVER_CERTS_DIR: "/b", ...PINNED_ENV }, want: { tlsCertsDir: "/a" } },
-    { reason: "the hydrator image comes from the environment the released image sets", args: ["--tls-certs-dir", "/a"], env: PINNED_ENV, want: { hydratorImage: PINNED } },
-    { reason: "a tag other than latest is the platform's choice", args: ["--insecure", "--hydrator-image", "registry.example/hydrator:v9"], env: {}, want: { hydratorImage: "registry.example/hydrator:v9" } },
+    {
+      reason: "defaults match Crossplane's function-sdk-go",
+      args: ["--insecure"],
+      env: {},
+      want: { address: "0.0.0.0:9443", maxRecvMessageSizeMiB: 4, insecure: true, debug: false },
+    },
+    {
+      reason: "the certificates directory comes from TLS_SERVER_CERTS_DIR",
+      args: [],
+      env: { TLS_SERVER_CERTS_DIR: "/tls/server", ...PINNED_ENV },
+      want: { tlsCertsDir: "/tls/server", insecure: false },
+    },
+    {
+      reason: "the flag wins over the environment",
+      args: ["--tls-certs-dir", "/a"],
+      env: { TLS_SERVER_CERTS_DIR: "/b", ...PINNED_ENV },
+      want: { tlsCertsDir: "/a" },
+    },
+    {
+      reason: "the hydrator image comes from the environment the released image sets",
+      args: ["--tls-certs-dir", "/a"],
+      env: PINNED_ENV,
+      want: { hydratorImage: PINNED },
+    },
+    {
+      reason: "a tag other than latest is the platform's choice",
+      args: ["--insecure", "--hydrator-image", "registry.example/hydrator:v9"],
+      env: {},
+      want: { hydratorImage: "registry.example/hydrator:v9" },
+    },
     { reason: "-d is --debug", args: ["--insecure", "-d"], env: {}, want: { debug: true } },
     { reason: "the receive limit is in MiB", args: ["--insecure", "--max-recv-message-size", "16"], env: {}, want: { maxRecvMessageSizeMiB: 16 } },
-    { reason: "the pool: workers, a fair share of half of them, 60 s per call", args: ["--insecure", "--workers", "8"], env: {}, want: { workers: 8, tenantWorkers: 4, composeTimeoutSeconds: 60, tenantQueue: 64 } },
-    { reason: "a call timeout shorter than the compose timeout's default shortens it", args: ["--insecure", "--call-timeout", "4"], env: {}, want: { composeTimeoutSeconds: 4 } },
+    {
+      reason: "the pool: workers, a fair share of half of them, 60 s per call",
+      args: ["--insecure", "--workers", "8"],
+      env: {},
+      want: { workers: 8, tenantWorkers: 4, composeTimeoutSeconds: 60, tenantQueue: 64 },
+    },
+    {
+      reason: "a call timeout shorter than the compose timeout's default shortens it",
+      args: ["--insecure", "--call-timeout", "4"],
+      env: {},
+      want: { composeTimeoutSeconds: 4 },
+    },
     { reason: "two workers leave one for other namespaces", args: ["--insecure", "--workers", "2"], env: {}, want: { tenantWorkers: 1 } },
-    { reason: "the worker heap follows the largest request unless set", args: ["--insecure", "--max-recv-message-size", "512"], env: {}, want: { workerHeapMiB: 384 + 4 * 512 } },
+    {
+      reason: "the worker heap follows the largest request unless set",
+      args: ["--insecure", "--max-recv-message-size", "512"],
+      env: {},
+      want: { workerHeapMiB: 384 + 4 * 512 },
+    },
     { reason: "a namespace starts 200 calls a second unless set", args: ["--insecure"], env: {}, want: { tenantRate: 200 } },
     { reason: "0 turns the call rate off", args: ["--insecure", "--tenant-rate", "0"], env: {}, want: { tenantRate: 0 } },
     { reason: "the worker heap as set", args: ["--insecure", "--worker-heap", "1024"], env: {}, want: { workerHeapMiB: 1024 } },
@@ -31,13 +71,29 @@ describe("parseServeFlags", () => {
     { reason: "a receive limit that is not a number", args: ["--insecure", "--max-recv-message-size", "lots"], error: /^--max-recv-message-size: / },
     { reason: "an address without a port", args: ["--insecure", "--address", "localhost"], error: /--address: must be host:port/ },
     { reason: "a :latest hydrator image", args: ["--insecure", "--hydrator-image", "ghcr.io/org/img:latest"], error: /^--hydrator-image: is :latest/ },
-    { reason: "a hydrator image with no tag and no digest", args: ["--insecure", "--hydrator-image", "ghcr.io/org/img"], error: /^--hydrator-image: names no tag and no digest/ },
+    {
+      reason: "a hydrator image with no tag and no digest",
+      args: ["--insecure", "--hydrator-image", "ghcr.io/org/img"],
+      error: /^--hydrator-image: names no tag and no digest/,
+    },
     { reason: "one worker: a namespace could hold every worker", args: ["--insecure", "--workers", "1"], error: /^--workers: / },
-    { reason: "a namespace's share of every worker", args: ["--insecure", "--workers", "4", "--tenant-workers", "4"], error: /^--tenant-workers: must be fewer than --workers/ },
-    { reason: "a compose timeout past the call timeout", args: ["--insecure", "--compose-timeout", "200"], error: /^--compose-timeout: must not be longer than --call-timeout/ },
+    {
+      reason: "a namespace's share of every worker",
+      args: ["--insecure", "--workers", "4", "--tenant-workers", "4"],
+      error: /^--tenant-workers: must be fewer than --workers/,
+    },
+    {
+      reason: "a compose timeout past the call timeout",
+      args: ["--insecure", "--compose-timeout", "200"],
+      error: /^--compose-timeout: must not be longer than --call-timeout/,
+    },
     { reason: "a negative call rate", args: ["--insecure", "--tenant-rate=-1"], error: /^--tenant-rate: / },
     { reason: "a worker heap V8 cannot start in", args: ["--insecure", "--worker-heap", "16"], error: /^--worker-heap: / },
-    { reason: "TLS with no hydrator image (an image built without its hydrator's digest)", args: ["--tls-certs-dir", "/a"], error: /^--hydrator-image: no hydrator image/ },
+    {
+      reason: "TLS with no hydrator image (an image built without its hydrator's digest)",
+      args: ["--tls-certs-dir", "/a"],
+      error: /^--hydrator-image: no hydrator image/,
+    },
   ];
   it.each(bad)("refuses $reason", ({ args, error }) => {
     const r = parseServeFlags(args, {});

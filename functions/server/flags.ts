@@ -34,8 +34,7 @@ export const ServeConfig = z
     message: "must not be longer than --call-timeout: past it nobody waits for the answer",
   })
   .refine((c) => c.insecure || c.tlsCertsDir !== undefined, {
-    message:
-      "refusing to start without credentials: pass --tls-certs-dir (or set TLS_SERVER_CERTS_DIR) for mutual TLS, or --insecure for local development",
+    message: "refusing to start without credentials: pass --tls-certs-dir (or set TLS_SERVER_CERTS_DIR) for mutual TLS, or --insecure for local development",
   })
   // In a cluster the Jobs must run a pinned image: the released image sets FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE to
   // its hydrator's digest (Dockerfile); only local development (--insecure) falls back to the version's tag.
@@ -138,8 +137,10 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
     maxConcurrentStreams: Number(values["max-concurrent-streams"]),
     maxCallsInFlight: Number(values["max-calls-in-flight"]),
     workers,
-    workerHeapMiB: values["worker-heap"] === undefined ? DEFAULT_HEAP_BASE_MIB + DEFAULT_HEAP_PER_REQUEST_MIB * maxRecvMessageSizeMiB : Number(values["worker-heap"]),
-    composeTimeoutSeconds: values["compose-timeout"] === undefined ? Math.min(DEFAULT_COMPOSE_TIMEOUT_SECONDS, callTimeoutSeconds) : Number(values["compose-timeout"]),
+    workerHeapMiB:
+      values["worker-heap"] === undefined ? DEFAULT_HEAP_BASE_MIB + DEFAULT_HEAP_PER_REQUEST_MIB * maxRecvMessageSizeMiB : Number(values["worker-heap"]),
+    composeTimeoutSeconds:
+      values["compose-timeout"] === undefined ? Math.min(DEFAULT_COMPOSE_TIMEOUT_SECONDS, callTimeoutSeconds) : Number(values["compose-timeout"]),
     tenantWorkers: values["tenant-workers"] === undefined ? Math.max(1, Math.floor(workers / 2)) : Number(values["tenant-workers"]),
     tenantQueue: Number(values["tenant-queue"]),
     tenantRate: Number(values["tenant-rate"]),

@@ -30,7 +30,13 @@ describe("WorkerPool", () => {
   it("a worker replaced after its call's deadline counts against that call's namespace until it is ready", async () => {
     // A worker takes 1.5 s to start, so a replacement is surely not ready while the calls below run.
     const slowStart = { url: SCRIPTED_URL, options: { startDelayMs: 1500 } };
-    pool = await WorkerPool.start({ workers: 2, workerHeapMiB: 256, composeTimeoutSeconds: 0.3, tenantWorkers: 1, tenantQueue: 8 }, slowStart, false, log, (l) => lines.push(l));
+    pool = await WorkerPool.start(
+      { workers: 2, workerHeapMiB: 256, composeTimeoutSeconds: 0.3, tenantWorkers: 1, tenantQueue: 8 },
+      slowStart,
+      false,
+      log,
+      (l) => lines.push(l),
+    );
     const order: string[] = [];
     const settle = (p: Promise<{ tag: string; answer: PoolAnswer }>) => p.then((r) => (order.push(r.tag), r));
     // a1 runs past the deadline; a2 waits behind it (a's share is one worker).
@@ -48,9 +54,13 @@ describe("WorkerPool", () => {
   });
 
   it("a namespace's calls wait for its share while another namespace's calls go first (round robin)", async () => {
-    pool = await WorkerPool.start({ workers: 2, workerHeapMiB: 256, composeTimeoutSeconds: 30, tenantWorkers: 1, tenantQueue: 8 }, SCRIPTED, false, log, (l) => lines.push(l));
+    pool = await WorkerPool.start({ workers: 2, workerHeapMiB: 256, composeTimeoutSeconds: 30, tenantWorkers: 1, tenantQueue: 8 }, SCRIPTED, false, log, (l) =>
+      lines.push(l),
+    );
     const order: string[] = [];
-    const calls = [call(pool, "team-a", "a1", 300), call(pool, "team-a", "a2", 0), call(pool, "team-a", "a3", 0), call(pool, "team-b", "b1", 0)].map((p) => p.then((r) => order.push(r.tag)));
+    const calls = [call(pool, "team-a", "a1", 300), call(pool, "team-a", "a2", 0), call(pool, "team-a", "a3", 0), call(pool, "team-b", "b1", 0)].map((p) =>
+      p.then((r) => order.push(r.tag)),
+    );
     await Promise.all(calls);
     // b1 came last but did not wait behind a2 and a3: a1 held team-a's one worker, b1 had the other.
     expect(order.indexOf("b1")).toBeLessThan(order.indexOf("a2"));
@@ -61,7 +71,9 @@ describe("WorkerPool", () => {
     const broken = join(tmpdir(), `fmc-pool-broken-${process.pid}`);
     rmSync(broken, { force: true });
     const flaky = { url: SCRIPTED_URL, options: { failStartIfExists: broken } };
-    pool = await WorkerPool.start({ workers: 2, workerHeapMiB: 256, composeTimeoutSeconds: 0.3, tenantWorkers: 1, tenantQueue: 8 }, flaky, false, log, (l) => lines.push(l));
+    pool = await WorkerPool.start({ workers: 2, workerHeapMiB: 256, composeTimeoutSeconds: 0.3, tenantWorkers: 1, tenantQueue: 8 }, flaky, false, log, (l) =>
+      lines.push(l),
+    );
     const seen: boolean[] = [];
     pool.onServingChange((s) => seen.push(s));
     expect(pool.serving()).toBe(true);

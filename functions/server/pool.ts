@@ -122,7 +122,10 @@ export class WorkerPool {
     }
     const queued = this.queue.push(tenant, job);
     if (!queued.ok) {
-      this.log.warn({ tag: header.tag, namespace: tenant, waiting: queued.queued, tenantQueue: this.limits.tenantQueue }, "call refused: its namespace has its share of calls waiting");
+      this.log.warn(
+        { tag: header.tag, namespace: tenant, waiting: queued.queued, tenantQueue: this.limits.tenantQueue },
+        "call refused: its namespace has its share of calls waiting",
+      );
       settle({
         ok: false,
         code: "tenant-queue-full",
@@ -264,11 +267,30 @@ export class WorkerPool {
       const { tag, namespace } = running.job.header;
       const outOfMemory = (err as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY";
       if (outOfMemory) {
-        this.log.warn({ tag, namespace, workerHeapMiB: this.limits.workerHeapMiB, ms: Math.round(performance.now() - running.since) }, "call stopped: its worker ran out of heap; worker replaced");
-        this.finish(slot, this.fatal(running.job, `function-model-cache stopped composing this request: it needed more than ${this.limits.workerHeapMiB} MiB of heap (--worker-heap); nothing was changed`, "WorkerHeapExceeded"), "until-replaced");
+        this.log.warn(
+          { tag, namespace, workerHeapMiB: this.limits.workerHeapMiB, ms: Math.round(performance.now() - running.since) },
+          "call stopped: its worker ran out of heap; worker replaced",
+        );
+        this.finish(
+          slot,
+          this.fatal(
+            running.job,
+            `function-model-cache stopped composing this request: it needed more than ${this.limits.workerHeapMiB} MiB of heap (--worker-heap); nothing was changed`,
+            "WorkerHeapExceeded",
+          ),
+          "until-replaced",
+        );
       } else {
         this.log.error({ tag, namespace, err: err.message }, "call failed: its worker died; worker replaced");
-        this.finish(slot, this.fatal(running.job, `function-model-cache internal error: the worker composing this request died (${err.message}); nothing was changed`, "InternalError"), "until-replaced");
+        this.finish(
+          slot,
+          this.fatal(
+            running.job,
+            `function-model-cache internal error: the worker composing this request died (${err.message}); nothing was changed`,
+            "InternalError",
+          ),
+          "until-replaced",
+        );
       }
     } else if (!this.closing) this.log.error({ err: err.message, starting: wasStarting }, "a worker ended; replacing it");
     if (this.closing) return;
@@ -297,12 +319,19 @@ export class WorkerPool {
     const worker = slot.worker;
     if (!running || !worker) return;
     const { tag, namespace } = running.job.header;
-    this.log.warn({ tag, namespace, composeTimeoutSeconds: this.limits.composeTimeoutSeconds }, "call stopped: it ran past the compose timeout; worker replaced");
+    this.log.warn(
+      { tag, namespace, composeTimeoutSeconds: this.limits.composeTimeoutSeconds },
+      "call stopped: it ran past the compose timeout; worker replaced",
+    );
     slot.worker = undefined;
     void worker.terminate();
     this.finish(
       slot,
-      this.fatal(running.job, `function-model-cache stopped composing this request after ${this.limits.composeTimeoutSeconds}s (--compose-timeout): it is too expensive to compose; nothing was changed`, "ComposeTimeout"),
+      this.fatal(
+        running.job,
+        `function-model-cache stopped composing this request after ${this.limits.composeTimeoutSeconds}s (--compose-timeout): it is too expensive to compose; nothing was changed`,
+        "ComposeTimeout",
+      ),
       "until-replaced",
     );
     this.restart(slot);

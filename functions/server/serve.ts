@@ -63,9 +63,16 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
     const header = peekRequest(call.request, REQUEST_LIMITS.tagBytes);
     const allowed = rate.take(header.namespace ?? "");
     if (!allowed.ok) {
-      if (allowed.log) log.warn({ tag: header.tag, namespace: header.namespace, refused: allowed.refusedSinceLogged, tenantRate: config.tenantRate }, "calls refused: their namespace is over its call rate");
+      if (allowed.log)
+        log.warn(
+          { tag: header.tag, namespace: header.namespace, refused: allowed.refusedSinceLogged, tenantRate: config.tenantRate },
+          "calls refused: their namespace is over its call rate",
+        );
       const who = header.namespace === undefined ? "calls without a namespace" : `namespace "${header.namespace}"`;
-      callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: `function-model-cache: ${who} started more than ${config.tenantRate} calls a second (--tenant-rate); retry in ${allowed.retryAfterMs} ms` });
+      callback({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: `function-model-cache: ${who} started more than ${config.tenantRate} calls a second (--tenant-rate); retry in ${allowed.retryAfterMs} ms`,
+      });
       return;
     }
     const submitted = pool.submit(call.request, header, wanted);
@@ -82,10 +89,12 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
   });
 
   let draining: Promise<void> | undefined;
-  const listening = await listen(server, config.address, creds, (reason, peer) => log.warn({ reason, peer }, "refused a connection: mutual TLS")).catch(async (err: unknown) => {
-    await pool.close();
-    throw err;
-  });
+  const listening = await listen(server, config.address, creds, (reason, peer) => log.warn({ reason, peer }, "refused a connection: mutual TLS")).catch(
+    async (err: unknown) => {
+      await pool.close();
+      throw err;
+    },
+  );
   const port = listening.port;
   log.info(
     {
@@ -135,7 +144,9 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
  */
 function keepServing(log: Logger): void {
   process.on("uncaughtException", (err) => log.error({ err: err.message, stack: err.stack?.slice(0, 2048) }, "uncaught exception; still serving"));
-  process.on("unhandledRejection", (reason) => log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection; still serving"));
+  process.on("unhandledRejection", (reason) =>
+    log.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection; still serving"),
+  );
 }
 
 export async function serveUntilSignalled(config: ServeConfig, composer: ComposerModule, log: Logger): Promise<number> {

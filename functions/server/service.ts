@@ -67,7 +67,11 @@ export async function handleBytes(bytes: Buffer, compose: Compose, log: Logger):
     const callLog = log.child({ tag: capText(decoded.tag, 256) });
     if (decoded.refused) callLog.warn({ err: decoded.message, bytes: bytes.length }, "request refused");
     else callLog.error({ err: decoded.message, bytes: bytes.length }, "cannot read the request");
-    return bareFatal(decoded.tag, `function-model-cache ${decoded.refused ? "refused" : "could not read"} the request: ${decoded.message}`, decoded.refused ? "RequestRefused" : "InternalError");
+    return bareFatal(
+      decoded.tag,
+      `function-model-cache ${decoded.refused ? "refused" : "could not read"} the request: ${decoded.message}`,
+      decoded.refused ? "RequestRefused" : "InternalError",
+    );
   }
   const req = decoded.request;
   const callLog = log.child({ tag: req.tag });

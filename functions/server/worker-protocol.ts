@@ -12,9 +12,7 @@ export interface WorkerCall {
 /** What a worker posts to the pool. */
 export type WorkerMessage =
   /** Loaded; V8's heap limit as this thread has it (old and young generations), so the pool can check it is in force. */
-  | { type: "ready"; heapLimitMiB: number }
-  | { type: "log"; line: string }
-  | { type: "done"; id: number; response: PostedBytes };
+  { type: "ready"; heapLimitMiB: number } | { type: "log"; line: string } | { type: "done"; id: number; response: PostedBytes };
 
 /** A worker's start-up data. */
 export const WorkerData = z.object({

@@ -15,6 +15,8 @@ export function cleanLabel(s: string): string {
 export function dnsLabel(stem: string, ...identity: string[]): string {
   if (stem.length <= MAX_NAME && DNS_LABEL.test(stem)) return stem;
   const suffix = `-${sha256Hex(identity.join("\u0000")).slice(0, 8)}`;
-  const head = cleanLabel(stem).slice(0, MAX_NAME - suffix.length).replace(/^-+|-+$/g, "");
+  const head = cleanLabel(stem)
+    .slice(0, MAX_NAME - suffix.length)
+    .replace(/^-+|-+$/g, "");
   return `${head === "" ? "x" : head}${suffix}`;
 }

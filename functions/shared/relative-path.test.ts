@@ -25,9 +25,16 @@ describe("one rule for a relative path, as a pattern and as a function", () => {
     const parts = fc.constantFrom("a", "b.c", ".", "..", "", "\\", "\n", "\u007f", "é", " ", "x".repeat(300));
     const path = fc.array(parts, { maxLength: 6 }).map((p) => p.join("/"));
     fc.assert(
-      fc.property(fc.oneof(path, fc.string(), fc.constant("/").chain((s) => path.map((p) => s + p))), (p) => {
-        expect(RELATIVE_PATH.test(p)).toBe(relativePathProblem(p) === undefined);
-      }),
+      fc.property(
+        fc.oneof(
+          path,
+          fc.string(),
+          fc.constant("/").chain((s) => path.map((p) => s + p)),
+        ),
+        (p) => {
+          expect(RELATIVE_PATH.test(p)).toBe(relativePathProblem(p) === undefined);
+        },
+      ),
     );
   });
 });

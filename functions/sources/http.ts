@@ -18,7 +18,9 @@ export const HTTP_FILES_KEY = "files.json";
 export const HttpAuthSecretRef = z
   .object({
     name: ObjectName,
-    scheme: z.enum(["Bearer", "Basic"]).default("Bearer")
+    scheme: z
+      .enum(["Bearer", "Basic"])
+      .default("Bearer")
       .describe("Bearer: the Secret's `token` key is sent as a bearer token. Basic: its `username` and `password` keys (a kubernetes.io/basic-auth Secret)."),
   })
   .strict();
@@ -29,7 +31,9 @@ const HTTP_URL_SECRET = "spec.artifact.source.http.authSecretRef";
 
 export const HttpFile = z
   .object({
-    url: credentialFreeUrl(HTTP_URL_SECRET, { inList: true }).describe("A presigned URL (a signature in the query) is accepted: it is never shown in status, events or the Job's arguments."),
+    url: credentialFreeUrl(HTTP_URL_SECRET, { inList: true }).describe(
+      "A presigned URL (a signature in the query) is accepted: it is never shown in status, events or the Job's arguments.",
+    ),
     path: z.string().regex(SAFE_PATH, SAFE_PATH_MESSAGE),
     sha256: SHA256,
   })
@@ -38,8 +42,11 @@ export const HttpFile = z
 const httpOne = exactlyOne(["url", "files"]);
 export const HttpSource = z
   .object({
-    url: credentialFreeUrl(HTTP_URL_SECRET).optional()
-      .describe("One file; pin it with sha256. A presigned URL (a signature in the query) is accepted: it is never shown in status, events or the Job's arguments."),
+    url: credentialFreeUrl(HTTP_URL_SECRET)
+      .optional()
+      .describe(
+        "One file; pin it with sha256. A presigned URL (a signature in the query) is accepted: it is never shown in status, events or the Job's arguments.",
+      ),
     sha256: SHA256.optional(),
     files: z.array(HttpFile).min(1).max(10000).optional().describe("Several files, each pinned by its sha256."),
     authSecretRef: HttpAuthSecretRef.optional().describe("Credentials for these URLs, from a Secret in the cache's namespace on each cluster."),
@@ -84,7 +91,10 @@ export const http: SourceKind<typeof HttpSource> = {
   immutableRevision(h) {
     const files = h.files ?? (h.url !== undefined && h.sha256 !== undefined ? [{ path: h.url, sha256: h.sha256 }] : []);
     if (files.length === 0) return undefined;
-    const list = files.map((f) => `${f.sha256}  ${f.path}\n`).sort().join("");
+    const list = files
+      .map((f) => `${f.sha256}  ${f.path}\n`)
+      .sort()
+      .join("");
     return `sha256:${sha256Hex(list)}`;
   },
   revisionComparable: false,
@@ -96,7 +106,10 @@ export const http: SourceKind<typeof HttpSource> = {
     // pod spec, `ps` and every log of the Job's creation would show: it travels in the files ConfigMap like a list.
     if (h.url !== undefined && redactUri(h.url) === h.url) return { ok: true, value: { ...argsOnly({ source: h.url, sha256: h.sha256 ?? "" }), ...auth } };
     // A list of files travels as JSON in a ConfigMap, so no URL is ever an argument of a shell.
-    const files = h.url !== undefined ? [{ url: h.url, ...(h.sha256 !== undefined ? { sha256: h.sha256 } : {}) }] : (h.files ?? []).map((f) => ({ url: f.url, path: f.path, sha256: f.sha256 }));
+    const files =
+      h.url !== undefined
+        ? [{ url: h.url, ...(h.sha256 !== undefined ? { sha256: h.sha256 } : {}) }]
+        : (h.files ?? []).map((f) => ({ url: f.url, path: f.path, sha256: f.sha256 }));
     return {
       ok: true,
       value: {

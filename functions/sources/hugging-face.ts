@@ -21,12 +21,19 @@ const REVISION = /^([^.\s\x00-\x1f\x7f]|\.[^.\s\x00-\x1f\x7f])+\.?$/;
 export const HuggingFaceSource = z
   .object({
     repo: z.string().regex(HF_REPO, "must be a Hugging Face repo id such as Qwen/Qwen3-8B"),
-    revision: z.string().min(1).max(255).regex(REVISION, "must not contain whitespace, control characters or '..'").default("main")
+    revision: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(REVISION, "must not contain whitespace, control characters or '..'")
+      .default("main")
       .describe("Branch, tag or commit. A branch or tag is resolved to a commit once and pinned."),
     include: z.array(GLOB).max(64).optional().describe("Only files matching one of these globs."),
     exclude: z.array(GLOB).max(64).optional().describe("Skip files matching any of these globs."),
     tokenSecretRef: SecretKeyReference.optional().describe("Secret holding the hub token; key defaults to `token`."),
-    endpoint: credentialFreeUrl("spec.artifact.source.huggingFace.tokenSecretRef", { endpoint: true }).optional().describe("Hub endpoint, for a mirror; defaults to the public hub."),
+    endpoint: credentialFreeUrl("spec.artifact.source.huggingFace.tokenSecretRef", { endpoint: true })
+      .optional()
+      .describe("Hub endpoint, for a mirror; defaults to the public hub."),
   })
   .strict();
 
@@ -37,7 +44,11 @@ export const huggingFace: SourceKind<typeof HuggingFaceSource> = {
   line: (hf) => `hf://${hf.repo}@${hf.revision}`,
   immutableRevision: (hf) => (COMMIT.test(hf.revision) ? hf.revision : undefined),
   revisionComparable: true,
-  fetches: (hf, at) => [hf.endpoint !== undefined ? { field: `${at}.huggingFace.endpoint`, url: hf.endpoint, defaulted: false } : { field: `${at}.huggingFace`, url: HF_DEFAULT_ENDPOINT, defaulted: true }],
+  fetches: (hf, at) => [
+    hf.endpoint !== undefined
+      ? { field: `${at}.huggingFace.endpoint`, url: hf.endpoint, defaulted: false }
+      : { field: `${at}.huggingFace`, url: HF_DEFAULT_ENDPOINT, defaulted: true },
+  ],
   credential: (hf, at) => (hf.tokenSecretRef !== undefined ? { list: "huggingFace", secretField: `${at}.huggingFace.tokenSecretRef` } : undefined),
   plan(hf, { pinnedRevision }) {
     // A pinned commit replaces a branch or tag: every cluster fetches the same commit.

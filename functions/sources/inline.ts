@@ -39,7 +39,16 @@ export const inline: SourceKind<typeof InlineSource> = {
       bytes += Buffer.byteLength(f.content, "utf8");
     });
     if (bytes > INLINE_MAX_BYTES)
-      return { ok: false, error: { field: "spec.artifact.source.inline.files", message: `hold ${bytes} bytes; inline files must fit one ConfigMap (${INLINE_MAX_BYTES} bytes): use another source` } };
-    return { ok: true, value: { ...argsOnly({ source: `file://${SOURCE_MOUNT}` }), ...sourceMount({ configMap: { name: sourceConfigMap, items } }), configMap: { data, items } } };
+      return {
+        ok: false,
+        error: {
+          field: "spec.artifact.source.inline.files",
+          message: `hold ${bytes} bytes; inline files must fit one ConfigMap (${INLINE_MAX_BYTES} bytes): use another source`,
+        },
+      };
+    return {
+      ok: true,
+      value: { ...argsOnly({ source: `file://${SOURCE_MOUNT}` }), ...sourceMount({ configMap: { name: sourceConfigMap, items } }), configMap: { data, items } },
+    };
   },
 };

@@ -34,12 +34,16 @@ export const oci: SourceKind<typeof OciSource> = {
   line: (o) => `oci://${o.reference}`,
   immutableRevision: (o) => OCI_DIGEST.exec(o.reference)?.[1],
   revisionComparable: true,
-  fetches: (o, at) => [{ field: `${at}.oci.reference`, url: `${o.insecure === true ? "http" : "https"}://${o.reference.split("/")[0] ?? ""}`, defaulted: false }],
+  fetches: (o, at) => [
+    { field: `${at}.oci.reference`, url: `${o.insecure === true ? "http" : "https"}://${o.reference.split("/")[0] ?? ""}`, defaulted: false },
+  ],
   credential: (o, at) => (o.pullSecretRef !== undefined ? { list: "oci", secretField: `${at}.oci.pullSecretRef` } : undefined),
   plan(o, { pinnedRevision }) {
     // A pinned manifest digest replaces the tag.
     const ref =
-      pinnedRevision !== undefined && MANIFEST_DIGEST.test(pinnedRevision) ? `${o.reference.replace(/(@sha256:[0-9a-f]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]*)$/, "")}@${pinnedRevision}` : o.reference;
+      pinnedRevision !== undefined && MANIFEST_DIGEST.test(pinnedRevision)
+        ? `${o.reference.replace(/(@sha256:[0-9a-f]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]*)$/, "")}@${pinnedRevision}`
+        : o.reference;
     const plan = argsOnly({ source: `oci://${ref}`, ...(o.insecure ? { plainHttp: true } : {}) });
     if (!o.pullSecretRef) return { ok: true, value: plan };
     const secret = o.pullSecretRef.name;

@@ -107,8 +107,8 @@ const cases: Case[] = [
       key: "http",
       identity: { http: { url: "https://files.example/m.gguf", sha256: SHA, files: null } },
       line: "https://files.example/m.gguf",
-      immutableRevision: // sha256 of "<sha256>  <url>\n", the list form of SHA256SUMS
-      "sha256:4ddc2e30617e4e1913f474c696aa71cb37c988b69165cbec501925b6d58210df",
+      // sha256 of "<sha256>  <url>\n", the list form of SHA256SUMS
+      immutableRevision: "sha256:4ddc2e30617e4e1913f474c696aa71cb37c988b69165cbec501925b6d58210df",
       revisionComparable: false,
       fetches: [{ field: `${AT}.http.url`, url: "https://files.example/m.gguf", defaulted: false }],
       credential: { list: "http", secretField: `${AT}.http.authSecretRef`, everyUrl: true },
@@ -136,7 +136,10 @@ const cases: Case[] = [
         args: { files: "/etc/modelcache/source/files.json" },
         volumes: [{ name: "source", configMap: { name: CM } }],
         mounts: [{ name: "source", mountPath: "/etc/modelcache/source", readOnly: true }],
-        configMap: { data: { "files.json": JSON.stringify([{ url: "https://b.example/m.bin?X-Amz-Signature=secret", sha256: SHA }]) }, items: [{ key: "files.json", path: "files.json" }] },
+        configMap: {
+          data: { "files.json": JSON.stringify([{ url: "https://b.example/m.bin?X-Amz-Signature=secret", sha256: SHA }]) },
+          items: [{ key: "files.json", path: "files.json" }],
+        },
       },
     },
   },
@@ -168,8 +171,8 @@ const cases: Case[] = [
       key: "inline",
       identity: { inline: { files: [{ path: "tokenizer/chat.jinja", content: "{{ x }}" }] } },
       line: "1 inline files",
-      immutableRevision: // sha256 of the files as canonical JSON
-      "sha256:579adc9b5ef0a1f538c9ccfecd3c7f872b900857f274942c9cd4d4d0865f9ba6",
+      // sha256 of the files as canonical JSON
+      immutableRevision: "sha256:579adc9b5ef0a1f538c9ccfecd3c7f872b900857f274942c9cd4d4d0865f9ba6",
       revisionComparable: false,
       fetches: [],
       credential: undefined,
@@ -240,7 +243,10 @@ describe("the registry", () => {
     const plan = sourceKindOf(big)?.plan({ pinnedRevision: undefined, sourceConfigMap: CM });
     expect(plan).toEqual({
       ok: false,
-      error: { field: "spec.artifact.source.inline.files", message: "hold 1000000 bytes; inline files must fit one ConfigMap (921600 bytes): use another source" },
+      error: {
+        field: "spec.artifact.source.inline.files",
+        message: "hold 1000000 bytes; inline files must fit one ConfigMap (921600 bytes): use another source",
+      },
     });
   });
 });

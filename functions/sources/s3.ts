@@ -13,8 +13,9 @@ export const S3Source = z
     region: z.string().min(1).max(64).optional(),
     endpoint: credentialFreeUrl("spec.artifact.source.s3.credentialsSecretRef", { endpoint: true }).optional().describe("Any S3-compatible endpoint."),
     pathStyle: z.boolean().optional().describe("Address the bucket in the path, as most S3-compatible servers want."),
-    credentialsSecretRef: LocalObjectReference.optional()
-      .describe("Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and optionally AWS_SESSION_TOKEN)."),
+    credentialsSecretRef: LocalObjectReference.optional().describe(
+      "Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and optionally AWS_SESSION_TOKEN).",
+    ),
   })
   .strict();
 

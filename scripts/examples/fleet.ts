@@ -41,13 +41,31 @@ interface Scenario {
 }
 
 const pinnedStatus = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: "" } };
-const ready = (bytes = 16_384_000_000) => ({ phase: "Ready", bytesDone: bytes, bytesTotal: bytes, resolvedRevision: COMMIT, manifestDigest: DIGEST, namespace: "model-cache", mountPath: "/models/qwen3-8b", attempts: 1 });
+const ready = (bytes = 16_384_000_000) => ({
+  phase: "Ready",
+  bytesDone: bytes,
+  bytesTotal: bytes,
+  resolvedRevision: COMMIT,
+  manifestDigest: DIGEST,
+  namespace: "model-cache",
+  mountPath: "/models/qwen3-8b",
+  attempts: 1,
+});
 const prod = { clusterSelector: { matchLabels: { tier: "prod" } } };
 const inTeamA = (spec: JsonObject): JsonObject => ({ ...modelCache(spec), metadata: { name: "qwen3-8b", namespace: "team-a" } });
 const reachIntoTeamB: JsonObject = {
-  artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "team-b-hf-token" }, endpoint: "https://collector.attacker.example" } } },
+  artifact: {
+    kind: "Weights",
+    source: {
+      huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", tokenSecretRef: { name: "team-b-hf-token" }, endpoint: "https://collector.attacker.example" },
+    },
+  },
   storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-b-weights", namespace: "team-b", hydrate: true } },
-  hydration: { tolerations: [{ operator: "Exists" }], nodeSelector: { "node-role.kubernetes.io/control-plane": "" }, resources: { limits: { "nvidia.com/gpu": "1" } } },
+  hydration: {
+    tolerations: [{ operator: "Exists" }],
+    nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
+    resources: { limits: { "nvidia.com/gpu": "1" } },
+  },
 };
 /** A platform engineer's tenancy policy, every knob written (docs/security.md). */
 const TENANCY_POLICY: JsonObject = {
@@ -57,12 +75,19 @@ const TENANCY_POLICY: JsonObject = {
   clusterNamespace: "model-cache",
   tenancy: {
     clusterNamespaces: { prefix: "tenant-", map: { "ml-platform": "models-shared" }, labels: { "secrets.example.com/sync": "model-tokens" } },
-    credentialDestinations: { huggingFace: ["https://huggingface.co", "https://hf-mirror.internal.example"], s3: ["https://s3.*.amazonaws.com", "https://minio.storage.svc:9000"], oci: ["https://registry.example.com"] },
+    credentialDestinations: {
+      huggingFace: ["https://huggingface.co", "https://hf-mirror.internal.example"],
+      s3: ["https://s3.*.amazonaws.com", "https://minio.storage.svc:9000"],
+      oci: ["https://registry.example.com"],
+    },
     sources: {
       allowedOrigins: ["https://huggingface.co", "https://hf-mirror.internal.example", "https://minio.storage.svc:9000", "https://registry.example.com"],
       refusedAddresses: ["LinkLocal", "Metadata"],
     },
-    existingPVC: { ownNamespace: "ReadOnly", grants: [{ controlPlaneNamespaces: ["team-a", "team-b"], namespace: "models-shared", claimNames: ["llama-3-70b"], access: "ReadOnly" }] },
+    existingPVC: {
+      ownNamespace: "ReadOnly",
+      grants: [{ controlPlaneNamespaces: ["team-a", "team-b"], namespace: "models-shared", claimNames: ["llama-3-70b"], access: "ReadOnly" }],
+    },
     storageClassNames: ["filestore-rwx", "efs-sc", "azurefile-csi-premium", "cephfs"],
     hydration: {
       onViolation: "Clamp",
@@ -94,14 +119,18 @@ function scenarios(claim: string, identity: string): Scenario[] {
     },
     {
       name: "fleet-cel-h100",
-      comment: "CEL over the clusters' DRA pools selects the two clusters with H100 GPUs out of four;\n# explain-selection lists why the other two were not selected.",
+      comment:
+        "CEL over the clusters' DRA pools selects the two clusters with H100 GPUs out of four;\n# explain-selection lists why the other two were not selected.",
       xr: modelCache({ clusterSelector: { cel: H100_CEL } }, { annotations: { "modelcache.dev/explain-selection": "true" } }),
       clusters: fleet(),
     },
     {
       name: "fleet-no-match",
       comment: "No cluster matches: nothing is composed, ClustersSelected is False (NoClusterMatches) and\n# status.notSelected says why for each cluster.",
-      xr: modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "In", values: ["europe-west4"] }] } }, { annotations: { "modelcache.dev/explain-selection": "true" } }),
+      xr: modelCache(
+        { clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "In", values: ["europe-west4"] }] } },
+        { annotations: { "modelcache.dev/explain-selection": "true" } },
+      ),
       clusters: fleet(),
     },
     {
@@ -112,12 +141,25 @@ function scenarios(claim: string, identity: string): Scenario[] {
     },
     {
       name: "fleet-blocked",
-      comment: "Two matching clusters cannot hold the cache: one has no provider config, one has no RWX\n# storage class. They are reported Blocked with the reason, not silently dropped, and not fanned out.",
+      comment:
+        "Two matching clusters cannot hold the cache: one has no provider config, one has no RWX\n# storage class. They are reported Blocked with the reason, not silently dropped, and not fanned out.",
       xr: modelCache({ clusterSelector: { matchLabels: { tier: "dev" } } }),
       clusters: [
         ...fleet(),
-        inferenceCluster({ name: "lab-a100", labels: { region: "dc1", tier: "dev" }, cloud: "Existing", providerConfig: null, pools: [{ gpu: GPUS.A100, nodes: 1 }] }),
-        inferenceCluster({ name: "onprem-l40s-b", labels: { region: "dc2", tier: "dev" }, cloud: "Existing", storageClassName: null, pools: [{ gpu: GPUS.L40S, nodes: 1 }] }),
+        inferenceCluster({
+          name: "lab-a100",
+          labels: { region: "dc1", tier: "dev" },
+          cloud: "Existing",
+          providerConfig: null,
+          pools: [{ gpu: GPUS.A100, nodes: 1 }],
+        }),
+        inferenceCluster({
+          name: "onprem-l40s-b",
+          labels: { region: "dc2", tier: "dev" },
+          cloud: "Existing",
+          storageClassName: null,
+          pools: [{ gpu: GPUS.L40S, nodes: 1 }],
+        }),
       ],
     },
     {
@@ -128,61 +170,158 @@ function scenarios(claim: string, identity: string): Scenario[] {
     },
     {
       name: "fleet-pinning-in-progress",
-      comment: "The first cluster verified main at a commit and manifest: that fixes status.pin and every\n# replica now gets spec.pin. The others are hydrating and pending.",
+      comment:
+        "The first cluster verified main at a commit and manifest: that fixes status.pin and every\n# replica now gets spec.pin. The others are hydrating and pending.",
       xr: modelCache(prod),
       clusters: fleet(),
       observed: {
         "gke-us-east1-h100": withClaim(ready(), claim),
-        "eks-us-east-1-h100": withClaim({ phase: "Hydrating", bytesDone: 7_372_800_000, bytesTotal: 16_384_000_000, bytesPerSecond: 412_000_000, etaSeconds: 22, attempts: 1 }, claim),
+        "eks-us-east-1-h100": withClaim(
+          { phase: "Hydrating", bytesDone: 7_372_800_000, bytesTotal: 16_384_000_000, bytesPerSecond: 412_000_000, etaSeconds: 22, attempts: 1 },
+          claim,
+        ),
       },
     },
     {
       name: "fleet-pinned",
-      comment: "The pin persists in the ModelCache's status; since the previous reconcile the last cluster\n# (aks-eastus-a100) verified exactly it, so every selected cluster is Ready: two Normal events say so.",
+      comment:
+        "The pin persists in the ModelCache's status; since the previous reconcile the last cluster\n# (aks-eastus-a100) verified exactly it, so every selected cluster is Ready: two Normal events say so.",
       xr: modelCache(prod, { status: pin }),
       clusters: fleet(),
-      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim({ phase: "Verifying", bytesDone: 9_830_400_000, bytesTotal: 16_384_000_000, attempts: 1 }, claim) },
-      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+      previous: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim({ phase: "Verifying", bytesDone: 9_830_400_000, bytesTotal: 16_384_000_000, attempts: 1 }, claim),
+      },
+      observed: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
     },
     {
       name: "fleet-drift",
-      comment: "The cache was Ready; now one cluster reports a manifest other than the pinned one: drift,\n# reported, not Ready, and a Warning that the cache is no longer Ready.",
+      comment:
+        "The cache was Ready; now one cluster reports a manifest other than the pinned one: drift,\n# reported, not Ready, and a Warning that the cache is no longer Ready.",
       xr: modelCache(prod, { status: pin }),
       clusters: fleet(),
-      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
-      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim({ ...ready(), manifestDigest: OTHER_DIGEST }, claim), "aks-eastus-a100": withClaim(ready(), claim) },
+      previous: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
+      observed: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim({ ...ready(), manifestDigest: OTHER_DIGEST }, claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
     },
     {
       name: "fleet-unselected-retained",
-      comment: "aks-eastus-a100 was relabelled and no longer matches: with spec.retention.whenUnselected Retain\n# (the default) its replica and data stay, reported with selected: false and a Warning.",
+      comment:
+        "aks-eastus-a100 was relabelled and no longer matches: with spec.retention.whenUnselected Retain\n# (the default) its replica and data stay, reported with selected: false and a Warning.",
       xr: modelCache(prod, { status: pin }),
       clusters: relabelled,
       composedFrom: { xr: modelCache(prod, { status: pin }), clusters: fleet() },
-      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
-      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+      previous: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
+      observed: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
     },
     {
       name: "fleet-unselected-delete",
-      comment: "The same relabelled cluster with spec.retention.whenUnselected Delete: its replica is dropped\n# from the desired state (and so deleted), and a result says so.",
+      comment:
+        "The same relabelled cluster with spec.retention.whenUnselected Delete: its replica is dropped\n# from the desired state (and so deleted), and a result says so.",
       xr: modelCache({ ...prod, retention: { whenUnselected: "Delete" } }, { status: pin }),
       clusters: relabelled,
       composedFrom: { xr: modelCache({ ...prod, retention: { whenUnselected: "Delete" } }, { status: pin }), clusters: fleet() },
-      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
-      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+      previous: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
+      observed: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
     },
     {
       name: "fleet-eviction",
-      comment: "spec.eviction.ttl 24h: workloads mount the cache on two clusters (the serving step's records, delivered by label); nobody has used the Ready copy on gke-us-east1-h100 since 2024-01-01, so it is released: its replica goes, the retention policy (Retain) leaves its volume on the cluster, and its status line says when and how to get it back.",
+      comment:
+        "spec.eviction.ttl 24h: workloads mount the cache on two clusters (the serving step's records, delivered by label); nobody has used the Ready copy on gke-us-east1-h100 since 2024-01-01, so it is released: its replica goes, the retention policy (Retain) leaves its volume on the cluster, and its status line says when and how to get it back.",
       xr: modelCache({ ...prod, eviction: { ttl: "24h" } }, { status: pin }),
       clusters: fleet(),
-      observed: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
-      previous: { "gke-us-east1-h100": withClaim(ready(), claim), "eks-us-east-1-h100": withClaim(ready(), claim), "aks-eastus-a100": withClaim(ready(), claim) },
+      observed: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
+      previous: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(ready(), claim),
+        "aks-eastus-a100": withClaim(ready(), claim),
+      },
       previousLines: { "gke-us-east1-h100": { unusedSince: "2024-01-01T00:00:00.000Z", releaseAt: "2024-01-02T00:00:00.000Z" } },
-      uses: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "qwen3-8b-mount-eks", namespace: "serving", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": "eks-us-east-1-h100", "modelcache.dev/use": "Mounted", "modelcache.dev/claim": claim } }, data: { cache: "ml-team/qwen3-8b", cluster: "eks-us-east-1-h100", use: "Mounted", claim: `mc-ml-team/${claim}`, workload: "Deployment serving/vllm", consumer: "ServedModel serving/qwen3-8b" } }, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "qwen3-8b-mount-aks", namespace: "serving", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": "aks-eastus-a100", "modelcache.dev/use": "Mounted", "modelcache.dev/claim": claim } }, data: { cache: "ml-team/qwen3-8b", cluster: "aks-eastus-a100", use: "Mounted", claim: `mc-ml-team/${claim}`, workload: "Deployment serving/vllm", consumer: "ServedModel serving/qwen3-8b" } }],
+      uses: [
+        {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: {
+            name: "qwen3-8b-mount-eks",
+            namespace: "serving",
+            labels: {
+              "modelcache.dev/cache": "qwen3-8b",
+              "modelcache.dev/cache-namespace": "ml-team",
+              "modelcache.dev/cluster": "eks-us-east-1-h100",
+              "modelcache.dev/use": "Mounted",
+              "modelcache.dev/claim": claim,
+            },
+          },
+          data: {
+            cache: "ml-team/qwen3-8b",
+            cluster: "eks-us-east-1-h100",
+            use: "Mounted",
+            claim: `mc-ml-team/${claim}`,
+            workload: "Deployment serving/vllm",
+            consumer: "ServedModel serving/qwen3-8b",
+          },
+        },
+        {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: {
+            name: "qwen3-8b-mount-aks",
+            namespace: "serving",
+            labels: {
+              "modelcache.dev/cache": "qwen3-8b",
+              "modelcache.dev/cache-namespace": "ml-team",
+              "modelcache.dev/cluster": "aks-eastus-a100",
+              "modelcache.dev/use": "Mounted",
+              "modelcache.dev/claim": claim,
+            },
+          },
+          data: {
+            cache: "ml-team/qwen3-8b",
+            cluster: "aks-eastus-a100",
+            use: "Mounted",
+            claim: `mc-ml-team/${claim}`,
+            workload: "Deployment serving/vllm",
+            consumer: "ServedModel serving/qwen3-8b",
+          },
+        },
+      ],
     },
     {
       name: "fleet-tenancy-refused",
-      comment: "A cache in control-plane namespace team-a reaches into team-b (its claim, writable, and its\n# token), sends the token to a host of its own, and asks for every taint, the control-plane nodes and\n# a GPU. The platform's tenancy policy (here the defaults) refuses it with a Fatal naming each field and\n# rule; the replicas and contract it composed before are kept, nothing new is composed.",
+      comment:
+        "A cache in control-plane namespace team-a reaches into team-b (its claim, writable, and its\n# token), sends the token to a host of its own, and asks for every taint, the control-plane nodes and\n# a GPU. The platform's tenancy policy (here the defaults) refuses it with a Fatal naming each field and\n# rule; the replicas and contract it composed before are kept, nothing new is composed.",
       xr: inTeamA({ ...prod, ...reachIntoTeamB }),
       clusters: fleet(),
       composedFrom: { xr: inTeamA(prod), clusters: fleet() },
@@ -190,7 +329,8 @@ function scenarios(claim: string, identity: string): Scenario[] {
     },
     {
       name: "fleet-tenancy-policy",
-      comment: "The platform's tenancy policy in the Composition's Input (docs/security.md): its own namespace\n# names, where credentials may go, a granted claim, the storage classes, and a hydration ceiling that\n# clamps (a Warning says what) and puts hydration pods on its own nodes.",
+      comment:
+        "The platform's tenancy policy in the Composition's Input (docs/security.md): its own namespace\n# names, where credentials may go, a granted claim, the storage classes, and a hydration ceiling that\n# clamps (a Warning says what) and puts hydration pods on its own nodes.",
       xr: inTeamA({ ...prod, hydration: { tolerations: [{ operator: "Exists" }], resources: { limits: { cpu: "16", memory: "4Gi" } } } }),
       clusters: fleet(),
       input: TENANCY_POLICY,
@@ -204,7 +344,11 @@ function withPreviousStatus(s: Scenario): JsonObject {
   const from = s.composedFrom ?? { xr: s.xr, clusters: s.clusters };
   const observed: Record<string, ResourceState> = {};
   for (const r of observedReplicas({ ...s, observed: s.previous }))
-    observed[String(((r["metadata"] as JsonObject)["annotations"] as JsonObject)["crossplane.io/composition-resource-name"])] = { resource: r, connectionDetails: {}, ready: "Unspecified" };
+    observed[String(((r["metadata"] as JsonObject)["annotations"] as JsonObject)["crossplane.io/composition-resource-name"])] = {
+      resource: r,
+      connectionDetails: {},
+      ready: "Unspecified",
+    };
   const rsp = composeFleet(request(from.xr, { clusters: from.clusters, observed, ...(s.input ? { input: s.input } : {}) }), { defaultHydratorImage: IMAGE });
   const status = (rsp.desired.composite?.resource["status"] ?? {}) as JsonObject;
   const lines = Array.isArray(status["clusters"]) ? (status["clusters"] as JsonObject[]) : [];
@@ -238,7 +382,6 @@ function yamlStream(docs: JsonObject[]): string {
   return docs.map((d) => `---\n${stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("");
 }
 
-
 const FUNCTIONS = `apiVersion: pkg.crossplane.io/v1
 kind: Function
 metadata:
@@ -262,11 +405,16 @@ for (const s of scenarios(claim, identity)) {
   const dir = join(ROOT, "examples", s.name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "xr.yaml"), `# ${s.comment}\n${stringify(withPreviousStatus(s), { lineWidth: 0 })}`);
-  const uses = s.uses !== undefined ? `# The serving step's records of who uses the cache where (serving/leases.ts), delivered by label.\n${yamlStream(s.uses)}` : "";
+  const uses =
+    s.uses !== undefined ? `# The serving step's records of who uses the cache where (serving/leases.ts), delivered by label.\n${yamlStream(s.uses)}` : "";
   writeFileSync(join(dir, "required.yaml"), `# The fleet's InferenceClusters, delivered as required resources.\n${yamlStream(s.clusters)}${uses}`);
   const observed = observedReplicas(s);
   rmSync(join(dir, "observed.yaml"), { force: true });
-  if (observed.length) writeFileSync(join(dir, "observed.yaml"), `# The replicas and contract ConfigMap composed earlier, with the status their clusters report.\n${yamlStream(observed)}`);
+  if (observed.length)
+    writeFileSync(
+      join(dir, "observed.yaml"),
+      `# The replicas and contract ConfigMap composed earlier, with the status their clusters report.\n${yamlStream(observed)}`,
+    );
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
   rmSync(join(dir, "composition.yaml"), { force: true });
   // The shipped Composition, or it with the Input a platform engineer would write for this scenario.

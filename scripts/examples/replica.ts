@@ -38,11 +38,15 @@ for (const s of scenarios()) {
   if (s.required !== undefined || s.mounts !== undefined) {
     const head = [
       ...(s.required !== undefined ? ["# The contract ConfigMap(s) there are; Crossplane delivers the one the replica names, by name."] : []),
-      ...(s.mounts !== undefined ? ["# The serving step's records of who mounts this cache (serving/leases.ts); Crossplane delivers those labelled with this cache and cluster."] : []),
+      ...(s.mounts !== undefined
+        ? ["# The serving step's records of who mounts this cache (serving/leases.ts); Crossplane delivers those labelled with this cache and cluster."]
+        : []),
     ];
-    writeFileSync(join(dir, "required.yaml"), `${head.join("\n")}\n${[...(s.required ?? []), ...(s.mounts ?? [])].map((r) => `---\n${stringify(r, { lineWidth: 0 })}`).join("")}`);
-  }
-  else rmSync(join(dir, "required.yaml"), { force: true });
+    writeFileSync(
+      join(dir, "required.yaml"),
+      `${head.join("\n")}\n${[...(s.required ?? []), ...(s.mounts ?? [])].map((r) => `---\n${stringify(r, { lineWidth: 0 })}`).join("")}`,
+    );
+  } else rmSync(join(dir, "required.yaml"), { force: true });
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
   const comp = join(dir, "composition.yaml");
   rmSync(comp, { force: true });

@@ -79,11 +79,13 @@ export function exampleFiles(): Record<string, string> {
   for (const s of scenarios()) {
     const dir = `serving-${s.name}`;
     out[`${dir}/xr.yaml`] = comment(s.why) + stringify(CONSUMER, { lineWidth: 0, aliasDuplicateObjects: false });
-    out[`${dir}/composition.yaml`] = `# A platform's serving Composition: its own step composes the workloads; function-model-cache's serving step\n# mounts the caches they ask for and holds each back until its cache is verified on its cluster.\n${stringify(composition(s.composed, s.input), { lineWidth: 0, aliasDuplicateObjects: false })}`;
+    out[`${dir}/composition.yaml`] =
+      `# A platform's serving Composition: its own step composes the workloads; function-model-cache's serving step\n# mounts the caches they ask for and holds each back until its cache is verified on its cluster.\n${stringify(composition(s.composed, s.input), { lineWidth: 0, aliasDuplicateObjects: false })}`;
     out[`${dir}/functions.yaml`] = FUNCTIONS;
     const observed = Object.values(s.observed).map((r) => stringify(r.resource, { lineWidth: 0, aliasDuplicateObjects: false }));
     if (observed.length > 0) out[`${dir}/observed.yaml`] = observed.map((d) => `---\n${d}`).join("");
-    out[`${dir}/required.yaml`] = `# The ModelCaches there are; Crossplane delivers each one a workload names, by name.\n${s.caches.map((c) => `---\n${stringify(c, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("")}`;
+    out[`${dir}/required.yaml`] =
+      `# The ModelCaches there are; Crossplane delivers each one a workload names, by name.\n${s.caches.map((c) => `---\n${stringify(c, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("")}`;
   }
   return out;
 }

@@ -16,7 +16,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     default:
-      process.stderr.write(`${command === undefined ? "" : `unknown command "${command}"; `}usage: function-model-cache-hydrator hydrate|verify|version [flags] (--help for each)\n`);
+      process.stderr.write(
+        `${command === undefined ? "" : `unknown command "${command}"; `}usage: function-model-cache-hydrator hydrate|verify|version [flags] (--help for each)\n`,
+      );
       return command === "--help" || command === "-h" ? 0 : 2;
   }
 }

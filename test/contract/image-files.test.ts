@@ -16,7 +16,15 @@ describe("the image's files", () => {
   const graph = moduleGraph(context, ENTRY, (f) => readFileSync(join(ROOT, f), "utf8"));
 
   it("holds the entry point, the program, its protocol and its dependency manifests", () => {
-    for (const f of [ENTRY, "functions/cli.ts", "functions/server/worker.ts", "functions/server/compose-run-function.ts", "proto/fn/v1/run_function.proto", "package.json", "package-lock.json"])
+    for (const f of [
+      ENTRY,
+      "functions/cli.ts",
+      "functions/server/worker.ts",
+      "functions/server/compose-run-function.ts",
+      "proto/fn/v1/run_function.proto",
+      "package.json",
+      "package-lock.json",
+    ])
       expect(context).toContain(f);
   });
 
@@ -66,12 +74,10 @@ describe("the module walk", () => {
   });
 
   it("reads every form of relative import, and no package import", () => {
-    expect(relativeImports('import a from "./a.ts";\nimport "./b.ts";\nexport { c } from "../c.ts";\nawait import("./d.ts");\nnew URL("./e.ts", import.meta.url);\nimport z from "zod";')).toEqual([
-      "./a.ts",
-      "./b.ts",
-      "../c.ts",
-      "./d.ts",
-      "./e.ts",
-    ]);
+    expect(
+      relativeImports(
+        'import a from "./a.ts";\nimport "./b.ts";\nexport { c } from "../c.ts";\nawait import("./d.ts");\nnew URL("./e.ts", import.meta.url);\nimport z from "zod";',
+      ),
+    ).toEqual(["./a.ts", "./b.ts", "../c.ts", "./d.ts", "./e.ts"]);
   });
 });

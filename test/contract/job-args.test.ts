@@ -112,16 +112,27 @@ function fromResources(label: string, resources: JsonValue[], xr?: JsonObject): 
 
 function composedCase(label: string, xr: JsonObject, observed: Record<string, ResourceState> = {}): Case {
   const rsp = compose(xr, observed);
-  return fromResources(label, Object.values(rsp.desired.resources).map((s) => s.resource), xr);
+  return fromResources(
+    label,
+    Object.values(rsp.desired.resources).map((s) => s.resource),
+    xr,
+  );
 }
 
 /** The examples as `crossplane render` rendered them (expected.yaml), and their xr.yaml composed afresh. */
 function exampleCases(): Case[] {
-  const dirs = readdirSync(join(ROOT, "examples")).filter((d) => d.startsWith("replica-")).sort();
+  const dirs = readdirSync(join(ROOT, "examples"))
+    .filter((d) => d.startsWith("replica-"))
+    .sort();
   const out: Case[] = [];
   for (const d of dirs) {
     const docs = parseAllDocuments(readFileSync(join(ROOT, "examples", d, "expected.yaml"), "utf8")).map((doc) => doc.toJS() as JsonValue);
-    out.push(fromResources(`examples/${d}/expected.yaml`, docs.filter((x) => isObject(x) && x["kind"] === "Object")));
+    out.push(
+      fromResources(
+        `examples/${d}/expected.yaml`,
+        docs.filter((x) => isObject(x) && x["kind"] === "Object"),
+      ),
+    );
     const xr = parseYaml(readFileSync(join(ROOT, "examples", d, "xr.yaml"), "utf8")) as JsonObject;
     out.push(composedCase(`examples/${d}/xr.yaml, first pass`, xr));
   }
@@ -136,34 +147,89 @@ const OCI_DIGEST = `sha256:${"7".repeat(64)}`;
 function variantCases(): Case[] {
   const v = (label: string, spec: JsonObject): Case => composedCase(`variant: ${label}`, baseXr(spec));
   const art = (source: JsonObject, layout = "Flat"): JsonObject => ({ artifact: { kind: "Weights", layout, source } });
-  const hydration = (concurrency: number): JsonObject => ({ hydration: { activeDeadlineSeconds: 600, backoffLimit: 1, ttlSecondsAfterFinished: 60, concurrency } });
+  const hydration = (concurrency: number): JsonObject => ({
+    hydration: { activeDeadlineSeconds: 600, backoffLimit: 1, ttlSecondsAfterFinished: 60, concurrency },
+  });
   return [
     v("huggingFace, every option, HuggingFaceCache, concurrency at the API's maximum", {
-      ...art({ huggingFace: { repo: "meta-llama/Llama-3.1-8B", revision: "v1.0", include: ["*.json", "*.safetensors", "tokenizer*"], exclude: ["original/", "*.pth"], endpoint: "https://hub.internal.example", tokenSecretRef: { name: "hf", key: "tok" } } }, "HuggingFaceCache"),
+      ...art(
+        {
+          huggingFace: {
+            repo: "meta-llama/Llama-3.1-8B",
+            revision: "v1.0",
+            include: ["*.json", "*.safetensors", "tokenizer*"],
+            exclude: ["original/", "*.pth"],
+            endpoint: "https://hub.internal.example",
+            tokenSecretRef: { name: "hf", key: "tok" },
+          },
+        },
+        "HuggingFaceCache",
+      ),
       ...hydration(64),
     }),
-    v("huggingFace pinned to a commit and a manifest digest", { ...art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main" } }), pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }),
+    v("huggingFace pinned to a commit and a manifest digest", {
+      ...art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main" } }),
+      pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST },
+    }),
     v("huggingFace, a pull-request ref, concurrency 1", { ...art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "refs/pr/12" } }), ...hydration(1) }),
     // The API allows a glob or a region that starts with '-', which a parser reads as a flag unless it is joined with '='.
-    v("huggingFace, globs and a revision starting with '-'", art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "-rc1", include: ["-x*", "*.json"], exclude: ["--help"] } })),
+    v(
+      "huggingFace, globs and a revision starting with '-'",
+      art({ huggingFace: { repo: "Qwen/Qwen3-8B", revision: "-rc1", include: ["-x*", "*.json"], exclude: ["--help"] } }),
+    ),
     v("s3, a region starting with '-'", art({ s3: { uri: "s3://models/p/", region: "-local" } })),
     v("s3, bucket only, nothing optional", art({ s3: { uri: "s3://models" } })),
-    v("s3, every option", art({ s3: { uri: "s3://my.bucket-1/deep/prefix/", region: "us-east-2", endpoint: "http://minio.storage:9000", pathStyle: true, credentialsSecretRef: { name: "s3" } } })),
+    v(
+      "s3, every option",
+      art({
+        s3: {
+          uri: "s3://my.bucket-1/deep/prefix/",
+          region: "us-east-2",
+          endpoint: "http://minio.storage:9000",
+          pathStyle: true,
+          credentialsSecretRef: { name: "s3" },
+        },
+      }),
+    ),
     v("http, one URL", art({ http: { url: "http://mirror.internal:8080/a/b/model.gguf?x=1", sha256: "a".repeat(64) } })),
-    v("http, files with nested paths and spaces", art({ http: { files: [
-      { url: "https://mirror.example.com/t.json", path: "tokenizer/tokenizer.json", sha256: "b".repeat(64) },
-      { url: "https://mirror.example.com/c%20d.json", path: "config dir/c d.json", sha256: "c".repeat(64) },
-    ] } })),
+    v(
+      "http, files with nested paths and spaces",
+      art({
+        http: {
+          files: [
+            { url: "https://mirror.example.com/t.json", path: "tokenizer/tokenizer.json", sha256: "b".repeat(64) },
+            { url: "https://mirror.example.com/c%20d.json", path: "config dir/c d.json", sha256: "c".repeat(64) },
+          ],
+        },
+      }),
+    ),
     v("oci by digest, registry with a port", art({ oci: { reference: `registry.example.com:5000/models/qwen3-8b@${OCI_DIGEST}` } })),
     v("oci without TLS (insecure)", art({ oci: { reference: "registry.lab.internal:5000/models/qwen3-8b:v1", insecure: true } })),
-    v("oci by tag, pinned to a digest", { ...art({ oci: { reference: "ghcr.io/org/models/qwen3-8b:v1", pullSecretRef: { name: "pull" } } }), pin: { resolvedRevision: OCI_DIGEST, manifestDigest: DIGEST } }),
-    v("inline, nested paths, spaces and non-ASCII", { artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: [
-      { path: "templates/chat template.jinja", content: "{{ messages }}\n" },
-      { path: "templates/deep/ünï.txt", content: "ü\n" },
-      { path: "generation_config.json", content: "{\"temperature\": 0.6}" },
-    ] } } } }),
+    v("oci by tag, pinned to a digest", {
+      ...art({ oci: { reference: "ghcr.io/org/models/qwen3-8b:v1", pullSecretRef: { name: "pull" } } }),
+      pin: { resolvedRevision: OCI_DIGEST, manifestDigest: DIGEST },
+    }),
+    v("inline, nested paths, spaces and non-ASCII", {
+      artifact: {
+        kind: "Bytes",
+        layout: "Flat",
+        source: {
+          inline: {
+            files: [
+              { path: "templates/chat template.jinja", content: "{{ messages }}\n" },
+              { path: "templates/deep/ünï.txt", content: "ü\n" },
+              { path: "generation_config.json", content: '{"temperature": 0.6}' },
+            ],
+          },
+        },
+      },
+    }),
     v("existingPVC to hydrate", { storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: true } }, claimName: "team-models" }),
-    v("existingPVC to verify against a pin", { storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: false } }, claimName: "team-models", pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST } }),
+    v("existingPVC to verify against a pin", {
+      storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: false } },
+      claimName: "team-models",
+      pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST },
+    }),
   ];
 }
 
@@ -220,7 +286,12 @@ function writeConfigMapVolume(dir: string, files: { path: string; content: strin
  * them. Secret volumes get `secretData[name][key]` (an empty registry auth
  * file when not given); secretKeyRef variables get `${SENTINEL_SECRET}-<VAR>`.
  */
-function materialize(job: JsonObject, manifests: JsonObject[], claimDirs: Map<string, string> = new Map(), secretData: Record<string, Record<string, string>> = {}): Pod {
+function materialize(
+  job: JsonObject,
+  manifests: JsonObject[],
+  claimDirs: Map<string, string> = new Map(),
+  secretData: Record<string, Record<string, string>> = {},
+): Pod {
   const root = fresh("pod");
   const podSpec = field(job, "spec", "template", "spec");
   const c = container(job);
@@ -244,14 +315,20 @@ function materialize(job: JsonObject, manifests: JsonObject[], claimDirs: Map<st
       const data = (isObject(composed?.["data"]) ? composed["data"] : CLUSTER_CONFIGMAPS[cmName]) as Record<string, string> | undefined;
       if (data === undefined) throw new Error(`the Job mounts ConfigMap ${cmName}, which neither the function composes nor the cluster holds`);
       const items = list(cm["items"]);
-      const files = items.length > 0 ? items.map((it) => ({ path: text(it["path"]) as string, content: data[text(it["key"]) as string] ?? "" })) : Object.entries(data).map(([path, content]) => ({ path, content }));
+      const files =
+        items.length > 0
+          ? items.map((it) => ({ path: text(it["path"]) as string, content: data[text(it["key"]) as string] ?? "" }))
+          : Object.entries(data).map(([path, content]) => ({ path, content }));
       for (const it of items) expect(Object.keys(data), `ConfigMap ${cmName} holds the key the volume projects`).toContain(it["key"]);
       writeConfigMapVolume(dir, files);
     } else if (isObject(secret)) {
       dir = join(root, "volumes", name);
       // A dockerconfigjson Secret projected to its items (the kubelet writes Secrets the same way as ConfigMaps).
       const sd = secretData[text(secret["secretName"]) ?? ""] ?? {};
-      writeConfigMapVolume(dir, list(secret["items"]).map((it) => ({ path: text(it["path"]) as string, content: sd[text(it["key"]) as string] ?? '{"auths":{}}' })));
+      writeConfigMapVolume(
+        dir,
+        list(secret["items"]).map((it) => ({ path: text(it["path"]) as string, content: sd[text(it["key"]) as string] ?? '{"auths":{}}' })),
+      );
     } else {
       dir = join(root, "volumes", name); // emptyDir
       mkdirSync(dir, { recursive: true });
@@ -323,7 +400,11 @@ function runCli(pod: Pod): Promise<Run> {
       clearTimeout(timer);
       const written = scratch.filter((d) => readdirSync(d).length > 0);
       if (written.length > 0) {
-        reject(new Error(`the hydrator wrote outside the claim (read-only root, bounded /tmp): ${written.map((d) => `${d}: ${readdirSync(d).join(", ")}`).join("; ")}`));
+        reject(
+          new Error(
+            `the hydrator wrote outside the claim (read-only root, bounded /tmp): ${written.map((d) => `${d}: ${readdirSync(d).join(", ")}`).join("; ")}`,
+          ),
+        );
         return;
       }
       const last = stdout.trim().split("\n").at(-1) ?? "";
@@ -348,22 +429,51 @@ function observedAfter(xr: JsonObject, report: HydrationReport, jobStatus: JsonO
   const reportJson = JSON.parse(JSON.stringify(report)) as JsonObject;
   for (const [key, state] of Object.entries(first.desired.resources)) {
     if (key.startsWith("job-")) out[key] = observedObject(key, state.resource, { status: jobStatus });
-    else if (key.startsWith("report-")) out[key] = observedObject(key, state.resource, { extra: { data: { [HYDRATION_REPORT_KEY]: JSON.stringify(reportJson) } } });
-    else if (key.startsWith("volume-")) out[key] = observedObject(key, state.resource, { status: { phase: "Bound", accessModes: ["ReadWriteMany"], capacity: { storage: "40Gi" } } });
+    else if (key.startsWith("report-"))
+      out[key] = observedObject(key, state.resource, { extra: { data: { [HYDRATION_REPORT_KEY]: JSON.stringify(reportJson) } } });
+    else if (key.startsWith("volume-"))
+      out[key] = observedObject(key, state.resource, { status: { phase: "Bound", accessModes: ["ReadWriteMany"], capacity: { storage: "40Gi" } } });
     else out[key] = observedObject(key, state.resource);
   }
   return out;
 }
 
-const COMPLETE: JsonObject = { succeeded: 1, completionTime: "2024-01-01T00:10:00Z", conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2024-01-01T00:10:00Z" }] };
-const failedBy = (message: string): JsonObject => ({ failed: 1, conditions: [{ type: "Failed", status: "True", reason: "PodFailurePolicy", message, lastTransitionTime: "2024-01-01T00:10:00Z" }] });
+const COMPLETE: JsonObject = {
+  succeeded: 1,
+  completionTime: "2024-01-01T00:10:00Z",
+  conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2024-01-01T00:10:00Z" }],
+};
+const failedBy = (message: string): JsonObject => ({
+  failed: 1,
+  conditions: [{ type: "Failed", status: "True", reason: "PodFailurePolicy", message, lastTransitionTime: "2024-01-01T00:10:00Z" }],
+});
 
 /** What the function reads from the report ConfigMap, through its own reader and phase logic. */
 function functionReads(spec: ModelCacheReplicaSpec, report: HydrationReport, jobStatus: JsonObject): ReturnType<typeof hydrationState> {
-  const reportObs = observe(observedObject("report-x", { apiVersion: "kubernetes.m.crossplane.io/v1alpha1", kind: "Object", spec: { forProvider: { manifest: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "r" } } } } }, { extra: { data: { [HYDRATION_REPORT_KEY]: JSON.stringify(report) } } }));
+  const reportObs = observe(
+    observedObject(
+      "report-x",
+      {
+        apiVersion: "kubernetes.m.crossplane.io/v1alpha1",
+        kind: "Object",
+        spec: { forProvider: { manifest: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "r" } } } },
+      },
+      { extra: { data: { [HYDRATION_REPORT_KEY]: JSON.stringify(report) } } },
+    ),
+  );
   const reading = readReport(reportObs);
   expect(reading).toEqual({ kind: "report", report });
-  const jobObs = observe(observedObject("job-x", { apiVersion: "kubernetes.m.crossplane.io/v1alpha1", kind: "Object", spec: { forProvider: { manifest: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" } } } } }, { status: jobStatus }));
+  const jobObs = observe(
+    observedObject(
+      "job-x",
+      {
+        apiVersion: "kubernetes.m.crossplane.io/v1alpha1",
+        kind: "Object",
+        spec: { forProvider: { manifest: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j" } } } },
+      },
+      { status: jobStatus },
+    ),
+  );
   return hydrationState(spec, jobObs, reading, "j", "r");
 }
 
@@ -384,8 +494,21 @@ describe("what is checked", () => {
 
   it("sees a Job for every source kind, both layouts and both commands", () => {
     const composedArgs = jobs.map(({ job }) => (container(job)["args"] as string[]).join(" "));
-    for (const needle of ["--source hf://", "--source s3://", "--source http", "--files ", "--source oci://", "--source file://", "--layout HuggingFaceCache", "--layout Flat", "verify /cache"]) {
-      expect(composedArgs.some((a) => a.includes(needle)), needle).toBe(true);
+    for (const needle of [
+      "--source hf://",
+      "--source s3://",
+      "--source http",
+      "--files ",
+      "--source oci://",
+      "--source file://",
+      "--layout HuggingFaceCache",
+      "--layout Flat",
+      "verify /cache",
+    ]) {
+      expect(
+        composedArgs.some((a) => a.includes(needle)),
+        needle,
+      ).toBe(true);
     }
   });
 
@@ -398,9 +521,15 @@ describe("what is checked", () => {
   it("passes the platform's refused address classes on to the hydrator when they are not its default, and only then", async () => {
     const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { s3: { uri: "s3://models" } } } });
     const input = { apiVersion: INPUT_API_VERSION, kind: "Input", tenancy: { sources: { refusedAddresses: ["LinkLocal", "Metadata", "Private"] } } };
-    const strict = fromResources("strict", Object.values(composeWith(xr, {}, undefined, {}, input).desired.resources).map((r) => r.resource));
+    const strict = fromResources(
+      "strict",
+      Object.values(composeWith(xr, {}, undefined, {}, input).desired.resources).map((r) => r.resource),
+    );
     const args = container(strict.jobs[0] as JsonObject)["args"] as string[];
-    expect(args.slice(args.indexOf("--refuse-addresses"), args.indexOf("--refuse-addresses") + 2)).toEqual(["--refuse-addresses", "LinkLocal,Metadata,Private"]);
+    expect(args.slice(args.indexOf("--refuse-addresses"), args.indexOf("--refuse-addresses") + 2)).toEqual([
+      "--refuse-addresses",
+      "LinkLocal,Metadata,Private",
+    ]);
     const parsed = await parseHydrateArgs(args.slice(1), {});
     expect(parsed.kind === "run" && parsed.value.refusedAddresses).toEqual(["LinkLocal", "Metadata", "Private"]);
     // Every other Job runs with the default policy, which is the hydrator's own default: no flag.
@@ -479,48 +608,72 @@ const fileJobs = jobs.filter(({ job }) => isFileSource(container(job)["args"] as
 describe("file:// sources run for real", () => {
   it("exist among the composed Jobs (inline and configMap)", () => {
     expect(fileJobs.some(({ c }) => c.manifests.some((m) => m["kind"] === "ConfigMap" && isObject(m["data"])))).toBe(true);
-    expect(fileJobs.some(({ job }) => list(field(job, "spec", "template", "spec", "volumes")).some((v) => text(field(v, "configMap", "name")) === "prompt-templates"))).toBe(true);
+    expect(
+      fileJobs.some(({ job }) =>
+        list(field(job, "spec", "template", "spec", "volumes")).some((v) => text(field(v, "configMap", "name")) === "prompt-templates"),
+      ),
+    ).toBe(true);
   });
 
-  it.each(fileJobs.map((j) => [j.label, j] as const))("%s: publishes the ConfigMap's files, prints a report the function accepts", async (_label, { job, c }) => {
-    const pod = materialize(job, c.manifests);
-    const r = await runCli(pod);
-    expect(r.code, r.stderr).toBe(EXIT.ok);
-    expect(r.report.phase).toBe("Ready");
-    expect(r.report.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(r.report.resolvedRevision).toBeDefined();
-    expect(r.report.bytesTotal).toBeGreaterThan(0);
-    expect(r.report.bytesDone).toBe(r.report.bytesTotal);
-    // The same report in the termination message, within Kubernetes' limit.
-    const tl = readFileSync(pod.terminationLog, "utf8");
-    expect(Buffer.byteLength(tl)).toBeLessThanOrEqual(4096);
-    expect(HydrationReport.parse(JSON.parse(tl))).toEqual(r.report);
-    // Every file of the source volume arrived, byte for byte, and nothing of the kubelet's internals.
-    const dest = pod.mounts.get(CACHE_MOUNT) as string;
-    const sourceDir = [...pod.mounts.entries()].find(([mp]) => pod.composedArgs.includes(`file://${mp}`))?.[1] as string;
-    const files = (d: string, rel = ""): string[] => readdirSync(join(d, rel)).filter((n) => !n.startsWith("..")).flatMap((n) => (statSync(join(d, rel, n)).isDirectory() ? files(d, join(rel, n)) : [join(rel, n)]));
-    const want = files(sourceDir).sort();
-    expect(want.length).toBeGreaterThan(0);
-    expect(files(dest).filter((p) => p !== "SHA256SUMS" && !p.startsWith(".model-cache")).sort()).toEqual(want);
-    for (const p of want) expect(readFileSync(join(dest, p), "utf8"), p).toBe(readFileSync(join(sourceDir, p), "utf8"));
-    // The function's own reader and phase logic take it as done.
-    const spec = c.xr ? specOf(c.xr) : (specOf(baseXr()) as ModelCacheReplicaSpec);
-    expect(functionReads(spec, r.report, COMPLETE).state).toBe("done");
-    // And, composing the replica with that report observed, it is Ready with the hydrator's digest and revision.
-    if (c.xr) {
-      const status = statusOf(compose(c.xr, observedAfter(c.xr, r.report, COMPLETE)));
-      expect(status.phase, JSON.stringify(status)).toBe("Ready");
-      expect(status.manifestDigest).toBe(r.report.manifestDigest);
-      expect(status.resolvedRevision).toBe(r.report.resolvedRevision);
-    }
-  });
+  it.each(fileJobs.map((j) => [j.label, j] as const))(
+    "%s: publishes the ConfigMap's files, prints a report the function accepts",
+    async (_label, { job, c }) => {
+      const pod = materialize(job, c.manifests);
+      const r = await runCli(pod);
+      expect(r.code, r.stderr).toBe(EXIT.ok);
+      expect(r.report.phase).toBe("Ready");
+      expect(r.report.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(r.report.resolvedRevision).toBeDefined();
+      expect(r.report.bytesTotal).toBeGreaterThan(0);
+      expect(r.report.bytesDone).toBe(r.report.bytesTotal);
+      // The same report in the termination message, within Kubernetes' limit.
+      const tl = readFileSync(pod.terminationLog, "utf8");
+      expect(Buffer.byteLength(tl)).toBeLessThanOrEqual(4096);
+      expect(HydrationReport.parse(JSON.parse(tl))).toEqual(r.report);
+      // Every file of the source volume arrived, byte for byte, and nothing of the kubelet's internals.
+      const dest = pod.mounts.get(CACHE_MOUNT) as string;
+      const sourceDir = [...pod.mounts.entries()].find(([mp]) => pod.composedArgs.includes(`file://${mp}`))?.[1] as string;
+      const files = (d: string, rel = ""): string[] =>
+        readdirSync(join(d, rel))
+          .filter((n) => !n.startsWith(".."))
+          .flatMap((n) => (statSync(join(d, rel, n)).isDirectory() ? files(d, join(rel, n)) : [join(rel, n)]));
+      const want = files(sourceDir).sort();
+      expect(want.length).toBeGreaterThan(0);
+      expect(
+        files(dest)
+          .filter((p) => p !== "SHA256SUMS" && !p.startsWith(".model-cache"))
+          .sort(),
+      ).toEqual(want);
+      for (const p of want) expect(readFileSync(join(dest, p), "utf8"), p).toBe(readFileSync(join(sourceDir, p), "utf8"));
+      // The function's own reader and phase logic take it as done.
+      const spec = c.xr ? specOf(c.xr) : (specOf(baseXr()) as ModelCacheReplicaSpec);
+      expect(functionReads(spec, r.report, COMPLETE).state).toBe("done");
+      // And, composing the replica with that report observed, it is Ready with the hydrator's digest and revision.
+      if (c.xr) {
+        const status = statusOf(compose(c.xr, observedAfter(c.xr, r.report, COMPLETE)));
+        expect(status.phase, JSON.stringify(status)).toBe("Ready");
+        expect(status.manifestDigest).toBe(r.report.manifestDigest);
+        expect(status.resolvedRevision).toBe(r.report.resolvedRevision);
+      }
+    },
+  );
 });
 
 describe("the verify-only Job on a hydrated volume", () => {
-  const inlineXr = baseXr({ artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: [
-    { path: "chat_template.jinja", content: "{{ messages }}\n" },
-    { path: "config/generation.json", content: "{\"temperature\": 0.6}" },
-  ] } } } });
+  const inlineXr = baseXr({
+    artifact: {
+      kind: "Bytes",
+      layout: "Flat",
+      source: {
+        inline: {
+          files: [
+            { path: "chat_template.jinja", content: "{{ messages }}\n" },
+            { path: "config/generation.json", content: '{"temperature": 0.6}' },
+          ],
+        },
+      },
+    },
+  });
 
   async function hydrated(): Promise<{ dir: string; report: HydrationReport }> {
     const c = composedCase("inline", inlineXr);
@@ -531,13 +684,19 @@ describe("the verify-only Job on a hydrated volume", () => {
   }
 
   const verifyXr = (pin: { resolvedRevision: string; manifestDigest: string }): JsonObject =>
-    baseXr({ ...(inlineXr["spec"] as JsonObject), storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: false } }, claimName: "team-models", pin });
+    baseXr({
+      ...(inlineXr["spec"] as JsonObject),
+      storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-models", hydrate: false } },
+      claimName: "team-models",
+      pin,
+    });
 
   function snapshot(dir: string): string {
-    const walk = (rel: string): string[] => readdirSync(join(dir, rel)).flatMap((n) => {
-      const st = statSync(join(dir, rel, n));
-      return st.isDirectory() ? walk(join(rel, n)) : [`${join(rel, n)} ${st.size} ${st.mtimeMs}`];
-    });
+    const walk = (rel: string): string[] =>
+      readdirSync(join(dir, rel)).flatMap((n) => {
+        const st = statSync(join(dir, rel, n));
+        return st.isDirectory() ? walk(join(rel, n)) : [`${join(rel, n)} ${st.size} ${st.mtimeMs}`];
+      });
     return walk("").sort().join("\n");
   }
 
@@ -616,7 +775,9 @@ describe("file paths: what the API accepts, the hydrator publishes", () => {
     [".model-cache/manifest.json", false, false, "the hydrator's own manifest"],
   ];
   const httpXr = (path: string): JsonObject =>
-    baseXr({ artifact: { kind: "Bytes", layout: "Flat", source: { http: { files: [{ url: "https://mirror.example.com/f", path, sha256: "e".repeat(64) }] } } } });
+    baseXr({
+      artifact: { kind: "Bytes", layout: "Flat", source: { http: { files: [{ url: "https://mirror.example.com/f", path, sha256: "e".repeat(64) }] } } },
+    });
   const inlineXr = (paths: string[]): JsonObject =>
     baseXr({ artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: paths.map((path, i) => ({ path, content: `file ${i}: ${path}\n` })) } } } });
   const fatal = (xr: JsonObject): boolean => compose(xr).results.some((r) => r.severity === "Fatal");
@@ -685,7 +846,9 @@ describe("credentials: the Secret references the Job sets are the ones the hydra
       } else if ((req.url ?? "").startsWith("/api/")) {
         res.writeHead(401, { "content-type": "application/json" }).end('{"error":"Invalid credentials in Authorization header"}');
       } else {
-        res.writeHead(403, { "content-type": "application/xml" }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+        res
+          .writeHead(403, { "content-type": "application/xml" })
+          .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
       }
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -693,7 +856,10 @@ describe("credentials: the Secret references the Job sets are the ones the hydra
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  async function runAgainstStandIn(xr: JsonObject, secretData: Record<string, Record<string, string>> = {}): Promise<{ run: Run; requests: { url: string; authorization: string }[] }> {
+  async function runAgainstStandIn(
+    xr: JsonObject,
+    secretData: Record<string, Record<string, string>> = {},
+  ): Promise<{ run: Run; requests: { url: string; authorization: string }[] }> {
     const c = composedCase("credentials", xr);
     expect(c.jobs).toHaveLength(1);
     const pod = materialize(c.jobs[0] as JsonObject, c.manifests, new Map(), secretData);
@@ -704,28 +870,53 @@ describe("credentials: the Secret references the Job sets are the ones the hydra
     expect(EXIT_PERMANENT, `exit ${run.code}: refused credentials are a permanent failure\n${run.stderr}`).toContain(run.code);
     expect(run.code).not.toBe(EXIT.usage);
     expect(run.report.phase).toBe("Failed");
-    for (const out of [run.stdout, run.stderr, JSON.stringify(run.report), readFileSync(pod.terminationLog, "utf8")]) expect(out).not.toContain(SENTINEL_SECRET);
+    for (const out of [run.stdout, run.stderr, JSON.stringify(run.report), readFileSync(pod.terminationLog, "utf8")])
+      expect(out).not.toContain(SENTINEL_SECRET);
     return { run, requests };
   }
 
   it("huggingFace: HF_TOKEN from tokenSecretRef is sent as a Bearer token to the hub endpoint", async () => {
-    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", endpoint: `http://127.0.0.1:${port}`, tokenSecretRef: { name: "hf-token" } } } } });
+    const xr = baseXr({
+      artifact: {
+        kind: "Weights",
+        layout: "Flat",
+        source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main", endpoint: `http://127.0.0.1:${port}`, tokenSecretRef: { name: "hf-token" } } },
+      },
+    });
     const { requests } = await runAgainstStandIn(xr);
     expect(requests[0]?.url).toMatch(/^\/api\/models\/Qwen\/Qwen3-8B\//);
     expect(requests[0]?.authorization).toBe(`Bearer ${SENTINEL_SECRET}-HF_TOKEN`);
   });
 
   it("s3: AWS_* from credentialsSecretRef sign the request to the S3-compatible endpoint", async () => {
-    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { s3: { uri: "s3://models/qwen3-8b/", region: "eu-west-1", endpoint: `http://127.0.0.1:${port}`, pathStyle: true, credentialsSecretRef: { name: "s3-creds" } } } } });
+    const xr = baseXr({
+      artifact: {
+        kind: "Weights",
+        layout: "Flat",
+        source: {
+          s3: {
+            uri: "s3://models/qwen3-8b/",
+            region: "eu-west-1",
+            endpoint: `http://127.0.0.1:${port}`,
+            pathStyle: true,
+            credentialsSecretRef: { name: "s3-creds" },
+          },
+        },
+      },
+    });
     const { requests } = await runAgainstStandIn(xr);
     expect(requests[0]?.url).toMatch(/^\/models[/?]/);
-    expect(requests[0]?.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${SENTINEL_SECRET}-AWS_ACCESS_KEY_ID/\\d{8}/eu-west-1/s3/aws4_request`));
+    expect(requests[0]?.authorization).toMatch(
+      new RegExp(`^AWS4-HMAC-SHA256 Credential=${SENTINEL_SECRET}-AWS_ACCESS_KEY_ID/\\d{8}/eu-west-1/s3/aws4_request`),
+    );
   });
 
   it("oci: the pull Secret's .dockerconfigjson, mounted and named by REGISTRY_AUTH_FILE, answers the registry's challenge", async () => {
     const registry = `127.0.0.1:${port}`;
     const auth = Buffer.from(`robot:${SENTINEL_SECRET}`).toString("base64");
-    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { oci: { reference: `${registry}/models/qwen3-8b:v1`, pullSecretRef: { name: "registry-pull" } } } } });
+    const xr = baseXr({
+      artifact: { kind: "Weights", layout: "Flat", source: { oci: { reference: `${registry}/models/qwen3-8b:v1`, pullSecretRef: { name: "registry-pull" } } } },
+    });
     const { requests } = await runAgainstStandIn(xr, { "registry-pull": { ".dockerconfigjson": JSON.stringify({ auths: { [registry]: { auth } } }) } });
     expect(requests.every((r) => r.url.startsWith("/v2/models/qwen3-8b/"))).toBe(true);
     expect(requests.map((r) => r.authorization)).toContain(`Basic ${auth}`);

@@ -32,7 +32,10 @@ let commit: string;
 const work = mkdtempSync(join(tmpdir(), "fmc-air-gap-"));
 beforeAll(async () => {
   hub = await startHubStandin();
-  ({ commit } = hub.addRepo(REPO, Object.entries(files).map(([path, content]) => ({ path, content }))));
+  ({ commit } = hub.addRepo(
+    REPO,
+    Object.entries(files).map(([path, content]) => ({ path, content })),
+  ));
 });
 afterAll(async () => {
   await hub?.stop();
@@ -107,7 +110,10 @@ describe("the air-gap guide (docs/hydrator.md)", () => {
     expect(verify.code).toBe(3);
     expect(verify.err).toContain(`model.safetensors: sha256 ${sha(bytes)}, the manifest says ${sha(files["model.safetensors"] as Buffer)}`);
 
-    const load = await bash(`function-model-cache hydrate --source "file://$USB/models/qwen3-0.6b" --dest "$STORE/qwen3-0.6b" --expect-manifest-digest "${digest}" --output json --progress none`, d);
+    const load = await bash(
+      `function-model-cache hydrate --source "file://$USB/models/qwen3-0.6b" --dest "$STORE/qwen3-0.6b" --expect-manifest-digest "${digest}" --output json --progress none`,
+      d,
+    );
     expect(load.code).toBe(3);
     expect(load.err).toMatch(/model\.safetensors: sha256 mismatch: the source vouches for [0-9a-f]{64}, the bytes received hash to [0-9a-f]{64}/);
     expect(() => readFileSync(join(d.STORE, "qwen3-0.6b", ".model-cache", "manifest.json")), "nothing published").toThrow(/ENOENT/);
@@ -120,9 +126,7 @@ async function capture(d: { BUILD: string; USB: string; STORE: string }): Promis
   const lines = guideSteps().split("\n");
   // The progress bar redraws in place: left out of a text capture (--progress none), the command shown as written.
   const quiet = (l: string): string => l.replace(/^(function-model-cache (hydrate|verify) .*)$/, "$1 --progress none");
-  const script = lines
-    .map((l) => (l.trim() === "" || l.startsWith("#") ? `echo ${shq(l)}` : `printf '%s\\n' ${shq(`$ ${l}`)}; ${quiet(l)}`))
-    .join("\n");
+  const script = lines.map((l) => (l.trim() === "" || l.startsWith("#") ? `echo ${shq(l)}` : `printf '%s\\n' ${shq(`$ ${l}`)}; ${quiet(l)}`)).join("\n");
   writeFileSync(join(work, "capture.sh"), `set -euo pipefail\n${script}\n`);
   const r = await bash(`script -qec "bash ${join(work, "capture.sh")}" /dev/null`, d);
   expect(r.code, r.err).toBe(0);

@@ -33,9 +33,33 @@ beforeAll(async () => {
   caFile = join(work, "ca.pem");
   writeFileSync(caFile, pki.ca);
   // autoindex: a directory answers with an HTML listing, as many mirrors do.
-  privateCa = await startNginx(www, { tls: { certFile: join(pki.serverDir, "tls.crt"), keyFile: join(pki.serverDir, "tls.key") }, serverConfig: "location /model/ { autoindex on; }" });
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(work, "self.key"), "-out", join(work, "self.crt")], { stdio: "pipe" });
+  privateCa = await startNginx(www, {
+    tls: { certFile: join(pki.serverDir, "tls.crt"), keyFile: join(pki.serverDir, "tls.key") },
+    serverConfig: "location /model/ { autoindex on; }",
+  });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      join(work, "self.key"),
+      "-out",
+      join(work, "self.crt"),
+    ],
+    { stdio: "pipe" },
+  );
   selfSigned = await startNginx(www, { tls: { certFile: join(work, "self.crt"), keyFile: join(work, "self.key") } });
   closedPort = await freePort();
 });
@@ -74,21 +98,26 @@ const cases: Case[] = [
     name: "nothing listens on the port: in words, retried at the listing (--attempts 2: once), exit 1",
     args: (d) => ["--source", `http://127.0.0.1:${closedPort}/m.bin`, "--dest", d, "--attempts", "2", "--refuse-addresses", ""],
     code: 1,
-    stderr: () => new RegExp(`^${PREFIX}http://127\\.0\\.0\\.1:\\d+/m\\.bin: connection refused by 127\\.0\\.0\\.1:\\d+ \\(ECONNREFUSED\\): nothing is listening there; check the port in the URL and that the server is running\\n$`),
+    stderr: () =>
+      new RegExp(
+        `^${PREFIX}http://127\\.0\\.0\\.1:\\d+/m\\.bin: connection refused by 127\\.0\\.0\\.1:\\d+ \\(ECONNREFUSED\\): nothing is listening there; check the port in the URL and that the server is running\\n$`,
+      ),
     retries: 1,
   },
   {
     name: "a host name that does not resolve: in words (check the name), retried, exit 1",
     args: (d) => ["--source", "http://no-such-host.invalid/m.bin", "--dest", d, "--attempts", "2"],
     code: 1,
-    stderr: () => /^function-model-cache hydrate: http:\/\/no-such-host\.invalid\/m\.bin: the host name no-such-host\.invalid (does not resolve \(ENOTFOUND\); check it for a typo|could not be resolved now \(EAI_AGAIN)/,
+    stderr: () =>
+      /^function-model-cache hydrate: http:\/\/no-such-host\.invalid\/m\.bin: the host name no-such-host\.invalid (does not resolve \(ENOTFOUND\); check it for a typo|could not be resolved now \(EAI_AGAIN)/,
     retries: 1,
   },
   {
     name: "a certificate from a CA this machine does not trust: permanent (never retried), says --ca-file, exit 3",
     args: (d) => ["--source", `${privateCa.httpsUrl}/model/weights.bin`, "--dest", d, "--refuse-addresses", ""],
     code: 3,
-    stderr: () => /presents a TLS certificate signed by a CA this machine does not trust \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); trust the CA that signed it with --ca-file <ca\.pem> \(or the environment: NODE_EXTRA_CA_CERTS=<ca\.pem>/,
+    stderr: () =>
+      /presents a TLS certificate signed by a CA this machine does not trust \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); trust the CA that signed it with --ca-file <ca\.pem> \(or the environment: NODE_EXTRA_CA_CERTS=<ca\.pem>/,
     retries: 0,
   },
   {
@@ -102,14 +131,18 @@ const cases: Case[] = [
     name: "an address class the platform refuses stays permanent (ERR_ADDRESS_REFUSED), exit 3",
     args: (d) => ["--source", "http://169.254.169.254/latest/meta-data/iam", "--dest", d],
     code: 3,
-    stderr: () => `${PREFIX}http://169.254.169.254/latest/meta-data/iam: the hydrator does not connect to 169.254.169.254: a link-local address (LinkLocal), which the platform refuses (--refuse-addresses)\n`,
+    stderr: () =>
+      `${PREFIX}http://169.254.169.254/latest/meta-data/iam: the hydrator does not connect to 169.254.169.254: a link-local address (LinkLocal), which the platform refuses (--refuse-addresses)\n`,
     retries: 0,
   },
   {
     name: "a directory URL (ends in /): a usage error naming --files, one line and a pointer to --help, exit 2",
     args: (d) => ["--source", `${privateCa.url}/model/`, "--dest", d],
     code: 2,
-    stderr: () => new RegExp(`^${PREFIX}--source http://127\\.0\\.0\\.1:\\d+/model/ names a directory \\(it ends in "/"\\), not a file: .* pass it with --files, .*\\nRun "function-model-cache hydrate --help" for the flags\\.\\n$`),
+    stderr: () =>
+      new RegExp(
+        `^${PREFIX}--source http://127\\.0\\.0\\.1:\\d+/model/ names a directory \\(it ends in "/"\\), not a file: .* pass it with --files, .*\\nRun "function-model-cache hydrate --help" for the flags\\.\\n$`,
+      ),
     retries: 0,
   },
   {
@@ -123,7 +156,8 @@ const cases: Case[] = [
     name: "a wrong --sha256: the user's own pin, said once, downloaded once, exit 3",
     args: (d) => ["--source", `${privateCa.url}/model/weights.bin`, "--sha256", "0".repeat(64), "--dest", d, "--refuse-addresses", ""],
     code: 3,
-    stderr: () => `${PREFIX}${privateCa.url}/model/weights.bin: the file's sha256 is ${sha(weights)}, not ${"0".repeat(64)} as pinned with --sha256: the pin is wrong or the server holds other bytes\n`,
+    stderr: () =>
+      `${PREFIX}${privateCa.url}/model/weights.bin: the file's sha256 is ${sha(weights)}, not ${"0".repeat(64)} as pinned with --sha256: the pin is wrong or the server holds other bytes\n`,
     retries: 0,
     gets: { server: () => privateCa, uri: "/model/weights.bin", count: 1 },
   },
@@ -132,7 +166,8 @@ const cases: Case[] = [
     args: (d) => ["--source", `${privateCa.url}/model/weights.bin`, "--sha256", sha(weights), "--dest", d, "--refuse-addresses", ""],
     before: { "README.txt": "my notes\n" },
     code: 3,
-    stderr: () => /already holds files that are not part of this artifact \(README\.txt\); nothing was fetched or published: hydrate into an empty or new directory, or move those files away/,
+    stderr: () =>
+      /already holds files that are not part of this artifact \(README\.txt\); nothing was fetched or published: hydrate into an empty or new directory, or move those files away/,
     retries: 0,
     gets: { server: () => privateCa, uri: "/model/weights.bin", count: 0 },
   },
@@ -166,8 +201,14 @@ describe("hydrate's error paths", () => {
     const want = c.stderr();
     if (typeof want === "string") expect(r.stderr).toBe(want);
     else expect(r.stderr).toMatch(want);
-    const lines = r.stdout.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.filter((l) => l["event"] === "retry"), "retry notices").toHaveLength(c.retries);
+    const lines = r.stdout
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      lines.filter((l) => l["event"] === "retry"),
+      "retry notices",
+    ).toHaveLength(c.retries);
     if (c.code !== 2) {
       // The report says the same, Failed, and says nothing was published.
       const report = HydrationReport.parse(lines.at(-1));
@@ -185,14 +226,28 @@ describe("hydrate's error paths", () => {
 describe("trusting a private CA", () => {
   it("--ca-file makes the same HTTPS source work", async () => {
     const d = fresh();
-    const r = await runCli(["hydrate", "--source", `${privateCa.httpsUrl}/model/weights.bin`, "--sha256", sha(weights), "--dest", d, "--ca-file", caFile, "--refuse-addresses", ""]);
+    const r = await runCli([
+      "hydrate",
+      "--source",
+      `${privateCa.httpsUrl}/model/weights.bin`,
+      "--sha256",
+      sha(weights),
+      "--dest",
+      d,
+      "--ca-file",
+      caFile,
+      "--refuse-addresses",
+      "",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(d, "weights.bin")).equals(weights)).toBe(true);
   });
 
   it("so does the standard NODE_EXTRA_CA_CERTS", async () => {
     const d = fresh();
-    const r = await runCli(["hydrate", "--source", `${privateCa.httpsUrl}/model/weights.bin`, "--dest", d, "--refuse-addresses", ""], { NODE_EXTRA_CA_CERTS: caFile });
+    const r = await runCli(["hydrate", "--source", `${privateCa.httpsUrl}/model/weights.bin`, "--dest", d, "--refuse-addresses", ""], {
+      NODE_EXTRA_CA_CERTS: caFile,
+    });
     expect(r.code, r.stderr).toBe(0);
   });
 });
@@ -230,20 +285,52 @@ describe("hydrate and verify agree", () => {
 describe("the result for a person, and for a machine", () => {
   it("--output human (the default on a terminal): what, from where, how much, how fast, the digest, where, the verify command; the command works as printed", async () => {
     const d = fresh();
-    const r = await runCliRaw(["hydrate", "--source", `${privateCa.url}/model/weights.bin`, "--sha256", sha(weights), "--dest", d, "--refuse-addresses", "", "--progress", "none", "--output", "human"]);
+    const r = await runCliRaw([
+      "hydrate",
+      "--source",
+      `${privateCa.url}/model/weights.bin`,
+      "--sha256",
+      sha(weights),
+      "--dest",
+      d,
+      "--refuse-addresses",
+      "",
+      "--progress",
+      "none",
+      "--output",
+      "human",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split("\n");
     expect(lines[0]).toBe(`Published: 1 file, 256.0 KiB in ${d}`);
     expect(lines[1]).toMatch(new RegExp(`^  from      ${privateCa.url}/model/weights\\.bin \\(sha256:[0-9a-f]{64}\\)$`));
     expect(lines[2]).toMatch(/^ {2}fetched {3}256\.0 KiB in [\d.]+ (ms|s) \([\d.]+ (B|KiB|MiB|GiB)\/s\)$/);
     expect(lines[3]).toMatch(/^ {2}digest {4}sha256:[0-9a-f]{64}$/);
-    const verify = lines.find((l) => l.startsWith("  function-model-cache verify "))?.trim().split(" ") ?? [];
+    const verify =
+      lines
+        .find((l) => l.startsWith("  function-model-cache verify "))
+        ?.trim()
+        .split(" ") ?? [];
     expect(verify.slice(0, 3)).toEqual(["function-model-cache", "verify", d]);
     const v = await runCliRaw([...verify.slice(1), "--progress", "none", "--output", "human"]);
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toMatch(new RegExp(`^Verified: 1 file, 256\\.0 KiB in ${d}, every byte\\n`));
 
-    const again = await runCliRaw(["hydrate", "--source", `${privateCa.url}/model/weights.bin`, "--sha256", sha(weights), "--dest", d, "--refuse-addresses", "", "--progress", "none", "--output", "human"]);
+    const again = await runCliRaw([
+      "hydrate",
+      "--source",
+      `${privateCa.url}/model/weights.bin`,
+      "--sha256",
+      sha(weights),
+      "--dest",
+      d,
+      "--refuse-addresses",
+      "",
+      "--progress",
+      "none",
+      "--output",
+      "human",
+    ]);
     expect(again.stdout).toContain("  fetched   nothing: the directory already holds this artifact, verified again locally\n");
   });
 

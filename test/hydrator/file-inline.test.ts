@@ -48,7 +48,11 @@ async function expectVerified(dest: string, expected: Record<string, Buffer | st
     expect((await readFile(join(dest, p))).equals(Buffer.from(content)), p).toBe(true);
   }
   const ok = sha256sumCheck(dest).trim().split("\n").sort();
-  expect(ok).toEqual(Object.keys(expected).map((p) => `${p}: OK`).sort());
+  expect(ok).toEqual(
+    Object.keys(expected)
+      .map((p) => `${p}: OK`)
+      .sort(),
+  );
   const v = await runCli(["verify", dest, "--progress", "none"]);
   expect(v.code, v.stderr).toBe(0);
   expect(v.report.phase).toBe("Ready");

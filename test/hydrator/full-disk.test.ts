@@ -46,7 +46,11 @@ function pickRunner(probeDir: string): typeof runner {
     const direct = spawnSync("sh", ["-c", `${probe}; rc=$?; umount "$D"; exit $rc`], { env: { ...process.env, D: probeDir }, encoding: "utf8" });
     if (direct.status === 0) {
       return (script, env) => {
-        const r = spawnSync("sh", ["-c", `trap 'umount "$D" 2>/dev/null' EXIT\n${script}`], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 240_000 });
+        const r = spawnSync("sh", ["-c", `trap 'umount "$D" 2>/dev/null' EXIT\n${script}`], {
+          env: { ...process.env, ...env },
+          encoding: "utf8",
+          timeout: 240_000,
+        });
         return { status: r.status, out: `${r.stdout}${r.stderr}${r.error ? r.error.message : ""}` };
       };
     }

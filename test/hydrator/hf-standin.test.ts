@@ -25,7 +25,11 @@ const files: Record<string, Buffer> = {
 beforeAll(async () => {
   python = ensureTool("ensure-python-hf.sh");
   hub = await startHubStandin();
-  ({ commit } = hub.addRepo(REPO, Object.entries(files).map(([path, content]) => ({ path, content })), { branches: ["main", "v1"] }));
+  ({ commit } = hub.addRepo(
+    REPO,
+    Object.entries(files).map(([path, content]) => ({ path, content })),
+    { branches: ["main", "v1"] },
+  ));
   work = await mkdtemp(join(tmpdir(), "fmc-standin-"));
 });
 
@@ -76,7 +80,10 @@ describe("the real huggingface_hub client against the hub stand-in", () => {
       expect(denied.status).not.toBe(0);
       // Refused by the stand-in's auth (401), not by some other failure.
       expect(denied.err).toMatch(/401/);
-      const r = await py(`from huggingface_hub import hf_hub_download\nprint(hf_hub_download("${REPO}", "weights/model.safetensors", revision="${commit}", cache_dir="${cache}"))`, { HF_TOKEN: token });
+      const r = await py(
+        `from huggingface_hub import hf_hub_download\nprint(hf_hub_download("${REPO}", "weights/model.safetensors", revision="${commit}", cache_dir="${cache}"))`,
+        { HF_TOKEN: token },
+      );
       expect(r.status, r.err).toBe(0);
       expect((await readFile(r.out)).equals(files["weights/model.safetensors"] as Buffer)).toBe(true);
     } finally {

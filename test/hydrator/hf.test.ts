@@ -32,7 +32,10 @@ const files = {
 beforeAll(async () => {
   python = ensureTool("ensure-python-hf.sh");
   hub = await startHubStandin();
-  ({ commit } = hub.addRepo(REPO, Object.entries(files).map(([path, content]) => ({ path, content }))));
+  ({ commit } = hub.addRepo(
+    REPO,
+    Object.entries(files).map(([path, content]) => ({ path, content })),
+  ));
   work = await mkdtemp(join(tmpdir(), "fmc-hf-"));
 });
 
@@ -50,7 +53,19 @@ beforeEach(() => {
 let n = 0;
 const dest = (): string => join(work, `d${++n}`);
 const base = (d: string, extra: string[] = []): string[] => [
-  "--source", `hf://${REPO}@main`, "--dest", d, "--endpoint", hub.endpoint, "--progress", "json", "--chunk-size", "256Ki", "--concurrency", "4", ...extra,
+  "--source",
+  `hf://${REPO}@main`,
+  "--dest",
+  d,
+  "--endpoint",
+  hub.endpoint,
+  "--progress",
+  "json",
+  "--chunk-size",
+  "256Ki",
+  "--concurrency",
+  "4",
+  ...extra,
 ];
 
 async function expectFlatContent(d: string, only?: string[]): Promise<void> {
@@ -102,7 +117,18 @@ describe("hf:// Flat", () => {
     const d = dest();
     const first = await runCli(base(d));
     const before = hub.requests.length;
-    const pinned = await runCli(["--source", `hf://${REPO}@${commit}`, "--dest", d, "--endpoint", hub.endpoint, "--progress", "none", "--expect-manifest-digest", first.report.manifestDigest as string]);
+    const pinned = await runCli([
+      "--source",
+      `hf://${REPO}@${commit}`,
+      "--dest",
+      d,
+      "--endpoint",
+      hub.endpoint,
+      "--progress",
+      "none",
+      "--expect-manifest-digest",
+      first.report.manifestDigest as string,
+    ]);
     expect(pinned.code, pinned.stderr).toBe(0);
     expect(hub.requests.length).toBe(before);
   });
@@ -118,7 +144,11 @@ describe("hf:// Flat", () => {
     const d = dest();
     const r = await runCli(base(d, ["--include", "*.json", "--include", "sub/", "--exclude", "tokenizer*"]));
     expect(r.code, r.stderr).toBe(0);
-    const listed = sha256sumCheck(d).trim().split("\n").map((l) => l.replace(/: OK$/, "")).sort();
+    const listed = sha256sumCheck(d)
+      .trim()
+      .split("\n")
+      .map((l) => l.replace(/: OK$/, ""))
+      .sort();
     expect(listed).toEqual(["config.json", "model.safetensors.index.json", "sub/dir/notes.txt"]);
   });
 
@@ -154,7 +184,11 @@ describe("hf:// Flat", () => {
 });
 
 async function runVerify(d: string, digest?: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, "..", "..", "functions", "cli.ts"), "verify", d, "--progress", "none", ...(digest ? ["--expect-manifest-digest", digest] : [])], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, "..", "..", "functions", "cli.ts"), "verify", d, "--progress", "none", ...(digest ? ["--expect-manifest-digest", digest] : [])],
+    { encoding: "utf8" },
+  );
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
@@ -165,7 +199,7 @@ describe("hf:// HuggingFaceCache layout", () => {
     expect(r.code, r.stderr).toBe(0);
     const repoDir = join(d, "hub", "models--acme--tiny-llm");
     expect((await readFile(join(repoDir, "refs", "main"), "utf8")).trim()).toBe(commit);
-    expect((await readdir(join(repoDir, "snapshots")))).toEqual([commit]);
+    expect(await readdir(join(repoDir, "snapshots"))).toEqual([commit]);
     sha256sumCheck(d);
     expect((await runVerify(d, r.report.manifestDigest)).code).toBe(0);
     // The real client, offline, from the cache alone.
@@ -185,7 +219,10 @@ describe("hf:// HuggingFaceCache layout", () => {
     expect((await readFile(res.file)).equals(files["model-00002-of-00002.safetensors"])).toBe(true);
     expect(res.files).toEqual(Object.keys(files).sort());
     // HF_HOME=<dest> works as well (hub/ is where the client looks).
-    const viaHome = py(`from huggingface_hub import snapshot_download\nprint(snapshot_download("${REPO}", local_files_only=True))`, { HF_HOME: d, HF_HUB_OFFLINE: "1" });
+    const viaHome = py(`from huggingface_hub import snapshot_download\nprint(snapshot_download("${REPO}", local_files_only=True))`, {
+      HF_HOME: d,
+      HF_HUB_OFFLINE: "1",
+    });
     expect(viaHome).toBe(join(repoDir, "snapshots", commit));
   });
 });
@@ -277,11 +314,17 @@ describe("hf:// --refresh", () => {
   it("re-resolves a moved branch, fetching only the files that changed; without it, a re-run keeps what it has", async () => {
     const repo = "acme/moving";
     const weights = randomBytes(600 * 1024);
-    const v1 = hub.addRepo(repo, [{ path: "config.json", content: Buffer.from('{"v":1}\n') }, { path: "w.safetensors", content: weights }]);
+    const v1 = hub.addRepo(repo, [
+      { path: "config.json", content: Buffer.from('{"v":1}\n') },
+      { path: "w.safetensors", content: weights },
+    ]);
     const d = dest();
     const args = ["--source", `hf://${repo}@main`, "--dest", d, "--endpoint", hub.endpoint, "--progress", "none"];
     expect((await runCli(args)).report.resolvedRevision).toBe(v1.commit);
-    const v2 = hub.addRepo(repo, [{ path: "config.json", content: Buffer.from('{"v":2}\n') }, { path: "w.safetensors", content: weights }]);
+    const v2 = hub.addRepo(repo, [
+      { path: "config.json", content: Buffer.from('{"v":2}\n') },
+      { path: "w.safetensors", content: weights },
+    ]);
 
     const before = hub.requests.length;
     const kept = await runCli(args);

@@ -93,7 +93,9 @@ describe("http:// against nginx", () => {
     const r = await runCli(["--source", `${nginx.url}/corrupt.bin`, "--sha256", sha(original), "--dest", d, "--progress", "json"]);
     expect(r.code).toBe(3);
     expect(r.report.phase).toBe("Failed");
-    expect(r.report.message).toBe(`${nginx.url}/corrupt.bin: the file's sha256 is ${sha(corrupted)}, not ${sha(original)} as pinned with --sha256: the pin is wrong or the server holds other bytes`);
+    expect(r.report.message).toBe(
+      `${nginx.url}/corrupt.bin: the file's sha256 is ${sha(corrupted)}, not ${sha(original)} as pinned with --sha256: the pin is wrong or the server holds other bytes`,
+    );
     // The user's own pin: fetching again gives the same bytes, so once only (a digest the source vouches for is fetched twice).
     expect(r.events.some((e) => e["event"] === "retry")).toBe(false);
     expect((await logged("/corrupt.bin", from)).filter((l) => l.method === "GET")).toHaveLength(1);
@@ -213,10 +215,13 @@ describe("http:// faults through a fault-injecting proxy in front of nginx", () 
     const from = (await nginx.requests()).length;
     const d = fresh();
     const list = join(work, `files-${n}.json`);
-    await writeFile(list, JSON.stringify([
-      { url: `${proxy.url}/slow/slow.bin`, path: "slow.bin", sha256: sha(slow) },
-      { url: `${proxy.url}/weights/w2.bin`, path: "w2.bin", sha256: sha(w2) },
-    ]));
+    await writeFile(
+      list,
+      JSON.stringify([
+        { url: `${proxy.url}/slow/slow.bin`, path: "slow.bin", sha256: sha(slow) },
+        { url: `${proxy.url}/weights/w2.bin`, path: "w2.bin", sha256: sha(w2) },
+      ]),
+    );
     // One chunk per file, both in flight at once: the throttled one needs ~8 s at 512 KiB/s.
     const r = await runCli(["--files", list, "--dest", d, "--chunk-size", "8Mi", "--concurrency", "2", "--progress", "none"]);
     expect(r.code, r.stderr).toBe(3);

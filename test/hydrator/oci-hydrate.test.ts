@@ -13,7 +13,6 @@ import { BIN, ROOT } from "../support/function-server.ts";
 import { durableChunks, runCliIsolated as cli } from "../support/hydrator.ts";
 import { startRegistry, type Registry } from "../support/registry.ts";
 
-
 function sha256sumCheck(dir: string): { status: number | null; out: string } {
   const r = spawnSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: dir, encoding: "utf8" });
   return { status: r.status, out: r.stdout + r.stderr };
@@ -23,7 +22,6 @@ const weights = randomBytes(6 * 1024 * 1024 + 5);
 const nested = randomBytes(300_000);
 const tokenizer = Buffer.from('{"vocab":{"a":1}}\n');
 const readme = Buffer.from("# tiny\nA model card.\n");
-
 
 describe("resume from an OCI registry", () => {
   let reg: Registry;

@@ -69,10 +69,7 @@ describe("oci:// source against a registry without auth", () => {
     await writeFile(join(mp, "tok", "tokenizer.json"), '{"vocab":{}}\n');
     const tar = spawnSync("tar", ["-cf", "tokenizer.tar", "tok"], { cwd: mp, encoding: "utf8" });
     if (tar.status !== 0) throw new Error(tar.stderr);
-    await writeFile(
-      join(mp, "annotations.json"),
-      JSON.stringify({ "model.safetensors": { "org.cncf.model.filepath": "weights/model.safetensors" } }),
-    );
+    await writeFile(join(mp, "annotations.json"), JSON.stringify({ "model.safetensors": { "org.cncf.model.filepath": "weights/model.safetensors" } }));
     modelDigest = pushedDigest(
       await reg.oras(
         [
@@ -129,7 +126,9 @@ describe("oci:// source against a registry without auth", () => {
     expect(listing.identity.resolved).toBe(plainDigest);
     expect(listing.objects).toHaveLength(3);
     const missing = `sha256:${"0".repeat(64)}`;
-    const err = await source(`oci://${reg.host}/models/plain@${missing}`, env).list(signal()).catch((e: unknown) => e);
+    const err = await source(`oci://${reg.host}/models/plain@${missing}`, env)
+      .list(signal())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as SourceError).status).toBe(404);
     expect((err as SourceError).message).toContain(`models/plain@${missing}`);
@@ -203,7 +202,9 @@ describe("oci:// source against a registry without auth", () => {
     };
     await writeFile(join(work, "index2.json"), JSON.stringify(two));
     await reg.oras(["manifest", "push", "--media-type", "application/vnd.oci.image.index.v1+json", `${reg.host}/models/plain:multi`, "index2.json"], work);
-    const err = await source(`oci://${reg.host}/models/plain:multi`, env).list(signal()).catch((e: unknown) => e);
+    const err = await source(`oci://${reg.host}/models/plain:multi`, env)
+      .list(signal())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as SourceError).message).toContain("lists 2 manifests (linux/amd64, linux/arm64)");
   });
@@ -231,7 +232,9 @@ describe("oci:// source against a registry without auth", () => {
     };
     await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest));
     await reg.oras(["manifest", "push", `${reg.host}/models/hostile:v1`, "manifest.json"], dir);
-    const err = await source(`oci://${reg.host}/models/hostile:v1`, env).list(signal()).catch((e: unknown) => e);
+    const err = await source(`oci://${reg.host}/models/hostile:v1`, env)
+      .list(signal())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as SourceError).message).toContain('"../../etc/evil.txt" escapes');
   });
@@ -243,8 +246,7 @@ describe("oci:// source against a registry without auth", () => {
     const digest = pushedDigest(await reg.oras(["push", `${reg.host}/models/victim:v1`, "victim.bin"], dir));
     const src = source(`oci://${reg.host}/models/victim:v1`, env);
     const obj = (await src.list(signal())).objects[0] as RemoteObject;
-    const blobData = (hex: string): string =>
-      join(reg.dataDir, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
+    const blobData = (hex: string): string => join(reg.dataDir, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
     // One flipped byte in the stored layer: what is served no longer matches the layer digest.
     const layerFile = blobData(obj.expected?.hex ?? "");
     const bytes = await readFile(layerFile);
@@ -257,9 +259,13 @@ describe("oci:// source against a registry without auth", () => {
     const manifestFile = blobData(digest.slice("sha256:".length));
     const text = (await readFile(manifestFile, "utf8")).replace("victim.bin", "victim.bim");
     await writeFile(manifestFile, text);
-    const byDigest = await source(`oci://${reg.host}/models/victim@${digest}`, env).list(signal()).catch((e: unknown) => e);
+    const byDigest = await source(`oci://${reg.host}/models/victim@${digest}`, env)
+      .list(signal())
+      .catch((e: unknown) => e);
     expect((byDigest as SourceError).message).toContain(`not ${digest}`);
-    const byTag = await source(`oci://${reg.host}/models/victim:v1`, env).list(signal()).catch((e: unknown) => e);
+    const byTag = await source(`oci://${reg.host}/models/victim:v1`, env)
+      .list(signal())
+      .catch((e: unknown) => e);
     expect((byTag as SourceError).message).toContain(`the registry says ${digest}`);
   });
 });
@@ -304,7 +310,9 @@ for (const auth of ["htpasswd", "token"] as const) {
     it("fails with a clear error when no credentials are given", async () => {
       const empty = join(dir, "empty.json");
       await writeFile(empty, "{}");
-      const err = await source(`oci://${reg.host}/private/model:v1`, { REGISTRY_AUTH_FILE: empty }).list(signal()).catch((e: unknown) => e);
+      const err = await source(`oci://${reg.host}/private/model:v1`, { REGISTRY_AUTH_FILE: empty })
+        .list(signal())
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as SourceError).status).toBe(401);
       expect((err as SourceError).retryable).toBe(false);
@@ -314,7 +322,9 @@ for (const auth of ["htpasswd", "token"] as const) {
     it("fails with a clear error, without the password, when the credentials are wrong", async () => {
       const wrong = join(dir, "wrong.json");
       await writeFile(wrong, dockerConfig(reg.host, REGISTRY_USER, "not-the-password"));
-      const err = await source(`oci://${reg.host}/private/model:v1`, { REGISTRY_AUTH_FILE: wrong }).list(signal()).catch((e: unknown) => e);
+      const err = await source(`oci://${reg.host}/private/model:v1`, { REGISTRY_AUTH_FILE: wrong })
+        .list(signal())
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as SourceError).message).toContain(`rejected the credentials`);
       expect((err as SourceError).message).toContain(wrong);

@@ -12,7 +12,6 @@ import { BIN, ROOT } from "../support/function-server.ts";
 import { startS3Server, type S3Server } from "../support/s3-server.ts";
 import { durableChunks, runCliIsolated as cli } from "../support/hydrator.ts";
 
-
 const files: Record<string, Buffer> = {
   "config.json": Buffer.from('{"model_type":"qwen3"}\n'),
   "tokenizer.json": Buffer.from('{"vocab":{}}\n'),
@@ -57,7 +56,6 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-
 async function getObjectCount(log: string, key: string): Promise<number> {
   const text = await readFile(log, "utf8").catch(() => "");
   return text.split("\n").filter((l) => l.includes(` s3_GetObject ${key} `)).length;
@@ -72,7 +70,11 @@ describe("hydrate from S3 end to end", () => {
     for (const [path, body] of Object.entries(files)) expect((await readFile(join(dest, path))).equals(body)).toBe(true);
     const sums = spawnSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: dest, encoding: "utf8" });
     expect(sums.status, sums.stdout + sums.stderr).toBe(0);
-    expect(sums.stdout.trim().split("\n").sort()).toEqual(Object.keys(files).map((p) => `${p}: OK`).sort());
+    expect(sums.stdout.trim().split("\n").sort()).toEqual(
+      Object.keys(files)
+        .map((p) => `${p}: OK`)
+        .sort(),
+    );
     const verify = await cli(["verify", dest], {});
     expect(verify.code, verify.out).toBe(0);
   });

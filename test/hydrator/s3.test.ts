@@ -191,13 +191,7 @@ describe("s3:// source against versitygw", () => {
 
   it("pages through long listings", async () => {
     const listing = await source("s3://plain/set/", undefined, { listPageSize: 2 }).list(AbortSignal.timeout(30_000));
-    expect(listing.objects.map((o) => (o.unpack.kind === "file" ? o.unpack.path : "")).sort()).toEqual([
-      "f0.txt",
-      "f1.txt",
-      "f2.txt",
-      "f3.txt",
-      "f4.txt",
-    ]);
+    expect(listing.objects.map((o) => (o.unpack.kind === "file" ? o.unpack.path : "")).sort()).toEqual(["f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt"]);
   });
 
   it("pins ETags on an unversioned bucket and refuses to read an object that changed since listing", async () => {
@@ -221,7 +215,9 @@ describe("s3:// source against versitygw", () => {
 
   it("fails clearly, without printing the secret, when the secret key is wrong", async () => {
     const env = { ...server.env(), AWS_SECRET_ACCESS_KEY: "definitely-not-the-secret" };
-    const err = await source("s3://models/qwen", env).list(AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+    const err = await source("s3://models/qwen", env)
+      .list(AbortSignal.timeout(30_000))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
     const e = err as SourceError;
     expect(e.retryable).toBe(false);
@@ -237,7 +233,12 @@ describe("s3:// source against versitygw", () => {
     const policy = {
       Version: "2012-10-17",
       Statement: [
-        { Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObjectVersion"], Resource: ["arn:aws:s3:::public", "arn:aws:s3:::public/*"] },
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: ["s3:GetObject", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObjectVersion"],
+          Resource: ["arn:aws:s3:::public", "arn:aws:s3:::public/*"],
+        },
       ],
     };
     await admin.send(new PutBucketPolicyCommand({ Bucket: "public", Policy: JSON.stringify(policy) }));
@@ -249,7 +250,9 @@ describe("s3:// source against versitygw", () => {
   });
 
   it("sends requests unsigned without credentials, which a private bucket refuses", async () => {
-    const err = await source("s3://models/qwen", { AWS_REGION: server.region }).list(AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+    const err = await source("s3://models/qwen", { AWS_REGION: server.region })
+      .list(AbortSignal.timeout(30_000))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as SourceError).status).toBe(403);
     expect((err as SourceError).retryable).toBe(false);
@@ -263,9 +266,13 @@ describe("s3:// source against versitygw", () => {
     // AWS says InvalidAccessKeyId (403); versitygw says XAdminUserNotFound (404): either way, not retried.
     expect((badKey as SourceError).retryable).toBe(false);
     expect((badKey as SourceError).message).toMatch(/^s3:\/\/models\/qwen\/: .*access key/i);
-    const noBucket = await source("s3://no-such-bucket/x").list(AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+    const noBucket = await source("s3://no-such-bucket/x")
+      .list(AbortSignal.timeout(30_000))
+      .catch((e: unknown) => e);
     expect((noBucket as SourceError).message).toContain("NoSuchBucket");
-    const empty = await source("s3://models/nothing-here/").list(AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+    const empty = await source("s3://models/nothing-here/")
+      .list(AbortSignal.timeout(30_000))
+      .catch((e: unknown) => e);
     expect((empty as SourceError).message).toBe("s3://models/nothing-here/: no objects under this prefix");
   });
 });

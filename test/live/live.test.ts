@@ -42,9 +42,26 @@ let edgeNode: NodePlayer;
 const HYDRATOR_IMAGE = `ghcr.io/function-model-cache/function-model-cache@sha256:${createHash("sha256").update("live suite").digest("hex")}`;
 
 /** The function as Crossplane's External runtime expects it: on the revision's endpoint, with the certificates signed by Crossplane's CA. */
-const fn = new LiveFunction("function", [BIN, "serve", "--address", `127.0.0.1:${live.fnPort}`, "--tls-certs-dir", live.fnTls, "--hydrator-image", HYDRATOR_IMAGE, "--debug"], live.state);
+const fn = new LiveFunction(
+  "function",
+  [BIN, "serve", "--address", `127.0.0.1:${live.fnPort}`, "--tls-certs-dir", live.fnTls, "--hydrator-image", HYDRATOR_IMAGE, "--debug"],
+  live.state,
+);
 /** The platform's own step of the serving Composition, served the same way (by the same server, which asks for a hydrator image it never uses here). */
-const platformStep = new LiveFunction("platform-step", [PLATFORM_STEP_SERVER, "--address", `127.0.0.1:${live.platformStepPort}`, "--tls-certs-dir", live.platformStepTls, "--hydrator-image", HYDRATOR_IMAGE, "--debug"], live.state);
+const platformStep = new LiveFunction(
+  "platform-step",
+  [
+    PLATFORM_STEP_SERVER,
+    "--address",
+    `127.0.0.1:${live.platformStepPort}`,
+    "--tls-certs-dir",
+    live.platformStepTls,
+    "--hydrator-image",
+    HYDRATOR_IMAGE,
+    "--debug",
+  ],
+  live.state,
+);
 
 function h100Devices(cluster: string, product = "NVIDIA H100 80GB HBM3"): Json[] {
   return [0, 1].map((g) => ({
@@ -64,18 +81,30 @@ async function inferenceCluster(name: string, labels: Record<string, string>, pr
     metadata: { name, labels },
     spec: { cluster: { source: "Existing" }, storage: { csiDrivers: ["SharedFilesystem"] } },
   });
-  await cp.patch("inferencecluster", name, {
-    status: {
-      providerConfigRef: { kind: "ClusterProviderConfig", name: providerConfig },
-      cache: { storageClassName: STORAGE_CLASS },
-      gpuPools: [{ name: "pool-0", nodes: 1, devices: h100Devices(name, product) }],
+  await cp.patch(
+    "inferencecluster",
+    name,
+    {
+      status: {
+        providerConfigRef: { kind: "ClusterProviderConfig", name: providerConfig },
+        cache: { storageClassName: STORAGE_CLASS },
+        gpuPools: [{ name: "pool-0", nodes: 1, devices: h100Devices(name, product) }],
+      },
     },
-  }, { subresource: "status" });
+    { subresource: "status" },
+  );
 }
 
 /** Static volumes for the claims the caches will make: no provisioner runs here, so the binder matches these. */
 async function staticVolumes(kube: Kube, count: number): Promise<void> {
-  await kube.apply({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: STORAGE_CLASS }, provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "Immediate", reclaimPolicy: "Retain" });
+  await kube.apply({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: STORAGE_CLASS },
+    provisioner: "kubernetes.io/no-provisioner",
+    volumeBindingMode: "Immediate",
+    reclaimPolicy: "Retain",
+  });
   const pvs: Json[] = [];
   for (let i = 0; i < count; i++) {
     const dir = join(live.state, "volumes", kube.name, `pv-${i}`);
@@ -85,7 +114,13 @@ async function staticVolumes(kube: Kube, count: number): Promise<void> {
       apiVersion: "v1",
       kind: "PersistentVolume",
       metadata: { name: `${kube.name}-pv-${i}` },
-      spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"], persistentVolumeReclaimPolicy: "Retain", storageClassName: STORAGE_CLASS, hostPath: { path: dir } },
+      spec: {
+        capacity: { storage: "10Gi" },
+        accessModes: ["ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany"],
+        persistentVolumeReclaimPolicy: "Retain",
+        storageClassName: STORAGE_CLASS,
+        hostPath: { path: dir },
+      },
     });
   }
   await kube.apply(pvs);
@@ -119,7 +154,9 @@ function clusterEntry(status: Json, cluster: string): Json | undefined {
 const describeCache = (name: string, namespace: string) => async () => {
   const mc = await cp.get("modelcache", name, namespace);
   const st = (mc?.["status"] ?? {}) as Json;
-  const conds = ((st["conditions"] as Json[] | undefined) ?? []).map((c) => `${String(c["type"])}=${String(c["status"])}(${String(c["reason"])}${c["message"] ? `: ${String(c["message"]).slice(0, 160)}` : ""})`);
+  const conds = ((st["conditions"] as Json[] | undefined) ?? []).map(
+    (c) => `${String(c["type"])}=${String(c["status"])}(${String(c["reason"])}${c["message"] ? `: ${String(c["message"]).slice(0, 160)}` : ""})`,
+  );
   const clusters = ((st["clusters"] as Json[] | undefined) ?? []).map((c) => `${String(c["name"])}:${String(c["phase"])}`);
   return `ready=${String(st["ready"])} clusters=[${clusters.join(" ")}] ${conds.join(" ")}`;
 };
@@ -159,7 +196,9 @@ function consumerCondition(xr: Json | undefined): Json | undefined {
 
 const describeConsumer = async () => {
   const xr = await cp.get("servedmodel", CONSUMER, "team-b");
-  const conds = ((at(xr, "status", "conditions") as Json[] | undefined) ?? []).map((c) => `${String(c["type"])}=${String(c["status"])}(${String(c["reason"])}${c["message"] ? `: ${String(c["message"]).slice(0, 240)}` : ""})`);
+  const conds = ((at(xr, "status", "conditions") as Json[] | undefined) ?? []).map(
+    (c) => `${String(c["type"])}=${String(c["status"])}(${String(c["reason"])}${c["message"] ? `: ${String(c["message"]).slice(0, 240)}` : ""})`,
+  );
   const onEdge = (await edge.get("deployment", WORKLOAD, "mc-team-b")) === undefined ? "absent" : "present";
   return `${conds.join(" ") || "no conditions yet"}; Deployment on edge ${onEdge}; ${await describeCache("tiny", "team-b")()}`;
 };
@@ -180,7 +219,10 @@ beforeAll(async () => {
   log(`hub stand-in on ${hub.endpoint}: ${REPO}@main = ${commit}`);
   await fn.start();
   await platformStep.start();
-  for (const [kube, port] of [[cp, live.cpApiPort], [edge, live.edgeApiPort]] as const) {
+  for (const [kube, port] of [
+    [cp, live.cpApiPort],
+    [edge, live.edgeApiPort],
+  ] as const) {
     await staticVolumes(kube, 8);
     const player = new NodePlayer(kube, port, live.ca, join(live.state, "pods", kube.name));
     player.start();
@@ -214,12 +256,18 @@ describe("a ModelCache on a live control plane", () => {
 
   it("fans out to the clusters its labels and CEL select, composes through provider-kubernetes, hydrates and pins", async () => {
     await cp.apply(modelCache("tiny", "ml-team", "main"));
-    const replicas = await waitFor("a ModelCacheReplica for each selected cluster (local, edge), none for lab-l40s or far-h100", async () => {
-      const rs = await cp.list("modelcachereplicas", { namespace: "ml-team" });
-      const clusters = rs.map((r) => String(at(r, "spec", "cluster", "name"))).sort();
-      return clusters.join(",") === "edge,local" ? rs : undefined;
-    }, { describe: describeCache("tiny", "ml-team") });
-    log(`replicas: ${replicas.map((r) => `${String(at(r, "metadata", "name"))} -> ${String(at(r, "spec", "cluster", "name"))} (contract ${String(at(r, "spec", "contractHash"))})`).join("; ")}`);
+    const replicas = await waitFor(
+      "a ModelCacheReplica for each selected cluster (local, edge), none for lab-l40s or far-h100",
+      async () => {
+        const rs = await cp.list("modelcachereplicas", { namespace: "ml-team" });
+        const clusters = rs.map((r) => String(at(r, "spec", "cluster", "name"))).sort();
+        return clusters.join(",") === "edge,local" ? rs : undefined;
+      },
+      { describe: describeCache("tiny", "ml-team") },
+    );
+    log(
+      `replicas: ${replicas.map((r) => `${String(at(r, "metadata", "name"))} -> ${String(at(r, "spec", "cluster", "name"))} (contract ${String(at(r, "spec", "contractHash"))})`).join("; ")}`,
+    );
 
     const hash = String(at(await cacheStatus("tiny", "ml-team"), "replicaContract", "hash"));
     const contract = await cp.get("configmap", `tiny-contract-${hash}`, "ml-team");
@@ -230,7 +278,12 @@ describe("a ModelCache on a live control plane", () => {
       const os = await cp.list("objects.kubernetes.m.crossplane.io", { namespace: "ml-team" });
       return os.length >= 2 ? os : undefined;
     });
-    log(`Objects: ${objects.map((o) => `${String(at(o, "spec", "forProvider", "manifest", "kind"))}@${String(at(o, "spec", "providerConfigRef", "name"))}`).sort().join(" ")}`);
+    log(
+      `Objects: ${objects
+        .map((o) => `${String(at(o, "spec", "forProvider", "manifest", "kind"))}@${String(at(o, "spec", "providerConfigRef", "name"))}`)
+        .sort()
+        .join(" ")}`,
+    );
 
     const st = await ready("tiny", "ml-team", ["local", "edge"]);
     expect(at(st, "pin", "resolvedRevision")).toBe(commit);
@@ -265,20 +318,33 @@ describe("a ModelCache on a live control plane", () => {
     edgeNode.held = true;
     await cp.apply([modelCache("tiny", "team-b", "main", { clusterSelector: { matchLabels: { region: "lab", tier: "prod" } } }), servedModel()]);
     // Each new observation of the consumer is logged: whatever it says before the cache reports edge shows here.
-    const held = await waitFor("the ServedModel held: ModelCachesReady False (Held), naming team-b/tiny and edge", async () => {
-      const c = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b"));
-      return c?.["status"] === "False" && c["reason"] === "Held" && /team-b\/tiny/.test(String(c["message"])) && /\bedge\b/.test(String(c["message"])) ? c : undefined;
-    }, { timeoutMs: 180_000, describe: describeConsumer });
+    const held = await waitFor(
+      "the ServedModel held: ModelCachesReady False (Held), naming team-b/tiny and edge",
+      async () => {
+        const c = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b"));
+        return c?.["status"] === "False" && c["reason"] === "Held" && /team-b\/tiny/.test(String(c["message"])) && /\bedge\b/.test(String(c["message"]))
+          ? c
+          : undefined;
+      },
+      { timeoutMs: 180_000, describe: describeConsumer },
+    );
     log(`ModelCachesReady=${String(held["status"])} (${String(held["reason"])}): ${String(held["message"])}`);
     // local hydrates meanwhile: the gate is per cluster, the consumer's cluster is edge.
-    await waitFor("team-b/tiny Ready on local, not on edge", async () => {
-      const s = await cacheStatus("tiny", "team-b");
-      return clusterEntry(s, "local")?.["phase"] === "Ready" ? s : undefined;
-    }, { timeoutMs: 300_000, describe: describeCache("tiny", "team-b") });
+    await waitFor(
+      "team-b/tiny Ready on local, not on edge",
+      async () => {
+        const s = await cacheStatus("tiny", "team-b");
+        return clusterEntry(s, "local")?.["phase"] === "Ready" ? s : undefined;
+      },
+      { timeoutMs: 300_000, describe: describeCache("tiny", "team-b") },
+    );
     // Whole reconciles of the consumer after local became Ready (its requeue while held is 15 s) still hold it: the
     // platform's step runs once at the start of each, so its second call means the first one's pipeline ended.
     const calls = platformStepCalls();
-    await waitFor("two more reconciles of the ServedModel", async () => (platformStepCalls() >= calls + 2 ? true : undefined), { timeoutMs: 120_000, describe: describeConsumer });
+    await waitFor("two more reconciles of the ServedModel", async () => (platformStepCalls() >= calls + 2 ? true : undefined), {
+      timeoutMs: 120_000,
+      describe: describeConsumer,
+    });
     const after = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b")) ?? {};
     expect(after["status"]).toBe("False");
     expect(after["reason"]).toBe("Held");
@@ -287,14 +353,18 @@ describe("a ModelCache on a live control plane", () => {
     log(`team-b/tiny: local ${String(clusterEntry(st, "local")?.["phase"])}, edge ${String(edgeLine?.["phase"])} (its pod not started)`);
     expect(edgeLine?.["phase"]).not.toBe("Ready");
     expect(await edge.get("deployment", WORKLOAD, "mc-team-b"), "no Deployment on edge while its replica there is not Ready").toBeUndefined();
-    const objects = (await cp.list("objects.kubernetes.m.crossplane.io", { namespace: "team-b", selector: `crossplane.io/composite=${CONSUMER}` }));
-    log(`Objects of the ServedModel: ${objects.length === 0 ? "none" : objects.map((o) => String(at(o, "spec", "forProvider", "manifest", "kind"))).join(", ")}`);
+    const objects = await cp.list("objects.kubernetes.m.crossplane.io", { namespace: "team-b", selector: `crossplane.io/composite=${CONSUMER}` });
+    log(
+      `Objects of the ServedModel: ${objects.length === 0 ? "none" : objects.map((o) => String(at(o, "spec", "forProvider", "manifest", "kind"))).join(", ")}`,
+    );
     expect(objects).toEqual([]);
     const lines = (at(await cp.get("servedmodel", CONSUMER, "team-b"), "status", "modelCaches") ?? []) as Json[];
     log(`status.modelCaches: ${JSON.stringify(lines)}`);
     expect(lines).toMatchObject([{ cache: "team-b/tiny", cluster: "edge", state: "Held" }]);
     const waiting = await cp.list("configmap", { namespace: "team-b", selector: "modelcache.dev/cache=tiny,modelcache.dev/use=Waiting" });
-    log(`records of use: ${waiting.map((c) => `${String(at(c, "metadata", "name"))} (${String(at(c, "data", "use"))} on ${String(at(c, "data", "cluster"))})`).join(", ")}`);
+    log(
+      `records of use: ${waiting.map((c) => `${String(at(c, "metadata", "name"))} (${String(at(c, "data", "use"))} on ${String(at(c, "data", "cluster"))})`).join(", ")}`,
+    );
     expect(waiting.map((c) => at(c, "data", "cluster"))).toEqual(["edge"]);
   });
 
@@ -305,19 +375,26 @@ describe("a ModelCache on a live control plane", () => {
     const { claim, namespace } = placement(st, "edge");
     expect(namespace).toBe("mc-team-b");
     const mountPath = String(st["mountPath"]);
-    const dep = await waitFor(`Deployment ${namespace}/${WORKLOAD} on edge`, async () => edge.get("deployment", WORKLOAD, namespace), { timeoutMs: 180_000, describe: describeConsumer });
+    const dep = await waitFor(`Deployment ${namespace}/${WORKLOAD} on edge`, async () => edge.get("deployment", WORKLOAD, namespace), {
+      timeoutMs: 180_000,
+      describe: describeConsumer,
+    });
     const pod = (at(dep, "spec", "template", "spec") ?? {}) as Json;
     const volumes = (pod["volumes"] as Json[] | undefined) ?? [];
-    const mounts = ((at(pod, "containers", 0, "volumeMounts") as Json[] | undefined) ?? []);
+    const mounts = (at(pod, "containers", 0, "volumeMounts") as Json[] | undefined) ?? [];
     log(`edge: Deployment ${namespace}/${WORKLOAD}: volumes ${JSON.stringify(volumes)}; server mounts ${JSON.stringify(mounts)}`);
     const volume = volumes.find((v) => at(v, "persistentVolumeClaim", "claimName") === claim);
     expect(volume, `a volume of claim ${claim}`).toMatchObject({ persistentVolumeClaim: { claimName: claim, readOnly: true } });
     expect(mounts).toContainEqual(expect.objectContaining({ name: volume?.["name"], mountPath, readOnly: true }));
     expect(at(dep, "metadata", "annotations", "modelcache.dev/mounts")).toBe(`team-b/tiny=${namespace}/${claim}@${String(at(st, "pin", "manifestDigest"))}`);
-    const c = await waitFor("the ServedModel's ModelCachesReady True (Mounted)", async () => {
-      const cond = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b"));
-      return cond?.["status"] === "True" ? cond : undefined;
-    }, { describe: describeConsumer });
+    const c = await waitFor(
+      "the ServedModel's ModelCachesReady True (Mounted)",
+      async () => {
+        const cond = consumerCondition(await cp.get("servedmodel", CONSUMER, "team-b"));
+        return cond?.["status"] === "True" ? cond : undefined;
+      },
+      { describe: describeConsumer },
+    );
     log(`ModelCachesReady=${String(c["status"])} (${String(c["reason"])}): ${String(c["message"])}`);
     expect(c["reason"]).toBe("Mounted");
     const mounted = await cp.list("configmap", { namespace: "team-b", selector: "modelcache.dev/cache=tiny,modelcache.dev/use=Mounted" });
@@ -333,21 +410,30 @@ describe("a ModelCache on a live control plane", () => {
     await fn.stop("SIGKILL");
     await new Promise((r) => setTimeout(r, 3000));
     await fn.start();
-    const st = await waitFor("the new revision Ready on both clusters under a new claim", async () => {
-      const s = await cacheStatus("tiny", "ml-team");
-      const now = placement(s, "edge");
-      return s["ready"] === "2/2" && now.claim !== old.claim && clusterEntry(s, "edge")?.["phase"] === "Ready" ? s : undefined;
-    }, { timeoutMs: 300_000, describe: describeCache("tiny", "ml-team") });
+    const st = await waitFor(
+      "the new revision Ready on both clusters under a new claim",
+      async () => {
+        const s = await cacheStatus("tiny", "ml-team");
+        const now = placement(s, "edge");
+        return s["ready"] === "2/2" && now.claim !== old.claim && clusterEntry(s, "edge")?.["phase"] === "Ready" ? s : undefined;
+      },
+      { timeoutMs: 300_000, describe: describeCache("tiny", "ml-team") },
+    );
     const fresh = placement(st, "edge");
     log(`edge: ${old.claim} -> ${fresh.claim}`);
     expect(at(await edge.get("pvc", fresh.claim, fresh.namespace), "status", "phase")).toBe("Bound");
-    await waitFor(`the old claim ${old.claim} removed from edge`, async () => ((await edge.get("pvc", old.claim, old.namespace)) === undefined ? true : undefined));
+    await waitFor(`the old claim ${old.claim} removed from edge`, async () =>
+      (await edge.get("pvc", old.claim, old.namespace)) === undefined ? true : undefined,
+    );
   });
 
   it("a refetch annotation hydrates again under a new Job", async () => {
     const runs = nodes.flatMap((n) => n.runs).length;
     await cp.kubectl(["annotate", "modelcache", "tiny", "-n", "ml-team", "modelcache.dev/refetch=live-1", "--overwrite"]);
-    await waitFor("a new hydration pod on each cluster", async () => (nodes.flatMap((n) => n.runs).length >= runs + 2 ? true : undefined), { timeoutMs: 240_000, describe: describeCache("tiny", "ml-team") });
+    await waitFor("a new hydration pod on each cluster", async () => (nodes.flatMap((n) => n.runs).length >= runs + 2 ? true : undefined), {
+      timeoutMs: 240_000,
+      describe: describeCache("tiny", "ml-team"),
+    });
     await ready("tiny", "ml-team", ["local", "edge"]);
     const replicas = await cp.list("modelcachereplicas", { namespace: "ml-team" });
     for (const r of replicas) expect(at(r, "status", "observedRefetch")).toBe("live-1");
@@ -357,18 +443,26 @@ describe("a ModelCache on a live control plane", () => {
     const st0 = await cacheStatus("tiny", "ml-team");
     const { claim, namespace } = placement(st0, "edge");
     await cp.kubectl(["label", "inferencecluster", "edge", "region=far", "--overwrite"]);
-    await waitFor("edge reported as no longer selected", async () => {
-      const s = await cacheStatus("tiny", "ml-team");
-      return clusterEntry(s, "edge")?.["selected"] === false ? s : undefined;
-    }, { describe: describeCache("tiny", "ml-team") });
+    await waitFor(
+      "edge reported as no longer selected",
+      async () => {
+        const s = await cacheStatus("tiny", "ml-team");
+        return clusterEntry(s, "edge")?.["selected"] === false ? s : undefined;
+      },
+      { describe: describeCache("tiny", "ml-team") },
+    );
     expect((await cp.list("modelcachereplicas", { namespace: "ml-team" })).length).toBe(2);
     expect(await edge.get("pvc", claim, namespace)).toBeDefined();
     await cp.kubectl(["label", "inferencecluster", "edge", "region=lab", "--overwrite"]);
     // A retained cluster keeps its last phase (Ready): wait until it is selected again, not merely Ready.
-    await waitFor("edge selected again", async () => {
-      const s = await cacheStatus("tiny", "ml-team");
-      return s["ready"] === "2/2" && clusterEntry(s, "edge")?.["selected"] !== false ? s : undefined;
-    }, { describe: describeCache("tiny", "ml-team") });
+    await waitFor(
+      "edge selected again",
+      async () => {
+        const s = await cacheStatus("tiny", "ml-team");
+        return s["ready"] === "2/2" && clusterEntry(s, "edge")?.["selected"] !== false ? s : undefined;
+      },
+      { describe: describeCache("tiny", "ml-team") },
+    );
   });
 
   it("a deleted cluster keeps its replica and its data: a vanished cluster is a gap, not a decision", async () => {
@@ -380,11 +474,15 @@ describe("a ModelCache on a live control plane", () => {
     // Crossplane does not watch required resources: nudge a reconcile rather than wait for the poll.
     await cp.kubectl(["annotate", "modelcache", "tiny", "-n", "ml-team", "live.modelcache.dev/nudge=deleted", "--overwrite"]);
     // A gap is not a decision: the replica, its last phase and its place in the count stay; its line says why.
-    await waitFor("the cache reports edge as not delivered and keeps its replica", async () => {
-      const s = await cacheStatus("tiny", "ml-team");
-      const e = clusterEntry(s, "edge");
-      return String(e?.["message"] ?? "").includes("is not among the delivered InferenceClusters; its replica is kept unchanged") ? s : undefined;
-    }, { timeoutMs: 300_000, describe: describeCache("tiny", "ml-team") });
+    await waitFor(
+      "the cache reports edge as not delivered and keeps its replica",
+      async () => {
+        const s = await cacheStatus("tiny", "ml-team");
+        const e = clusterEntry(s, "edge");
+        return String(e?.["message"] ?? "").includes("is not among the delivered InferenceClusters; its replica is kept unchanged") ? s : undefined;
+      },
+      { timeoutMs: 300_000, describe: describeCache("tiny", "ml-team") },
+    );
     expect((await cp.list("modelcachereplicas", { namespace: "ml-team" })).map((r) => at(r, "spec", "cluster", "name")).sort()).toEqual(["edge", "local"]);
     expect(await edge.get("pvc", claim, namespace)).toBeDefined();
     // The cluster comes back: the cache converges again.
@@ -396,11 +494,15 @@ describe("a ModelCache on a live control plane", () => {
     const a = await cacheStatus("tiny", "ml-team");
     const b = await cacheStatus("tiny", "team-b");
     await cp.delete("modelcache", "tiny", "ml-team");
-    await waitFor("ml-team/tiny and its replicas gone", async () => {
-      const mc = await cp.get("modelcache", "tiny", "ml-team");
-      const rs = await cp.list("modelcachereplicas", { namespace: "ml-team" });
-      return mc === undefined && rs.length === 0 ? true : undefined;
-    }, { timeoutMs: 180_000 });
+    await waitFor(
+      "ml-team/tiny and its replicas gone",
+      async () => {
+        const mc = await cp.get("modelcache", "tiny", "ml-team");
+        const rs = await cp.list("modelcachereplicas", { namespace: "ml-team" });
+        return mc === undefined && rs.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 180_000 },
+    );
     for (const [name, kube] of Object.entries(targets)) {
       const pa = placement(a, name);
       const pb = placement(b, name);

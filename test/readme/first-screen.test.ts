@@ -35,7 +35,10 @@ function firstScreen(): string[] {
 }
 
 /** PATH without this run's Node 24 (scripts/lib.sh puts it first): what a newcomer's shell has. */
-const machinePath = (process.env["PATH"] ?? "").split(delimiter).filter((d) => !d.includes(`${join("function-model-cache", "node24")}`)).join(delimiter);
+const machinePath = (process.env["PATH"] ?? "")
+  .split(delimiter)
+  .filter((d) => !d.includes(`${join("function-model-cache", "node24")}`))
+  .join(delimiter);
 const env: NodeJS.ProcessEnv = {
   PATH: machinePath,
   HOME: home,
@@ -65,7 +68,11 @@ describe(`the README's first screen, with a clean HOME and the machine's Node ($
 
   it("`npx function-model-cache serve` stops when npx gets SIGTERM (npm does not pass it on)", async () => {
     const port = await freePort();
-    const npx = spawn("npx", ["function-model-cache", "serve", "--insecure", "--address", `127.0.0.1:${port}`], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const npx = spawn("npx", ["function-model-cache", "serve", "--insecure", "--address", `127.0.0.1:${port}`], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     npx.stdout.on("data", (d: Buffer) => (out += d.toString()));
     npx.stderr.on("data", (d: Buffer) => (out += d.toString()));

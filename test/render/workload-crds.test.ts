@@ -53,7 +53,11 @@ function validate(name: string, manifests: JsonObject[]): { code: number | null;
   mkdirSync(join(cache, "xpkg.crossplane.io", "crossplane", `crossplane@${OFFLINE_TAG}`), { recursive: true });
   const resources = join(work, `${name}.yaml`);
   writeFileSync(resources, manifests.map((m) => `---\n${stringify(m)}`).join(""));
-  const r = spawnSync(crankPath(), ["beta", "validate", crdFiles.join(","), resources, "--cache-dir", cache, "--crossplane-image", `xpkg.crossplane.io/crossplane/crossplane:${OFFLINE_TAG}`], { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(
+    crankPath(),
+    ["beta", "validate", crdFiles.join(","), resources, "--cache-dir", cache, "--crossplane-image", `xpkg.crossplane.io/crossplane/crossplane:${OFFLINE_TAG}`],
+    { encoding: "utf8", timeout: 120_000 },
+  );
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

@@ -16,8 +16,16 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 let seq = 0;
 
 /** Sources lib.sh with its own cache dir and runs `script`; stdout, stderr, exit code. FMC_XP_VERSION is set (no proxy asked) unless a test clears it. */
-function lib(script: string, env: Record<string, string> = {}, cache = join(work, `cache${++seq}`)): { code: number | null; out: string; err: string; cache: string } {
-  const r = spawnSync("bash", ["-c", `source "${LIB}"\n${script}`], { encoding: "utf8", env: { ...process.env, FMC_CACHE_DIR: cache, FMC_XP_VERSION: "v2.2.1", ...env }, timeout: 120_000 });
+function lib(
+  script: string,
+  env: Record<string, string> = {},
+  cache = join(work, `cache${++seq}`),
+): { code: number | null; out: string; err: string; cache: string } {
+  const r = spawnSync("bash", ["-c", `source "${LIB}"\n${script}`], {
+    encoding: "utf8",
+    env: { ...process.env, FMC_CACHE_DIR: cache, FMC_XP_VERSION: "v2.2.1", ...env },
+    timeout: 120_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr, cache };
 }
 
@@ -32,7 +40,9 @@ describe("step", () => {
     expect(lines[1]).toMatch(/^==> building the demo: done in [01] s$/);
     expect(readFileSync(join(first.cache, "logs", "demo.log"), "utf8")).toBe("go: downloading a\ngo: downloading b\n");
     const again = lib(`step demo "building the demo" true`, {}, first.cache);
-    expect(again.err.split("\n")[0]).toMatch(new RegExp(`^==> building the demo \\(took [01] s on this machine last time\\); log: ${first.cache}/logs/demo\\.log$`));
+    expect(again.err.split("\n")[0]).toMatch(
+      new RegExp(`^==> building the demo \\(took [01] s on this machine last time\\); log: ${first.cache}/logs/demo\\.log$`),
+    );
   });
 
   it("on failure: the exit code, and the end of the log", () => {
@@ -55,17 +65,29 @@ describe("the Crossplane version, asked of the module proxy", () => {
   let proxy: ChildProcess;
   let url: string;
   const serve = (...versions: string[]): void => writeFileSync(served, versions.join("\n"));
-  const asked = (): string[] => (existsSync(askedLog) ? readFileSync(askedLog, "utf8").split("\n").filter((l) => l !== "") : []);
+  const asked = (): string[] =>
+    existsSync(askedLog)
+      ? readFileSync(askedLog, "utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+      : [];
   beforeAll(async () => {
     serve();
-    proxy = spawn(process.execPath, ["-e", `
+    proxy = spawn(
+      process.execPath,
+      [
+        "-e",
+        `
       const { createServer } = require("node:http"); const fs = require("node:fs");
       const s = createServer((req, res) => {
         fs.appendFileSync(${JSON.stringify(askedLog)}, req.method + " " + req.url + "\\n");
         const m = /^\\/github\\.com\\/crossplane\\/crossplane\\/v2\\/@v\\/(v[\\d.]+)\\.zip$/.exec(req.url);
         const ok = m !== null && fs.readFileSync(${JSON.stringify(served)}, "utf8").split("\\n").includes(m[1]);
         res.writeHead(ok ? 200 : 403).end();
-      }).listen(0, "127.0.0.1", () => console.log(s.address().port));`], { stdio: ["ignore", "pipe", "inherit"] });
+      }).listen(0, "127.0.0.1", () => console.log(s.address().port));`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     const port = await new Promise<string>((r) => proxy.stdout?.once("data", (d: Buffer) => r(d.toString().trim())));
     url = `http://127.0.0.1:${port}`;
   });

@@ -21,10 +21,15 @@ const SESSION = "FwoGZXIvYXdzEPresignedSessionToken";
 const PRESIGNED = `https://models.s3.amazonaws.com/qwen3/model.gguf?X-Amz-Credential=AKIAPRESIGNED%2F20240101&X-Amz-Security-Token=${SESSION}&X-Amz-Signature=${SIGNATURE}`;
 const SECRETS = [SIGNATURE, SESSION, "AKIAPRESIGNED", "X-Amz-Signature"];
 
-const httpSpec = (http: JsonObject): JsonObject => ({ artifact: { kind: "Weights", source: { http } }, clusterSelector: { matchLabels: { region: "us-east1" } } });
+const httpSpec = (http: JsonObject): JsonObject => ({
+  artifact: { kind: "Weights", source: { http } },
+  clusterSelector: { matchLabels: { region: "us-east1" } },
+});
 
 function job(a: Answer): JsonObject | undefined {
-  return Object.values(a.desired).map(manifestOf).find((m) => m?.["kind"] === "Job");
+  return Object.values(a.desired)
+    .map(manifestOf)
+    .find((m) => m?.["kind"] === "Job");
 }
 function container(a: Answer): JsonObject | undefined {
   const pod = ((job(a)?.["spec"] as JsonObject | undefined)?.["template"] as JsonObject | undefined)?.["spec"] as JsonObject | undefined;
@@ -33,9 +38,21 @@ function container(a: Answer): JsonObject | undefined {
 
 describe("a URL carrying userinfo is refused, pointing to the Secret reference", () => {
   it.each([
-    ["spec.artifact.source.http.url", httpSpec({ url: "https://robot:hunter2-password@models.example.com/m.gguf", sha256: SHA }), "spec.artifact.source.http.authSecretRef"],
-    ["spec.artifact.source.http.files[0].url", httpSpec({ files: [{ url: "https://hf_tok3n@models.example.com/m.gguf", path: "m.gguf", sha256: SHA }] }), "spec.artifact.source.http.authSecretRef"],
-    ["spec.artifact.source.huggingFace.endpoint", { artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", endpoint: "https://user:hunter2-password@mirror.example.com" } } } }, "spec.artifact.source.huggingFace.tokenSecretRef"],
+    [
+      "spec.artifact.source.http.url",
+      httpSpec({ url: "https://robot:hunter2-password@models.example.com/m.gguf", sha256: SHA }),
+      "spec.artifact.source.http.authSecretRef",
+    ],
+    [
+      "spec.artifact.source.http.files[0].url",
+      httpSpec({ files: [{ url: "https://hf_tok3n@models.example.com/m.gguf", path: "m.gguf", sha256: SHA }] }),
+      "spec.artifact.source.http.authSecretRef",
+    ],
+    [
+      "spec.artifact.source.huggingFace.endpoint",
+      { artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", endpoint: "https://user:hunter2-password@mirror.example.com" } } } },
+      "spec.artifact.source.huggingFace.tokenSecretRef",
+    ],
   ])("%s", async (field, spec, secretField) => {
     const a = await call(fn.client(), fleetRequest(modelCache(spec), { clusters: fleet() }));
     const [f] = fatals(a);
@@ -68,13 +85,19 @@ describe("a presigned URL is accepted and never shown", () => {
     for (const s of SECRETS) expect(JSON.stringify(c), `the Job's container carries ${s}`).not.toContain(s);
     for (const s of SECRETS) expect(JSON.stringify(a.status), `the replica's status carries ${s}`).not.toContain(s);
     // Where it does go: the ConfigMap mounted into the Job, as the URL given.
-    const files = Object.values(a.desired).map(manifestOf).find((m) => m?.["kind"] === "ConfigMap" && JSON.stringify(m).includes("files.json"));
+    const files = Object.values(a.desired)
+      .map(manifestOf)
+      .find((m) => m?.["kind"] === "ConfigMap" && JSON.stringify(m).includes("files.json"));
     expect(JSON.parse(String((files?.["data"] as JsonObject)["files.json"]))).toEqual([{ url: PRESIGNED, sha256: SHA }]);
   });
 });
 
 describe("HTTP credentials come from a Secret by reference, to allowed hosts only", () => {
-  const withAuth = (scheme: "Bearer" | "Basic"): JsonObject => ({ url: "https://models.example.com/m.gguf", sha256: SHA, authSecretRef: { name: "http-creds", scheme } });
+  const withAuth = (scheme: "Bearer" | "Basic"): JsonObject => ({
+    url: "https://models.example.com/m.gguf",
+    sha256: SHA,
+    authSecretRef: { name: "http-creds", scheme },
+  });
   const allowHttp = tenancyInput({ credentialDestinations: { http: ["https://models.example.com"] } });
 
   it.each([
@@ -94,7 +117,10 @@ describe("HTTP credentials come from a Secret by reference, to allowed hosts onl
   });
 
   it("a host the platform did not list is refused, naming the URL's field and the rule", async () => {
-    const a = await call(fn.client(), fleetRequest(modelCache(httpSpec({ ...withAuth("Bearer"), url: "https://attacker.example.net/m.gguf" })), { clusters: fleet() }));
+    const a = await call(
+      fn.client(),
+      fleetRequest(modelCache(httpSpec({ ...withAuth("Bearer"), url: "https://attacker.example.net/m.gguf" })), { clusters: fleet() }),
+    );
     const [f] = fatals(a);
     expect(f?.message).toContain("spec.artifact.source.http.url");
     expect(f?.message).toContain("tenancy.credentialDestinations.http");

@@ -56,7 +56,8 @@ async function hydrate(args: string[], env: Record<string, string>): Promise<Out
 }
 
 describe("every text that leaves the hydrator is scrubbed of the credentials it holds", () => {
-  const presigned = "X-Amz-Credential=AKIAPRESIGNED%2F20240101&X-Amz-Security-Token=FwoGZXIvYXdzEPresignedSessionToken&X-Amz-Signature=9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+  const presigned =
+    "X-Amz-Credential=AKIAPRESIGNED%2F20240101&X-Amz-Security-Token=FwoGZXIvYXdzEPresignedSessionToken&X-Amz-Signature=9f8e7d6c5b4a39281706f5e4d3c2b1a0";
   const cases: { name: string; args: () => string[]; env: Record<string, string>; secrets: string[] }[] = [
     {
       name: "a bearer token from the cache's Secret (MODELCACHE_HTTP_TOKEN), echoed in a 401 page",

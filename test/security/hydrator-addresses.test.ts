@@ -25,7 +25,9 @@ beforeAll(async () => {
   const root = join(work, "www");
   await mkdir(root);
   await writeFile(join(root, "x.bin"), BODY);
-  nginx = await startNginx(root, { serverConfig: "location = /to-metadata/x.bin { return 302 http://169.254.169.254/latest/meta-data/iam/security-credentials/node; }" });
+  nginx = await startNginx(root, {
+    serverConfig: "location = /to-metadata/x.bin { return 302 http://169.254.169.254/latest/meta-data/iam/security-credentials/node; }",
+  });
 }, 120_000);
 afterAll(async () => {
   await nginx?.stop();

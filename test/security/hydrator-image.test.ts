@@ -69,7 +69,11 @@ describe("the Input's hydratorImage", () => {
 
 describe("a ModelCacheReplica's hydratorImage, in its XRD", () => {
   const xrd = parse(readFileSync(join(ROOT, "apis/modelcachereplicas/definition.yaml"), "utf8")) as {
-    spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { hydratorImage: { "x-kubernetes-validations"?: { rule: string }[] } } } } } } }[] };
+    spec: {
+      versions: {
+        schema: { openAPIV3Schema: { properties: { spec: { properties: { hydratorImage: { "x-kubernetes-validations"?: { rule: string }[] } } } } } };
+      }[];
+    };
   };
   it("carries the rule that refuses :latest and a missing tag", async () => {
     const { evaluate } = await import("@marcbachmann/cel-js");

@@ -58,7 +58,11 @@ async function plantManifest(dest: string, files: string[], extra: Partial<Manif
   await writeTree(dest, { ".model-cache/manifest.json": JSON.stringify(m) });
 }
 
-const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 describe("a planted old manifest cannot make the stale-file cleanup delete outside --dest", () => {
   const hfId: ManifestIdentity = { kind: "huggingFace", resolved: COMMIT, huggingFace: { repo: "org/model", commit: COMMIT } };
@@ -87,7 +91,12 @@ describe("a planted old manifest cannot make the stale-file cleanup delete outsi
       name: "a HuggingFaceCache commit ../../../..",
       reason: "the commit names snapshots/<commit>/: a path component, unchecked before",
       plant: (dest) =>
-        plantManifest(dest, ["victim.txt"], { layout: "HuggingFaceCache" }, { kind: "huggingFace", resolved: "x", huggingFace: { repo: "org/model", commit: "../../../.." } }),
+        plantManifest(
+          dest,
+          ["victim.txt"],
+          { layout: "HuggingFaceCache" },
+          { kind: "huggingFace", resolved: "x", huggingFace: { repo: "org/model", commit: "../../../.." } },
+        ),
     },
   ];
 
@@ -122,7 +131,10 @@ describe("an include glob cannot park the Job", () => {
     const src = fresh("src");
     await writeTree(src, { ["a".repeat(200)]: "x" });
     // Isolated and bounded: on a backtracking matcher this is killed, and the test fails on the missing exit code.
-    const run = await runCliIsolated(["hydrate", "--source", pathToFileURL(src).href, "--dest", fresh("dest"), "--include", "*a*a*a*a*a*a*a*ab", "--progress", "none"], {});
+    const run = await runCliIsolated(
+      ["hydrate", "--source", pathToFileURL(src).href, "--dest", fresh("dest"), "--include", "*a*a*a*a*a*a*a*ab", "--progress", "none"],
+      {},
+    );
     expect(run.code, run.out).toBe(3);
     expect(run.out).toContain("nothing matches --include/--exclude");
   }, 150_000);

@@ -66,14 +66,22 @@ describe("fuzzing the server over gRPC", () => {
       }),
       // Depths are drawn up to 140 levels, most below 100: both outcomes must have been exercised.
       // The second example was found by this property: a key spelled __proto__ (the test's own reader dropped it).
-      { numRuns: 150, examples: [["leaf", Array.from({ length: 120 }, (_, i) => i % 2 === 0)], [JSON.parse('{"__proto__":null}') as JsonValue, []]] },
+      {
+        numRuns: 150,
+        examples: [
+          ["leaf", Array.from({ length: 120 }, (_, i) => i % 2 === 0)],
+          [JSON.parse('{"__proto__":null}') as JsonValue, []],
+        ],
+      },
     );
     expect(seen.refused).toBeGreaterThan(0);
     expect(seen.passed).toBeGreaterThan(0);
   });
 
   it("random Structs in the XR, input and context, and random damage to the bytes, always get a well-formed answer", async () => {
-    const json = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 5 }) as fc.Arbitrary<JsonValue>, { maxKeys: 8 }) as fc.Arbitrary<JsonObject>;
+    const json = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 5 }) as fc.Arbitrary<JsonValue>, {
+      maxKeys: 8,
+    }) as fc.Arbitrary<JsonObject>;
     const damage = fc.oneof(
       fc.constant({ kind: "none" as const }),
       fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
@@ -84,7 +92,12 @@ describe("fuzzing the server over gRPC", () => {
     await fc.assert(
       fc.asyncProperty(json, json, json, damage, async (xrSpec, input, context, d) => {
         const tag = `fuzz2-${n++}`;
-        let req = requestBytes({ tag, xr: structBytes({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", metadata: { name: "c" }, spec: xrSpec }), input: structBytes(input), context: structBytes(context) });
+        let req = requestBytes({
+          tag,
+          xr: structBytes({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", metadata: { name: "c" }, spec: xrSpec }),
+          input: structBytes(input),
+          context: structBytes(context),
+        });
         // The tag is the first field; damage lands after it so the answer can still be matched.
         const from = 4 + tag.length;
         if (d.kind === "truncate") req = req.subarray(0, from + (d.at % Math.max(1, req.length - from)));

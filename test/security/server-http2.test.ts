@@ -21,7 +21,9 @@ const MAX_STREAMS = 8;
 const MAX_IN_FLIGHT = 24;
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(line?.replace(/\D+/g, "") ?? 0) / 1024;
 }
 
@@ -89,11 +91,17 @@ describe("stalled HTTP/2 streams", () => {
     // Every stalled stream ends, none later than a few timeouts: refused at once (RESOURCE_EXHAUSTED, or by
     // HTTP/2: REFUSED_STREAM past the streams per connection, ENHANCE_YOUR_CALM past the session memory),
     // or cut at the call timeout (the client then sees its writes reset).
-    const outcomes = await Promise.all(stalled.map((s) => Promise.race([s.outcome, new Promise<string>((r) => setTimeout(() => r("still open"), CALL_TIMEOUT_S * 1000 * 3))])));
+    const outcomes = await Promise.all(
+      stalled.map((s) => Promise.race([s.outcome, new Promise<string>((r) => setTimeout(() => r("still open"), CALL_TIMEOUT_S * 1000 * 3))])),
+    );
     expect(outcomes.filter((o) => o === "still open")).toEqual([]);
     await fn.waitForOutput('"msg":"call cancelled: not answered within the call timeout"');
     await fn.waitForOutput('"msg":"call refused: too many calls in flight"');
-    const logged = (msg: string) => fn.output().split("\n").filter((l) => l.includes(`"msg":"${msg}"`)).length;
+    const logged = (msg: string) =>
+      fn
+        .output()
+        .split("\n")
+        .filter((l) => l.includes(`"msg":"${msg}"`)).length;
     const cut = logged("call cancelled: not answered within the call timeout");
     expect(cut).toBeGreaterThan(0);
     expect(cut).toBeLessThanOrEqual(MAX_IN_FLIGHT);

@@ -91,7 +91,9 @@ describe("one namespace's calls do not hold up another's", () => {
     const normal = await normalAnswers(server.client);
     const h = await hostile;
     expect(h.status).toBeUndefined();
-    expect(normal.at, `ms after the hostile call was sent: normal back at ${Math.round(normal.at - sent)}, hostile at ${Math.round(h.at - sent)}`).toBeLessThan(h.at);
+    expect(normal.at, `ms after the hostile call was sent: normal back at ${Math.round(normal.at - sent)}, hostile at ${Math.round(h.at - sent)}`).toBeLessThan(
+      h.at,
+    );
   });
 });
 
@@ -131,7 +133,9 @@ describe("a call that needs more heap than --worker-heap", () => {
 describe("a heap limit that would not be in force", () => {
   it("a --max-old-space-size in NODE_OPTIONS (V8 takes it for every thread, over --worker-heap): the server refuses to start, saying why", async () => {
     const started = startFunction(["--insecure", "--worker-heap", "256"], { NODE_OPTIONS: "--max-old-space-size=3000" });
-    await expect(started).rejects.toThrow(/exited with 1 before serving[\s\S]*the worker heap limit is not in force: V8 gives a worker \d+ MiB where --worker-heap asks for 256/);
+    await expect(started).rejects.toThrow(
+      /exited with 1 before serving[\s\S]*the worker heap limit is not in force: V8 gives a worker \d+ MiB where --worker-heap asks for 256/,
+    );
   });
 });
 
@@ -154,7 +158,8 @@ describe("a namespace's waiting calls are bounded", () => {
 describe("a namespace's call rate is bounded", () => {
   const server = serverUnderTest(["--insecure", "--workers", "2", "--tenant-rate", "5"]);
   /** The cheapest request a namespace can send: an XR of another kind, answered at once. */
-  const cheap = (namespace: string, tag: string) => requestBytes({ tag, xr: structBytes({ apiVersion: "x/v1", kind: "Other", metadata: { name: "o", namespace } }) });
+  const cheap = (namespace: string, tag: string) =>
+    requestBytes({ tag, xr: structBytes({ apiVersion: "x/v1", kind: "Other", metadata: { name: "o", namespace } }) });
 
   it("past --tenant-rate (a burst of two seconds' worth) its calls get RESOURCE_EXHAUSTED naming the flag, logged once a second; another namespace is served", async () => {
     const start = performance.now();

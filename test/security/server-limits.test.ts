@@ -44,7 +44,11 @@ describe("hostile requests", () => {
   });
 
   it(`a desired resource nested past the limit is refused with a Fatal naming it, not a gRPC error`, async () => {
-    const req = requestBytes({ tag: "d101", xr: structBytes({ apiVersion: "x/v1", kind: "Other" }), desired: { earlier: structWith("l", deepList(REQUEST_LIMITS.depth + 1)) } });
+    const req = requestBytes({
+      tag: "d101",
+      xr: structBytes({ apiVersion: "x/v1", kind: "Other" }),
+      desired: { earlier: structWith("l", deepList(REQUEST_LIMITS.depth + 1)) },
+    });
     const rsp = await callRaw(server.client, req);
     expect(rsp.results[0]).toMatchObject({ severity: "SEVERITY_FATAL", reason: "RequestRefused" });
     expect(rsp.results[0]?.message).toContain('desired.resources["earlier"].l[0]');
@@ -68,17 +72,34 @@ describe("hostile requests", () => {
     expect(req.length).toBeGreaterThan(3_500_000);
     const rsp = await callRaw(server.client, req, 60_000);
     expect(rsp.results[0]).toMatchObject({ severity: "SEVERITY_FATAL", reason: "RequestRefused" });
-    expect(rsp.results[0]?.message).toMatch(new RegExp(`^function-model-cache refused the request: context: more than ${REQUEST_LIMITS.fields} keys in one object$`));
+    expect(rsp.results[0]?.message).toMatch(
+      new RegExp(`^function-model-cache refused the request: context: more than ${REQUEST_LIMITS.fields} keys in one object$`),
+    );
     await stillServing(server.client);
   });
 
   const refusals = [
-    { reason: "a string over the limit", req: () => requestBytes({ context: structBytes({ s: "x".repeat(REQUEST_LIMITS.stringBytes + 1) }) }), error: /context\.s: a string of \d+ bytes is over the limit/ },
-    { reason: "a key over the limit", req: () => requestBytes({ context: structBytes({ ["k".repeat(REQUEST_LIMITS.keyBytes + 1)]: 1 }) }), error: /a string of 16385 bytes is over the limit of 16384/ },
-    { reason: "a tag over the limit (every log line repeats it)", req: () => requestBytes({ tag: "t".repeat(REQUEST_LIMITS.tagBytes + 1) }), error: /^function-model-cache refused the request: meta: a string of 1025 bytes/ },
+    {
+      reason: "a string over the limit",
+      req: () => requestBytes({ context: structBytes({ s: "x".repeat(REQUEST_LIMITS.stringBytes + 1) }) }),
+      error: /context\.s: a string of \d+ bytes is over the limit/,
+    },
+    {
+      reason: "a key over the limit",
+      req: () => requestBytes({ context: structBytes({ ["k".repeat(REQUEST_LIMITS.keyBytes + 1)]: 1 }) }),
+      error: /a string of 16385 bytes is over the limit of 16384/,
+    },
+    {
+      reason: "a tag over the limit (every log line repeats it)",
+      req: () => requestBytes({ tag: "t".repeat(REQUEST_LIMITS.tagBytes + 1) }),
+      error: /^function-model-cache refused the request: meta: a string of 1025 bytes/,
+    },
     {
       reason: "a list over the limit",
-      req: () => requestBytes({ context: structWith("l", field(6, Buffer.concat(Array.from({ length: REQUEST_LIMITS.items + 1 }, () => field(1, Buffer.from([0x08, 0])))))) }),
+      req: () =>
+        requestBytes({
+          context: structWith("l", field(6, Buffer.concat(Array.from({ length: REQUEST_LIMITS.items + 1 }, () => field(1, Buffer.from([0x08, 0])))))),
+        }),
       error: new RegExp(`context\\.l: more than ${REQUEST_LIMITS.items} items in one list`),
     },
   ];

@@ -23,23 +23,34 @@ describe("the same cache name in two control-plane namespaces", () => {
       const ours = clusterObjects(a, kind);
       const theirs = clusterObjects(b, kind);
       expect(ours.length, kind).toBeGreaterThan(0);
-      expect(ours.filter((o) => theirs.includes(o)), kind).toEqual([]);
+      expect(
+        ours.filter((o) => theirs.includes(o)),
+        kind,
+      ).toEqual([]);
     }
     expect(clusterObjects(a, "Namespace")).toEqual(["/mc-team-a"]);
     expect(clusterObjects(b, "Namespace")).toEqual(["/mc-team-b"]);
     // The volume each may delete (Delete retention puts Delete in its policies) is its own.
-    const deletable = (x: Answer) => Object.values(x.desired).filter((o) => manifestOf(o)?.["kind"] === "PersistentVolumeClaim" && JSON.stringify((o["spec"] as JsonObject)["managementPolicies"]).includes("*"));
+    const deletable = (x: Answer) =>
+      Object.values(x.desired).filter(
+        (o) => manifestOf(o)?.["kind"] === "PersistentVolumeClaim" && JSON.stringify((o["spec"] as JsonObject)["managementPolicies"]).includes("*"),
+      );
     expect(deletable(a).map((o) => (manifestOf(o)?.["metadata"] as JsonObject)["namespace"])).toEqual(["mc-team-a"]);
   });
 });
 
 describe("replica names across caches", () => {
   it("differ for cache a + cluster b-c and cache a-b + cluster c", async () => {
-    const clusters = [inferenceCluster({ name: "b-c", labels: { pick: "yes" }, cloud: "GKE", storageClassName: "filestore-rwx" }), inferenceCluster({ name: "c", labels: { pick: "yes" }, cloud: "GKE", storageClassName: "filestore-rwx" })];
+    const clusters = [
+      inferenceCluster({ name: "b-c", labels: { pick: "yes" }, cloud: "GKE", storageClassName: "filestore-rwx" }),
+      inferenceCluster({ name: "c", labels: { pick: "yes" }, cloud: "GKE", storageClassName: "filestore-rwx" }),
+    ];
     const named = async (cache: string, cluster: string) => {
       const xr = { ...modelCache({ clusterSelector: { matchLabels: { pick: "yes" } } }), metadata: { name: cache, namespace: "ml-team" } };
       const f = await call(fn.client(), fleetRequest(xr, { clusters }));
-      return Object.values(f.desired).filter((r) => r["kind"] === "ModelCacheReplica" && ((r["spec"] as JsonObject)["cluster"] as JsonObject)["name"] === cluster).map((r) => (r["metadata"] as JsonObject)["name"]);
+      return Object.values(f.desired)
+        .filter((r) => r["kind"] === "ModelCacheReplica" && ((r["spec"] as JsonObject)["cluster"] as JsonObject)["name"] === cluster)
+        .map((r) => (r["metadata"] as JsonObject)["name"]);
     };
     const [one] = await named("a", "b-c");
     const [two] = await named("a-b", "c");
@@ -59,7 +70,11 @@ describe("migration: a volume composed in the shared namespace by an earlier ver
       const m = manifestOf(o) ?? {};
       const meta = (m["metadata"] ?? {}) as JsonObject;
       const moved = meta["namespace"] !== undefined ? { ...meta, namespace: "model-cache" } : { ...meta, name: "model-cache" };
-      out[key] = observedObject(key, { ...o, spec: { ...(o["spec"] as JsonObject), forProvider: { manifest: { ...m, metadata: moved } } } }, key.startsWith("volume-") ? { status: { phase: "Bound" } } : {});
+      out[key] = observedObject(
+        key,
+        { ...o, spec: { ...(o["spec"] as JsonObject), forProvider: { manifest: { ...m, metadata: moved } } } },
+        key.startsWith("volume-") ? { status: { phase: "Bound" } } : {},
+      );
     }
     return out;
   }

@@ -23,7 +23,9 @@ describe("a ModelCache naming another team's claim, token and an endpoint of its
   it("is refused with a Fatal naming each field and the rule; the replicas it had are kept, nothing new is composed", async () => {
     // What team-a's cache composed while it was harmless.
     const before = await call(fn.client(), fleetRequest(inTeamA(), { clusters: fleet() }));
-    const observed = Object.fromEntries(Object.entries(before.desired).map(([k, r]) => [k, observedReplica(r, r["kind"] === "ConfigMap" ? undefined : { phase: "Ready" }, k)]));
+    const observed = Object.fromEntries(
+      Object.entries(before.desired).map(([k, r]) => [k, observedReplica(r, r["kind"] === "ConfigMap" ? undefined : { phase: "Ready" }, k)]),
+    );
     const a = await call(fn.client(), fleetRequest(inTeamA(hostile), { clusters: fleet(), observed }));
     const [f] = fatals(a);
     expect(f?.reason).toBe("TenancyPolicy");
@@ -37,13 +39,32 @@ describe("a ModelCache naming another team's claim, token and an endpoint of its
 
 describe("a hand-written ModelCacheReplica reaching into team-b", () => {
   it.each<{ reason: string; spec: JsonObject; field: string | undefined }>([
-    { reason: "team-b's claim, writable, with team-b's token", spec: { storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-b-weights", namespace: "team-b", hydrate: true } }, claimName: "team-b-weights", artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", tokenSecretRef: { name: "team-b-hf-token" } } } } }, field: "spec.storage.existingPVC.namespace" },
+    {
+      reason: "team-b's claim, writable, with team-b's token",
+      spec: {
+        storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-b-weights", namespace: "team-b", hydrate: true } },
+        claimName: "team-b-weights",
+        artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", tokenSecretRef: { name: "team-b-hf-token" } } } },
+      },
+      field: "spec.storage.existingPVC.namespace",
+    },
     { reason: "team-b's namespace on the cluster", spec: { namespace: "mc-team-b" }, field: "spec.namespace" },
-    { reason: "the shared namespace, to read a Secret there", spec: { namespace: "model-cache", artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", tokenSecretRef: { name: "team-b-hf-token" } } } } }, field: undefined },
+    {
+      reason: "the shared namespace, to read a Secret there",
+      spec: {
+        namespace: "model-cache",
+        artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", tokenSecretRef: { name: "team-b-hf-token" } } } },
+      },
+      field: undefined,
+    },
   ])("composes nothing in any namespace but its own: $reason", async ({ spec, field }) => {
     const xr = { ...baseXr(spec), metadata: { name: "qwen3-8b-prod-east", namespace: "team-a" } };
     const a = await call(fn.client(), replicaRequest(xr));
-    const namespaces = new Set(Object.values(a.desired).map((o) => (manifestOf(o)?.["metadata"] as JsonObject | undefined)?.["namespace"]).filter((n) => n !== undefined));
+    const namespaces = new Set(
+      Object.values(a.desired)
+        .map((o) => (manifestOf(o)?.["metadata"] as JsonObject | undefined)?.["namespace"])
+        .filter((n) => n !== undefined),
+    );
     expect([...namespaces].every((n) => n === "mc-team-a")).toBe(true);
     expect(clusterObjects(a, "Job").every((j) => j.startsWith("mc-team-a/"))).toBe(true);
     if (field !== undefined) {

@@ -15,16 +15,25 @@ const greedy = {
   nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
   resources: { limits: { "nvidia.com/gpu": "8" } },
 };
-const FIELDS = ["spec.hydration.tolerations[0]", 'spec.hydration.nodeSelector["node-role.kubernetes.io/control-plane"]', 'spec.hydration.resources.limits["nvidia.com/gpu"]'];
+const FIELDS = [
+  "spec.hydration.tolerations[0]",
+  'spec.hydration.nodeSelector["node-role.kubernetes.io/control-plane"]',
+  'spec.hydration.resources.limits["nvidia.com/gpu"]',
+];
 
 function pod(a: Answer): JsonObject | undefined {
-  const job = Object.values(a.desired).map(manifestOf).find((m) => m?.["kind"] === "Job");
+  const job = Object.values(a.desired)
+    .map(manifestOf)
+    .find((m) => m?.["kind"] === "Job");
   return ((job?.["spec"] as JsonObject | undefined)?.["template"] as JsonObject | undefined)?.["spec"] as JsonObject | undefined;
 }
 
 describe("a tenant asking for every taint, the control-plane nodes and a GPU", () => {
   it("is refused at the ModelCache with a Fatal naming each field and rule", async () => {
-    const a = await call(fn.client(), fleetRequest(modelCache({ clusterSelector: { matchLabels: { tier: "prod" } }, hydration: greedy }), { clusters: fleet() }));
+    const a = await call(
+      fn.client(),
+      fleetRequest(modelCache({ clusterSelector: { matchLabels: { tier: "prod" } }, hydration: greedy }), { clusters: fleet() }),
+    );
     const [f] = fatals(a);
     expect(f?.reason).toBe("TenancyPolicy");
     for (const field of FIELDS) expect(f?.message).toContain(`${field}: `);
@@ -33,7 +42,10 @@ describe("a tenant asking for every taint, the control-plane nodes and a GPU", (
   });
 
   it("is Blocked at a hand-written replica: no Job is composed", async () => {
-    const a = await call(fn.client(), replicaRequest(baseXr({ hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, ...greedy } })));
+    const a = await call(
+      fn.client(),
+      replicaRequest(baseXr({ hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, ...greedy } })),
+    );
     expect(a.status["phase"]).toBe("Blocked");
     for (const field of FIELDS) expect(String(a.status["message"])).toContain(field);
     expect(pod(a)).toBeUndefined();
@@ -41,7 +53,16 @@ describe("a tenant asking for every taint, the control-plane nodes and a GPU", (
 
   it("is clamped when the platform says Clamp: the pod gets none of it, and the platform's own placement", async () => {
     const input = tenancyInput({ hydration: { onViolation: "Clamp", nodeSelector: { "example.com/pool": "hydration" } } });
-    const a = await call(fn.client(), replicaRequest(baseXr({ hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, ...greedy } }), {}, {}, {}, input));
+    const a = await call(
+      fn.client(),
+      replicaRequest(
+        baseXr({ hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, ...greedy } }),
+        {},
+        {},
+        {},
+        input,
+      ),
+    );
     const p = pod(a);
     expect(p).toBeDefined();
     expect(p?.["tolerations"]).toEqual([]);

@@ -18,9 +18,21 @@ const spec = (source: JsonObject): JsonObject => ({ artifact: { kind: "Weights",
 describe("a source at the cloud metadata service is refused by default", () => {
   it.each([
     { reason: "an http URL at 169.254.169.254", source: { http: { url: METADATA, sha256: SHA } }, field: "spec.artifact.source.http.url" },
-    { reason: "the same address written as a decimal number", source: { http: { url: "http://2852039166/latest/meta-data/", sha256: SHA } }, field: "spec.artifact.source.http.url" },
-    { reason: "a hub endpoint at GCP's metadata name", source: { huggingFace: { repo: "a/b", endpoint: "http://metadata.google.internal" } }, field: "spec.artifact.source.huggingFace.endpoint" },
-    { reason: "an S3 endpoint at AWS's IPv6 metadata address", source: { s3: { uri: "s3://bucket/x", endpoint: "http://[fd00:ec2::254]" } }, field: "spec.artifact.source.s3.endpoint" },
+    {
+      reason: "the same address written as a decimal number",
+      source: { http: { url: "http://2852039166/latest/meta-data/", sha256: SHA } },
+      field: "spec.artifact.source.http.url",
+    },
+    {
+      reason: "a hub endpoint at GCP's metadata name",
+      source: { huggingFace: { repo: "a/b", endpoint: "http://metadata.google.internal" } },
+      field: "spec.artifact.source.huggingFace.endpoint",
+    },
+    {
+      reason: "an S3 endpoint at AWS's IPv6 metadata address",
+      source: { s3: { uri: "s3://bucket/x", endpoint: "http://[fd00:ec2::254]" } },
+      field: "spec.artifact.source.s3.endpoint",
+    },
   ] as { reason: string; source: JsonObject; field: string }[])("the ModelCache: $reason", async ({ source, field }) => {
     const a = await call(fn.client(), fleetRequest(modelCache(spec(source)), { clusters: fleet() }));
     const [f] = fatals(a);
@@ -34,7 +46,9 @@ describe("a source at the cloud metadata service is refused by default", () => {
     const a = await call(fn.client(), replicaRequest(xr));
     const warning = a.results.find((r) => r.reason === "TenancyPolicy");
     expect(a.status["phase"]).toBe("Blocked");
-    expect(warning?.message).toContain("http.url: would have the hydrator connect to http://169.254.169.254, a link-local address (LinkLocal), which the platform refuses");
+    expect(warning?.message).toContain(
+      "http.url: would have the hydrator connect to http://169.254.169.254, a link-local address (LinkLocal), which the platform refuses",
+    );
     expect(Object.values(a.desired).filter((r) => JSON.stringify(r).includes('"kind":"Job"'))).toEqual([]);
   });
 
@@ -48,7 +62,10 @@ describe("the platform's list of source origins", () => {
   const input = tenancyInput({ sources: { allowedOrigins: ["https://huggingface.co", "https://*.mirror.example.com"] } });
 
   it("an origin not listed is refused, without credentials too, naming the field and the rule", async () => {
-    const a = await call(fn.client(), fleetRequest(modelCache(spec({ http: { url: "https://attacker.example.net/m.gguf", sha256: SHA } })), { clusters: fleet(), input }));
+    const a = await call(
+      fn.client(),
+      fleetRequest(modelCache(spec({ http: { url: "https://attacker.example.net/m.gguf", sha256: SHA } })), { clusters: fleet(), input }),
+    );
     const [f] = fatals(a);
     expect(f?.message).toContain(
       "spec.artifact.source.http.url: would have the hydrator fetch from https://attacker.example.net, which the platform does not allow (allowed: https://huggingface.co, https://*.mirror.example.com) (tenancy policy: input.tenancy.sources.allowedOrigins)",
@@ -57,7 +74,10 @@ describe("the platform's list of source origins", () => {
   });
 
   it("a listed origin is composed", async () => {
-    const a = await call(fn.client(), fleetRequest(modelCache(spec({ http: { url: "https://eu.mirror.example.com/m.gguf", sha256: SHA } })), { clusters: fleet(), input }));
+    const a = await call(
+      fn.client(),
+      fleetRequest(modelCache(spec({ http: { url: "https://eu.mirror.example.com/m.gguf", sha256: SHA } })), { clusters: fleet(), input }),
+    );
     expect(fatals(a)).toEqual([]);
     expect(Object.values(a.desired).some((r) => r["kind"] === "ModelCacheReplica")).toBe(true);
   });

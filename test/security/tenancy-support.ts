@@ -46,10 +46,15 @@ export function toWire(req: FunctionRequest): RunFunctionRequest {
   const composite = req.observed.composite;
   return {
     meta: { tag: req.tag },
-    observed: { ...(composite ? { composite: { resource: struct(composite.resource, "observed.composite") } } : {}), resources: resources(req.observed.resources, "observed") },
+    observed: {
+      ...(composite ? { composite: { resource: struct(composite.resource, "observed.composite") } } : {}),
+      resources: resources(req.observed.resources, "observed"),
+    },
     desired: { resources: resources(req.desired.resources, "desired") },
     ...(req.input ? { input: struct(req.input, "input") } : {}),
-    required_resources: Object.fromEntries(Object.entries(req.requiredResources).map(([k, items]) => [k, { items: items.map((r, i) => ({ resource: struct(r, `required.${k}[${i}]`) })) }])),
+    required_resources: Object.fromEntries(
+      Object.entries(req.requiredResources).map(([k, items]) => [k, { items: items.map((r, i) => ({ resource: struct(r, `required.${k}[${i}]`) })) }]),
+    ),
   };
 }
 

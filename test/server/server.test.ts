@@ -20,8 +20,7 @@ const SCRIPTED = fileURLToPath(new URL("./fixtures/scripted-function.ts", import
 
 function request(input?: Record<string, unknown>) {
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(input ?? {}))
-    fields[k] = typeof v === "number" ? { numberValue: v } : { stringValue: String(v) };
+  for (const [k, v] of Object.entries(input ?? {})) fields[k] = typeof v === "number" ? { numberValue: v } : { stringValue: String(v) };
   return {
     meta: { tag: "tag-123" },
     observed: { composite: { resource: { fields: { kind: { stringValue: "XThing" } } } } },
@@ -65,8 +64,16 @@ describe("mutual TLS", () => {
 
   const refused = [
     { reason: "a client that presents no certificate", creds: () => grpc.credentials.createSsl(pki.ca), why: "no client certificate" },
-    { reason: "a client whose certificate another CA signed", creds: () => grpc.credentials.createSsl(pki.ca, pki.foreignClient.key, pki.foreignClient.cert), why: "is not signed by a CA in ca.crt" },
-    { reason: "a client whose certificate is for servers only", creds: () => grpc.credentials.createSsl(pki.ca, pki.serverOnlyClient.key, pki.serverOnlyClient.cert), why: "is not for client authentication" },
+    {
+      reason: "a client whose certificate another CA signed",
+      creds: () => grpc.credentials.createSsl(pki.ca, pki.foreignClient.key, pki.foreignClient.cert),
+      why: "is not signed by a CA in ca.crt",
+    },
+    {
+      reason: "a client whose certificate is for servers only",
+      creds: () => grpc.credentials.createSsl(pki.ca, pki.serverOnlyClient.key, pki.serverOnlyClient.cert),
+      why: "is not for client authentication",
+    },
   ];
   it.each(refused)("refuses $reason at the connection, and logs why", async ({ creds, why }) => {
     const client = newClient(fn.port, creds());

@@ -25,16 +25,47 @@ function openssl(dir: string, ...args: string[]): void {
 }
 
 function makeCa(dir: string, name: string): void {
-  openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-    "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.crt`);
+  openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+  );
 }
 
 function makeLeaf(dir: string, ca: string, name: string, ext: string, subject = `/CN=${name}`): void {
   writeFileSync(join(dir, `${name}.ext`), ext);
-  openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", subject,
-    "-keyout", `${name}.key`, "-out", `${name}.csr`);
-  openssl(dir, "x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial",
-    "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`);
+  openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", subject, "-keyout", `${name}.key`, "-out", `${name}.csr`);
+  openssl(
+    dir,
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.crt`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.ext`,
+    "-out",
+    `${name}.crt`,
+  );
 }
 
 export function makeTestPki(): TestPki {
@@ -44,7 +75,13 @@ export function makeTestPki(): TestPki {
   makeLeaf(dir, "ca", "server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   makeLeaf(dir, "ca", "client", "extendedKeyUsage=clientAuth\n");
   makeLeaf(dir, "other-ca", "intruder", "extendedKeyUsage=clientAuth\n");
-  makeLeaf(dir, "ca", "crossplane", "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\nbasicConstraints=critical,CA:FALSE\n", "/CN=ca");
+  makeLeaf(
+    dir,
+    "ca",
+    "crossplane",
+    "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\nbasicConstraints=critical,CA:FALSE\n",
+    "/CN=ca",
+  );
   makeLeaf(dir, "ca", "server-only", "extendedKeyUsage=serverAuth\n");
   const serverDir = mkdtempSync(join(tmpdir(), "fmc-tls-"));
   writeFileSync(join(serverDir, "tls.crt"), readFileSync(join(dir, "server.crt")));

@@ -36,7 +36,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = req.url ?? "/";
     const fault = req.method === "GET" ? faults.get(path)?.shift() : undefined;
-    const log: ProxiedRequest = { method: req.method ?? "GET", path, ...(req.headers.range ? { range: req.headers.range } : {}), at: Date.now(), outcome: "forwarded" };
+    const log: ProxiedRequest = {
+      method: req.method ?? "GET",
+      path,
+      ...(req.headers.range ? { range: req.headers.range } : {}),
+      at: Date.now(),
+      outcome: "forwarded",
+    };
     requests.push(log);
     if (fault?.kind === "status") {
       log.outcome = "status";

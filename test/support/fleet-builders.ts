@@ -95,10 +95,37 @@ export function inferenceCluster(c: ClusterSpec): JsonObject {
 /** The four clusters most examples and tests select from. */
 export function fleet(): JsonObject[] {
   return [
-    inferenceCluster({ name: "gke-us-east1-h100", labels: { region: "us-east1", tier: "prod" }, cloud: "GKE", storageClassName: "filestore-rwx", pools: [{ gpu: GPUS.H100, nodes: 2 }] }),
-    inferenceCluster({ name: "eks-us-east-1-h100", labels: { region: "us-east-1", tier: "prod" }, cloud: "EKS", storageClassName: "efs-sc", pools: [{ gpu: GPUS.H100, nodes: 1 }, { gpu: GPUS.L40S, nodes: 1 }] }),
-    inferenceCluster({ name: "aks-eastus-a100", labels: { region: "eastus", tier: "prod" }, cloud: "AKS", storageClassName: "azurefile-csi-premium", pools: [{ gpu: GPUS.A100, nodes: 2 }] }),
-    inferenceCluster({ name: "onprem-l40s", labels: { region: "dc1", tier: "dev" }, cloud: "Existing", storageClassName: "cephfs", pools: [{ gpu: GPUS.L40S, nodes: 1 }] }),
+    inferenceCluster({
+      name: "gke-us-east1-h100",
+      labels: { region: "us-east1", tier: "prod" },
+      cloud: "GKE",
+      storageClassName: "filestore-rwx",
+      pools: [{ gpu: GPUS.H100, nodes: 2 }],
+    }),
+    inferenceCluster({
+      name: "eks-us-east-1-h100",
+      labels: { region: "us-east-1", tier: "prod" },
+      cloud: "EKS",
+      storageClassName: "efs-sc",
+      pools: [
+        { gpu: GPUS.H100, nodes: 1 },
+        { gpu: GPUS.L40S, nodes: 1 },
+      ],
+    }),
+    inferenceCluster({
+      name: "aks-eastus-a100",
+      labels: { region: "eastus", tier: "prod" },
+      cloud: "AKS",
+      storageClassName: "azurefile-csi-premium",
+      pools: [{ gpu: GPUS.A100, nodes: 2 }],
+    }),
+    inferenceCluster({
+      name: "onprem-l40s",
+      labels: { region: "dc1", tier: "dev" },
+      cloud: "Existing",
+      storageClassName: "cephfs",
+      pools: [{ gpu: GPUS.L40S, nodes: 1 }],
+    }),
   ];
 }
 
@@ -133,11 +160,17 @@ export function observedReplica(desired: JsonObject, status: JsonObject | undefi
   return { resource, connectionDetails: {}, ready: "Unspecified" };
 }
 
-export function request(xr: JsonObject, opts: { clusters?: JsonObject[]; observed?: Record<string, ResourceState>; desired?: Record<string, ResourceState>; input?: JsonObject } = {}): FunctionRequest {
+export function request(
+  xr: JsonObject,
+  opts: { clusters?: JsonObject[]; observed?: Record<string, ResourceState>; desired?: Record<string, ResourceState>; input?: JsonObject } = {},
+): FunctionRequest {
   return {
     tag: "tag",
     observed: { composite: { resource: xr, connectionDetails: {}, ready: "Unspecified" }, resources: opts.observed ?? {} },
-    desired: { composite: { resource: { apiVersion: xr["apiVersion"] ?? null, kind: xr["kind"] ?? null }, connectionDetails: {}, ready: "Unspecified" }, resources: opts.desired ?? {} },
+    desired: {
+      composite: { resource: { apiVersion: xr["apiVersion"] ?? null, kind: xr["kind"] ?? null }, connectionDetails: {}, ready: "Unspecified" },
+      resources: opts.desired ?? {},
+    },
     input: opts.input,
     context: undefined,
     requiredResources: opts.clusters ? { clusters: opts.clusters } : {},
@@ -157,5 +190,7 @@ export function contractOf(rsp: FunctionResponse): { hash: string; spec: JsonObj
 
 /** The desired replicas only, without the contract ConfigMaps. */
 export function replicaKeys(rsp: FunctionResponse): string[] {
-  return Object.keys(rsp.desired.resources).filter((k) => !isContractKey(k)).sort();
+  return Object.keys(rsp.desired.resources)
+    .filter((k) => !isContractKey(k))
+    .sort();
 }

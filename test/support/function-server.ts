@@ -69,7 +69,7 @@ export async function spawnServing(port: number, argv: string[], env: NodeJS.Pro
     output: () => out,
     waitForOutput: async (text, times = 1, ms = 10_000) => {
       const count = () => out.split(text).length - 1;
-      for (const deadline = Date.now() + ms; count() < times; ) {
+      for (const deadline = Date.now() + ms; count() < times;) {
         if (Date.now() > deadline) throw new Error(`the function printed ${JSON.stringify(text)} ${count()} time(s), not ${times}, within ${ms} ms:\n${out}`);
         await new Promise((r) => setTimeout(r, 50));
       }

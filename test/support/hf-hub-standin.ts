@@ -224,7 +224,10 @@ export async function startHubStandin(): Promise<HubStandin> {
       json(res, 401, { error: "Invalid credentials in Authorization header" }, { "x-error-code": "RepoNotFound" });
       return;
     }
-    const segs = url.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
+    const segs = url.pathname
+      .split("/")
+      .filter((s) => s !== "")
+      .map(decodeURIComponent);
 
     if (segs[0] === "api" && segs[1] === "models") {
       const found = findRepo(segs.slice(2));

@@ -11,7 +11,9 @@ const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.
 
 /** The files `docker build` sends, of those git tracks. */
 export function buildContext(root: string): string[] {
-  const tracked = execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" }).split("\n").filter((f) => f !== "");
+  const tracked = execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" })
+    .split("\n")
+    .filter((f) => f !== "");
   const rules = readFileSync(join(root, ".dockerignore"), "utf8").split("\n");
   return dockerignore().add(rules).filter(tracked);
 }
@@ -22,7 +24,8 @@ export function buildContext(root: string): string[] {
  */
 export function relativeImports(source: string): string[] {
   const found: string[] = [];
-  for (const m of source.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+|new URL\(\s*)["'](\.{1,2}\/[^"']+)["']/gm)) if (m[1] !== undefined) found.push(m[1]);
+  for (const m of source.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+|new URL\(\s*)["'](\.{1,2}\/[^"']+)["']/gm))
+    if (m[1] !== undefined) found.push(m[1]);
   return found;
 }
 

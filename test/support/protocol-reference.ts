@@ -40,8 +40,7 @@ export function requestFromWire(req: RunFunctionRequest__Output): sdk.FunctionRe
   for (const [name, rs] of Object.entries({ ...req.extra_resources, ...req.required_resources }))
     required[name] = rs.items.map((item) => fromStruct(item.resource));
   const credentials: Record<string, Record<string, Uint8Array>> = {};
-  for (const [name, c] of Object.entries(req.credentials ?? {}))
-    credentials[name] = { ...(c.credential_data?.data ?? {}) };
+  for (const [name, c] of Object.entries(req.credentials ?? {})) credentials[name] = { ...(c.credential_data?.data ?? {}) };
   return {
     tag: req.meta?.tag ?? "",
     observed: stateIn(req.observed),
@@ -102,25 +101,21 @@ export function responseToWire(rsp: sdk.FunctionResponse): Converted<RunFunction
     value: {
       meta: { tag: rsp.tag, ttl: { seconds: String(seconds), nanos: 0 } },
       desired: desired.value,
-      results: rsp.results.map(
-        (r): Result => ({
-          severity: SEVERITY_OUT[r.severity] as Result["severity"],
-          message: r.message,
-          ...(r.reason !== undefined ? { reason: r.reason } : {}),
-          ...(r.target !== undefined ? { target: TARGET_OUT[r.target] as Result["target"] } : {}),
-        }),
-      ),
+      results: rsp.results.map((r): Result => ({
+        severity: SEVERITY_OUT[r.severity] as Result["severity"],
+        message: r.message,
+        ...(r.reason !== undefined ? { reason: r.reason } : {}),
+        ...(r.target !== undefined ? { target: TARGET_OUT[r.target] as Result["target"] } : {}),
+      })),
       ...(context ? { context } : {}),
       requirements: { resources },
-      conditions: rsp.conditions.map(
-        (c): Condition => ({
-          type: c.type,
-          status: STATUS_OUT[c.status] as Condition["status"],
-          reason: c.reason,
-          ...(c.message !== undefined ? { message: c.message } : {}),
-          ...(c.target !== undefined ? { target: TARGET_OUT[c.target] as Condition["target"] } : {}),
-        }),
-      ),
+      conditions: rsp.conditions.map((c): Condition => ({
+        type: c.type,
+        status: STATUS_OUT[c.status] as Condition["status"],
+        reason: c.reason,
+        ...(c.message !== undefined ? { message: c.message } : {}),
+        ...(c.target !== undefined ? { target: TARGET_OUT[c.target] as Condition["target"] } : {}),
+      })),
     },
   };
 }

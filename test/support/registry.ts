@@ -53,7 +53,11 @@ function b64url(data: Buffer | string): string {
  * bundle. This is the one stand-in here: registries delegate token issuing
  * to a separate service (Docker Hub's, Harbor's, ...), and none ships in Debian.
  */
-async function startTokenService(dir: string, service: string, issuer: string): Promise<{
+async function startTokenService(
+  dir: string,
+  service: string,
+  issuer: string,
+): Promise<{
   realm: string;
   certFile: string;
   count: () => number;

@@ -54,7 +54,12 @@ export function renderArgs(dir: string, port: number, functionsFile = "functions
   if (existsSync(join(dir, "required.yaml"))) args.push("--required-resources", "required.yaml");
   const extra = join(dir, "extra-args");
   if (existsSync(extra))
-    args.push(...readFileSync(extra, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")));
+    args.push(
+      ...readFileSync(extra, "utf8")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#")),
+    );
   return args;
 }
 
@@ -72,7 +77,9 @@ export async function renderExample(name: string, port: number, platformStepPort
     if (platformStepPort === undefined) throw new Error(`examples/${name} runs the platform-step stand-in first: start it with startPlatformStep()`);
     tmp = mkdtempSync(join(tmpdir(), "fmc-render-"));
     functionsFile = join(tmp, "functions.yaml");
-    const text = readFileSync(join(dir, "functions.yaml"), "utf8").replaceAll(FUNCTION_PORT_PLACEHOLDER, String(port)).replaceAll(PLATFORM_STEP_PORT_PLACEHOLDER, String(platformStepPort));
+    const text = readFileSync(join(dir, "functions.yaml"), "utf8")
+      .replaceAll(FUNCTION_PORT_PLACEHOLDER, String(port))
+      .replaceAll(PLATFORM_STEP_PORT_PLACEHOLDER, String(platformStepPort));
     writeFileSync(functionsFile, text);
   }
   try {
@@ -93,5 +100,9 @@ export async function renderExample(name: string, port: number, platformStepPort
  */
 export function renderedText(r: Rendered): string {
   if (r.code === 0) return r.stdout;
-  return `${r.stdout}# crossplane render exited ${r.code}:\n${r.stderr.trim().split("\n").map((l) => `# ${l}`).join("\n")}\n`;
+  return `${r.stdout}# crossplane render exited ${r.code}:\n${r.stderr
+    .trim()
+    .split("\n")
+    .map((l) => `# ${l}`)
+    .join("\n")}\n`;
 }

@@ -48,7 +48,13 @@ export function tenancyInput(tenancy: JsonObject, more: JsonObject = {}): JsonOb
   return { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", ...more, tenancy };
 }
 
-export function request(xr: JsonObject, observed: Record<string, ResourceState> = {}, desired: Record<string, ResourceState> = {}, required: Record<string, JsonObject[]> = {}, input?: JsonObject): FunctionRequest {
+export function request(
+  xr: JsonObject,
+  observed: Record<string, ResourceState> = {},
+  desired: Record<string, ResourceState> = {},
+  required: Record<string, JsonObject[]> = {},
+  input?: JsonObject,
+): FunctionRequest {
   return {
     tag: "t",
     observed: { composite: { resource: xr, connectionDetails: {}, ready: "Unspecified" }, resources: observed },
@@ -78,11 +84,24 @@ export function observedObject(key: string, desired: JsonObject, as: ObservedAs 
   const isObj = desired["kind"] === "Object";
   const status: JsonObject = {};
   if (as.missing) {
-    status["conditions"] = [{ type: "Synced", status: "False", reason: "ReconcileError", message: "cannot observe external resource: external resource does not exist", lastTransitionTime: "2024-01-01T00:00:00Z" }];
+    status["conditions"] = [
+      {
+        type: "Synced",
+        status: "False",
+        reason: "ReconcileError",
+        message: "cannot observe external resource: external resource does not exist",
+        lastTransitionTime: "2024-01-01T00:00:00Z",
+      },
+    ];
   } else {
     status["conditions"] = [
       { type: "Synced", status: "True", reason: "ReconcileSuccess", lastTransitionTime: "2024-01-01T00:00:00Z" },
-      { type: "Ready", status: as.ready === false ? "False" : "True", reason: as.ready === false ? "Unavailable" : "Available", lastTransitionTime: "2024-01-01T00:00:00Z" },
+      {
+        type: "Ready",
+        status: as.ready === false ? "False" : "True",
+        reason: as.ready === false ? "Unavailable" : "Available",
+        lastTransitionTime: "2024-01-01T00:00:00Z",
+      },
     ];
     if (isObj && isObject(manifest)) {
       const m: JsonObject = { ...manifest, ...(as.extra ?? {}) };
@@ -111,7 +130,13 @@ export function reportData(report: Record<string, JsonValue>): JsonObject {
 export const EPOCH_MS = Date.parse("2024-01-01T00:00:00Z");
 
 /** Compose, then observe what was composed as the scenario says, and compose again. */
-export function compose(xr: JsonObject, observed: Record<string, ResourceState> = {}, now = EPOCH_MS + 365 * 86400_000, required: Record<string, JsonObject[]> = {}, input?: JsonObject): FunctionResponse {
+export function compose(
+  xr: JsonObject,
+  observed: Record<string, ResourceState> = {},
+  now = EPOCH_MS + 365 * 86400_000,
+  required: Record<string, JsonObject[]> = {},
+  input?: JsonObject,
+): FunctionResponse {
   return composeReplica(request(xr, observed, {}, required, input), { now: () => now });
 }
 

@@ -15,7 +15,9 @@ export function ensureTool(script: string): string {
   const res = spawnSync("bash", [join(ROOT, "scripts", script)], { encoding: "utf8", timeout: 900_000, stdio: ["ignore", "pipe", "inherit"] });
   const path = res.stdout.trim().split("\n").pop() ?? "";
   if (res.status !== 0 || path === "") {
-    throw new Error(`scripts/${script} could not install its tool (exit ${res.status}${res.error ? `, ${res.error.message}` : ""}): its reason is printed above`);
+    throw new Error(
+      `scripts/${script} could not install its tool (exit ${res.status}${res.error ? `, ${res.error.message}` : ""}): its reason is printed above`,
+    );
   }
   return path;
 }

@@ -32,7 +32,10 @@ export function deployment(annotations: Record<string, string> = { "modelcache.d
       template: {
         metadata: { labels: { app: "qwen3-8b" } },
         spec: {
-          containers: [vllm("vllm", ["--model=/models/qwen3-8b", "--served-model-name=qwen3-8b"]), { name: "metrics-sidecar", image: "prom/statsd-exporter:v0.28.0" }],
+          containers: [
+            vllm("vllm", ["--model=/models/qwen3-8b", "--served-model-name=qwen3-8b"]),
+            { name: "metrics-sidecar", image: "prom/statsd-exporter:v0.28.0" },
+          ],
           volumes: [shm],
         },
       },
@@ -95,8 +98,22 @@ export type CacheState = "hydrating" | "ready" | "rollout-hydrating" | "rollout-
 export function modelCache(state: CacheState, over: { accessMode?: string; namespace?: string; cluster?: string } = {}): JsonObject {
   const v2 = state.startsWith("rollout");
   const cs: JsonObject = { name: over.cluster ?? CLUSTER, phase: "Ready" };
-  if (state === "hydrating" || state === "rollout-hydrating") Object.assign(cs, { phase: "Hydrating", bytesDone: 12 * 2 ** 30, bytesTotal: 16 * 2 ** 30, bytesPerSecond: 104857600, etaSeconds: 41, message: "hydrating: 12.00 GiB of 16.00 GiB (75%), about 41s left" });
-  if (state === "drift") Object.assign(cs, { phase: "Failed", drift: true, manifestDigest: "sha256:ffff000000000000000000000000000000000000000000000000000000000000", message: "the volume holds bytes other than the pinned manifest" });
+  if (state === "hydrating" || state === "rollout-hydrating")
+    Object.assign(cs, {
+      phase: "Hydrating",
+      bytesDone: 12 * 2 ** 30,
+      bytesTotal: 16 * 2 ** 30,
+      bytesPerSecond: 104857600,
+      etaSeconds: 41,
+      message: "hydrating: 12.00 GiB of 16.00 GiB (75%), about 41s left",
+    });
+  if (state === "drift")
+    Object.assign(cs, {
+      phase: "Failed",
+      drift: true,
+      manifestDigest: "sha256:ffff000000000000000000000000000000000000000000000000000000000000",
+      message: "the volume holds bytes other than the pinned manifest",
+    });
   const status: JsonObject = {
     ready: cs["phase"] === "Ready" ? "1/1" : "0/1",
     mountPath: "/models/qwen3-8b",
@@ -107,7 +124,10 @@ export function modelCache(state: CacheState, over: { accessMode?: string; names
   // First hydration of a mutable revision: nothing pinned yet. A rollout still hydrating: the pin is the old
   // source's (its identity is not the new source's). Otherwise the pin is the current source's.
   if (state === "rollout-hydrating") status["pin"] = { resolvedRevision: "a1b2c3d", manifestDigest: V1_PIN, pinnedFrom: CLUSTER, identity: "0000000000" };
-  else if (state !== "hydrating") status["pin"] = v2 ? { resolvedRevision: "d4e5f6a", manifestDigest: V2_PIN, pinnedFrom: CLUSTER } : { resolvedRevision: "a1b2c3d", manifestDigest: V1_PIN, pinnedFrom: CLUSTER };
+  else if (state !== "hydrating")
+    status["pin"] = v2
+      ? { resolvedRevision: "d4e5f6a", manifestDigest: V2_PIN, pinnedFrom: CLUSTER }
+      : { resolvedRevision: "a1b2c3d", manifestDigest: V1_PIN, pinnedFrom: CLUSTER };
   return {
     apiVersion: "modelcache.dev/v1alpha1",
     kind: "ModelCache",
@@ -125,7 +145,12 @@ export function servingInput(serving: JsonObject = {}): JsonObject {
   return { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", serving };
 }
 
-export const CONSUMER: JsonObject = { apiVersion: "platform.example.org/v1alpha1", kind: "ServedModel", metadata: { name: "qwen3-8b", namespace: "ml-team" }, spec: { model: "qwen3-8b" } };
+export const CONSUMER: JsonObject = {
+  apiVersion: "platform.example.org/v1alpha1",
+  kind: "ServedModel",
+  metadata: { name: "qwen3-8b", namespace: "ml-team" },
+  spec: { model: "qwen3-8b" },
+};
 
 export function state(resource: JsonObject, ready: ResourceState["ready"] = "Unspecified"): ResourceState {
   return { resource, connectionDetails: {}, ready };
@@ -142,7 +167,10 @@ export function servingRequest(p: {
   return {
     tag: "t",
     observed: { composite: state(xr), resources: Object.fromEntries(Object.entries(p.observed ?? {}).map(([k, v]) => [k, state(v)])) },
-    desired: { composite: state({ apiVersion: xr["apiVersion"] ?? null, kind: xr["kind"] ?? null }), resources: Object.fromEntries(Object.entries(p.desired).map(([k, v]) => [k, state(v)])) },
+    desired: {
+      composite: state({ apiVersion: xr["apiVersion"] ?? null, kind: xr["kind"] ?? null }),
+      resources: Object.fromEntries(Object.entries(p.desired).map(([k, v]) => [k, state(v)])),
+    },
     input: p.input ?? servingInput(),
     context: undefined,
     requiredResources: p.required ?? {},

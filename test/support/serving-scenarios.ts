@@ -8,7 +8,18 @@ import { observedObject } from "./replica-builders.ts";
 import { bridgeKeys } from "../../functions/composition/serving/bridge.ts";
 import { composeServing } from "../../functions/composition/serving/compose.ts";
 import { parseInput } from "../../functions/composition/fleet/parse.ts";
-import { CACHE_NS, CLUSTER, deployment, inferenceService, leaderWorkerSet, modelCache, servingInput, servingRequest, V1_CLAIM, wrapped } from "./serving-builders.ts";
+import {
+  CACHE_NS,
+  CLUSTER,
+  deployment,
+  inferenceService,
+  leaderWorkerSet,
+  modelCache,
+  servingInput,
+  servingRequest,
+  V1_CLAIM,
+  wrapped,
+} from "./serving-builders.ts";
 
 export interface Scenario {
   name: string;
@@ -36,7 +47,12 @@ export function deliver(rsp: FunctionResponse | undefined, caches: JsonObject[])
 }
 
 export function requestOf(s: Scenario, required: Record<string, JsonObject[]>): FunctionRequest {
-  return servingRequest({ desired: s.composed, observed: Object.fromEntries(Object.entries(s.observed).map(([k, v]) => [k, v.resource])), required, input: s.input });
+  return servingRequest({
+    desired: s.composed,
+    observed: Object.fromEntries(Object.entries(s.observed).map(([k, v]) => [k, v.resource])),
+    required,
+    input: s.input,
+  });
 }
 
 /** Compose as Crossplane does: a first call to learn the requirements, then with them delivered. */
@@ -62,7 +78,12 @@ function scenario(s: Omit<Scenario, "observed" | "input" | "composedAfter"> & Pa
 }
 
 /** A Service the platform's step composes beside the workload: it passes through untouched. */
-const SERVICE = wrapped({ apiVersion: "v1", kind: "Service", metadata: { name: "qwen3-8b", namespace: CACHE_NS }, spec: { selector: { app: "qwen3-8b" }, ports: [{ port: 8000, targetPort: 8000 }] } });
+const SERVICE = wrapped({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name: "qwen3-8b", namespace: CACHE_NS },
+  spec: { selector: { app: "qwen3-8b" }, ports: [{ port: 8000, targetPort: 8000 }] },
+});
 
 /** The workload as it runs after serving on the first revision's volume. */
 function runningOnV1(workload: JsonObject): Record<string, ResourceState> {
@@ -70,14 +91,30 @@ function runningOnV1(workload: JsonObject): Record<string, ResourceState> {
   return observedAfter(composeScenario(s));
 }
 
-function otherNamespace(accessMode = "ReadWriteMany", bound = true): { composed: Record<string, JsonObject>; observed: Record<string, ResourceState>; caches: JsonObject[] } {
+function otherNamespace(
+  accessMode = "ReadWriteMany",
+  bound = true,
+): { composed: Record<string, JsonObject>; observed: Record<string, ResourceState>; caches: JsonObject[] } {
   const composed = { workload: wrapped(deployment({ "modelcache.dev/caches": "qwen3-8b" }, "serving")) };
   const caches = [modelCache("ready", { accessMode })];
   const keys = bridgeKeys(CLUSTER, "serving", V1_CLAIM);
   // The cache's claim and its CSI volume, as the Observe-only Objects read them; the bridged claim Bound or not.
   const manifests: Record<string, JsonObject> = {
-    [keys.sourceClaim]: { spec: { accessModes: [accessMode], volumeName: "pvc-7d1f0c2e", storageClassName: "filestore-rwx", resources: { requests: { storage: "40Gi" } } }, status: { phase: "Bound" } },
-    [keys.sourceVolume]: { spec: { capacity: { storage: "40Gi" }, accessModes: [accessMode], csi: { driver: "filestore.csi.storage.gke.io", volumeHandle: "modeInstance/us-east1-b/pvc-7d1f0c2e/vol1", volumeAttributes: { ip: "10.0.0.2", volume: "vol1" } } } },
+    [keys.sourceClaim]: {
+      spec: { accessModes: [accessMode], volumeName: "pvc-7d1f0c2e", storageClassName: "filestore-rwx", resources: { requests: { storage: "40Gi" } } },
+      status: { phase: "Bound" },
+    },
+    [keys.sourceVolume]: {
+      spec: {
+        capacity: { storage: "40Gi" },
+        accessModes: [accessMode],
+        csi: {
+          driver: "filestore.csi.storage.gke.io",
+          volumeHandle: "modeInstance/us-east1-b/pvc-7d1f0c2e/vol1",
+          volumeAttributes: { ip: "10.0.0.2", volume: "vol1" },
+        },
+      },
+    },
   };
   let s = scenario({ name: "x", why: "", composed, caches, want: [] });
   let observed: Record<string, ResourceState> = {};
@@ -212,4 +249,3 @@ export function scenarios(): Scenario[] {
     }),
   ];
 }
-

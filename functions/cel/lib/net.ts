@@ -124,7 +124,7 @@ export class CelIP {
     const groups = Array.from({ length: 8 }, (_, k) => ((this.bytes[2 * k] ?? 0) << 8) | (this.bytes[2 * k + 1] ?? 0));
     let best = -1;
     let bestLen = 0;
-    for (let k = 0; k < 8; ) {
+    for (let k = 0; k < 8;) {
       if (groups[k] !== 0) {
         k++;
         continue;
@@ -138,8 +138,14 @@ export class CelIP {
       k = e;
     }
     if (best < 0) return groups.map((g) => g.toString(16)).join(":");
-    const left = groups.slice(0, best).map((g) => g.toString(16)).join(":");
-    const right = groups.slice(best + bestLen).map((g) => g.toString(16)).join(":");
+    const left = groups
+      .slice(0, best)
+      .map((g) => g.toString(16))
+      .join(":");
+    const right = groups
+      .slice(best + bestLen)
+      .map((g) => g.toString(16))
+      .join(":");
     return `${left}::${right}`;
   }
   equals(o: CelIP): boolean {
@@ -248,7 +254,8 @@ function parseCIDRStrict(raw: string): CelCIDR {
   if (!/^(0|[1-9][0-9]*)$/.test(bitsText)) throw prefixError(`bad bits after slash: ${quote(bitsText)}`);
   const bits = Number(bitsText);
   if (bits > (addr.ip.family === 4 ? 32 : 128)) throw prefixError("prefix length out of range");
-  if (isFourInSix(addr.ip.bytes)) throw new ParseError(`network address parse error during conversion from string: IPv4-mapped IPv6 address ${quote(raw)} is not allowed`);
+  if (isFourInSix(addr.ip.bytes))
+    throw new ParseError(`network address parse error during conversion from string: IPv4-mapped IPv6 address ${quote(raw)} is not allowed`);
   return new CelCIDR(addr.ip, bits);
 }
 

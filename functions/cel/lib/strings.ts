@@ -47,7 +47,15 @@ export function replace(s: string, from: string, to: string, n: bigint = -1n): s
 }
 
 const QUOTE_ESCAPES: Record<string, string> = {
-  "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"',
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+  "\\": "\\\\",
+  '"': '\\"',
 };
 
 /** `strings.quote(s)`: a double-quoted CEL string literal of s (cel-go's escapes; the rest verbatim). */
@@ -163,7 +171,8 @@ export function format(fmt: string, args: readonly Arg[]): string {
       i += m[0].length;
     }
     const clause = fmt[i];
-    if (precision !== undefined && clause !== "f" && clause !== "e") throw evalError(`error during formatting: precision is only allowed on %f and %e, not %${clause ?? ""}`);
+    if (precision !== undefined && clause !== "f" && clause !== "e")
+      throw evalError(`error during formatting: precision is only allowed on %f and %e, not %${clause ?? ""}`);
     switch (clause) {
       case "s":
         out += asString(arg());

@@ -30,8 +30,16 @@ describe("CEL selection", () => {
       cel: `cluster.devices.filter(d, d.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100")).size() >= 16`,
       want: ["replica-gke-us-east1-h100"],
     },
-    { reason: "capacity as a quantity (80G, since an H100 reports 81559Mi)", cel: `cluster.devices.exists(d, d.capacity["gpu.nvidia.com"].memory.isGreaterThan(quantity("80G")))`, want: ["replica-aks-eastus-a100", "replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"] },
-    { reason: "version attributes as semver", cel: `cluster.devices.exists(d, d.attributes["gpu.nvidia.com"].cudaComputeCapability.compareTo(semver("9.0.0")) >= 0)`, want: ["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"] },
+    {
+      reason: "capacity as a quantity (80G, since an H100 reports 81559Mi)",
+      cel: `cluster.devices.exists(d, d.capacity["gpu.nvidia.com"].memory.isGreaterThan(quantity("80G")))`,
+      want: ["replica-aks-eastus-a100", "replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"],
+    },
+    {
+      reason: "version attributes as semver",
+      cel: `cluster.devices.exists(d, d.attributes["gpu.nvidia.com"].cudaComputeCapability.compareTo(semver("9.0.0")) >= 0)`,
+      want: ["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"],
+    },
     { reason: "labels, combined with cel.bind", cel: `cel.bind(r, cluster.labels["region"], r.startsWith("us-east-"))`, want: ["replica-eks-us-east-1-h100"] },
   ])("$reason", ({ cel, want }) => {
     const rsp = run(cel);
@@ -46,15 +54,22 @@ describe("CEL selection", () => {
   });
 
   it("a type error is Fatal, with the position", () => {
-    expect(fatal(run(`cluster.labels["region"] + 1`))).toMatch(/^invalid ModelCache: spec\.clusterSelector\.cel: type error: no such overload: string \+ int\n {2}at line 1, column 1:/);
+    expect(fatal(run(`cluster.labels["region"] + 1`))).toMatch(
+      /^invalid ModelCache: spec\.clusterSelector\.cel: type error: no such overload: string \+ int\n {2}at line 1, column 1:/,
+    );
   });
 
   it("an expression too costly to bound is Fatal before any cluster is evaluated", () => {
-    expect(fatal(run(`cluster.devices.all(a, cluster.devices.all(b, cluster.devices.all(c, a.name != b.name)))`))).toMatch(/^invalid ModelCache: spec\.clusterSelector\.cel: cost error: estimated cost .* exceeds the budget of 1,000,000 per cluster/);
+    expect(fatal(run(`cluster.devices.all(a, cluster.devices.all(b, cluster.devices.all(c, a.name != b.name)))`))).toMatch(
+      /^invalid ModelCache: spec\.clusterSelector\.cel: cost error: estimated cost .* exceeds the budget of 1,000,000 per cluster/,
+    );
   });
 
   it("a missing key is an evaluation error on that cluster only: not selected, reported with the message", () => {
-    const cs = [inferenceCluster({ name: "zoned", labels: { zone: "a" }, pools: [{ gpu: GPUS.H100, nodes: 1 }] }), inferenceCluster({ name: "unzoned", pools: [] })];
+    const cs = [
+      inferenceCluster({ name: "zoned", labels: { zone: "a" }, pools: [{ gpu: GPUS.H100, nodes: 1 }] }),
+      inferenceCluster({ name: "unzoned", pools: [] }),
+    ];
     const rsp = run(`cluster.labels["zone"] == "a"`, cs);
     expect(fatal(rsp)).toBeUndefined();
     expect(selected(rsp)).toEqual(["replica-zoned"]);
@@ -66,7 +81,10 @@ describe("CEL selection", () => {
   it("a false expression is a plain non-selection", () => {
     const rsp = run(`cluster.name == "nope"`);
     expect(selected(rsp)).toEqual([]);
-    expect((rsp.desired.composite?.resource["status"] as JsonObject)["notSelected"]).toContainEqual({ name: "onprem-l40s", reason: "cel: the expression is false for this cluster" });
+    expect((rsp.desired.composite?.resource["status"] as JsonObject)["notSelected"]).toContainEqual({
+      name: "onprem-l40s",
+      reason: "cel: the expression is false for this cluster",
+    });
   });
 });
 

@@ -5,15 +5,7 @@
 // evaluates (RUNTIME_LIMITS), so one expression cannot hold the service for
 // longer than the request's own size warrants.
 import type { z } from "zod";
-import {
-  CLUSTER_LIMITS,
-  RUNTIME_LIMITS,
-  compileSelector,
-  evaluateSelector,
-  toCelCluster,
-  type ClusterFactsInput,
-  type DeviceFacts,
-} from "../../cel/index.ts";
+import { CLUSTER_LIMITS, RUNTIME_LIMITS, compileSelector, evaluateSelector, toCelCluster, type ClusterFactsInput, type DeviceFacts } from "../../cel/index.ts";
 import type { Compiled, SelectorProgram } from "./cel.ts";
 import type { ObservedCluster, PoolDevice } from "./read-cluster.ts";
 
@@ -33,12 +25,18 @@ function deviceCountProblem(f: ObservedCluster): { total: number; problem?: stri
     let inPool = 0;
     for (const d of p.devices) inPool += count(d);
     if (inPool > CLUSTER_LIMITS.maxDevicesPerPool) {
-      return { total, problem: `cluster ${JSON.stringify(f.name)}: pool ${JSON.stringify(p.name)} stands for ${inPool} devices (counts included), more than the ${CLUSTER_LIMITS.maxDevicesPerPool} a pool may hold for selectors` };
+      return {
+        total,
+        problem: `cluster ${JSON.stringify(f.name)}: pool ${JSON.stringify(p.name)} stands for ${inPool} devices (counts included), more than the ${CLUSTER_LIMITS.maxDevicesPerPool} a pool may hold for selectors`,
+      };
     }
     total += inPool;
   }
   if (total > CLUSTER_LIMITS.maxDevicesPerCluster) {
-    return { total, problem: `cluster ${JSON.stringify(f.name)}: its pools stand for ${total} devices (counts included), more than the ${CLUSTER_LIMITS.maxDevicesPerCluster} a cluster may hold for selectors` };
+    return {
+      total,
+      problem: `cluster ${JSON.stringify(f.name)}: its pools stand for ${total} devices (counts included), more than the ${CLUSTER_LIMITS.maxDevicesPerCluster} a cluster may hold for selectors`,
+    };
   }
   return { total };
 }
@@ -68,7 +66,11 @@ function devices(pool: string, ds: readonly PoolDevice[]): DeviceInput[] {
 export function celFacts(f: ObservedCluster): CelFacts {
   const { total, problem } = deviceCountProblem(f);
   if (problem !== undefined) return { ok: false, message: problem };
-  return { ok: true, facts: { name: f.name, labels: f.labels, pools: f.pools.map((p) => ({ name: p.name, devices: devices(p.name, p.devices) })) }, devices: total };
+  return {
+    ok: true,
+    facts: { name: f.name, labels: f.labels, pools: f.pools.map((p) => ({ name: p.name, devices: devices(p.name, p.devices) })) },
+    devices: total,
+  };
 }
 
 const units = (n: number): string => Math.round(n).toLocaleString("en-US");

@@ -20,10 +20,26 @@ const ctx: DecisionContext = {
 
 /** A replica observed for `cluster`, reporting `status` for the cache's current volume. */
 function replica(cluster: string, status: ModelCacheReplicaStatus): ObservedReplica {
-  return { key: `replica-${cluster}`, name: `qwen-${cluster}`, cluster, resource: {}, contractHash: "h1", claimName: VOLUME.claimName, previousClaimNames: [], status: { claimName: VOLUME.claimName, ...status } };
+  return {
+    key: `replica-${cluster}`,
+    name: `qwen-${cluster}`,
+    cluster,
+    resource: {},
+    contractHash: "h1",
+    claimName: VOLUME.claimName,
+    previousClaimNames: [],
+    status: { claimName: VOLUME.claimName, ...status },
+  };
 }
 const FACTS = { name: "east", labels: {}, csiDrivers: [], pools: [] };
-const ready = replica("east", { phase: "Ready", manifestDigest: DIGEST, resolvedRevision: COMMIT, namespace: VOLUME.namespace, mountPath: VOLUME.mountPath, message: "verified" });
+const ready = replica("east", {
+  phase: "Ready",
+  manifestDigest: DIGEST,
+  resolvedRevision: COMMIT,
+  namespace: VOLUME.namespace,
+  mountPath: VOLUME.mountPath,
+  message: "verified",
+});
 
 interface Row {
   reason: string;
@@ -43,7 +59,12 @@ const rows: Row[] = [
     reason: "a selected cluster with its replica Ready: composed again, its line reports what the replica reports",
     outcome: { kind: "selected", name: "east", facts: FACTS },
     prev: ready,
-    want: { name: "east", status: { name: "east", phase: "Ready", ...VOLUME, resolvedRevision: COMMIT, manifestDigest: DIGEST, message: "verified" }, replica: "compose", notes: {} },
+    want: {
+      name: "east",
+      status: { name: "east", phase: "Ready", ...VOLUME, resolvedRevision: COMMIT, manifestDigest: DIGEST, message: "verified" },
+      replica: "compose",
+      notes: {},
+    },
   },
   {
     reason: "a selected cluster holding other bytes than the pin: Failed with drift, still composed, counted as drifted",
@@ -51,7 +72,14 @@ const rows: Row[] = [
     prev: replica("east", { phase: "Ready", manifestDigest: OTHER }),
     want: {
       name: "east",
-      status: { name: "east", phase: "Failed", ...VOLUME, manifestDigest: OTHER, message: `cluster east holds manifest ${OTHER}, pinned ${DIGEST}`, drift: true },
+      status: {
+        name: "east",
+        phase: "Failed",
+        ...VOLUME,
+        manifestDigest: OTHER,
+        message: `cluster east holds manifest ${OTHER}, pinned ${DIGEST}`,
+        drift: true,
+      },
       replica: "compose",
       notes: { drifted: true },
     },
@@ -59,8 +87,17 @@ const rows: Row[] = [
   {
     reason: "a selected cluster whose replica still reports an earlier volume: a rollout, not drift",
     outcome: { kind: "selected", name: "east", facts: FACTS },
-    prev: { ...replica("east", { phase: "Ready", manifestDigest: OTHER }), claimName: "qwen-old", status: { phase: "Ready", claimName: "qwen-old", manifestDigest: OTHER } },
-    want: { name: "east", status: { name: "east", phase: "Pending", ...VOLUME, message: "rolling out a new revision to qwen-1a2b; volume qwen-old is kept until it is verified" }, replica: "compose", notes: {} },
+    prev: {
+      ...replica("east", { phase: "Ready", manifestDigest: OTHER }),
+      claimName: "qwen-old",
+      status: { phase: "Ready", claimName: "qwen-old", manifestDigest: OTHER },
+    },
+    want: {
+      name: "east",
+      status: { name: "east", phase: "Pending", ...VOLUME, message: "rolling out a new revision to qwen-1a2b; volume qwen-old is kept until it is verified" },
+      replica: "compose",
+      notes: {},
+    },
   },
   {
     reason: "blocked without a replica: a Blocked line saying why, nothing composed",
@@ -73,7 +110,14 @@ const rows: Row[] = [
     prev: ready,
     want: {
       name: "east",
-      status: { name: "east", phase: "Blocked", ...VOLUME, resolvedRevision: COMMIT, manifestDigest: DIGEST, message: "no storage class for ReadWriteMany; its replica is kept unchanged; verified" },
+      status: {
+        name: "east",
+        phase: "Blocked",
+        ...VOLUME,
+        resolvedRevision: COMMIT,
+        manifestDigest: DIGEST,
+        message: "no storage class for ReadWriteMany; its replica is kept unchanged; verified",
+      },
       replica: "keep",
       notes: { kept: true },
     },
@@ -89,9 +133,20 @@ const rows: Row[] = [
     prev: ready,
     want: {
       name: "east",
-      status: { name: "east", phase: "Ready", ...VOLUME, resolvedRevision: COMMIT, manifestDigest: DIGEST, message: "cannot read cluster east: status.gpuPools is not a list; its replica is kept unchanged; verified" },
+      status: {
+        name: "east",
+        phase: "Ready",
+        ...VOLUME,
+        resolvedRevision: COMMIT,
+        manifestDigest: DIGEST,
+        message: "cannot read cluster east: status.gpuPools is not a list; its replica is kept unchanged; verified",
+      },
       replica: "keep",
-      notes: { kept: true, notSelected: "cannot read cluster east: status.gpuPools is not a list", unreadable: "cannot read cluster east: status.gpuPools is not a list" },
+      notes: {
+        kept: true,
+        notSelected: "cannot read cluster east: status.gpuPools is not a list",
+        unreadable: "cannot read cluster east: status.gpuPools is not a list",
+      },
     },
   },
   {
@@ -131,7 +186,14 @@ const rows: Row[] = [
     prev: ready,
     want: {
       name: "east",
-      status: { name: "east", phase: "Ready", ...VOLUME, resolvedRevision: COMMIT, manifestDigest: DIGEST, message: "cluster east is not among the delivered InferenceClusters; its replica is kept unchanged; verified" },
+      status: {
+        name: "east",
+        phase: "Ready",
+        ...VOLUME,
+        resolvedRevision: COMMIT,
+        manifestDigest: DIGEST,
+        message: "cluster east is not among the delivered InferenceClusters; its replica is kept unchanged; verified",
+      },
       replica: "keep",
       notes: { kept: true },
     },

@@ -66,7 +66,10 @@ export function decideCluster(o: Outcome | Undelivered, prev: ObservedReplica | 
       if (prev === undefined) return { name: o.name, status: { name: o.name, phase: "Blocked", message: o.reason }, replica: "none", notes: {} };
       return kept(prev, `${o.reason}; its replica is kept unchanged`, {}, { phase: "Blocked" });
     case "unknown": {
-      const notes: ClusterNotes = { notSelected: o.reason, ...(o.reason.startsWith("cel:") ? { celError: o.reason.slice("cel: ".length) } : { unreadable: o.reason }) };
+      const notes: ClusterNotes = {
+        notSelected: o.reason,
+        ...(o.reason.startsWith("cel:") ? { celError: o.reason.slice("cel: ".length) } : { unreadable: o.reason }),
+      };
       if (prev === undefined) return { name: o.name, status: undefined, replica: "none", notes };
       return kept(prev, `${o.reason}; its replica is kept unchanged`, notes);
     }

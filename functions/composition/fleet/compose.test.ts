@@ -6,7 +6,19 @@ import type { FunctionRequest, FunctionResponse, JsonObject, ResourceState } fro
 import type { CompileSelector } from "./cel.ts";
 import { canonicalJson, contractHash } from "./contract.ts";
 import { composeFleet, type FleetOptions } from "./compose.ts";
-import { COMMIT, contractOf, replicaKeys, DIGEST, fleet, GPUS, inferenceCluster, modelCache, observedReplica, OTHER_DIGEST, request } from "../../../test/support/fleet-builders.ts";
+import {
+  COMMIT,
+  contractOf,
+  replicaKeys,
+  DIGEST,
+  fleet,
+  GPUS,
+  inferenceCluster,
+  modelCache,
+  observedReplica,
+  OTHER_DIGEST,
+  request,
+} from "../../../test/support/fleet-builders.ts";
 import { replicaName } from "./names.ts";
 
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
@@ -52,7 +64,15 @@ function observedFor(xr: JsonObject, cs: JsonObject[], statuses: Record<string, 
   return out;
 }
 
-const ready = (extra: JsonObject = {}): JsonObject => ({ phase: "Ready", claimName: CLAIM, resolvedRevision: COMMIT, manifestDigest: DIGEST, bytesDone: 100, bytesTotal: 100, ...extra });
+const ready = (extra: JsonObject = {}): JsonObject => ({
+  phase: "Ready",
+  claimName: CLAIM,
+  resolvedRevision: COMMIT,
+  manifestDigest: DIGEST,
+  bytesDone: 100,
+  bytesTotal: 100,
+  ...extra,
+});
 const pinned = { pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: IDENTITY } };
 
 describe("the whole response for one selected cluster, first pass", () => {
@@ -72,10 +92,23 @@ describe("the whole response for one selected cluster, first pass", () => {
       ttlSeconds: 15,
       context: undefined,
       requirements: REQUIREMENTS,
-      results: [{ severity: "Normal", reason: "ReplicaCreated", message: "composed a replica for each of 1 newly selected cluster: gke-us-east1-h100", target: "Composite" }],
+      results: [
+        {
+          severity: "Normal",
+          reason: "ReplicaCreated",
+          message: "composed a replica for each of 1 newly selected cluster: gke-us-east1-h100",
+          target: "Composite",
+        },
+      ],
       conditions: [
         { type: "ClustersSelected", status: "True", reason: "Selected", message: "1 of 4 InferenceClusters selected: gke-us-east1-h100", target: "Composite" },
-        { type: "ArtifactPinned", status: "False", reason: "WaitingForFirstVerification", message: "hf://Qwen/Qwen3-8B@main is a mutable reference: the first cluster to verify it fixes the revision and manifest for every cluster", target: "Composite" },
+        {
+          type: "ArtifactPinned",
+          status: "False",
+          reason: "WaitingForFirstVerification",
+          message: "hf://Qwen/Qwen3-8B@main is a mutable reference: the first cluster to verify it fixes the revision and manifest for every cluster",
+          target: "Composite",
+        },
         { type: "ClustersReady", status: "False", reason: "Pending", message: "0/1 clusters ready; waiting for: gke-us-east1-h100", target: "Composite" },
       ],
       desired: {
@@ -104,7 +137,11 @@ describe("the whole response for one selected cluster, first pass", () => {
             resource: {
               apiVersion: "v1",
               kind: "ConfigMap",
-              metadata: { name: `qwen3-8b-contract-${hash}`, namespace: "ml-team", labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/contract-hash": hash } },
+              metadata: {
+                name: `qwen3-8b-contract-${hash}`,
+                namespace: "ml-team",
+                labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/contract-hash": hash },
+              },
               data: { "contract.json": canonicalJson(contract) },
             },
           },
@@ -117,7 +154,13 @@ describe("the whole response for one selected cluster, first pass", () => {
               metadata: { name: replicaName("qwen3-8b", "gke-us-east1-h100"), namespace: "ml-team" },
               spec: {
                 cacheRef: { name: "qwen3-8b" },
-                cluster: { name: "gke-us-east1-h100", providerConfigRef: { name: "gke-us-east1-h100" }, cloud: "GKE", storageClassName: "filestore-rwx", csiDrivers: ["SharedFilesystem"] },
+                cluster: {
+                  name: "gke-us-east1-h100",
+                  providerConfigRef: { name: "gke-us-east1-h100" },
+                  cloud: "GKE",
+                  storageClassName: "filestore-rwx",
+                  csiDrivers: ["SharedFilesystem"],
+                },
                 contractHash: hash,
               },
             },
@@ -129,12 +172,28 @@ describe("the whole response for one selected cluster, first pass", () => {
 });
 
 describe("bad input: a Fatal result naming the field, and nothing dropped", () => {
-  const other: ResourceState = { resource: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "from-an-earlier-step" } }, connectionDetails: {}, ready: "True" };
+  const other: ResourceState = {
+    resource: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "from-an-earlier-step" } },
+    connectionDetails: {},
+    ready: "True",
+  };
   it.each<{ reason: string; spec: JsonObject; want: string }>([
-    { reason: "a repo that is not a Hugging Face repo id", spec: { artifact: { source: { huggingFace: { repo: "not a repo" } } } }, want: "spec.artifact.source.huggingFace.repo: must be a Hugging Face repo id such as Qwen/Qwen3-8B" },
-    { reason: "two sources at once", spec: { artifact: { source: { s3: { uri: "s3://bucket/x" }, configMap: { name: "x" } } } }, want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set; s3 and configMap are" },
+    {
+      reason: "a repo that is not a Hugging Face repo id",
+      spec: { artifact: { source: { huggingFace: { repo: "not a repo" } } } },
+      want: "spec.artifact.source.huggingFace.repo: must be a Hugging Face repo id such as Qwen/Qwen3-8B",
+    },
+    {
+      reason: "two sources at once",
+      spec: { artifact: { source: { s3: { uri: "s3://bucket/x" }, configMap: { name: "x" } } } },
+      want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set; s3 and configMap are",
+    },
     { reason: "a PVC backend without its block", spec: { storage: { backend: "PVC" } }, want: "spec.storage.pvc: is required when backend is PVC" },
-    { reason: "an In expression without values", spec: { clusterSelector: { matchExpressions: [{ key: "a", operator: "In" }] } }, want: "spec.clusterSelector.matchExpressions[0].values: operator In needs at least one value" },
+    {
+      reason: "an In expression without values",
+      spec: { clusterSelector: { matchExpressions: [{ key: "a", operator: "In" }] } },
+      want: "spec.clusterSelector.matchExpressions[0].values: operator In needs at least one value",
+    },
   ])("$reason", ({ spec, want }) => {
     const xr = modelCache(spec);
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready() });
@@ -145,25 +204,48 @@ describe("bad input: a Fatal result naming the field, and nothing dropped", () =
     // resource: earlier steps' as they were, and every replica exactly as observed.
     expect(rsp.desired.composite).toEqual(req.desired.composite);
     expect(rsp.desired.resources["other"]).toBe(other);
-    expect(rsp.desired.resources["replica-gke-us-east1-h100"]).toEqual({ resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: replicaName("qwen3-8b", "gke-us-east1-h100"), namespace: "ml-team" }, spec: observed["replica-gke-us-east1-h100"]?.resource["spec"] }, connectionDetails: {}, ready: "True" });
+    expect(rsp.desired.resources["replica-gke-us-east1-h100"]).toEqual({
+      resource: {
+        apiVersion: "modelcache.dev/v1alpha1",
+        kind: "ModelCacheReplica",
+        metadata: { name: replicaName("qwen3-8b", "gke-us-east1-h100"), namespace: "ml-team" },
+        spec: observed["replica-gke-us-east1-h100"]?.resource["spec"],
+      },
+      connectionDetails: {},
+      ready: "True",
+    });
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(["other", ...Object.keys(observed)].sort());
     expect(rsp.requirements).toEqual(REQUIREMENTS);
   });
 
   it.each<{ reason: string; xr: JsonObject; input?: JsonObject; compileSelector?: CompileSelector }>([
     { reason: "a bad CEL expression", xr: modelCache({ clusterSelector: { cel: "x" } }), compileSelector: () => ({ ok: false, message: "syntax error" }) },
-    { reason: "a bad Input (the replica kind unknown, every replica- key kept)", xr: modelCache(prod), input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusterNamespace: "default" } },
+    {
+      reason: "a bad Input (the replica kind unknown, every replica- key kept)",
+      xr: modelCache(prod),
+      input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusterNamespace: "default" },
+    },
     { reason: "a ModelCache without a name", xr: { ...modelCache(prod), metadata: { namespace: "ml-team" } } },
   ])("every Fatal keeps every replica already composed: $reason", ({ xr, input, compileSelector }) => {
-    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": { phase: "Hydrating" }, "aks-eastus-a100": undefined });
-    const rsp = composeFleet(request(xr, { clusters: fleet(), observed, ...(input ? { input } : {}) }), { ...opts, ...(compileSelector ? { compileSelector } : {}) });
+    const observed = observedFor(modelCache(prod), fleet(), {
+      "gke-us-east1-h100": ready(),
+      "eks-us-east-1-h100": { phase: "Hydrating" },
+      "aks-eastus-a100": undefined,
+    });
+    const rsp = composeFleet(request(xr, { clusters: fleet(), observed, ...(input ? { input } : {}) }), {
+      ...opts,
+      ...(compileSelector ? { compileSelector } : {}),
+    });
     expect(fatalOf(rsp)).toBeDefined();
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(observed).sort());
     for (const [key, r] of Object.entries(observed)) expect(rsp.desired.resources[key]?.resource["spec"]).toEqual(r.resource["spec"]);
   });
 
   it("names the Input field when the Input is wrong", () => {
-    const rsp = composeFleet(request(modelCache(prod), { input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusterNamespace: "default" } }), opts);
+    const rsp = composeFleet(
+      request(modelCache(prod), { input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusterNamespace: "default" } }),
+      opts,
+    );
     expect(fatalOf(rsp)?.message).toBe("invalid function input: input.clusterNamespace: must not be default or a kube- namespace");
   });
 });
@@ -181,9 +263,15 @@ describe("required resources", () => {
   });
 
   it("follow the Input: another cluster type, its labels and namespace", () => {
-    const input = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", matchLabels: { fleet: "a" }, namespace: "infra" } };
+    const input = {
+      apiVersion: "modelcache.fn.crossplane.io/v1alpha1",
+      kind: "Input",
+      clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", matchLabels: { fleet: "a" }, namespace: "infra" },
+    };
     const rsp = composeFleet(request(modelCache(prod), { input }), opts);
-    expect(rsp.requirements).toEqual({ resources: { clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", match: { labels: { fleet: "a" } }, namespace: "infra" } } });
+    expect(rsp.requirements).toEqual({
+      resources: { clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", match: { labels: { fleet: "a" } }, namespace: "infra" } },
+    });
   });
 
   it("not yet delivered: every replica already composed is kept unchanged and the status says so", () => {
@@ -206,16 +294,22 @@ describe("no data loss", () => {
     const delivered = fleet().filter((c) => (c["metadata"] as JsonObject)["name"] !== "eks-us-east-1-h100");
     const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: delivered, observed }), opts);
     expect(rsp.desired.resources["replica-eks-us-east-1-h100"]?.resource["spec"]).toEqual(observed["replica-eks-us-east-1-h100"]?.resource["spec"]);
-    expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["message"]).toMatch(/is not among the delivered InferenceClusters; its replica is kept unchanged/);
+    expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["message"]).toMatch(
+      /is not among the delivered InferenceClusters; its replica is kept unchanged/,
+    );
     expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "ReplicaKept" }));
   });
 
   it("an unreadable cluster keeps its replica, reported", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready() });
-    const broken = fleet().map((c) => ((c["metadata"] as JsonObject)["name"] === "gke-us-east1-h100" ? { ...c, status: { ...(c["status"] as JsonObject), gpuPools: "not a list" } } : c));
+    const broken = fleet().map((c) =>
+      (c["metadata"] as JsonObject)["name"] === "gke-us-east1-h100" ? { ...c, status: { ...(c["status"] as JsonObject), gpuPools: "not a list" } } : c,
+    );
     const rsp = composeFleet(request(modelCache(prod), { clusters: broken, observed }), opts);
     expect(rsp.desired.resources["replica-gke-us-east1-h100"]?.resource["spec"]).toEqual(observed["replica-gke-us-east1-h100"]?.resource["spec"]);
-    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["message"]).toMatch(/^cannot read cluster gke-us-east1-h100: status.gpuPools: .*its replica is kept unchanged/);
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["message"]).toMatch(
+      /^cannot read cluster gke-us-east1-h100: status.gpuPools: .*its replica is kept unchanged/,
+    );
   });
 
   it.each<{ reason: string; labels: Record<string, string>; warned: boolean }>([
@@ -226,9 +320,19 @@ describe("no data loss", () => {
     const xr = modelCache(prod, { annotations: { "modelcache.dev/explain-selection": "true" } });
     const rsp = composeFleet(request(xr, { clusters: [...fleet(), broken] }), opts);
     const warning = rsp.results.find((r) => r.reason === "ClusterUnreadable");
-    if (warned) expect(warning).toEqual({ severity: "Warning", reason: "ClusterUnreadable", target: "Composite", message: expect.stringMatching(/^1 cluster\(s\) matching the labels could not be read and are not selected: cannot read cluster broken: status.gpuPools: /) as unknown as string });
+    if (warned)
+      expect(warning).toEqual({
+        severity: "Warning",
+        reason: "ClusterUnreadable",
+        target: "Composite",
+        message: expect.stringMatching(
+          /^1 cluster\(s\) matching the labels could not be read and are not selected: cannot read cluster broken: status.gpuPools: /,
+        ) as unknown as string,
+      });
     else expect(warning).toBeUndefined();
-    expect((status(rsp)["notSelected"] as JsonObject[]).find((n) => n["name"] === "broken")?.["reason"]).toMatch(warned ? /^cannot read cluster broken/ : /^matchLabels: tier is "dev"/);
+    expect((status(rsp)["notSelected"] as JsonObject[]).find((n) => n["name"] === "broken")?.["reason"]).toMatch(
+      warned ? /^cannot read cluster broken/ : /^matchLabels: tier is "dev"/,
+    );
     expect(rsp.desired.resources["replica-broken"]).toBeUndefined();
   });
 
@@ -241,14 +345,22 @@ describe("no data loss", () => {
   });
 
   it("desired resources of earlier steps pass through untouched", () => {
-    const other: ResourceState = { resource: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { a: "b" } }, connectionDetails: { k: new Uint8Array([1]) }, ready: "True" };
+    const other: ResourceState = {
+      resource: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { a: "b" } },
+      connectionDetails: { k: new Uint8Array([1]) },
+      ready: "True",
+    };
     const rsp = composeFleet(request(modelCache(prod), { clusters: fleet(), desired: { other } }), opts);
     expect(rsp.desired.resources["other"]).toBe(other);
   });
 
   it("status written by earlier steps is kept beside ours", () => {
     const req: FunctionRequest = request(modelCache(prod), { clusters: fleet() });
-    req.desired.composite = { resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", status: { fromEarlierStep: "x" } }, connectionDetails: {}, ready: "Unspecified" };
+    req.desired.composite = {
+      resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", status: { fromEarlierStep: "x" } },
+      connectionDetails: {},
+      ready: "Unspecified",
+    };
     expect(status(composeFleet(req, opts))["fromEarlierStep"]).toBe("x");
   });
 });
@@ -263,8 +375,16 @@ describe("selection", () => {
     const rsp = composeFleet(request(modelCache(prod), { clusters: cs }), opts);
     expect(replicaKeys(rsp)).toEqual(["replica-ok"]);
     expect(clusters(rsp).filter((c) => c["phase"] === "Blocked")).toEqual([
-      { name: "no-pc", phase: "Blocked", message: "cluster no-pc has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet" },
-      { name: "no-rwx", phase: "Blocked", message: "cluster no-rwx has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set" },
+      {
+        name: "no-pc",
+        phase: "Blocked",
+        message: "cluster no-pc has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet",
+      },
+      {
+        name: "no-rwx",
+        phase: "Blocked",
+        message: "cluster no-rwx has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set",
+      },
     ]);
     expect(cond(rsp, "ClustersSelected")?.message).toBe("1 of 3 InferenceClusters selected: ok; 2 blocked: no-pc, no-rwx");
     expect(cond(rsp, "ClustersReady")?.reason).toBe("ClustersBlocked");
@@ -272,12 +392,22 @@ describe("selection", () => {
 
   it("a storageClassName in the spec unblocks a cluster without an RWX class", () => {
     const cs = [inferenceCluster({ name: "no-rwx", labels: { tier: "prod" }, storageClassName: null })];
-    const rsp = composeFleet(request(modelCache({ ...prod, storage: { backend: "PVC", pvc: { size: "1Gi", storageClassName: "nfs" } } }), { clusters: cs }), opts);
+    const rsp = composeFleet(
+      request(modelCache({ ...prod, storage: { backend: "PVC", pvc: { size: "1Gi", storageClassName: "nfs" } } }), { clusters: cs }),
+      opts,
+    );
     expect(replicaKeys(rsp)).toEqual(["replica-no-rwx"]);
   });
 
   it("an Engine built for a GPU a cluster does not have blocks that cluster", () => {
-    const spec = { ...prod, artifact: { kind: "Engine", engine: { runtime: "TensorRT-LLM", profile: "fp8-tp8", gpuProductName: GPUS.H100.productName }, source: { oci: { reference: "reg.example/engines/qwen:h100" } } } };
+    const spec = {
+      ...prod,
+      artifact: {
+        kind: "Engine",
+        engine: { runtime: "TensorRT-LLM", profile: "fp8-tp8", gpuProductName: GPUS.H100.productName },
+        source: { oci: { reference: "reg.example/engines/qwen:h100" } },
+      },
+    };
     const rsp = composeFleet(request(modelCache(spec), { clusters: fleet() }), opts);
     expect(replicaKeys(rsp)).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
     expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toEqual({
@@ -288,7 +418,10 @@ describe("selection", () => {
   });
 
   it("explains every non-selected cluster on request, and only then", () => {
-    const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "NotIn", values: ["eastus"] }] } }, { annotations: { "modelcache.dev/explain-selection": "true" } });
+    const xr = modelCache(
+      { clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "NotIn", values: ["eastus"] }] } },
+      { annotations: { "modelcache.dev/explain-selection": "true" } },
+    );
     const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
     expect(status(rsp)["notSelected"]).toEqual([
       { name: "aks-eastus-a100", reason: 'matchExpressions[0]: region is "eastus", want none of [eastus]' },
@@ -316,18 +449,31 @@ describe("selection", () => {
 
 describe("the CEL seam", () => {
   const compileError: CompileSelector = () => ({ ok: false, message: "syntax error at 1:28: unexpected token ')'" });
-  const failsOn = (name: string): CompileSelector => () => ({ ok: true, program: { evaluate: (f) => (f.name === name ? { ok: false, message: "no such key: zone" } : { ok: true, value: true }) } });
+  const failsOn =
+    (name: string): CompileSelector =>
+    () => ({ ok: true, program: { evaluate: (f) => (f.name === name ? { ok: false, message: "no such key: zone" } : { ok: true, value: true }) } });
 
   it("a compile error is a Fatal result quoting it, with the field path", () => {
     const rsp = composeFleet(request(modelCache({ clusterSelector: { cel: "x" } }), { clusters: fleet() }), { ...opts, compileSelector: compileError });
-    expect(fatalOf(rsp)).toEqual({ severity: "Fatal", reason: "InvalidSelector", target: "Composite", message: "invalid ModelCache: spec.clusterSelector.cel: syntax error at 1:28: unexpected token ')'" });
+    expect(fatalOf(rsp)).toEqual({
+      severity: "Fatal",
+      reason: "InvalidSelector",
+      target: "Composite",
+      message: "invalid ModelCache: spec.clusterSelector.cel: syntax error at 1:28: unexpected token ')'",
+    });
   });
 
   it("an evaluation error means not selected, reported with its message; a replica already there is kept", () => {
     const observed = observedFor(modelCache(prod), fleet(), { "aks-eastus-a100": ready() });
     const xr = modelCache({ clusterSelector: { cel: "x" } }, { annotations: { "modelcache.dev/explain-selection": "true" } });
     const rsp = composeFleet(request(xr, { clusters: fleet(), observed }), { ...opts, compileSelector: failsOn("aks-eastus-a100") });
-    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "SelectorEvaluationFailed", message: "spec.clusterSelector.cel failed on 1 cluster(s), which are not selected: aks-eastus-a100: evaluation failed: no such key: zone" }));
+    expect(rsp.results).toContainEqual(
+      expect.objectContaining({
+        severity: "Warning",
+        reason: "SelectorEvaluationFailed",
+        message: "spec.clusterSelector.cel failed on 1 cluster(s), which are not selected: aks-eastus-a100: evaluation failed: no such key: zone",
+      }),
+    );
     expect(status(rsp)["notSelected"]).toEqual([{ name: "aks-eastus-a100", reason: "cel: evaluation failed: no such key: zone" }]);
     expect(rsp.desired.resources["replica-aks-eastus-a100"]?.resource["spec"]).toEqual(observed["replica-aks-eastus-a100"]?.resource["spec"]);
   });
@@ -351,7 +497,11 @@ describe("pinning", () => {
   });
 
   it("a replica reporting other bytes is drift: in its status, a condition and a Warning, and not Ready", () => {
-    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready({ manifestDigest: OTHER_DIGEST }), "aks-eastus-a100": ready() });
+    const observed = observedFor(modelCache(prod), fleet(), {
+      "gke-us-east1-h100": ready(),
+      "eks-us-east-1-h100": ready({ manifestDigest: OTHER_DIGEST }),
+      "aks-eastus-a100": ready(),
+    });
     const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
     expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")).toMatchObject({ drift: true, phase: "Failed", manifestDigest: OTHER_DIGEST });
     expect(rsp.desired.resources["replica-eks-us-east-1-h100"]?.ready).toBe("False");
@@ -362,22 +512,42 @@ describe("pinning", () => {
   });
 
   it("a cluster still holding an earlier revision's volume says so, with who mounts it and when it goes; a cluster with none lists nothing", () => {
-    const oldVolumes = [{ claimName: "qwen3-8b-0aa11bb22c", mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-02T00:00:00.000Z", message: "kept until 2025-01-02T00:00:00.000Z unless a workload mounts it again (spec.eviction.ttl 24h)" }];
-    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready({ oldVolumes }), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
+    const oldVolumes = [
+      {
+        claimName: "qwen3-8b-0aa11bb22c",
+        mounts: 0,
+        unusedSince: "2025-01-01T00:00:00.000Z",
+        releaseAt: "2025-01-02T00:00:00.000Z",
+        message: "kept until 2025-01-02T00:00:00.000Z unless a workload mounts it again (spec.eviction.ttl 24h)",
+      },
+    ];
+    const observed = observedFor(modelCache(prod), fleet(), {
+      "gke-us-east1-h100": ready({ oldVolumes }),
+      "eks-us-east-1-h100": ready(),
+      "aks-eastus-a100": ready(),
+    });
     const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
-    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["oldVolumes"]).toStrictEqual([{ claimName: "qwen3-8b-0aa11bb22c", mounts: 0, releaseAt: "2025-01-02T00:00:00.000Z" }]);
+    expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")?.["oldVolumes"]).toStrictEqual([
+      { claimName: "qwen3-8b-0aa11bb22c", mounts: 0, releaseAt: "2025-01-02T00:00:00.000Z" },
+    ]);
     expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["oldVolumes"]).toBeUndefined();
   });
 
   describe("spec.eviction: disuse releases a cluster's copy, use brings it back", () => {
     const evicting = { ...prod, eviction: { ttl: "24h" } };
     const record = (cluster: string, use: "Mounted" | "Waiting"): JsonObject => ({
-      apiVersion: "v1", kind: "ConfigMap", metadata: { name: `r-${cluster}`, namespace: "serving" },
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: `r-${cluster}`, namespace: "serving" },
       data: { cache: "ml-team/qwen3-8b", cluster, use, workload: "Deployment serving/vllm", consumer: "ServedModel serving/qwen3-8b" },
     });
     const allReady = { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() };
     const NOW = Date.parse("2025-01-02T00:00:00Z");
-    function call(statusLines: JsonObject[], uses: JsonObject[] | undefined, observedStatuses: Record<string, JsonObject | undefined> = allReady): FunctionResponse {
+    function call(
+      statusLines: JsonObject[],
+      uses: JsonObject[] | undefined,
+      observedStatuses: Record<string, JsonObject | undefined> = allReady,
+    ): FunctionResponse {
       const observed = observedFor(modelCache(evicting), fleet(), observedStatuses);
       const req = request(modelCache(evicting, { status: { ...pinned, clusters: statusLines } }), { clusters: fleet(), observed });
       if (uses !== undefined) req.requiredResources["uses"] = uses;
@@ -385,7 +555,11 @@ describe("pinning", () => {
     }
 
     it("asks Crossplane for every record of the cache, on any cluster, in any namespace", () => {
-      expect(call([], undefined).requirements.resources["uses"]).toStrictEqual({ apiVersion: "v1", kind: "ConfigMap", match: { labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team" } } });
+      expect(call([], undefined).requirements.resources["uses"]).toStrictEqual({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        match: { labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team" } },
+      });
     });
 
     it("unused for the TTL: the replica goes, the line says so, summary and event count it; used ones stay; the clock starts on the unused", () => {
@@ -394,14 +568,27 @@ describe("pinning", () => {
       expect(rsp.desired.resources["replica-eks-us-east-1-h100"]).toBeDefined();
       expect(rsp.desired.resources["replica-aks-eastus-a100"]).toBeDefined();
       expect(clusters(rsp).find((c) => c["name"] === "gke-us-east1-h100")).toStrictEqual({
-        name: "gke-us-east1-h100", phase: "Pending", released: true, releaseAt: "2025-01-02T00:00:00.000Z",
-        message: "released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h); its volume stays on the cluster, no longer managed (spec.retention.whenUnselected: Retain); a workload asking for it brings it back",
+        name: "gke-us-east1-h100",
+        phase: "Pending",
+        released: true,
+        releaseAt: "2025-01-02T00:00:00.000Z",
+        message:
+          "released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h); its volume stays on the cluster, no longer managed (spec.retention.whenUnselected: Retain); a workload asking for it brings it back",
       });
-      expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toMatchObject({ phase: "Ready", unusedSince: "2025-01-02T00:00:00.000Z", releaseAt: "2025-01-03T00:00:00.000Z" });
+      expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toMatchObject({
+        phase: "Ready",
+        unusedSince: "2025-01-02T00:00:00.000Z",
+        releaseAt: "2025-01-03T00:00:00.000Z",
+      });
       expect(clusters(rsp).find((c) => c["name"] === "eks-us-east-1-h100")?.["unusedSince"]).toBeUndefined();
       expect(status(rsp)["summary"]).toMatchObject({ selected: 2, ready: 2, released: 1 });
       expect(status(rsp)["ready"]).toBe("2/2");
-      expect(rsp.results).toContainEqual({ severity: "Normal", reason: "CacheReleased", message: "1 cluster(s) released their copy after spec.eviction.ttl (24h) unused; the volume is kept on the cluster, unmanaged: gke-us-east1-h100", target: "Composite" });
+      expect(rsp.results).toContainEqual({
+        severity: "Normal",
+        reason: "CacheReleased",
+        message: "1 cluster(s) released their copy after spec.eviction.ttl (24h) unused; the volume is kept on the cluster, unmanaged: gke-us-east1-h100",
+        target: "Composite",
+      });
     });
 
     it("records not delivered: nothing is released, nothing is timed", () => {
@@ -496,7 +683,11 @@ describe("readiness and TTL", () => {
   });
 
   it("one cluster still hydrating: not Ready, Hydrating with progress, short TTL", () => {
-    const observed = observedFor(modelCache(prod), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": { phase: "Hydrating", claimName: CLAIM, bytesDone: 45, bytesTotal: 100 }, "aks-eastus-a100": ready() });
+    const observed = observedFor(modelCache(prod), fleet(), {
+      "gke-us-east1-h100": ready(),
+      "eks-us-east-1-h100": { phase: "Hydrating", claimName: CLAIM, bytesDone: 45, bytesTotal: 100 },
+      "aks-eastus-a100": ready(),
+    });
     const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed }), opts);
     expect(rsp.desired.composite?.ready).toBe("False");
     expect(rsp.desired.resources["replica-eks-us-east-1-h100"]?.ready).toBe("False");

@@ -39,7 +39,11 @@ export interface FleetOptions {
 
 /** The same requirement on every call, derived from the Input alone. */
 export function clustersRequirement(input: Input): Record<string, ResourceSelector> {
-  const sel: ResourceSelector = { apiVersion: input.clusters.apiVersion, kind: input.clusters.kind, match: { labels: { ...(input.clusters.matchLabels ?? {}) } } };
+  const sel: ResourceSelector = {
+    apiVersion: input.clusters.apiVersion,
+    kind: input.clusters.kind,
+    match: { labels: { ...(input.clusters.matchLabels ?? {}) } },
+  };
   if (input.clusters.namespace !== undefined) sel.namespace = input.clusters.namespace;
   return { [CLUSTERS_REQUIREMENT]: sel };
 }
@@ -168,9 +172,16 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   ];
   // With spec.eviction, disuse may release a composed copy, and use brings a released one back (eviction.ts).
   const eviction = cache.spec.eviction;
-  const evicted = eviction === undefined
-    ? { decisions: decided, released: [] as string[], retryInSeconds: undefined }
-    : applyEviction(decided, { eviction, uses: readUses(req, `${cache.namespace}/${cache.name}`), previous: cache.observedStatus.clusters ?? [], retention: cache.spec.retention.whenUnselected, now: (a.options.now ?? Date.now)() });
+  const evicted =
+    eviction === undefined
+      ? { decisions: decided, released: [] as string[], retryInSeconds: undefined }
+      : applyEviction(decided, {
+          eviction,
+          uses: readUses(req, `${cache.namespace}/${cache.name}`),
+          previous: cache.observedStatus.clusters ?? [],
+          retention: cache.spec.retention.whenUnselected,
+          now: (a.options.now ?? Date.now)(),
+        });
   const decisions = evicted.decisions;
   const released = evicted.released;
   const evictionRetry = evicted.retryInSeconds;
@@ -199,7 +210,15 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const clusters = [...entries.entries()].map(([name, e]) => ({ ...e.status, name })).sort(byName);
   const summary = summarize(clusters);
   const explain = cache.annotations[EXPLAIN_ANNOTATION] === "true";
-  const status = compositeStatus({ clusters, summary, source, pin, volume, contract: { hash: contract.hash }, notSelected: explain ? notSelected.sort(byName) : undefined });
+  const status = compositeStatus({
+    clusters,
+    summary,
+    source,
+    pin,
+    volume,
+    contract: { hash: contract.hash },
+    notSelected: explain ? notSelected.sort(byName) : undefined,
+  });
 
   // A kept replica stays under the key it was observed with.
   const observedKeys = new Map([...a.replicas.values()].map((r) => [r.cluster, r.key]));
@@ -211,15 +230,63 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const clamped = clampedWarning(a.tenancy);
   if (clamped !== undefined) results.push(clamped);
   const prevPin = cache.observedStatus.pin;
-  if (pin !== undefined && (prevPin === undefined || prevPin.identity !== pin.identity || prevPin.resolvedRevision !== pin.resolvedRevision || prevPin.manifestDigest !== pin.manifestDigest))
+  if (
+    pin !== undefined &&
+    (prevPin === undefined ||
+      prevPin.identity !== pin.identity ||
+      prevPin.resolvedRevision !== pin.resolvedRevision ||
+      prevPin.manifestDigest !== pin.manifestDigest)
+  )
     results.push({ severity: "Normal", reason: "ArtifactPinned", message: pinnedCondition(pin, source).message ?? "", target: "Composite" });
-  if (drifted.length) results.push({ severity: "Warning", reason: "DriftDetected", message: `${drifted.length} cluster(s) hold bytes other than the pinned manifest: ${nameList(drifted)}`, target: "Composite" });
-  if (retained.length) results.push({ severity: "Warning", reason: "ClusterUnselected", message: `${retained.length} cluster(s) no longer match spec.clusterSelector and keep their replica and data (spec.retention.whenUnselected: Retain): ${nameList(retained)}`, target: "Composite" });
-  if (released.length) results.push({ severity: "Normal", reason: "CacheReleased", message: `${released.length} cluster(s) released their copy after spec.eviction.ttl (${eviction?.ttl ?? ""}) unused; the volume is ${cache.spec.retention.whenUnselected === "Retain" ? "kept on the cluster, unmanaged" : "deleted"}: ${nameList(released)}`, target: "Composite" });
-  if (removed.length) results.push({ severity: "Normal", reason: "ReplicaRemoved", message: `${removed.length} cluster(s) no longer match spec.clusterSelector; their replicas are removed (spec.retention.whenUnselected: Delete): ${nameList(removed)}`, target: "Composite" });
-  if (kept.length) results.push({ severity: "Warning", reason: "ReplicaKept", message: `${kept.length} replica(s) kept unchanged because their cluster is missing, unreadable or blocked: ${nameList(kept)}`, target: "Composite" });
-  if (evalErrors.length) results.push({ severity: "Warning", reason: "SelectorEvaluationFailed", message: `spec.clusterSelector.cel failed on ${evalErrors.length} cluster(s), which are not selected: ${evalErrors.slice(0, 5).join("; ")}`, target: "Composite" });
-  if (unreadable.length) results.push({ severity: "Warning", reason: "ClusterUnreadable", message: `${unreadable.length} cluster(s) matching the labels could not be read and are not selected: ${unreadable.slice(0, 5).join("; ")}`, target: "Composite" });
+  if (drifted.length)
+    results.push({
+      severity: "Warning",
+      reason: "DriftDetected",
+      message: `${drifted.length} cluster(s) hold bytes other than the pinned manifest: ${nameList(drifted)}`,
+      target: "Composite",
+    });
+  if (retained.length)
+    results.push({
+      severity: "Warning",
+      reason: "ClusterUnselected",
+      message: `${retained.length} cluster(s) no longer match spec.clusterSelector and keep their replica and data (spec.retention.whenUnselected: Retain): ${nameList(retained)}`,
+      target: "Composite",
+    });
+  if (released.length)
+    results.push({
+      severity: "Normal",
+      reason: "CacheReleased",
+      message: `${released.length} cluster(s) released their copy after spec.eviction.ttl (${eviction?.ttl ?? ""}) unused; the volume is ${cache.spec.retention.whenUnselected === "Retain" ? "kept on the cluster, unmanaged" : "deleted"}: ${nameList(released)}`,
+      target: "Composite",
+    });
+  if (removed.length)
+    results.push({
+      severity: "Normal",
+      reason: "ReplicaRemoved",
+      message: `${removed.length} cluster(s) no longer match spec.clusterSelector; their replicas are removed (spec.retention.whenUnselected: Delete): ${nameList(removed)}`,
+      target: "Composite",
+    });
+  if (kept.length)
+    results.push({
+      severity: "Warning",
+      reason: "ReplicaKept",
+      message: `${kept.length} replica(s) kept unchanged because their cluster is missing, unreadable or blocked: ${nameList(kept)}`,
+      target: "Composite",
+    });
+  if (evalErrors.length)
+    results.push({
+      severity: "Warning",
+      reason: "SelectorEvaluationFailed",
+      message: `spec.clusterSelector.cel failed on ${evalErrors.length} cluster(s), which are not selected: ${evalErrors.slice(0, 5).join("; ")}`,
+      target: "Composite",
+    });
+  if (unreadable.length)
+    results.push({
+      severity: "Warning",
+      reason: "ClusterUnreadable",
+      message: `${unreadable.length} cluster(s) matching the labels could not be read and are not selected: ${unreadable.slice(0, 5).join("; ")}`,
+      target: "Composite",
+    });
 
   const ready = readyCondition(summary, clusters);
   results.push(...transitionEvents({ previous: cache.observedStatus, clusters, summary, created, notReadyMessage: ready.message ?? "" }));

@@ -26,10 +26,34 @@ const without = (name: string) => fleet().filter((c) => (c["metadata"] as JsonOb
 describe("which contract ConfigMaps are desired", () => {
   const cases: { reason: string; xr: JsonObject; clusters: JsonObject[]; observed: Record<string, ResourceState>; keepOld: boolean }[] = [
     { reason: "first pass: the current one only", xr: modelCache(prod), clusters: fleet(), observed: {}, keepOld: false },
-    { reason: "the contract did not change: the same one, once", xr: modelCache(prod, refetch("old")), clusters: fleet(), observed: observedBefore, keepOld: false },
-    { reason: "the contract moved on: every replica is recomposed with the new hash, and the old ConfigMap stays while the observed replicas still name it", xr: modelCache(prod, refetch("new")), clusters: fleet(), observed: observedBefore, keepOld: true },
-    { reason: "a replica kept because its cluster vanished keeps its old contract", xr: modelCache(prod, refetch("new")), clusters: without("aks-eastus-a100"), observed: observedBefore, keepOld: true },
-    { reason: "a retained replica (no longer selected) keeps its old contract", xr: modelCache({ clusterSelector: { matchLabels: { region: "us-east1" } } }, refetch("new")), clusters: fleet(), observed: observedBefore, keepOld: true },
+    {
+      reason: "the contract did not change: the same one, once",
+      xr: modelCache(prod, refetch("old")),
+      clusters: fleet(),
+      observed: observedBefore,
+      keepOld: false,
+    },
+    {
+      reason: "the contract moved on: every replica is recomposed with the new hash, and the old ConfigMap stays while the observed replicas still name it",
+      xr: modelCache(prod, refetch("new")),
+      clusters: fleet(),
+      observed: observedBefore,
+      keepOld: true,
+    },
+    {
+      reason: "a replica kept because its cluster vanished keeps its old contract",
+      xr: modelCache(prod, refetch("new")),
+      clusters: without("aks-eastus-a100"),
+      observed: observedBefore,
+      keepOld: true,
+    },
+    {
+      reason: "a retained replica (no longer selected) keeps its old contract",
+      xr: modelCache({ clusterSelector: { matchLabels: { region: "us-east1" } } }, refetch("new")),
+      clusters: fleet(),
+      observed: observedBefore,
+      keepOld: true,
+    },
   ];
   it.each(cases)("$reason", ({ xr, clusters, observed, keepOld }) => {
     const rsp = composeFleet(request(xr, { clusters, observed }), opts);

@@ -31,7 +31,13 @@ function ready(resource: JsonObject): ResourceState {
  * with it (`used`), then every hash an observed replica names whose ConfigMap
  * is observed (its spec is known only from there).
  */
-export function desiredContracts(cache: { name: string; namespace: string }, current: Contract, used: boolean, replicas: Iterable<ObservedReplica>, known: ReadonlyMap<string, JsonObject>): Record<string, ResourceState> {
+export function desiredContracts(
+  cache: { name: string; namespace: string },
+  current: Contract,
+  used: boolean,
+  replicas: Iterable<ObservedReplica>,
+  known: ReadonlyMap<string, JsonObject>,
+): Record<string, ResourceState> {
   const out: Record<string, ResourceState> = {};
   if (used) out[contractKey(current.hash)] = ready(contractConfigMap(cache.name, cache.namespace, current.hash, current.spec));
   for (const r of replicas) {
@@ -55,7 +61,8 @@ export function withEveryContractKept(observed: Record<string, ResourceState>, d
     const r = state.resource;
     const meta = r["metadata"];
     const metadata: JsonObject = {};
-    if (meta !== null && typeof meta === "object" && !Array.isArray(meta)) for (const k of ["name", "namespace", "labels"] as const) if (meta[k] !== undefined) metadata[k] = meta[k];
+    if (meta !== null && typeof meta === "object" && !Array.isArray(meta))
+      for (const k of ["name", "namespace", "labels"] as const) if (meta[k] !== undefined) metadata[k] = meta[k];
     out[key] = ready({ apiVersion: r["apiVersion"] ?? "v1", kind: r["kind"] ?? "ConfigMap", metadata, data: r["data"] ?? {} });
   }
   return out;

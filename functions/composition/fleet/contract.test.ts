@@ -20,7 +20,6 @@ const CONTRACT: JsonObject = {
   hydratorImage: "img:v1",
 };
 
-
 /** Every key of `o`, recursively, in reverse order: the same value built another way. */
 function reversed(o: JsonObject): JsonObject {
   const out: JsonObject = {};
@@ -59,13 +58,45 @@ describe("contract hash", () => {
 describe("fan-out with the contract", () => {
   const first = composeFleet(request(modelCache(prod), { clusters: fleet() }), opts);
   const observed = Object.fromEntries(
-    Object.entries(first.desired.resources).map(([k, r]) => [k, observedReplica(r.resource, isContractKey(k) ? undefined : { phase: "Ready", claimName: String(contractOf(first).spec["claimName"]), resolvedRevision: COMMIT, manifestDigest: DIGEST }, k)]),
+    Object.entries(first.desired.resources).map(([k, r]) => [
+      k,
+      observedReplica(
+        r.resource,
+        isContractKey(k)
+          ? undefined
+          : { phase: "Ready", claimName: String(contractOf(first).spec["claimName"]), resolvedRevision: COMMIT, manifestDigest: DIGEST },
+        k,
+      ),
+    ]),
   );
   const cases: { reason: string; rsp: FunctionResponse }[] = [
     { reason: "first pass", rsp: first },
     { reason: "pinned by the first verification", rsp: composeFleet(request(modelCache(prod), { clusters: fleet(), observed }), opts) },
-    { reason: "refetch annotation and an Input image", rsp: composeFleet(request(modelCache(prod, { annotations: { "modelcache.dev/refetch": "r1" } }), { clusters: fleet(), input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", hydratorImage: "reg/x:v9" } }), opts) },
-    { reason: "ExistingPVC with hydration and retention written", rsp: composeFleet(request(modelCache({ ...prod, storage: { backend: "ExistingPVC", existingPVC: { claimName: "team" } }, hydration: { concurrency: 4 }, retention: { whenUnselected: "Delete" } }), { clusters: fleet() }), opts) },
+    {
+      reason: "refetch annotation and an Input image",
+      rsp: composeFleet(
+        request(modelCache(prod, { annotations: { "modelcache.dev/refetch": "r1" } }), {
+          clusters: fleet(),
+          input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", hydratorImage: "reg/x:v9" },
+        }),
+        opts,
+      ),
+    },
+    {
+      reason: "ExistingPVC with hydration and retention written",
+      rsp: composeFleet(
+        request(
+          modelCache({
+            ...prod,
+            storage: { backend: "ExistingPVC", existingPVC: { claimName: "team" } },
+            hydration: { concurrency: 4 },
+            retention: { whenUnselected: "Delete" },
+          }),
+          { clusters: fleet() },
+        ),
+        opts,
+      ),
+    },
   ];
 
   it.each(cases)("every replica carries only cacheRef, cluster and the hash of the contract in status: $reason", ({ rsp }) => {
@@ -97,13 +128,48 @@ describe("fan-out with the contract", () => {
 describe("volumes of earlier revisions, fleet-wide", () => {
   const claim = "qwen3-8b-new0000000";
   const observe = (spec: JsonObject, status: JsonObject, contract?: { hash: string; spec: JsonObject }) =>
-    [...observedReplicas({ "replica-a": observedReplica({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: "x" }, spec: { cluster: { name: "a" }, ...spec } }, status, "replica-a") }, undefined, new Map(contract ? [[contract.hash, contract.spec]] : [])).values()][0];
+    [
+      ...observedReplicas(
+        {
+          "replica-a": observedReplica(
+            { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", metadata: { name: "x" }, spec: { cluster: { name: "a" }, ...spec } },
+            status,
+            "replica-a",
+          ),
+        },
+        undefined,
+        new Map(contract ? [[contract.hash, contract.spec]] : []),
+      ).values(),
+    ][0];
   const oldContract = { hash: "00000000000000aa", spec: { claimName: "qwen3-8b-old0000000", previousClaimNames: ["qwen3-8b-older000000"] } };
   it.each<{ reason: string; spec: JsonObject; status: JsonObject; contract?: { hash: string; spec: JsonObject }; want: string[] }>([
-    { reason: "a compact replica of an observed contract (its ConfigMap) keeps that contract's claims", spec: { contractHash: oldContract.hash }, status: { phase: "Hydrating" }, contract: oldContract, want: ["qwen3-8b-old0000000", "qwen3-8b-older000000"] },
-    { reason: "a compact replica of an unknown contract is known by the claim it reports", spec: { contractHash: "00000000000000bb" }, status: { phase: "Ready", claimName: "qwen3-8b-old0000000" }, contract: oldContract, want: ["qwen3-8b-old0000000"] },
-    { reason: "a full-form replica (composed before the contract) keeps its spec's claims", spec: { claimName: "qwen3-8b-old0000000", previousClaimNames: ["p"] }, status: {}, want: ["qwen3-8b-old0000000", "p"] },
-    { reason: "a replica Ready on the new claim keeps nothing", spec: { contractHash: oldContract.hash }, status: { phase: "Ready", claimName: claim }, contract: oldContract, want: [] },
+    {
+      reason: "a compact replica of an observed contract (its ConfigMap) keeps that contract's claims",
+      spec: { contractHash: oldContract.hash },
+      status: { phase: "Hydrating" },
+      contract: oldContract,
+      want: ["qwen3-8b-old0000000", "qwen3-8b-older000000"],
+    },
+    {
+      reason: "a compact replica of an unknown contract is known by the claim it reports",
+      spec: { contractHash: "00000000000000bb" },
+      status: { phase: "Ready", claimName: "qwen3-8b-old0000000" },
+      contract: oldContract,
+      want: ["qwen3-8b-old0000000"],
+    },
+    {
+      reason: "a full-form replica (composed before the contract) keeps its spec's claims",
+      spec: { claimName: "qwen3-8b-old0000000", previousClaimNames: ["p"] },
+      status: {},
+      want: ["qwen3-8b-old0000000", "p"],
+    },
+    {
+      reason: "a replica Ready on the new claim keeps nothing",
+      spec: { contractHash: oldContract.hash },
+      status: { phase: "Ready", claimName: claim },
+      contract: oldContract,
+      want: [],
+    },
   ])("$reason", ({ spec, status, contract, want }) => {
     expect(fleetPreviousClaims(claim, [observe(spec, status, contract), undefined])).toEqual(want);
   });

@@ -68,7 +68,9 @@ export function replicaContract(p: ContractParts): Contract {
   if (w["retention"] !== undefined) spec["retention"] = w["retention"];
   if (w["eviction"] !== undefined) spec["eviction"] = w["eviction"];
   if (p.pin !== undefined)
-    spec["pin"] = p.pin.manifestDigest ? { resolvedRevision: p.pin.resolvedRevision, manifestDigest: p.pin.manifestDigest } : { resolvedRevision: p.pin.resolvedRevision };
+    spec["pin"] = p.pin.manifestDigest
+      ? { resolvedRevision: p.pin.resolvedRevision, manifestDigest: p.pin.manifestDigest }
+      : { resolvedRevision: p.pin.resolvedRevision };
   const refetch = p.cache.annotations[REFETCH_ANNOTATION];
   if (refetch !== undefined && refetch !== "") spec["refetch"] = refetch;
   if (p.previousClaimNames.length > 0) spec["previousClaimNames"] = [...p.previousClaimNames];

@@ -17,21 +17,63 @@ function reason(spec: JsonObject, cluster: Partial<ClusterSpec>): string | undef
 }
 
 const rwo = { storage: { backend: "PVC", pvc: { size: "1Gi", accessMode: "ReadWriteOnce" } } };
-const engine = { artifact: { kind: "Engine", engine: { runtime: "TensorRT-LLM", profile: "fp8", gpuProductName: GPUS.H100.productName }, source: { oci: { reference: "reg.example/e:h100" } } } };
+const engine = {
+  artifact: {
+    kind: "Engine",
+    engine: { runtime: "TensorRT-LLM", profile: "fp8", gpuProductName: GPUS.H100.productName },
+    source: { oci: { reference: "reg.example/e:h100" } },
+  },
+};
 
 describe("blockedReason", () => {
   it.each<{ reason: string; spec?: JsonObject; cluster: Partial<ClusterSpec>; want: string | undefined }>([
     { reason: "a cluster with everything the default PVC cache needs", cluster: {}, want: undefined },
-    { reason: "no provider config: nothing can be composed there", cluster: { providerConfig: null }, want: "cluster c has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet" },
-    { reason: "no RWX class and none in the spec: a shared volume cannot be provisioned", cluster: { storageClassName: null }, want: "cluster c has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set" },
-    { reason: "no RWX class, but the spec names one", spec: { storage: { backend: "PVC", pvc: { size: "1Gi", storageClassName: "nfs" } } }, cluster: { storageClassName: null }, want: undefined },
+    {
+      reason: "no provider config: nothing can be composed there",
+      cluster: { providerConfig: null },
+      want: "cluster c has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet",
+    },
+    {
+      reason: "no RWX class and none in the spec: a shared volume cannot be provisioned",
+      cluster: { storageClassName: null },
+      want: "cluster c has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set",
+    },
+    {
+      reason: "no RWX class, but the spec names one",
+      spec: { storage: { backend: "PVC", pvc: { size: "1Gi", storageClassName: "nfs" } } },
+      cluster: { storageClassName: null },
+      want: undefined,
+    },
     { reason: "no RWX class, but ReadWriteOnce uses the cluster's default class", spec: rwo, cluster: { storageClassName: null }, want: undefined },
-    { reason: "no RWX class with an existing claim: nothing to provision", spec: { storage: { backend: "ExistingPVC", existingPVC: { claimName: "m" } } }, cluster: { storageClassName: null }, want: undefined },
-    { reason: "a cloud the cluster level cannot map", cluster: { cloud: "OpenStack" }, want: 'cluster c runs on "OpenStack" (spec.cluster.source), which is not one of GKE, EKS, AKS, Nebius, Vultr, Existing' },
+    {
+      reason: "no RWX class with an existing claim: nothing to provision",
+      spec: { storage: { backend: "ExistingPVC", existingPVC: { claimName: "m" } } },
+      cluster: { storageClassName: null },
+      want: undefined,
+    },
+    {
+      reason: "a cloud the cluster level cannot map",
+      cluster: { cloud: "OpenStack" },
+      want: 'cluster c runs on "OpenStack" (spec.cluster.source), which is not one of GKE, EKS, AKS, Nebius, Vultr, Existing',
+    },
     { reason: "an Engine built for a GPU the cluster has", spec: engine, cluster: { pools: [{ gpu: GPUS.H100, nodes: 1 }] }, want: undefined },
-    { reason: "an Engine built for a GPU the cluster lacks", spec: engine, cluster: { pools: [{ gpu: GPUS.L40S, nodes: 1 }] }, want: 'cluster c has no "NVIDIA H100 80GB HBM3" GPU for this engine (its pools have "NVIDIA L40S")' },
-    { reason: "an Engine on a cluster without GPUs", spec: engine, cluster: { pools: [] }, want: 'cluster c has no "NVIDIA H100 80GB HBM3" GPU for this engine (its pools have no GPUs)' },
-    { reason: "the provider config is checked first: the one thing without which nothing else matters", cluster: { providerConfig: null, storageClassName: null, cloud: "OpenStack" }, want: "cluster c has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet" },
+    {
+      reason: "an Engine built for a GPU the cluster lacks",
+      spec: engine,
+      cluster: { pools: [{ gpu: GPUS.L40S, nodes: 1 }] },
+      want: 'cluster c has no "NVIDIA H100 80GB HBM3" GPU for this engine (its pools have "NVIDIA L40S")',
+    },
+    {
+      reason: "an Engine on a cluster without GPUs",
+      spec: engine,
+      cluster: { pools: [] },
+      want: 'cluster c has no "NVIDIA H100 80GB HBM3" GPU for this engine (its pools have no GPUs)',
+    },
+    {
+      reason: "the provider config is checked first: the one thing without which nothing else matters",
+      cluster: { providerConfig: null, storageClassName: null, cloud: "OpenStack" },
+      want: "cluster c has no provider config (status.providerConfigRef.name is empty): nothing can be composed on it yet",
+    },
   ])("$reason", ({ spec, cluster, want }) => {
     expect(reason(spec ?? {}, cluster)).toBe(want);
   });

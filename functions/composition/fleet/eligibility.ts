@@ -15,7 +15,13 @@ export function blockedReason(spec: ModelCacheSpec, facts: ObservedCluster, fiel
     return `cluster ${facts.name} runs on ${JSON.stringify(facts.cloud)} (${fields.cloud}), which is not one of ${CLOUDS.join(", ")}`;
   const pvc = spec.storage.pvc;
   // A shared volume needs a class that can provision it; ReadWriteOnce works with the cluster's default class.
-  if (spec.storage.backend === "PVC" && pvc !== undefined && pvc.accessMode !== "ReadWriteOnce" && pvc.storageClassName === undefined && facts.storageClassName === undefined)
+  if (
+    spec.storage.backend === "PVC" &&
+    pvc !== undefined &&
+    pvc.accessMode !== "ReadWriteOnce" &&
+    pvc.storageClassName === undefined &&
+    facts.storageClassName === undefined
+  )
     return `cluster ${facts.name} has no ${pvc.accessMode} storage class (${fields.storageClassName} is empty) and spec.storage.pvc.storageClassName is not set`;
   const gpu = spec.artifact.engine?.gpuProductName;
   if (spec.artifact.kind === "Engine" && gpu !== undefined && !productNames(facts).has(gpu)) {

@@ -12,7 +12,13 @@ function was(clusters: ClusterStatus[]): ModelCacheStatus {
 }
 
 describe("transitionEvents", () => {
-  it.each<{ reason: string; previous: ModelCacheStatus; now: ClusterStatus[]; created?: string[]; want: { reason: string; severity: string; message: string }[] }>([
+  it.each<{
+    reason: string;
+    previous: ModelCacheStatus;
+    now: ClusterStatus[];
+    created?: string[];
+    want: { reason: string; severity: string; message: string }[];
+  }>([
     {
       reason: "first reconcile: the new replicas are announced, nothing else has happened yet",
       previous: {},
@@ -54,7 +60,14 @@ describe("transitionEvents", () => {
       reason: "a cluster newly blocked, with the reason, at most three reasons in full",
       previous: was([]),
       now: ["a", "b", "c", "d"].map((n) => c(n, "Blocked", { message: `cluster ${n} has no provider config` })),
-      want: [{ reason: "ClusterBlocked", severity: "Warning", message: "4 clusters blocked: a: cluster a has no provider config; b: cluster b has no provider config; c: cluster c has no provider config; and 1 more" }],
+      want: [
+        {
+          reason: "ClusterBlocked",
+          severity: "Warning",
+          message:
+            "4 clusters blocked: a: cluster a has no provider config; b: cluster b has no provider config; c: cluster c has no provider config; and 1 more",
+        },
+      ],
     },
     {
       reason: "a retained cluster (selected: false) changing phase does not count",
@@ -73,7 +86,13 @@ describe("transitionEvents", () => {
     },
   ])("$reason", ({ previous, now, created, want }) => {
     const summary = summarize(now);
-    const got = transitionEvents({ previous, clusters: now, summary, created: created ?? [], notReadyMessage: `${summary.ready}/${summary.selected} clusters ready` });
+    const got = transitionEvents({
+      previous,
+      clusters: now,
+      summary,
+      created: created ?? [],
+      notReadyMessage: `${summary.ready}/${summary.selected} clusters ready`,
+    });
     expect(got).toEqual(want.map((w) => ({ ...w, target: "Composite" })));
   });
 });

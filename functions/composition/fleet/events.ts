@@ -38,19 +38,39 @@ export function transitionEvents(t: TransitionFacts): Result[] {
   const out: Result[] = [];
 
   if (t.created.length > 0)
-    out.push({ severity: "Normal", reason: "ReplicaCreated", message: `composed a replica for each of ${t.created.length} newly selected cluster${t.created.length === 1 ? "" : "s"}: ${nameList(t.created)}`, target: "Composite" });
+    out.push({
+      severity: "Normal",
+      reason: "ReplicaCreated",
+      message: `composed a replica for each of ${t.created.length} newly selected cluster${t.created.length === 1 ? "" : "s"}: ${nameList(t.created)}`,
+      target: "Composite",
+    });
   const ready = matching.filter((c) => c.drift !== true && changed(c, "Ready"));
-  if (ready.length > 0) out.push({ severity: "Normal", reason: "ClusterReady", message: `${counted(ready.length, "verified and became Ready")}: ${nameList(ready.map((c) => c.name))}`, target: "Composite" });
+  if (ready.length > 0)
+    out.push({
+      severity: "Normal",
+      reason: "ClusterReady",
+      message: `${counted(ready.length, "verified and became Ready")}: ${nameList(ready.map((c) => c.name))}`,
+      target: "Composite",
+    });
   // Drift has its own Warning (DriftDetected) for as long as it lasts.
   const failed = matching.filter((c) => c.drift !== true && changed(c, "Failed"));
-  if (failed.length > 0) out.push({ severity: "Warning", reason: "ClusterFailed", message: `${counted(failed.length, "failed")}: ${withReasons(failed)}`, target: "Composite" });
+  if (failed.length > 0)
+    out.push({ severity: "Warning", reason: "ClusterFailed", message: `${counted(failed.length, "failed")}: ${withReasons(failed)}`, target: "Composite" });
   const blocked = matching.filter((c) => changed(c, "Blocked"));
-  if (blocked.length > 0) out.push({ severity: "Warning", reason: "ClusterBlocked", message: `${counted(blocked.length, "blocked")}: ${withReasons(blocked)}`, target: "Composite" });
+  if (blocked.length > 0)
+    out.push({ severity: "Warning", reason: "ClusterBlocked", message: `${counted(blocked.length, "blocked")}: ${withReasons(blocked)}`, target: "Composite" });
 
   const prev = t.previous.summary;
   const wasReady = prev !== undefined && prev.selected > 0 && prev.ready === prev.selected;
   const isReady = isAllReady(t.summary);
-  if (isReady && !wasReady) out.push({ severity: "Normal", reason: "AllClustersReady", message: `every selected cluster is Ready (${t.summary.ready}/${t.summary.selected})`, target: "Composite" });
-  if (!isReady && wasReady) out.push({ severity: "Warning", reason: "ClustersNotReady", message: `the ModelCache is no longer Ready: ${t.notReadyMessage}`, target: "Composite" });
+  if (isReady && !wasReady)
+    out.push({
+      severity: "Normal",
+      reason: "AllClustersReady",
+      message: `every selected cluster is Ready (${t.summary.ready}/${t.summary.selected})`,
+      target: "Composite",
+    });
+  if (!isReady && wasReady)
+    out.push({ severity: "Warning", reason: "ClustersNotReady", message: `the ModelCache is no longer Ready: ${t.notReadyMessage}`, target: "Composite" });
   return out;
 }

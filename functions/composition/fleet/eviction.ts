@@ -17,7 +17,13 @@ export const USE_REQUIREMENT = "uses";
 
 /** Every record of this cache, on any cluster, in any namespace (a granted consumer records in its own). */
 export function useRequirement(cacheName: string, cacheNamespace: string): Record<string, ResourceSelector> {
-  return { [USE_REQUIREMENT]: { apiVersion: "v1", kind: "ConfigMap", match: { labels: { [LEASE_LABELS.cache]: labelValue(cacheName), [LEASE_LABELS.cacheNamespace]: cacheNamespace } } } };
+  return {
+    [USE_REQUIREMENT]: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      match: { labels: { [LEASE_LABELS.cache]: labelValue(cacheName), [LEASE_LABELS.cacheNamespace]: cacheNamespace } },
+    },
+  };
 }
 
 /** Workloads using the cache, by cluster; undefined while the records are not delivered. */
@@ -66,15 +72,27 @@ export function decideEviction(e: EvictionInput): EvictionDecision {
   const since = prevSince !== undefined && !Number.isNaN(Date.parse(prevSince)) ? Date.parse(prevSince) : e.now;
   const releaseAt = since + durationSeconds(e.eviction.ttl) * 1000;
   if (e.now >= releaseAt) return { kind: "released", since: new Date(releaseAt).toISOString(), fresh: true };
-  return { kind: "keep", set: { unusedSince: new Date(since).toISOString(), releaseAt: new Date(releaseAt).toISOString() }, retryInSeconds: Math.ceil((releaseAt - e.now) / 1000) };
+  return {
+    kind: "keep",
+    set: { unusedSince: new Date(since).toISOString(), releaseAt: new Date(releaseAt).toISOString() },
+    retryInSeconds: Math.ceil((releaseAt - e.now) / 1000),
+  };
 }
 
 /** The line of a released cluster: not counted as selected or ready, saying what became of its bytes and how to get them back. */
 export function releasedLine(name: string, since: string, ttl: string, retention: "Retain" | "Delete"): ClusterStatus {
-  const bytes = retention === "Retain" ? "its volume stays on the cluster, no longer managed (spec.retention.whenUnselected: Retain)" : "its volume was deleted (spec.retention.whenUnselected: Delete)";
-  return { name, phase: "Pending", released: true, releaseAt: since, message: `released at ${since}: nobody used it for spec.eviction.ttl (${ttl}); ${bytes}; a workload asking for it brings it back` };
+  const bytes =
+    retention === "Retain"
+      ? "its volume stays on the cluster, no longer managed (spec.retention.whenUnselected: Retain)"
+      : "its volume was deleted (spec.retention.whenUnselected: Delete)";
+  return {
+    name,
+    phase: "Pending",
+    released: true,
+    releaseAt: since,
+    message: `released at ${since}: nobody used it for spec.eviction.ttl (${ttl}); ${bytes}; a workload asking for it brings it back`,
+  };
 }
-
 
 export interface EvictionContext {
   eviction: Eviction;
@@ -91,13 +109,22 @@ export interface EvictionContext {
  * released gets no replica and a released line; one kept gets its clock on
  * its line. Also which were released just now, and when the next is due.
  */
-export function applyEviction(decisions: readonly ClusterDecision[], c: EvictionContext): { decisions: ClusterDecision[]; released: string[]; retryInSeconds: number | undefined } {
+export function applyEviction(
+  decisions: readonly ClusterDecision[],
+  c: EvictionContext,
+): { decisions: ClusterDecision[]; released: string[]; retryInSeconds: number | undefined } {
   const previous = new Map(c.previous.map((l) => [l.name, l]));
   const released: string[] = [];
   let retryInSeconds: number | undefined;
   const out = decisions.map((d): ClusterDecision => {
     if (d.replica !== "compose" || d.status === undefined) return d;
-    const e = decideEviction({ eviction: c.eviction, uses: c.uses === undefined ? undefined : (c.uses.get(d.name) ?? 0), line: d.status, previous: previous.get(d.name), now: c.now });
+    const e = decideEviction({
+      eviction: c.eviction,
+      uses: c.uses === undefined ? undefined : (c.uses.get(d.name) ?? 0),
+      line: d.status,
+      previous: previous.get(d.name),
+      now: c.now,
+    });
     if (e.kind === "released") {
       if (e.fresh) released.push(d.name);
       // No replica: Crossplane removes it, and the retention policy decides its volume. Not "created" either.

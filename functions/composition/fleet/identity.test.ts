@@ -47,6 +47,8 @@ describe("immutableRevision", () => {
 describe("sourceLine", () => {
   it("names the source in one line without credentials", () => {
     expect(sourceLine(hf({ tokenSecretRef: { name: "hf-token" } }))).toBe("hf://Qwen/Qwen3-8B@main");
-    expect(sourceLine(Artifact.parse({ source: { oci: { reference: "reg.example/m/qwen:v1", pullSecretRef: { name: "pull" } } } }))).toBe("oci://reg.example/m/qwen:v1");
+    expect(sourceLine(Artifact.parse({ source: { oci: { reference: "reg.example/m/qwen:v1", pullSecretRef: { name: "pull" } } } }))).toBe(
+      "oci://reg.example/m/qwen:v1",
+    );
   });
 });

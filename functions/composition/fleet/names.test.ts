@@ -4,8 +4,18 @@ import { claimName, legacyClaimName, replicaKey, replicaName } from "./names.ts"
 
 describe("replicaName", () => {
   it.each([
-    { reason: "a short, clean name keeps both parts and gets the hash of the pair", cache: "qwen3-8b", cluster: "gke-us-east1", want: /^qwen3-8b-gke-us-east1-[0-9a-f]{8}$/ },
-    { reason: "dots (legal in cluster names, not in labels) are cleaned; the hash tells them apart", cache: "qwen3-8b", cluster: "prod.us-east1", want: /^qwen3-8b-prod-us-east1-[0-9a-f]{8}$/ },
+    {
+      reason: "a short, clean name keeps both parts and gets the hash of the pair",
+      cache: "qwen3-8b",
+      cluster: "gke-us-east1",
+      want: /^qwen3-8b-gke-us-east1-[0-9a-f]{8}$/,
+    },
+    {
+      reason: "dots (legal in cluster names, not in labels) are cleaned; the hash tells them apart",
+      cache: "qwen3-8b",
+      cluster: "prod.us-east1",
+      want: /^qwen3-8b-prod-us-east1-[0-9a-f]{8}$/,
+    },
   ])("$reason", ({ cache, cluster, want }) => {
     expect(replicaName(cache, cluster)).toMatch(want);
   });

@@ -43,13 +43,17 @@ const IDENTITY_SUFFIX = 11; // "-" and the 10 hex digits of the source identity
 export function claimName(cache: string, identity: string): string {
   if (DNS_LABEL.test(cache) && cache.length <= MAX_NAME - IDENTITY_SUFFIX) return `${cache}-${identity}`;
   const tag = `-${sha256Hex(cache).slice(0, 8)}`;
-  const head = cleanLabel(cache).slice(0, MAX_NAME - IDENTITY_SUFFIX - tag.length).replace(/^-+|-+$/g, "");
+  const head = cleanLabel(cache)
+    .slice(0, MAX_NAME - IDENTITY_SUFFIX - tag.length)
+    .replace(/^-+|-+$/g, "");
   return `${head === "" ? "cache" : head}${tag}-${identity}`;
 }
 
 /** The claim name earlier versions gave (cleaned and cut, no hash): a volume that exists under it keeps it. */
 export function legacyClaimName(cache: string, identity: string): string {
   const suffix = `-${identity}`;
-  const head = cleanLabel(cache).slice(0, MAX_NAME - suffix.length).replace(/^-+|-+$/g, "");
+  const head = cleanLabel(cache)
+    .slice(0, MAX_NAME - suffix.length)
+    .replace(/^-+|-+$/g, "");
   return `${head === "" ? "cache" : head}${suffix}`;
 }

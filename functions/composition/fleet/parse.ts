@@ -40,7 +40,14 @@ export function parseCache(xr: JsonObject | undefined): Parsed<Cache> {
   const status = ModelCacheStatus.safeParse(xr["status"] ?? {});
   return {
     ok: true,
-    value: { name, namespace: str(meta["namespace"]) ?? "default", annotations, spec: spec.data, written: obj(own) ?? {}, observedStatus: status.success ? status.data : {} },
+    value: {
+      name,
+      namespace: str(meta["namespace"]) ?? "default",
+      annotations,
+      spec: spec.data,
+      written: obj(own) ?? {},
+      observedStatus: status.success ? status.data : {},
+    },
   };
 }
 

@@ -50,7 +50,12 @@ export function decidePin(p: PinInputs): Pin | undefined {
   if (prev !== undefined) return prev;
   const first = candidates[0];
   if (first === undefined) return undefined;
-  return { resolvedRevision: first.status.resolvedRevision ?? "", manifestDigest: first.status.manifestDigest ?? "", pinnedFrom: first.cluster, identity: p.identity };
+  return {
+    resolvedRevision: first.status.resolvedRevision ?? "",
+    manifestDigest: first.status.manifestDigest ?? "",
+    pinnedFrom: first.cluster,
+    identity: p.identity,
+  };
 }
 
 /** Why this replica's bytes are not the pinned ones, or undefined when they are (or it has not said yet). */

@@ -145,8 +145,7 @@ export function readCluster(cluster: JsonObject, fields: ClusterFields): ReadClu
 
     const csi = readPath(cluster, fields.csiDrivers);
     if (csi.found) {
-      if (!Array.isArray(csi.value) || !csi.value.every((v) => typeof v === "string"))
-        throw new Unreadable(`${fields.csiDrivers} is not a list of strings`);
+      if (!Array.isArray(csi.value) || !csi.value.every((v) => typeof v === "string")) throw new Unreadable(`${fields.csiDrivers} is not a list of strings`);
       // Unknown capabilities are ignored: a newer cluster type may declare more than we use.
       const known = new Set<string>(CSI_CAPABILITIES);
       facts.csiDrivers = [...new Set(csi.value.filter((v): v is string => typeof v === "string" && known.has(v)))].sort();

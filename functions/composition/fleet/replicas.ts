@@ -29,7 +29,11 @@ function strings(v: unknown): string[] {
  * compact replica naming one was composed for its claim; one naming a
  * contract not observed is known by what its status reports.
  */
-export function observedReplicas(observed: Record<string, ResourceState>, kind?: string, contracts: ReadonlyMap<string, JsonObject> = new Map()): Map<string, ObservedReplica> {
+export function observedReplicas(
+  observed: Record<string, ResourceState>,
+  kind?: string,
+  contracts: ReadonlyMap<string, JsonObject> = new Map(),
+): Map<string, ObservedReplica> {
   const out = new Map<string, ObservedReplica>();
   for (const key of Object.keys(observed).sort()) {
     const resource = observed[key]?.resource;

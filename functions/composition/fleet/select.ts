@@ -37,7 +37,8 @@ function rawLabels(o: JsonObject): Record<string, string> {
   const m = o["metadata"];
   const labels = typeof m === "object" && m !== null && !Array.isArray(m) ? m["labels"] : undefined;
   const out: Record<string, string> = {};
-  if (typeof labels === "object" && labels !== null && !Array.isArray(labels)) for (const [k, v] of Object.entries(labels)) if (typeof v === "string") out[k] = v;
+  if (typeof labels === "object" && labels !== null && !Array.isArray(labels))
+    for (const [k, v] of Object.entries(labels)) if (typeof v === "string") out[k] = v;
   return out;
 }
 
@@ -50,7 +51,10 @@ export function selectClusters(clusters: readonly JsonObject[], spec: ModelCache
       // A cluster the labels already rule out is a clean "not selected", however broken the rest
       // of it is; otherwise we cannot tell, and it is reported as unreadable.
       const mismatch = labelMismatch(spec.clusterSelector, rawLabels(obj));
-      if (!seen.has(read.name)) out.push(mismatch === undefined ? { kind: "unknown", name: read.name, reason: read.reason } : { kind: "notSelected", name: read.name, reason: mismatch });
+      if (!seen.has(read.name))
+        out.push(
+          mismatch === undefined ? { kind: "unknown", name: read.name, reason: read.reason } : { kind: "notSelected", name: read.name, reason: mismatch },
+        );
       seen.add(read.name);
       continue;
     }

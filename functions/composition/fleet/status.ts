@@ -25,7 +25,11 @@ export function clusterStatus(name: string, r: ObservedReplica | undefined, volu
   for (const k of ["bytesDone", "bytesTotal", "bytesPerSecond", "etaSeconds"] as const) if (s[k] !== undefined) cs[k] = s[k];
   // Only while there are any (a rollout's aftermath): the line stays small at 5,000 clusters.
   if (s.oldVolumes !== undefined && s.oldVolumes.length > 0)
-    cs.oldVolumes = s.oldVolumes.map((v) => ({ claimName: v.claimName, ...(v.mounts !== undefined ? { mounts: v.mounts } : {}), ...(v.releaseAt !== undefined ? { releaseAt: v.releaseAt } : {}) }));
+    cs.oldVolumes = s.oldVolumes.map((v) => ({
+      claimName: v.claimName,
+      ...(v.mounts !== undefined ? { mounts: v.mounts } : {}),
+      ...(v.releaseAt !== undefined ? { releaseAt: v.releaseAt } : {}),
+    }));
   if (s.resolvedRevision !== undefined) cs.resolvedRevision = s.resolvedRevision;
   if (s.manifestDigest !== undefined) cs.manifestDigest = s.manifestDigest;
   if (s.namespace !== undefined) cs.namespace = s.namespace;

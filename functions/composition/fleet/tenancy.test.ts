@@ -13,20 +13,38 @@ const fatals = (rsp: FunctionResponse) => rsp.results.filter((r) => r.severity =
 
 function observedFor(xr: JsonObject): Record<string, ResourceState> {
   const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
-  return Object.fromEntries(Object.entries(rsp.desired.resources).map(([k, r]) => [k, observedReplica(r.resource, r.resource["kind"] === "ConfigMap" ? undefined : { phase: "Ready" }, k)]));
+  return Object.fromEntries(
+    Object.entries(rsp.desired.resources).map(([k, r]) => [
+      k,
+      observedReplica(r.resource, r.resource["kind"] === "ConfigMap" ? undefined : { phase: "Ready" }, k),
+    ]),
+  );
 }
 
 describe("a ModelCache outside the policy", () => {
   it.each<{ reason: string; spec: JsonObject; tenancy?: JsonObject; fields: string[] }>([
     {
       reason: "another team's claim, its token and an endpoint of its own (issue 9 item 3)",
-      spec: { artifact: { source: { huggingFace: { repo: "a/b", tokenSecretRef: { name: "team-b-hf-token" }, endpoint: "https://collector.example" } } }, storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-b-weights", namespace: "team-b", hydrate: true } } },
+      spec: {
+        artifact: { source: { huggingFace: { repo: "a/b", tokenSecretRef: { name: "team-b-hf-token" }, endpoint: "https://collector.example" } } },
+        storage: { backend: "ExistingPVC", existingPVC: { claimName: "team-b-weights", namespace: "team-b", hydrate: true } },
+      },
       fields: ["spec.storage.existingPVC.namespace", "spec.artifact.source.huggingFace.endpoint"],
     },
     {
       reason: "every taint tolerated, control-plane nodes, a GPU (issue 9 item 5)",
-      spec: { hydration: { tolerations: [{ operator: "Exists" }], nodeSelector: { "node-role.kubernetes.io/control-plane": "" }, resources: { limits: { "nvidia.com/gpu": "1" } } } },
-      fields: ["spec.hydration.tolerations[0]", 'spec.hydration.nodeSelector["node-role.kubernetes.io/control-plane"]', 'spec.hydration.resources.limits["nvidia.com/gpu"]'],
+      spec: {
+        hydration: {
+          tolerations: [{ operator: "Exists" }],
+          nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
+          resources: { limits: { "nvidia.com/gpu": "1" } },
+        },
+      },
+      fields: [
+        "spec.hydration.tolerations[0]",
+        'spec.hydration.nodeSelector["node-role.kubernetes.io/control-plane"]',
+        'spec.hydration.resources.limits["nvidia.com/gpu"]',
+      ],
     },
   ])("is refused with a Fatal naming each field and rule, keeping every replica: $reason", ({ spec, tenancy, fields }) => {
     const observed = observedFor(modelCache(prod));
@@ -36,11 +54,15 @@ describe("a ModelCache outside the policy", () => {
     for (const field of fields) expect(f?.message).toContain(`${field}: `);
     expect(f?.message).toContain("(tenancy policy: input.tenancy.");
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(observed).sort());
-    for (const [k, r] of Object.entries(observed)) expect(rsp.desired.resources[k]?.resource["spec"] ?? rsp.desired.resources[k]?.resource["data"]).toEqual(r.resource["spec"] ?? r.resource["data"]);
+    for (const [k, r] of Object.entries(observed))
+      expect(rsp.desired.resources[k]?.resource["spec"] ?? rsp.desired.resources[k]?.resource["data"]).toEqual(r.resource["spec"] ?? r.resource["data"]);
   });
 
   it("is composed with the placement lowered when the platform says Clamp, with a Warning", () => {
-    const spec = { ...prod, hydration: { concurrency: 4, tolerations: [{ operator: "Exists" }], resources: { limits: { memory: "64Gi", "nvidia.com/gpu": "1" } } } };
+    const spec = {
+      ...prod,
+      hydration: { concurrency: 4, tolerations: [{ operator: "Exists" }], resources: { limits: { memory: "64Gi", "nvidia.com/gpu": "1" } } },
+    };
     const rsp = composeFleet(request(modelCache(spec), { clusters: fleet(), input: input({ hydration: { onViolation: "Clamp" } }) }), opts);
     expect(fatals(rsp)).toEqual([]);
     expect(contractOf(rsp).spec["hydration"]).toEqual({ concurrency: 4, tolerations: [], resources: { limits: { memory: "8Gi" } } });

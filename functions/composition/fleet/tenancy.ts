@@ -22,7 +22,10 @@ export interface FleetTenancy {
 
 export function fleetTenancy(cache: Cache, input: Input): FleetTenancy {
   const namespace = clusterNamespaceFor(cache.namespace, input.tenancy.clusterNamespaces);
-  return { namespace, check: checkTenancy(cache.spec, { controlPlaneNamespace: cache.namespace, ownNamespace: namespace, policy: input.tenancy, root: "spec" }) };
+  return {
+    namespace,
+    check: checkTenancy(cache.spec, { controlPlaneNamespace: cache.namespace, ownNamespace: namespace, policy: input.tenancy, root: "spec" }),
+  };
 }
 
 export function refusal(t: FleetTenancy): string | undefined {
@@ -32,7 +35,12 @@ export function refusal(t: FleetTenancy): string | undefined {
 
 export function clampedWarning(t: FleetTenancy): Result | undefined {
   if (t.check.clamped.length === 0) return undefined;
-  return { severity: "Warning", reason: "HydrationClamped", message: `the hydration Jobs run with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeIssues(t.check.clamped)}`, target: "Composite" };
+  return {
+    severity: "Warning",
+    reason: "HydrationClamped",
+    message: `the hydration Jobs run with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeIssues(t.check.clamped)}`,
+    target: "Composite",
+  };
 }
 
 /** spec.hydration as written, with the placement the policy allows in place of the tenant's. */

@@ -28,7 +28,6 @@ import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
 import { sourceKindOf } from "../../sources/registry.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 
-
 export interface ReplicaOptions {
   /** Milliseconds since the epoch; only decides whether a retry is due. */
   now?: () => number;
@@ -77,7 +76,8 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
   // observed state alone, so the same on every call of a reconcile.
   const oldVolumeObserved = Object.keys(req.observed.resources).filter((k) => k.startsWith(VOLUME_KEY_PREFIX)).length > 1;
   const mounts = oldVolumeObserved ? mountsRequirement(written.cacheRef.name, xrNamespace, written.cluster.name) : {};
-  if (written.contractHash === undefined) return { ...composeResolved(req, xr, own, "spec", { ...options, input: input.value }), requirements: { resources: mounts } };
+  if (written.contractHash === undefined)
+    return { ...composeResolved(req, xr, own, "spec", { ...options, input: input.value }), requirements: { resources: mounts } };
 
   const ref = { cacheRef: written.cacheRef, contractHash: written.contractHash };
   const requirements = { resources: { ...contractRequirement(ref, xrNamespace), ...mounts } };
@@ -89,20 +89,40 @@ export function composeReplica(req: FunctionRequest, options: ReplicaOptions = {
 }
 
 /** The cluster level proper, from a resolved (full) spec; `root` names where the spec came from in Fatal messages. */
-function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonValue | undefined, root: string, options: ReplicaOptions & { input: Input }): FunctionResponse {
+function composeResolved(
+  req: FunctionRequest,
+  xr: JsonObject,
+  specValue: JsonValue | undefined,
+  root: string,
+  options: ReplicaOptions & { input: Input },
+): FunctionResponse {
   const now = options.now ?? Date.now;
   const parsed = ModelCacheReplicaSpec.safeParse(specValue);
   if (!parsed.success) return fatal(req, `invalid ModelCacheReplica: ${formatIssues(root, parsed.error, 5)}`);
   const prev = previousStatus(xr);
   // The platform's policy decides the namespace and what may reach the cluster; outside it, nothing new is composed.
-  const tenancy = replicaTenancy({ spec: parsed.data, controlPlaneNamespace: str(field(xr, "metadata", "namespace")) ?? "", observed: req.observed.resources, input: options.input, root });
+  const tenancy = replicaTenancy({
+    spec: parsed.data,
+    controlPlaneNamespace: str(field(xr, "metadata", "namespace")) ?? "",
+    observed: req.observed.resources,
+    input: options.input,
+    root,
+  });
   if (tenancy.kind === "refused")
-    return withResult(keepEveryObserved(req, prev, tenancy.message, { phase: "Blocked", reason: TENANCY_REASON }), { severity: "Warning", reason: TENANCY_REASON, message: tenancy.message, target: "Composite" });
+    return withResult(keepEveryObserved(req, prev, tenancy.message, { phase: "Blocked", reason: TENANCY_REASON }), {
+      severity: "Warning",
+      reason: TENANCY_REASON,
+      message: tenancy.message,
+      target: "Composite",
+    });
   const spec = tenancy.spec;
 
   const vol = planVolume(spec);
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
-    return fatal(req, `invalid ModelCacheReplica: spec.claimName: must equal spec.storage.existingPVC.claimName (${vol.claimName}) for the ExistingPVC backend`);
+    return fatal(
+      req,
+      `invalid ModelCacheReplica: spec.claimName: must equal spec.storage.existingPVC.claimName (${vol.claimName}) for the ExistingPVC backend`,
+    );
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
   const kind = sourceKindOf(spec.artifact.source);
   if (kind === undefined) return fatal(req, "invalid ModelCacheReplica: spec.artifact.source: exactly one source must be set");
@@ -120,7 +140,8 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   const blocked: string[] = [];
 
   // 1. The namespace, when it is ours (an existing claim may live in the user's own).
-  if (vol.namespace === spec.namespace) add(KEY.namespace, wrapObject(namespace(spec.namespace, tenancy.namespaceLabels), pc, { policy: "keep" }), obs(KEY.namespace).ready);
+  if (vol.namespace === spec.namespace)
+    add(KEY.namespace, wrapObject(namespace(spec.namespace, tenancy.namespaceLabels), pc, { policy: "keep" }), obs(KEY.namespace).ready);
 
   // 2. The storage class and the CSI driver behind it.
   if (vol.owned) {
@@ -151,7 +172,10 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
     add(volKey, wrapObject(persistentVolumeClaim(spec, vol), pc, { policy: volumePolicy(spec), readyWhen: BOUND_QUERY }), volObs.ready && bound);
   } else {
     add(volKey, wrapObject(existingClaim(vol), pc, { policy: "observe" }), bound);
-    if (volObs.exists === false) blocked.push(`PersistentVolumeClaim ${vol.claimName} (spec.storage.existingPVC.claimName) does not exist in namespace ${vol.namespace} on cluster ${clusterName}`);
+    if (volObs.exists === false)
+      blocked.push(
+        `PersistentVolumeClaim ${vol.claimName} (spec.storage.existingPVC.claimName) does not exist in namespace ${vol.namespace} on cluster ${clusterName}`,
+      );
   }
 
   // 4. The hydration: which attempt, what it reported, what to do next.
@@ -198,7 +222,18 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
       add(key, wrapObject(sourceConfigMap(sourceConfigMapName(vol.claimName), ns, source.configMap.data), pc, { policy: "all" }), obs(key).ready);
     }
     if (runJob !== undefined && jobAttempt !== undefined) {
-      const manifest = job({ spec, namespace: ns, name: runJob, attempt: jobAttempt, claimName: vol.claimName, serviceAccount: account, report: reportName(runJob), source, verifyOnly: vol.verifyOnly, refusedAddresses: options.input.tenancy.sources.refusedAddresses });
+      const manifest = job({
+        spec,
+        namespace: ns,
+        name: runJob,
+        attempt: jobAttempt,
+        claimName: vol.claimName,
+        serviceAccount: account,
+        report: reportName(runJob),
+        source,
+        verifyOnly: vol.verifyOnly,
+        refusedAddresses: options.input.tenancy.sources.refusedAddresses,
+      });
       const jo = obs(KEY.job(runJob));
       // Created once, never patched: an unrelated change to the desired state leaves a running Job alone.
       add(KEY.job(runJob), wrapObject(manifest, pc, { policy: "createOnce" }), jobSucceeded(jo));
@@ -218,20 +253,31 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
     if (!isObject(oldSpec)) continue;
     const observeOnly = old.policies.length === 1 && old.policies[0] === "Observe";
     const oldClaim = str(field(oldSpec, "forProvider", "manifest", "metadata", "name")) ?? key.slice(VOLUME_KEY_PREFIX.length);
-    const keepAsIs = () => add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: oldSpec }, old.ready && isBound(old));
+    const keepAsIs = () =>
+      add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: oldSpec }, old.ready && isBound(old));
     if (phase !== "Ready") {
       keepAsIs();
       continue;
     }
     if (observeOnly) continue; // a claim we only read: nothing to release
-    const ov = decideOldVolume({ claimName: oldClaim, mounts: mountedBy?.get(oldClaim) ?? (mountedBy === undefined ? undefined : []), eviction: spec.eviction, unusedSince: prev.oldVolumes?.find((v) => v.claimName === oldClaim)?.unusedSince, now: now() });
+    const ov = decideOldVolume({
+      claimName: oldClaim,
+      mounts: mountedBy?.get(oldClaim) ?? (mountedBy === undefined ? undefined : []),
+      eviction: spec.eviction,
+      unusedSince: prev.oldVolumes?.find((v) => v.claimName === oldClaim)?.unusedSince,
+      now: now(),
+    });
     oldVolumes.push(ov.status);
     if (ov.keep) {
       keepAsIs();
       if (ov.retryInSeconds !== undefined) ttl = Math.max(1, Math.min(ttl, ov.retryInSeconds));
     } else if (!old.policies.includes("*") && !old.policies.includes("Delete")) {
       // Superseded and verified past: allow deletion first, drop the Object on the next pass.
-      add(key, { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: { ...oldSpec, managementPolicies: ["*"] } }, false);
+      add(
+        key,
+        { apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: { ...oldSpec, managementPolicies: ["*"] } },
+        false,
+      );
     }
   }
 
@@ -267,10 +313,15 @@ function composeResolved(req: FunctionRequest, xr: JsonObject, specValue: JsonVa
   };
   Object.assign(rsp.desired.resources, composed);
   rsp.conditions = [xrCondition("Hydrated", phase === "Ready" ? "True" : "False", phase, d.message)];
-  const clamped = tenancy.clamped.length > 0
-    ? withResult(rsp, { severity: "Warning", reason: "HydrationClamped", message: `the hydration Job runs with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeTenancyIssues(tenancy.clamped)}`, target: "Composite" })
-    : rsp;
-  if (phase === "Blocked" || phase === "Failed")
-    return withResult(clamped, { severity: "Warning", reason: phase, message: d.message, target: "Composite" });
+  const clamped =
+    tenancy.clamped.length > 0
+      ? withResult(rsp, {
+          severity: "Warning",
+          reason: "HydrationClamped",
+          message: `the hydration Job runs with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeTenancyIssues(tenancy.clamped)}`,
+          target: "Composite",
+        })
+      : rsp;
+  if (phase === "Blocked" || phase === "Failed") return withResult(clamped, { severity: "Warning", reason: phase, message: d.message, target: "Composite" });
   return clamped;
 }

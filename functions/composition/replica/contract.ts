@@ -27,12 +27,12 @@ export interface CompactRef {
 
 /** Derived from the replica's own spec only, so it is the same on every call and Crossplane's requirement loop settles. */
 export function contractRequirement(ref: CompactRef, namespace: string): Record<string, ResourceSelector> {
-  return { [CONTRACT_REQUIREMENT]: { apiVersion: "v1", kind: "ConfigMap", match: { name: contractConfigMapName(ref.cacheRef.name, ref.contractHash) }, namespace } };
+  return {
+    [CONTRACT_REQUIREMENT]: { apiVersion: "v1", kind: "ConfigMap", match: { name: contractConfigMapName(ref.cacheRef.name, ref.contractHash) }, namespace },
+  };
 }
 
-export type Resolution =
-  | { kind: "resolved"; spec: JsonObject; root: string }
-  | { kind: "waiting"; message: string };
+export type Resolution = { kind: "resolved"; spec: JsonObject; root: string } | { kind: "waiting"; message: string };
 
 /** The contract the replica names, if its ConfigMap is delivered and holds exactly it. */
 export function resolveContract(req: FunctionRequest, ref: CompactRef, namespace: string): Resolution {
@@ -68,7 +68,12 @@ export interface Hold {
  * volume or running Job is deleted, nothing new is started), the last status
  * is kept with the reason in its message and the Hydrated condition.
  */
-export function keepEveryObserved(req: FunctionRequest, prev: ModelCacheReplicaStatus, message: string, hold: Hold = { reason: WAITING_REASON }): FunctionResponse {
+export function keepEveryObserved(
+  req: FunctionRequest,
+  prev: ModelCacheReplicaStatus,
+  message: string,
+  hold: Hold = { reason: WAITING_REASON },
+): FunctionResponse {
   const rsp = passThrough(req, TTL_WAITING_SECONDS);
   for (const key of Object.keys(req.observed.resources).sort()) {
     const state = req.observed.resources[key];

@@ -83,7 +83,16 @@ describe("CSI drivers", () => {
   });
 
   it("a driver the cluster lacks and does not declare is Blocked, not installed", () => {
-    const rsp = withDriver(baseXr({ cluster: { ...cluster("EKS"), csiDrivers: ["BlockDevice"], cloudCluster: { name: "c1", providerConfigRef: { kind: "ClusterProviderConfig", name: "aws" } } } }), "missing");
+    const rsp = withDriver(
+      baseXr({
+        cluster: {
+          ...cluster("EKS"),
+          csiDrivers: ["BlockDevice"],
+          cloudCluster: { name: "c1", providerConfigRef: { kind: "ClusterProviderConfig", name: "aws" } },
+        },
+      }),
+      "missing",
+    );
     expect(statusOf(rsp).phase).toBe("Blocked");
     expect(rsp.desired.resources[KEY.csiAddon]).toBeUndefined();
   });

@@ -25,14 +25,33 @@ export const CSI_MAP: Partial<Record<Cloud, Record<Capability, DriverMapping>>> 
     BlockDevice: { driver: "ebs.csi.aws.com", addon: "aws-ebs-csi-driver" },
   },
   GKE: {
-    SharedFilesystem: { driver: "filestore.csi.storage.gke.io", enable: "the Filestore CSI driver add-on (addonsConfig.gcpFilestoreCsiDriverConfig.enabled: true on the GKE cluster, or gcloud container clusters update CLUSTER --update-addons=GcpFilestoreCsiDriver=ENABLED)" },
-    ObjectStorageMount: { driver: "gcsfuse.csi.storage.gke.io", enable: "the Cloud Storage FUSE CSI driver add-on (addonsConfig.gcsFuseCsiDriverConfig.enabled: true on the GKE cluster)" },
-    BlockDevice: { driver: "pd.csi.storage.gke.io", enable: "the Compute Engine persistent disk CSI driver add-on (addonsConfig.gcePersistentDiskCsiDriverConfig.enabled: true on the GKE cluster)" },
+    SharedFilesystem: {
+      driver: "filestore.csi.storage.gke.io",
+      enable:
+        "the Filestore CSI driver add-on (addonsConfig.gcpFilestoreCsiDriverConfig.enabled: true on the GKE cluster, or gcloud container clusters update CLUSTER --update-addons=GcpFilestoreCsiDriver=ENABLED)",
+    },
+    ObjectStorageMount: {
+      driver: "gcsfuse.csi.storage.gke.io",
+      enable: "the Cloud Storage FUSE CSI driver add-on (addonsConfig.gcsFuseCsiDriverConfig.enabled: true on the GKE cluster)",
+    },
+    BlockDevice: {
+      driver: "pd.csi.storage.gke.io",
+      enable: "the Compute Engine persistent disk CSI driver add-on (addonsConfig.gcePersistentDiskCsiDriverConfig.enabled: true on the GKE cluster)",
+    },
   },
   AKS: {
-    SharedFilesystem: { driver: "file.csi.azure.com", enable: "the Azure Files CSI driver (storageProfile.fileDriver.enabled: true on the AKS cluster, or az aks update --enable-file-driver)" },
-    ObjectStorageMount: { driver: "blob.csi.azure.com", enable: "the Azure Blob CSI driver (storageProfile.blobDriver.enabled: true on the AKS cluster, or az aks update --enable-blob-driver)" },
-    BlockDevice: { driver: "disk.csi.azure.com", enable: "the Azure Disk CSI driver (storageProfile.diskDriver.enabled: true on the AKS cluster, or az aks update --enable-disk-driver)" },
+    SharedFilesystem: {
+      driver: "file.csi.azure.com",
+      enable: "the Azure Files CSI driver (storageProfile.fileDriver.enabled: true on the AKS cluster, or az aks update --enable-file-driver)",
+    },
+    ObjectStorageMount: {
+      driver: "blob.csi.azure.com",
+      enable: "the Azure Blob CSI driver (storageProfile.blobDriver.enabled: true on the AKS cluster, or az aks update --enable-blob-driver)",
+    },
+    BlockDevice: {
+      driver: "disk.csi.azure.com",
+      enable: "the Azure Disk CSI driver (storageProfile.diskDriver.enabled: true on the AKS cluster, or az aks update --enable-disk-driver)",
+    },
   },
 };
 
@@ -59,19 +78,38 @@ export function decideCsi(spec: ModelCacheReplicaSpec, mode: AccessMode | undefi
   if (mapping === undefined) {
     // Existing clusters (and clouds without a mapping) are never modified: the declaration is all we have.
     if (declared) return { kind: "trust", capability };
-    return { kind: "blocked", capability, message: `cluster ${c.name} (${c.cloud}) does not declare ${capability} in its csiDrivers and nothing is installed on ${c.cloud} clusters: ${need}; declare it once the cluster has a driver for it, or use a storage class and access mode the cluster supports` };
+    return {
+      kind: "blocked",
+      capability,
+      message: `cluster ${c.name} (${c.cloud}) does not declare ${capability} in its csiDrivers and nothing is installed on ${c.cloud} clusters: ${need}; declare it once the cluster has a driver for it, or use a storage class and access mode the cluster supports`,
+    };
   }
   // An add-on we composed stays composed: dropping it from the desired state is not ours to decide.
   if (driver !== "missing" && !addonComposed) return { kind: "observe", capability, mapping };
   // The driver is missing (or we already composed its add-on: keep composing it).
   if (!declared && !addonComposed)
-    return { kind: "blocked", capability, observe: mapping, message: `cluster ${c.name} has no ${mapping.driver} CSI driver and does not declare ${capability} in its csiDrivers: ${need}; declare it to let the platform enable the driver` };
+    return {
+      kind: "blocked",
+      capability,
+      observe: mapping,
+      message: `cluster ${c.name} has no ${mapping.driver} CSI driver and does not declare ${capability} in its csiDrivers: ${need}; declare it to let the platform enable the driver`,
+    };
   if (mapping.addon !== undefined) {
     if (c.cloudCluster === undefined)
-      return { kind: "blocked", capability, observe: mapping, message: `cluster ${c.name} has no ${mapping.driver} CSI driver and the replica has no spec.cluster.cloudCluster (EKS name, region, AWS provider config) to install the ${mapping.addon} add-on with; install the add-on or set cloudCluster` };
+      return {
+        kind: "blocked",
+        capability,
+        observe: mapping,
+        message: `cluster ${c.name} has no ${mapping.driver} CSI driver and the replica has no spec.cluster.cloudCluster (EKS name, region, AWS provider config) to install the ${mapping.addon} add-on with; install the add-on or set cloudCluster`,
+      };
     return { kind: "observe", capability, mapping, addon: eksAddon(c, mapping.addon) };
   }
-  return { kind: "blocked", capability, observe: mapping, message: `cluster ${c.name} (${c.cloud}) has no ${mapping.driver} CSI driver: enable ${mapping.enable ?? "it"}` };
+  return {
+    kind: "blocked",
+    capability,
+    observe: mapping,
+    message: `cluster ${c.name} (${c.cloud}) has no ${mapping.driver} CSI driver: enable ${mapping.enable ?? "it"}`,
+  };
 }
 
 /**

@@ -34,22 +34,54 @@ const rows: Row[] = [
   {
     reason: "nothing started yet: start the current attempt's Job, look again soon",
     given: {},
-    want: { phase: "Pending", message: "starting hydration Job qwen-abc-a2 for hf://Qwen/Qwen3-8B@main", ttlSeconds: BUSY, attempts: 2, runAttempt: 2, lastError: "an earlier error", drift: false },
+    want: {
+      phase: "Pending",
+      message: "starting hydration Job qwen-abc-a2 for hf://Qwen/Qwen3-8B@main",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: 2,
+      lastError: "an earlier error",
+      drift: false,
+    },
   },
   {
     reason: "a new refetch token or claim: the previous run's error no longer counts",
     given: { fresh: true, attempt: 1 },
-    want: { phase: "Pending", message: "starting hydration Job qwen-abc-a2 for hf://Qwen/Qwen3-8B@main", ttlSeconds: BUSY, attempts: 1, runAttempt: 1, lastError: undefined, drift: false },
+    want: {
+      phase: "Pending",
+      message: "starting hydration Job qwen-abc-a2 for hf://Qwen/Qwen3-8B@main",
+      ttlSeconds: BUSY,
+      attempts: 1,
+      runAttempt: 1,
+      lastError: undefined,
+      drift: false,
+    },
   },
   {
     reason: "blocked before any Job: every reason in the message, no Job started, settled requeue",
     given: { blocked: ["StorageClass efs-sc does not exist", "no CSI driver"] },
-    want: { phase: "Blocked", message: "StorageClass efs-sc does not exist; no CSI driver", ttlSeconds: SETTLED, attempts: 2, runAttempt: undefined, lastError: "an earlier error", drift: false },
+    want: {
+      phase: "Blocked",
+      message: "StorageClass efs-sc does not exist; no CSI driver",
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: "an earlier error",
+      drift: false,
+    },
   },
   {
     reason: "blocked while a Job runs: the Job is kept (never killed), the replica says why it is blocked",
     given: { blocked: ["StorageClass efs-sc does not exist"], jobComposed: true, hydration: { state: "started" } },
-    want: { phase: "Blocked", message: "StorageClass efs-sc does not exist", ttlSeconds: SETTLED, attempts: 2, runAttempt: 2, lastError: "an earlier error", drift: false },
+    want: {
+      phase: "Blocked",
+      message: "StorageClass efs-sc does not exist",
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: 2,
+      lastError: "an earlier error",
+      drift: false,
+    },
   },
   {
     reason: "gave up on an earlier pass and nothing changed: stay Failed, start nothing, say how to try again",
@@ -67,17 +99,41 @@ const rows: Row[] = [
   {
     reason: "verified and the claim is Bound: Ready, the digest and where it is, no Job composed again",
     given: { hydration: { state: "done", report: report({ phase: "Ready", manifestDigest: DIGEST }) } },
-    want: { phase: "Ready", message: `${DIGEST} verified on mc-ml-team/qwen-abc`, ttlSeconds: SETTLED, attempts: 2, runAttempt: undefined, lastError: undefined, drift: false },
+    want: {
+      phase: "Ready",
+      message: `${DIGEST} verified on mc-ml-team/qwen-abc`,
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: undefined,
+      drift: false,
+    },
   },
   {
     reason: "verified but the claim is not Bound yet: Verifying, waiting for the claim",
     given: { bound: false, hydration: { state: "done", report: report({ phase: "Ready", manifestDigest: DIGEST }) } },
-    want: { phase: "Verifying", message: "hydration verified; waiting for PersistentVolumeClaim qwen-abc to be Bound", ttlSeconds: BUSY, attempts: 2, runAttempt: undefined, lastError: "an earlier error", drift: false },
+    want: {
+      phase: "Verifying",
+      message: "hydration verified; waiting for PersistentVolumeClaim qwen-abc to be Bound",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: "an earlier error",
+      drift: false,
+    },
   },
   {
     reason: "failed with attempts left and the backoff passed: the next attempt's Job starts now",
     given: { hydration: { state: "failed", error: "503 from the hub", failedAt: "2026-12-03T09:00:00Z", drift: false } },
-    want: { phase: "Pending", message: "attempt 2 failed: 503 from the hub; starting attempt 3 of 6", ttlSeconds: BUSY, attempts: 3, runAttempt: 3, lastError: "503 from the hub", drift: false },
+    want: {
+      phase: "Pending",
+      message: "attempt 2 failed: 503 from the hub; starting attempt 3 of 6",
+      ttlSeconds: BUSY,
+      attempts: 3,
+      runAttempt: 3,
+      lastError: "503 from the hub",
+      drift: false,
+    },
   },
   {
     reason: "failed within the backoff: Failed, when the next attempt starts, requeue at that time",
@@ -107,7 +163,10 @@ const rows: Row[] = [
   },
   {
     reason: "bytes moving: Hydrating with progress and ETA; a failed pod the Job retries is the last error",
-    given: { jobComposed: true, hydration: { state: "running", report: report({ phase: "Hydrating", bytesDone: 4 * GIB, bytesTotal: 16 * GIB, etaSeconds: 120 }), podError: "OOMKilled" } },
+    given: {
+      jobComposed: true,
+      hydration: { state: "running", report: report({ phase: "Hydrating", bytesDone: 4 * GIB, bytesTotal: 16 * GIB, etaSeconds: 120 }), podError: "OOMKilled" },
+    },
     want: {
       phase: "Hydrating",
       message: "hydrating: 4.00 GiB of 16.00 GiB (25%), about 120s left; a pod failed (OOMKilled) and the Job retries it",
@@ -121,19 +180,36 @@ const rows: Row[] = [
   {
     reason: "resolving the source: still Hydrating, the message says what it is doing",
     given: { jobComposed: true, hydration: { state: "running", report: report({ phase: "Resolving" }) } },
-    want: { phase: "Hydrating", message: "resolving the source: 0.00 GiB", ttlSeconds: BUSY, attempts: 2, runAttempt: 2, lastError: "an earlier error", drift: false },
+    want: {
+      phase: "Hydrating",
+      message: "resolving the source: 0.00 GiB",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: 2,
+      lastError: "an earlier error",
+      drift: false,
+    },
   },
   {
     reason: "the hydrator verifies what it wrote: Verifying",
     given: { jobComposed: true, hydration: { state: "running", report: report({ phase: "Verifying", bytesDone: GIB, bytesTotal: 2 * GIB }) } },
-    want: { phase: "Verifying", message: "verifying: 1.00 GiB of 2.00 GiB (50%)", ttlSeconds: BUSY, attempts: 2, runAttempt: 2, lastError: "an earlier error", drift: false },
+    want: {
+      phase: "Verifying",
+      message: "verifying: 1.00 GiB of 2.00 GiB (50%)",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: 2,
+      lastError: "an earlier error",
+      drift: false,
+    },
   },
   {
     reason: "the Job started, no report yet, and it reads Secrets: the message says where a stuck pod shows",
     given: { jobComposed: true, hydration: { state: "started" }, secrets: ["hf-token"] },
     want: {
       phase: "Pending",
-      message: "Job qwen-abc-a2 started; waiting for its first report (a pod that cannot start, e.g. for a missing Secret hf-token in namespace mc-ml-team, shows on the Job)",
+      message:
+        "Job qwen-abc-a2 started; waiting for its first report (a pod that cannot start, e.g. for a missing Secret hf-token in namespace mc-ml-team, shows on the Job)",
       ttlSeconds: BUSY,
       attempts: 2,
       runAttempt: 2,
@@ -144,7 +220,15 @@ const rows: Row[] = [
   {
     reason: "the Job succeeded and its report is not observed yet (two Objects, two polls): Pending, the Job kept, looked at again soon",
     given: { jobComposed: true, hydration: { state: "started", finished: true } },
-    want: { phase: "Pending", message: "Job qwen-abc-a2 succeeded; waiting to observe its report", ttlSeconds: BUSY, attempts: 2, runAttempt: 2, lastError: "an earlier error", drift: false },
+    want: {
+      phase: "Pending",
+      message: "Job qwen-abc-a2 succeeded; waiting to observe its report",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: 2,
+      lastError: "an earlier error",
+      drift: false,
+    },
   },
   {
     reason: "the report ConfigMap holds something else: said in the message while not Ready",
@@ -162,7 +246,15 @@ const rows: Row[] = [
   {
     reason: "a report problem does not taint a Ready replica's message",
     given: { hydration: { state: "done", report: report({ phase: "Ready", manifestDigest: DIGEST }) }, reportProblem: "not JSON" },
-    want: { phase: "Ready", message: `${DIGEST} verified on mc-ml-team/qwen-abc`, ttlSeconds: SETTLED, attempts: 2, runAttempt: undefined, lastError: undefined, drift: false },
+    want: {
+      phase: "Ready",
+      message: `${DIGEST} verified on mc-ml-team/qwen-abc`,
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: undefined,
+      drift: false,
+    },
   },
 ];
 

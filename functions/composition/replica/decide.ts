@@ -71,15 +71,39 @@ function outcome(o: PhaseObservations): Outcome {
     case "done":
       // Finished: the report ConfigMap keeps the result; a TTL-deleted Job must not be re-created.
       return o.bound
-        ? { phase: "Ready", message: `${h.report.manifestDigest ?? "artifact"} verified on ${o.claim.namespace}/${o.claim.name}`, lastError: undefined, ttlSeconds: TTL_SETTLED_SECONDS, runAttempt: undefined }
+        ? {
+            phase: "Ready",
+            message: `${h.report.manifestDigest ?? "artifact"} verified on ${o.claim.namespace}/${o.claim.name}`,
+            lastError: undefined,
+            ttlSeconds: TTL_SETTLED_SECONDS,
+            runAttempt: undefined,
+          }
         : { phase: "Verifying", message: `hydration verified; waiting for PersistentVolumeClaim ${o.claim.name} to be Bound`, runAttempt: undefined };
     case "failed": {
       const failed = { lastError: h.error, drift: h.drift };
       const d = decideRetry(attempt, h.failedAt, o.nowMs);
       if (d.kind === "giveUp")
-        return { ...failed, phase: "Failed", message: `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; gave up: set a new refetch value on the ModelCache to try again`, runAttempt: undefined, ttlSeconds: TTL_SETTLED_SECONDS };
-      if (d.kind === "wait") return { ...failed, phase: "Failed", message: `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; attempt ${attempt + 1} starts at ${d.retryAt}`, ttlSeconds: Math.max(d.seconds, 1) };
-      return { ...failed, phase: "Pending", attempts: d.next, runAttempt: d.next, message: `attempt ${attempt} failed: ${h.error}; starting attempt ${d.next} of ${MAX_ATTEMPTS}` };
+        return {
+          ...failed,
+          phase: "Failed",
+          message: `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; gave up: set a new refetch value on the ModelCache to try again`,
+          runAttempt: undefined,
+          ttlSeconds: TTL_SETTLED_SECONDS,
+        };
+      if (d.kind === "wait")
+        return {
+          ...failed,
+          phase: "Failed",
+          message: `attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${h.error}; attempt ${attempt + 1} starts at ${d.retryAt}`,
+          ttlSeconds: Math.max(d.seconds, 1),
+        };
+      return {
+        ...failed,
+        phase: "Pending",
+        attempts: d.next,
+        runAttempt: d.next,
+        message: `attempt ${attempt} failed: ${h.error}; starting attempt ${d.next} of ${MAX_ATTEMPTS}`,
+      };
     }
     case "running": {
       const what = h.report.phase === "Resolving" ? "resolving the source" : h.report.phase === "Verifying" ? "verifying" : "hydrating";
@@ -92,7 +116,9 @@ function outcome(o: PhaseObservations): Outcome {
     }
     case "started": {
       if (h.finished) return { phase: "Pending", message: `Job ${o.currentJob} succeeded; waiting to observe its report` };
-      const hint = o.secrets.length ? ` (a pod that cannot start, e.g. for a missing Secret ${o.secrets.join(", ")} in namespace ${o.claim.namespace}, shows on the Job)` : "";
+      const hint = o.secrets.length
+        ? ` (a pod that cannot start, e.g. for a missing Secret ${o.secrets.join(", ")} in namespace ${o.claim.namespace}, shows on the Job)`
+        : "";
       return { phase: "Pending", message: `Job ${o.currentJob} started; waiting for its first report${hint}` };
     }
     case "notStarted":

@@ -109,11 +109,7 @@ export function job(p: JobParams): JsonObject {
         securityContext: containerSecurityContext(),
         terminationMessagePath: TERMINATION_LOG,
         terminationMessagePolicy: "FallbackToLogsOnError",
-        volumeMounts: [
-          { name: "cache", mountPath: CACHE_MOUNT, readOnly: p.verifyOnly },
-          { name: "tmp", mountPath: "/tmp" },
-          ...p.source.mounts,
-        ],
+        volumeMounts: [{ name: "cache", mountPath: CACHE_MOUNT, readOnly: p.verifyOnly }, { name: "tmp", mountPath: "/tmp" }, ...p.source.mounts],
       },
     ],
     volumes: [

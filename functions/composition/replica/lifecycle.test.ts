@@ -19,8 +19,26 @@ function failedCluster(xr: JsonObject): Record<string, ResourceState> {
   const first = compose(xr);
   const out: Record<string, ResourceState> = {};
   for (const [k, s] of Object.entries(first.desired.resources)) {
-    if (k.startsWith("job-")) out[k] = observedObject(k, s.resource, { status: { failed: 5, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "backoff limit", lastTransitionTime: FAILED_AT }] } });
-    else if (k.startsWith("report-")) out[k] = observedObject(k, s.resource, { extra: reportData({ phase: "Failed", source: "hf://Qwen/Qwen3-8B@main", message: "401 Unauthorized", bytesDone: 0, filesDone: 0, bytesPerSecond: 0, startedAt: FAILED_AT, updatedAt: FAILED_AT }) });
+    if (k.startsWith("job-"))
+      out[k] = observedObject(k, s.resource, {
+        status: {
+          failed: 5,
+          conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "backoff limit", lastTransitionTime: FAILED_AT }],
+        },
+      });
+    else if (k.startsWith("report-"))
+      out[k] = observedObject(k, s.resource, {
+        extra: reportData({
+          phase: "Failed",
+          source: "hf://Qwen/Qwen3-8B@main",
+          message: "401 Unauthorized",
+          bytesDone: 0,
+          filesDone: 0,
+          bytesPerSecond: 0,
+          startedAt: FAILED_AT,
+          updatedAt: FAILED_AT,
+        }),
+      });
     else out[k] = observedObject(k, s.resource, k.startsWith("volume-") ? { status: { phase: "Bound" } } : {});
   }
   return out;
@@ -59,7 +77,14 @@ describe("retry with backoff", () => {
     expect(st.lastError).toBe("401 Unauthorized");
     expect(keysOfKind(rsp, "Job")).toEqual([KEY.job(jobName({ claimName: CLAIM, refetch: "", attempt: 3 }))]);
     // The Role follows the new attempt's report, and only it.
-    expect(field(manifestAt(rsp, KEY.role), "rules")).toEqual([{ apiGroups: [""], resources: ["configmaps"], resourceNames: [`${jobName({ claimName: CLAIM, refetch: "", attempt: 3 })}-report`], verbs: ["get", "update", "patch"] }]);
+    expect(field(manifestAt(rsp, KEY.role), "rules")).toEqual([
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: [`${jobName({ claimName: CLAIM, refetch: "", attempt: 3 })}-report`],
+        verbs: ["get", "update", "patch"],
+      },
+    ]);
   });
 
   it("the last attempt failing gives up: Failed, no Job composed, until a refetch", () => {
@@ -93,8 +118,24 @@ describe("refetch", () => {
 describe("a running Job is not replaced by an unrelated change", () => {
   const running = baseXr({}, { attempts: 1, claimName: CLAIM, phase: "Hydrating" });
   it.each<{ reason: string; spec: JsonObject }>([
-    { reason: "new resources", spec: { hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, resources: { limits: { memory: "2Gi" } } } } },
-    { reason: "a node selector", spec: { hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 16, nodeSelector: { "node.kubernetes.io/instance-type": "c5.xlarge" } } } },
+    {
+      reason: "new resources",
+      spec: {
+        hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, resources: { limits: { memory: "2Gi" } } },
+      },
+    },
+    {
+      reason: "a node selector",
+      spec: {
+        hydration: {
+          activeDeadlineSeconds: 21600,
+          backoffLimit: 4,
+          ttlSecondsAfterFinished: 86400,
+          concurrency: 16,
+          nodeSelector: { "node.kubernetes.io/instance-type": "c5.xlarge" },
+        },
+      },
+    },
     { reason: "the fleet pinning the artifact", spec: { pin: { resolvedRevision: "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4" } } },
     { reason: "a new hydrator image", spec: { hydratorImage: "ghcr.io/function-model-cache/function-model-cache:v0.2.0" } },
   ])("$reason keeps the Job's name and key, and the Job Object never updates", ({ spec }) => {
@@ -134,21 +175,56 @@ describe("revision rollover and retention", () => {
 
   // The serving step records each mount as a ConfigMap (serving/leases.ts); Crossplane delivers those of this cache and cluster.
   const record = (claim: string, workload = "Deployment serving/vllm"): JsonObject => ({
-    apiVersion: "v1", kind: "ConfigMap", metadata: { name: `m-${claim}`, namespace: "ml-team" },
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `m-${claim}`, namespace: "ml-team" },
     data: { cache: "ml-team/qwen3-8b", cluster: "prod-east", claim: `mc-ml-team/${claim}`, workload, consumer: "ServedModel ml-team/qwen3-8b" },
   });
   const keptAsIs = (rsp: FunctionResponse) => field(rsp.desired.resources[OLD]?.resource, "spec", "managementPolicies");
   const oldCases: { reason: string; required: Record<string, JsonObject[]>; eviction: { ttl: string } | undefined; kept: boolean; status: JsonObject }[] = [
-    { reason: "while who mounts it is not known yet (records not delivered), the old volume stays", required: {}, eviction: undefined, kept: true,
-      status: { claimName: OLD_CLAIM, message: "kept: who mounts it is not known yet (the serving step's records are being read)" } },
-    { reason: "a workload still mounting the old revision keeps its volume", required: { [MOUNTS_REQUIREMENT]: [record(OLD_CLAIM)] }, eviction: undefined, kept: true,
-      status: { claimName: OLD_CLAIM, mounts: 1, message: "kept: mounted by ServedModel ml-team/qwen3-8b: Deployment serving/vllm" } },
-    { reason: "a record of another cluster or cache does not count", required: { [MOUNTS_REQUIREMENT]: [{ ...record(OLD_CLAIM), data: { ...(record(OLD_CLAIM)["data"] as JsonObject), cluster: "prod-west" } } as JsonObject] }, eviction: undefined, kept: false,
-      status: { claimName: OLD_CLAIM, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" } },
-    { reason: "mounts of the new claim only: the old one is released", required: { [MOUNTS_REQUIREMENT]: [record(CLAIM)] }, eviction: undefined, kept: false,
-      status: { claimName: OLD_CLAIM, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" } },
-    { reason: "unmounted with spec.eviction.ttl: kept until the TTL has passed since it was last mounted, and status says when", required: { [MOUNTS_REQUIREMENT]: [] }, eviction: { ttl: "24h" }, kept: true,
-      status: { claimName: OLD_CLAIM, mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-02T00:00:00.000Z", message: "kept until 2025-01-02T00:00:00.000Z unless a workload mounts it again (spec.eviction.ttl 24h)" } },
+    {
+      reason: "while who mounts it is not known yet (records not delivered), the old volume stays",
+      required: {},
+      eviction: undefined,
+      kept: true,
+      status: { claimName: OLD_CLAIM, message: "kept: who mounts it is not known yet (the serving step's records are being read)" },
+    },
+    {
+      reason: "a workload still mounting the old revision keeps its volume",
+      required: { [MOUNTS_REQUIREMENT]: [record(OLD_CLAIM)] },
+      eviction: undefined,
+      kept: true,
+      status: { claimName: OLD_CLAIM, mounts: 1, message: "kept: mounted by ServedModel ml-team/qwen3-8b: Deployment serving/vllm" },
+    },
+    {
+      reason: "a record of another cluster or cache does not count",
+      required: {
+        [MOUNTS_REQUIREMENT]: [{ ...record(OLD_CLAIM), data: { ...(record(OLD_CLAIM)["data"] as JsonObject), cluster: "prod-west" } } as JsonObject],
+      },
+      eviction: undefined,
+      kept: false,
+      status: { claimName: OLD_CLAIM, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" },
+    },
+    {
+      reason: "mounts of the new claim only: the old one is released",
+      required: { [MOUNTS_REQUIREMENT]: [record(CLAIM)] },
+      eviction: undefined,
+      kept: false,
+      status: { claimName: OLD_CLAIM, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" },
+    },
+    {
+      reason: "unmounted with spec.eviction.ttl: kept until the TTL has passed since it was last mounted, and status says when",
+      required: { [MOUNTS_REQUIREMENT]: [] },
+      eviction: { ttl: "24h" },
+      kept: true,
+      status: {
+        claimName: OLD_CLAIM,
+        mounts: 0,
+        unusedSince: "2025-01-01T00:00:00.000Z",
+        releaseAt: "2025-01-02T00:00:00.000Z",
+        message: "kept until 2025-01-02T00:00:00.000Z unless a workload mounts it again (spec.eviction.ttl 24h)",
+      },
+    },
   ];
   it.each(oldCases)("$reason", ({ required, eviction, kept, status }) => {
     const s = byName["revision-verified"];
@@ -163,7 +239,13 @@ describe("revision rollover and retention", () => {
   it("spec.eviction.ttl: released once the TTL has passed since the recorded last use; requeued for that moment before", () => {
     const s = byName["revision-verified"];
     if (!s) throw new Error("scenario");
-    const xr = baseXr({ ...(s.xr["spec"] as JsonObject), eviction: { ttl: "1h" } }, { ...(s.xr["status"] as JsonObject), oldVolumes: [{ claimName: OLD_CLAIM, mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-01T01:00:00.000Z", message: "" }] });
+    const xr = baseXr(
+      { ...(s.xr["spec"] as JsonObject), eviction: { ttl: "1h" } },
+      {
+        ...(s.xr["status"] as JsonObject),
+        oldVolumes: [{ claimName: OLD_CLAIM, mounts: 0, unusedSince: "2025-01-01T00:00:00.000Z", releaseAt: "2025-01-01T01:00:00.000Z", message: "" }],
+      },
+    );
     const soon = compose(xr, s.observed, Date.parse("2025-01-01T00:59:30Z"), { [MOUNTS_REQUIREMENT]: [] });
     expect(keptAsIs(soon)).toStrictEqual(field(s.observed[OLD]?.resource, "spec", "managementPolicies"));
     expect(soon.ttlSeconds).toBe(30);
@@ -172,13 +254,24 @@ describe("revision rollover and retention", () => {
     expect(statusOf(late).oldVolumes?.[0]?.message).toBe("released: nobody has mounted it for spec.eviction.ttl (1h)");
     // Mounted again before the TTL: kept, and the clock starts over when it is unmounted next.
     const again = compose(xr, s.observed, Date.parse("2025-01-01T00:30:00Z"), { [MOUNTS_REQUIREMENT]: [record(OLD_CLAIM)] });
-    expect(statusOf(again).oldVolumes?.[0]).toStrictEqual({ claimName: OLD_CLAIM, mounts: 1, message: "kept: mounted by ServedModel ml-team/qwen3-8b: Deployment serving/vllm" });
+    expect(statusOf(again).oldVolumes?.[0]).toStrictEqual({
+      claimName: OLD_CLAIM,
+      mounts: 1,
+      message: "kept: mounted by ServedModel ml-team/qwen3-8b: Deployment serving/vllm",
+    });
   });
 
   it("an old observe-only claim (a user's ExistingPVC) is never switched to deletion", () => {
     const s = byName["revision-verified"];
     if (!s) throw new Error("scenario");
-    const existing = observedObject("volume-team-models", { apiVersion: "kubernetes.m.crossplane.io/v1alpha1", kind: "Object", spec: { managementPolicies: ["Observe"], forProvider: { manifest: { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "team-models", namespace: "serving" } } } } });
+    const existing = observedObject("volume-team-models", {
+      apiVersion: "kubernetes.m.crossplane.io/v1alpha1",
+      kind: "Object",
+      spec: {
+        managementPolicies: ["Observe"],
+        forProvider: { manifest: { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "team-models", namespace: "serving" } } },
+      },
+    });
     const rsp = compose(s.xr, { ...s.observed, "volume-team-models": existing });
     expect(rsp.desired.resources["volume-team-models"]).toBeUndefined();
   });
@@ -193,12 +286,20 @@ describe("revision rollover and retention", () => {
 });
 
 describe("data safety", () => {
-  it.each(scenarios().filter((s) => s.refused === true).map((s) => [s.name, s] as const))("%s: refused by the tenancy policy, every observed Object is kept and nothing new composed", (_n, s) => {
+  it.each(
+    scenarios()
+      .filter((s) => s.refused === true)
+      .map((s) => [s.name, s] as const),
+  )("%s: refused by the tenancy policy, every observed Object is kept and nothing new composed", (_n, s) => {
     const rsp = composeScenario(s);
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(s.observed).sort());
   });
 
-  it.each(scenarios().filter((s) => s.phase !== "Fatal" && s.refused !== true).map((s) => [s.name, s] as const))("%s: the current volume is always composed", (_n, s) => {
+  it.each(
+    scenarios()
+      .filter((s) => s.phase !== "Fatal" && s.refused !== true)
+      .map((s) => [s.name, s] as const),
+  )("%s: the current volume is always composed", (_n, s) => {
     const rsp = composeScenario(s);
     const claim = String(field(fullSpec(s), "storage", "existingPVC", "claimName") ?? field(fullSpec(s), "claimName"));
     expect(rsp.desired.resources[KEY.volume(claim)]).toBeDefined();
@@ -209,7 +310,11 @@ describe("data safety", () => {
   it("desired resources and composite fields from earlier steps pass through untouched", () => {
     const other: ResourceState = { resource: { apiVersion: "example.org/v1", kind: "Thing", spec: { a: 1 } }, connectionDetails: {}, ready: "True" };
     const req = request(baseXr(), {}, { "other-step": other });
-    req.desired.composite = { resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", status: { fromEarlier: "x" } }, connectionDetails: {}, ready: "Unspecified" };
+    req.desired.composite = {
+      resource: { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCacheReplica", status: { fromEarlier: "x" } },
+      connectionDetails: {},
+      ready: "Unspecified",
+    };
     const rsp = composeReplica(req, { now: () => EPOCH_MS });
     expect(rsp.desired.resources["other-step"]).toBe(other);
     expect(field(rsp.desired.composite?.resource, "status", "fromEarlier")).toBe("x");
@@ -218,8 +323,16 @@ describe("data safety", () => {
   it.each<{ reason: string; spec: JsonObject; field: string }>([
     { reason: "a bad quantity", spec: { storage: { backend: "PVC", pvc: { size: "lots" } } }, field: "spec.storage.pvc.size" },
     { reason: "the default namespace", spec: { namespace: "default" }, field: "spec.namespace" },
-    { reason: "two sources", spec: { artifact: { kind: "Weights", layout: "Flat", source: { configMap: { name: "a" }, s3: { uri: "s3://bucket/x" } } } }, field: "spec.artifact.source" },
-    { reason: "an ExistingPVC claim that disagrees with claimName", spec: { storage: { backend: "ExistingPVC", existingPVC: { claimName: "mine" } } }, field: "spec.claimName" },
+    {
+      reason: "two sources",
+      spec: { artifact: { kind: "Weights", layout: "Flat", source: { configMap: { name: "a" }, s3: { uri: "s3://bucket/x" } } } },
+      field: "spec.artifact.source",
+    },
+    {
+      reason: "an ExistingPVC claim that disagrees with claimName",
+      spec: { storage: { backend: "ExistingPVC", existingPVC: { claimName: "mine" } } },
+      field: "spec.claimName",
+    },
   ])("bad input ($reason) is Fatal naming $field, and passes the desired state through", ({ spec, field: f }) => {
     const other: ResourceState = { resource: { apiVersion: "example.org/v1", kind: "Thing" }, connectionDetails: {}, ready: "True" };
     const rsp = composeReplica(request(baseXr(spec), {}, { "other-step": other }), { now: () => EPOCH_MS });
@@ -242,7 +355,10 @@ describe("data safety", () => {
     expect(keysOfKind(compose(blocked.xr, blocked.observed), "Job")).toEqual([]);
     const first = compose(blocked.xr);
     const [jobKey] = keysOfKind(first, "Job");
-    const withJob = { ...blocked.observed, [jobKey ?? ""]: observedObject(jobKey ?? "", first.desired.resources[jobKey ?? ""]?.resource ?? {}, { status: { active: 1 } }) };
+    const withJob = {
+      ...blocked.observed,
+      [jobKey ?? ""]: observedObject(jobKey ?? "", first.desired.resources[jobKey ?? ""]?.resource ?? {}, { status: { active: 1 } }),
+    };
     const rsp = compose(blocked.xr, withJob);
     expect(statusOf(rsp).phase).toBe("Blocked");
     expect(keysOfKind(rsp, "Job")).toEqual([jobKey]);

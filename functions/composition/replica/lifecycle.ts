@@ -25,10 +25,7 @@ export function currentAttempt(prev: ModelCacheReplicaStatus, refetch: string, c
   return { attempt: Math.min(Math.max(prev.attempts ?? 1, 1), MAX_ATTEMPTS), fresh };
 }
 
-export type RetryDecision =
-  | { kind: "giveUp" }
-  | { kind: "wait"; retryAt: string; seconds: number }
-  | { kind: "retry"; next: number };
+export type RetryDecision = { kind: "giveUp" } | { kind: "wait"; retryAt: string; seconds: number } | { kind: "retry"; next: number };
 
 /**
  * `failedAt` comes from what was observed (the Job's Failed condition or the

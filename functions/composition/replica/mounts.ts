@@ -17,7 +17,9 @@ export function mountsRequirement(cacheName: string, cacheNamespace: string, clu
     [MOUNTS_REQUIREMENT]: {
       apiVersion: "v1",
       kind: "ConfigMap",
-      match: { labels: { [LEASE_LABELS.cache]: labelValue(cacheName), [LEASE_LABELS.cacheNamespace]: cacheNamespace, [LEASE_LABELS.cluster]: labelValue(cluster) } },
+      match: {
+        labels: { [LEASE_LABELS.cache]: labelValue(cacheName), [LEASE_LABELS.cacheNamespace]: cacheNamespace, [LEASE_LABELS.cluster]: labelValue(cluster) },
+      },
     },
   };
 }
@@ -50,20 +52,31 @@ export interface OldVolumeInput {
   now: number;
 }
 
-export type OldVolumeDecision =
-  | { keep: true; status: JsonObject; retryInSeconds?: number }
-  | { keep: false; status: JsonObject };
+export type OldVolumeDecision = { keep: true; status: JsonObject; retryInSeconds?: number } | { keep: false; status: JsonObject };
 
 /** Whether an earlier revision's volume stays, once the current one is Ready on this cluster. */
 export function decideOldVolume(o: OldVolumeInput): OldVolumeDecision {
   const base = { claimName: o.claimName };
-  if (o.mounts === undefined) return { keep: true, status: { ...base, message: "kept: who mounts it is not known yet (the serving step's records are being read)" } };
+  if (o.mounts === undefined)
+    return { keep: true, status: { ...base, message: "kept: who mounts it is not known yet (the serving step's records are being read)" } };
   if (o.mounts.length > 0)
-    return { keep: true, status: { ...base, mounts: o.mounts.length, message: `kept: mounted by ${o.mounts.slice(0, 5).join("; ")}${o.mounts.length > 5 ? ` and ${o.mounts.length - 5} more` : ""}` } };
+    return {
+      keep: true,
+      status: {
+        ...base,
+        mounts: o.mounts.length,
+        message: `kept: mounted by ${o.mounts.slice(0, 5).join("; ")}${o.mounts.length > 5 ? ` and ${o.mounts.length - 5} more` : ""}`,
+      },
+    };
   if (o.eviction === undefined) return { keep: false, status: { ...base, mounts: 0, message: "released: nobody mounts it and spec.eviction is not set" } };
   const since = o.unusedSince !== undefined && !Number.isNaN(Date.parse(o.unusedSince)) ? Date.parse(o.unusedSince) : o.now;
   const releaseAt = since + durationSeconds(o.eviction.ttl) * 1000;
   const at = { unusedSince: new Date(since).toISOString(), releaseAt: new Date(releaseAt).toISOString() };
-  if (o.now >= releaseAt) return { keep: false, status: { ...base, mounts: 0, ...at, message: `released: nobody has mounted it for spec.eviction.ttl (${o.eviction.ttl})` } };
-  return { keep: true, retryInSeconds: Math.ceil((releaseAt - o.now) / 1000), status: { ...base, mounts: 0, ...at, message: `kept until ${at.releaseAt} unless a workload mounts it again (spec.eviction.ttl ${o.eviction.ttl})` } };
+  if (o.now >= releaseAt)
+    return { keep: false, status: { ...base, mounts: 0, ...at, message: `released: nobody has mounted it for spec.eviction.ttl (${o.eviction.ttl})` } };
+  return {
+    keep: true,
+    retryInSeconds: Math.ceil((releaseAt - o.now) / 1000),
+    status: { ...base, mounts: 0, ...at, message: `kept until ${at.releaseAt} unless a workload mounts it again (spec.eviction.ttl ${o.eviction.ttl})` },
+  };
 }

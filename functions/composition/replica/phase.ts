@@ -38,7 +38,14 @@ export function pinMismatch(spec: ModelCacheReplicaSpec, report: HydrationReport
  */
 export const REPORT_LAG_GRACE_MS = 120_000;
 
-export function hydrationState(spec: ModelCacheReplicaSpec, job: Observation, reading: ReportReading, jobName: string, reportName: string, nowMs?: number): Hydration {
+export function hydrationState(
+  spec: ModelCacheReplicaSpec,
+  job: Observation,
+  reading: ReportReading,
+  jobName: string,
+  reportName: string,
+  nowMs?: number,
+): Hydration {
   const report = reading.kind === "report" ? reading.report : undefined;
   if (report?.phase === "Ready") {
     const mismatch = pinMismatch(spec, report);
@@ -52,11 +59,23 @@ export function hydrationState(spec: ModelCacheReplicaSpec, job: Observation, re
   }
   const complete = jobCondition(job.manifest, "Complete");
   const completedMs = Date.parse(str(field(job.manifest, "status", "completionTime")) ?? str(complete?.["lastTransitionTime"]) ?? "");
-  if (complete && reading.kind !== "invalid" && report?.phase !== "Failed" && nowMs !== undefined && Number.isFinite(completedMs) && nowMs - completedMs < REPORT_LAG_GRACE_MS)
+  if (
+    complete &&
+    reading.kind !== "invalid" &&
+    report?.phase !== "Failed" &&
+    nowMs !== undefined &&
+    Number.isFinite(completedMs) &&
+    nowMs - completedMs < REPORT_LAG_GRACE_MS
+  )
     // Succeeded, and the report that says so not observed yet: wait for it rather than count a failed attempt.
     return report ? { state: "running", report } : { state: "started", finished: true };
   if (complete)
-    return { state: "failed", error: `Job ${jobName} succeeded but left no Ready report in ConfigMap ${reportName}${reading.kind === "invalid" ? ` (${reading.message})` : ""}`, failedAt: str(field(job.manifest, "status", "completionTime")), drift: false };
+    return {
+      state: "failed",
+      error: `Job ${jobName} succeeded but left no Ready report in ConfigMap ${reportName}${reading.kind === "invalid" ? ` (${reading.message})` : ""}`,
+      failedAt: str(field(job.manifest, "status", "completionTime")),
+      drift: false,
+    };
   if (report?.phase === "Failed" && job.exists !== true)
     return { state: "failed", error: report.message ?? "the hydrator failed", failedAt: report.updatedAt, drift: false, report };
   if (report) {

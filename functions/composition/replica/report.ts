@@ -21,7 +21,10 @@ export function readReport(obs: Observation): ReportReading {
   const parsed = HydrationReport.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    return { kind: "invalid", message: `the report ConfigMap's ${HYDRATION_REPORT_KEY} is not a hydration report (${first ? `${first.path.join(".")}: ${first.message}` : "invalid"})` };
+    return {
+      kind: "invalid",
+      message: `the report ConfigMap's ${HYDRATION_REPORT_KEY} is not a hydration report (${first ? `${first.path.join(".")}: ${first.message}` : "invalid"})`,
+    };
   }
   return { kind: "report", report: parsed.data };
 }

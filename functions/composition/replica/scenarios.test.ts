@@ -8,7 +8,10 @@ describe("phase of each cluster-level scenario", () => {
   it.each(scenarios().map((s) => [s.name, s] as const))("%s", (_name, s) => {
     const rsp = composeScenario(s);
     if (s.phase === "Fatal") {
-      expect(rsp.results.map((r) => r.severity), s.why).toEqual(["Fatal"]);
+      expect(
+        rsp.results.map((r) => r.severity),
+        s.why,
+      ).toEqual(["Fatal"]);
       return;
     }
     expect(statusOf(rsp).phase, s.why).toBe(s.phase);

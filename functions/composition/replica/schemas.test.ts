@@ -45,7 +45,11 @@ const manifests = scenarios()
       .filter(([, st]) => st.resource["kind"] === "Object")
       .map(([key, st]) => {
         const policies = field(st.resource, "spec", "managementPolicies") as string[];
-        return [`${s.name} ${key}`, field(st.resource, "spec", "forProvider", "manifest") as JsonObject, policies.length === 1 && policies[0] === "Observe"] as const;
+        return [
+          `${s.name} ${key}`,
+          field(st.resource, "spec", "forProvider", "manifest") as JsonObject,
+          policies.length === 1 && policies[0] === "Observe",
+        ] as const;
       }),
   );
 
@@ -61,6 +65,11 @@ describe("manifests inside Objects validate against Kubernetes' schemas", () => 
   });
 
   it("the validator rejects what Kubernetes would (so the checks above can fail)", () => {
-    expect(() => new Job({ metadata: { name: "j" }, spec: { template: { spec: { containers: [{ name: "c", args: ["a", 1] }], restartPolicy: "Sometimes" } } } } as never).validate()).toThrow();
+    expect(() =>
+      new Job({
+        metadata: { name: "j" },
+        spec: { template: { spec: { containers: [{ name: "c", args: ["a", 1] }], restartPolicy: "Sometimes" } } },
+      } as never).validate(),
+    ).toThrow();
   });
 });

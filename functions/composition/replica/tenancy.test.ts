@@ -20,7 +20,11 @@ function namespacesOf(rsp: ReturnType<typeof compose>): string[] {
 describe("the namespace on the cluster", () => {
   it.each<{ reason: string; spec: JsonObject; ns?: string; want: string[] | "Blocked" }>([
     { reason: "derived from the replica's own control-plane namespace", spec: {}, want: ["mc-ml-team"] },
-    { reason: "the shared namespace of earlier versions, for a volume not composed there yet: the tenant's own instead", spec: { namespace: "model-cache" }, want: ["mc-ml-team"] },
+    {
+      reason: "the shared namespace of earlier versions, for a volume not composed there yet: the tenant's own instead",
+      spec: { namespace: "model-cache" },
+      want: ["mc-ml-team"],
+    },
     { reason: "another team's namespace, written into the spec", spec: { namespace: "mc-team-b" }, want: "Blocked" },
     { reason: "a replica in another control-plane namespace gets that one's", spec: { namespace: "mc-team-b" }, ns: "team-b", want: ["mc-team-b"] },
     { reason: "and may not name the first one's", spec: { namespace: "mc-ml-team" }, ns: "team-b", want: "Blocked" },
@@ -37,7 +41,10 @@ describe("the namespace on the cluster", () => {
 
   it("labels the tenant's namespace with its control-plane namespace and the platform's labels", () => {
     const rsp = compose(baseXr(), {}, undefined, {}, tenancyInput({ clusterNamespaces: { labels: { "secrets.example.com/sync": "hf" } } }));
-    expect(field(manifestAt(rsp, KEY.namespace), "metadata", "labels")).toMatchObject({ "modelcache.dev/control-plane-namespace": "ml-team", "secrets.example.com/sync": "hf" });
+    expect(field(manifestAt(rsp, KEY.namespace), "metadata", "labels")).toMatchObject({
+      "modelcache.dev/control-plane-namespace": "ml-team",
+      "secrets.example.com/sync": "hf",
+    });
   });
 });
 
@@ -50,7 +57,13 @@ describe("migration: a volume composed in the shared namespace stays there", () 
     for (const [key, state] of Object.entries(first.desired.resources)) {
       const manifest = field(state.resource, "spec", "forProvider", "manifest") as JsonObject;
       const meta = manifest["metadata"] as JsonObject;
-      const moved = { ...state.resource, spec: { ...(state.resource["spec"] as JsonObject), forProvider: { manifest: { ...manifest, metadata: meta["namespace"] !== undefined ? { ...meta, namespace: ns } : { ...meta, name: ns } } } } };
+      const moved = {
+        ...state.resource,
+        spec: {
+          ...(state.resource["spec"] as JsonObject),
+          forProvider: { manifest: { ...manifest, metadata: meta["namespace"] !== undefined ? { ...meta, namespace: ns } : { ...meta, name: ns } } },
+        },
+      };
       out[key] = observedObject(key, moved, key.startsWith("volume-") ? { status: { phase: "Bound" } } : {});
     }
     return out;
@@ -83,10 +96,14 @@ describe("refused by the policy: Blocked, nothing new, nothing dropped", () => {
   it("keeps every observed Object exactly as it is and names the field and the rule", () => {
     const ok = compose(baseXr());
     const observed = Object.fromEntries(Object.entries(ok.desired.resources).map(([k, s]) => [k, observedObject(k, s.resource)]));
-    const hostile = baseXr({ hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, tolerations: [{ operator: "Exists" }] } });
+    const hostile = baseXr({
+      hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, tolerations: [{ operator: "Exists" }] },
+    });
     const rsp = compose(hostile, observed);
     expect(statusOf(rsp).phase).toBe("Blocked");
-    expect(statusOf(rsp).message).toContain("spec.hydration.tolerations[0]: operator Exists with no key tolerates every taint (tenancy policy: input.tenancy.hydration.allowedTolerations)");
+    expect(statusOf(rsp).message).toContain(
+      "spec.hydration.tolerations[0]: operator Exists with no key tolerates every taint (tenancy policy: input.tenancy.hydration.allowedTolerations)",
+    );
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(observed).sort());
     for (const [k, s] of Object.entries(observed)) expect(rsp.desired.resources[k]?.resource["spec"]).toEqual(s.resource["spec"]);
     expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "TenancyPolicy" }));
@@ -94,7 +111,17 @@ describe("refused by the policy: Blocked, nothing new, nothing dropped", () => {
 
   it("clamps instead when the platform says Clamp, and adds the platform's own placement", () => {
     const input = tenancyInput({ hydration: { onViolation: "Clamp", nodeSelector: { pool: "hydration" }, maxResources: { cpu: "1", memory: "512Mi" } } });
-    const xr = baseXr({ hydration: { activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8, tolerations: [{ operator: "Exists" }], nodeSelector: { "node-role.kubernetes.io/control-plane": "" }, resources: { limits: { "nvidia.com/gpu": "1" } } } });
+    const xr = baseXr({
+      hydration: {
+        activeDeadlineSeconds: 21600,
+        backoffLimit: 4,
+        ttlSecondsAfterFinished: 86400,
+        concurrency: 8,
+        tolerations: [{ operator: "Exists" }],
+        nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
+        resources: { limits: { "nvidia.com/gpu": "1" } },
+      },
+    });
     const rsp = compose(xr, {}, undefined, {}, input);
     const [job] = keysOfKind(rsp, "Job");
     const pod = field(manifestAt(rsp, job ?? ""), "spec", "template", "spec") as JsonObject;

@@ -68,7 +68,11 @@ export function replicaTenancy(a: ReplicaTenancyArgs): ReplicaTenancy {
   const namespace = grandfathered ? shared : own;
   const refused: Issue[] = [];
   if (spec.namespace !== own && spec.namespace !== shared)
-    refused.push({ field: `${a.root}.namespace`, rule: "tenancy.clusterNamespaces", message: `must be ${own}, the namespace the platform gives control-plane namespace ${a.controlPlaneNamespace} on every cluster` });
+    refused.push({
+      field: `${a.root}.namespace`,
+      rule: "tenancy.clusterNamespaces",
+      message: `must be ${own}, the namespace the platform gives control-plane namespace ${a.controlPlaneNamespace} on every cluster`,
+    });
   const checked = checkTenancy(spec, { controlPlaneNamespace: a.controlPlaneNamespace, ownNamespace: namespace, policy, root: a.root });
   refused.push(...checked.refused);
   if (refused.length > 0) return { kind: "refused", message: `refused by the platform's tenancy policy; nothing new is composed: ${describeIssues(refused)}` };

@@ -41,7 +41,12 @@ export function planVolume(spec: ModelCacheReplicaSpec): VolumePlan {
     namespace: spec.namespace,
     owned: true,
     storageClassName: fromCache ?? spec.cluster.storageClassName,
-    storageClassFrom: fromCache !== undefined ? "spec.storage.pvc.storageClassName" : spec.cluster.storageClassName !== undefined ? `cluster ${spec.cluster.name}'s storage class` : undefined,
+    storageClassFrom:
+      fromCache !== undefined
+        ? "spec.storage.pvc.storageClassName"
+        : spec.cluster.storageClassName !== undefined
+          ? `cluster ${spec.cluster.name}'s storage class`
+          : undefined,
     accessMode: s.pvc?.accessMode ?? "ReadWriteMany",
     verifyOnly: false,
   };

@@ -34,7 +34,11 @@ export interface Bridge {
 export const BRIDGE_KEY_PREFIX = "modelcache-bridge-";
 
 /** Keys of one bridge: one per cluster, workload namespace and claim, shared by every workload there. */
-export function bridgeKeys(cluster: string, workloadNamespace: string, claimName: string): { sourceClaim: string; sourceVolume: string; volume: string; claim: string } {
+export function bridgeKeys(
+  cluster: string,
+  workloadNamespace: string,
+  claimName: string,
+): { sourceClaim: string; sourceVolume: string; volume: string; claim: string } {
   const id = digest(cluster, workloadNamespace, claimName);
   return {
     sourceClaim: `${BRIDGE_KEY_PREFIX}${id}-source-claim`,
@@ -60,11 +64,13 @@ function sharedSource(pvSpec: JsonObject): JsonObject | undefined {
   const csi = pvSpec["csi"];
   if (isObject(csi) && typeof csi["driver"] === "string" && typeof csi["volumeHandle"] === "string") {
     const out: JsonObject = { driver: csi["driver"], volumeHandle: csi["volumeHandle"], readOnly: true };
-    for (const k of ["volumeAttributes", "fsType", "nodeStageSecretRef", "nodePublishSecretRef"] as const) if (csi[k] !== undefined) out[k] = csi[k] as JsonValue;
+    for (const k of ["volumeAttributes", "fsType", "nodeStageSecretRef", "nodePublishSecretRef"] as const)
+      if (csi[k] !== undefined) out[k] = csi[k] as JsonValue;
     return { csi: out };
   }
   const nfs = pvSpec["nfs"];
-  if (isObject(nfs) && typeof nfs["server"] === "string" && typeof nfs["path"] === "string") return { nfs: { server: nfs["server"], path: nfs["path"], readOnly: true } };
+  if (isObject(nfs) && typeof nfs["server"] === "string" && typeof nfs["path"] === "string")
+    return { nfs: { server: nfs["server"], path: nfs["path"], readOnly: true } };
   return undefined;
 }
 
@@ -73,25 +79,52 @@ export function planBridge(b: BridgeInput): Bridge {
   const where = `claim ${b.cacheNamespace}/${b.claimName} on cluster ${b.cluster}`;
   const fix = `run the workload in namespace ${b.cacheNamespace}, or`;
   if (b.accessMode !== undefined && !SHAREABLE.has(b.accessMode))
-    return { state: { kind: "blocked", message: `${where} is ${b.accessMode}: a single-node volume cannot be mounted from namespace ${b.workloadNamespace}; ${fix} set the ModelCache's spec.storage.pvc.accessMode to ReadWriteMany` }, resources: {} };
+    return {
+      state: {
+        kind: "blocked",
+        message: `${where} is ${b.accessMode}: a single-node volume cannot be mounted from namespace ${b.workloadNamespace}; ${fix} set the ModelCache's spec.storage.pvc.accessMode to ReadWriteMany`,
+      },
+      resources: {},
+    };
   const resources: Record<string, ResourceState> = {};
   const srcClaimObs = observe(b.observed[keys.sourceClaim]);
-  resources[keys.sourceClaim] = rs(wrapObject({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: b.claimName, namespace: b.cacheNamespace } }, b.providerConfigRef, { policy: "observe" }), srcClaimObs.exists === true);
+  resources[keys.sourceClaim] = rs(
+    wrapObject({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: b.claimName, namespace: b.cacheNamespace } }, b.providerConfigRef, {
+      policy: "observe",
+    }),
+    srcClaimObs.exists === true,
+  );
   const claimSpec = field(srcClaimObs.manifest, "spec");
   const volumeName = str(field(claimSpec, "volumeName"));
   if (srcClaimObs.exists === false) return { state: { kind: "pending", message: `${where} does not exist yet` }, resources };
-  if (!isObject(claimSpec) || volumeName === undefined) return { state: { kind: "pending", message: `reading ${where} to share it read-only with namespace ${b.workloadNamespace}` }, resources };
+  if (!isObject(claimSpec) || volumeName === undefined)
+    return { state: { kind: "pending", message: `reading ${where} to share it read-only with namespace ${b.workloadNamespace}` }, resources };
   const modes = Array.isArray(claimSpec["accessModes"]) ? claimSpec["accessModes"].filter((m): m is string => typeof m === "string") : [];
   if (!modes.some((m) => SHAREABLE.has(m)))
-    return { state: { kind: "blocked", message: `${where} is ${modes.join(", ") || "of no access mode"}: a single-node volume cannot be mounted from namespace ${b.workloadNamespace}; ${fix} set the ModelCache's spec.storage.pvc.accessMode to ReadWriteMany` }, resources };
+    return {
+      state: {
+        kind: "blocked",
+        message: `${where} is ${modes.join(", ") || "of no access mode"}: a single-node volume cannot be mounted from namespace ${b.workloadNamespace}; ${fix} set the ModelCache's spec.storage.pvc.accessMode to ReadWriteMany`,
+      },
+      resources,
+    };
 
   const srcVolObs = observe(b.observed[keys.sourceVolume]);
-  resources[keys.sourceVolume] = rs(wrapObject({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: volumeName } }, b.providerConfigRef, { policy: "observe" }), srcVolObs.exists === true);
+  resources[keys.sourceVolume] = rs(
+    wrapObject({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: volumeName } }, b.providerConfigRef, { policy: "observe" }),
+    srcVolObs.exists === true,
+  );
   const pvSpec = field(srcVolObs.manifest, "spec");
   if (!isObject(pvSpec)) return { state: { kind: "pending", message: `reading PersistentVolume ${volumeName} behind ${where}` }, resources };
   const source = sharedSource(pvSpec);
   if (source === undefined)
-    return { state: { kind: "blocked", message: `PersistentVolume ${volumeName} behind ${where} is neither a CSI nor an NFS volume, so no second read-only volume can point at it; ${fix} use a storage class whose CSI driver supports static provisioning (EFS, Filestore, Azure Files, NFS)` }, resources };
+    return {
+      state: {
+        kind: "blocked",
+        message: `PersistentVolume ${volumeName} behind ${where} is neither a CSI nor an NFS volume, so no second read-only volume can point at it; ${fix} use a storage class whose CSI driver supports static provisioning (EFS, Filestore, Azure Files, NFS)`,
+      },
+      resources,
+    };
   const capacity = field(pvSpec, "capacity", "storage") ?? field(claimSpec, "resources", "requests", "storage") ?? "1Gi";
   const pvName = bridgeVolumeName(b.claimName, b.workloadNamespace);
   const pv: JsonObject = {
@@ -120,6 +153,13 @@ export function planBridge(b: BridgeInput): Bridge {
   const pvcObs = observe(b.observed[keys.claim]);
   const bound = str(field(pvcObs.manifest, "status", "phase")) === "Bound";
   resources[keys.claim] = rs(wrapObject(pvc, b.providerConfigRef, { policy: "all", readyWhen: BOUND_QUERY }), bound);
-  if (!bound) return { state: { kind: "pending", message: `waiting for the read-only claim ${b.workloadNamespace}/${b.claimName} (volume ${pvName}, the same ${source["csi"] ? "CSI volume handle" : "NFS export"} as ${where}) to be Bound` }, resources };
+  if (!bound)
+    return {
+      state: {
+        kind: "pending",
+        message: `waiting for the read-only claim ${b.workloadNamespace}/${b.claimName} (volume ${pvName}, the same ${source["csi"] ? "CSI volume handle" : "NFS export"} as ${where}) to be Bound`,
+      },
+      resources,
+    };
   return { state: { kind: "ready" }, resources };
 }

@@ -14,9 +14,19 @@ function view(mc: JsonObject, cluster = CLUSTER): CacheOnCluster {
 describe("cacheOnCluster", () => {
   it("a Ready cluster the fleet compacted: digest, claim, namespace and mount path come from the fleet-wide fields", () => {
     expect(view(modelCache("ready"))).toStrictEqual({
-      ref: "ml-team/qwen3-8b", listed: true, reported: true, selected: true, phase: "Ready", drift: false,
-      claimName: V1_CLAIM, namespace: CACHE_NS, mountPath: "/models/qwen3-8b",
-      manifestDigest: V1_PIN, pinnedDigest: V1_PIN, pinStale: false, accessMode: "ReadWriteMany",
+      ref: "ml-team/qwen3-8b",
+      listed: true,
+      reported: true,
+      selected: true,
+      phase: "Ready",
+      drift: false,
+      claimName: V1_CLAIM,
+      namespace: CACHE_NS,
+      mountPath: "/models/qwen3-8b",
+      manifestDigest: V1_PIN,
+      pinnedDigest: V1_PIN,
+      pinStale: false,
+      accessMode: "ReadWriteMany",
     });
   });
 
@@ -24,7 +34,12 @@ describe("cacheOnCluster", () => {
     const v = view(modelCache("rollout-hydrating"));
     expect(v.manifestDigest).toBeUndefined();
     expect(v.claimName).toBe(V2_CLAIM);
-    expect({ pinStale: v.pinStale, pinnedDigest: v.pinnedDigest, bytesDone: v.bytesDone, etaSeconds: v.etaSeconds }).toStrictEqual({ pinStale: true, pinnedDigest: undefined, bytesDone: 12 * 2 ** 30, etaSeconds: 41 });
+    expect({ pinStale: v.pinStale, pinnedDigest: v.pinnedDigest, bytesDone: v.bytesDone, etaSeconds: v.etaSeconds }).toStrictEqual({
+      pinStale: true,
+      pinnedDigest: undefined,
+      bytesDone: 12 * 2 ** 30,
+      etaSeconds: 41,
+    });
   });
 
   it("a pin whose identity is the current source's is current; any other identity is stale", () => {
@@ -39,7 +54,13 @@ describe("cacheOnCluster", () => {
   });
 
   it("a cluster the cache does not list is neither selected nor given a claim", () => {
-    expect(view(modelCache("ready"), "elsewhere")).toMatchObject({ listed: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined });
+    expect(view(modelCache("ready"), "elsewhere")).toMatchObject({
+      listed: false,
+      selected: false,
+      phase: undefined,
+      claimName: undefined,
+      manifestDigest: undefined,
+    });
   });
 
   it("a ModelCache the fleet has not reported on yet (no status.clusters, no ClustersSelected True or False) is not reported; either one is", () => {
@@ -57,7 +78,12 @@ describe("cacheOnCluster", () => {
   });
 
   it("a drifted cluster keeps its own digest and says so", () => {
-    expect(view(modelCache("drift"))).toMatchObject({ drift: true, phase: "Failed", manifestDigest: "sha256:ffff000000000000000000000000000000000000000000000000000000000000", pinnedDigest: V1_PIN });
+    expect(view(modelCache("drift"))).toMatchObject({
+      drift: true,
+      phase: "Failed",
+      manifestDigest: "sha256:ffff000000000000000000000000000000000000000000000000000000000000",
+      pinnedDigest: V1_PIN,
+    });
   });
 
   it("a ModelCache whose spec does not parse is reported with the field, never guessed at", () => {

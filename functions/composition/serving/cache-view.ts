@@ -57,10 +57,15 @@ export function cacheOnCluster(mc: JsonObject, cluster: string): Checked<CacheOn
   const mountPath = cs?.mountPath ?? st.mountPath ?? c.spec.mountPath ?? `/models/${c.name}`;
   const conditions = field(mc, "status", "conditions");
   // ClustersSelected Unknown is the fleet waiting for the clusters itself: not a report either.
-  const reported = Array.isArray(st.clusters) || (Array.isArray(conditions) && conditions.some((c) => field(c, "type") === CLUSTERS_SELECTED && field(c, "status") !== "Unknown"));
+  const reported =
+    Array.isArray(st.clusters) ||
+    (Array.isArray(conditions) && conditions.some((c) => field(c, "type") === CLUSTERS_SELECTED && field(c, "status") !== "Unknown"));
   const base = { ref, mountPath, pinnedDigest, pinStale, accessMode, reported } as const;
   if (cs === undefined)
-    return { ok: true, value: { ...base, listed: false, selected: false, phase: undefined, drift: false, claimName: undefined, namespace: undefined, manifestDigest: undefined } };
+    return {
+      ok: true,
+      value: { ...base, listed: false, selected: false, phase: undefined, drift: false, claimName: undefined, namespace: undefined, manifestDigest: undefined },
+    };
   const drift = cs.drift === true;
   // The fleet leaves out a Ready cluster's digest when it is the pin's (fleet/status.ts, compact).
   const manifestDigest = cs.manifestDigest ?? (cs.phase === "Ready" && !drift && pin !== undefined ? pin.manifestDigest : undefined);

@@ -7,7 +7,18 @@ import { field, isObject } from "../../shared/json.ts";
 import { runFunction } from "../run-function.ts";
 import { composeServing } from "./compose.ts";
 import { composeScenario, deliver, requestOf, scenarios, type Scenario } from "../../../test/support/serving-scenarios.ts";
-import { CLUSTER, V1_CLAIM, V1_PIN, V2_CLAIM, V2_PIN, deployment, modelCache, servingInput, servingRequest, wrapped } from "../../../test/support/serving-builders.ts";
+import {
+  CLUSTER,
+  V1_CLAIM,
+  V1_PIN,
+  V2_CLAIM,
+  V2_PIN,
+  deployment,
+  modelCache,
+  servingInput,
+  servingRequest,
+  wrapped,
+} from "../../../test/support/serving-builders.ts";
 
 function lines(rsp: FunctionResponse): ConsumerMount[] {
   return (field(rsp.desired.composite?.resource, "status", "modelCaches") ?? []) as unknown as ConsumerMount[];
@@ -41,16 +52,31 @@ describe("what each state composes", () => {
     const rsp = composeScenario(byName("hydrating-held"));
     const c = rsp.conditions.find((x) => x.type === "ModelCachesReady");
     expect(c).toStrictEqual({
-      type: "ModelCachesReady", status: "False", reason: "Held", target: "Composite",
+      type: "ModelCachesReady",
+      status: "False",
+      reason: "Held",
+      target: "Composite",
       message: `Held: ml-team/qwen3-8b on cluster ${CLUSTER}: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 41s left; LeaderWorkerSet mc-ml-team/qwen3-8b-gang is not composed until then`,
     });
-    expect(lines(rsp)).toStrictEqual([{
-      resource: "workload", workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang", cache: "ml-team/qwen3-8b", cluster: CLUSTER, state: "Held",
-      phase: "Hydrating", bytesDone: 12 * 2 ** 30, bytesTotal: 16 * 2 ** 30, etaSeconds: 41, message: (c?.message ?? "").slice("Held: ".length),
-    }]);
+    expect(lines(rsp)).toStrictEqual([
+      {
+        resource: "workload",
+        workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang",
+        cache: "ml-team/qwen3-8b",
+        cluster: CLUSTER,
+        state: "Held",
+        phase: "Hydrating",
+        bytesDone: 12 * 2 ** 30,
+        bytesTotal: 16 * 2 ** 30,
+        etaSeconds: 41,
+        message: (c?.message ?? "").slice("Held: ".length),
+      },
+    ]);
     expect(rsp.desired.composite?.ready).toBe("False");
     expect(rsp.ttlSeconds).toBe(15);
-    expect(rsp.requirements.resources).toStrictEqual({ "modelcache.ml-team.qwen3-8b": { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: "qwen3-8b" }, namespace: "ml-team" } });
+    expect(rsp.requirements.resources).toStrictEqual({
+      "modelcache.ml-team.qwen3-8b": { apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", match: { name: "qwen3-8b" }, namespace: "ml-team" },
+    });
   });
 
   it("mounted: the LeaderWorkerSet's leader and workers mount the verified claim; the record names claim and digest", () => {
@@ -62,7 +88,15 @@ describe("what each state composes", () => {
       expect(() => new PodTemplateSpec(tpl as never).validate()).not.toThrow();
     }
     expect(field(m, "metadata", "annotations", "modelcache.dev/mounts")).toBe(`ml-team/qwen3-8b=mc-ml-team/${V1_CLAIM}@${V1_PIN}`);
-    expect(rsp.conditions).toStrictEqual([{ type: "ModelCachesReady", status: "True", reason: "Mounted", target: "Composite", message: `1 cache mount(s) verified: ml-team/qwen3-8b on ${CLUSTER} for LeaderWorkerSet mc-ml-team/qwen3-8b-gang` }]);
+    expect(rsp.conditions).toStrictEqual([
+      {
+        type: "ModelCachesReady",
+        status: "True",
+        reason: "Mounted",
+        target: "Composite",
+        message: `1 cache mount(s) verified: ml-team/qwen3-8b on ${CLUSTER} for LeaderWorkerSet mc-ml-team/qwen3-8b-gang`,
+      },
+    ]);
     expect(() => new Service(field(rsp.desired.resources["service"]?.resource, "spec", "forProvider", "manifest") as never).validate()).not.toThrow();
   });
 
@@ -77,18 +111,40 @@ describe("what each state composes", () => {
       metadata: {
         name: expect.stringMatching(/^qwen3-8b-mount-[0-9a-f]{10}$/) as unknown as string,
         namespace: "ml-team",
-        labels: { "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": CLUSTER, "modelcache.dev/use": "Mounted", "modelcache.dev/claim": V1_CLAIM },
+        labels: {
+          "modelcache.dev/cache": "qwen3-8b",
+          "modelcache.dev/cache-namespace": "ml-team",
+          "modelcache.dev/cluster": CLUSTER,
+          "modelcache.dev/use": "Mounted",
+          "modelcache.dev/claim": V1_CLAIM,
+        },
       },
-      data: { cache: "ml-team/qwen3-8b", cluster: CLUSTER, use: "Mounted", claim: `mc-ml-team/${V1_CLAIM}`, manifestDigest: V1_PIN, workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang", consumer: "ServedModel ml-team/qwen3-8b" },
+      data: {
+        cache: "ml-team/qwen3-8b",
+        cluster: CLUSTER,
+        use: "Mounted",
+        claim: `mc-ml-team/${V1_CLAIM}`,
+        manifestDigest: V1_PIN,
+        workload: "LeaderWorkerSet mc-ml-team/qwen3-8b-gang",
+        consumer: "ServedModel ml-team/qwen3-8b",
+      },
     });
   });
 
   it("a workload waiting for a cache records the demand (use Waiting, no claim); a refused or blocked one records nothing", () => {
-    const records = (name: string) => Object.entries(composeScenario(byName(name)).desired.resources).filter(([k]) => k.startsWith("modelcache-mount-")).map(([, r]) => r.resource);
+    const records = (name: string) =>
+      Object.entries(composeScenario(byName(name)).desired.resources)
+        .filter(([k]) => k.startsWith("modelcache-mount-"))
+        .map(([, r]) => r.resource);
     for (const name of ["hydrating-held", "drift-stopped"]) {
       const [r, ...more] = records(name);
       expect(more, name).toEqual([]);
-      expect(field(r, "metadata", "labels"), name).toStrictEqual({ "modelcache.dev/cache": "qwen3-8b", "modelcache.dev/cache-namespace": "ml-team", "modelcache.dev/cluster": CLUSTER, "modelcache.dev/use": "Waiting" });
+      expect(field(r, "metadata", "labels"), name).toStrictEqual({
+        "modelcache.dev/cache": "qwen3-8b",
+        "modelcache.dev/cache-namespace": "ml-team",
+        "modelcache.dev/cluster": CLUSTER,
+        "modelcache.dev/use": "Waiting",
+      });
       expect(field(r, "data", "claim"), name).toBeUndefined();
     }
     for (const name of ["tenancy-refused", "other-namespace-rwo", "no-cluster"]) expect(records(name), name).toEqual([]);
@@ -104,7 +160,10 @@ describe("what each state composes", () => {
     const s = byName("rollout-old-kept");
     const rsp = composeScenario(s);
     expect(workload(rsp)).toStrictEqual(field(s.observed["workload"]?.resource, "spec", "forProvider", "manifest"));
-    expect(field(workload(rsp), "spec", "template", "spec", "volumes")).toContainEqual({ name: "mc-qwen3-8b", persistentVolumeClaim: { claimName: V1_CLAIM, readOnly: true } });
+    expect(field(workload(rsp), "spec", "template", "spec", "volumes")).toContainEqual({
+      name: "mc-qwen3-8b",
+      persistentVolumeClaim: { claimName: V1_CLAIM, readOnly: true },
+    });
     expect(lines(rsp)[0]?.message).toMatch(/new revision not verified yet .*Hydrating.*; the workload keeps qwen3-8b-9b1e4d2c6a$/);
   });
 
@@ -124,7 +183,10 @@ describe("what each state composes", () => {
     const rsp = composeScenario(byName("drift-stopped"));
     const m = workload(rsp);
     expect(field(m, "spec", "replicas")).toBe(0);
-    expect(field(m, "spec", "template", "spec", "volumes")).toContainEqual({ name: "mc-qwen3-8b", persistentVolumeClaim: { claimName: V1_CLAIM, readOnly: true } });
+    expect(field(m, "spec", "template", "spec", "volumes")).toContainEqual({
+      name: "mc-qwen3-8b",
+      persistentVolumeClaim: { claimName: V1_CLAIM, readOnly: true },
+    });
     expect(rsp.results.map((r) => r.reason)).toStrictEqual(["WorkloadStopped"]);
     expect(rsp.conditions[0]?.reason).toBe("Stopped");
   });
@@ -134,39 +196,65 @@ describe("what each state composes", () => {
     const manifests = Object.values(rsp.desired.resources).map((r) => field(r.resource, "spec", "forProvider", "manifest") as JsonObject);
     const pv = manifests.find((m) => m["kind"] === "PersistentVolume" && field(m, "spec", "csi") !== undefined);
     expect(field(pv, "spec")).toStrictEqual({
-      capacity: { storage: "40Gi" }, accessModes: ["ReadOnlyMany"], persistentVolumeReclaimPolicy: "Retain", storageClassName: "",
-      csi: { driver: "filestore.csi.storage.gke.io", volumeHandle: "modeInstance/us-east1-b/pvc-7d1f0c2e/vol1", readOnly: true, volumeAttributes: { ip: "10.0.0.2", volume: "vol1" } },
+      capacity: { storage: "40Gi" },
+      accessModes: ["ReadOnlyMany"],
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: "",
+      csi: {
+        driver: "filestore.csi.storage.gke.io",
+        volumeHandle: "modeInstance/us-east1-b/pvc-7d1f0c2e/vol1",
+        readOnly: true,
+        volumeAttributes: { ip: "10.0.0.2", volume: "vol1" },
+      },
       claimRef: { namespace: "serving", name: V1_CLAIM },
     });
     const pvc = manifests.find((m) => m["kind"] === "PersistentVolumeClaim" && field(m, "metadata", "namespace") === "serving");
     expect(field(pvc, "spec", "volumeName")).toBe(field(pv, "metadata", "name"));
     expect(() => new PersistentVolume(pv as never).validate()).not.toThrow();
     expect(() => new PersistentVolumeClaim(pvc as never).validate()).not.toThrow();
-    expect(field(workload(rsp), "spec", "template", "spec", "volumes")).toContainEqual({ name: "mc-qwen3-8b", persistentVolumeClaim: { claimName: V1_CLAIM, readOnly: true } });
+    expect(field(workload(rsp), "spec", "template", "spec", "volumes")).toContainEqual({
+      name: "mc-qwen3-8b",
+      persistentVolumeClaim: { claimName: V1_CLAIM, readOnly: true },
+    });
   });
 
   it("another namespace on an RWO volume: Blocked with the fix", () => {
     const rsp = composeScenario(byName("other-namespace-rwo"));
-    expect(lines(rsp)[0]?.message).toMatch(/is ReadWriteOnce: a single-node volume cannot be mounted from namespace serving; run the workload in namespace mc-ml-team, or set the ModelCache's spec.storage.pvc.accessMode to ReadWriteMany/);
+    expect(lines(rsp)[0]?.message).toMatch(
+      /is ReadWriteOnce: a single-node volume cannot be mounted from namespace serving; run the workload in namespace mc-ml-team, or set the ModelCache's spec.storage.pvc.accessMode to ReadWriteMany/,
+    );
     expect(rsp.results.map((r) => r.reason)).toContain("CacheMountBlocked");
   });
 
   it("a cache the tenant may not use is neither asked for nor reported on", () => {
     const rsp = composeScenario(byName("tenancy-refused"));
     expect(rsp.requirements.resources).toStrictEqual({});
-    expect(lines(rsp)).toStrictEqual([{
-      resource: "workload", workload: "Deployment mc-ml-team/qwen3-8b", cache: "shared-models/qwen3-8b", cluster: CLUSTER, state: "Blocked",
-      message: "ModelCache shared-models/qwen3-8b is in another namespace than the consumer (ml-team) and no input.serving.tenancy.grants entry lets ml-team mount it; Deployment mc-ml-team/qwen3-8b is not composed until then",
-    }]);
+    expect(lines(rsp)).toStrictEqual([
+      {
+        resource: "workload",
+        workload: "Deployment mc-ml-team/qwen3-8b",
+        cache: "shared-models/qwen3-8b",
+        cluster: CLUSTER,
+        state: "Blocked",
+        message:
+          "ModelCache shared-models/qwen3-8b is in another namespace than the consumer (ml-team) and no input.serving.tenancy.grants entry lets ml-team mount it; Deployment mc-ml-team/qwen3-8b is not composed until then",
+      },
+    ]);
   });
 
   it("a cache just applied beside its consumer (no status yet) holds the workload, with no Blocked Warning: found live, where the consumer's first reconcile came before the cache's", () => {
     const fresh = modelCache("ready");
     delete fresh["status"];
-    const rsp = composeServing(servingRequest({ desired: { workload: wrapped(deployment()) }, required: { "modelcache.ml-team.qwen3-8b": [fresh] } }), { mountInto: "AllContainers", tenancy: { grants: [] } });
+    const rsp = composeServing(servingRequest({ desired: { workload: wrapped(deployment()) }, required: { "modelcache.ml-team.qwen3-8b": [fresh] } }), {
+      mountInto: "AllContainers",
+      tenancy: { grants: [] },
+    });
     expect(rsp.desired.resources["workload"]).toBeUndefined();
     expect(rsp.conditions.find((x) => x.type === "ModelCachesReady")).toStrictEqual({
-      type: "ModelCachesReady", status: "False", reason: "Held", target: "Composite",
+      type: "ModelCachesReady",
+      status: "False",
+      reason: "Held",
+      target: "Composite",
       message: "Held: ModelCache ml-team/qwen3-8b has not reported its clusters yet; Deployment mc-ml-team/qwen3-8b is not composed until then",
     });
     expect(rsp.results).toStrictEqual([]);
@@ -190,11 +278,16 @@ describe("what each state composes", () => {
 
   it("a workload naming more caches than it may is Blocked, and Crossplane is asked for none of them", () => {
     const names = Array.from({ length: 17 }, (_, i) => `c${i}`).join(",");
-    const rsp = composeServing(servingRequest({ desired: { workload: wrapped(deployment({ "modelcache.dev/caches": names })) } }), { mountInto: "AllContainers", tenancy: { grants: [] } });
+    const rsp = composeServing(servingRequest({ desired: { workload: wrapped(deployment({ "modelcache.dev/caches": names })) } }), {
+      mountInto: "AllContainers",
+      tenancy: { grants: [] },
+    });
     expect(rsp.requirements.resources).toStrictEqual({});
     expect(rsp.desired.resources["workload"]).toBeUndefined();
     expect(lines(rsp)).toHaveLength(16);
-    expect(lines(rsp)[0]?.message).toBe("Deployment mc-ml-team/qwen3-8b: modelcache.dev/caches names 17 caches; a workload may mount at most 16; Deployment mc-ml-team/qwen3-8b is not composed until then");
+    expect(lines(rsp)[0]?.message).toBe(
+      "Deployment mc-ml-team/qwen3-8b: modelcache.dev/caches names 17 caches; a workload may mount at most 16; Deployment mc-ml-team/qwen3-8b is not composed until then",
+    );
   });
 
   it("a bad serving Input is Fatal naming the field, and drops nothing", () => {
@@ -209,7 +302,12 @@ describe("what each state composes", () => {
   it("the requirement names the cache exactly as written; Crossplane's answer is matched by name, never guessed", () => {
     const s = byName("deployment-ready");
     const first = composeServing(requestOf(s, {}), { mountInto: "AllContainers", tenancy: { grants: [] } });
-    const wrong = { "modelcache.ml-team.qwen3-8b": [modelCache("ready", { namespace: "ml-team" })].map((c) => ({ ...c, metadata: { name: "qwen3-8b-other", namespace: "ml-team" } })) };
+    const wrong = {
+      "modelcache.ml-team.qwen3-8b": [modelCache("ready", { namespace: "ml-team" })].map((c) => ({
+        ...c,
+        metadata: { name: "qwen3-8b-other", namespace: "ml-team" },
+      })),
+    };
     const rsp = composeServing(requestOf(s, wrong), { mountInto: "AllContainers", tenancy: { grants: [] } });
     expect(deliver(first, s.caches)["modelcache.ml-team.qwen3-8b"]).toHaveLength(1);
     expect(lines(rsp)[0]?.state).toBe("Held");

@@ -25,8 +25,6 @@ import { finish, type Line } from "./report.ts";
 export { CONDITION_TYPE } from "./report.ts";
 import { annotationsOf, findWorkloads, manifestOf, MAX_CACHES_PER_WORKLOAD, type Workload } from "./workloads.ts";
 
-
-
 function cacheSelector(ref: CacheRef): ResourceSelector {
   return { apiVersion: API_VERSION, kind: MODEL_CACHE_KIND, match: { name: ref.name }, namespace: ref.namespace };
 }
@@ -90,7 +88,14 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
   const lease = (w: Workload, mounts: Iterable<[string, MountRecord | undefined]>) => {
     for (const [cacheRef, mount] of mounts) {
       const [namespace = "", name = ""] = cacheRef.split("/");
-      rsp.desired.resources[leaseKey(w.key, cacheRef)] = leaseResource({ consumer, resource: w.key, workload: w.display, cache: { namespace, name }, cluster: w.cluster ?? "", mount });
+      rsp.desired.resources[leaseKey(w.key, cacheRef)] = leaseResource({
+        consumer,
+        resource: w.key,
+        workload: w.display,
+        cache: { namespace, name },
+        cluster: w.cluster ?? "",
+        mount,
+      });
     }
   };
   const workloads = findWorkloads(req.desired.resources);
@@ -103,12 +108,16 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
   for (const w of workloads) {
     const observed = req.observed.resources[w.key];
     const previous = parseRecord(annotationsOf(observed ? manifestOf(observed.resource) : undefined)[MOUNTS_ANNOTATION]);
-    const blockAll = (message: string) => w.caches.slice(0, MAX_CACHES_PER_WORKLOAD).map((c) => ({ resource: w.key, workload: w.display, cache: c, ...(w.cluster ? { cluster: w.cluster } : {}), state: "Blocked" as const, message }));
+    const blockAll = (message: string) =>
+      w.caches
+        .slice(0, MAX_CACHES_PER_WORKLOAD)
+        .map((c) => ({ resource: w.key, workload: w.display, cache: c, ...(w.cluster ? { cluster: w.cluster } : {}), state: "Blocked" as const, message }));
 
     // What cannot be decided per cache: the workload itself.
     const refs: CacheRef[] = [];
     const bad: string[] = [];
-    if (w.caches.length > MAX_CACHES_PER_WORKLOAD) bad.push(`modelcache.dev/caches names ${w.caches.length} caches; a workload may mount at most ${MAX_CACHES_PER_WORKLOAD}`);
+    if (w.caches.length > MAX_CACHES_PER_WORKLOAD)
+      bad.push(`modelcache.dev/caches names ${w.caches.length} caches; a workload may mount at most ${MAX_CACHES_PER_WORKLOAD}`);
     for (const c of w.caches.slice(0, MAX_CACHES_PER_WORKLOAD)) {
       const p = parseCacheRef(c, consumerNamespace);
       if (p.ok) refs.push(p.value);
@@ -117,9 +126,11 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
     // A cache the tenant may not use is not even read: its state is another tenant's business.
     const verdicts = new Map(refs.map((r) => [r.ref, mayMount(r, consumerNamespace, serving.tenancy.grants)]));
     let workloadBlock: string | undefined;
-    if (w.kind === undefined) workloadBlock = `${w.display}: ${str(w.manifest["apiVersion"]) ?? ""} ${str(w.manifest["kind"]) ?? ""} is not a workload kind this step mounts into (Deployment, StatefulSet, LeaderWorkerSet, InferenceService)`;
+    if (w.kind === undefined)
+      workloadBlock = `${w.display}: ${str(w.manifest["apiVersion"]) ?? ""} ${str(w.manifest["kind"]) ?? ""} is not a workload kind this step mounts into (Deployment, StatefulSet, LeaderWorkerSet, InferenceService)`;
     else if (bad.length > 0) workloadBlock = `${w.display}: ${bad.join("; ")}`;
-    else if (w.cluster === undefined) workloadBlock = `${w.display}: no cluster: annotate ${w.wrapped ? "the Object" : "the workload"} with ${CLUSTER_ANNOTATION}: <cluster name as the ModelCache's status.clusters names it>`;
+    else if (w.cluster === undefined)
+      workloadBlock = `${w.display}: no cluster: annotate ${w.wrapped ? "the Object" : "the workload"} with ${CLUSTER_ANNOTATION}: <cluster name as the ModelCache's status.clusters names it>`;
     if (workloadBlock !== undefined) {
       holdBack(w, observed, undefined, blockAll(workloadBlock), previous);
       continue;
@@ -157,9 +168,20 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
     const bridged = (p: Plan, m: MountRecord): { kind: "ready" } | { kind: "pending" | "blocked"; message: string } => {
       if (m.namespace === "" || m.namespace === w.namespace) return { kind: "ready" };
       if (pc === undefined)
-        return { kind: "blocked", message: `${w.display} runs in namespace ${w.namespace || "(none)"} and the cache's volume in ${m.namespace}: a workload composed bare cannot share it; wrap it in a provider-kubernetes Object or run it in ${m.namespace}` };
+        return {
+          kind: "blocked",
+          message: `${w.display} runs in namespace ${w.namespace || "(none)"} and the cache's volume in ${m.namespace}: a workload composed bare cannot share it; wrap it in a provider-kubernetes Object or run it in ${m.namespace}`,
+        };
       const knowledge = knowledgeOf(req, p.ref, cluster);
-      const b = planBridge({ cluster, providerConfigRef: pc, claimName: m.claimName, cacheNamespace: m.namespace, workloadNamespace: w.namespace, accessMode: knowledge.kind === "found" ? knowledge.view.accessMode : undefined, observed: req.observed.resources });
+      const b = planBridge({
+        cluster,
+        providerConfigRef: pc,
+        claimName: m.claimName,
+        cacheNamespace: m.namespace,
+        workloadNamespace: w.namespace,
+        accessMode: knowledge.kind === "found" ? knowledge.view.accessMode : undefined,
+        observed: req.observed.resources,
+      });
       Object.assign(rsp.desired.resources, b.resources);
       return b.state;
     };
@@ -182,8 +204,19 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
 
     if (plans.every((p) => p.mount !== undefined && p.mountPath !== undefined)) {
       const manifest = clone(w.manifest);
-      const mounts: CacheMount[] = plans.map((p) => ({ cache: p.ref.ref, volumeName: volumeName(p.ref.ref), claimName: p.mount?.claimName ?? "", mountPath: p.mountPath ?? "" }));
-      const conflicts = w.kind ? injectMounts(w.kind.sites(manifest), mounts, serving.mountInto === "AllContainers" ? { mode: "AllContainers" } : { mode: "AnnotatedContainers", names: w.containers }) : [];
+      const mounts: CacheMount[] = plans.map((p) => ({
+        cache: p.ref.ref,
+        volumeName: volumeName(p.ref.ref),
+        claimName: p.mount?.claimName ?? "",
+        mountPath: p.mountPath ?? "",
+      }));
+      const conflicts = w.kind
+        ? injectMounts(
+            w.kind.sites(manifest),
+            mounts,
+            serving.mountInto === "AllContainers" ? { mode: "AllContainers" } : { mode: "AnnotatedContainers", names: w.containers },
+          )
+        : [];
       if (conflicts.length > 0) {
         holdBack(w, observed, undefined, blockAll(`${w.display}: ${conflicts.join("; ")}`), previous);
         continue;
@@ -194,14 +227,27 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
         if (p.mount?.manifestDigest !== undefined) p.line.manifestDigest = p.mount.manifestDigest;
       }
       const earlier = req.desired.resources[w.key];
-      rsp.desired.resources[w.key] = { resource: withManifest(w, manifest), connectionDetails: earlier?.connectionDetails ?? {}, ready: earlier?.ready ?? "Unspecified" };
-      lease(w, plans.map((p) => [p.ref.ref, p.mount as MountRecord]));
+      rsp.desired.resources[w.key] = {
+        resource: withManifest(w, manifest),
+        connectionDetails: earlier?.connectionDetails ?? {},
+        ready: earlier?.ready ?? "Unspecified",
+      };
+      lease(
+        w,
+        plans.map((p) => [p.ref.ref, p.mount as MountRecord]),
+      );
       lines.push(...plans.map((p) => p.line));
       continue;
     }
     // Some cache is not verified for it: stop it if it serves bytes no longer vouched for, else hold the change back.
     const revoked = plans.some((p) => p.decision.action === "hold" && previous.has(p.ref.ref));
-    holdBack(w, observed, revoked ? plans : undefined, plans.map((p) => p.line), previous);
+    holdBack(
+      w,
+      observed,
+      revoked ? plans : undefined,
+      plans.map((p) => p.line),
+      previous,
+    );
   }
 
   /**
@@ -209,13 +255,22 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
    * KServe's stop) if it mounts bytes no longer vouched for, else left exactly
    * as last composed. Never deleted: removing a serving workload is not ours.
    */
-  function holdBack(w: Workload, observed: ResourceState | undefined, stopWith: Plan[] | undefined, held: Line[], previous: ReadonlyMap<string, MountRecord> = new Map()): void {
+  function holdBack(
+    w: Workload,
+    observed: ResourceState | undefined,
+    stopWith: Plan[] | undefined,
+    held: Line[],
+    previous: ReadonlyMap<string, MountRecord> = new Map(),
+  ): void {
     anyHeld = true;
     // The demand: a cache it waits for on its cluster (allowed, only not verified there yet) is recorded as Waiting,
     // which keeps the cache from being released and brings a released one back.
     const waiting = (except: ReadonlySet<string>) => {
       if (w.cluster === undefined) return;
-      lease(w, held.filter((l) => l.state === "Held" && !except.has(l.cache)).map((l) => [l.cache, undefined] as [string, undefined]));
+      lease(
+        w,
+        held.filter((l) => l.state === "Held" && !except.has(l.cache)).map((l) => [l.cache, undefined] as [string, undefined]),
+      );
     };
     if (observed === undefined) {
       waiting(new Set());
@@ -231,7 +286,11 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
         return m !== undefined && p.mountPath !== undefined ? [{ ref: p.ref.ref, m, mountPath: p.mountPath }] : [];
       });
       const choice = serving.mountInto === "AllContainers" ? { mode: "AllContainers" as const } : { mode: "AnnotatedContainers" as const, names: w.containers };
-      const conflicts = injectMounts(w.kind.sites(manifest), kept.map((k) => ({ cache: k.ref, volumeName: volumeName(k.ref), claimName: k.m.claimName, mountPath: k.mountPath })), choice);
+      const conflicts = injectMounts(
+        w.kind.sites(manifest),
+        kept.map((k) => ({ cache: k.ref, volumeName: volumeName(k.ref), claimName: k.m.claimName, mountPath: k.mountPath })),
+        choice,
+      );
       if (conflicts.length === 0 || kept.length === 0) {
         const how = w.kind.stop(manifest);
         setAnnotation(manifest, MOUNTS_ANNOTATION, formatRecord(new Map(kept.map((k) => [k.ref, k.m]))));
@@ -242,7 +301,17 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
           lines.push({ ...l, ...stopped, message: `${l.message}; ${w.display} is ${how}` });
         }
         waiting(new Set());
-        results.push({ severity: "Warning", reason: "WorkloadStopped", message: capText(`${w.display} is ${how}: ${held.filter((l) => l.state !== "Mounted").map((l) => l.message).join("; ")}`, 1024) });
+        results.push({
+          severity: "Warning",
+          reason: "WorkloadStopped",
+          message: capText(
+            `${w.display} is ${how}: ${held
+              .filter((l) => l.state !== "Mounted")
+              .map((l) => l.message)
+              .join("; ")}`,
+            1024,
+          ),
+        });
         return;
       }
     }

@@ -11,9 +11,20 @@ const OLD = "qwen3-8b-v1-0f0f0f";
 
 function view(over: Partial<CacheOnCluster> = {}): CacheOnCluster {
   return {
-    ref: "ml-team/qwen3-8b", listed: true, reported: true, selected: true, phase: "Ready", drift: false,
-    claimName: NEW, namespace: "mc-ml-team", mountPath: "/models/qwen3-8b",
-    manifestDigest: PIN, pinnedDigest: PIN, pinStale: false, accessMode: "ReadWriteMany", ...over,
+    ref: "ml-team/qwen3-8b",
+    listed: true,
+    reported: true,
+    selected: true,
+    phase: "Ready",
+    drift: false,
+    claimName: NEW,
+    namespace: "mc-ml-team",
+    mountPath: "/models/qwen3-8b",
+    manifestDigest: PIN,
+    pinnedDigest: PIN,
+    pinStale: false,
+    accessMode: "ReadWriteMany",
+    ...over,
   };
 }
 const found = (over: Partial<CacheOnCluster> = {}): CacheKnowledge => ({ kind: "found", view: view(over) });
@@ -31,73 +42,229 @@ interface Row {
 
 const rows: Row[] = [
   // Tenancy
-  { reason: "a cache the tenant may not use is never mounted, however verified", knowledge: found(), tenancy: refused,
-    want: { action: "hold", state: "Blocked", reason: refused.reason } },
-  { reason: "a revoked grant stops a workload that mounts the cache", knowledge: found(), tenancy: refused, previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "hold", state: "Blocked", reason: refused.reason } },
+  {
+    reason: "a cache the tenant may not use is never mounted, however verified",
+    knowledge: found(),
+    tenancy: refused,
+    want: { action: "hold", state: "Blocked", reason: refused.reason },
+  },
+  {
+    reason: "a revoked grant stops a workload that mounts the cache",
+    knowledge: found(),
+    tenancy: refused,
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: { action: "hold", state: "Blocked", reason: refused.reason },
+  },
   // What is known about the cache
-  { reason: "the required resource not delivered yet holds a new workload", knowledge: { kind: "waiting" },
-    want: { action: "hold", state: "Held", reason: "waiting for ModelCache ml-team/qwen3-8b to be delivered" } },
-  { reason: "a delivery gap never disturbs a workload already mounting", knowledge: { kind: "waiting" }, previous: { claimName: OLD, manifestDigest: PIN },
-    want: { action: "keepPrevious", state: "Kept", reason: `waiting for ModelCache ml-team/qwen3-8b to be delivered; the workload keeps ${OLD}` } },
-  { reason: "a missing cache holds a new workload and says how to fix it", knowledge: { kind: "notFound" },
-    want: { action: "hold", state: "Held", reason: "ModelCache ml-team/qwen3-8b does not exist; create it or fix the modelcache.dev/caches annotation" } },
-  { reason: "a deleted cache does not stop serving: its volume outlives it", knowledge: { kind: "notFound" }, previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "keepPrevious", state: "Kept", reason: `ModelCache ml-team/qwen3-8b does not exist; the workload keeps ${NEW}, whose volume outlives it per the cache's retention` } },
-  { reason: "an unreadable cache blocks a new workload with the parse error", knowledge: { kind: "unreadable", message: "spec.storage: required" },
-    want: { action: "hold", state: "Blocked", reason: "ModelCache ml-team/qwen3-8b cannot be read: spec.storage: required" } },
-  { reason: "a cluster the cache does not select blocks: no bytes will ever come", knowledge: found({ listed: false, selected: false, phase: undefined, claimName: undefined }),
-    want: { action: "hold", state: "Blocked", reason: "ModelCache ml-team/qwen3-8b does not select cluster gke-a" } },
-  { reason: "a cache that has not reported its clusters yet (just applied beside its consumer) holds, never blocks: its absence from a list not yet written is no decision",
+  {
+    reason: "the required resource not delivered yet holds a new workload",
+    knowledge: { kind: "waiting" },
+    want: { action: "hold", state: "Held", reason: "waiting for ModelCache ml-team/qwen3-8b to be delivered" },
+  },
+  {
+    reason: "a delivery gap never disturbs a workload already mounting",
+    knowledge: { kind: "waiting" },
+    previous: { claimName: OLD, manifestDigest: PIN },
+    want: { action: "keepPrevious", state: "Kept", reason: `waiting for ModelCache ml-team/qwen3-8b to be delivered; the workload keeps ${OLD}` },
+  },
+  {
+    reason: "a missing cache holds a new workload and says how to fix it",
+    knowledge: { kind: "notFound" },
+    want: { action: "hold", state: "Held", reason: "ModelCache ml-team/qwen3-8b does not exist; create it or fix the modelcache.dev/caches annotation" },
+  },
+  {
+    reason: "a deleted cache does not stop serving: its volume outlives it",
+    knowledge: { kind: "notFound" },
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: {
+      action: "keepPrevious",
+      state: "Kept",
+      reason: `ModelCache ml-team/qwen3-8b does not exist; the workload keeps ${NEW}, whose volume outlives it per the cache's retention`,
+    },
+  },
+  {
+    reason: "an unreadable cache blocks a new workload with the parse error",
+    knowledge: { kind: "unreadable", message: "spec.storage: required" },
+    want: { action: "hold", state: "Blocked", reason: "ModelCache ml-team/qwen3-8b cannot be read: spec.storage: required" },
+  },
+  {
+    reason: "a cluster the cache does not select blocks: no bytes will ever come",
+    knowledge: found({ listed: false, selected: false, phase: undefined, claimName: undefined }),
+    want: { action: "hold", state: "Blocked", reason: "ModelCache ml-team/qwen3-8b does not select cluster gke-a" },
+  },
+  {
+    reason:
+      "a cache that has not reported its clusters yet (just applied beside its consumer) holds, never blocks: its absence from a list not yet written is no decision",
     knowledge: found({ listed: false, reported: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined }),
-    want: { action: "hold", state: "Held", reason: "ModelCache ml-team/qwen3-8b has not reported its clusters yet" } },
-  { reason: "a workload already mounting keeps its claim while the cache has not reported its clusters", knowledge: found({ listed: false, reported: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined }), previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "keepPrevious", state: "Kept", reason: `ModelCache ml-team/qwen3-8b has not reported its clusters yet; the workload keeps ${NEW}, verified before` } },
+    want: { action: "hold", state: "Held", reason: "ModelCache ml-team/qwen3-8b has not reported its clusters yet" },
+  },
+  {
+    reason: "a workload already mounting keeps its claim while the cache has not reported its clusters",
+    knowledge: found({ listed: false, reported: false, selected: false, phase: undefined, claimName: undefined, manifestDigest: undefined }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: {
+      action: "keepPrevious",
+      state: "Kept",
+      reason: `ModelCache ml-team/qwen3-8b has not reported its clusters yet; the workload keeps ${NEW}, verified before`,
+    },
+  },
   // Phase
-  { reason: "Pending holds", knowledge: found({ phase: "Pending", manifestDigest: undefined }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Pending" } },
-  { reason: "Hydrating holds, with bytes and ETA", knowledge: found(hydrating),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left" } },
-  { reason: "Verifying holds: bytes are there but not checked", knowledge: found({ phase: "Verifying", manifestDigest: undefined, message: "verifying" }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Verifying" } },
-  { reason: "Failed holds with the cluster's error", knowledge: found({ phase: "Failed", manifestDigest: undefined, message: "404 from the hub" }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Failed (404 from the hub)" } },
-  { reason: "a copy released for disuse holds, saying so (the workload's Waiting record brings it back)", knowledge: found({ phase: "Pending", manifestDigest: undefined, message: "released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h)" }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Pending (released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h))" } },
-  { reason: "Blocked holds with what the cluster lacks", knowledge: found({ phase: "Blocked", manifestDigest: undefined, message: "no RWX storage class" }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Blocked (no RWX storage class)" } },
+  {
+    reason: "Pending holds",
+    knowledge: found({ phase: "Pending", manifestDigest: undefined }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Pending" },
+  },
+  {
+    reason: "Hydrating holds, with bytes and ETA",
+    knowledge: found(hydrating),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left" },
+  },
+  {
+    reason: "Verifying holds: bytes are there but not checked",
+    knowledge: found({ phase: "Verifying", manifestDigest: undefined, message: "verifying" }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Verifying" },
+  },
+  {
+    reason: "Failed holds with the cluster's error",
+    knowledge: found({ phase: "Failed", manifestDigest: undefined, message: "404 from the hub" }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Failed (404 from the hub)" },
+  },
+  {
+    reason: "a copy released for disuse holds, saying so (the workload's Waiting record brings it back)",
+    knowledge: found({
+      phase: "Pending",
+      manifestDigest: undefined,
+      message: "released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h)",
+    }),
+    want: {
+      action: "hold",
+      state: "Held",
+      reason: "ml-team/qwen3-8b on cluster gke-a: Pending (released at 2025-01-02T00:00:00.000Z: nobody used it for spec.eviction.ttl (24h))",
+    },
+  },
+  {
+    reason: "Blocked holds with what the cluster lacks",
+    knowledge: found({ phase: "Blocked", manifestDigest: undefined, message: "no RWX storage class" }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Blocked (no RWX storage class)" },
+  },
   // Digest
-  { reason: "Ready with the pinned digest mounts", knowledge: found(),
-    want: { action: "mount", state: "Mounted", claimName: NEW, manifestDigest: PIN, reason: `ml-team/qwen3-8b verified on cluster gke-a (${PIN})` } },
-  { reason: "Ready before any pin (first cluster of a mutable source still pinning) holds", knowledge: found({ pinnedDigest: undefined }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b: no manifest digest is pinned yet" } },
-  { reason: "Ready on a pin of an earlier source (revision changed, not re-pinned) holds", knowledge: found({ pinStale: true, pinnedDigest: undefined }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b: a new revision is rolling out and is not pinned yet" } },
-  { reason: "Ready with another digest than the pin holds (a drifted cluster)", knowledge: found({ manifestDigest: OTHER }),
-    want: { action: "hold", state: "Held", reason: `ml-team/qwen3-8b on cluster gke-a verified ${OTHER}, not the pinned ${PIN}` } },
-  { reason: "drift reported by the fleet holds", knowledge: found({ phase: "Failed", drift: true, manifestDigest: OTHER, message: "drift" }),
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Failed (drift)" } },
-  { reason: "a workload mounting the verified claim stays mounted", knowledge: found(), previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "mount", state: "Mounted", claimName: NEW, manifestDigest: PIN, reason: `ml-team/qwen3-8b verified on cluster gke-a (${PIN})` } },
-  { reason: "drift under a running workload stops it", knowledge: found({ phase: "Ready", drift: true, manifestDigest: OTHER }), previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a holds bytes other than the pinned manifest; the workload is stopped until it is verified again" } },
-  { reason: "a refetch into the same claim keeps the workload: publish is atomic", knowledge: found({ ...hydrating }), previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "keepPrevious", state: "Kept", reason: `ml-team/qwen3-8b on cluster gke-a: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left; the workload keeps ${NEW}, verified before` } },
-  { reason: "a failed retry leaves the verified tree: the workload keeps it", knowledge: found({ phase: "Failed", manifestDigest: undefined, message: "timeout" }), previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "keepPrevious", state: "Kept", reason: `ml-team/qwen3-8b on cluster gke-a: Failed (timeout); the workload keeps ${NEW}, verified before` } },
-  { reason: "a cluster that stopped matching keeps its data (retention): the workload keeps it", knowledge: found({ listed: false, selected: false, phase: undefined, claimName: undefined }), previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "keepPrevious", state: "Kept", reason: `ModelCache ml-team/qwen3-8b does not select cluster gke-a; the workload keeps ${NEW}, verified before` } },
+  {
+    reason: "Ready with the pinned digest mounts",
+    knowledge: found(),
+    want: { action: "mount", state: "Mounted", claimName: NEW, manifestDigest: PIN, reason: `ml-team/qwen3-8b verified on cluster gke-a (${PIN})` },
+  },
+  {
+    reason: "Ready before any pin (first cluster of a mutable source still pinning) holds",
+    knowledge: found({ pinnedDigest: undefined }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b: no manifest digest is pinned yet" },
+  },
+  {
+    reason: "Ready on a pin of an earlier source (revision changed, not re-pinned) holds",
+    knowledge: found({ pinStale: true, pinnedDigest: undefined }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b: a new revision is rolling out and is not pinned yet" },
+  },
+  {
+    reason: "Ready with another digest than the pin holds (a drifted cluster)",
+    knowledge: found({ manifestDigest: OTHER }),
+    want: { action: "hold", state: "Held", reason: `ml-team/qwen3-8b on cluster gke-a verified ${OTHER}, not the pinned ${PIN}` },
+  },
+  {
+    reason: "drift reported by the fleet holds",
+    knowledge: found({ phase: "Failed", drift: true, manifestDigest: OTHER, message: "drift" }),
+    want: { action: "hold", state: "Held", reason: "ml-team/qwen3-8b on cluster gke-a: Failed (drift)" },
+  },
+  {
+    reason: "a workload mounting the verified claim stays mounted",
+    knowledge: found(),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: { action: "mount", state: "Mounted", claimName: NEW, manifestDigest: PIN, reason: `ml-team/qwen3-8b verified on cluster gke-a (${PIN})` },
+  },
+  {
+    reason: "drift under a running workload stops it",
+    knowledge: found({ phase: "Ready", drift: true, manifestDigest: OTHER }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: {
+      action: "hold",
+      state: "Held",
+      reason: "ml-team/qwen3-8b on cluster gke-a holds bytes other than the pinned manifest; the workload is stopped until it is verified again",
+    },
+  },
+  {
+    reason: "a refetch into the same claim keeps the workload: publish is atomic",
+    knowledge: found({ ...hydrating }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: {
+      action: "keepPrevious",
+      state: "Kept",
+      reason: `ml-team/qwen3-8b on cluster gke-a: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left; the workload keeps ${NEW}, verified before`,
+    },
+  },
+  {
+    reason: "a failed retry leaves the verified tree: the workload keeps it",
+    knowledge: found({ phase: "Failed", manifestDigest: undefined, message: "timeout" }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: { action: "keepPrevious", state: "Kept", reason: `ml-team/qwen3-8b on cluster gke-a: Failed (timeout); the workload keeps ${NEW}, verified before` },
+  },
+  {
+    reason: "a cluster that stopped matching keeps its data (retention): the workload keeps it",
+    knowledge: found({ listed: false, selected: false, phase: undefined, claimName: undefined }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: {
+      action: "keepPrevious",
+      state: "Kept",
+      reason: `ModelCache ml-team/qwen3-8b does not select cluster gke-a; the workload keeps ${NEW}, verified before`,
+    },
+  },
   // Rollout
-  { reason: "rollout: while the new revision hydrates the workload keeps the old volume", knowledge: found({ ...hydrating, pinStale: true, pinnedDigest: undefined }), previous: { claimName: OLD, manifestDigest: OTHER },
-    want: { action: "keepPrevious", state: "RolloutPending", reason: `new revision not verified yet (ml-team/qwen3-8b on cluster gke-a: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left); the workload keeps ${OLD}` } },
-  { reason: "rollout: verified on another cluster first (pinned) but not here yet keeps the old volume", knowledge: found({ phase: "Verifying", manifestDigest: undefined }), previous: { claimName: OLD, manifestDigest: OTHER },
-    want: { action: "keepPrevious", state: "RolloutPending", reason: `new revision not verified yet (ml-team/qwen3-8b on cluster gke-a: Verifying); the workload keeps ${OLD}` } },
-  { reason: "rollout: the new revision drifted here keeps the old volume, never the bad bytes", knowledge: found({ drift: true, manifestDigest: OTHER }), previous: { claimName: OLD, manifestDigest: OTHER },
-    want: { action: "keepPrevious", state: "RolloutPending", reason: `new revision not verified yet (ml-team/qwen3-8b on cluster gke-a holds bytes other than the pinned manifest); the workload keeps ${OLD}` } },
-  { reason: "rollout: verified on this cluster moves the workload to the new volume", knowledge: found(), previous: { claimName: OLD, manifestDigest: OTHER },
-    want: { action: "mount", state: "Mounted", claimName: NEW, manifestDigest: PIN, reason: `ml-team/qwen3-8b revision verified on cluster gke-a (${PIN}): moving from ${OLD} to ${NEW}` } },
-  { reason: "rollout with a refused tenancy still stops (the platform's word wins)", knowledge: found(), tenancy: refused, previous: { claimName: OLD, manifestDigest: OTHER },
-    want: { action: "hold", state: "Blocked", reason: refused.reason } },
+  {
+    reason: "rollout: while the new revision hydrates the workload keeps the old volume",
+    knowledge: found({ ...hydrating, pinStale: true, pinnedDigest: undefined }),
+    previous: { claimName: OLD, manifestDigest: OTHER },
+    want: {
+      action: "keepPrevious",
+      state: "RolloutPending",
+      reason: `new revision not verified yet (ml-team/qwen3-8b on cluster gke-a: Hydrating, 12.00 GiB of 16.00 GiB (75%), about 120s left); the workload keeps ${OLD}`,
+    },
+  },
+  {
+    reason: "rollout: verified on another cluster first (pinned) but not here yet keeps the old volume",
+    knowledge: found({ phase: "Verifying", manifestDigest: undefined }),
+    previous: { claimName: OLD, manifestDigest: OTHER },
+    want: {
+      action: "keepPrevious",
+      state: "RolloutPending",
+      reason: `new revision not verified yet (ml-team/qwen3-8b on cluster gke-a: Verifying); the workload keeps ${OLD}`,
+    },
+  },
+  {
+    reason: "rollout: the new revision drifted here keeps the old volume, never the bad bytes",
+    knowledge: found({ drift: true, manifestDigest: OTHER }),
+    previous: { claimName: OLD, manifestDigest: OTHER },
+    want: {
+      action: "keepPrevious",
+      state: "RolloutPending",
+      reason: `new revision not verified yet (ml-team/qwen3-8b on cluster gke-a holds bytes other than the pinned manifest); the workload keeps ${OLD}`,
+    },
+  },
+  {
+    reason: "rollout: verified on this cluster moves the workload to the new volume",
+    knowledge: found(),
+    previous: { claimName: OLD, manifestDigest: OTHER },
+    want: {
+      action: "mount",
+      state: "Mounted",
+      claimName: NEW,
+      manifestDigest: PIN,
+      reason: `ml-team/qwen3-8b revision verified on cluster gke-a (${PIN}): moving from ${OLD} to ${NEW}`,
+    },
+  },
+  {
+    reason: "rollout with a refused tenancy still stops (the platform's word wins)",
+    knowledge: found(),
+    tenancy: refused,
+    previous: { claimName: OLD, manifestDigest: OTHER },
+    want: { action: "hold", state: "Blocked", reason: refused.reason },
+  },
 ];
 
 describe("decideGate", () => {
@@ -114,7 +281,13 @@ describe("decideGate", () => {
           for (const pinnedDigest of [PIN, undefined])
             for (const previous of [undefined, { claimName: OLD, manifestDigest: OTHER }, { claimName: NEW, manifestDigest: PIN }])
               for (const tenancy of [allowed, refused]) {
-                const d = decideGate({ cache: "c", cluster: "gke-a", knowledge: found({ phase, drift, manifestDigest: digest, pinnedDigest }), tenancy, previous });
+                const d = decideGate({
+                  cache: "c",
+                  cluster: "gke-a",
+                  knowledge: found({ phase, drift, manifestDigest: digest, pinnedDigest }),
+                  tenancy,
+                  previous,
+                });
                 if (d.action !== "mount") continue;
                 expect({ phase, drift, digest, tenancy: tenancy.allowed }).toStrictEqual({ phase: "Ready", drift: false, digest: pinnedDigest, tenancy: true });
                 expect(d.claimName).toBe(NEW);

@@ -42,7 +42,8 @@ function verified(v: CacheOnCluster): { claimName: string; digest: string } | st
   if (!v.listed && !v.reported) return `ModelCache ${v.ref} has not reported its clusters yet`;
   if (!v.listed) return `ModelCache ${v.ref} does not select cluster ${"{cluster}"}`;
   // While bytes move the progress says it all; otherwise the cluster's message says why (failed, blocked, released).
-  if (v.phase !== "Ready") return `${v.ref} on cluster {cluster}: ${progressLine(v)}${v.message && v.phase !== "Hydrating" && v.phase !== "Verifying" ? ` (${v.message})` : ""}`;
+  if (v.phase !== "Ready")
+    return `${v.ref} on cluster {cluster}: ${progressLine(v)}${v.message && v.phase !== "Hydrating" && v.phase !== "Verifying" ? ` (${v.message})` : ""}`;
   if (v.drift) return `${v.ref} on cluster {cluster} holds bytes other than the pinned manifest${v.message ? ` (${v.message})` : ""}`;
   if (v.pinStale) return `${v.ref}: a new revision is rolling out and is not pinned yet`;
   if (v.pinnedDigest === undefined) return `${v.ref}: no manifest digest is pinned yet`;
@@ -66,11 +67,19 @@ export function decideGate(g: GateInput): GateDecision {
         : { action: "hold", state: "Held", reason: `waiting for ModelCache ${g.cache} to be delivered` };
     case "notFound":
       return prev !== undefined
-        ? { action: "keepPrevious", state: "Kept", reason: `ModelCache ${g.cache} does not exist; the workload keeps ${prev.claimName}, whose volume outlives it per the cache's retention` }
+        ? {
+            action: "keepPrevious",
+            state: "Kept",
+            reason: `ModelCache ${g.cache} does not exist; the workload keeps ${prev.claimName}, whose volume outlives it per the cache's retention`,
+          }
         : { action: "hold", state: "Held", reason: `ModelCache ${g.cache} does not exist; create it or fix the ${"modelcache.dev/caches"} annotation` };
     case "unreadable":
       return prev !== undefined
-        ? { action: "keepPrevious", state: "Kept", reason: `ModelCache ${g.cache} cannot be read (${g.knowledge.message}); the workload keeps ${prev.claimName}` }
+        ? {
+            action: "keepPrevious",
+            state: "Kept",
+            reason: `ModelCache ${g.cache} cannot be read (${g.knowledge.message}); the workload keeps ${prev.claimName}`,
+          }
         : { action: "hold", state: "Blocked", reason: `ModelCache ${g.cache} cannot be read: ${g.knowledge.message}` };
     case "found":
       break;

@@ -52,7 +52,9 @@ describe("injectMounts", () => {
     for (const t of ["leaderTemplate", "workerTemplate"]) {
       const template = field(out, "spec", "leaderWorkerTemplate", t) as JsonObject;
       expect(field(template, "spec", "volumes")).toStrictEqual([{ name: "shm", emptyDir: { medium: "Memory", sizeLimit: "16Gi" } }, VOLUME]);
-      expect(field(template, "spec", "containers")).toSatisfy((cs: JsonObject[]) => cs.every((c) => (c["volumeMounts"] as JsonObject[]).at(-1)?.["name"] === "mc-qwen3-8b"));
+      expect(field(template, "spec", "containers")).toSatisfy((cs: JsonObject[]) =>
+        cs.every((c) => (c["volumeMounts"] as JsonObject[]).at(-1)?.["name"] === "mc-qwen3-8b"),
+      );
       // LWS embeds core/v1 PodTemplateSpec for both templates.
       validates(new PodTemplateSpec(template as never));
     }
@@ -81,7 +83,9 @@ describe("injectMounts", () => {
   it("AnnotatedContainers: only the named containers mount; a pod site without one gets no volume", () => {
     const { out, conflicts } = inject(leaderWorkerSet(), { mode: "AnnotatedContainers", names: ["worker"] });
     expect(conflicts).toEqual([]);
-    expect(field(out, "spec", "leaderWorkerTemplate", "leaderTemplate")).toStrictEqual(field(leaderWorkerSet(), "spec", "leaderWorkerTemplate", "leaderTemplate"));
+    expect(field(out, "spec", "leaderWorkerTemplate", "leaderTemplate")).toStrictEqual(
+      field(leaderWorkerSet(), "spec", "leaderWorkerTemplate", "leaderTemplate"),
+    );
     expect(field(out, "spec", "leaderWorkerTemplate", "workerTemplate", "spec", "volumes")).toContainEqual(VOLUME);
     const d = inject(deployment(), { mode: "AnnotatedContainers", names: ["vllm"] }).out;
     const [vllm, sidecar] = field(d, "spec", "template", "spec", "containers") as [JsonObject, JsonObject];
@@ -90,24 +94,49 @@ describe("injectMounts", () => {
   });
 
   const conflictCases = [
-    { reason: "AnnotatedContainers with no annotation says which annotation is missing", m: deployment(), choice: { mode: "AnnotatedContainers", names: [] } as ContainerChoice,
-      want: ["input.serving.mountInto is AnnotatedContainers but the workload has no modelcache.dev/containers annotation naming the containers that mount"] },
-    { reason: "a named container that does not exist is refused, not ignored", m: deployment(), choice: { mode: "AnnotatedContainers", names: ["vllm", "ghost"] } as ContainerChoice,
-      want: ["modelcache.dev/containers names ghost, which no pod template of the workload has"] },
-    { reason: "a mount already at the cache's path is never shadowed", m: (() => {
-      const d = deployment();
-      ((field(d, "spec", "template", "spec", "containers") as [JsonObject])[0]["volumeMounts"] as JsonObject[]).push({ name: "weights", mountPath: "/models/qwen3-8b/" });
-      return d;
-    })(), choice: ALL,
-      want: ["spec.template.spec: container vllm already mounts volume weights at /models/qwen3-8b, where ModelCache ml-team/qwen3-8b mounts; remove that mount or change the cache's spec.mountPath"] },
-    { reason: "a volume of the workload's own already named like the cache's is refused, not replaced", m: (() => {
-      const d = deployment();
-      (field(d, "spec", "template", "spec", "volumes") as JsonObject[]).push({ name: "mc-qwen3-8b", emptyDir: {} });
-      return d;
-    })(), choice: ALL,
-      want: ["spec.template.spec.volumes: the workload already has a volume named mc-qwen3-8b, the name the cache's volume takes"] },
-    { reason: "a workload without a pod template cannot mount", m: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" }, spec: {} } as JsonObject, choice: ALL,
-      want: ["the workload has no pod template to mount into"] },
+    {
+      reason: "AnnotatedContainers with no annotation says which annotation is missing",
+      m: deployment(),
+      choice: { mode: "AnnotatedContainers", names: [] } as ContainerChoice,
+      want: ["input.serving.mountInto is AnnotatedContainers but the workload has no modelcache.dev/containers annotation naming the containers that mount"],
+    },
+    {
+      reason: "a named container that does not exist is refused, not ignored",
+      m: deployment(),
+      choice: { mode: "AnnotatedContainers", names: ["vllm", "ghost"] } as ContainerChoice,
+      want: ["modelcache.dev/containers names ghost, which no pod template of the workload has"],
+    },
+    {
+      reason: "a mount already at the cache's path is never shadowed",
+      m: (() => {
+        const d = deployment();
+        ((field(d, "spec", "template", "spec", "containers") as [JsonObject])[0]["volumeMounts"] as JsonObject[]).push({
+          name: "weights",
+          mountPath: "/models/qwen3-8b/",
+        });
+        return d;
+      })(),
+      choice: ALL,
+      want: [
+        "spec.template.spec: container vllm already mounts volume weights at /models/qwen3-8b, where ModelCache ml-team/qwen3-8b mounts; remove that mount or change the cache's spec.mountPath",
+      ],
+    },
+    {
+      reason: "a volume of the workload's own already named like the cache's is refused, not replaced",
+      m: (() => {
+        const d = deployment();
+        (field(d, "spec", "template", "spec", "volumes") as JsonObject[]).push({ name: "mc-qwen3-8b", emptyDir: {} });
+        return d;
+      })(),
+      choice: ALL,
+      want: ["spec.template.spec.volumes: the workload already has a volume named mc-qwen3-8b, the name the cache's volume takes"],
+    },
+    {
+      reason: "a workload without a pod template cannot mount",
+      m: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" }, spec: {} } as JsonObject,
+      choice: ALL,
+      want: ["the workload has no pod template to mount into"],
+    },
   ];
   it.each(conflictCases)("$reason", ({ m, choice, want }) => {
     expect(inject(m, choice).conflicts).toStrictEqual(want);
@@ -116,7 +145,10 @@ describe("injectMounts", () => {
   it("two caches: two volumes and two mounts, in the order asked", () => {
     const tok: CacheMount = { cache: "ml-team/qwen3-tokenizer", volumeName: "mc-qwen3-tokenizer", claimName: "tok-1", mountPath: "/models/tokenizer" };
     const { out } = inject(inferenceService(), ALL, [MOUNT, tok]);
-    expect(field(out, "spec", "predictor", "volumes")).toStrictEqual([VOLUME, { name: "mc-qwen3-tokenizer", persistentVolumeClaim: { claimName: "tok-1", readOnly: true } }]);
+    expect(field(out, "spec", "predictor", "volumes")).toStrictEqual([
+      VOLUME,
+      { name: "mc-qwen3-tokenizer", persistentVolumeClaim: { claimName: "tok-1", readOnly: true } },
+    ]);
   });
 });
 

@@ -34,7 +34,10 @@ function chosen(sites: PodSite[], choice: ContainerChoice): { ok: true; containe
   const all = sites.flatMap((s) => s.containers);
   if (choice.mode === "AllContainers") return { ok: true, containers: new Set(all.map((c) => c.container)) };
   if (choice.names.length === 0)
-    return { ok: false, message: "input.serving.mountInto is AnnotatedContainers but the workload has no modelcache.dev/containers annotation naming the containers that mount" };
+    return {
+      ok: false,
+      message: "input.serving.mountInto is AnnotatedContainers but the workload has no modelcache.dev/containers annotation naming the containers that mount",
+    };
   const missing = choice.names.filter((n) => !all.some((c) => c.name === n));
   if (missing.length > 0) return { ok: false, message: `modelcache.dev/containers names ${missing.join(", ")}, which no pod template of the workload has` };
   return { ok: true, containers: new Set(all.filter((c) => choice.names.includes(c.name)).map((c) => c.container)) };
@@ -55,7 +58,8 @@ export function injectMounts(sites: PodSite[], mounts: CacheMount[], choice: Con
     // Earlier steps compose afresh on every call, so a volume of our name is theirs: refuse rather than replace it.
     const volumes = [...arrayOf(site.holder, "volumes")];
     for (const v of volumes)
-      if (isObject(v) && ours.has(str(v["name"]) ?? "")) conflicts.push(`${site.path}.volumes: the workload already has a volume named ${str(v["name"]) ?? ""}, the name the cache's volume takes`);
+      if (isObject(v) && ours.has(str(v["name"]) ?? ""))
+        conflicts.push(`${site.path}.volumes: the workload already has a volume named ${str(v["name"]) ?? ""}, the name the cache's volume takes`);
     // Mount only where some container mounts: a pod site no chosen container lives in gets no volume.
     const here = site.containers.filter((c) => pick.containers.has(c.container));
     if (here.length === 0) continue;
@@ -66,7 +70,9 @@ export function injectMounts(sites: PodSite[], mounts: CacheMount[], choice: Con
       for (const m of mounts) {
         const clash = existing.find((vm) => isObject(vm) && str(vm["mountPath"])?.replace(/\/+$/, "") === m.mountPath.replace(/\/+$/, ""));
         if (clash !== undefined && isObject(clash)) {
-          conflicts.push(`${site.path}: container ${name} already mounts volume ${str(clash["name"]) ?? "?"} at ${m.mountPath}, where ModelCache ${m.cache} mounts; remove that mount or change the cache's spec.mountPath`);
+          conflicts.push(
+            `${site.path}: container ${name} already mounts volume ${str(clash["name"]) ?? "?"} at ${m.mountPath}, where ModelCache ${m.cache} mounts; remove that mount or change the cache's spec.mountPath`,
+          );
           continue;
         }
         existing.push({ name: m.volumeName, mountPath: m.mountPath, readOnly: true });

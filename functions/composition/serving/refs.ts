@@ -26,10 +26,16 @@ export type Verdict = { allowed: true } | { allowed: false; reason: string };
 
 export function mayMount(ref: CacheRef, consumerNamespace: string, grants: readonly CacheGrant[]): Verdict {
   if (ref.namespace === consumerNamespace) return { allowed: true };
-  const granted = grants.some((g) => g.cacheNamespace === ref.namespace && g.controlPlaneNamespaces.includes(consumerNamespace) && (g.caches.includes("*") || g.caches.includes(ref.name)));
+  const granted = grants.some(
+    (g) =>
+      g.cacheNamespace === ref.namespace && g.controlPlaneNamespaces.includes(consumerNamespace) && (g.caches.includes("*") || g.caches.includes(ref.name)),
+  );
   return granted
     ? { allowed: true }
-    : { allowed: false, reason: `ModelCache ${ref.ref} is in another namespace than the consumer (${consumerNamespace}) and no input.serving.tenancy.grants entry lets ${consumerNamespace} mount it` };
+    : {
+        allowed: false,
+        reason: `ModelCache ${ref.ref} is in another namespace than the consumer (${consumerNamespace}) and no input.serving.tenancy.grants entry lets ${consumerNamespace} mount it`,
+      };
 }
 
 /** The required-resources key a cache is asked for under. */

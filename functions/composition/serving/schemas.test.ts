@@ -30,20 +30,27 @@ function errors(v: Validatable): { keyword: string; instancePath: string; messag
 
 const Template = z.object({ metadata: z.record(z.string(), z.unknown()).optional(), spec: z.record(z.string(), z.unknown()) }).strict();
 /** The LeaderWorkerSet v1 spec (leaderworkerset.x-k8s.io/v1). */
-const LwsSpec = z.object({
-  replicas: z.number().int().min(0).optional(),
-  startupPolicy: z.enum(["LeaderCreated", "LeaderReady"]).optional(),
-  rolloutStrategy: z.record(z.string(), z.unknown()).optional(),
-  networkConfig: z.object({ subdomainPolicy: z.enum(["Shared", "UniquePerReplica"]).optional() }).strict().optional(),
-  leaderWorkerTemplate: z.object({
-    leaderTemplate: Template.optional(),
-    workerTemplate: Template,
-    size: z.number().int().min(1).optional(),
-    restartPolicy: z.enum(["RecreateGroupOnPodRestart", "None", "Default"]).optional(),
-    subGroupPolicy: z.record(z.string(), z.unknown()).optional(),
-    volumeClaimTemplates: z.array(z.unknown()).optional(),
-  }).strict(),
-}).strict();
+const LwsSpec = z
+  .object({
+    replicas: z.number().int().min(0).optional(),
+    startupPolicy: z.enum(["LeaderCreated", "LeaderReady"]).optional(),
+    rolloutStrategy: z.record(z.string(), z.unknown()).optional(),
+    networkConfig: z
+      .object({ subdomainPolicy: z.enum(["Shared", "UniquePerReplica"]).optional() })
+      .strict()
+      .optional(),
+    leaderWorkerTemplate: z
+      .object({
+        leaderTemplate: Template.optional(),
+        workerTemplate: Template,
+        size: z.number().int().min(1).optional(),
+        restartPolicy: z.enum(["RecreateGroupOnPodRestart", "None", "Default"]).optional(),
+        subGroupPolicy: z.record(z.string(), z.unknown()).optional(),
+        volumeClaimTemplates: z.array(z.unknown()).optional(),
+      })
+      .strict(),
+  })
+  .strict();
 
 function lws(m: JsonObject): string[] {
   const spec = LwsSpec.safeParse(m["spec"]);
@@ -59,9 +66,21 @@ function lws(m: JsonObject): string[] {
 function inferenceService(m: JsonObject): string[] {
   const out: string[] = [];
   const model = field(m, "spec", "predictor", "model");
-  if (isObject(model)) out.push(...errors(new Container({ name: "kserve-container", ...(Object.fromEntries(Object.entries(model).filter(([k]) => k !== "modelFormat" && k !== "runtime" && k !== "storageUri")) as Record<string, JsonValue>) } as never)).map((e) => `model${e.instancePath}: ${e.message ?? e.keyword}`));
+  if (isObject(model))
+    out.push(
+      ...errors(
+        new Container({
+          name: "kserve-container",
+          ...(Object.fromEntries(Object.entries(model).filter(([k]) => k !== "modelFormat" && k !== "runtime" && k !== "storageUri")) as Record<
+            string,
+            JsonValue
+          >),
+        } as never),
+      ).map((e) => `model${e.instancePath}: ${e.message ?? e.keyword}`),
+    );
   const volumes = field(m, "spec", "predictor", "volumes");
-  for (const v of Array.isArray(volumes) ? volumes : []) out.push(...errors(new Volume(v as never)).map((e) => `volume${e.instancePath}: ${e.message ?? e.keyword}`));
+  for (const v of Array.isArray(volumes) ? volumes : [])
+    out.push(...errors(new Volume(v as never)).map((e) => `volume${e.instancePath}: ${e.message ?? e.keyword}`));
   return out;
 }
 
@@ -70,8 +89,14 @@ const CHECKS: Record<string, (m: JsonObject, observeOnly: boolean) => string[]> 
   "apps/v1/StatefulSet": (m) => errors(new StatefulSet(m as never)).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
   "v1/ConfigMap": (m) => errors(new ConfigMap(m as never)).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
   "v1/Service": (m) => errors(new Service(m as never)).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
-  "v1/PersistentVolume": (m, o) => errors(new PersistentVolume(m as never)).filter((e) => !(o && e.keyword === "required")).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
-  "v1/PersistentVolumeClaim": (m, o) => errors(new PersistentVolumeClaim(m as never)).filter((e) => !(o && e.keyword === "required")).map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
+  "v1/PersistentVolume": (m, o) =>
+    errors(new PersistentVolume(m as never))
+      .filter((e) => !(o && e.keyword === "required"))
+      .map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
+  "v1/PersistentVolumeClaim": (m, o) =>
+    errors(new PersistentVolumeClaim(m as never))
+      .filter((e) => !(o && e.keyword === "required"))
+      .map((e) => `${e.instancePath}: ${e.message ?? e.keyword}`),
   "leaderworkerset.x-k8s.io/v1/LeaderWorkerSet": lws,
   "serving.kserve.io/v1beta1/InferenceService": inferenceService,
 };
@@ -95,9 +120,17 @@ describe("serving manifests validate against their kinds' schemas", () => {
   });
 
   it("the checks reject what the API servers would (so the checks above can fail)", () => {
-    const bad = { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", spec: { leaderWorkerTemplate: { workerTemplate: { spec: { containers: [{ name: "w", volumeMounts: [{ name: "v" }] }] } }, sise: 2 } } };
+    const bad = {
+      apiVersion: "leaderworkerset.x-k8s.io/v1",
+      kind: "LeaderWorkerSet",
+      spec: { leaderWorkerTemplate: { workerTemplate: { spec: { containers: [{ name: "w", volumeMounts: [{ name: "v" }] }] } }, sise: 2 } },
+    };
     expect(lws(bad as JsonObject).length).toBeGreaterThan(0);
-    const noMountPath = { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", spec: { leaderWorkerTemplate: { workerTemplate: { spec: { containers: [{ name: "w", volumeMounts: [{ name: "v" }] }] } } } } };
+    const noMountPath = {
+      apiVersion: "leaderworkerset.x-k8s.io/v1",
+      kind: "LeaderWorkerSet",
+      spec: { leaderWorkerTemplate: { workerTemplate: { spec: { containers: [{ name: "w", volumeMounts: [{ name: "v" }] }] } } } },
+    };
     expect(lws(noMountPath as JsonObject)).not.toEqual([]);
     expect(inferenceService({ spec: { predictor: { volumes: [{ persistentVolumeClaim: { claimName: "x" } }] } } })).not.toEqual([]);
   });

@@ -59,7 +59,10 @@ const STATEFUL_SET: WorkloadKind = {
 const LEADER_WORKER_SET: WorkloadKind = {
   gvk: "leaderworkerset.x-k8s.io/v1 LeaderWorkerSet",
   // The leader template is optional (the worker template serves both when absent); every pod of the gang mounts.
-  sites: (m) => [...podSpecAt(m, "spec", "leaderWorkerTemplate", "leaderTemplate", "spec"), ...podSpecAt(m, "spec", "leaderWorkerTemplate", "workerTemplate", "spec")],
+  sites: (m) => [
+    ...podSpecAt(m, "spec", "leaderWorkerTemplate", "leaderTemplate", "spec"),
+    ...podSpecAt(m, "spec", "leaderWorkerTemplate", "workerTemplate", "spec"),
+  ],
   stop: (m) => scaleToZero(m, ": no groups"),
 };
 
@@ -71,7 +74,11 @@ const INFERENCE_SERVICE: WorkloadKind = {
     const predictor = obj(field(m, "spec", "predictor"));
     if (predictor !== undefined) {
       const model = obj(predictor["model"]);
-      out.push({ path: "spec.predictor", holder: predictor, containers: [...(model ? [{ name: "kserve-container", container: model }] : []), ...containersOf(predictor)] });
+      out.push({
+        path: "spec.predictor",
+        holder: predictor,
+        containers: [...(model ? [{ name: "kserve-container", container: model }] : []), ...containersOf(predictor)],
+      });
       const worker = obj(predictor["workerSpec"]);
       if (worker !== undefined) out.push({ path: "spec.predictor.workerSpec", holder: worker, containers: containersOf(worker) });
     }
@@ -83,7 +90,7 @@ const INFERENCE_SERVICE: WorkloadKind = {
     m["metadata"] = meta;
     const annotations = obj(meta["annotations"]) ?? {};
     meta["annotations"] = { ...annotations, [KSERVE_STOP_ANNOTATION]: "true" };
-    return "stopped (annotation serving.kserve.io/stop: \"true\")";
+    return 'stopped (annotation serving.kserve.io/stop: "true")';
   },
 };
 
@@ -117,7 +124,11 @@ export const MAX_CACHES_PER_WORKLOAD = 16;
 
 function list(v: string | undefined): string[] {
   // Bounded before it is split: an annotation is up to 256 KiB of whatever the writer chose.
-  return (v ?? "").slice(0, 16_384).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return (v ?? "")
+    .slice(0, 16_384)
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 /** A workload that asks for caches, as the earlier steps composed it. */

@@ -13,7 +13,12 @@ describe("destinationAllowed", () => {
     { reason: "a look-alike suffix", url: "https://huggingface.co.evil.example", allowed: ["https://huggingface.co"], want: false },
     { reason: "a subdomain of an exact entry", url: "https://mirror.huggingface.co", allowed: ["https://huggingface.co"], want: false },
     { reason: "* is one label", url: "https://s3.eu-west-1.amazonaws.com", allowed: ["https://s3.*.amazonaws.com"], want: true },
-    { reason: "* is not two labels (an API Gateway host under amazonaws.com)", url: "https://abc.execute-api.us-east-1.amazonaws.com", allowed: ["https://s3.*.amazonaws.com"], want: false },
+    {
+      reason: "* is not two labels (an API Gateway host under amazonaws.com)",
+      url: "https://abc.execute-api.us-east-1.amazonaws.com",
+      allowed: ["https://s3.*.amazonaws.com"],
+      want: false,
+    },
     { reason: "a trailing dot is another name", url: "https://huggingface.co.", allowed: ["https://huggingface.co"], want: false },
     { reason: "uppercase is the same host", url: "https://HuggingFace.co", allowed: ["https://huggingface.co"], want: true },
     { reason: "an in-cluster service with a port", url: "https://minio.storage.svc:9000", allowed: ["https://minio.storage.svc:9000"], want: true },
@@ -28,12 +33,32 @@ describe("checkCredentialDestination", () => {
   const at = "spec.artifact.source";
   it.each([
     { reason: "a hub token to the public hub", source: { huggingFace: { repo: "a/b", tokenSecretRef: { name: "t" } } }, want: [] },
-    { reason: "a hub token to an endpoint of the tenant's own", source: { huggingFace: { repo: "a/b", tokenSecretRef: { name: "t" }, endpoint: "https://collector.example" } }, want: ["spec.artifact.source.huggingFace.endpoint"] },
+    {
+      reason: "a hub token to an endpoint of the tenant's own",
+      source: { huggingFace: { repo: "a/b", tokenSecretRef: { name: "t" }, endpoint: "https://collector.example" } },
+      want: ["spec.artifact.source.huggingFace.endpoint"],
+    },
     { reason: "an endpoint without a token sends no credential", source: { huggingFace: { repo: "a/b", endpoint: "https://mirror.example" } }, want: [] },
-    { reason: "S3 credentials to AWS in a region", source: { s3: { uri: "s3://bucket/x", region: "eu-west-1", credentialsSecretRef: { name: "c" } } }, want: [] },
-    { reason: "S3 credentials to a region that is not a host label", source: { s3: { uri: "s3://bucket/x", region: "x.evil.example", credentialsSecretRef: { name: "c" } } }, want: ["spec.artifact.source.s3.region"] },
-    { reason: "S3 credentials to another endpoint", source: { s3: { uri: "s3://bucket/x", endpoint: "https://minio.example", credentialsSecretRef: { name: "c" } } }, want: ["spec.artifact.source.s3.endpoint"] },
-    { reason: "a registry pull secret: no registry is allowed by default", source: { oci: { reference: "ghcr.io/org/model:v1", pullSecretRef: { name: "p" } } }, want: ["spec.artifact.source.oci.reference"] },
+    {
+      reason: "S3 credentials to AWS in a region",
+      source: { s3: { uri: "s3://bucket/x", region: "eu-west-1", credentialsSecretRef: { name: "c" } } },
+      want: [],
+    },
+    {
+      reason: "S3 credentials to a region that is not a host label",
+      source: { s3: { uri: "s3://bucket/x", region: "x.evil.example", credentialsSecretRef: { name: "c" } } },
+      want: ["spec.artifact.source.s3.region"],
+    },
+    {
+      reason: "S3 credentials to another endpoint",
+      source: { s3: { uri: "s3://bucket/x", endpoint: "https://minio.example", credentialsSecretRef: { name: "c" } } },
+      want: ["spec.artifact.source.s3.endpoint"],
+    },
+    {
+      reason: "a registry pull secret: no registry is allowed by default",
+      source: { oci: { reference: "ghcr.io/org/model:v1", pullSecretRef: { name: "p" } } },
+      want: ["spec.artifact.source.oci.reference"],
+    },
     { reason: "a public OCI artifact", source: { oci: { reference: "ghcr.io/org/model:v1" } }, want: [] },
   ])("$reason", ({ source, want }) => {
     const issues = checkCredentialDestination(Source.parse(source), at, policy);

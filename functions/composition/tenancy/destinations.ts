@@ -88,5 +88,11 @@ export function checkCredentialDestination(source: Source, at: string, policy: T
   const whose = credential.everyUrl === true ? `the credentials of ${credential.secretField}` : "the source's credentials";
   // One issue is enough to say what is wrong; a list of 10,000 files must not become 10,000 messages.
   const more = refused.length > 1 ? ` (and ${refused.length - 1} more URLs)` : "";
-  return [{ field: r.field, rule: `tenancy.credentialDestinations.${credential.list}`, message: `would send ${whose} to ${where}, which the platform does not allow (${list})${more}` }];
+  return [
+    {
+      field: r.field,
+      rule: `tenancy.credentialDestinations.${credential.list}`,
+      message: `would send ${whose} to ${where}, which the platform does not allow (${list})${more}`,
+    },
+  ];
 }

@@ -24,7 +24,11 @@ export function derivedNamespace(controlPlaneNamespace: string, prefix: string):
   const full = `${prefix}${controlPlaneNamespace}`;
   if (full.length <= VERBATIM_MAX && DNS_LABEL.test(full)) return full;
   const hash = createHash("sha256").update(controlPlaneNamespace).digest("hex").slice(0, HASH_HEX);
-  const head = full.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, VERBATIM_MAX).padEnd(VERBATIM_MAX, "-");
+  const head = full
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, VERBATIM_MAX)
+    .padEnd(VERBATIM_MAX, "-");
   return `${head}-${hash}`;
 }
 

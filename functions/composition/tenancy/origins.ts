@@ -41,16 +41,30 @@ export function checkSourceOrigins(source: Source, at: string, policy: Tenancy):
 function originIssue(f: Fetch, allowedOrigins: readonly string[] | undefined, refusedAddresses: readonly AddressClass[]): Issue | undefined {
   const host = f.url === undefined ? undefined : hostOf(f.url);
   if (f.url === undefined || host === undefined) {
-    return allowedOrigins === undefined ? undefined : { field: f.field, rule: "tenancy.sources.allowedOrigins", message: "fetches from an origin that cannot be determined, which the platform's list cannot allow" };
+    return allowedOrigins === undefined
+      ? undefined
+      : {
+          field: f.field,
+          rule: "tenancy.sources.allowedOrigins",
+          message: "fetches from an origin that cannot be determined, which the platform's list cannot allow",
+        };
   }
   const origin = new URL(f.url).origin;
   const cls = classOfHost(host, refusedAddresses);
   if (cls !== undefined) {
-    return { field: f.field, rule: "tenancy.sources.refusedAddresses", message: `would have the hydrator connect to ${origin}, ${describeClass(cls)} (${cls}), which the platform refuses` };
+    return {
+      field: f.field,
+      rule: "tenancy.sources.refusedAddresses",
+      message: `would have the hydrator connect to ${origin}, ${describeClass(cls)} (${cls}), which the platform refuses`,
+    };
   }
   if (allowedOrigins !== undefined && !destinationAllowed(f.url, allowedOrigins)) {
     const list = allowedOrigins.length === 0 ? "none is allowed" : `allowed: ${allowedOrigins.join(", ")}`;
-    return { field: f.field, rule: "tenancy.sources.allowedOrigins", message: `would have the hydrator fetch from ${origin}, which the platform does not allow (${list})` };
+    return {
+      field: f.field,
+      rule: "tenancy.sources.allowedOrigins",
+      message: `would have the hydrator fetch from ${origin}, which the platform does not allow (${list})`,
+    };
   }
   return undefined;
 }

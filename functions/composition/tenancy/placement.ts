@@ -28,7 +28,9 @@ const key = (t: Tol) => [t.key ?? "", t.operator ?? "Equal", t.value ?? "", t.ef
 
 /** Equal to an allowed toleration, and tolerating a NoExecute taint no longer than it. */
 function tolerationAllowed(t: Tol, allowed: readonly Tol[]): boolean {
-  return allowed.some((a) => key(a) === key(t) && (a.tolerationSeconds === undefined || (t.tolerationSeconds !== undefined && t.tolerationSeconds <= a.tolerationSeconds)));
+  return allowed.some(
+    (a) => key(a) === key(t) && (a.tolerationSeconds === undefined || (t.tolerationSeconds !== undefined && t.tolerationSeconds <= a.tolerationSeconds)),
+  );
 }
 
 function describeToleration(t: Tol): string {
@@ -51,7 +53,11 @@ function clampList(list: ResourceList | undefined, at: string, ceiling: Record<s
     const field = `${at}["${name}"]`;
     const max = ceiling[name];
     if (max === undefined) {
-      issues.push({ field, rule: "tenancy.hydration.maxResources", message: `resource ${name} is not one a hydration pod may ask for (allowed: ${Object.keys(ceiling).join(", ") || "none"})` });
+      issues.push({
+        field,
+        rule: "tenancy.hydration.maxResources",
+        message: `resource ${name} is not one a hydration pod may ask for (allowed: ${Object.keys(ceiling).join(", ") || "none"})`,
+      });
       continue;
     }
     const have = parse(amount);
@@ -99,7 +105,12 @@ export function checkPlacement(p: Placement, ceiling: HydrationCeiling, at: stri
     clamped.nodeSelector = {};
     for (const [k, v] of Object.entries(p.nodeSelector)) {
       if (allowed.has(k)) clamped.nodeSelector[k] = v;
-      else issues.push({ field: `${at}.nodeSelector["${k}"]`, rule: "tenancy.hydration.allowedNodeSelectorKeys", message: `node label ${k} is not one a hydration pod may select on (allowed: ${ceiling.allowedNodeSelectorKeys.join(", ") || "none"})` });
+      else
+        issues.push({
+          field: `${at}.nodeSelector["${k}"]`,
+          rule: "tenancy.hydration.allowedNodeSelectorKeys",
+          message: `node label ${k} is not one a hydration pod may select on (allowed: ${ceiling.allowedNodeSelectorKeys.join(", ") || "none"})`,
+        });
     }
   }
   if (p.resources !== undefined) {
@@ -117,6 +128,7 @@ export function checkPlacement(p: Placement, ceiling: HydrationCeiling, at: stri
 export function withPlatformPlacement(p: Placement, ceiling: HydrationCeiling): Placement {
   const out: Placement = { ...p };
   if (ceiling.nodeSelector !== undefined) out.nodeSelector = { ...(p.nodeSelector ?? {}), ...ceiling.nodeSelector };
-  if (ceiling.tolerations !== undefined) out.tolerations = [...(p.tolerations ?? []), ...ceiling.tolerations.filter((t) => !(p.tolerations ?? []).some((o) => key(o) === key(t)))];
+  if (ceiling.tolerations !== undefined)
+    out.tolerations = [...(p.tolerations ?? []), ...ceiling.tolerations.filter((t) => !(p.tolerations ?? []).some((o) => key(o) === key(t)))];
   return out;
 }

@@ -18,7 +18,9 @@ export interface VolumeContext {
 
 function grantFor(grants: readonly ExistingPVCGrant[], cp: string, namespace: string, claim: string): ExistingPVCGrant | undefined {
   // The widest access any matching grant gives.
-  const matching = grants.filter((g) => g.namespace === namespace && g.controlPlaneNamespaces.includes(cp) && (g.claimNames.includes(claim) || g.claimNames.includes("*")));
+  const matching = grants.filter(
+    (g) => g.namespace === namespace && g.controlPlaneNamespaces.includes(cp) && (g.claimNames.includes(claim) || g.claimNames.includes("*")),
+  );
   return matching.find((g) => g.access === "ReadWrite") ?? matching[0];
 }
 
@@ -40,7 +42,13 @@ export function checkVolume(spec: { artifact: Artifact; storage: Storage }, c: V
   if (s.backend === "PVC") {
     const cls = s.pvc?.storageClassName;
     if (cls !== undefined && allowedClasses !== undefined && !allowedClasses.includes(cls))
-      return [{ field: `${at}.pvc.storageClassName`, rule: "tenancy.storageClassNames", message: `${cls} is not a storage class caches may use (allowed: ${allowedClasses.join(", ") || "none"})` }];
+      return [
+        {
+          field: `${at}.pvc.storageClassName`,
+          rule: "tenancy.storageClassNames",
+          message: `${cls} is not a storage class caches may use (allowed: ${allowedClasses.join(", ") || "none"})`,
+        },
+      ];
     return [];
   }
   const e = s.existingPVC;
@@ -49,22 +57,40 @@ export function checkVolume(spec: { artifact: Artifact; storage: Storage }, c: V
   const namespace = e.namespace ?? c.ownNamespace;
   if (namespace === c.ownNamespace) {
     if (policy.ownNamespace === "Refuse")
-      return [{ field: `${at}.backend`, rule: "tenancy.existingPVC.ownNamespace", message: "ExistingPVC is not allowed: the platform composes every cache's volume" }];
+      return [
+        { field: `${at}.backend`, rule: "tenancy.existingPVC.ownNamespace", message: "ExistingPVC is not allowed: the platform composes every cache's volume" },
+      ];
     if (policy.ownNamespace === "ReadOnly" && e.hydrate)
-      return [{ field: `${at}.existingPVC.hydrate`, rule: "tenancy.existingPVC.ownNamespace", message: "must be false: an existing claim may only be verified, not written" }];
+      return [
+        {
+          field: `${at}.existingPVC.hydrate`,
+          rule: "tenancy.existingPVC.ownNamespace",
+          message: "must be false: an existing claim may only be verified, not written",
+        },
+      ];
     return [];
   }
   const grant = grantFor(policy.grants, c.controlPlaneNamespace, namespace, e.claimName);
   if (grant === undefined)
-    return [{
-      field: `${at}.existingPVC.namespace`,
-      rule: "tenancy.existingPVC.grants",
-      message: `${namespace} is not this cache's namespace on the clusters (${c.ownNamespace}), and no grant gives control-plane namespace ${c.controlPlaneNamespace} the claim ${e.claimName} there`,
-    }];
+    return [
+      {
+        field: `${at}.existingPVC.namespace`,
+        rule: "tenancy.existingPVC.grants",
+        message: `${namespace} is not this cache's namespace on the clusters (${c.ownNamespace}), and no grant gives control-plane namespace ${c.controlPlaneNamespace} the claim ${e.claimName} there`,
+      },
+    ];
   const issues: Issue[] = [];
   if (grant.access === "ReadOnly" && e.hydrate)
-    issues.push({ field: `${at}.existingPVC.hydrate`, rule: "tenancy.existingPVC.grants", message: `must be false: the claim ${e.claimName} in ${namespace} is granted read-only` });
+    issues.push({
+      field: `${at}.existingPVC.hydrate`,
+      rule: "tenancy.existingPVC.grants",
+      message: `must be false: the claim ${e.claimName} in ${namespace} is granted read-only`,
+    });
   for (const field of namespacedReferences(spec.artifact, `${c.root}.artifact.source`))
-    issues.push({ field, rule: "tenancy.existingPVC.grants", message: `not allowed with a claim in another namespace: the Job runs in ${namespace} and would read it there, not in ${c.ownNamespace}` });
+    issues.push({
+      field,
+      rule: "tenancy.existingPVC.grants",
+      message: `not allowed with a claim in another namespace: the Job runs in ${namespace} and would read it there, not in ${c.ownNamespace}`,
+    });
   return issues;
 }

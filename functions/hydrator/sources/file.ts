@@ -108,7 +108,9 @@ export class FileSource implements Source {
     const text = await readFile(join(rootReal, MANIFEST_FILE), "utf8").catch(() => undefined);
     if (text === undefined) return undefined;
     const refuse = (why: string): SourceError =>
-      new SourceError(`${this.#uri} is a published bundle (it has ${MANIFEST_FILE}) but ${why}; check it with: function-model-cache verify ${rootReal}`, { retryable: false });
+      new SourceError(`${this.#uri} is a published bundle (it has ${MANIFEST_FILE}) but ${why}; check it with: function-model-cache verify ${rootReal}`, {
+        retryable: false,
+      });
     let parsed;
     try {
       parsed = Manifest.safeParse(JSON.parse(text));
@@ -127,7 +129,9 @@ export class FileSource implements Source {
     const onDisk = new Set(content.map((o) => o.id));
     const missing = m.files.filter((f) => !onDisk.has(f.path)).map((f) => f.path);
     if (extra.length > 0 || missing.length > 0) {
-      throw refuse(`its files are not the ones its manifest lists (${[...missing.slice(0, 3).map((p) => `${p}: missing`), ...extra.slice(0, 3).map((p) => `${p}: not part of it`)].join(", ")})`);
+      throw refuse(
+        `its files are not the ones its manifest lists (${[...missing.slice(0, 3).map((p) => `${p}: missing`), ...extra.slice(0, 3).map((p) => `${p}: not part of it`)].join(", ")})`,
+      );
     }
     const objects = content.map((o) => {
       const f = byPath.get(o.id);

@@ -32,7 +32,8 @@ export function parseHfUri(uri: string): Checked<HfLocation> {
   const revision = m[2] ?? "main";
   // The revision names a file under refs/ in the HuggingFaceCache layout: a path, checked like one (and no whitespace, as git refs).
   // eslint-disable-next-line no-control-regex
-  if (revision.includes("..") || /[\s\u0000-\u001f]/.test(revision) || !safeRelativePath(revision).ok) return { ok: false, error: `invalid revision ${JSON.stringify(revision)}` };
+  if (revision.includes("..") || /[\s\u0000-\u001f]/.test(revision) || !safeRelativePath(revision).ok)
+    return { ok: false, error: `invalid revision ${JSON.stringify(revision)}` };
   return { ok: true, value: { repo, revision } };
 }
 
@@ -110,7 +111,12 @@ export class HfSource implements Source {
   async list(signal: AbortSignal): Promise<Listing> {
     const { repo, revision } = this.location;
     const what = `${this.reference()} (${redactUri(this.#endpoint)})`;
-    const { json } = await getJson(`${this.#endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`, `${what}: resolving the revision`, this.#headers(), signal);
+    const { json } = await getJson(
+      `${this.#endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`,
+      `${what}: resolving the revision`,
+      this.#headers(),
+      signal,
+    );
     const info = RevisionInfo.safeParse(json);
     if (!info.success) throw new SourceError(`${what}: the hub's revision answer has no commit sha`, { retryable: false });
     const commit = info.data.sha;

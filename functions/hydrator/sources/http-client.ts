@@ -71,7 +71,8 @@ export async function httpRequest(req: HttpRequest): Promise<Response> {
     try {
       return await fetch(url, { ...init, signal: req.signal });
     } catch (err) {
-      if (req.signal.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
+      if (req.signal.aborted)
+        throw req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
       // In words with the fix; an untrusted certificate or a refused address (address-guard.ts) is permanent.
       const f = networkFailure(err, url);
       const cause = (err as { cause?: { message?: string } }).cause;

@@ -208,4 +208,3 @@ export class HttpSource implements Source {
     return this.#probed.get(object.id)?.ranges ?? false;
   }
 }
-

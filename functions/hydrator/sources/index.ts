@@ -84,6 +84,7 @@ export async function createSource(req: SourceRequest): Promise<Checked<CreatedS
   }
   const all = fetchers();
   const fetcher = scheme === undefined ? undefined : all.get(scheme);
-  if (fetcher === undefined) return { ok: false, error: `unsupported source "${redactUri(uri)}": expected ${[...all.keys()].map((k) => `${k}://`).join(", ")}` };
+  if (fetcher === undefined)
+    return { ok: false, error: `unsupported source "${redactUri(uri)}": expected ${[...all.keys()].map((k) => `${k}://`).join(", ")}` };
   return fetcher.create(uri, req);
 }

@@ -25,7 +25,8 @@ export function createInlineSource(files: readonly InlineFile[]): Checked<Inline
     if (f.encoding === "base64") {
       // Buffer.from skips characters that are not base64: a wrong encoding would become a "verified" file of garbage.
       const clean = f.content.replace(/\s+/g, "");
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) return { ok: false, error: `inline file "${f.path}": the content is not valid base64` };
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0)
+        return { ok: false, error: `inline file "${f.path}": the content is not valid base64` };
       bytes.set(f.path, Buffer.from(clean, "base64"));
     } else {
       bytes.set(f.path, Buffer.from(f.content, "utf8"));

@@ -2,22 +2,13 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  authFilePath,
-  credentialsFor,
-  loadCredentials,
-  parseChallenge,
-  parseDockerConfig,
-  parseTokenResponse,
-} from "./oci-auth.ts";
+import { authFilePath, credentialsFor, loadCredentials, parseChallenge, parseDockerConfig, parseTokenResponse } from "./oci-auth.ts";
 
 const auth = (u: string, p: string): string => Buffer.from(`${u}:${p}`).toString("base64");
 
 describe("parseChallenge", () => {
   it("reads a Bearer challenge with quoted parameters", () => {
-    expect(
-      parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"'),
-    ).toEqual({
+    expect(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"')).toEqual({
       scheme: "bearer",
       params: { realm: "https://auth.example/token", service: "registry.example", scope: "repository:a/b:pull" },
     });
@@ -36,15 +27,12 @@ describe("docker config credentials", () => {
     return parsed.value;
   };
 
-  it.each(["reg.example:5000", "https://reg.example:5000", "http://reg.example:5000/v2/", "REG.example:5000"])(
-    "matches the key %s to the host",
-    (key) => {
-      expect(credentialsFor(cfg({ auths: { [key]: { auth: auth("u", "p:w") } } }), "reg.example:5000", "cfg.json")).toEqual({
-        ok: true,
-        value: { username: "u", password: "p:w", from: "cfg.json" },
-      });
-    },
-  );
+  it.each(["reg.example:5000", "https://reg.example:5000", "http://reg.example:5000/v2/", "REG.example:5000"])("matches the key %s to the host", (key) => {
+    expect(credentialsFor(cfg({ auths: { [key]: { auth: auth("u", "p:w") } } }), "reg.example:5000", "cfg.json")).toEqual({
+      ok: true,
+      value: { username: "u", password: "p:w", from: "cfg.json" },
+    });
+  });
 
   it("treats Docker Hub's names as one registry and prefers explicit username/password", () => {
     const c = cfg({ auths: { "https://index.docker.io/v1/": { username: "u", password: "p" } } });

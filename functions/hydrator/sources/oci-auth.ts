@@ -57,11 +57,7 @@ function sameRegistry(a: string, b: string): boolean {
 }
 
 /** Credentials for `host` from an already parsed config; undefined when it has none; an error for unusable entries. */
-export function credentialsFor(
-  config: DockerConfig,
-  host: string,
-  from: string,
-): Checked<RegistryCredentials | undefined> {
+export function credentialsFor(config: DockerConfig, host: string, from: string): Checked<RegistryCredentials | undefined> {
   const want = host.toLowerCase();
   for (const [key, entry] of Object.entries(config.auths ?? {})) {
     if (!sameRegistry(normalizeKey(key), want)) continue;
@@ -108,10 +104,7 @@ export function parseDockerConfig(text: string, from: string): Checked<DockerCon
  * Loads the credentials for `host`. A missing default file means anonymous
  * access; a file named by $REGISTRY_AUTH_FILE or $DOCKER_CONFIG must exist.
  */
-export async function loadCredentials(
-  host: string,
-  env: Record<string, string | undefined>,
-): Promise<Checked<RegistryCredentials | undefined>> {
+export async function loadCredentials(host: string, env: Record<string, string | undefined>): Promise<Checked<RegistryCredentials | undefined>> {
   const path = authFilePath(env);
   const explicit = Boolean(env["REGISTRY_AUTH_FILE"] || env["DOCKER_CONFIG"]);
   let text: string;

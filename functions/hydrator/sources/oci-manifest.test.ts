@@ -67,7 +67,11 @@ describe("classifyLayer", () => {
     ["application/vnd.cncf.model.weight.v1.tar", { "org.cncf.model.filepath": "w" }, { kind: "tar", compression: "none" }],
     ["application/vnd.cncf.model.doc.v1.tar+gzip", undefined, { kind: "tar", compression: "gzip" }],
     ["application/vnd.cncf.model.dataset.v1.tar+zstd", undefined, { kind: "tar", compression: "zstd" }],
-    ["application/vnd.oci.image.layer.v1.tar+gzip", { "org.opencontainers.image.title": "dir", "io.deis.oras.content.unpack": "true" }, { kind: "tar", compression: "gzip" }],
+    [
+      "application/vnd.oci.image.layer.v1.tar+gzip",
+      { "org.opencontainers.image.title": "dir", "io.deis.oras.content.unpack": "true" },
+      { kind: "tar", compression: "gzip" },
+    ],
     // oras gives plain files this media type by default: the title, not the type, decides.
     ["application/vnd.oci.image.layer.v1.tar", { "org.opencontainers.image.title": "a.txt" }, { kind: "file", path: "a.txt" }],
     ["text/plain", { "org.opencontainers.image.title": "notes/readme.md" }, { kind: "file", path: "notes/readme.md" }],

@@ -129,9 +129,7 @@ export function parseManifestDocument(body: string, contentType: string | null):
   const declared = (json as { mediaType?: unknown }).mediaType;
   const mediaType = typeof declared === "string" ? declared : (contentType ?? "").split(";")[0]?.trim();
   const isIndex =
-    mediaType === MEDIA.ociIndex ||
-    mediaType === MEDIA.dockerList ||
-    (mediaType === "" && Array.isArray((json as { manifests?: unknown }).manifests));
+    mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList || (mediaType === "" && Array.isArray((json as { manifests?: unknown }).manifests));
   if (isIndex) {
     const parsed = Index.safeParse(json);
     if (!parsed.success) return { ok: false, error: `malformed image index: ${describeIssue(parsed.error)}` };
@@ -156,17 +154,13 @@ function describeIssue(err: z.ZodError): string {
  * rather than guess a platform.
  */
 export function pickFromIndex(index: Index): Checked<Descriptor> {
-  const candidates = index.manifests.filter(
-    (d) => d.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest",
-  );
+  const candidates = index.manifests.filter((d) => d.annotations?.["vnd.docker.reference.type"] !== "attestation-manifest");
   if (candidates.length === 1 && candidates[0] !== undefined) return { ok: true, value: candidates[0] };
   const models = candidates.filter((d) => d.artifactType === MEDIA.modelManifest);
   if (models.length === 1 && models[0] !== undefined) return { ok: true, value: models[0] };
   if (candidates.length === 0) return { ok: false, error: "the image index lists no manifests" };
   const names = candidates
-    .map((d) =>
-      d.platform ? `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ""}` : d.digest,
-    )
+    .map((d) => (d.platform ? `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ""}` : d.digest))
     .join(", ");
   return {
     ok: false,

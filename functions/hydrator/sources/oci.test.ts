@@ -59,7 +59,9 @@ describe("OciSource HTTP errors", () => {
       .catch((e: unknown) => e);
     expect(r429).toBeInstanceOf(SourceError);
     expect([(r429 as SourceError).retryable, (r429 as SourceError).retryAfterSeconds]).toEqual([true, 4]);
-    const r503 = await src(async () => new Response("", { status: 503 })).list(AbortSignal.timeout(5_000)).catch((e: unknown) => e);
+    const r503 = await src(async () => new Response("", { status: 503 }))
+      .list(AbortSignal.timeout(5_000))
+      .catch((e: unknown) => e);
     expect((r503 as SourceError).retryable).toBe(true);
     expect((r503 as SourceError).message).toBe("oci://registry.example/m:v1: HTTP 503");
   });
@@ -80,7 +82,9 @@ describe("OciSource HTTP errors", () => {
   });
 
   it("does not retry a missing manifest", async () => {
-    const err = await src(async () => new Response("{}", { status: 404 })).list(AbortSignal.timeout(5_000)).catch((e: unknown) => e);
+    const err = await src(async () => new Response("{}", { status: 404 }))
+      .list(AbortSignal.timeout(5_000))
+      .catch((e: unknown) => e);
     expect((err as SourceError).retryable).toBe(false);
     expect((err as SourceError).message).toContain("no such manifest");
   });

@@ -8,13 +8,7 @@
 import { parseRetryAfter } from "./retry-after.ts";
 import { createHash } from "node:crypto";
 import { networkFailure } from "../network-errors.ts";
-import {
-  basicAuthorization,
-  loadCredentials,
-  parseChallenge,
-  parseTokenResponse,
-  type RegistryCredentials,
-} from "./oci-auth.ts";
+import { basicAuthorization, loadCredentials, parseChallenge, parseTokenResponse, type RegistryCredentials } from "./oci-auth.ts";
 import type { Checked } from "../../shared/checked.ts";
 import {
   formatReference,
@@ -70,11 +64,7 @@ function networkError(err: unknown, what: string, signal: AbortSignal, url: stri
 }
 
 /** Streams `[start, end]` of a whole-object body: the fallback when a registry ignores Range. */
-export function sliceStream(
-  body: ReadableStream<Uint8Array>,
-  start: number,
-  end: number,
-): ReadableStream<Uint8Array> {
+export function sliceStream(body: ReadableStream<Uint8Array>, start: number, end: number): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let pos = 0;
   return new ReadableStream<Uint8Array>({
@@ -210,10 +200,10 @@ export class OciSource implements Source {
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
-      throw new SourceError(
-        creds ? `${what} rejected the credentials from ${creds.from} (HTTP ${res.status})` : noCreds,
-        { status: res.status, retryable: false },
-      );
+      throw new SourceError(creds ? `${what} rejected the credentials from ${creds.from} (HTTP ${res.status})` : noCreds, {
+        status: res.status,
+        retryable: false,
+      });
     }
     if (!res.ok) {
       await res.body?.cancel();
@@ -232,7 +222,11 @@ export class OciSource implements Source {
   }
 
   /** Fetches a manifest or index and checks its digest; returns the text and the digest it has. */
-  async #manifest(reference: string, expectDigest: string | undefined, signal: AbortSignal): Promise<{ text: string; digest: string; contentType: string | null }> {
+  async #manifest(
+    reference: string,
+    expectDigest: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ text: string; digest: string; contentType: string | null }> {
     const what = `${formatReference({ ...this.#ref, ...(reference.startsWith("sha256:") ? { tag: undefined, digest: reference } : { tag: reference, digest: undefined }) })}`;
     const res = await this.#get(`manifests/${reference}`, { accept: MANIFEST_ACCEPT }, signal, what);
     if (!res.ok) {

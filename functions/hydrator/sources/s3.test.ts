@@ -3,14 +3,7 @@ import { createServer } from "node:net";
 import { ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it, vi } from "vitest";
 import { toSourceError } from "./s3-errors.ts";
-import {
-  createS3Source,
-  fullObjectSha256,
-  identityDigest,
-  parseS3Uri,
-  relativePathForKey,
-  S3Source,
-} from "./s3.ts";
+import { createS3Source, fullObjectSha256, identityDigest, parseS3Uri, relativePathForKey, S3Source } from "./s3.ts";
 import { SourceError } from "./types.ts";
 
 const b64 = (hex: string): string => Buffer.from(hex, "hex").toString("base64");
@@ -149,9 +142,7 @@ describe("S3Source listing", () => {
     const src = new S3Source({ bucket: "models", prefix: "p" }, client, []);
     const listing = await src.list(AbortSignal.timeout(5_000));
     expect(listing.identity.resolved).toMatch(/^etags:sha256:/);
-    expect(listing.objects).toEqual([
-      { id: 'p/a.bin@"e"', size: 3, unpack: { kind: "file", path: "a.bin" }, description: "s3://models/p/a.bin" },
-    ]);
+    expect(listing.objects).toEqual([{ id: 'p/a.bin@"e"', size: 3, unpack: { kind: "file", path: "a.bin" }, description: "s3://models/p/a.bin" }]);
     // CRC32 only: no HEAD was needed to learn there is no SHA256.
     expect(send).toHaveBeenCalledTimes(2);
   });

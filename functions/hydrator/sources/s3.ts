@@ -30,7 +30,6 @@ export interface S3Location {
   prefix: string;
 }
 
-
 // Bucket names per the S3 rules (3-63 chars, lowercase, digits, dots, hyphens).
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -141,12 +140,7 @@ export class S3Source implements Source {
   readonly #maxKeys: { MaxKeys?: number };
   readonly #pins = new Map<string, Pinned>();
 
-  constructor(
-    loc: S3Location,
-    client: S3Client,
-    secrets: string[],
-    tuning: { headConcurrency?: number; listPageSize?: number } = {},
-  ) {
+  constructor(loc: S3Location, client: S3Client, secrets: string[], tuning: { headConcurrency?: number; listPageSize?: number } = {}) {
     this.#loc = loc;
     this.#client = client;
     this.#secrets = secrets;
@@ -185,9 +179,7 @@ export class S3Source implements Source {
       return { entry: e, path: rel.value };
     });
 
-    const digests = await mapLimit(located, this.#headConcurrency, async ({ entry }) =>
-      this.#sha256Of(entry, signal),
-    );
+    const digests = await mapLimit(located, this.#headConcurrency, async ({ entry }) => this.#sha256Of(entry, signal));
 
     this.#pins.clear();
     const objects: RemoteObject[] = located.map(({ entry, path }, i) => {
@@ -270,10 +262,7 @@ export class S3Source implements Source {
         });
       }
       if (page.IsTruncated !== true) return out;
-      if (
-        page.NextKeyMarker === undefined ||
-        (page.NextKeyMarker === keyMarker && page.NextVersionIdMarker === versionIdMarker)
-      ) {
+      if (page.NextKeyMarker === undefined || (page.NextKeyMarker === keyMarker && page.NextVersionIdMarker === versionIdMarker)) {
         throw new SourceError(`s3://${this.#loc.bucket}/${dirPrefix}: the version listing does not advance`, {
           retryable: false,
         });
@@ -436,14 +425,15 @@ export function createS3Source(opts: S3SourceOptions): Checked<S3Source> {
     // --refuse-addresses: names resolve through the same check as fetch's (address-guard.ts).
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000, ...(guarded ? { httpAgent: guarded, httpsAgent: guarded } : {}) },
     // Only the AWS_* variables: the SDK's default chain would also probe the instance metadata service.
-    credentials:
-      creds.value ?? (async () => ({ accessKeyId: "", secretAccessKey: "" })),
+    credentials: creds.value ?? (async () => ({ accessKeyId: "", secretAccessKey: "" })),
     ...(creds.value === undefined ? { signer: { sign: async <T>(req: T): Promise<T> => req } } : {}),
   });
   const secrets = creds.value ? [creds.value.secretAccessKey, creds.value.sessionToken ?? ""] : [];
-  return { ok: true, value: new S3Source(loc.value, client, secrets, {
+  return {
+    ok: true,
+    value: new S3Source(loc.value, client, secrets, {
       ...(opts.headConcurrency === undefined ? {} : { headConcurrency: opts.headConcurrency }),
       ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
     }),
-   };
+  };
 }

@@ -77,10 +77,7 @@ export class SourceError extends Error {
   readonly status: number | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly retryable: boolean;
-  constructor(
-    message: string,
-    opts: { status?: number; retryAfterSeconds?: number; retryable: boolean; cause?: unknown },
-  ) {
+  constructor(message: string, opts: { status?: number; retryAfterSeconds?: number; retryable: boolean; cause?: unknown }) {
     super(message, { cause: opts.cause });
     this.name = "SourceError";
     this.status = opts.status;

@@ -44,7 +44,7 @@ export class LiveFunction {
     child.stderr.on("data", keep);
     this.child = child;
     // Not waitFor: it would retry past a process that already exited.
-    for (const deadline = Date.now() + 30_000; !this.output.includes('"msg":"serving"'); ) {
+    for (const deadline = Date.now() + 30_000; !this.output.includes('"msg":"serving"');) {
       if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`${this.name} did not log "serving" within 30 s:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 200));

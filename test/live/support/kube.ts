@@ -87,7 +87,7 @@ export class Kube {
     args.push(...(opts.namespace ? ["-n", opts.namespace] : ["-A"]));
     if (opts.selector) args.push("-l", opts.selector);
     const out = await this.kubectl(args);
-    return ((JSON.parse(out) as { items?: Json[] }).items ?? []);
+    return (JSON.parse(out) as { items?: Json[] }).items ?? [];
   }
 
   async delete(kind: string, name: string, namespace?: string, wait = false): Promise<void> {
@@ -134,7 +134,11 @@ export function log(msg: string): void {
  * new observation (what `describe` makes of it) so the suite's log shows how
  * the system got there; fails with the last observation after `timeoutMs`.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts: { timeoutMs?: number; describe?: () => Promise<string> } = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: { timeoutMs?: number; describe?: () => Promise<string> } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let last = "";
   for (;;) {

@@ -223,7 +223,14 @@ export class NodePlayer {
    * /run, then from there onto its target: a Pod mounting something at /tmp
    * would otherwise hide sources that live under /tmp.
    */
-  private exec(args: string[], env: Record<string, string>, mounts: Mount[], termPath: string, termFile: string, work: string): Promise<{ code: number; output: string }> {
+  private exec(
+    args: string[],
+    env: Record<string, string>,
+    mounts: Mount[],
+    termPath: string,
+    termFile: string,
+    work: string,
+  ): Promise<{ code: number; output: string }> {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const stage = `/run/fmc-node-${process.pid}-${basename(work)}`;
     // /dev with the termination message file: the host's devices bound into a
@@ -241,7 +248,14 @@ export class NodePlayer {
       if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(m.target)}`);
     });
     // The image's entrypoint is this checkout run by this Node; both are staged too, since either may live under /tmp.
-    lines.splice(2, 0, `mkdir -p ${q(`${stage}/app`)}`, `mount --rbind ${q(ROOT)} ${q(`${stage}/app`)}`, `touch ${q(`${stage}/node`)}`, `mount --bind ${q(process.execPath)} ${q(`${stage}/node`)}`);
+    lines.splice(
+      2,
+      0,
+      `mkdir -p ${q(`${stage}/app`)}`,
+      `mount --rbind ${q(ROOT)} ${q(`${stage}/app`)}`,
+      `touch ${q(`${stage}/node`)}`,
+      `mount --bind ${q(process.execPath)} ${q(`${stage}/node`)}`,
+    );
     lines.push(`exec ${q(`${stage}/node`)} ${q(`${stage}/app/${relative(ROOT, BIN)}`)} ${args.map(q).join(" ")}`);
     return new Promise((resolve) => {
       const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", lines.join("\n")], { env, stdio: ["ignore", "pipe", "pipe"] });
