@@ -16,8 +16,22 @@ trap 'kill $FN 2>/dev/null; wait $FN 2>/dev/null' EXIT
 for _ in $(seq 50); do grep -q '"msg":"serving"' "${TMPDIR:-/tmp}/function-model-cache.log" 2>/dev/null && break; sleep 0.2; done
 log "rendering examples/$EXAMPLE through the function on 127.0.0.1:$PORT"
 cd "examples/$EXAMPLE"
-args=(render xr.yaml composition.yaml functions.yaml --include-function-results
-      --function-annotations "render.crossplane.io/runtime-development-target=127.0.0.1:$PORT")
+FUNCTIONS=functions.yaml
+TARGET=(--function-annotations "render.crossplane.io/runtime-development-target=127.0.0.1:$PORT")
+# A serving example runs the platform's own step first: a stand-in (test/support/platform-step) on its own port,
+# each Function's target filled into a copy of functions.yaml.
+if grep -q PLATFORM_STEP_PORT functions.yaml; then
+  STEP_PORT="${STEP_PORT:-9444}"
+  node "$ROOT/test/support/platform-step/server.ts" --insecure --address "127.0.0.1:$STEP_PORT" >"${TMPDIR:-/tmp}/platform-step.log" 2>&1 &
+  STEP=$!
+  trap 'kill $FN $STEP 2>/dev/null; wait $FN $STEP 2>/dev/null; rm -f "$FUNCTIONS"' EXIT
+  for _ in $(seq 50); do grep -q '"msg":"serving"' "${TMPDIR:-/tmp}/platform-step.log" 2>/dev/null && break; sleep 0.2; done
+  FUNCTIONS="$(mktemp)"
+  sed -e "s/FUNCTION_MODEL_CACHE_PORT/$PORT/" -e "s/PLATFORM_STEP_PORT/$STEP_PORT/" functions.yaml >"$FUNCTIONS"
+  TARGET=()
+  log "examples/$EXAMPLE runs the platform's own step first: a stand-in on 127.0.0.1:$STEP_PORT (test/support/platform-step)"
+fi
+args=(render xr.yaml composition.yaml "$FUNCTIONS" --include-function-results "${TARGET[@]}")
 [ -f observed.yaml ] && args+=(--observed-resources observed.yaml)
 [ -f required.yaml ] && args+=(--required-resources required.yaml)
 [ -f extra-args ] && while read -r a; do [[ -z "$a" || "$a" == \#* ]] || args+=("$a"); done <extra-args
