@@ -11,6 +11,7 @@
 //   5. compute the manifest, check an expected digest and, once more, that
 //      nothing foreign is in the way, publish (publish.ts).
 // A failed run removes the empty directories it made (and --dest, if it made it).
+import { canonicalJson } from "../shared/canonical-json.ts";
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +20,6 @@ import { VERSION } from "../version.ts";
 import { hashFile, removeQuietly } from "./fsutil.ts";
 import { place } from "./layout.ts";
 import {
-  canonicalJson,
   fileSetDigest,
   MANIFEST_DIR,
   MANIFEST_SCHEMA,

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { safeRelativePath } from "./paths.ts";
 import type { Checked } from "../shared/checked.ts";
+import { canonicalJson } from "../shared/canonical-json.ts";
 
 export const MANIFEST_DIR = ".model-cache";
 export const MANIFEST_FILE = `${MANIFEST_DIR}/manifest.json`;
@@ -87,18 +88,6 @@ export const Manifest = z.object({
   tool: z.string(),
 });
 export type Manifest = z.infer<typeof Manifest>;
-
-/** JSON with object keys sorted and no whitespace: one byte string per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export function sortFiles(files: readonly ManifestFile[]): ManifestFile[] {
   return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
