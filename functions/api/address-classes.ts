@@ -4,7 +4,7 @@
 // connect to such an address whatever name led there (DNS, a redirect).
 import { BlockList, isIP } from "node:net";
 import { z } from "zod";
-import type { Checked } from "../shared/checked.ts";
+import type { Checked } from "../common/checked.ts";
 
 export const AddressClass = z.enum(["LinkLocal", "Metadata", "Loopback", "Private"]);
 export type AddressClass = z.infer<typeof AddressClass>;

@@ -7,7 +7,7 @@
 // by default (docs/hydrator.md, "The hydrator image"); another tag is accepted
 // as the platform engineer's choice.
 import { z } from "zod";
-import type { Checked } from "../shared/checked.ts";
+import type { Checked } from "../common/checked.ts";
 
 /**
  * registry[:port]/repository[:tag][@sha256:digest], after the distribution

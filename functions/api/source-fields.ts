@@ -3,13 +3,13 @@
 // rule is written once and enforced twice, by zod in the function and by the
 // XRD (a pattern or a CEL rule) in the API server.
 import { z } from "zod";
-import { RELATIVE_PATH_CHARS, RELATIVE_PATH_GUARDS } from "../shared/relative-path.ts";
+import { RELATIVE_PATH_CHARS, RELATIVE_PATH_GUARDS } from "../common/relative-path.ts";
 
 export const SHA256 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
 export const GLOB = z.string().min(1).max(256);
 /**
  * A relative POSIX path that stays inside the destination: the one rule the
- * hydrator applies too (shared/relative-path.ts), plus the names it reserves
+ * hydrator applies too (common/relative-path.ts), plus the names it reserves
  * for SHA256SUMS and its manifest. A path refused here is a Fatal result
  * naming the field instead of a Job that fails on the cluster.
  */

@@ -3,8 +3,8 @@
 // writes it and the cluster level reads it, so both compute its name and
 // check its content here, in one place. A replica fetching it reads a few KB,
 // not its parent ModelCache, whose status lists every cluster of the fleet.
-import { dnsLabel } from "../shared/dns-label.ts";
-import { canonicalJson, sha256Hex } from "../shared/canonical-json.ts";
+import { dnsLabel } from "../common/dns-label.ts";
+import { canonicalJson, sha256Hex } from "../common/canonical-json.ts";
 import { DNS_SUBDOMAIN } from "../api/k8s.ts";
 import type { JsonObject } from "../sdk/types.ts";
 

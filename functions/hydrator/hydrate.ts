@@ -11,7 +11,7 @@
 //   5. compute the manifest, check an expected digest and, once more, that
 //      nothing foreign is in the way, publish (publish.ts).
 // A failed run removes the empty directories it made (and --dest, if it made it).
-import { canonicalJson } from "../shared/canonical-json.ts";
+import { canonicalJson } from "../common/canonical-json.ts";
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
-import type { Checked } from "../shared/checked.ts";
+import type { Checked } from "../common/checked.ts";
 
 export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 

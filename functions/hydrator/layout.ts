@@ -16,7 +16,7 @@
 import { posix } from "node:path";
 import { HF_COMMIT, HF_REPO_ID, type Layout, type ManifestFile, type ManifestIdentity, type SumsEntry } from "./manifest.ts";
 import { safeRelativePath } from "./paths.ts";
-import type { Checked } from "../shared/checked.ts";
+import type { Checked } from "../common/checked.ts";
 
 export interface PlacedFile {
   artifactPath: string;

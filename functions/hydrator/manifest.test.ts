@@ -1,6 +1,6 @@
 // The manifest digest identifies the bytes (and only the bytes and the
 // resolved identity), and SHA256SUMS is what `sha256sum -c` accepts.
-import { canonicalJson } from "../shared/canonical-json.ts";
+import { canonicalJson } from "../common/canonical-json.ts";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

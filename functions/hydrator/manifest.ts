@@ -11,8 +11,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { safeRelativePath } from "./paths.ts";
-import type { Checked } from "../shared/checked.ts";
-import { canonicalJson } from "../shared/canonical-json.ts";
+import type { Checked } from "../common/checked.ts";
+import { canonicalJson } from "../common/canonical-json.ts";
 
 export const MANIFEST_DIR = ".model-cache";
 export const MANIFEST_FILE = `${MANIFEST_DIR}/manifest.json`;

@@ -8,12 +8,12 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 
-import type { Checked } from "../shared/checked.ts";
-import { relativePathProblem } from "../shared/relative-path.ts";
+import type { Checked } from "../common/checked.ts";
+import { relativePathProblem } from "../common/relative-path.ts";
 
 /**
  * A relative POSIX path that stays inside the destination, or why not: the one
- * rule the API applies too (../shared/relative-path.ts). Refused: empty,
+ * rule the API applies too (../common/relative-path.ts). Refused: empty,
  * absolute, `..` or `.` segments, empty segments, backslashes (a Windows
  * separator on some tools), NUL and other control characters (SHA256SUMS lines
  * and terminals must stay one line per file), over 1,024 characters.

@@ -2,7 +2,7 @@
 // SHA256SUMS, byte for byte, without any network. Used by `verify <dir>`, by
 // `hydrate` to recognise a complete destination (and do nothing), and after
 // publishing.
-import { mapLimit } from "../shared/concurrency.ts";
+import { mapLimit } from "../common/concurrency.ts";
 import { lstat, readdir, readFile, realpath } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { join, relative, sep } from "node:path";

@@ -9,7 +9,7 @@
 import type { Struct, Struct__Output } from "./generated/google/protobuf/Struct.ts";
 import type { Value, Value__Output } from "./generated/google/protobuf/Value.ts";
 import type { JsonObject, JsonValue } from "../sdk/types.ts";
-import type { Checked } from "../shared/checked.ts";
+import type { Checked } from "../common/checked.ts";
 
 export interface ConversionError {
   path: string;

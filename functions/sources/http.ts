@@ -4,7 +4,7 @@ import { z } from "zod";
 import { exactlyOne, ObjectName } from "../api/k8s.ts";
 import { redactUri } from "../api/redact.ts";
 import { credentialFreeUrl, SAFE_PATH, SAFE_PATH_MESSAGE, SHA256 } from "../api/source-fields.ts";
-import { sha256Hex } from "../shared/canonical-json.ts";
+import { sha256Hex } from "../common/canonical-json.ts";
 import { argsOnly, secretEnv, sourceMount, SOURCE_MOUNT, type SourceKind, type SourcePlan } from "./kind.ts";
 
 /** The file list's key in the source ConfigMap, and its name under SOURCE_MOUNT. */

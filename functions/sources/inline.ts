@@ -2,7 +2,7 @@
 // The content is the revision; it reaches the Job through a ConfigMap.
 import { z } from "zod";
 import { INLINE_PATH, SAFE_PATH_MESSAGE } from "../api/source-fields.ts";
-import { canonicalJson, sha256Hex } from "../shared/canonical-json.ts";
+import { canonicalJson, sha256Hex } from "../common/canonical-json.ts";
 import { argsOnly, sourceMount, SOURCE_MOUNT, type SourceKind } from "./kind.ts";
 
 /** Above this the inline files would not fit one ConfigMap (1 MiB, less metadata). */

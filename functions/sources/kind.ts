@@ -8,7 +8,7 @@
 import type { z } from "zod";
 import type { HydrateSourceArgs } from "../hydrator/invocation.ts";
 import type { CreatedSource, SourceRequest } from "../hydrator/sources/index.ts";
-import type { Checked } from "../shared/checked.ts";
+import type { Checked } from "../common/checked.ts";
 import type { JsonObject, JsonValue } from "../sdk/types.ts";
 
 /** Where source files (inline, ConfigMap, HTTP file list) are mounted in the Job. */

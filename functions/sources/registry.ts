@@ -4,7 +4,7 @@
 // its module beside this one, and one line here.
 import type { z } from "zod";
 import type { Source } from "../api/artifact.ts";
-import type { Checked } from "../shared/checked.ts";
+import type { Checked } from "../common/checked.ts";
 import type { JsonValue } from "../sdk/types.ts";
 import { configMap } from "./config-map.ts";
 import { http } from "./http.ts";

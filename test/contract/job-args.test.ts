@@ -14,7 +14,7 @@
 //  - the verify-only Job (ExistingPVC) checks such a volume, and a pin for other
 //    bytes fails with an exit code the Job treats as permanent and a message
 //    that reaches the status.
-import { field, isObject } from "../../functions/shared/json.ts";
+import { field, isObject } from "../../functions/common/json.ts";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 // Builders for requests and observed state, shared by the unit tests and the
 // script that writes the examples' inputs (scripts/examples/replica.ts), so both describe
 // a cluster the same way.
-import { field, isObject } from "../../functions/shared/json.ts";
+import { field, isObject } from "../../functions/common/json.ts";
 import type { ModelCacheReplicaStatus } from "../../functions/api/replica.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
 import { contractConfigMap, contractHash } from "../../functions/composition/contract-configmap.ts";

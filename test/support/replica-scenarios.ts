@@ -1,7 +1,7 @@
 // The cluster-level scenarios: each is a ModelCacheReplica and what its
 // cluster shows. The unit tests assert each scenario's phase; scripts/examples/replica.ts
 // writes each as examples/replica-<name>/ for `crossplane render`.
-import { field, isObject } from "../../functions/shared/json.ts";
+import { field, isObject } from "../../functions/common/json.ts";
 import type { FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
 import { CONTRACT_REQUIREMENT } from "../../functions/composition/replica/contract.ts";
 import { MOUNTS_REQUIREMENT } from "../../functions/composition/replica/mounts.ts";

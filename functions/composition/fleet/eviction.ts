@@ -10,7 +10,7 @@
 import { durationSeconds, type ClusterStatus, type Eviction } from "../../api/modelcache.ts";
 import type { ClusterDecision } from "./cluster-decision.ts";
 import type { FunctionRequest, ResourceSelector } from "../../sdk/types.ts";
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 import { LEASE_LABELS, labelValue } from "../serving/leases.ts";
 
 export const USE_REQUIREMENT = "uses";

@@ -2,7 +2,7 @@
 // volume (a new identity gets a new claim, so a changed revision never
 // overwrites verified bytes) and says whether the source is already pinned.
 import type { Artifact } from "../../api/artifact.ts";
-import { canonicalJson, sha256Hex } from "../../shared/canonical-json.ts";
+import { canonicalJson, sha256Hex } from "../../common/canonical-json.ts";
 import { sourceKindOf } from "../../sources/registry.ts";
 import type { JsonValue } from "../../sdk/types.ts";
 

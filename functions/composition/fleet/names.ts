@@ -3,8 +3,8 @@
 // what it was built from, so two caches or clusters never collide. Names on
 // a cluster are unique per (control-plane namespace, cache) because each
 // control-plane namespace has its own cluster namespace (../tenancy/namespaces.ts).
-import { sha256Hex } from "../../shared/canonical-json.ts";
-import { cleanLabel, MAX_NAME } from "../../shared/dns-label.ts";
+import { sha256Hex } from "../../common/canonical-json.ts";
+import { cleanLabel, MAX_NAME } from "../../common/dns-label.ts";
 import { DNS_LABEL } from "../../api/k8s.ts";
 
 const REPLICA_KEY_PREFIX = "replica-";

@@ -1,12 +1,12 @@
 // Validating what the function is given: the ModelCache XR and the step's
 // Input. Errors are values carrying the field path, so the Fatal result names
 // exactly what to fix.
-import { obj, str } from "../../shared/json.ts";
+import { obj, str } from "../../common/json.ts";
 import { ownSpec } from "../../api/crossplane-owned.ts";
 import { Input } from "../../api/input.ts";
 import { INPUT_API_VERSION } from "../../api/input.ts";
 import { ModelCacheSpec, ModelCacheStatus } from "../../api/modelcache.ts";
-import { formatIssues } from "../../shared/zod-issues.ts";
+import { formatIssues } from "../../common/zod-issues.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };

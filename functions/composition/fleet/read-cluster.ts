@@ -1,9 +1,9 @@
 // One cluster object (any type, via the Input's field paths) read into the
 // normalized facts selection and fan-out need. A field that is present but of
 // the wrong shape makes the cluster "unreadable": reported, never guessed at.
-import { formatIssues } from "../../shared/zod-issues.ts";
-import { readPath } from "../../shared/json.ts";
-import { obj, str } from "../../shared/json.ts";
+import { formatIssues } from "../../common/zod-issues.ts";
+import { readPath } from "../../common/json.ts";
+import { obj, str } from "../../common/json.ts";
 import { z } from "zod";
 import type { ClusterFields } from "../../api/input.ts";
 import { CSI_CAPABILITIES, type ReplicaCluster } from "../../api/replica.ts";

@@ -1,6 +1,6 @@
 // The replicas this cache composed before, as Crossplane observed them: what
 // they asked for (spec) and what their cluster reported (status).
-import { obj, str } from "../../shared/json.ts";
+import { obj, str } from "../../common/json.ts";
 import { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { isReplicaKey } from "./names.ts";

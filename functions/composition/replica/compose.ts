@@ -3,10 +3,10 @@
 // back from what those Objects observed. Pure: the same request (and clock,
 // which only decides whether a retry is due) gives the same response.
 import { API_VERSION, REPLICA_KIND } from "../../api/group.ts";
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 import { ownSpec } from "../../api/crossplane-owned.ts";
 import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../../api/replica.ts";
-import { formatIssues } from "../../shared/zod-issues.ts";
+import { formatIssues } from "../../common/zod-issues.ts";
 import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 import type { Input } from "../../api/input.ts";

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { CONTRACT_REQUIREMENT, contractRequirement, TTL_WAITING_SECONDS } from "./contract.ts";
 import { CONTRACT_DATA_KEY, contractHash } from "../contract-configmap.ts";
-import { field } from "../../shared/json.ts";
+import { field } from "../../common/json.ts";
 import { scenarios } from "../../../test/support/replica-scenarios.ts";
 import { composeReplica } from "./compose.ts";
 import { baseXr, compactForm, compose, contractMap, EPOCH_MS, request, statusOf } from "../../../test/support/replica-builders.ts";

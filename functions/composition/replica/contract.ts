@@ -6,7 +6,7 @@
 // replicas, but Crossplane may apply the replica first or the ConfigMap may be
 // edited: until the ConfigMap is there and hashes to the name, nothing is
 // decided, and every observed resource is kept exactly as it is.
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import { condition as xrCondition, passThrough } from "../../sdk/response.ts";

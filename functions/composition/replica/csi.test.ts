@@ -1,7 +1,7 @@
 // CSI drivers per cloud and capability: installed only where the function can
 // and may (EKS add-ons), shared and never deleted; Blocked with what to enable
 // where there is nothing to compose; nothing installed on Existing clusters.
-import { field } from "../../shared/json.ts";
+import { field } from "../../common/json.ts";
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../sdk/types.ts";
 import { capabilityFor, CSI_MAP } from "./csi.ts";

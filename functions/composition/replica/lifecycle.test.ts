@@ -1,7 +1,7 @@
 // The lifecycle rules: retries with backoff, refetch, revision rollover,
 // retention, and the data-safety rules (never drop a volume, never replace a
 // running Job for an unrelated change, pass others' resources through).
-import { field } from "../../shared/json.ts";
+import { field } from "../../common/json.ts";
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject, ResourceState } from "../../sdk/types.ts";
 import { BACKOFF_CAP_SECONDS, backoffSeconds, decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";

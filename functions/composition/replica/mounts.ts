@@ -7,7 +7,7 @@
 import { durationSeconds, type Eviction } from "../../api/modelcache.ts";
 import type { FunctionRequest, JsonObject, ResourceSelector } from "../../sdk/types.ts";
 import { LEASE_LABELS, labelValue } from "../serving/leases.ts";
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 
 export const MOUNTS_REQUIREMENT = "mounts";
 

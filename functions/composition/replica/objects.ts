@@ -1,7 +1,7 @@
 // The provider-kubernetes `Object` wrapper, and reading back what an observed
 // Object saw on the cluster. Every manifest this replica composes travels
 // inside one of these, addressed by the cluster's provider config.
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 import type { JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 
 export const OBJECT_API_VERSION = "kubernetes.m.crossplane.io/v1alpha1";

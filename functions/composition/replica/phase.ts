@@ -1,6 +1,6 @@
 // From what was observed on the cluster to where the hydration stands: the
 // Job's conditions and the hydrator's report, checked against the pin.
-import { field, str } from "../../shared/json.ts";
+import { field, str } from "../../common/json.ts";
 import type { HydrationReport } from "../../api/hydration-report.ts";
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";

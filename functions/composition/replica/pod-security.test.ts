@@ -1,7 +1,7 @@
 // The hydration pod passes the Kubernetes "restricted" Pod Security Standard
 // (https://kubernetes.io/docs/concepts/security/pod-security-standards/),
 // written as its table of rules, each checked on every Job of every scenario.
-import { field, isObject } from "../../shared/json.ts";
+import { field, isObject } from "../../common/json.ts";
 import { describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
 import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";

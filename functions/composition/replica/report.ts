@@ -1,6 +1,6 @@
 // Reading the hydrator's report back: the ConfigMap it keeps updated, as the
 // report Object observed it (status.atProvider.manifest.data["report.json"]).
-import { field, str } from "../../shared/json.ts";
+import { field, str } from "../../common/json.ts";
 import { HYDRATION_REPORT_KEY, HydrationReport } from "../../api/hydration-report.ts";
 import type { Observation } from "./objects.ts";
 

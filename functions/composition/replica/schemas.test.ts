@@ -2,7 +2,7 @@
 // OpenAPI schemas (kubernetes-models' generated validators). Observe-only
 // manifests name an object rather than describe it, so for them a missing
 // required field is expected and every other rule still applies.
-import { field, isObject } from "../../shared/json.ts";
+import { field, isObject } from "../../common/json.ts";
 import { describe, expect, it } from "vitest";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { ConfigMap, Namespace, PersistentVolumeClaim, ServiceAccount } from "kubernetes-models/v1";

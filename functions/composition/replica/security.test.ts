@@ -1,5 +1,5 @@
 // No spec value reaches a shell, and no credential reaches the output.
-import { field, isObject } from "../../shared/json.ts";
+import { field, isObject } from "../../common/json.ts";
 import { describe, expect, it } from "vitest";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { composeScenario, scenarios } from "../../../test/support/replica-scenarios.ts";

@@ -1,6 +1,6 @@
 // The cluster level enforces the tenancy policy whatever its spec says: a
 // replica can be written by hand and a contract edited.
-import { field } from "../../shared/json.ts";
+import { field } from "../../common/json.ts";
 import { describe, expect, it } from "vitest";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { KEY } from "./names.ts";

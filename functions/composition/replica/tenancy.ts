@@ -4,7 +4,7 @@
 // this level does not trust it: the namespace is derived here from the
 // replica's own control-plane namespace, and the spec is checked against the
 // policy of this Composition's Input again.
-import { field, str } from "../../shared/json.ts";
+import { field, str } from "../../common/json.ts";
 import type { Input } from "../../api/input.ts";
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { ResourceState } from "../../sdk/types.ts";

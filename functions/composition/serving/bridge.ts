@@ -7,7 +7,7 @@
 // driver with no static provisioning) it says so with the fix.
 import type { JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 import { observe, wrapObject, type ProviderConfigRef } from "../replica/objects.ts";
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 import { digest, label } from "../replica/names.ts";
 import { BOUND_QUERY } from "../replica/volume.ts";
 

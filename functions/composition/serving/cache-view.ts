@@ -5,8 +5,8 @@
 // fleet compacts: a field equal to the fleet-wide one is left out).
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import type { Checked } from "../../shared/checked.ts";
-import { field } from "../../shared/json.ts";
+import type { Checked } from "../../common/checked.ts";
+import { field } from "../../common/json.ts";
 import { CLUSTERS_SELECTED } from "../fleet/conditions.ts";
 import { identityHash } from "../fleet/identity.ts";
 import { parseCache } from "../fleet/parse.ts";

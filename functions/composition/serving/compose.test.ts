@@ -3,7 +3,7 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { PersistentVolume, PersistentVolumeClaim, PodTemplateSpec, Service } from "kubernetes-models/v1";
 import type { ConsumerMount } from "../../api/serving.ts";
 import type { FunctionResponse, JsonObject } from "../../sdk/types.ts";
-import { field, isObject } from "../../shared/json.ts";
+import { field, isObject } from "../../common/json.ts";
 import { runFunction } from "../run-function.ts";
 import { composeServing } from "./compose.ts";
 import { composeScenario, deliver, requestOf, scenarios, type Scenario } from "../../../test/support/serving-scenarios.ts";

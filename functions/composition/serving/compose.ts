@@ -12,7 +12,7 @@ import { capText } from "../../sdk/messages.ts";
 import { passThrough } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState } from "../../sdk/types.ts";
 import { type ProviderConfigRef } from "../replica/objects.ts";
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 import { planBridge, BRIDGE_KEY_PREFIX } from "./bridge.ts";
 import { cacheOnCluster } from "./cache-view.ts";
 import { decideGate, type CacheKnowledge, type GateDecision } from "./gate.ts";

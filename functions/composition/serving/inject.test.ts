@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Container, PodTemplateSpec } from "kubernetes-models/v1";
 import type { JsonObject } from "../../sdk/types.ts";
-import { field } from "../../shared/json.ts";
+import { field } from "../../common/json.ts";
 import { clone, injectMounts, volumeName, type CacheMount, type ContainerChoice } from "./inject.ts";
 import { deployment, inferenceService, leaderWorkerSet, statefulSet } from "../../../test/support/serving-builders.ts";
 import { kindOf } from "./workloads.ts";

@@ -3,7 +3,7 @@
 // containers that ask. Nothing else in the manifest changes; a mount that
 // would shadow one the workload already has is refused, never overwritten.
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
-import { isObject, str } from "../../shared/json.ts";
+import { isObject, str } from "../../common/json.ts";
 import { label } from "../replica/names.ts";
 import type { PodSite } from "./workloads.ts";
 

@@ -4,7 +4,7 @@
 // grants them.
 import { DNS_LABEL, DNS_SUBDOMAIN } from "../../api/k8s.ts";
 import type { CacheGrant } from "../../api/serving.ts";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 
 export interface CacheRef {
   namespace: string;

@@ -6,7 +6,7 @@ import type { ConsumerMount, GateState } from "../../api/serving.ts";
 import { capText } from "../../sdk/messages.ts";
 import { condition, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector } from "../../sdk/types.ts";
-import { isObject } from "../../shared/json.ts";
+import { isObject } from "../../common/json.ts";
 
 export const CONDITION_TYPE = "ModelCachesReady";
 /** Requeue soon while a workload waits for bytes, so it starts shortly after they are verified. */

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { ConfigMap, Container, PersistentVolume, PersistentVolumeClaim, PodTemplateSpec, Service, Volume } from "kubernetes-models/v1";
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
-import { field, isObject } from "../../shared/json.ts";
+import { field, isObject } from "../../common/json.ts";
 import { composeScenario, scenarios } from "../../../test/support/serving-scenarios.ts";
 
 interface Validatable {

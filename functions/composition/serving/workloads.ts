@@ -3,7 +3,7 @@
 // templates and how it is stopped without being deleted.
 import { CACHES_ANNOTATION, CLUSTER_ANNOTATION, CONTAINERS_ANNOTATION, KSERVE_STOP_ANNOTATION } from "../../api/serving.ts";
 import type { JsonObject, JsonValue } from "../../sdk/types.ts";
-import { field, isObject, str } from "../../shared/json.ts";
+import { field, isObject, str } from "../../common/json.ts";
 
 /** A place pods are described: the object holding `volumes` and the containers that may mount. */
 export interface PodSite {

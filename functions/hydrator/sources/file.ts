@@ -26,7 +26,7 @@ import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 import { Manifest, MANIFEST_DIR, MANIFEST_FILE, manifestDigest, SUMS_FILE } from "../manifest.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 

@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { HF_REPO_ID } from "../manifest.ts";
 import { redactUri, safeRelativePath } from "../paths.ts";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 import { bodyOf, getJson, httpRequest } from "./http-client.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 

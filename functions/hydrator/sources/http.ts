@@ -6,11 +6,11 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { redactUri, safeRelativePath } from "../paths.ts";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 import { rememberSecret, rememberUrl } from "../scrub.ts";
 import { bodyOf, httpRequest } from "./http-client.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
-import { mapLimit } from "../../shared/concurrency.ts";
+import { mapLimit } from "../../common/concurrency.ts";
 
 export const HttpFileSpec = z.object({
   url: z.string().regex(/^https?:\/\//, "must be an http(s):// URL"),

@@ -3,7 +3,7 @@
 // the fetcher its scheme's source kind declares (functions/sources/), a file
 // list or inline files to theirs. Credentials come only from `env`.
 import { redactUri } from "../paths.ts";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 import { rememberEnvironment, rememberUrl } from "../scrub.ts";
 import { createFileSource } from "./file.ts";
 import { createHttpSource, type HttpFileSpec } from "./http.ts";

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { safeRelativePath } from "../paths.ts";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
 
 export const InlineFile = z.object({

@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 
 export interface RegistryCredentials {
   username: string;

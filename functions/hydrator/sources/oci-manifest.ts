@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { safeRelativePath } from "../paths.ts";
 import type { RemoteObject, Unpack } from "./types.ts";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 
 export const MEDIA = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",

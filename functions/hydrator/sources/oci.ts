@@ -9,7 +9,7 @@ import { parseRetryAfter } from "./retry-after.ts";
 import { createHash } from "node:crypto";
 import { networkFailure } from "../network-errors.ts";
 import { basicAuthorization, loadCredentials, parseChallenge, parseTokenResponse, type RegistryCredentials } from "./oci-auth.ts";
-import type { Checked } from "../../shared/checked.ts";
+import type { Checked } from "../../common/checked.ts";
 import {
   formatReference,
   isDockerHub,

@@ -21,8 +21,8 @@ import type { AddressClass } from "../../api/address-classes.ts";
 import { guardedLookup, literalRefusal } from "../address-guard.ts";
 import { toSourceError } from "./s3-errors.ts";
 import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
-import { mapLimit } from "../../shared/concurrency.ts";
-import type { Checked } from "../../shared/checked.ts";
+import { mapLimit } from "../../common/concurrency.ts";
+import type { Checked } from "../../common/checked.ts";
 
 export interface S3Location {
   bucket: string;
