@@ -19,6 +19,7 @@ import { mkdir, open, readFile, rm, stat, type FileHandle } from "node:fs/promis
 import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "./fsutil.ts";
+import { ServiceDigests } from "./service-digests.ts";
 import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, sleep as realSleep, type RetryPolicy } from "./retry.ts";
 import { SourceError, type RemoteObject, type Source } from "./sources/types.ts";
 
@@ -106,6 +107,7 @@ class ObjectJob {
   #opening: Promise<FileHandle> | undefined;
   sha!: Hash;
   git: Hash | undefined;
+  digests!: ServiceDigests;
   hashPos = 0;
   inlineActive = false;
   #chain: Promise<void> = Promise.resolve();
@@ -134,12 +136,14 @@ class ObjectJob {
   resetHash(): void {
     this.sha = createHash("sha256");
     this.git = this.object.expected?.algorithm === "git-blob-sha1" ? createHash("sha1").update(`blob ${this.object.size}\0`) : undefined;
+    this.digests = new ServiceDigests(this.object.checks);
     this.hashPos = 0;
   }
 
   update(b: Uint8Array): void {
     this.sha.update(b);
     this.git?.update(b);
+    this.digests.update(b);
     this.hashPos += b.length;
   }
 
@@ -284,7 +288,12 @@ async function fetchWith(
   for (const o of objects) {
     // Ranges even for a one-chunk file: a cut connection then resumes where it stopped.
     const ranged = source.supportsRanges(o) && o.size > 0;
-    const job = new ObjectJob(o, dir, ranged, opts.chunkSize);
+    let job: ObjectJob;
+    try {
+      job = new ObjectJob(o, dir, ranged, opts.chunkSize);
+    } catch (err) {
+      throw new TransferError(o, err, false);
+    }
     resumedBytes += await job.load();
     jobs.push(job);
   }
@@ -460,6 +469,13 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, offset: num
   }
 }
 
+/** The staged bytes are wrong: drop them so a re-run fetches them again. */
+async function discard(job: ObjectJob): Promise<void> {
+  await job.close();
+  await rm(job.dataPath, { force: true });
+  await rm(job.statePath, { force: true });
+}
+
 async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
   if (job.complete) {
     opts.events.fileDone(job.object);
@@ -472,10 +488,7 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
   const exp = job.object.expected;
   const got = exp?.algorithm === "git-blob-sha1" ? (job.git as Hash).digest("hex") : sha;
   if (exp !== undefined && exp.hex.toLowerCase() !== got) {
-    // The staged bytes are wrong: drop them so a re-run fetches them again.
-    await job.close();
-    await rm(job.dataPath, { force: true });
-    await rm(job.statePath, { force: true });
+    await discard(job);
     const mismatch =
       exp.pinnedBy !== undefined
         ? new DigestMismatch(
@@ -484,6 +497,15 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
             true,
           )
         : new DigestMismatch(job.object.id, `${exp.algorithm} mismatch: the source vouches for ${exp.hex.toLowerCase()}, the bytes received hash to ${got}`);
+    throw new TransferError(job.object, mismatch, false);
+  }
+  const service = job.digests.mismatch();
+  if (service !== undefined) {
+    await discard(job);
+    const mismatch = new DigestMismatch(
+      job.object.id,
+      `${service.algorithm} mismatch: the storage service vouches for ${service.expected} (base64), the bytes received hash to ${service.got}`,
+    );
     throw new TransferError(job.object, mismatch, false);
   }
   job.state.sha256 = sha;

@@ -8,6 +8,12 @@ export type Unpack =
   | { kind: "file"; path: string } // the object is one file at `path` (relative, POSIX)
   | { kind: "tar"; compression: "none" | "gzip" | "zstd" }; // an archive unpacked safely at the root
 
+/** A digest a storage service reports for an object, base64 of the digest's bytes as the service prints it. */
+export interface ServiceDigest {
+  algorithm: "md5" | "crc32c";
+  base64: string;
+}
+
 /** One object to fetch, as the source lists it. */
 export interface RemoteObject {
   /** Stable id within the listing, used for staging and resume (e.g. the path, a blob digest). */
@@ -24,6 +30,11 @@ export interface RemoteObject {
     /** Set when the digest is the user's own pin, not the source's word: the flag that pinned it, for the message. */
     pinnedBy?: string;
   };
+  /**
+   * Digests the storage service itself vouches for (GCS crc32c and md5Hash, Azure Content-MD5), checked in addition
+   * to SHA-256 on the same bytes as they arrive (../service-digests.ts).
+   */
+  checks?: readonly ServiceDigest[];
   unpack: Unpack;
   /** Free-form, safe to print (never credentials). */
   description?: string;
