@@ -7,6 +7,7 @@ import { API_VERSION, REPLICA_KIND } from "./group.ts";
 import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
 import { Serving } from "./serving.ts";
+import { credentialDestinationSpecs, type CredentialKey } from "../sources/registry.ts";
 
 export const INPUT_API_VERSION = "modelcache.fn.crossplane.io/v1alpha1";
 
@@ -88,25 +89,21 @@ export const TenancyNamespaces = z
   .strict();
 export type TenancyNamespaces = z.infer<typeof TenancyNamespaces>;
 
+/** One allow-list per source kind that sends a credential, as the kind declares it (functions/sources/). */
+type DestinationList = z.ZodDefault<z.ZodArray<typeof Destination>>;
 export const CredentialDestinations = z
-  .object({
-    huggingFace: z
-      .array(Destination)
-      .max(64)
-      .default(["https://huggingface.co"])
-      .describe("Where a huggingFace tokenSecretRef may be sent: the endpoint, or https://huggingface.co when none is set."),
-    s3: z
-      .array(Destination)
-      .max(64)
-      .default(["https://s3.*.amazonaws.com"])
-      .describe("Where s3 credentialsSecretRef may be sent: the endpoint, or https://s3.<region>.amazonaws.com when none is set."),
-    oci: z.array(Destination).max(64).default([]).describe("Registries an oci pullSecretRef may be sent to: https://<registry host> (http:// with insecure)."),
-    http: z
-      .array(Destination)
-      .max(64)
-      .default([])
-      .describe("Hosts an http authSecretRef may be sent to: the origin of http.url and of every http.files[].url."),
-  })
+  .object(
+    Object.fromEntries(
+      credentialDestinationSpecs().map((d) => [
+        d.key,
+        z
+          .array(Destination)
+          .max(64)
+          .default([...d.default])
+          .describe(d.description),
+      ]),
+    ) as { [K in CredentialKey]: DestinationList },
+  )
   .strict();
 
 export const SourceOrigins = z

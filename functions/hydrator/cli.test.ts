@@ -164,6 +164,8 @@ describe("parseHydrateArgs refuses, naming the flag", () => {
     ],
     [() => ["--source", "https://example.com/models/qwen/", "--dest", "/cache"], "--files", "a directory URL: the fix is a file list"],
     [() => [...base, "--plain-http"], "--plain-http", "plain HTTP is for oci:// only"],
+    [() => [...base, "--s3-region", "eu-west-1"], "--s3-region", "a kind's own flag with another kind's source"],
+    [() => [...base, "--s3-path-style"], "--s3-path-style", "a kind's own switch with another kind's source"],
     [
       () => ["--files", jsonFile("plain.json", '[{"url":"http://e.com/a","path":"a"}]'), "--dest", "/cache", "--plain-http"],
       "--plain-http",

@@ -22,7 +22,8 @@ import { createSink, ProgressTracker, type ProgressMode, type ProgressSink } fro
 import { Reporter } from "./report.ts";
 import { scrub } from "./scrub.ts";
 import { HttpFileList, type HttpFileSpec } from "./sources/http.ts";
-import { createSource, type CreatedSource } from "./sources/index.ts";
+import { allFetchers, createSource, type CreatedSource } from "./sources/index.ts";
+import { KIND_FLAGS, type KindArgs } from "../sources/registry.ts";
 import { InlineFileList, type InlineFile } from "./sources/inline.ts";
 import { DEFAULT_RETRY } from "./retry.ts";
 import { hydrateSummary, resolveOutput, verifyProblems, verifySummary, type OutputMode } from "./summary.ts";
@@ -31,12 +32,10 @@ import { readManifest, verifyDir } from "./verify.ts";
 export const HYDRATE_USAGE = `Usage: function-model-cache hydrate (--source <uri> | --files <json> | --inline <json>) --dest <dir> [flags]
 
 Sources:
-  --source hf://<org>/<repo>[@revision]   Hugging Face hub (token: HF_TOKEN; endpoint: --endpoint or HF_ENDPOINT)
-  --source http(s)://host/path [--sha256 <hex>]
-  --source file:///dir                    a mounted directory (ConfigMap/Secret volumes included)
-  --source s3://bucket/prefix             (AWS_* credentials, --endpoint, --s3-region, --s3-path-style)
-  --source oci://registry/repo:tag|@sha256:...   (REGISTRY_AUTH_FILE or DOCKER_CONFIG; --plain-http for
-                                          a registry without TLS on a private network)
+${allFetchers()
+  .flatMap((f) => f.usage)
+  .map((l) => `  ${l}`)
+  .join("\n")}
   --files <json>      a list of http(s) files: [{"url": "...", "path": "...", "sha256": "..."}]
   --inline <json>     inline files: [{"path": "...", "content": "...", "encoding": "utf8|base64"}]
 
@@ -273,9 +272,7 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
     ...(httpFiles ? { httpFiles } : {}),
     ...(inline ? { inline } : {}),
     ...(v.endpoint ? { endpoint: v.endpoint } : {}),
-    ...(v.s3Region ? { region: v.s3Region } : {}),
-    ...(v.s3PathStyle ? { pathStyle: true } : {}),
-    ...(v.plainHttp ? { plainHttp: true } : {}),
+    ...kindArgs(v),
     refusedAddresses: refusedAddresses.value,
     env,
   });
@@ -309,6 +306,14 @@ export async function parseHydrateArgs(args: string[], env: Record<string, strin
       common: common.value,
     },
   };
+}
+
+/** The source kinds' own flags as given (each kind's fetcher reads its own; createSource refuses a misplaced one). */
+function kindArgs(v: KindArgs): KindArgs {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(v))
+    if (Object.hasOwn(KIND_FLAGS, field) && value !== undefined && value !== "" && value !== false) out[field] = value;
+  return out as KindArgs;
 }
 
 export async function runHydrateCli(args: string[]): Promise<number> {

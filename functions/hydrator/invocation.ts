@@ -4,12 +4,15 @@
 // A field added to HydrateArgs must be added to the flag table (the table is
 // typed by it), so the two ends cannot drift apart; test/contract/job-args
 // checks every Job the function composes against the real parser as well.
+// A source kind's own flags (a region, an addressing switch) are declared in
+// its module (functions/sources/<kind>.ts) and merged in from the registry.
+import { KIND_FLAGS, type KindArgs } from "../sources/registry.ts";
 
 /** A flag: its name on the command line and how node:util parseArgs reads it. */
 type FlagSpec = { name: string; type: "string"; multiple?: true } | { name: string; type: "boolean" };
 
-/** Every argument of `hydrate`, each as the flag's value (strings as given: the CLI checks them). */
-export interface HydrateArgs {
+/** The arguments every Job may carry, whatever its source's kind. */
+interface CoreArgs {
   source?: string;
   files?: string;
   inline?: string;
@@ -17,9 +20,6 @@ export interface HydrateArgs {
   include?: string[];
   exclude?: string[];
   endpoint?: string;
-  s3Region?: string;
-  s3PathStyle?: boolean;
-  plainHttp?: boolean;
   dest?: string;
   layout?: string;
   concurrency?: string;
@@ -36,13 +36,15 @@ export interface HydrateArgs {
   refresh?: boolean;
 }
 
-/** The arguments that name the source: what a source kind's plan gives the Job (sources/). */
-export type HydrateSourceArgs = Pick<
-  HydrateArgs,
-  "source" | "files" | "sha256" | "include" | "exclude" | "endpoint" | "s3Region" | "s3PathStyle" | "plainHttp"
->;
+/** Every argument of `hydrate`, each as the flag's value (strings as given: the CLI checks them). */
+export type HydrateArgs = CoreArgs & KindArgs;
 
-export const HYDRATE_FLAGS = {
+/** The arguments that name the source: what a source kind's plan gives the Job (sources/), its own flags included. */
+export type HydrateSourceArgs = Pick<CoreArgs, "source" | "files" | "sha256" | "include" | "exclude" | "endpoint"> & KindArgs;
+
+type FlagTable<A> = { [K in keyof Required<A>]: FlagSpec & { type: Required<A>[K] extends boolean ? "boolean" : "string" } };
+
+const CORE_FLAGS = {
   source: { name: "source", type: "string" },
   files: { name: "files", type: "string" },
   inline: { name: "inline", type: "string" },
@@ -50,9 +52,6 @@ export const HYDRATE_FLAGS = {
   include: { name: "include", type: "string", multiple: true },
   exclude: { name: "exclude", type: "string", multiple: true },
   endpoint: { name: "endpoint", type: "string" },
-  s3Region: { name: "s3-region", type: "string" },
-  s3PathStyle: { name: "s3-path-style", type: "boolean" },
-  plainHttp: { name: "plain-http", type: "boolean" },
   dest: { name: "dest", type: "string" },
   layout: { name: "layout", type: "string" },
   concurrency: { name: "concurrency", type: "string" },
@@ -67,7 +66,10 @@ export const HYDRATE_FLAGS = {
   reportConfigMap: { name: "report-configmap", type: "string" },
   terminationLog: { name: "termination-log", type: "string" },
   refresh: { name: "refresh", type: "boolean" },
-} as const satisfies { [K in keyof Required<HydrateArgs>]: FlagSpec & { type: Required<HydrateArgs>[K] extends boolean ? "boolean" : "string" } };
+} as const satisfies FlagTable<CoreArgs>;
+
+/** Every flag of `hydrate`: the core ones, then each source kind's own. */
+export const HYDRATE_FLAGS: FlagTable<HydrateArgs> = { ...CORE_FLAGS, ...KIND_FLAGS };
 
 /** `verify`'s flags: the subset of hydrate's that checks a published artifact. */
 export type VerifyArgs = Pick<HydrateArgs, "progress" | "output" | "expectManifestDigest" | "reportConfigMap" | "terminationLog">;

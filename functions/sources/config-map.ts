@@ -16,6 +16,5 @@ export const configMap: SourceKind<typeof ConfigMapSource> = {
   revisionComparable: false,
   // Nothing is fetched over the network.
   fetches: () => [],
-  credential: () => undefined,
   plan: (c) => ({ ok: true, value: { ...argsOnly({ source: `file://${SOURCE_MOUNT}` }), ...sourceMount({ configMap: { name: c.name } }) } }),
 };

@@ -5,7 +5,7 @@ import { exactlyOne, ObjectName } from "../api/k8s.ts";
 import { redactUri } from "../api/redact.ts";
 import { credentialFreeUrl, SAFE_PATH, SAFE_PATH_MESSAGE, SHA256 } from "../api/source-fields.ts";
 import { sha256Hex } from "../common/canonical-json.ts";
-import { argsOnly, secretEnv, sourceMount, SOURCE_MOUNT, type SourceKind, type SourcePlan } from "./kind.ts";
+import { argsOnly, secretEnv, sourceMount, SOURCE_MOUNT, type NoFlags, type SourceKind, type SourcePlan } from "./kind.ts";
 
 /** The file list's key in the source ConfigMap, and its name under SOURCE_MOUNT. */
 export const HTTP_FILES_KEY = "files.json";
@@ -83,7 +83,7 @@ function urls(h: HttpSource, at: string): { field: string; url: string }[] {
   return h.url !== undefined ? [{ field: `${at}.http.url`, url: h.url }] : (h.files ?? []).map((f, i) => ({ field: `${at}.http.files[${i}].url`, url: f.url }));
 }
 
-export const http: SourceKind<typeof HttpSource> = {
+export const http: SourceKind<typeof HttpSource, NoFlags, true> = {
   key: "http",
   schema: HttpSource,
   identity: (h) => ({ http: { url: h.url ?? null, sha256: h.sha256 ?? null, files: h.files ?? null } }),
@@ -99,7 +99,13 @@ export const http: SourceKind<typeof HttpSource> = {
   },
   revisionComparable: false,
   fetches: (h, at) => urls(h, at).map((u) => ({ ...u, defaulted: false })),
-  credential: (h, at) => (h.authSecretRef !== undefined ? { list: "http", secretField: `${at}.http.authSecretRef`, everyUrl: true } : undefined),
+  credential: {
+    destinations: {
+      default: [],
+      description: "Hosts an http authSecretRef may be sent to: the origin of http.url and of every http.files[].url.",
+    },
+    sent: (h, at) => (h.authSecretRef !== undefined ? { secretField: `${at}.http.authSecretRef`, everyUrl: true } : undefined),
+  },
   plan(h, { sourceConfigMap }) {
     const auth = httpAuth(h.authSecretRef);
     // A URL with a query (a presigned URL: its signature is a credential) never becomes an argument, which the
@@ -122,6 +128,7 @@ export const http: SourceKind<typeof HttpSource> = {
   },
   fetcher: {
     schemes: ["http", "https"],
+    usage: ["--source http(s)://host/path [--sha256 <hex>]"],
     async create(uri, req) {
       const { createHttpSource, directoryUrl } = await import("../hydrator/sources/http.ts");
       // A directory URL would publish its HTML listing as a file: refused with the fix (--files).

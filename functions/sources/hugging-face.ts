@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { SecretKeyReference } from "../api/k8s.ts";
 import { credentialFreeUrl, GLOB } from "../api/source-fields.ts";
-import { argsOnly, secretEnv, type SourceKind } from "./kind.ts";
+import { argsOnly, secretEnv, type NoFlags, type SourceKind } from "./kind.ts";
 
 export const HF_DEFAULT_ENDPOINT = "https://huggingface.co";
 
@@ -37,7 +37,7 @@ export const HuggingFaceSource = z
   })
   .strict();
 
-export const huggingFace: SourceKind<typeof HuggingFaceSource> = {
+export const huggingFace: SourceKind<typeof HuggingFaceSource, NoFlags, true> = {
   key: "huggingFace",
   schema: HuggingFaceSource,
   identity: (hf) => ({ huggingFace: { repo: hf.repo, revision: hf.revision, include: hf.include ?? null, exclude: hf.exclude ?? null } }),
@@ -49,7 +49,13 @@ export const huggingFace: SourceKind<typeof HuggingFaceSource> = {
       ? { field: `${at}.huggingFace.endpoint`, url: hf.endpoint, defaulted: false }
       : { field: `${at}.huggingFace`, url: HF_DEFAULT_ENDPOINT, defaulted: true },
   ],
-  credential: (hf, at) => (hf.tokenSecretRef !== undefined ? { list: "huggingFace", secretField: `${at}.huggingFace.tokenSecretRef` } : undefined),
+  credential: {
+    destinations: {
+      default: ["https://huggingface.co"],
+      description: "Where a huggingFace tokenSecretRef may be sent: the endpoint, or https://huggingface.co when none is set.",
+    },
+    sent: (hf, at) => (hf.tokenSecretRef !== undefined ? { secretField: `${at}.huggingFace.tokenSecretRef` } : undefined),
+  },
   plan(hf, { pinnedRevision }) {
     // A pinned commit replaces a branch or tag: every cluster fetches the same commit.
     const rev = pinnedRevision !== undefined && COMMIT.test(pinnedRevision) ? pinnedRevision : hf.revision;
@@ -65,6 +71,7 @@ export const huggingFace: SourceKind<typeof HuggingFaceSource> = {
   },
   fetcher: {
     schemes: ["hf"],
+    usage: ["--source hf://<org>/<repo>[@revision]   Hugging Face hub (token: HF_TOKEN; endpoint: --endpoint or HF_ENDPOINT)"],
     async create(uri, req) {
       const { createHfSource } = await import("../hydrator/sources/hf.ts");
       const s = createHfSource({ uri, env: req.env, ...(req.endpoint ? { endpoint: req.endpoint } : {}) });

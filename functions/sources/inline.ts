@@ -26,7 +26,6 @@ export const inline: SourceKind<typeof InlineSource> = {
   revisionComparable: false,
   // Nothing is fetched over the network.
   fetches: () => [],
-  credential: () => undefined,
   plan(i, { sourceConfigMap }) {
     // ConfigMap keys cannot hold '/', so files travel under f<i> and the
     // volume projects each to its relative path.

@@ -22,16 +22,31 @@ export interface Fetch {
   defaulted: boolean;
 }
 
-/** The Input's allow-lists of credential destinations, one per kind that sends a credential (input.ts). */
-export type CredentialList = "huggingFace" | "s3" | "oci" | "http";
-
-/** The credential a source sends: which allow-list governs it and the spec field naming its Secret. */
+/** The credential a source sends: the spec field naming its Secret, and where it goes. */
 export interface Credential {
-  list: CredentialList;
   secretField: string;
   /** The credential goes to every URL the source fetches, each checked (http); otherwise to its one origin. */
   everyUrl?: boolean;
 }
+
+/**
+ * A kind that sends a credential: its allow-list in the Input (`tenancy.credentialDestinations.<kind key>`, built
+ * from the registry: api/input.ts) and the credential a spec sends.
+ */
+export interface KindCredential<S extends z.ZodType> {
+  /** The allow-list's default (patterns `scheme://host[:port]`, `*` one DNS label) and its description. */
+  destinations: { default: readonly string[]; description: string };
+  /** The credential the source sends, if any; `at` is the source's path. */
+  sent(s: z.infer<S>, at: string): Credential | undefined;
+}
+
+/** A hydrator flag of a kind's own (a region, an addressing switch): its name on the command line and its type. */
+export type KindFlag = { name: string; type: "string" } | { name: string; type: "boolean" };
+export type KindFlags = Readonly<Record<string, KindFlag>>;
+/** A kind with no flags of its own. */
+export type NoFlags = Record<never, KindFlag>;
+/** The values of a kind's flags, as the hydrator's arguments hold them (strings as given, booleans as set). */
+export type FlagValues<F> = { -readonly [K in keyof F]?: F[K] extends { type: "boolean" } ? boolean : string };
 
 /** What the cluster level knows when it plans the Job. */
 export interface PlanContext {
@@ -60,7 +75,8 @@ export interface FieldError {
   message: string;
 }
 
-export interface SourceKind<S extends z.ZodType> {
+/** Every member of a kind but its credential (SourceKind adds it). */
+interface KindBase<S extends z.ZodType, F extends KindFlags> {
   /** The field under spec.artifact.source that selects this kind. */
   key: string;
   /** The spec schema (the XRD is generated from it). */
@@ -85,13 +101,25 @@ export interface SourceKind<S extends z.ZodType> {
   revisionComparable: boolean;
   /** Every origin the hydrator connects to (redirects aside), each with its field; `at` is the source's path. */
   fetches(s: z.infer<S>, at: string): Fetch[];
-  /** The credential the source sends, if any. */
-  credential(s: z.infer<S>, at: string): Credential | undefined;
   /** How the source reaches the Job, or the field that cannot. */
   plan(s: z.infer<S>, ctx: PlanContext): Checked<SourcePlan, FieldError>;
+  /**
+   * The hydrator flags the kind adds for itself (invocation.ts merges every kind's into its table; the plan sets
+   * them, the fetcher reads them from its request). Names must not clash with another kind's or a core flag's
+   * (registry.test.ts checks).
+   */
+  flags?: F;
   /** How the hydrator reads the URI the plan gives it; absent when the kind travels as another's (file://). */
   fetcher?: Fetcher;
 }
+
+/**
+ * A source kind. `F` is its own hydrator flags; `Sends` says whether it sends a credential, and so has an
+ * allow-list in the Input: the registry derives the Input's `credentialDestinations` keys from it, so a kind that
+ * sends a credential without an allow-list does not compile.
+ */
+export type SourceKind<S extends z.ZodType, F extends KindFlags = NoFlags, Sends extends boolean = false> = KindBase<S, F> &
+  (Sends extends true ? { credential: KindCredential<S> } : { credential?: never });
 
 /**
  * The hydrator's side of a kind: the URI schemes it reads and how it makes a source of one. Loaded on demand
@@ -99,6 +127,8 @@ export interface SourceKind<S extends z.ZodType> {
  */
 export interface Fetcher {
   schemes: readonly string[];
+  /** The kind's lines of `hydrate --help` ("--source <uri>  what, credentials, flags"). */
+  usage: readonly string[];
   create(uri: string, req: SourceRequest): Promise<Checked<CreatedSource>>;
 }
 

@@ -27,7 +27,10 @@ export const OciSource = z
   })
   .strict();
 
-export const oci: SourceKind<typeof OciSource> = {
+/** The hydrator flag oci adds (the plan sets it from `insecure`; the fetcher reads it). */
+export const OCI_FLAGS = { plainHttp: { name: "plain-http", type: "boolean" } } as const;
+
+export const oci: SourceKind<typeof OciSource, typeof OCI_FLAGS, true> = {
   key: "oci",
   schema: OciSource,
   identity: (o) => ({ oci: { reference: o.reference } }),
@@ -37,7 +40,11 @@ export const oci: SourceKind<typeof OciSource> = {
   fetches: (o, at) => [
     { field: `${at}.oci.reference`, url: `${o.insecure === true ? "http" : "https"}://${o.reference.split("/")[0] ?? ""}`, defaulted: false },
   ],
-  credential: (o, at) => (o.pullSecretRef !== undefined ? { list: "oci", secretField: `${at}.oci.pullSecretRef` } : undefined),
+  credential: {
+    destinations: { default: [], description: "Registries an oci pullSecretRef may be sent to: https://<registry host> (http:// with insecure)." },
+    sent: (o, at) => (o.pullSecretRef !== undefined ? { secretField: `${at}.oci.pullSecretRef` } : undefined),
+  },
+  flags: OCI_FLAGS,
   plan(o, { pinnedRevision }) {
     // A pinned manifest digest replaces the tag.
     const ref =
@@ -60,6 +67,10 @@ export const oci: SourceKind<typeof OciSource> = {
   },
   fetcher: {
     schemes: ["oci"],
+    usage: [
+      "--source oci://registry/repo:tag|@sha256:...   (REGISTRY_AUTH_FILE or DOCKER_CONFIG; --plain-http for",
+      "                                        a registry without TLS on a private network)",
+    ],
     // Credentials from REGISTRY_AUTH_FILE / DOCKER_CONFIG; tar layers are unpacked safely by the engine.
     async create(uri, req) {
       const { createOciSource } = await import("../hydrator/sources/oci.ts");

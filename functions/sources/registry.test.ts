@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Source } from "../api/artifact.ts";
-import { SOURCE_KEYS, SOURCE_KINDS, sourceKindOf } from "./registry.ts";
+import { CREDENTIAL_KEYS, KIND_FLAGS, SOURCE_KEYS, SOURCE_KINDS, sourceKindOf } from "./registry.ts";
+import { CredentialDestinations } from "../api/input.ts";
+import { HYDRATE_FLAGS } from "../hydrator/invocation.ts";
 import type { Credential, Fetch, SourcePlan } from "./kind.ts";
 import type { JsonValue } from "../sdk/types.ts";
 
@@ -20,7 +22,7 @@ interface Case {
     immutableRevision: string | undefined;
     revisionComparable: boolean;
     fetches: Fetch[];
-    credential: Credential | undefined;
+    credential: (Credential & { list: string }) | undefined;
     plan: Partial<SourcePlan>;
   };
 }
@@ -236,6 +238,24 @@ describe("the registry", () => {
     const schemes = SOURCE_KEYS.flatMap((k) => SOURCE_KINDS[k].fetcher?.schemes ?? []);
     expect(new Set(schemes).size).toBe(schemes.length);
     expect(schemes.sort()).toEqual(["hf", "http", "https", "oci", "s3"]);
+  });
+
+  it("merges the kinds' own hydrator flags without a clash: each field and flag name declared once, by one kind or the core", () => {
+    const fields = SOURCE_KEYS.flatMap((k) => Object.keys(SOURCE_KINDS[k].flags ?? {}));
+    expect(new Set(fields).size).toBe(fields.length);
+    expect(Object.keys(KIND_FLAGS).sort()).toEqual([...fields].sort());
+    // Spread last into HYDRATE_FLAGS, a kind's field named like a core one would silently replace it.
+    const names = Object.values(HYDRATE_FLAGS).map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(Object.keys(HYDRATE_FLAGS).length).toBe(names.length);
+    for (const [field, flag] of Object.entries(KIND_FLAGS)) expect(HYDRATE_FLAGS[field as keyof typeof HYDRATE_FLAGS]).toBe(flag);
+  });
+
+  it("gives each kind that sends a credential its own allow-list in the Input, and no other kind one", () => {
+    const sends = SOURCE_KEYS.filter((k) => SOURCE_KINDS[k].credential !== undefined);
+    expect(CREDENTIAL_KEYS).toEqual(sends);
+    expect(Object.keys(CredentialDestinations.shape).sort()).toEqual([...sends].sort());
+    expect(Object.keys(CredentialDestinations.parse({})).sort()).toEqual([...sends].sort());
   });
 
   it("refuses inline files too large for one ConfigMap, naming the field", () => {

@@ -19,7 +19,13 @@ export const S3Source = z
   })
   .strict();
 
-export const s3: SourceKind<typeof S3Source> = {
+/** The hydrator flags s3 adds (the plan sets them; the fetcher reads them). */
+export const S3_FLAGS = {
+  s3Region: { name: "s3-region", type: "string" },
+  s3PathStyle: { name: "s3-path-style", type: "boolean" },
+} as const;
+
+export const s3: SourceKind<typeof S3Source, typeof S3_FLAGS, true> = {
   key: "s3",
   schema: S3Source,
   identity: (s) => ({ s3: { uri: s.uri, endpoint: s.endpoint ?? null, region: s.region ?? null } }),
@@ -32,7 +38,14 @@ export const s3: SourceKind<typeof S3Source> = {
     const url = DNS_LABEL.test(region) ? `https://s3.${region}.amazonaws.com` : undefined;
     return [s.region !== undefined ? { field: `${at}.s3.region`, url, defaulted: false } : { field: `${at}.s3`, url, defaulted: true }];
   },
-  credential: (s, at) => (s.credentialsSecretRef !== undefined ? { list: "s3", secretField: `${at}.s3.credentialsSecretRef` } : undefined),
+  credential: {
+    destinations: {
+      default: ["https://s3.*.amazonaws.com"],
+      description: "Where s3 credentialsSecretRef may be sent: the endpoint, or https://s3.<region>.amazonaws.com when none is set.",
+    },
+    sent: (s, at) => (s.credentialsSecretRef !== undefined ? { secretField: `${at}.s3.credentialsSecretRef` } : undefined),
+  },
+  flags: S3_FLAGS,
   plan(s) {
     const plan = argsOnly({
       source: s.uri,
@@ -51,6 +64,7 @@ export const s3: SourceKind<typeof S3Source> = {
   },
   fetcher: {
     schemes: ["s3"],
+    usage: ["--source s3://bucket/prefix             (AWS_* credentials, --endpoint, --s3-region, --s3-path-style)"],
     // The AWS SDK is the largest module the hydrator has (tens of MiB of RSS): only an s3:// Job loads it.
     async create(uri, req) {
       const { createS3Source } = await import("../hydrator/sources/s3.ts");
@@ -58,8 +72,8 @@ export const s3: SourceKind<typeof S3Source> = {
         uri,
         env: req.env,
         ...(req.endpoint ? { endpoint: req.endpoint } : {}),
-        ...(req.region ? { region: req.region } : {}),
-        ...(req.pathStyle ? { forcePathStyle: true } : {}),
+        ...(req.s3Region ? { region: req.s3Region } : {}),
+        ...(req.s3PathStyle ? { forcePathStyle: true } : {}),
         ...(req.refusedAddresses ? { refusedAddresses: req.refusedAddresses } : {}),
       });
       return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;

@@ -5,14 +5,14 @@
 import type { Tenancy } from "../../api/input.ts";
 import type { Source } from "../../api/artifact.ts";
 import type { Credential, Fetch } from "../../sources/kind.ts";
-import { sourceKindOf } from "../../sources/registry.ts";
+import { sourceKindOf, type CredentialKey } from "../../sources/registry.ts";
 import type { Issue } from "./issues.ts";
 
 const DEFAULT_PORT: Record<string, string> = { "http:": "80", "https:": "443" };
 
 export interface CredentialUse {
   /** Which allow-list applies: input.tenancy.credentialDestinations.<list>. */
-  list: keyof Tenancy["credentialDestinations"];
+  list: CredentialKey;
   /** The field that decides the destination (the endpoint, or the secret reference when the default host is used). */
   field: string;
   /** Where the credential goes; undefined when it cannot be known (and so cannot be allowed). */
@@ -28,7 +28,7 @@ export function sourceFetches(source: Source, at: string): Fetch[] {
  * Where the source's credential goes, if it sends one: its one origin, or every URL it fetches (a credential sent
  * with each of a list of files). `at` is the path of the source.
  */
-export function credentialUses(source: Source, at: string): { credential: Credential; uses: CredentialUse[] } | undefined {
+export function credentialUses(source: Source, at: string): { credential: Credential & { list: CredentialKey }; uses: CredentialUse[] } | undefined {
   const kind = sourceKindOf(source);
   const credential = kind?.credential(at);
   if (kind === undefined || credential === undefined) return undefined;
