@@ -8,6 +8,7 @@ import { evaluate } from "@marcbachmann/cel-js";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ROOT } from "../../scripts/gen-apis.ts";
+import { SOURCE_KEYS } from "../sources/registry.ts";
 
 interface Schema {
   type?: string;
@@ -90,6 +91,22 @@ describe("the ModelCache XRD accepts what the API allows", () => {
     },
     { reason: "an OCI source pinned by digest", spec: base({}, { source: { oci: { reference: `registry.example.com/models/qwen3@${DIGEST}` } } }) },
     {
+      reason: "a GCS prefix with a service-account key, on a private endpoint",
+      spec: base(
+        {},
+        {
+          source: {
+            gcs: {
+              uri: "gs://my_models.example.com/qwen3-8b/",
+              endpoint: "https://storage-psc.p.googleapis.com",
+              credentialsSecretRef: { name: "gcp", key: "sa.json" },
+            },
+          },
+        },
+      ),
+    },
+    { reason: "one public GCS object", spec: base({}, { source: { gcs: { uri: "gs://public-models/qwen3-8b/model.gguf" } } }) },
+    {
       reason: "HTTP files, each with its sha256",
       spec: base({}, { kind: "Bytes", source: { http: { files: [{ url: "https://example.com/a.bin", path: "a.bin", sha256: "b".repeat(64) }] } } }),
     },
@@ -141,12 +158,12 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     {
       reason: "two sources",
       spec: base({}, { source: { ...hf, s3: { uri: "s3://models/x" } } }),
-      want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set",
+      want: `spec.artifact.source: exactly one of ${SOURCE_KEYS.join(", ")} must be set`,
     },
     {
       reason: "no source",
       spec: base({}, { source: {} }),
-      want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set",
+      want: `spec.artifact.source: exactly one of ${SOURCE_KEYS.join(", ")} must be set`,
     },
     {
       reason: "an engine block on Weights",
@@ -182,6 +199,16 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
       reason: "an S3 URI with another scheme",
       spec: base({}, { source: { s3: { uri: "https://bucket/x" } } }),
       want: "spec.artifact.source.s3.uri: should match",
+    },
+    {
+      reason: "a GCS URI with another scheme",
+      spec: base({}, { source: { gcs: { uri: "s3://models/x" } } }),
+      want: "spec.artifact.source.gcs.uri: should match",
+    },
+    {
+      reason: "a GCS bucket name with capitals",
+      spec: base({}, { source: { gcs: { uri: "gs://Models/x" } } }),
+      want: "spec.artifact.source.gcs.uri: should match",
     },
     {
       reason: "an OCI reference without a registry host (a repository path)",
@@ -262,6 +289,16 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
       reason: "a token in a hub endpoint's query",
       spec: base({}, { source: { huggingFace: { repo: "Qwen/Qwen3-8B", endpoint: "https://mirror.example.com/?token=x" } } }),
       want: "spec.artifact.source.huggingFace.endpoint: must not carry a query or fragment",
+    },
+    {
+      reason: "userinfo in a GCS endpoint",
+      spec: base({}, { source: { gcs: { uri: "gs://models/x", endpoint: "https://user:secret@gcs.example.com" } } }),
+      want: "spec.artifact.source.gcs.endpoint: must not carry credentials (user:password@): put them in a Secret and name it in spec.artifact.source.gcs.credentialsSecretRef",
+    },
+    {
+      reason: "a query in a GCS endpoint",
+      spec: base({}, { source: { gcs: { uri: "gs://models/x", endpoint: "https://gcs.example.com/?access_token=x" } } }),
+      want: "spec.artifact.source.gcs.endpoint: must not carry a query or fragment",
     },
     {
       reason: "userinfo in an S3 endpoint",

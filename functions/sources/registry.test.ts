@@ -103,6 +103,68 @@ const cases: Case[] = [
     },
   },
   {
+    reason: "a GCS prefix with a service-account key: the key a mounted file (never a variable's value), its token for Google's endpoint",
+    source: { gcs: { uri: "gs://models/qwen/", credentialsSecretRef: { name: "gcp" } } },
+    want: {
+      key: "gcs",
+      identity: { gcs: { uri: "gs://models/qwen/", endpoint: null } },
+      line: "gs://models/qwen/",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [
+        { field: `${AT}.gcs`, url: "https://storage.googleapis.com", defaulted: true },
+        { field: `${AT}.gcs.credentialsSecretRef`, url: "https://oauth2.googleapis.com", defaulted: false },
+      ],
+      credential: { list: "gcs", secretField: `${AT}.gcs.credentialsSecretRef` },
+      plan: {
+        args: { source: "gs://models/qwen/" },
+        env: [{ name: "GOOGLE_APPLICATION_CREDENTIALS", value: "/etc/modelcache/gcs/key.json" }],
+        volumes: [{ name: "gcs-credentials", secret: { secretName: "gcp", items: [{ key: "key.json", path: "key.json" }] } }],
+        mounts: [{ name: "gcs-credentials", mountPath: "/etc/modelcache/gcs", readOnly: true }],
+        secrets: ["gcp"],
+      },
+    },
+  },
+  {
+    reason: "a GCS prefix pinned by the fleet, on an emulator: the Job reads the pinned generations; the Secret's own key name",
+    source: { gcs: { uri: "gs://models/qwen", endpoint: "http://gcs.example:4443", credentialsSecretRef: { name: "gcp", key: "sa.json" } } },
+    pinnedRevision: `generations:1796290569003451:sha256:${SHA}`,
+    want: {
+      key: "gcs",
+      identity: { gcs: { uri: "gs://models/qwen", endpoint: "http://gcs.example:4443" } },
+      line: "gs://models/qwen",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [
+        { field: `${AT}.gcs.endpoint`, url: "http://gcs.example:4443", defaulted: false },
+        { field: `${AT}.gcs.credentialsSecretRef`, url: "https://oauth2.googleapis.com", defaulted: false },
+      ],
+      credential: { list: "gcs", secretField: `${AT}.gcs.credentialsSecretRef` },
+      plan: {
+        args: { source: "gs://models/qwen", endpoint: "http://gcs.example:4443", gcsGenerations: `generations:1796290569003451:sha256:${SHA}` },
+        env: [{ name: "GOOGLE_APPLICATION_CREDENTIALS", value: "/etc/modelcache/gcs/key.json" }],
+        volumes: [{ name: "gcs-credentials", secret: { secretName: "gcp", items: [{ key: "sa.json", path: "key.json" }] } }],
+        mounts: [{ name: "gcs-credentials", mountPath: "/etc/modelcache/gcs", readOnly: true }],
+        secrets: ["gcp"],
+      },
+    },
+  },
+  {
+    reason: "a public GCS object, pinned to a revision of another form (a manual pin): no key, no generations flag",
+    source: { gcs: { uri: "gs://public-models/qwen/model.gguf" } },
+    pinnedRevision: DIGEST,
+    want: {
+      key: "gcs",
+      identity: { gcs: { uri: "gs://public-models/qwen/model.gguf", endpoint: null } },
+      line: "gs://public-models/qwen/model.gguf",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [{ field: `${AT}.gcs`, url: "https://storage.googleapis.com", defaulted: true }],
+      credential: undefined,
+      plan: { ...none, args: { source: "gs://public-models/qwen/model.gguf" } },
+    },
+  },
+  {
     reason: "one HTTP URL pinned by its digest travels as arguments; its credential goes to that URL",
     source: { http: { url: "https://files.example/m.gguf", sha256: SHA, authSecretRef: { name: "tok" } } },
     want: {
@@ -230,14 +292,14 @@ describe("each source kind answers for its own sources", () => {
 
 describe("the registry", () => {
   it("has one kind per spec.artifact.source field, keyed by its own name, in the XRD's order", () => {
-    expect(SOURCE_KEYS).toEqual(["huggingFace", "s3", "http", "oci", "inline", "configMap"]);
+    expect(SOURCE_KEYS).toEqual(["huggingFace", "s3", "gcs", "http", "oci", "inline", "configMap"]);
     for (const k of SOURCE_KEYS) expect(SOURCE_KINDS[k].key).toBe(k);
   });
 
   it("gives every URI scheme a Job can be handed to exactly one kind's fetcher", () => {
     const schemes = SOURCE_KEYS.flatMap((k) => SOURCE_KINDS[k].fetcher?.schemes ?? []);
     expect(new Set(schemes).size).toBe(schemes.length);
-    expect(schemes.sort()).toEqual(["hf", "http", "https", "oci", "s3"]);
+    expect(schemes.sort()).toEqual(["gs", "hf", "http", "https", "oci", "s3"]);
   });
 
   it("merges the kinds' own hydrator flags without a clash: each field and flag name declared once, by one kind or the core", () => {

@@ -7,6 +7,7 @@ import type { Source } from "../api/artifact.ts";
 import type { Checked } from "../common/checked.ts";
 import type { JsonValue } from "../sdk/types.ts";
 import { configMap } from "./config-map.ts";
+import { gcs } from "./gcs.ts";
 import { http } from "./http.ts";
 import { huggingFace } from "./hugging-face.ts";
 import { inline } from "./inline.ts";
@@ -14,7 +15,7 @@ import type { Credential, Fetch, FieldError, FlagValues, KindFlag, KindFlags, Pl
 import { oci } from "./oci.ts";
 import { s3 } from "./s3.ts";
 
-export const SOURCE_KINDS = { huggingFace, s3, http, oci, inline, configMap } as const;
+export const SOURCE_KINDS = { huggingFace, s3, gcs, http, oci, inline, configMap } as const;
 
 type Kinds = typeof SOURCE_KINDS;
 export type SourceKey = keyof Kinds;

@@ -20,6 +20,7 @@ import {
   request,
 } from "../../../test/support/fleet-builders.ts";
 import { replicaName } from "./names.ts";
+import { SOURCE_KEYS } from "../../sources/registry.ts";
 
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
 const opts: FleetOptions = { defaultHydratorImage: IMAGE };
@@ -186,7 +187,7 @@ describe("bad input: a Fatal result naming the field, and nothing dropped", () =
     {
       reason: "two sources at once",
       spec: { artifact: { source: { s3: { uri: "s3://bucket/x" }, configMap: { name: "x" } } } },
-      want: "spec.artifact.source: exactly one of huggingFace, s3, http, oci, inline, configMap must be set; s3 and configMap are",
+      want: `spec.artifact.source: exactly one of ${SOURCE_KEYS.join(", ")} must be set; s3 and configMap are`,
     },
     { reason: "a PVC backend without its block", spec: { storage: { backend: "PVC" } }, want: "spec.storage.pvc: is required when backend is PVC" },
     {
