@@ -31,6 +31,7 @@ import { readReport } from "../../functions/composition/replica/report.ts";
 import { scenarios } from "../support/replica-scenarios.ts";
 import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../support/replica-builders.ts";
 import { INPUT_API_VERSION } from "../../functions/api/input.ts";
+import { CREDENTIAL_KEYS, SOURCE_KEYS } from "../../functions/sources/registry.ts";
 import type { ModelCacheReplicaSpec } from "../../functions/api/replica.ts";
 import { parseHydrateArgs, parseVerifyArgs } from "../../functions/hydrator/cli.ts";
 import { EXIT } from "../../functions/hydrator/hydrate.ts";
@@ -76,8 +77,8 @@ function inputFor(xr: JsonObject): JsonObject | undefined {
       // not a URL: nothing to allow
     }
   };
-  add(field(src, "huggingFace", "endpoint"));
-  add(field(src, "s3", "endpoint"));
+  // Every kind's endpoint (huggingFace, s3, gcs, ...), whichever kinds the registry holds.
+  for (const k of SOURCE_KEYS) add(field(src, k, "endpoint"));
   add(field(src, "oci", "reference"));
   add(field(src, "http", "url"));
   const files = field(src, "http", "files");
@@ -85,7 +86,8 @@ function inputFor(xr: JsonObject): JsonObject | undefined {
   const list = [...origins];
   // Nothing on loopback: the default policy (the public hub, AWS S3) is the one to test.
   if (list.length === 0) return undefined;
-  return { apiVersion: INPUT_API_VERSION, kind: "Input", tenancy: { credentialDestinations: { huggingFace: list, s3: list, oci: list, http: list } } };
+  const credentialDestinations = Object.fromEntries(CREDENTIAL_KEYS.map((k) => [k, list]));
+  return { apiVersion: INPUT_API_VERSION, kind: "Input", tenancy: { credentialDestinations } };
 }
 
 const compose = (xr: JsonObject, observed: Record<string, ResourceState> = {}) => composeWith(xr, observed, undefined, {}, inputFor(xr));
@@ -191,6 +193,17 @@ function variantCases(): Case[] {
         },
       }),
     ),
+    v("gcs, bucket only, nothing optional", art({ gcs: { uri: "gs://models" } })),
+    v("gcs, every option, pinned to generations", {
+      artifact: {
+        kind: "Weights",
+        layout: "Flat",
+        source: {
+          gcs: { uri: "gs://my_bucket.example.com/deep/prefix/", endpoint: "http://gcs.storage:4443", credentialsSecretRef: { name: "gcp", key: "sa.json" } },
+        },
+      },
+      pin: { resolvedRevision: `generations:1796290569003451:sha256:${"c".repeat(64)}`, manifestDigest: `sha256:${"d".repeat(64)}` },
+    }),
     v("http, one URL", art({ http: { url: "http://mirror.internal:8080/a/b/model.gguf?x=1", sha256: "a".repeat(64) } })),
     v(
       "http, files with nested paths and spaces",
@@ -497,6 +510,8 @@ describe("what is checked", () => {
     for (const needle of [
       "--source hf://",
       "--source s3://",
+      "--source gs://",
+      "--gcs-generations generations:",
       "--source http",
       "--files ",
       "--source oci://",

@@ -343,13 +343,13 @@ describe("a service-account key", () => {
     }
   });
 
-  it("a file that is not a service-account key is a usage error naming the variable", async () => {
+  it("a file that is not a service-account key is a permanent failure naming the variable, never its content", async () => {
     const path = join(work, "user.json");
     await writeFile(path, JSON.stringify({ type: "authorized_user", client_id: "x", client_secret: "s3cr3t-value", refresh_token: "r" }));
     const run = await cli(["hydrate", "--source", "gs://models/qwen", "--endpoint", proxyUrl, "--dest", join(work, "user")], {
       GOOGLE_APPLICATION_CREDENTIALS: path,
     });
-    expect(run.code).toBe(2);
+    expect(run.code, run.out).toBe(3);
     expect(run.out).toContain(`GOOGLE_APPLICATION_CREDENTIALS ${path}: a "authorized_user" credential; the gs:// source takes a service-account JSON key`);
     expect(run.out).not.toContain("s3cr3t-value");
   });

@@ -210,12 +210,16 @@ describe("gs:// source arguments", () => {
       opts: { uri: "gs://models/x", generations: "versions:sha256:abc" },
       error: '--gcs-generations must be generations:<generation>:sha256:<64 hex digits>, not "versions:sha256:abc"',
     },
-    {
-      reason: "a key file that does not exist",
-      opts: { uri: "gs://models/x", env: { GOOGLE_APPLICATION_CREDENTIALS: "/nonexistent/key.json" } },
-      error: "GOOGLE_APPLICATION_CREDENTIALS /nonexistent/key.json: no such file",
-    },
   ])("refuses $reason", ({ opts, error }) => {
     expect(createGcsSource({ env: {}, ...opts })).toEqual({ ok: false, error });
+  });
+
+  it("fails permanently, naming the variable, when the key file does not exist (read by the first request)", async () => {
+    const res = createGcsSource({ uri: "gs://models/qwen", endpoint: server.endpoint, env: { GOOGLE_APPLICATION_CREDENTIALS: "/nonexistent/key.json" } });
+    if (!res.ok) throw new Error(res.error);
+    const err = await res.value.list(signal()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).retryable).toBe(false);
+    expect((err as SourceError).message).toBe("GOOGLE_APPLICATION_CREDENTIALS /nonexistent/key.json: no such file");
   });
 });

@@ -378,6 +378,26 @@ export function scenarios(): Scenario[] {
     });
   }
   {
+    // The fleet pinned the generations the first cluster verified: this cluster's Job reads exactly those.
+    const pin = `generations:1796290569003451:sha256:${"4".repeat(64)}`;
+    const xr = baseXr({
+      cluster: gke,
+      artifact: {
+        kind: "Weights",
+        layout: "Flat",
+        source: { gcs: { uri: "gs://ml-models/qwen3-8b/", credentialsSecretRef: { name: "gcs-reader" } } },
+      },
+      pin: { resolvedRevision: pin, manifestDigest: DIGEST },
+    });
+    add({
+      name: "source-gcs",
+      why: "A Cloud Storage prefix the fleet pinned to the generations the first cluster verified: the Job reads those generations (--gcs-generations) and must produce the pinned manifest; the service-account key is mounted from Secret gcs-reader, never copied, and its token goes only to the endpoint the platform allows (the default, https://storage.googleapis.com).",
+      xr,
+      observed: {},
+      phase: "Pending",
+    });
+  }
+  {
     const xr = baseXr({
       artifact: {
         kind: "Bytes",

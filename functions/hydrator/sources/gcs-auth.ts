@@ -41,10 +41,18 @@ export interface GcsAuth {
 
 const ANONYMOUS: GcsAuth = { headers: async () => ({}), principal: "anonymous" };
 
-/** The key GOOGLE_APPLICATION_CREDENTIALS names, checked; anonymous when the variable is unset or empty. */
-export function gcsAuthFromEnv(env: Record<string, string | undefined>): Checked<GcsAuth> {
+/**
+ * The key GOOGLE_APPLICATION_CREDENTIALS names, read when the first request needs it (a key that cannot be used is
+ * a permanent failure of the source, exit 3, as a refused one is: the Secret's content, not the command line, is
+ * wrong); anonymous when the variable is unset or empty.
+ */
+export function gcsAuthFromEnv(env: Record<string, string | undefined>): GcsAuth {
   const path = env["GOOGLE_APPLICATION_CREDENTIALS"];
-  if (path === undefined || path === "") return { ok: true, value: ANONYMOUS };
+  return path === undefined || path === "" ? ANONYMOUS : new ServiceAccountAuth(path);
+}
+
+/** The service-account key in the file at `path`, checked, or why it cannot be used. */
+export function readServiceAccountKey(path: string): Checked<ServiceAccountKey> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -70,24 +78,34 @@ export function gcsAuthFromEnv(env: Record<string, string | undefined>): Checked
   rememberSecret(key.data.private_key);
   // The key's body without its PEM armour, as it may appear in an echo.
   for (const line of key.data.private_key.split("\n")) if (line.length >= 32 && !line.startsWith("-----")) rememberSecret(line);
-  return { ok: true, value: new ServiceAccountAuth(key.data) };
+  return { ok: true, value: key.data };
 }
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString("base64url");
 
 class ServiceAccountAuth implements GcsAuth {
-  readonly #key: ServiceAccountKey;
-  readonly #tokenUri: string;
+  readonly #path: string;
+  #loaded: Checked<ServiceAccountKey> | undefined;
   #token: { value: string; expiresAt: number } | undefined;
   #pending: Promise<string> | undefined;
 
-  constructor(key: ServiceAccountKey) {
-    this.#key = key;
-    this.#tokenUri = key.token_uri ?? DEFAULT_TOKEN_URI;
+  constructor(path: string) {
+    this.#path = path;
   }
 
   get principal(): string {
-    return this.#key.client_email;
+    return this.#loaded?.ok === true ? this.#loaded.value.client_email : `the key in ${this.#path}`;
+  }
+
+  /** The key, read once. */
+  get #key(): ServiceAccountKey {
+    this.#loaded ??= readServiceAccountKey(this.#path);
+    if (!this.#loaded.ok) throw new SourceError(this.#loaded.error, { retryable: false });
+    return this.#loaded.value;
+  }
+
+  get #tokenUri(): string {
+    return this.#key.token_uri ?? DEFAULT_TOKEN_URI;
   }
 
   async headers(signal: AbortSignal): Promise<Record<string, string>> {
@@ -118,8 +136,9 @@ class ServiceAccountAuth implements GcsAuth {
   }
 
   async #exchange(signal: AbortSignal): Promise<string> {
+    const assertion = this.#assertion();
     const what = `the token endpoint ${new URL(this.#tokenUri).origin} (service account ${this.principal})`;
-    const body = new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: this.#assertion() });
+    const body = new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion });
     let res: Response;
     try {
       res = await fetch(this.#tokenUri, {

@@ -320,7 +320,7 @@ export class GcsSource implements Source {
   }
 }
 
-/** Builds a gs:// source; errors are values (a bad URI, endpoint or pin, an unreadable key). */
+/** Builds a gs:// source; errors are values (a bad URI, endpoint or pin). The key is read by the first request. */
 export function createGcsSource(opts: GcsSourceOptions): Checked<GcsSource> {
   const loc = parseGcsUri(opts.uri);
   if (!loc.ok) return loc;
@@ -343,10 +343,9 @@ export function createGcsSource(opts: GcsSourceOptions): Checked<GcsSource> {
     pin = p.value;
   }
   const auth = gcsAuthFromEnv(opts.env ?? process.env);
-  if (!auth.ok) return auth;
   return {
     ok: true,
-    value: new GcsSource(loc.value, endpoint, auth.value, {
+    value: new GcsSource(loc.value, endpoint, auth, {
       ...(pin ? { pin } : {}),
       ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
     }),
