@@ -55,8 +55,10 @@ async function runJob(args: string[], dest: string): Promise<{ code: number | nu
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a === "--report-configmap" || a === "--termination-log") i++;
-    else if (a === "--dest") (local.push(a, dest), i++);
-    else local.push(a);
+    else if (a === "--dest") {
+      local.push(a, dest);
+      i++;
+    } else local.push(a);
   }
   const run = await cli(local, {});
   const last = run.out
