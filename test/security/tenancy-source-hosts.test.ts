@@ -29,6 +29,11 @@ describe("a source at the cloud metadata service is refused by default", () => {
       field: "spec.artifact.source.huggingFace.endpoint",
     },
     {
+      reason: "a GCS endpoint at GCP's metadata name (what workload identity's token would come from)",
+      source: { gcs: { uri: "gs://bucket/x", endpoint: "http://metadata.google.internal" } },
+      field: "spec.artifact.source.gcs.endpoint",
+    },
+    {
       reason: "an S3 endpoint at AWS's IPv6 metadata address",
       source: { s3: { uri: "s3://bucket/x", endpoint: "http://[fd00:ec2::254]" } },
       field: "spec.artifact.source.s3.endpoint",
@@ -80,5 +85,38 @@ describe("the platform's list of source origins", () => {
     );
     expect(fatals(a)).toEqual([]);
     expect(Object.values(a.desired).some((r) => r["kind"] === "ModelCacheReplica")).toBe(true);
+  });
+});
+
+describe("a GCS service-account key goes only where the platform allows", () => {
+  const keyed = (more: JsonObject = {}): JsonObject => spec({ gcs: { uri: "gs://models/qwen/", credentialsSecretRef: { name: "gcp" }, ...more } });
+
+  it("to Google's endpoint by default", async () => {
+    const a = await call(fn.client(), fleetRequest(modelCache(keyed()), { clusters: fleet() }));
+    expect(fatals(a)).toEqual([]);
+    expect(Object.values(a.desired).some((r) => r["kind"] === "ModelCacheReplica")).toBe(true);
+  });
+
+  it("not to an endpoint the tenant names, unless the platform lists it", async () => {
+    const a = await call(fn.client(), fleetRequest(modelCache(keyed({ endpoint: "https://gcs.attacker.example.net" })), { clusters: fleet() }));
+    const [f] = fatals(a);
+    expect(f?.message).toContain(
+      "spec.artifact.source.gcs.endpoint: would send the source's credentials to https://gcs.attacker.example.net, which the platform does not allow (allowed: https://storage.googleapis.com)",
+    );
+    expect(f?.message).toContain("tenancy.credentialDestinations.gcs");
+    expect(Object.keys(a.desired)).toEqual([]);
+    const input = tenancyInput({ credentialDestinations: { gcs: ["https://gcs.attacker.example.net"] } });
+    const allowed = await call(fn.client(), fleetRequest(modelCache(keyed({ endpoint: "https://gcs.attacker.example.net" })), { clusters: fleet(), input }));
+    expect(fatals(allowed)).toEqual([]);
+  });
+
+  it("with a list of origins, the token endpoint must be on it too, named by the key's field", async () => {
+    const only = tenancyInput({ sources: { allowedOrigins: ["https://storage.googleapis.com"] } });
+    const a = await call(fn.client(), fleetRequest(modelCache(keyed()), { clusters: fleet(), input: only }));
+    expect(fatals(a)[0]?.message).toContain(
+      "spec.artifact.source.gcs.credentialsSecretRef: would have the hydrator fetch from https://oauth2.googleapis.com, which the platform does not allow",
+    );
+    const both = tenancyInput({ sources: { allowedOrigins: ["https://storage.googleapis.com", "https://oauth2.googleapis.com"] } });
+    expect(fatals(await call(fn.client(), fleetRequest(modelCache(keyed()), { clusters: fleet(), input: both })))).toEqual([]);
   });
 });
