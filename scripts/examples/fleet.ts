@@ -104,7 +104,15 @@ function withClaim(status: JsonObject, claim: string): JsonObject {
   return { ...status, claimName: claim };
 }
 
-function scenarios(claim: string, identity: string): Scenario[] {
+/** A ModelCache of a Cloud Storage prefix, its key by Secret reference (the default endpoint and allow-list). */
+const gcsCache = modelCache({
+  ...prod,
+  artifact: { kind: "Weights", source: { gcs: { uri: "gs://ml-models/qwen3-8b/", credentialsSecretRef: { name: "gcs-reader" } } } },
+});
+/** What a gs:// prefix resolves to (functions/hydrator/sources/gcs.ts). */
+const GCS_GENERATIONS = `generations:1796290569003451:sha256:${"4".repeat(64)}`;
+
+function scenarios(claim: string, identity: string, gcsClaim: string): Scenario[] {
   const pin = { pin: { ...pinnedStatus.pin, identity } };
   const relabelled = fleet().map((c) => {
     const meta = c["metadata"] as JsonObject;
@@ -179,6 +187,20 @@ function scenarios(claim: string, identity: string): Scenario[] {
         "eks-us-east-1-h100": withClaim(
           { phase: "Hydrating", bytesDone: 7_372_800_000, bytesTotal: 16_384_000_000, bytesPerSecond: 412_000_000, etaSeconds: 22, attempts: 1 },
           claim,
+        ),
+      },
+    },
+    {
+      name: "fleet-pinning-gcs",
+      comment:
+        "A Cloud Storage prefix: the first cluster verified it at a set of object generations, which\n# fixes status.pin (generations:<newest>:sha256:<digest>); every replica gets it, so the clusters still\n# hydrating read exactly those generations (--gcs-generations) whatever the prefix holds now.",
+      xr: gcsCache,
+      clusters: fleet(),
+      observed: {
+        "gke-us-east1-h100": withClaim({ ...ready(), resolvedRevision: GCS_GENERATIONS }, gcsClaim),
+        "eks-us-east-1-h100": withClaim(
+          { phase: "Hydrating", bytesDone: 7_372_800_000, bytesTotal: 16_384_000_000, bytesPerSecond: 412_000_000, etaSeconds: 22, attempts: 1 },
+          gcsClaim,
         ),
       },
     },
@@ -401,7 +423,10 @@ const { identityHash } = await import("../../functions/composition/fleet/identit
 const { Artifact } = await import("../../functions/api/artifact.ts");
 const identity = identityHash(Artifact.parse((modelCache(prod)["spec"] as JsonObject)["artifact"]));
 
-for (const s of scenarios(claim, identity)) {
+const gcsProbe = composeFleet(request(gcsCache, { clusters: fleet() }), { defaultHydratorImage: IMAGE });
+const gcsClaim = String(((gcsProbe.desired.composite?.resource["status"] ?? {}) as JsonObject)["claimName"]);
+
+for (const s of scenarios(claim, identity, gcsClaim)) {
   const dir = join(ROOT, "examples", s.name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "xr.yaml"), `# ${s.comment}\n${stringify(withPreviousStatus(s), { lineWidth: 0 })}`);
