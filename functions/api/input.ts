@@ -8,6 +8,7 @@ import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
 import { Serving } from "./serving.ts";
 import { credentialDestinationSpecs, type CredentialKey } from "../sources/registry.ts";
+import { NodeLocalPolicy } from "./node-local.ts";
 
 export const INPUT_API_VERSION = "modelcache.fn.crossplane.io/v1alpha1";
 
@@ -32,6 +33,9 @@ export const ClusterFields = z
     cloudRegion: FieldPath.optional(),
     cloudProviderConfigName: FieldPath.optional().describe("The cloud provider's config name (e.g. provider-upjet-aws)."),
     cloudProviderConfigKind: FieldPath.optional().describe("Read when present; ClusterProviderConfig otherwise."),
+    nodes: FieldPath.default("status.nodes").describe(
+      "replication AllMatchingNodes: the cluster's nodes, a list of {name, labels, unschedulable, ready, devices} (devices as in gpuPools, with their DRA driver), published by the platform's cluster controller.",
+    ),
   })
   .strict();
 export type ClusterFields = z.infer<typeof ClusterFields>;
@@ -185,6 +189,9 @@ export const Tenancy = z
       .optional()
       .describe("When set, the only classes spec.storage.pvc.storageClassName may name."),
     hydration: HydrationCeiling.default(HydrationCeiling.parse({})),
+    nodeLocal: NodeLocalPolicy.default(NodeLocalPolicy.parse({})).describe(
+      "replication AllMatchingNodes: the local storage classes, disk per node, nodes per cluster and node labels a tenant may reach.",
+    ),
   })
   .strict();
 export type Tenancy = z.infer<typeof Tenancy>;

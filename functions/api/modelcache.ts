@@ -5,6 +5,7 @@ import { z } from "zod";
 import { Artifact } from "./artifact.ts";
 import { HydrationPhase } from "./hydration-report.ts";
 import { LabelMap, LabelSelectorRequirement, ObjectName, Quantity, ResourceRequirements, Toleration } from "./k8s.ts";
+import { NodeLocal, NodeRollup, NodeSelector } from "./node-local.ts";
 
 /** Annotation on a ModelCache: a new value starts a new hydration everywhere. */
 export const REFETCH_ANNOTATION = "modelcache.dev/refetch";
@@ -114,15 +115,36 @@ export const ModelCacheSpec = z
       .max(1024)
       .optional()
       .describe("Where serving pods mount the cache (read-only); defaults to /models/<name>. Published in status."),
-    replication: z.enum(["AllMatchingClusters"]).default("AllMatchingClusters"),
+    replication: z
+      .enum(["AllMatchingClusters", "AllMatchingNodes"])
+      .default("AllMatchingClusters")
+      .describe("AllMatchingClusters: one shared volume per selected cluster. AllMatchingNodes: also a verified copy on the local disk of each selected node (spec.nodeSelector, spec.nodeLocal), seeded from the cluster's copy."),
     clusterSelector: ClusterSelector.default({}),
+    nodeSelector: NodeSelector.optional(),
+    nodeLocal: NodeLocal.optional(),
     retention: Retention.default({ whenUnselected: "Retain" }),
     eviction: Eviction.optional().describe(
       "Use keeps a copy, disuse lets it go. Without it a copy is never released for disuse, and an earlier revision's volume goes once the new one is verified and no workload mounts it.",
     ),
     hydration: Hydration.default({ activeDeadlineSeconds: 21600, backoffLimit: 4, ttlSecondsAfterFinished: 86400, concurrency: 8 }),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.replication === "AllMatchingNodes" && s.nodeLocal === undefined)
+      ctx.addIssue({ code: "custom", path: ["nodeLocal"], message: "is required when replication is AllMatchingNodes" });
+    if (s.replication !== "AllMatchingNodes")
+      for (const k of ["nodeSelector", "nodeLocal"] as const)
+        if (s[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "is only allowed when replication is AllMatchingNodes" });
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "self.replication != 'AllMatchingNodes' || has(self.nodeLocal)", message: "nodeLocal is required when replication is AllMatchingNodes" },
+      {
+        rule: "self.replication == 'AllMatchingNodes' || (!has(self.nodeSelector) && !has(self.nodeLocal))",
+        message: "nodeSelector and nodeLocal are only allowed when replication is AllMatchingNodes",
+      },
+    ],
+  });
 export type ModelCacheSpec = z.infer<typeof ModelCacheSpec>;
 
 export const ReplicaPhase = z.enum(["Pending", "Hydrating", "Verifying", "Ready", "Failed", "Blocked"]);
@@ -159,6 +181,7 @@ export const ClusterStatus = z.object({
     .describe(
       "Volumes of earlier revisions still on the cluster after the current one was verified: how many workloads mount each, and when it is released if nobody does (spec.eviction).",
     ),
+  nodes: NodeRollup.optional().describe("replication AllMatchingNodes: the cluster's node copies in one line; each node's is in its ModelCacheReplica's status.nodes."),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 

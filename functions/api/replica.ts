@@ -9,6 +9,7 @@ import { HydratorImage } from "./image.ts";
 import { Artifact } from "./artifact.ts";
 import { DNS_LABEL, ObjectName } from "./k8s.ts";
 import { CacheObservation, Eviction, Hydration, ReplicaPhase, Retention, Storage } from "./modelcache.ts";
+import { MAX_NODES_PER_CLUSTER, NodeLocal, NodeRollup, NodeStatus, ReplicaNode } from "./node-local.ts";
 
 export const CLOUDS = ["GKE", "EKS", "AKS", "Nebius", "Vultr", "Existing"] as const;
 export const CSI_CAPABILITIES = ["SharedFilesystem", "ObjectStorageMount", "BlockDevice"] as const;
@@ -35,6 +36,11 @@ export const ReplicaCluster = z
       .strict()
       .optional()
       .describe("The cluster as its cloud knows it; needed only to compose a missing CSI driver add-on (EKS)."),
+    nodes: z
+      .array(ReplicaNode)
+      .max(MAX_NODES_PER_CLUSTER)
+      .optional()
+      .describe("replication AllMatchingNodes: the cluster's selected nodes, sorted by name; each gets a verified copy on local disk (spec.nodeLocal)."),
   })
   .strict();
 export type ReplicaCluster = z.infer<typeof ReplicaCluster>;
@@ -75,6 +81,7 @@ const contractShape = {
   retention: Retention.default({ whenUnselected: "Retain" }),
   previousClaimNames: PreviousClaimNames.optional(),
   eviction: Eviction.optional(),
+  nodeLocal: NodeLocal.optional(),
 };
 
 /** Every contract field; a replica in the compact form carries none of them. */
@@ -132,6 +139,7 @@ export const ModelCacheReplicaSpecForms = z
     retention: Retention.optional(),
     previousClaimNames: PreviousClaimNames.optional(),
     eviction: Eviction.optional(),
+    nodeLocal: NodeLocal.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -170,5 +178,7 @@ export const ModelCacheReplicaStatus = z.object({
     .max(16)
     .optional()
     .describe("Volumes of earlier revisions still on the cluster, and why."),
+  nodes: z.array(NodeStatus).max(MAX_NODES_PER_CLUSTER * 2).optional().describe("replication AllMatchingNodes: each node's copy on local disk."),
+  nodeSummary: NodeRollup.optional().describe("replication AllMatchingNodes: the nodes in one line (what the ModelCache lists for this cluster)."),
 });
 export type ModelCacheReplicaStatus = z.infer<typeof ModelCacheReplicaStatus>;

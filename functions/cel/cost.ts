@@ -73,9 +73,12 @@ interface Est {
 
 type Scope = ReadonlyMap<string, Shape>;
 
-/** Estimate the worst-case cost of evaluating `ast` against one cluster. */
-export function estimateCost(ast: AstNode, budget = Infinity): CostEstimate {
-  const root: Scope = new Map([["cluster", { k: "cluster" } as Shape]]);
+/**
+ * Estimate the worst-case cost of evaluating `ast` against one cluster. `variable` names the root
+ * (`cluster`, or `node` for node selectors: a node has the same shape, within the same maxima).
+ */
+export function estimateCost(ast: AstNode, budget = Infinity, variable = "cluster"): CostEstimate {
+  const root: Scope = new Map([[variable, { k: "cluster" } as Shape]]);
   // Estimation is synchronous and not re-entrant, so a module-level context is safe.
   ctx = { budget };
   try {

@@ -15,7 +15,7 @@ import { installMeter } from "./meter.ts";
 import { Quantity, QuantityParseError } from "./quantity.ts";
 import { RegexError, regexFind, regexFindAll, regexMatches } from "./re2.ts";
 import { Semver, SemverParseError } from "./semver.ts";
-import { CelCluster, CelDevice, CelPool } from "./values.ts";
+import { CelCluster, CelDevice, CelNode, CelPool } from "./values.ts";
 
 /** The types of the `sets`, `strings` and `ip` namespace values (as cel-js does for `cel`). */
 class SetsNamespace {
@@ -98,7 +98,10 @@ export function celEquals(a: unknown, b: unknown): boolean {
 
 const big = (n: number): bigint => BigInt(n);
 
-function build(): Environment {
+/** What a selector is evaluated against: a cluster (spec.clusterSelector.cel) or a node (spec.nodeSelector.cel). */
+export type SelectorTarget = "cluster" | "node";
+
+function build(target: SelectorTarget): Environment {
   const env = new Environment({
     enableOptionalTypes: true,
     homogeneousAggregateLiterals: true,
@@ -133,7 +136,12 @@ function build(): Environment {
     ctor: CelCluster,
     fields: { name: "string", labels: "map<string, string>", pools: "list<Pool>", devices: "list<Device>" },
   });
-  env.registerVariable("cluster", "Cluster", { description: "The cluster being considered, with its DRA pools and devices." });
+  // One variable per environment, so a cluster selector cannot name `node` (nor a node selector `cluster`).
+  if (target === "cluster") env.registerVariable("cluster", "Cluster", { description: "The cluster being considered, with its DRA pools and devices." });
+  else {
+    env.registerType("Node", { ctor: CelNode, fields: { name: "string", labels: "map<string, string>", pools: "list<Pool>", devices: "list<Device>" } });
+    env.registerVariable("node", "Node", { description: "The node being considered, with the DRA pools and devices local to it." });
+  }
 
   // Kubernetes quantity library.
   env.registerFunction("quantity(string): Quantity", (s: string) => parseQuantity(s));
@@ -260,10 +268,14 @@ function registerNet(env: Environment): void {
   env.registerOperator("net.CIDR == net.CIDR", (a: CelCIDR, b: CelCIDR) => a.equals(b));
 }
 
-let shared: Environment | undefined;
+const shared = new Map<SelectorTarget, Environment>();
 
-/** The process-wide selector environment. */
-export function selectorEnvironment(): Environment {
-  shared ??= build();
-  return shared;
+/** The process-wide selector environment for `target` (the same types, libraries and limits for both). */
+export function selectorEnvironment(target: SelectorTarget = "cluster"): Environment {
+  let env = shared.get(target);
+  if (env === undefined) {
+    env = build(target);
+    shared.set(target, env);
+  }
+  return env;
 }

@@ -14,6 +14,7 @@ export { toCelCluster, ClusterFacts, PoolFacts, DeviceFacts, AttributeFacts, spl
 export type { ClusterFactsInput, ToCelResult } from "./cluster-facts.ts";
 export type { CompileErrorKind, EvaluationErrorKind, Position, SelectorError } from "./errors.ts";
 export { CLUSTER_LIMITS, EXPRESSION_LIMITS, RUNTIME_LIMITS } from "./limits.ts";
-export { CelCluster } from "./values.ts";
+export { CelCluster, CelNode } from "./values.ts";
+export type { SelectorTarget } from "./environment.ts";
 export { Quantity } from "./quantity.ts";
 export { Semver } from "./semver.ts";

@@ -4,29 +4,33 @@
 import { EvaluationError, ParseError, TypeError as CelTypeError, type ParseResult } from "@marcbachmann/cel-js";
 import { toCelCluster, type ClusterFactsInput } from "./cluster-facts.ts";
 import { estimateCost, type AstNode } from "./cost.ts";
-import { selectorEnvironment } from "./environment.ts";
+import { selectorEnvironment, type SelectorTarget } from "./environment.ts";
 import { selectorError, type CompileErrorKind, type EvaluationErrorKind, type SelectorError } from "./errors.ts";
 import { CLUSTER_LIMITS, EXPRESSION_LIMITS, RUNTIME_LIMITS } from "./limits.ts";
 import { Lru } from "./lru.ts";
 import { metered, type Exhausted } from "./meter.ts";
 import { checkRegexLiterals } from "./re2.ts";
-import { CelCluster } from "./values.ts";
+import { CelCluster, CelNode } from "./values.ts";
 
 /** A selector that compiled: safe to evaluate against any cluster within the declared limits. */
 export class CompiledSelector {
   readonly expression: string;
   /** The static worst-case cost of one cluster evaluation (see docs/cel.md). */
   readonly estimatedCost: number;
+  /** What it selects: clusters or nodes (the variable it reads). */
+  readonly target: SelectorTarget;
   readonly #run: ParseResult;
 
-  constructor(expression: string, estimatedCost: number, run: ParseResult) {
+  constructor(expression: string, estimatedCost: number, run: ParseResult, target: SelectorTarget = "cluster") {
     this.expression = expression;
     this.estimatedCost = estimatedCost;
+    this.target = target;
     this.#run = run;
   }
 
   /** @internal evaluation entry point for evaluateSelector. */
   run(cluster: CelCluster): unknown {
+    if (this.target === "node") return this.#run({ node: cluster instanceof CelNode ? cluster : new CelNode(cluster.name, cluster.labels, cluster.pools) });
     return this.#run({ cluster });
   }
 }
@@ -43,11 +47,13 @@ const cache = new Lru<string, CompileResult>(SELECTOR_CACHE_SIZE);
  * Compile a selector, or return the cached result for the same text. A selector must type-check
  * against the `cluster` environment, yield bool, and stay within the length, nesting and cost limits.
  */
-export function compileSelector(expression: string): CompileResult {
-  const cached = cache.get(expression);
+export function compileSelector(expression: string, target: SelectorTarget = "cluster"): CompileResult {
+  // Node selectors share the cache under their own key: the same text compiles differently for each target.
+  const key = target === "cluster" ? expression : `node\u0000${expression}`;
+  const cached = cache.get(key);
   if (cached) return cached;
-  const result = compileUncached(expression);
-  cache.set(expression, result);
+  const result = compileUncached(expression, target);
+  cache.set(key, result);
   return result;
 }
 
@@ -60,7 +66,7 @@ function fail(kind: CompileErrorKind, summary: string, expr: string, offset?: nu
   return { ok: false, error: selectorError(kind, summary, expr, offset) };
 }
 
-function compileUncached(expr: string): CompileResult {
+function compileUncached(expr: string, target: SelectorTarget): CompileResult {
   const bytes = Buffer.byteLength(expr, "utf8");
   if (bytes > EXPRESSION_LIMITS.maxLength) {
     return fail("Limit", `expression is ${bytes} bytes, more than the ${EXPRESSION_LIMITS.maxLength} allowed`, expr);
@@ -69,7 +75,7 @@ function compileUncached(expr: string): CompileResult {
 
   let parsed: ParseResult;
   try {
-    parsed = selectorEnvironment().parse(expr);
+    parsed = selectorEnvironment(target).parse(expr);
   } catch (e) {
     if (e instanceof ParseError) {
       const kind = e.code === "limit_exceeded" ? "Limit" : "Syntax";
@@ -94,7 +100,7 @@ function compileUncached(expr: string): CompileResult {
   const regex = checkRegexLiterals(ast);
   if (regex) return fail("Syntax", regex.message, expr, regex.pos);
 
-  const { cost, culprit } = estimateCost(ast, EXPRESSION_LIMITS.maxCost);
+  const { cost, culprit } = estimateCost(ast, EXPRESSION_LIMITS.maxCost, target);
   if (cost > EXPRESSION_LIMITS.maxCost) {
     return fail(
       "Cost",
@@ -104,7 +110,7 @@ function compileUncached(expr: string): CompileResult {
       culprit ?? 0,
     );
   }
-  return { ok: true, program: new CompiledSelector(expr, cost, parsed) };
+  return { ok: true, program: new CompiledSelector(expr, cost, parsed, target) };
 }
 
 function formatCost(n: number): string {
@@ -146,7 +152,7 @@ export function evaluateSelector(
     value = converted.cluster;
   }
   const expr = program.expression;
-  const name = JSON.stringify(value.name);
+  const name = `${program.target} ${JSON.stringify(value.name)}`;
   const run = metered(Math.min(costLimit, RUNTIME_LIMITS.maxCostPerCluster), () => program.run(value));
   if (!run.ok) {
     const cost = run.cost;
@@ -155,7 +161,7 @@ export function evaluateSelector(
         ok: false,
         error: selectorError(
           "Budget",
-          `cluster ${name}: evaluation stopped after ${Math.round(cost).toLocaleString("en-US")} cost units: ${exhaustedMessage(run.exhausted)}`,
+          `${name}: evaluation stopped after ${Math.round(cost).toLocaleString("en-US")} cost units: ${exhaustedMessage(run.exhausted)}`,
           expr,
         ),
         cost,
@@ -163,11 +169,11 @@ export function evaluateSelector(
     }
     const e = run.error;
     if (e instanceof EvaluationError) {
-      return { ok: false, error: selectorError("Evaluation", `cluster ${name}: ${e.summary}`, expr, e.range?.start), cost };
+      return { ok: false, error: selectorError("Evaluation", `${name}: ${e.summary}`, expr, e.range?.start), cost };
     }
     // Anything else is a bug in a function of this environment: still a value, never a crash.
     const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, error: selectorError("Evaluation", `cluster ${name}: internal error: ${message}`, expr), cost };
+    return { ok: false, error: selectorError("Evaluation", `${name}: internal error: ${message}`, expr), cost };
   }
   if (typeof run.value !== "boolean") {
     return { ok: false, error: selectorError("Evaluation", `selector returned ${typeof run.value}, not bool`, expr), cost: run.cost };

@@ -86,3 +86,9 @@ export class CelCluster {
     markInput(this.devices);
   }
 }
+
+/**
+ * A node as node selectors see it (spec.nodeSelector.cel, variable `node`): the same fields as a
+ * cluster, its pools being the DRA pools local to the node. Its own class so the type is named Node.
+ */
+export class CelNode extends CelCluster {}

@@ -80,7 +80,7 @@ const units = (n: number): string => Math.round(n).toLocaleString("en-US");
  * of its devices, unspent credit carries over (clusters are evaluated in name order, so the same
  * request stops at the same place), and no single cluster may use more than maxCostPerCluster.
  */
-class CallBudget {
+export class CallBudget {
   #credit = 0;
 
   limitFor(devices: number): number {

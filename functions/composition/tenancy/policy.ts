@@ -10,6 +10,8 @@ import type { Issue } from "./issues.ts";
 import { checkSourceOrigins } from "./origins.ts";
 import { checkPlacement, type Placement } from "./placement.ts";
 import { checkVolume } from "./volumes.ts";
+import { checkNodeLocal } from "./node-local.ts";
+import type { NodeLocal } from "../../api/node-local.ts";
 
 export interface TenancyContext {
   controlPlaneNamespace: string;
@@ -32,8 +34,12 @@ export function placementOf(h: Hydration): Placement {
   return { tolerations: h.tolerations, nodeSelector: h.nodeSelector, resources: h.resources };
 }
 
-export function checkTenancy(spec: Pick<ModelCacheSpec, "artifact" | "storage" | "hydration">, c: TenancyContext): TenancyCheck {
+export function checkTenancy(
+  spec: Pick<ModelCacheSpec, "artifact" | "storage" | "hydration"> & { nodeLocal?: NodeLocal | undefined },
+  c: TenancyContext,
+): TenancyCheck {
   const refused: Issue[] = [
+    ...checkNodeLocal(spec.nodeLocal, c.policy.nodeLocal, c.root).refused,
     ...checkVolume(spec, { controlPlaneNamespace: c.controlPlaneNamespace, ownNamespace: c.ownNamespace, policy: c.policy, root: c.root }),
     ...checkSourceOrigins(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
     ...checkCredentialDestination(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
