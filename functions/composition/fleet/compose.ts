@@ -21,6 +21,7 @@ import { byName, selectClusters } from "./select.ts";
 import { decideCluster, type ClusterNotes, type DecisionContext } from "./cluster-decision.ts";
 import { compositeStatus, isAllReady, summarize } from "./status.ts";
 import { applyEviction, readUses, useRequirement } from "./eviction.ts";
+import { compileNodeSelector, withNodes, type NodeProgram } from "./nodes.ts";
 import { clampedHydration, clampedWarning, fleetTenancy, refusal, TENANCY_REASON, volumeName, type FleetTenancy } from "./tenancy.ts";
 
 /** The required-resources key the clusters are delivered under. */
@@ -99,13 +100,21 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
     if (!compiled.ok) return fail(`invalid ModelCache: spec.clusterSelector.cel: ${compiled.message}`, "InvalidSelector");
     program = compiled.program;
   }
+  // replication: AllMatchingNodes: the node selector compiles once per call too (fleet/nodes.ts).
+  let nodeProgram: NodeProgram | undefined;
+  const nodeExpr = cache.spec.nodeSelector?.cel;
+  if (cache.spec.replication === "AllMatchingNodes" && nodeExpr !== undefined && nodeExpr.trim() !== "") {
+    const compiled = compileNodeSelector(nodeExpr);
+    if (!compiled.ok) return fail(`invalid ModelCache: spec.nodeSelector.cel: ${compiled.message}`, "InvalidSelector");
+    nodeProgram = compiled.program;
+  }
 
   const contracts = observedContracts(req.observed.resources);
   const replicas = observedReplicas(req.observed.resources, input.value.replica.kind, contracts);
   const base: FunctionResponse = { ...passThrough(req, DEFAULT_TTL_SECONDS), requirements };
   const delivered = req.requiredResources[CLUSTERS_REQUIREMENT];
   if (delivered === undefined) return waiting(req, base, cache, input.value, replicas);
-  return compose(req, base, { cache, input: input.value, tenancy, options, replicas, contracts, clusters: delivered, program });
+  return compose(req, base, { cache, input: input.value, tenancy, options, replicas, contracts, clusters: delivered, program, nodeProgram });
 }
 
 /** Until the clusters arrive: keep every replica and contract, re-assert the last status, decide nothing. */
@@ -131,6 +140,7 @@ interface ComposeArgs {
   contracts: ReadonlyMap<string, JsonObject>;
   clusters: JsonObject[];
   program: SelectorProgram | undefined;
+  nodeProgram: NodeProgram | undefined;
 }
 
 function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): FunctionResponse {
@@ -146,7 +156,19 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const namespace = a.tenancy.namespace;
   const volume = { claimName, namespace: existing?.namespace ?? namespace, mountPath };
 
-  const outcomes = selectClusters(a.clusters, cache.spec, input.clusters.fields, a.program);
+  const clusterOutcomes = selectClusters(a.clusters, cache.spec, input.clusters.fields, a.program);
+  const byNode =
+    cache.spec.replication === "AllMatchingNodes"
+      ? withNodes({
+          outcomes: clusterOutcomes,
+          clusters: a.clusters,
+          path: input.clusters.fields.nodes,
+          selector: cache.spec.nodeSelector ?? {},
+          policy: input.tenancy.nodeLocal,
+          program: a.nodeProgram,
+        })
+      : { outcomes: clusterOutcomes, celErrors: [], overLimit: [] };
+  const outcomes = byNode.outcomes;
   const sortedReplicas = [...a.replicas.values()].sort((x, y) => (x.cluster < y.cluster ? -1 : x.cluster > y.cluster ? 1 : 0));
   const pin = decidePin({ artifact, identity, claimName, previous: cache.observedStatus.pin, replicas: sortedReplicas });
   // One contract for every replica this call composes; the volumes of earlier revisions any of them still keeps are listed in it.
@@ -285,6 +307,21 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
       severity: "Warning",
       reason: "ClusterUnreadable",
       message: `${unreadable.length} cluster(s) matching the labels could not be read and are not selected: ${unreadable.slice(0, 5).join("; ")}`,
+      target: "Composite",
+    });
+
+  if (byNode.celErrors.length)
+    results.push({
+      severity: "Warning",
+      reason: "NodeSelectorEvaluationFailed",
+      message: `spec.nodeSelector.cel failed on ${byNode.celErrors.length} node(s), which are not selected: ${byNode.celErrors.slice(0, 5).join("; ")}`,
+      target: "Composite",
+    });
+  if (byNode.overLimit.length)
+    results.push({
+      severity: "Warning",
+      reason: "NodeLimit",
+      message: `${byNode.overLimit.length} matching node(s) get no copy: more than input.tenancy.nodeLocal.maxNodesPerCluster (${input.tenancy.nodeLocal.maxNodesPerCluster}) match on their cluster: ${nameList(byNode.overLimit)}`,
       target: "Composite",
     });
 

@@ -34,6 +34,7 @@ function replicaCluster(f: ObservedCluster): JsonObject {
       providerConfigRef: { kind: cc.providerConfigRef.kind, name: cc.providerConfigRef.name },
     };
   }
+  if (f.nodes !== undefined) c["nodes"] = f.nodes.map((n) => ({ ...n }));
   return c;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NodeLocalPolicy } from "../../api/node-local.ts";
+import type { JsonValue } from "../../sdk/types.ts";
 import { compileNodeSelector, decideNodes, readNodes, type NodeContext, type NodeDecision, type ReadNodes } from "./nodes.ts";
 
 const H100 = {
@@ -9,7 +10,7 @@ const H100 = {
   capacity: { memory: { value: "81559Mi" } },
 };
 const A100 = { ...H100, attributes: { productName: { string: "NVIDIA A100-SXM4-80GB" } } };
-const nodes = (list: unknown[]): ReadNodes => readNodes({ status: { nodes: list } }, "status.nodes");
+const nodes = (list: JsonValue[]): ReadNodes => readNodes({ status: { nodes: list } }, "status.nodes");
 const policy = NodeLocalPolicy.parse({ storageClassNames: ["local-nvme"] });
 const ctx = (over: Partial<NodeContext> = {}): NodeContext => ({ cluster: "east", path: "status.nodes", selector: {}, policy, program: undefined, ...over });
 const h100Only = (() => {

@@ -7,13 +7,14 @@
 import { z } from "zod";
 import type { NodeLocalPolicy, NodeSelector, ReplicaNode } from "../../api/node-local.ts";
 import { compileSelector, evaluateSelector, toCelCluster } from "../../cel/index.ts";
-import { readPath } from "../../common/json.ts";
+import { field, readPath, str } from "../../common/json.ts";
 import { formatIssues } from "../../common/zod-issues.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import type { Evaluated } from "./cel.ts";
 import { CallBudget, celFacts } from "./cel-environment.ts";
 import { labelMismatch } from "./labels.ts";
 import { PoolDevice } from "./read-cluster.ts";
+import type { Outcome } from "./select.ts";
 
 /** One node as the cluster object publishes it. */
 export const NodeFact = z
@@ -159,4 +160,40 @@ export function decideNodes(read: ReadNodes, c: NodeContext): NodeDecision {
       reason: `none of cluster ${c.cluster}'s ${read.nodes.length} node(s) matches spec.nodeSelector${notSelected[0] ? ` (${notSelected[0].name}: ${notSelected[0].reason})` : ""}`,
     };
   return { kind: "selected", nodes, notSelected, celErrors, overLimit };
+}
+
+export interface NodeSelectionArgs {
+  outcomes: readonly Outcome[];
+  /** The delivered cluster objects, read again for their node lists (only the selected ones are). */
+  clusters: readonly JsonObject[];
+  path: string;
+  selector: NodeSelector;
+  policy: NodeLocalPolicy;
+  program: NodeProgram | undefined;
+}
+
+/**
+ * Each selected cluster's nodes: its facts carry the selected ones (fan-out hands them to its replica),
+ * or it becomes Blocked with the reason. Other outcomes are unchanged.
+ */
+export function withNodes(a: NodeSelectionArgs): { outcomes: Outcome[]; celErrors: string[]; overLimit: string[] } {
+  const raw = new Map<string, JsonObject>();
+  for (const c of a.clusters) {
+    const name = str(field(c, "metadata", "name"));
+    // A namespaced type may deliver one name twice; selection took the first in name/namespace order, and so do we.
+    if (name !== undefined && !raw.has(name)) raw.set(name, c);
+  }
+  const celErrors: string[] = [];
+  const overLimit: string[] = [];
+  const outcomes = a.outcomes.map((o): Outcome => {
+    if (o.kind !== "selected") return o;
+    const obj = raw.get(o.name);
+    const read: ReadNodes = obj === undefined ? { kind: "absent" } : readNodes(obj, a.path);
+    const d = decideNodes(read, { cluster: o.name, path: a.path, selector: a.selector, policy: a.policy, program: a.program });
+    if (d.kind === "blocked") return { kind: "blocked", name: o.name, facts: o.facts, reason: d.reason };
+    celErrors.push(...d.celErrors);
+    overLimit.push(...d.overLimit.map((n) => `${o.name}/${n}`));
+    return { ...o, facts: { ...o.facts, nodes: d.nodes } };
+  });
+  return { outcomes, celErrors, overLimit };
 }

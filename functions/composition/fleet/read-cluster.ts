@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { ClusterFields } from "../../api/input.ts";
 import { CSI_CAPABILITIES, type ReplicaCluster } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
+import type { ReplicaNode } from "../../api/node-local.ts";
 import { AttributeFacts } from "../../cel/cluster-facts.ts";
 import { attribute, isPlain } from "../../cel/fast-facts.ts";
 
@@ -105,6 +106,8 @@ export interface ObservedCluster {
   csiDrivers: string[];
   cloudCluster?: ReplicaCluster["cloudCluster"];
   pools: GpuPool[];
+  /** replication AllMatchingNodes: the selected nodes (fleet/nodes.ts), handed to the replica. */
+  nodes?: ReplicaNode[];
 }
 
 export type ReadCluster = { ok: true; facts: ObservedCluster } | { ok: false; name: string; reason: string };

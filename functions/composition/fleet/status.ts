@@ -30,6 +30,7 @@ export function clusterStatus(name: string, r: ObservedReplica | undefined, volu
       ...(v.mounts !== undefined ? { mounts: v.mounts } : {}),
       ...(v.releaseAt !== undefined ? { releaseAt: v.releaseAt } : {}),
     }));
+  if (s.nodeSummary !== undefined) cs.nodes = s.nodeSummary;
   if (s.resolvedRevision !== undefined) cs.resolvedRevision = s.resolvedRevision;
   if (s.manifestDigest !== undefined) cs.manifestDigest = s.manifestDigest;
   if (s.namespace !== undefined) cs.namespace = s.namespace;

@@ -1,0 +1,231 @@
+import { describe, expect, it } from "vitest";
+import type { HydrationReport } from "../../api/hydration-report.ts";
+import { TTL_IN_PROGRESS_SECONDS as BUSY, TTL_SETTLED_SECONDS as SETTLED } from "./decide.ts";
+import { decideNode, type NodeDecision, type NodeObservations } from "./node-decide.ts";
+
+const NOW = Date.parse("2026-12-03T10:00:00Z");
+const GIB = 2 ** 30;
+const DIGEST = `sha256:${"d".repeat(64)}`;
+const CLAIM = { namespace: "mc-ml-team", name: "qwen-abc-n-0123456789" };
+const report = (r: Partial<HydrationReport>): HydrationReport =>
+  ({ phase: "Hydrating", source: "file:///seed", bytesDone: 0, filesDone: 0, bytesPerSecond: 0, startedAt: "t", updatedAt: "t", ...r }) as HydrationReport;
+
+/** A schedulable, selected node whose seed is verified and whose copy has not started. Each row changes what it is about. */
+const base: NodeObservations = {
+  node: "gpu-1",
+  listed: { cordoned: false },
+  seed: { ready: true, digest: DIGEST },
+  hydration: { state: "notStarted" },
+  attempt: 1,
+  fresh: false,
+  previous: undefined,
+  anythingObserved: false,
+  jobComposed: false,
+  bound: false,
+  claim: CLAIM,
+  currentJob: "qwen-abc-n1-aaaa",
+  nowMs: NOW,
+  grace: "24h",
+};
+const line = { name: "gpu-1", claimName: CLAIM.name };
+
+interface Row {
+  reason: string;
+  given: Partial<NodeObservations>;
+  want: NodeDecision;
+}
+
+const rows: Row[] = [
+  {
+    reason: "a node joined (selected, nothing composed yet) while the cluster's copy is still hydrating: its claim is composed, no Job until the seed is verified",
+    given: { seed: { ready: false, why: "Hydrating: 1.00 GiB of 4.00 GiB" } },
+    want: {
+      status: { ...line, phase: "Pending", message: "waiting for the cluster's shared copy to be verified first: Hydrating: 1.00 GiB of 4.00 GiB" },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "the seed is verified and the node has nothing yet: start attempt 1 of its copy Job",
+    given: {},
+    want: {
+      status: { ...line, phase: "Pending", attempts: 1, message: "starting hydration Job qwen-abc-n1-aaaa for the cluster's copy (" + DIGEST + ")" },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "copying: bytes, speed and ETA from the node's own report",
+    given: {
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "running", report: report({ bytesDone: GIB, bytesTotal: 4 * GIB, bytesPerSecond: 500e6, etaSeconds: 7 }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Hydrating",
+        attempts: 1,
+        message: "copying from the cluster's copy: 1.00 GiB of 4.00 GiB (25%), about 7s left",
+        bytesDone: GIB,
+        bytesTotal: 4 * GIB,
+        bytesPerSecond: 500e6,
+        etaSeconds: 7,
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "verified and the local claim Bound: Ready, the Job dropped (its report stays the record), speed and ETA gone",
+    given: {
+      anythingObserved: true,
+      jobComposed: true,
+      bound: true,
+      hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST, etaSeconds: 0 }) },
+    },
+    want: {
+      status: { ...line, phase: "Ready", attempts: 1, message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`, bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "a cordoned node with no copy: Blocked with the reason, nothing created on it (not even its claim)",
+    given: { listed: { cordoned: true } },
+    want: {
+      status: { ...line, phase: "Blocked", cordoned: true, message: "node gpu-1 is cordoned or not Ready: its hydration starts when it is schedulable again" },
+      objects: "release",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "a cordoned node that is Ready keeps its copy: Ready, marked cordoned, its claim still composed",
+    given: {
+      listed: { cordoned: true },
+      anythingObserved: true,
+      bound: true,
+      hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
+    },
+    want: {
+      status: { ...line, phase: "Ready", cordoned: true, attempts: 1, message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`, bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "cordoned while its Job runs: the Job goes on (cordon does not evict), the line says so",
+    given: {
+      listed: { cordoned: true },
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "running", report: report({ bytesDone: GIB, bytesTotal: 4 * GIB, etaSeconds: 9 }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Hydrating",
+        cordoned: true,
+        attempts: 1,
+        message: "copying from the cluster's copy: 1.00 GiB of 4.00 GiB (25%), about 9s left",
+        bytesDone: GIB,
+        bytesTotal: 4 * GIB,
+        bytesPerSecond: 0,
+        etaSeconds: 9,
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "a node that left (not listed) with a copy: kept exactly as it is for the grace period, leftSince recorded now",
+    given: { listed: undefined, anythingObserved: true, previous: { name: "gpu-1", phase: "Ready" } },
+    want: {
+      status: {
+        ...line,
+        phase: "Ready",
+        selected: false,
+        leftSince: "2026-12-03T10:00:00.000Z",
+        message:
+          "node gpu-1 is no longer selected (not in the cluster's node list, or no longer matching); its copy is kept until 2026-12-04T10:00:00.000Z (input.tenancy.nodeLocal.leftNodeGracePeriod 24h)",
+      },
+      objects: "keep",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "a node back in the list within the grace period: composed again as before, leftSince forgotten",
+    given: {
+      previous: { name: "gpu-1", phase: "Ready", selected: false, leftSince: "2026-12-03T09:00:00.000Z" },
+      anythingObserved: true,
+      bound: true,
+      hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
+    },
+    want: {
+      status: { ...line, phase: "Ready", attempts: 1, message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`, bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "a node gone past the grace period: released (its objects dropped; the retention policy decides the claim), no line",
+    given: { listed: undefined, anythingObserved: true, previous: { name: "gpu-1", phase: "Ready", selected: false, leftSince: "2026-12-02T09:59:59.000Z" } },
+    want: { status: undefined, objects: "release", runAttempt: undefined, ttlSeconds: SETTLED },
+  },
+  {
+    reason: "not listed and never composed: nothing to say or do",
+    given: { listed: undefined },
+    want: { status: undefined, objects: "release", runAttempt: undefined, ttlSeconds: SETTLED },
+  },
+  {
+    reason: "the node's copy holds other bytes than the seed: a failure (drift), retried after the backoff",
+    given: {
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "failed", error: "the volume holds manifest sha256:e… but the cache is pinned to …", failedAt: "2026-12-03T09:59:30Z", drift: true },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        attempts: 1,
+        message: "attempt 1 of 6 failed: the volume holds manifest sha256:e… but the cache is pinned to …; attempt 2 starts at 2026-12-03T10:00:30.000Z",
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: 30,
+    },
+  },
+  {
+    reason: "the seed is re-verified (e.g. its report not yet seen) while the node is Ready: the node's copy stays Ready",
+    given: {
+      seed: { ready: false, why: "Verifying" },
+      previous: { name: "gpu-1", phase: "Ready", message: "verified" },
+      anythingObserved: true,
+      bound: true,
+      hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
+    },
+    want: {
+      status: { ...line, phase: "Ready", message: "verified", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+];
+
+describe("decideNode", () => {
+  for (const r of rows)
+    it(r.reason, () => {
+      expect(decideNode({ ...base, ...r.given })).toEqual(r.want);
+    });
+});

@@ -1,0 +1,145 @@
+// One node's copy, as data (replication: AllMatchingNodes): from whether the
+// node is selected, cordoned or gone, whether the cluster's shared copy (the
+// seed) is verified, and where the node's own hydration stands, to its line
+// in status, what happens to its objects and which Job attempt runs. Pure and
+// total: node-decide.test.ts has a row, with its reason, per way a node can be.
+import { durationSeconds } from "../../api/modelcache.ts";
+import type { NodeStatus } from "../../api/node-local.ts";
+import { decidePhase, progress, TTL_IN_PROGRESS_SECONDS, TTL_SETTLED_SECONDS } from "./decide.ts";
+import type { Hydration } from "./phase.ts";
+
+export type Seed = { ready: true; digest: string } | { ready: false; why: string };
+
+export interface NodeObservations {
+  node: string;
+  /** The node in spec.cluster.nodes (selected), and whether it is cordoned; undefined when it is not listed. */
+  listed: { cordoned: boolean } | undefined;
+  seed: Seed;
+  hydration: Hydration;
+  /** The attempt counted from the node's previous line, and whether that line belongs to another run. */
+  attempt: number;
+  fresh: boolean;
+  previous: NodeStatus | undefined;
+  /** Anything of this node is observed (its claim, Job or report): a node never composed has nothing to keep. */
+  anythingObserved: boolean;
+  jobComposed: boolean;
+  bound: boolean;
+  claim: { namespace: string; name: string };
+  currentJob: string;
+  nowMs: number;
+  /** input.tenancy.nodeLocal.leftNodeGracePeriod. */
+  grace: string;
+}
+
+/**
+ * compose: the node's claim is desired (and its Job when runAttempt is set); keep: every observed object
+ * of the node exactly as observed; release: none of them (the retention policy decides the claim's bytes).
+ */
+export type NodeObjects = "compose" | "keep" | "release";
+
+export interface NodeDecision {
+  /** Undefined when the node has no line (released, or never composed and not selected). */
+  status: NodeStatus | undefined;
+  objects: NodeObjects;
+  runAttempt: number | undefined;
+  ttlSeconds: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function withReport(st: NodeStatus, h: Hydration, inProgress: boolean): NodeStatus {
+  const report = h.state === "running" || h.state === "done" || h.state === "failed" ? h.report : undefined;
+  if (report === undefined) return st;
+  const out: NodeStatus = { ...st, bytesDone: report.bytesDone };
+  if (report.bytesTotal !== undefined) out.bytesTotal = report.bytesTotal;
+  if (inProgress && report.bytesPerSecond !== undefined) out.bytesPerSecond = report.bytesPerSecond;
+  if (inProgress && report.etaSeconds !== undefined) out.etaSeconds = report.etaSeconds;
+  if (report.manifestDigest !== undefined) out.manifestDigest = report.manifestDigest;
+  return out;
+}
+
+export function decideNode(o: NodeObservations): NodeDecision {
+  const base: NodeStatus = { name: o.node, phase: "Pending", claimName: o.claim.name };
+
+  // Not listed: the node left the cluster's node list or stopped matching. Never deleted at once:
+  // kept exactly as it is for the platform's grace period, then released.
+  if (o.listed === undefined) {
+    if (!o.anythingObserved) return { status: undefined, objects: "release", runAttempt: undefined, ttlSeconds: TTL_SETTLED_SECONDS };
+    const since = o.previous?.leftSince ?? iso(o.nowMs);
+    const releaseMs = Date.parse(since) + durationSeconds(o.grace) * 1000;
+    if (!(o.nowMs >= releaseMs))
+      return {
+        status: {
+          ...base,
+          phase: o.previous?.phase ?? "Pending",
+          selected: false,
+          leftSince: since,
+          message: `node ${o.node} is no longer selected (not in the cluster's node list, or no longer matching); its copy is kept until ${iso(releaseMs)} (input.tenancy.nodeLocal.leftNodeGracePeriod ${o.grace})`,
+        },
+        objects: "keep",
+        runAttempt: undefined,
+        ttlSeconds: Math.max(1, Math.min(TTL_SETTLED_SECONDS, Math.ceil((releaseMs - o.nowMs) / 1000))),
+      };
+    return { status: undefined, objects: "release", runAttempt: undefined, ttlSeconds: TTL_SETTLED_SECONDS };
+  }
+
+  const cordoned = o.listed.cordoned;
+  const mark = (st: NodeStatus): NodeStatus => (cordoned ? { ...st, cordoned: true } : st);
+
+  // The seed first: a node copies the cluster's verified copy, so nothing starts before it is Ready.
+  if (!o.seed.ready && !o.jobComposed) {
+    // A copy already verified stays what it is while the seed is, e.g., being re-verified.
+    if (o.previous?.phase === "Ready" && o.hydration.state === "done" && o.bound)
+      return { status: mark(withReport({ ...base, phase: "Ready", message: o.previous.message ?? "verified" }, o.hydration, false)), objects: "compose", runAttempt: undefined, ttlSeconds: TTL_SETTLED_SECONDS };
+    return {
+      status: mark({ ...base, message: `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: TTL_IN_PROGRESS_SECONDS,
+    };
+  }
+
+  // Cordoned (or not Ready): a copy it has stays, a Job already running goes on, nothing new starts.
+  if (cordoned && !o.jobComposed && o.hydration.state !== "done") {
+    const failed = o.hydration.state === "failed" ? `; the last attempt failed: ${o.hydration.error}` : "";
+    return {
+      status: mark({
+        ...base,
+        phase: "Blocked",
+        ...(o.previous?.attempts !== undefined && !o.fresh ? { attempts: o.previous.attempts } : {}),
+        message: `node ${o.node} is cordoned or not Ready: its hydration starts when it is schedulable again${failed}`,
+      }),
+      objects: o.anythingObserved ? "compose" : "release",
+      runAttempt: undefined,
+      ttlSeconds: TTL_SETTLED_SECONDS,
+    };
+  }
+
+  const d = decidePhase({
+    blocked: [],
+    hydration: o.hydration,
+    attempt: o.attempt,
+    fresh: o.fresh,
+    previous: { phase: o.previous?.phase, lastError: undefined },
+    jobComposed: o.jobComposed,
+    bound: o.bound,
+    claim: o.claim,
+    currentJob: o.currentJob,
+    source: o.seed.ready ? `the cluster's copy (${o.seed.digest})` : "the cluster's copy",
+    secrets: [],
+    nowMs: o.nowMs,
+  });
+  const inProgress = d.phase === "Hydrating" || d.phase === "Verifying";
+  const message =
+    d.phase === "Hydrating" && o.hydration.state === "running"
+      ? `copying from the cluster's copy: ${progress(o.hydration.report.bytesDone, o.hydration.report.bytesTotal, o.hydration.report.etaSeconds)}`
+      : d.message;
+  // A cordoned node's running Job may finish, but no retry starts there.
+  const runAttempt = cordoned && d.runAttempt !== undefined && d.runAttempt !== o.attempt ? undefined : d.runAttempt;
+  return {
+    status: mark(withReport({ ...base, phase: d.phase, attempts: d.attempts, message }, o.hydration, inProgress)),
+    objects: "compose",
+    runAttempt,
+    ttlSeconds: d.ttlSeconds,
+  };
+}
