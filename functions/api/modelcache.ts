@@ -118,7 +118,9 @@ export const ModelCacheSpec = z
     replication: z
       .enum(["AllMatchingClusters", "AllMatchingNodes"])
       .default("AllMatchingClusters")
-      .describe("AllMatchingClusters: one shared volume per selected cluster. AllMatchingNodes: also a verified copy on the local disk of each selected node (spec.nodeSelector, spec.nodeLocal), seeded from the cluster's copy."),
+      .describe(
+        "AllMatchingClusters: one shared volume per selected cluster. AllMatchingNodes: also a verified copy on the local disk of each selected node (spec.nodeSelector, spec.nodeLocal), seeded from the cluster's copy.",
+      ),
     clusterSelector: ClusterSelector.default({}),
     nodeSelector: NodeSelector.optional(),
     nodeLocal: NodeLocal.optional(),
@@ -132,6 +134,12 @@ export const ModelCacheSpec = z
   .superRefine((s, ctx) => {
     if (s.replication === "AllMatchingNodes" && s.nodeLocal === undefined)
       ctx.addIssue({ code: "custom", path: ["nodeLocal"], message: "is required when replication is AllMatchingNodes" });
+    if (s.replication === "AllMatchingNodes" && s.artifact.layout === "HuggingFaceCache")
+      ctx.addIssue({
+        code: "custom",
+        path: ["artifact", "layout"],
+        message: "must be Flat when replication is AllMatchingNodes: a node copies the cluster's copy as a verified Flat bundle",
+      });
     if (s.replication !== "AllMatchingNodes")
       for (const k of ["nodeSelector", "nodeLocal"] as const)
         if (s[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "is only allowed when replication is AllMatchingNodes" });
@@ -139,6 +147,10 @@ export const ModelCacheSpec = z
   .meta({
     "x-kubernetes-validations": [
       { rule: "self.replication != 'AllMatchingNodes' || has(self.nodeLocal)", message: "nodeLocal is required when replication is AllMatchingNodes" },
+      {
+        rule: "self.replication != 'AllMatchingNodes' || !has(self.artifact.layout) || self.artifact.layout != 'HuggingFaceCache'",
+        message: "artifact.layout must be Flat when replication is AllMatchingNodes",
+      },
       {
         rule: "self.replication == 'AllMatchingNodes' || (!has(self.nodeSelector) && !has(self.nodeLocal))",
         message: "nodeSelector and nodeLocal are only allowed when replication is AllMatchingNodes",
@@ -181,7 +193,9 @@ export const ClusterStatus = z.object({
     .describe(
       "Volumes of earlier revisions still on the cluster after the current one was verified: how many workloads mount each, and when it is released if nobody does (spec.eviction).",
     ),
-  nodes: NodeRollup.optional().describe("replication AllMatchingNodes: the cluster's node copies in one line; each node's is in its ModelCacheReplica's status.nodes."),
+  nodes: NodeRollup.optional().describe(
+    "replication AllMatchingNodes: the cluster's node copies in one line; each node's is in its ModelCacheReplica's status.nodes.",
+  ),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 

@@ -34,7 +34,9 @@ export const NodeLocal = z
       .min(1)
       .max(253)
       .optional()
-      .describe("A node-local storage class (local PersistentVolumes, WaitForFirstConsumer); one of input.tenancy.nodeLocal.storageClassNames, the first by default."),
+      .describe(
+        "A node-local storage class (local PersistentVolumes, WaitForFirstConsumer); one of input.tenancy.nodeLocal.storageClassNames, the first by default.",
+      ),
   })
   .strict()
   .describe("The copy on each node: required with replication AllMatchingNodes.");
@@ -58,7 +60,10 @@ export const NodeStatus = z.object({
   phase: NodePhase,
   claimName: z.string().optional(),
   cordoned: z.boolean().optional(),
-  selected: z.boolean().optional().describe("False for a node that left the cluster or no longer matches: its copy is kept until leftAt + the platform's grace."),
+  selected: z
+    .boolean()
+    .optional()
+    .describe("False for a node that left the cluster or no longer matches: its copy is kept until leftAt + the platform's grace."),
   leftSince: z.string().optional().describe("Since when the node is no longer selected (RFC 3339)."),
   bytesDone: z.number().int().optional(),
   bytesTotal: z.number().int().optional(),

@@ -178,7 +178,14 @@ export const ModelCacheReplicaStatus = z.object({
     .max(16)
     .optional()
     .describe("Volumes of earlier revisions still on the cluster, and why."),
-  nodes: z.array(NodeStatus).max(MAX_NODES_PER_CLUSTER * 2).optional().describe("replication AllMatchingNodes: each node's copy on local disk."),
+  sharedPhase: ReplicaPhase.optional().describe(
+    "replication AllMatchingNodes: the phase of the cluster's shared copy, which the nodes copy from (phase counts the nodes too); it alone can pin the fleet.",
+  ),
+  nodes: z
+    .array(NodeStatus)
+    .max(MAX_NODES_PER_CLUSTER * 2)
+    .optional()
+    .describe("replication AllMatchingNodes: each node's copy on local disk."),
   nodeSummary: NodeRollup.optional().describe("replication AllMatchingNodes: the nodes in one line (what the ModelCache lists for this cluster)."),
 });
 export type ModelCacheReplicaStatus = z.infer<typeof ModelCacheReplicaStatus>;

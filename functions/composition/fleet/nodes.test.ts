@@ -35,12 +35,21 @@ const rows: Row[] = [
   {
     reason: "a node list of the wrong shape: Blocked with the field, nothing guessed",
     read: nodes([{ name: "n1", unschedulable: "yes" }]),
-    want: { kind: "blocked", reason: "cluster east's node list is unreadable: status.nodes[0].unschedulable: Invalid input: expected boolean, received string" },
+    want: {
+      kind: "blocked",
+      reason: "cluster east's node list is unreadable: status.nodes[0].unschedulable: Invalid input: expected boolean, received string",
+    },
   },
   {
     reason: "every node, sorted, with an empty selector; a cordoned node and a NotReady one are selected but marked cordoned",
     read: nodes([{ name: "n3", ready: false }, { name: "n1" }, { name: "n2", unschedulable: true }]),
-    want: { kind: "selected", nodes: [{ name: "n1" }, { name: "n2", cordoned: true }, { name: "n3", cordoned: true }], notSelected: [], celErrors: [], overLimit: [] },
+    want: {
+      kind: "selected",
+      nodes: [{ name: "n1" }, { name: "n2", cordoned: true }, { name: "n3", cordoned: true }],
+      notSelected: [],
+      celErrors: [],
+      overLimit: [],
+    },
   },
   {
     reason: "matchLabels narrows the nodes; the others are listed with the label that ruled them out",
@@ -49,7 +58,13 @@ const rows: Row[] = [
       { name: "n2", labels: { pool: "cpu" } },
     ]),
     ctx: { selector: { matchLabels: { pool: "gpu" } } },
-    want: { kind: "selected", nodes: [{ name: "n1" }], notSelected: [{ name: "n2", reason: 'matchLabels: pool is "cpu", want "gpu"' }], celErrors: [], overLimit: [] },
+    want: {
+      kind: "selected",
+      nodes: [{ name: "n1" }],
+      notSelected: [{ name: "n2", reason: 'matchLabels: pool is "cpu", want "gpu"' }],
+      celErrors: [],
+      overLimit: [],
+    },
   },
   {
     reason: "CEL over the node's DRA devices, in the cluster selectors' environment: only the H100 node",
@@ -73,7 +88,12 @@ const rows: Row[] = [
     want: {
       kind: "selected",
       nodes: [{ name: "n1" }],
-      notSelected: [{ name: "n2", reason: "outside the platform's nodes (input.tenancy.nodeLocal.nodeSelector matchLabels: modelcache.dev/local-disk is not set, want \"true\")" }],
+      notSelected: [
+        {
+          name: "n2",
+          reason: 'outside the platform\'s nodes (input.tenancy.nodeLocal.nodeSelector matchLabels: modelcache.dev/local-disk is not set, want "true")',
+        },
+      ],
       celErrors: [],
       overLimit: [],
     },

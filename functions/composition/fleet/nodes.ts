@@ -71,7 +71,7 @@ export function compileNodeSelector(expression: string): CompiledNodes {
         const facts = celFacts({ name: node.name, labels: node.labels, csiDrivers: [], pools: [{ name: node.name, devices: node.devices }] });
         if (!facts.ok) return { ok: false, message: facts.message };
         // One DRA pool per driver, local to the node, as a driver publishes its ResourceSlices.
-        const byDriver = new Map<string, NonNullable<(typeof facts.facts.pools)>[number]["devices"]>();
+        const byDriver = new Map<string, NonNullable<typeof facts.facts.pools>[number]["devices"]>();
         for (const d of facts.facts.pools?.[0]?.devices ?? []) {
           const driver = d.driver ?? "";
           byDriver.set(driver, [...(byDriver.get(driver) ?? []), d]);

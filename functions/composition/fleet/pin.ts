@@ -23,7 +23,8 @@ export function reportsClaim(r: ObservedReplica, claimName: string): boolean {
 }
 
 function verified(s: ModelCacheReplicaStatus): s is ModelCacheReplicaStatus & { resolvedRevision: string; manifestDigest: string } {
-  return s.phase === "Ready" && s.drift !== true && !!s.resolvedRevision && !!s.manifestDigest;
+  // With node copies the shared copy's own phase says whether its bytes are verified (the nodes copy exactly those).
+  return (s.sharedPhase ?? s.phase) === "Ready" && s.drift !== true && !!s.resolvedRevision && !!s.manifestDigest;
 }
 
 export interface PinInputs {

@@ -26,6 +26,7 @@ import { hydrationState } from "./phase.ts";
 import { readReport } from "./report.ts";
 import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
 import { sourceKindOf } from "../../sources/registry.ts";
+import { composeNodes } from "./node-local.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 
 export interface ReplicaOptions {
@@ -281,10 +282,38 @@ function composeResolved(
     }
   }
 
+  // 6b. replication AllMatchingNodes: a copy on each selected node's local disk, copied from this one once it is
+  //     verified; the replica is Ready when both are (node-local.ts).
+  const nodeLocal = spec.nodeLocal;
+  const nodes =
+    nodeLocal === undefined
+      ? undefined
+      : composeNodes({
+          observed: req.observed.resources,
+          spec: { ...spec, nodeLocal },
+          input: options.input,
+          pc,
+          namespace: vol.namespace,
+          seedClaim: vol.claimName,
+          shared: { phase, message: d.message, digest: phase === "Ready" ? report?.manifestDigest : undefined },
+          prev,
+          fresh,
+          cacheName: spec.cacheRef.name,
+          cacheNamespace: xrNamespace,
+          nowMs: now(),
+          add,
+        });
+  if (nodes !== undefined) ttl = Math.max(1, Math.min(ttl, nodes.ttlSeconds));
+  const sharedPhase = phase;
+  const overall = nodes ?? { phase, message: d.message };
+
   // 7. Status, from observation only.
   const status = prune({
-    phase,
-    message: d.message,
+    phase: overall.phase,
+    message: overall.message,
+    sharedPhase: nodes !== undefined ? sharedPhase : undefined,
+    nodes: nodes?.nodes as JsonValue | undefined,
+    nodeSummary: nodes?.summary as JsonValue | undefined,
     claimName: vol.claimName,
     namespace: vol.namespace,
     mountPath: spec.mountPath,
@@ -296,8 +325,8 @@ function composeResolved(
     oldVolumes: oldVolumes.length > 0 ? oldVolumes.slice(0, 16) : undefined,
     bytesDone: report?.bytesDone,
     bytesTotal: report?.bytesTotal,
-    bytesPerSecond: phase === "Hydrating" ? report?.bytesPerSecond : undefined,
-    etaSeconds: phase === "Hydrating" ? report?.etaSeconds : undefined,
+    bytesPerSecond: sharedPhase === "Hydrating" ? report?.bytesPerSecond : undefined,
+    etaSeconds: sharedPhase === "Hydrating" ? report?.etaSeconds : undefined,
     resolvedRevision: report?.resolvedRevision,
     manifestDigest: report?.manifestDigest,
   });
@@ -309,10 +338,10 @@ function composeResolved(
   rsp.desired.composite = {
     resource: { ...base, status: { ...baseStatus, ...status } },
     connectionDetails: desiredXr?.connectionDetails ?? {},
-    ready: phase === "Ready" ? "True" : "False",
+    ready: overall.phase === "Ready" ? "True" : "False",
   };
   Object.assign(rsp.desired.resources, composed);
-  rsp.conditions = [xrCondition("Hydrated", phase === "Ready" ? "True" : "False", phase, d.message)];
+  rsp.conditions = [xrCondition("Hydrated", overall.phase === "Ready" ? "True" : "False", overall.phase, overall.message)];
   const clamped =
     tenancy.clamped.length > 0
       ? withResult(rsp, {
@@ -322,6 +351,7 @@ function composeResolved(
           target: "Composite",
         })
       : rsp;
-  if (phase === "Blocked" || phase === "Failed") return withResult(clamped, { severity: "Warning", reason: phase, message: d.message, target: "Composite" });
+  if (overall.phase === "Blocked" || overall.phase === "Failed")
+    return withResult(clamped, { severity: "Warning", reason: overall.phase, message: overall.message, target: "Composite" });
   return clamped;
 }

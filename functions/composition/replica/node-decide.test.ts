@@ -37,7 +37,8 @@ interface Row {
 
 const rows: Row[] = [
   {
-    reason: "a node joined (selected, nothing composed yet) while the cluster's copy is still hydrating: its claim is composed, no Job until the seed is verified",
+    reason:
+      "a node joined (selected, nothing composed yet) while the cluster's copy is still hydrating: its claim is composed, no Job until the seed is verified",
     given: { seed: { ready: false, why: "Hydrating: 1.00 GiB of 4.00 GiB" } },
     want: {
       status: { ...line, phase: "Pending", message: "waiting for the cluster's shared copy to be verified first: Hydrating: 1.00 GiB of 4.00 GiB" },
@@ -88,7 +89,15 @@ const rows: Row[] = [
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST, etaSeconds: 0 }) },
     },
     want: {
-      status: { ...line, phase: "Ready", attempts: 1, message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`, bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      status: {
+        ...line,
+        phase: "Ready",
+        attempts: 1,
+        message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`,
+        bytesDone: 4 * GIB,
+        bytesTotal: 4 * GIB,
+        manifestDigest: DIGEST,
+      },
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: SETTLED,
@@ -113,7 +122,16 @@ const rows: Row[] = [
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
     },
     want: {
-      status: { ...line, phase: "Ready", cordoned: true, attempts: 1, message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`, bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      status: {
+        ...line,
+        phase: "Ready",
+        cordoned: true,
+        attempts: 1,
+        message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`,
+        bytesDone: 4 * GIB,
+        bytesTotal: 4 * GIB,
+        manifestDigest: DIGEST,
+      },
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: SETTLED,
@@ -170,7 +188,15 @@ const rows: Row[] = [
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
     },
     want: {
-      status: { ...line, phase: "Ready", attempts: 1, message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`, bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      status: {
+        ...line,
+        phase: "Ready",
+        attempts: 1,
+        message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`,
+        bytesDone: 4 * GIB,
+        bytesTotal: 4 * GIB,
+        manifestDigest: DIGEST,
+      },
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: SETTLED,

@@ -90,7 +90,12 @@ export function decideNode(o: NodeObservations): NodeDecision {
   if (!o.seed.ready && !o.jobComposed) {
     // A copy already verified stays what it is while the seed is, e.g., being re-verified.
     if (o.previous?.phase === "Ready" && o.hydration.state === "done" && o.bound)
-      return { status: mark(withReport({ ...base, phase: "Ready", message: o.previous.message ?? "verified" }, o.hydration, false)), objects: "compose", runAttempt: undefined, ttlSeconds: TTL_SETTLED_SECONDS };
+      return {
+        status: mark(withReport({ ...base, phase: "Ready", message: o.previous.message ?? "verified" }, o.hydration, false)),
+        objects: "compose",
+        runAttempt: undefined,
+        ttlSeconds: TTL_SETTLED_SECONDS,
+      };
     return {
       status: mark({ ...base, message: `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),
       objects: "compose",

@@ -44,6 +44,10 @@ export function checkNodeLocal(nodeLocal: NodeLocal | undefined, policy: NodeLoc
   const max = quantity(policy.maxSize);
   if (size === undefined) refused.push({ field: `${at}.size`, rule: "tenancy.nodeLocal.maxSize", message: `${nodeLocal.size} is not a quantity` });
   else if (max !== undefined && size.compareTo(max) > 0)
-    refused.push({ field: `${at}.size`, rule: "tenancy.nodeLocal.maxSize", message: `${nodeLocal.size} is more than the ${policy.maxSize} a cache may claim per node` });
+    refused.push({
+      field: `${at}.size`,
+      rule: "tenancy.nodeLocal.maxSize",
+      message: `${nodeLocal.size} is more than the ${policy.maxSize} a cache may claim per node`,
+    });
   return { refused, storageClassName: refused.length === 0 ? storageClassName : undefined };
 }

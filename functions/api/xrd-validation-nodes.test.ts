@@ -1,0 +1,82 @@
+// What the API server refuses about replication: AllMatchingNodes before the function runs (the ModelCache
+// XRD's rules, evaluated as in xrd-validation.test.ts), and that the function's own schema agrees.
+import { describe, expect, it } from "vitest";
+import { specSchemaOf, xrdErrors, type Value } from "../../test/support/xrd-schema.ts";
+import { ModelCacheSpec } from "./modelcache.ts";
+
+const schema = specSchemaOf("apis/modelcaches/definition.yaml");
+const base = (over: Record<string, Value> = {}, artifact: Record<string, Value> = {}) => ({
+  artifact: { source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main" } }, ...artifact },
+  storage: { backend: "PVC", pvc: { size: "40Gi" } },
+  clusterSelector: { matchLabels: { region: "us-east1" } },
+  ...over,
+});
+const nodes = { replication: "AllMatchingNodes", nodeLocal: { size: "40Gi" } };
+
+describe("the ModelCache XRD accepts AllMatchingNodes as the API allows it", () => {
+  it.each<{ reason: string; spec: Record<string, Value> }>([
+    { reason: "node copies with only their size (the platform's class by default, every node)", spec: base(nodes) },
+    {
+      reason: "a node selector with labels and CEL over the node's DRA devices, and a named local class",
+      spec: base({
+        ...nodes,
+        nodeLocal: { size: "40Gi", storageClassName: "local-nvme" },
+        nodeSelector: {
+          matchLabels: { "node.kubernetes.io/instance-type": "p5.48xlarge" },
+          matchExpressions: [{ key: "pool", operator: "In", values: ["inference"] }],
+          cel: 'node.devices.exists(d, d.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100"))',
+        },
+      }),
+    },
+    { reason: "AllMatchingClusters, as before, with neither field", spec: base({ replication: "AllMatchingClusters" }) },
+  ])("$reason", ({ spec }) => {
+    expect(xrdErrors(schema, spec)).toEqual([]);
+    expect(ModelCacheSpec.safeParse(spec).success).toBe(true);
+  });
+});
+
+describe("the ModelCache XRD refuses, before the function runs", () => {
+  it.each<{ reason: string; spec: Record<string, Value>; want: string; zodPath: string }>([
+    {
+      reason: "AllMatchingNodes without nodeLocal: no size for the node copies",
+      spec: base({ replication: "AllMatchingNodes" }),
+      want: "spec: nodeLocal is required when replication is AllMatchingNodes",
+      zodPath: "nodeLocal",
+    },
+    {
+      reason: "a nodeSelector on AllMatchingClusters: it would silently select nothing",
+      spec: base({ nodeSelector: { matchLabels: { a: "b" } } }),
+      want: "spec: nodeSelector and nodeLocal are only allowed when replication is AllMatchingNodes",
+      zodPath: "nodeSelector",
+    },
+    {
+      reason: "nodeLocal on the default replication",
+      spec: base({ nodeLocal: { size: "1Gi" } }),
+      want: "spec: nodeSelector and nodeLocal are only allowed when replication is AllMatchingNodes",
+      zodPath: "nodeLocal",
+    },
+    {
+      reason: "the HuggingFaceCache layout: a node copies the cluster's copy as a verified Flat bundle",
+      spec: base(nodes, { layout: "HuggingFaceCache" }),
+      want: "spec: artifact.layout must be Flat when replication is AllMatchingNodes",
+      zodPath: "artifact.layout",
+    },
+    {
+      reason: "a replication mode that does not exist",
+      spec: base({ replication: "AllMatchingPods" }),
+      want: 'spec.replication: Unsupported value: "AllMatchingPods"',
+      zodPath: "replication",
+    },
+    {
+      reason: "a node size that is not a quantity",
+      spec: base({ ...nodes, nodeLocal: { size: "forty gigs" } }),
+      want: "spec.nodeLocal.size: should match",
+      zodPath: "nodeLocal.size",
+    },
+  ])("$reason", ({ spec, want, zodPath }) => {
+    expect(xrdErrors(schema, spec).join("\n")).toContain(want);
+    const parsed = ModelCacheSpec.safeParse(spec);
+    expect(parsed.success).toBe(false);
+    if (!parsed.success) expect(parsed.error.issues.map((i) => i.path.join("."))).toContain(zodPath);
+  });
+});

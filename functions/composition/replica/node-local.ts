@@ -1,0 +1,330 @@
+// replication: AllMatchingNodes at the cluster level: per selected node a
+// claim of a node-local storage class (a local PersistentVolume with node
+// affinity, provisioned when the node's Job, pinned to the node, first uses
+// it) and a Job that copies the cluster's verified shared copy into it,
+// through the hydrator (`file:///seed`, every file hashed, the manifest digest
+// expected, published atomically), reporting through its own ConfigMap. No
+// hostPath, so restricted pod security holds (docs/design.md says why).
+// The decision per node is node-decide.ts; this is the glue.
+import type { Input } from "../../api/input.ts";
+import type { ReplicaPhase } from "../../api/modelcache.ts";
+import type { NodeRollup, NodeStatus } from "../../api/node-local.ts";
+import type { ModelCacheReplicaSpec, ModelCacheReplicaStatus } from "../../api/replica.ts";
+import { field, isObject, str } from "../../common/json.ts";
+import type { JsonObject, ResourceState } from "../../sdk/types.ts";
+import type { SourcePlan } from "../../sources/kind.ts";
+import { checkNodeLocal } from "../tenancy/node-local.ts";
+import { commonLabels, job, reportConfigMap, role, roleBinding, serviceAccount } from "./job.ts";
+import { MAX_ATTEMPTS } from "./lifecycle.ts";
+import { label, reportName } from "./names.ts";
+import { decideNode, type Seed } from "./node-decide.ts";
+import { observe, wrapObject, type ProviderConfigRef } from "./objects.ts";
+import { hydrationState } from "./phase.ts";
+import { readReport } from "./report.ts";
+import { BOUND_QUERY, volumePolicy } from "./volume.ts";
+
+export const NODE_ANNOTATION = "modelcache.dev/node";
+/** Where a node's Job mounts the cluster's shared copy, read-only. */
+export const SEED_MOUNT = "/seed";
+
+export const NODE_KEY = {
+  serviceAccount: "node-hydrator-serviceaccount",
+  role: "node-hydrator-role",
+  roleBinding: "node-hydrator-rolebinding",
+  volume: (claim: string) => `nodevolume-${claim}`,
+  job: (job: string) => `nodejob-${job}`,
+  report: (job: string) => `nodereport-${job}`,
+} as const;
+const NODE_PREFIXES = ["nodevolume-", "nodejob-", "nodereport-"];
+
+/** The node's claim: a new cluster claim (a new revision) makes new node claims too. */
+export function nodeClaimName(claim: string, node: string): string {
+  return label(claim, "n", claim, node);
+}
+
+export function nodeJobName(nodeClaim: string, refetch: string, attempt: number): string {
+  return label(nodeClaim, `h${attempt}`, nodeClaim, refetch, String(attempt));
+}
+
+/** One account per cache on the cluster for every node's Job, apart from the shared copy's (whose Role names one report). */
+export function nodeAccountName(cacheName: string, cacheNamespace: string): string {
+  return label(cacheName, "node-hydrator", cacheNamespace, cacheName);
+}
+
+/** Every node some observed object of this replica was composed for (read from our own annotation). */
+export function observedNodes(observed: Record<string, ResourceState>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [key, state] of Object.entries(observed)) {
+    if (!NODE_PREFIXES.some((p) => key.startsWith(p))) continue;
+    const node = str(field(state.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION));
+    if (node === undefined) continue;
+    out.set(node, [...(out.get(node) ?? []), key]);
+  }
+  return out;
+}
+
+export interface NodeComposeArgs {
+  observed: Record<string, ResourceState>;
+  /** The spec as the tenancy policy allowed it. */
+  spec: ModelCacheReplicaSpec & { nodeLocal: NonNullable<ModelCacheReplicaSpec["nodeLocal"]> };
+  input: Input;
+  pc: ProviderConfigRef;
+  /** The namespace and claim of the cluster's shared copy (the seed). */
+  namespace: string;
+  seedClaim: string;
+  /** The shared copy's phase, message and verified manifest digest. */
+  shared: { phase: ReplicaPhase; message: string; digest: string | undefined };
+  prev: ModelCacheReplicaStatus;
+  /** The replica's run is another one (new refetch token or claim): node attempts start again. */
+  fresh: boolean;
+  cacheName: string;
+  cacheNamespace: string;
+  nowMs: number;
+  add: (key: string, resource: JsonObject, ready: boolean) => void;
+}
+
+export interface NodesComposed {
+  /** The replica's phase once its nodes count, and the message. */
+  phase: ReplicaPhase;
+  message: string;
+  nodes: NodeStatus[];
+  summary: NodeRollup;
+  ttlSeconds: number;
+}
+
+function keepAsObserved(state: ResourceState): JsonObject {
+  const r = state.resource;
+  return { apiVersion: str(r["apiVersion"]) ?? "", kind: str(r["kind"]) ?? "", spec: isObject(r["spec"]) ? r["spec"] : {} };
+}
+
+function nodeClaim(a: NodeComposeArgs, name: string, node: string, storageClassName: string): JsonObject {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: {
+      name,
+      namespace: a.namespace,
+      labels: commonLabels("node-cache"),
+      annotations: { "modelcache.dev/cache": a.spec.cacheRef.name, [NODE_ANNOTATION]: node, "modelcache.dev/mount-path": a.spec.mountPath },
+    },
+    // One node's disk: ReadWriteOnce; WaitForFirstConsumer classes bind it on the node its Job is pinned to.
+    spec: { accessModes: ["ReadWriteOnce"], storageClassName, resources: { requests: { storage: a.spec.nodeLocal.size } }, volumeMode: "Filesystem" },
+  };
+}
+
+/** The seed: the shared copy's claim, read-only, read by the hydrator as a verified bundle (its manifest says what it holds). */
+function seedPlan(claim: string): SourcePlan {
+  return {
+    args: { source: `file://${SEED_MOUNT}` },
+    env: [],
+    volumes: [{ name: "seed", persistentVolumeClaim: { claimName: claim, readOnly: true } }],
+    mounts: [{ name: "seed", mountPath: SEED_MOUNT, readOnly: true }],
+    secrets: [],
+  };
+}
+
+function nodeJob(a: NodeComposeArgs, p: { name: string; node: string; attempt: number; claim: string; account: string; digest: string }): JsonObject {
+  // Expect exactly the seed's bytes; the node's own placement is its name, so the hydration nodeSelector does not apply.
+  const spec: ModelCacheReplicaSpec = {
+    ...a.spec,
+    pin: { resolvedRevision: a.spec.pin?.resolvedRevision ?? "", manifestDigest: p.digest },
+    hydration: { ...a.spec.hydration, nodeSelector: undefined },
+  };
+  const manifest = job({
+    spec,
+    namespace: a.namespace,
+    name: p.name,
+    attempt: p.attempt,
+    claimName: p.claim,
+    serviceAccount: p.account,
+    report: reportName(p.name),
+    source: seedPlan(a.seedClaim),
+    verifyOnly: false,
+    refusedAddresses: a.input.tenancy.sources.refusedAddresses,
+  });
+  const meta = manifest["metadata"] as JsonObject;
+  meta["annotations"] = { [NODE_ANNOTATION]: p.node };
+  const template = field(manifest, "spec", "template", "spec") as JsonObject;
+  delete template["nodeSelector"];
+  template["affinity"] = {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [p.node] }] }],
+      },
+    },
+  };
+  return manifest;
+}
+
+function nodeReport(a: NodeComposeArgs, name: string, node: string): JsonObject {
+  const cm = reportConfigMap(name, a.namespace);
+  (cm["metadata"] as JsonObject)["annotations"] = { [NODE_ANNOTATION]: node };
+  return cm;
+}
+
+const IN_PROGRESS = new Set<ReplicaPhase>(["Pending", "Hydrating", "Verifying"]);
+
+export function rollup(nodes: readonly NodeStatus[]): NodeRollup {
+  let selected = 0;
+  let readyCount = 0;
+  let hydrating = 0;
+  let failed = 0;
+  let cordoned = 0;
+  let left = 0;
+  let bytesDone: number | undefined;
+  let bytesTotal: number | undefined;
+  let eta: number | undefined;
+  for (const n of nodes) {
+    if (n.selected === false) {
+      left++;
+      continue;
+    }
+    if (n.bytesDone !== undefined) bytesDone = (bytesDone ?? 0) + n.bytesDone;
+    if (n.bytesTotal !== undefined) bytesTotal = (bytesTotal ?? 0) + n.bytesTotal;
+    if (n.cordoned === true) {
+      cordoned++;
+      continue;
+    }
+    selected++;
+    if (n.phase === "Ready") readyCount++;
+    if (n.phase === "Failed") failed++;
+    if (IN_PROGRESS.has(n.phase)) hydrating++;
+    if (n.etaSeconds !== undefined && n.phase !== "Ready") eta = Math.max(eta ?? 0, n.etaSeconds);
+  }
+  const out: NodeRollup = { ready: `${readyCount}/${selected}`, selected, readyCount };
+  if (hydrating) out.hydrating = hydrating;
+  if (failed) out.failed = failed;
+  if (cordoned) out.cordoned = cordoned;
+  if (left) out.left = left;
+  if (bytesDone !== undefined) out.bytesDone = bytesDone;
+  if (bytesTotal !== undefined) out.bytesTotal = bytesTotal;
+  if (eta !== undefined) out.etaSeconds = eta;
+  return out;
+}
+
+/** The replica's phase with its nodes: the shared copy first, then every schedulable selected node. */
+export function combinedPhase(
+  shared: { phase: ReplicaPhase; message: string },
+  nodes: readonly NodeStatus[],
+  s: NodeRollup,
+): { phase: ReplicaPhase; message: string } {
+  const line = `nodes ${s.ready} ready${s.cordoned ? `, ${s.cordoned} cordoned` : ""}${s.left ? `, ${s.left} no longer selected` : ""}`;
+  if (shared.phase !== "Ready") return { phase: shared.phase, message: `${shared.message}; ${line} (they copy from this once it is verified)` };
+  if (s.readyCount === s.selected) return { phase: "Ready", message: `${shared.message}; ${line}` };
+  const names = (p: (n: NodeStatus) => boolean) =>
+    nodes
+      .filter((n) => n.selected !== false && n.cordoned !== true && p(n))
+      .map((n) => n.name)
+      .slice(0, 5)
+      .join(", ");
+  if (s.failed) return { phase: "Failed", message: `${shared.message}; ${line}; failed on: ${names((n) => n.phase === "Failed")}` };
+  const moving = nodes.some((n) => n.selected !== false && n.cordoned !== true && (n.phase === "Hydrating" || n.phase === "Verifying"));
+  return { phase: moving ? "Hydrating" : "Pending", message: `${shared.message}; ${line}; copying to: ${names((n) => n.phase !== "Ready")}` };
+}
+
+/** Every selected node's copy, and the nodes no longer selected while their grace lasts. */
+export function composeNodes(a: NodeComposeArgs): NodesComposed {
+  const check = checkNodeLocal(a.spec.nodeLocal, a.input.tenancy.nodeLocal, "spec");
+  // Tenancy was checked already (replicaTenancy); the class is what it resolves to.
+  const storageClassName = check.storageClassName ?? a.spec.nodeLocal.storageClassName ?? "";
+  const listed = new Map((a.spec.cluster.nodes ?? []).map((n) => [n.name, { cordoned: n.cordoned === true }]));
+  const observedBy = observedNodes(a.observed);
+  const previous = new Map((a.prev.nodes ?? []).map((n) => [n.name, n]));
+  const names = [...new Set([...listed.keys(), ...observedBy.keys()])].sort();
+  const seed: Seed =
+    a.shared.phase === "Ready" && a.shared.digest !== undefined
+      ? { ready: true, digest: a.shared.digest }
+      : { ready: false, why: `${a.shared.phase}${a.shared.message ? `: ${a.shared.message}` : ""}` };
+  const token = a.spec.refetch ?? "";
+  const account = nodeAccountName(a.cacheName, a.cacheNamespace);
+  const statuses: NodeStatus[] = [];
+  const reports: string[] = [];
+  let ttl = Number.MAX_SAFE_INTEGER;
+  for (const node of names) {
+    const claim = nodeClaimName(a.seedClaim, node);
+    const prevLine = previous.get(node);
+    const fresh = a.fresh || prevLine?.claimName !== claim;
+    const attempt = fresh ? 1 : Math.min(Math.max(prevLine?.attempts ?? 1, 1), MAX_ATTEMPTS);
+    const current = nodeJobName(claim, token, attempt);
+    const volState = a.observed[NODE_KEY.volume(claim)];
+    const vol = observe(volState);
+    const jobObs = observe(a.observed[NODE_KEY.job(current)]);
+    const reading = readReport(observe(a.observed[NODE_KEY.report(current)]));
+    const digest = seed.ready ? seed.digest : (prevLine?.manifestDigest ?? a.spec.pin?.manifestDigest);
+    const h = hydrationState(
+      { ...a.spec, pin: digest !== undefined ? { resolvedRevision: a.spec.pin?.resolvedRevision ?? "", manifestDigest: digest } : undefined },
+      jobObs,
+      reading,
+      current,
+      reportName(current),
+      a.nowMs,
+    );
+    const bound = str(field(vol.manifest, "status", "phase")) === "Bound";
+    const d = decideNode({
+      node,
+      listed: listed.get(node),
+      seed,
+      hydration: h,
+      attempt,
+      fresh,
+      previous: prevLine,
+      anythingObserved: observedBy.has(node),
+      jobComposed: jobObs.composed,
+      bound,
+      claim: { namespace: a.namespace, name: claim },
+      currentJob: current,
+      nowMs: a.nowMs,
+      grace: a.input.tenancy.nodeLocal.leftNodeGracePeriod,
+    });
+    ttl = Math.min(ttl, d.ttlSeconds);
+    if (d.status !== undefined) statuses.push(d.status);
+    if (d.objects === "keep") {
+      for (const key of observedBy.get(node) ?? []) {
+        const state = a.observed[key];
+        if (state !== undefined) a.add(key, keepAsObserved(state), observe(state).ready);
+        if (key.startsWith("nodereport-")) reports.push(str(field(state?.resource, "spec", "forProvider", "manifest", "metadata", "name")) ?? "");
+      }
+      continue;
+    }
+    if (d.objects === "release") continue;
+    a.add(
+      NODE_KEY.volume(claim),
+      wrapObject(nodeClaim(a, claim, node, storageClassName), a.pc, { policy: volumePolicy(a.spec), readyWhen: BOUND_QUERY }),
+      vol.ready && bound,
+    );
+    // The Job of the attempt that runs, and the report of the one that decided the line (the record once its Job is gone).
+    const runJob = d.runAttempt !== undefined && seed.ready ? nodeJobName(claim, token, d.runAttempt) : undefined;
+    const recordJob = runJob ?? (h.state === "notStarted" ? undefined : current);
+    if (recordJob !== undefined) {
+      const rep = reportName(recordJob);
+      reports.push(rep);
+      a.add(
+        NODE_KEY.report(recordJob),
+        wrapObject(nodeReport(a, rep, node), a.pc, { policy: "createOnce" }),
+        observe(a.observed[NODE_KEY.report(recordJob)]).exists === true,
+      );
+    }
+    if (runJob !== undefined && d.runAttempt !== undefined && seed.ready) {
+      const manifest = nodeJob(a, { name: runJob, node, attempt: d.runAttempt, claim, account, digest: seed.digest });
+      const jo = observe(a.observed[NODE_KEY.job(runJob)]);
+      a.add(NODE_KEY.job(runJob), wrapObject(manifest, a.pc, { policy: "createOnce" }), jo.ready);
+    }
+  }
+  // The node Jobs' account: its Role names each report it may write. Never composed with no name: an empty
+  // resourceNames would grant every ConfigMap in the namespace.
+  const named = [...new Set(reports.filter((r) => r !== ""))].sort();
+  if (named.length > 0) {
+    const r = role(account, a.namespace, named[0] ?? "");
+    (r["rules"] as JsonObject[])[0] = { apiGroups: [""], resources: ["configmaps"], resourceNames: named, verbs: ["get", "update", "patch"] };
+    a.add(
+      NODE_KEY.serviceAccount,
+      wrapObject(serviceAccount(account, a.namespace), a.pc, { policy: "all" }),
+      observe(a.observed[NODE_KEY.serviceAccount]).ready,
+    );
+    a.add(NODE_KEY.role, wrapObject(r, a.pc, { policy: "all" }), observe(a.observed[NODE_KEY.role]).ready);
+    a.add(NODE_KEY.roleBinding, wrapObject(roleBinding(account, a.namespace), a.pc, { policy: "all" }), observe(a.observed[NODE_KEY.roleBinding]).ready);
+  }
+  const summary = rollup(statuses);
+  const combined = combinedPhase(a.shared, statuses, summary);
+  return { ...combined, nodes: statuses, summary, ttlSeconds: ttl === Number.MAX_SAFE_INTEGER ? 60 : ttl };
+}
