@@ -287,6 +287,19 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
       continue;
     }
     if (d.objects === "release") continue;
+    // An earlier revision's claim on this node stays until the new copy is Ready there, then goes as the
+    // shared copy's earlier volume does: deletion allowed first, the Object dropped on the next pass.
+    for (const key of observedBy.get(node) ?? []) {
+      if (!key.startsWith("nodevolume-") || key === NODE_KEY.volume(claim)) continue;
+      const state = a.observed[key];
+      if (state === undefined) continue;
+      const old = observe(state);
+      if (d.status?.phase !== "Ready") a.add(key, keepAsObserved(state), old.ready);
+      else if (!old.policies.includes("*") && !old.policies.includes("Delete")) {
+        const kept = keepAsObserved(state);
+        a.add(key, { ...kept, spec: { ...(kept["spec"] as JsonObject), managementPolicies: ["*"] } }, false);
+      }
+    }
     a.add(
       NODE_KEY.volume(claim),
       wrapObject(nodeClaim(a, claim, node, storageClassName), a.pc, { policy: volumePolicy(a.spec), readyWhen: BOUND_QUERY }),

@@ -1,0 +1,77 @@
+// Every AllMatchingNodes scenario (test/support/node-scenarios.ts, the examples' source) composes to the
+// phase it names, with each node's line in the phase it names, and within restricted pod security.
+import { Job } from "kubernetes-models/batch/v1/Job";
+import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { ConfigMap, PersistentVolumeClaim, ServiceAccount } from "kubernetes-models/v1";
+import { describe, expect, it } from "vitest";
+import { field } from "../../common/json.ts";
+import type { JsonObject } from "../../sdk/types.ts";
+import { nodeScenarios } from "../../../test/support/node-scenarios.ts";
+import { composeScenario } from "../../../test/support/replica-scenarios.ts";
+import { keysOfKind, manifestAt, statusOf } from "../../../test/support/replica-builders.ts";
+import { NODE_ANNOTATION, SEED_MOUNT } from "./node-local.ts";
+
+describe("AllMatchingNodes scenarios", () => {
+  for (const s of nodeScenarios())
+    it(`${s.name}: ${s.why}`, () => {
+      const rsp = composeScenario(s);
+      const status = statusOf(rsp);
+      expect(rsp.results?.filter((r) => r.severity === "Fatal") ?? []).toEqual([]);
+      expect(status.phase).toBe(s.phase);
+      expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
+      // Every node Job: pinned to its node by name, reading the shared copy read-only, expecting its digest, no hostPath.
+      for (const key of keysOfKind(rsp, "Job").filter((k) => k.startsWith("nodejob-"))) {
+        const job = manifestAt(rsp, key);
+        const node = field(job, "metadata", "annotations", NODE_ANNOTATION);
+        const pod = field(job, "spec", "template", "spec");
+        expect(field(pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")).toEqual([
+          { matchFields: [{ key: "metadata.name", operator: "In", values: [node] }] },
+        ]);
+        expect(JSON.stringify(pod)).not.toContain("hostPath");
+        const [container] = field(pod, "containers") as JsonObject[];
+        const args = field(container, "args") as string[];
+        expect(args.slice(0, 3)).toEqual(["hydrate", "--source", `file://${SEED_MOUNT}`]);
+        expect(args).toContain("--expect-manifest-digest");
+        expect(field(pod, "volumes")).toContainEqual({ name: "seed", persistentVolumeClaim: { claimName: "qwen3-8b-3f9c2a1b7d", readOnly: true } });
+      }
+    });
+});
+
+/** The volume types the restricted Pod Security Standard allows. */
+const RESTRICTED_VOLUMES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+
+describe("what a node copy composes is valid Kubernetes and passes restricted pod security", () => {
+  const MODELS: Record<string, (m: JsonObject) => { validate(): void }> = {
+    Job: (m) => new Job(m as never),
+    PersistentVolumeClaim: (m) => new PersistentVolumeClaim(m as never),
+    ConfigMap: (m) => new ConfigMap(m as never),
+    ServiceAccount: (m) => new ServiceAccount(m as never),
+    Role: (m) => new Role(m as never),
+    RoleBinding: (m) => new RoleBinding(m as never),
+  };
+  const nodeKeys = (k: string) => k.startsWith("node");
+  for (const s of nodeScenarios()) {
+    const rsp = composeScenario(s);
+    for (const [key, state] of Object.entries(rsp.desired.resources).filter(([k]) => nodeKeys(k)))
+      it(`${s.name} ${key}`, () => {
+        const m = field(state.resource, "spec", "forProvider", "manifest") as JsonObject;
+        const model = MODELS[String(m["kind"])];
+        expect(model, `a schema for ${String(m["kind"])}`).toBeDefined();
+        expect(() => model?.(m).validate()).not.toThrow();
+        if (m["kind"] === "Role") {
+          // An empty resourceNames would grant every ConfigMap: never composed so.
+          const names = field(m, "rules") as JsonObject[];
+          expect((names[0]?.["resourceNames"] as string[]).length).toBeGreaterThan(0);
+        }
+        if (m["kind"] !== "Job") return;
+        const pod = field(m, "spec", "template", "spec") as JsonObject;
+        expect(field(pod, "securityContext", "runAsNonRoot")).toBe(true);
+        expect((pod["volumes"] as JsonObject[]).every((v) => Object.keys(v).some((k) => RESTRICTED_VOLUMES.includes(k)))).toBe(true);
+        for (const c of pod["containers"] as JsonObject[]) {
+          expect(field(c, "securityContext", "allowPrivilegeEscalation")).toBe(false);
+          expect(field(c, "securityContext", "capabilities", "drop")).toEqual(["ALL"]);
+          expect(field(c, "securityContext", "seccompProfile", "type") ?? field(pod, "securityContext", "seccompProfile", "type")).toBe("RuntimeDefault");
+        }
+      });
+  }
+});

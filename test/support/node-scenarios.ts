@@ -1,0 +1,183 @@
+// The cluster-level scenarios of replication: AllMatchingNodes: a replica with
+// selected nodes and what its cluster shows, from the first pass to every node
+// Ready, with a node joining, one cordoned and one gone. node-scenarios.test.ts
+// asserts each one's phase and node lines; scripts/examples/replica-nodes.ts writes
+// each as examples/replica-nodes-<name>/ for `crossplane render`.
+import { field } from "../../functions/common/json.ts";
+import type { JsonObject, ResourceState } from "../../functions/sdk/types.ts";
+import { NODE_ANNOTATION } from "../../functions/composition/replica/node-local.ts";
+import type { NodeStatus } from "../../functions/api/node-local.ts";
+import type { ObservedAs } from "./replica-builders.ts";
+import { baseXr, compose, observedObject, reportData, tenancyInput } from "./replica-builders.ts";
+import type { Scenario } from "./replica-scenarios.ts";
+
+export interface NodeScenario extends Scenario {
+  /** Each node's phase in the replica's status.nodes, as the function must report it. */
+  nodes: Record<string, NodeStatus["phase"]>;
+}
+
+const DIGEST = "sha256:5b1e2f7c8a9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091";
+const COMMIT = "b1f2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4";
+const TOTAL = 16389206016;
+
+/** The platform offers one node-local class; a gone node's copy is kept a long time, so the examples do not depend on the clock. */
+export const NODE_INPUT = tenancyInput({
+  nodeLocal: { storageClassNames: ["local-nvme"], maxSize: "100Gi", maxNodesPerCluster: 16, leftNodeGracePeriod: "87600h" },
+});
+
+const report = (phase: string, more: JsonObject = {}): ObservedAs => ({
+  extra: reportData({
+    phase,
+    source: "hf://Qwen/Qwen3-8B@main",
+    bytesDone: 0,
+    filesDone: 0,
+    bytesPerSecond: 0,
+    startedAt: "2024-01-01T00:01:00Z",
+    updatedAt: "2024-01-01T00:05:00Z",
+    ...more,
+  }),
+});
+const ready = report("Ready", { resolvedRevision: COMMIT, manifestDigest: DIGEST, bytesDone: TOTAL, bytesTotal: TOTAL, filesDone: 7, filesTotal: 7 });
+const copying = (done: number, eta: number) =>
+  report("Hydrating", {
+    resolvedRevision: COMMIT,
+    bytesDone: done,
+    bytesTotal: TOTAL,
+    filesDone: 3,
+    filesTotal: 7,
+    bytesPerSecond: 1073741824,
+    etaSeconds: eta,
+  });
+const bound: ObservedAs = { status: { phase: "Bound", accessModes: ["ReadWriteMany"], capacity: { storage: "40Gi" } } };
+const localBound: ObservedAs = { status: { phase: "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: "40Gi" } } };
+const running: ObservedAs = { status: { active: 1, startTime: "2024-01-01T00:01:00Z" } };
+const complete: ObservedAs = { status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } };
+
+/** How one node's objects look on the cluster: none yet, copying, or verified. */
+type NodeState = "none" | "started" | { copying: [number, number] } | "ready";
+
+function nodeAs(key: string, state: NodeState): ObservedAs | "absent" {
+  if (state === "none") return "absent";
+  const volume = state === "ready" ? localBound : { status: { phase: "Bound" } };
+  if (key.startsWith("nodevolume-")) return state === "started" ? { status: { phase: "Pending" } } : volume;
+  if (key.startsWith("nodejob-")) return state === "ready" ? complete : running;
+  if (key.startsWith("nodereport-")) return state === "ready" ? ready : state === "started" ? {} : copying(...state.copying);
+  return {};
+}
+
+/** The cluster's shared copy (claim, Job, report, account) verified, everything else of it present. */
+function sharedReady(key: string): ObservedAs {
+  if (key.startsWith("volume-")) return bound;
+  if (key.startsWith("job-")) return complete;
+  if (key.startsWith("report-")) return ready;
+  return {};
+}
+
+/**
+ * Compose as Crossplane would, pass by pass: the shared copy verified, then each node's objects as `nodes`
+ * says (a node absent from `nodes` shows nothing), plus `extra` observed objects.
+ */
+function clusterWith(xr: JsonObject, nodes: Record<string, NodeState>, extra: Record<string, ResourceState> = {}): Record<string, ResourceState> {
+  let observed: Record<string, ResourceState> = { ...extra };
+  // Three passes: the shared copy's objects, then the node claims and Jobs it unlocks, then their reports.
+  for (let pass = 0; pass < 3; pass++) {
+    const rsp = compose(xr, observed, undefined, {}, NODE_INPUT);
+    const next: Record<string, ResourceState> = { ...extra };
+    for (const [key, state] of Object.entries(rsp.desired.resources)) {
+      const node = field(state.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION);
+      const as = typeof node === "string" ? nodeAs(key, nodes[node] ?? "none") : sharedReady(key);
+      if (as === "absent") continue;
+      next[key] = observedObject(key, state.resource, as);
+    }
+    observed = next;
+  }
+  return observed;
+}
+
+const cluster = (nodes: { name: string; cordoned?: boolean }[]): JsonObject => ({
+  name: "prod-east",
+  providerConfigRef: { kind: "ClusterProviderConfig", name: "prod-east" },
+  cloud: "Existing",
+  storageClassName: "nfs-client",
+  csiDrivers: ["SharedFilesystem"],
+  nodes: nodes.map((n): JsonObject => (n.cordoned ? { name: n.name, cordoned: true } : { name: n.name })),
+});
+const spec = (nodes: { name: string; cordoned?: boolean }[]): JsonObject => ({
+  cluster: cluster(nodes),
+  nodeLocal: { size: "40Gi" },
+  pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST },
+});
+const three = [{ name: "gpu-node-0" }, { name: "gpu-node-1" }, { name: "gpu-node-2" }];
+
+export function nodeScenarios(): NodeScenario[] {
+  const list: NodeScenario[] = [];
+  list.push({
+    name: "first-pass",
+    why: "replication AllMatchingNodes, first pass: the cluster's shared copy starts hydrating from the source; each selected node gets its local claim and waits for that copy to be verified (nodes copy it, not the internet).",
+    xr: baseXr(spec(three)),
+    observed: {},
+    input: NODE_INPUT,
+    phase: "Pending",
+    nodes: { "gpu-node-0": "Pending", "gpu-node-1": "Pending", "gpu-node-2": "Pending" },
+  });
+  {
+    const xr = baseXr(spec(three), { phase: "Hydrating", sharedPhase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" });
+    list.push({
+      name: "hydrating",
+      why: "The shared copy is verified; each node copies it through the hydrator (every file hashed, the manifest digest expected): one node Ready, one copying (bytes, speed, ETA), one whose Job just started. The cluster's line adds up the nodes, with the slowest ETA.",
+      xr,
+      observed: clusterWith(xr, { "gpu-node-0": "ready", "gpu-node-1": { copying: [4294967296, 11] }, "gpu-node-2": "started" }),
+      input: NODE_INPUT,
+      phase: "Hydrating",
+      nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Hydrating", "gpu-node-2": "Pending" },
+    });
+  }
+  {
+    const before = baseXr(spec(three));
+    const observed = clusterWith(before, { "gpu-node-0": "ready", "gpu-node-1": "ready", "gpu-node-2": "ready" });
+    const xr = baseXr(spec([...three, { name: "gpu-node-3" }]), { phase: "Ready", sharedPhase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" });
+    list.push({
+      name: "joined",
+      why: "A node joined the cluster (the fleet now lists gpu-node-3): it gets its claim and a copy Job at once, from the shared copy; the three Ready nodes are untouched. The replica is Hydrating again until the new node is Ready.",
+      xr,
+      observed,
+      input: NODE_INPUT,
+      phase: "Pending",
+      nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Ready", "gpu-node-2": "Ready", "gpu-node-3": "Pending" },
+    });
+  }
+  {
+    const before = baseXr(spec(three));
+    const observed = clusterWith(before, { "gpu-node-0": "ready", "gpu-node-1": "ready", "gpu-node-2": "ready" });
+    const prevNodes: NodeStatus[] = [{ name: "gpu-node-2", phase: "Ready", claimName: "x", selected: false, leftSince: "2024-01-01T00:00:00.000Z" }];
+    const xr = baseXr(spec([{ name: "gpu-node-0" }, { name: "gpu-node-1", cordoned: true }, { name: "gpu-node-3", cordoned: true }]), {
+      phase: "Ready",
+      sharedPhase: "Ready",
+      attempts: 1,
+      claimName: "qwen3-8b-3f9c2a1b7d",
+      nodes: prevNodes as unknown as JsonObject[],
+    });
+    list.push({
+      name: "cordoned-left",
+      why: "gpu-node-1 is cordoned: its Ready copy stays (not counted, nothing deleted). gpu-node-3 joined cordoned: Blocked, nothing created on it until it is schedulable. gpu-node-2 left the node list: its objects are kept exactly as they are until the platform's grace period (input.tenancy.nodeLocal.leftNodeGracePeriod) has passed since it left, so a node missing from one list is never a deletion.",
+      xr,
+      observed,
+      input: NODE_INPUT,
+      phase: "Ready",
+      nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Ready", "gpu-node-2": "Ready", "gpu-node-3": "Blocked" },
+    });
+  }
+  {
+    const xr = baseXr(spec(three), { phase: "Hydrating", sharedPhase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" });
+    list.push({
+      name: "ready",
+      why: "Every selected node holds the verified copy on its local disk and the shared copy is verified: the replica is Ready; the finished Jobs are dropped, their reports stay as the record.",
+      xr,
+      observed: clusterWith(xr, { "gpu-node-0": "ready", "gpu-node-1": "ready", "gpu-node-2": "ready" }),
+      input: NODE_INPUT,
+      phase: "Ready",
+      nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Ready", "gpu-node-2": "Ready" },
+    });
+  }
+  return list;
+}
