@@ -29,6 +29,8 @@ import { observe } from "../../functions/composition/replica/objects.ts";
 import { hydrationState } from "../../functions/composition/replica/phase.ts";
 import { readReport } from "../../functions/composition/replica/report.ts";
 import { scenarios } from "../support/replica-scenarios.ts";
+import { nodeScenarios } from "../support/node-scenarios.ts";
+import { SEED_MOUNT } from "../../functions/composition/replica/node-local.ts";
 import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../support/replica-builders.ts";
 import { INPUT_API_VERSION } from "../../functions/api/input.ts";
 import { CREDENTIAL_KEYS, SOURCE_KEYS } from "../../functions/sources/registry.ts";
@@ -498,7 +500,7 @@ const specOf = (xr: JsonObject): ModelCacheReplicaSpec => xr["spec"] as unknown 
 
 describe("what is checked", () => {
   it("covers every replica example, and every example is one of the scenarios", () => {
-    const names = new Set(scenarios().map((s) => `replica-${s.name}`));
+    const names = new Set([...scenarios().map((s) => `replica-${s.name}`), ...nodeScenarios().map((s) => `replica-nodes-${s.name}`)]);
     const dirs = readdirSync(join(ROOT, "examples")).filter((d) => d.startsWith("replica-"));
     expect(dirs.length).toBeGreaterThan(0);
     for (const d of dirs) expect(names, `examples/${d} has a scenario`).toContain(d);
@@ -618,7 +620,10 @@ describe.each(jobs.map((j) => [j.label, j] as const))("Job of %s", (_label, { jo
   });
 });
 
-const fileJobs = jobs.filter(({ job }) => isFileSource(container(job)["args"] as string[]));
+// A node's copy Job reads the cluster's shared copy (file:///seed): test/contract/node-copy.test.ts runs it on a real seed.
+const fileJobs = jobs.filter(
+  ({ job }) => isFileSource(container(job)["args"] as string[]) && !(container(job)["args"] as string[]).includes(`file://${SEED_MOUNT}`),
+);
 
 describe("file:// sources run for real", () => {
   it("exist among the composed Jobs (inline and configMap)", () => {

@@ -181,3 +181,28 @@ export function nodeScenarios(): NodeScenario[] {
   }
   return list;
 }
+
+/**
+ * The copy Job the function composes for gpu-node-2 once the cluster's shared copy reports `digest` verified
+ * (and the cache is pinned to it): what test/contract/node-copy.test.ts runs for real on a seed holding those bytes.
+ */
+export function nodeCopyJob(digest: string): JsonObject {
+  const verified = report("Ready", { resolvedRevision: COMMIT, manifestDigest: digest, bytesDone: TOTAL, bytesTotal: TOTAL, filesDone: 7, filesTotal: 7 });
+  const xr = baseXr({ ...spec(three), pin: { resolvedRevision: COMMIT, manifestDigest: digest } });
+  let observed: Record<string, ResourceState> = {};
+  for (let pass = 0; pass < 2; pass++) {
+    const rsp = compose(xr, observed, undefined, {}, NODE_INPUT);
+    observed = {};
+    for (const [key, state] of Object.entries(rsp.desired.resources)) {
+      if (key.startsWith("node")) continue;
+      observed[key] = observedObject(key, state.resource, key.startsWith("report-") ? verified : sharedReady(key));
+    }
+  }
+  const rsp = compose(xr, observed, undefined, {}, NODE_INPUT);
+  const job = Object.entries(rsp.desired.resources).find(
+    ([k, s]) => k.startsWith("nodejob-") && field(s.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION) === "gpu-node-2",
+  );
+  const manifest = field(job?.[1].resource, "spec", "forProvider", "manifest");
+  if (manifest === undefined || typeof manifest !== "object" || Array.isArray(manifest) || manifest === null) throw new Error("no copy Job for gpu-node-2");
+  return manifest;
+}
