@@ -75,3 +75,22 @@ describe("what a node copy composes is valid Kubernetes and passes restricted po
       });
   }
 });
+
+describe("the cluster level checks the platform's node policy again (a replica may be written by hand)", () => {
+  const [first] = nodeScenarios();
+  it.each([
+    [
+      "more nodes than tenancy.nodeLocal.maxNodesPerCluster",
+      { storageClassNames: ["local-nvme"], maxNodesPerCluster: 2 },
+      "spec.cluster.nodes: names 3 nodes, more than the 2",
+    ],
+    ["no node-local class offered", {}, "spec.replication: AllMatchingNodes is not offered here"],
+    ["more disk per node than allowed", { storageClassNames: ["local-nvme"], maxSize: "10Gi" }, "spec.nodeLocal.size: 40Gi is more than the 10Gi"],
+  ])("%s: Blocked, nothing new composed", (_why, nodeLocal, message) => {
+    if (first === undefined) throw new Error("no scenario");
+    const rsp = composeScenario({ ...first, input: { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", tenancy: { nodeLocal } } });
+    expect(statusOf(rsp).phase).toBe("Blocked");
+    expect(statusOf(rsp).message).toContain(message);
+    expect(Object.keys(rsp.desired.resources)).toEqual([]);
+  });
+});

@@ -75,6 +75,13 @@ export function replicaTenancy(a: ReplicaTenancyArgs): ReplicaTenancy {
     });
   const checked = checkTenancy(spec, { controlPlaneNamespace: a.controlPlaneNamespace, ownNamespace: namespace, policy, root: a.root });
   refused.push(...checked.refused);
+  const nodes = spec.cluster.nodes?.length ?? 0;
+  if (spec.nodeLocal !== undefined && nodes > policy.nodeLocal.maxNodesPerCluster)
+    refused.push({
+      field: `${a.root}.cluster.nodes`,
+      rule: "tenancy.nodeLocal.maxNodesPerCluster",
+      message: `names ${nodes} nodes, more than the ${policy.nodeLocal.maxNodesPerCluster} a cache may have a copy on per cluster`,
+    });
   if (refused.length > 0) return { kind: "refused", message: `refused by the platform's tenancy policy; nothing new is composed: ${describeIssues(refused)}` };
 
   const placement = withPlatformPlacement(checked.placement, policy.hydration);
