@@ -167,7 +167,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
           policy: input.tenancy.nodeLocal,
           program: a.nodeProgram,
         })
-      : { outcomes: clusterOutcomes, celErrors: [], overLimit: [] };
+      : { outcomes: clusterOutcomes, celErrors: [], overLimit: [], notSelected: [] };
   const outcomes = byNode.outcomes;
   const sortedReplicas = [...a.replicas.values()].sort((x, y) => (x.cluster < y.cluster ? -1 : x.cluster > y.cluster ? 1 : 0));
   const pin = decidePin({ artifact, identity, claimName, previous: cache.observedStatus.pin, replicas: sortedReplicas });
@@ -226,7 +226,8 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const [created, drifted, kept, retained, removed] = [names("created"), names("drifted"), names("kept"), names("retained"), names("removed")];
   const evalErrors = noted("celError").map((d) => `${d.name}: ${d.notes.celError}`);
   const unreadable = noted("unreadable").map((d) => d.notes.unreadable as string);
-  const notSelected = noted("notSelected").map((d) => ({ name: d.name, reason: d.notes.notSelected as string }));
+  // With AllMatchingNodes, the nodes of selected clusters that are not selected too (`<cluster>/<node>`).
+  const notSelected = [...noted("notSelected").map((d) => ({ name: d.name, reason: d.notes.notSelected as string })), ...byNode.notSelected];
   const results: Result[] = [];
 
   const clusters = [...entries.entries()].map(([name, e]) => ({ ...e.status, name })).sort(byName);

@@ -77,3 +77,17 @@ describe("composeFleet with replication AllMatchingNodes", () => {
     expect(line).toMatchObject({ phase: "Hydrating", nodes: nodeSummary });
   });
 });
+
+describe("explaining the node selection on request", () => {
+  it("lists each node of a selected cluster that is not selected, as <cluster>/<node>, with why", () => {
+    const xr = modelCache({ ...spec, nodeSelector: { matchLabels: { pool: "gpu" } } }, { annotations: { "modelcache.dev/explain-selection": "true" } });
+    const rsp = run(
+      xr,
+      gke([
+        { name: "n1", labels: { pool: "gpu" } },
+        { name: "n2", labels: { pool: "cpu" } },
+      ]),
+    );
+    expect(statusOf(rsp)["notSelected"]).toContainEqual({ name: "gke-us-east1-h100/n2", reason: 'node: matchLabels: pool is "cpu", want "gpu"' });
+  });
+});

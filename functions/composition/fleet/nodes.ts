@@ -176,7 +176,13 @@ export interface NodeSelectionArgs {
  * Each selected cluster's nodes: its facts carry the selected ones (fan-out hands them to its replica),
  * or it becomes Blocked with the reason. Other outcomes are unchanged.
  */
-export function withNodes(a: NodeSelectionArgs): { outcomes: Outcome[]; celErrors: string[]; overLimit: string[] } {
+export function withNodes(a: NodeSelectionArgs): {
+  outcomes: Outcome[];
+  celErrors: string[];
+  overLimit: string[];
+  /** Nodes of selected clusters not selected, as `<cluster>/<node>`, for status.notSelected when explained. */
+  notSelected: { name: string; reason: string }[];
+} {
   const raw = new Map<string, JsonObject>();
   for (const c of a.clusters) {
     const name = str(field(c, "metadata", "name"));
@@ -185,6 +191,7 @@ export function withNodes(a: NodeSelectionArgs): { outcomes: Outcome[]; celError
   }
   const celErrors: string[] = [];
   const overLimit: string[] = [];
+  const notSelected: { name: string; reason: string }[] = [];
   const outcomes = a.outcomes.map((o): Outcome => {
     if (o.kind !== "selected") return o;
     const obj = raw.get(o.name);
@@ -193,7 +200,8 @@ export function withNodes(a: NodeSelectionArgs): { outcomes: Outcome[]; celError
     if (d.kind === "blocked") return { kind: "blocked", name: o.name, facts: o.facts, reason: d.reason };
     celErrors.push(...d.celErrors);
     overLimit.push(...d.overLimit.map((n) => `${o.name}/${n}`));
+    notSelected.push(...d.notSelected.map((n) => ({ name: `${o.name}/${n.name}`, reason: `node: ${n.reason}` })));
     return { ...o, facts: { ...o.facts, nodes: d.nodes } };
   });
-  return { outcomes, celErrors, overLimit };
+  return { outcomes, celErrors, overLimit, notSelected };
 }
