@@ -114,6 +114,16 @@ const rows: Row[] = [
     },
   },
   {
+    reason: "a cordoned node while the shared copy still hydrates: Blocked for its cordon, nothing created on it yet (not even its claim)",
+    given: { listed: { cordoned: true }, seed: { ready: false, why: "Hydrating" } },
+    want: {
+      status: { ...line, phase: "Blocked", cordoned: true, message: "node gpu-1 is cordoned or not Ready: its hydration starts when it is schedulable again" },
+      objects: "release",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
     reason: "a cordoned node that is Ready keeps its copy: Ready, marked cordoned, its claim still composed",
     given: {
       listed: { cordoned: true },

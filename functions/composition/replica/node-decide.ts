@@ -86,6 +86,22 @@ export function decideNode(o: NodeObservations): NodeDecision {
   const cordoned = o.listed.cordoned;
   const mark = (st: NodeStatus): NodeStatus => (cordoned ? { ...st, cordoned: true } : st);
 
+  // Cordoned (or not Ready): a copy it has stays, a Job already running goes on, nothing new starts.
+  if (cordoned && !o.jobComposed && o.hydration.state !== "done") {
+    const failed = o.hydration.state === "failed" ? `; the last attempt failed: ${o.hydration.error}` : "";
+    return {
+      status: mark({
+        ...base,
+        phase: "Blocked",
+        ...(o.previous?.attempts !== undefined && !o.fresh ? { attempts: o.previous.attempts } : {}),
+        message: `node ${o.node} is cordoned or not Ready: its hydration starts when it is schedulable again${failed}`,
+      }),
+      objects: o.anythingObserved ? "compose" : "release",
+      runAttempt: undefined,
+      ttlSeconds: TTL_SETTLED_SECONDS,
+    };
+  }
+
   // The seed first: a node copies the cluster's verified copy, so nothing starts before it is Ready.
   if (!o.seed.ready && !o.jobComposed) {
     // A copy already verified stays what it is while the seed is, e.g., being re-verified.
@@ -101,22 +117,6 @@ export function decideNode(o: NodeObservations): NodeDecision {
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: TTL_IN_PROGRESS_SECONDS,
-    };
-  }
-
-  // Cordoned (or not Ready): a copy it has stays, a Job already running goes on, nothing new starts.
-  if (cordoned && !o.jobComposed && o.hydration.state !== "done") {
-    const failed = o.hydration.state === "failed" ? `; the last attempt failed: ${o.hydration.error}` : "";
-    return {
-      status: mark({
-        ...base,
-        phase: "Blocked",
-        ...(o.previous?.attempts !== undefined && !o.fresh ? { attempts: o.previous.attempts } : {}),
-        message: `node ${o.node} is cordoned or not Ready: its hydration starts when it is schedulable again${failed}`,
-      }),
-      objects: o.anythingObserved ? "compose" : "release",
-      runAttempt: undefined,
-      ttlSeconds: TTL_SETTLED_SECONDS,
     };
   }
 
