@@ -140,6 +140,12 @@ export const ModelCacheSpec = z
         path: ["artifact", "layout"],
         message: "must be Flat when replication is AllMatchingNodes: a node copies the cluster's copy as a verified Flat bundle",
       });
+    if (s.replication === "AllMatchingNodes" && s.storage.pvc?.accessMode === "ReadWriteOnce")
+      ctx.addIssue({
+        code: "custom",
+        path: ["storage", "pvc", "accessMode"],
+        message: "must be ReadWriteMany or ReadOnlyMany when replication is AllMatchingNodes: every node's Job reads the cluster's shared copy at once",
+      });
     if (s.replication !== "AllMatchingNodes")
       for (const k of ["nodeSelector", "nodeLocal"] as const)
         if (s[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "is only allowed when replication is AllMatchingNodes" });
@@ -150,6 +156,10 @@ export const ModelCacheSpec = z
       {
         rule: "self.replication != 'AllMatchingNodes' || !has(self.artifact.layout) || self.artifact.layout != 'HuggingFaceCache'",
         message: "artifact.layout must be Flat when replication is AllMatchingNodes",
+      },
+      {
+        rule: "self.replication != 'AllMatchingNodes' || !has(self.storage.pvc) || !has(self.storage.pvc.accessMode) || self.storage.pvc.accessMode != 'ReadWriteOnce'",
+        message: "storage.pvc.accessMode must be ReadWriteMany or ReadOnlyMany when replication is AllMatchingNodes",
       },
       {
         rule: "self.replication == 'AllMatchingNodes' || (!has(self.nodeSelector) && !has(self.nodeLocal))",

@@ -62,6 +62,12 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
       zodPath: "artifact.layout",
     },
     {
+      reason: "a ReadWriteOnce shared copy: the nodes' Jobs, on many nodes, could not all mount it",
+      spec: base({ ...nodes, storage: { backend: "PVC", pvc: { size: "40Gi", accessMode: "ReadWriteOnce" } } }),
+      want: "spec: storage.pvc.accessMode must be ReadWriteMany or ReadOnlyMany when replication is AllMatchingNodes",
+      zodPath: "storage.pvc.accessMode",
+    },
+    {
       reason: "a replication mode that does not exist",
       spec: base({ replication: "AllMatchingPods" }),
       want: 'spec.replication: Unsupported value: "AllMatchingPods"',
