@@ -1,7 +1,12 @@
 // What the API server refuses about replication: AllMatchingNodes before the function runs (the ModelCache
 // XRD's rules, evaluated as in xrd-validation.test.ts), and that the function's own schema agrees.
 import { describe, expect, it } from "vitest";
-import { specSchemaOf, xrdErrors, type Value } from "../../test/support/xrd-schema.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { ROOT } from "../../scripts/gen-apis.ts";
+import { specSchemaOf, validate, xrdErrors, type Schema, type Value } from "../../test/support/xrd-schema.ts";
+import { Input } from "./input.ts";
 import { ModelCacheSpec } from "./modelcache.ts";
 
 const schema = specSchemaOf("apis/modelcaches/definition.yaml");
@@ -84,5 +89,39 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     const parsed = ModelCacheSpec.safeParse(spec);
     expect(parsed.success).toBe(false);
     if (!parsed.success) expect(parsed.error.issues.map((i) => i.path.join("."))).toContain(zodPath);
+  });
+});
+
+describe("the Input's tenancy.nodeLocal: what the platform may set", () => {
+  const crd = parse(readFileSync(join(ROOT, "package/input/modelcache.fn.crossplane.io_inputs.yaml"), "utf8")) as {
+    spec: { versions: { schema: { openAPIV3Schema: Schema } }[] };
+  };
+  const root = crd.spec.versions[0]?.schema.openAPIV3Schema ?? {};
+  const input = (nodeLocal: Record<string, Value>) => ({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", tenancy: { nodeLocal } });
+  const errorsOf = (v: Record<string, Value>) => {
+    const errors: string[] = [];
+    validate(root, v, "input", errors);
+    return errors;
+  };
+
+  it("defaults to refusing the mode (no class), 200Gi, 64 nodes, a 24h grace", () => {
+    expect(Input.parse(input({})).tenancy.nodeLocal).toEqual({ storageClassNames: [], maxSize: "200Gi", maxNodesPerCluster: 64, leftNodeGracePeriod: "24h" });
+    expect(errorsOf(input({}))).toEqual([]);
+  });
+  it.each<{ reason: string; nodeLocal: Record<string, Value>; want: string }>([
+    {
+      reason: "more than the hard ceiling of nodes per cluster",
+      nodeLocal: { maxNodesPerCluster: 1000 },
+      want: "input.tenancy.nodeLocal.maxNodesPerCluster: above 256",
+    },
+    {
+      reason: "a grace period that is not a duration",
+      nodeLocal: { leftNodeGracePeriod: "a day" },
+      want: "input.tenancy.nodeLocal.leftNodeGracePeriod: should match",
+    },
+    { reason: "a size that is not a quantity", nodeLocal: { maxSize: "lots" }, want: "input.tenancy.nodeLocal.maxSize: should match" },
+  ])("refuses $reason", ({ nodeLocal, want }) => {
+    expect(errorsOf(input(nodeLocal)).join("\n")).toContain(want);
+    expect(Input.safeParse(input(nodeLocal)).success).toBe(false);
   });
 });
