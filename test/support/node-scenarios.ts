@@ -77,7 +77,12 @@ function sharedReady(key: string): ObservedAs {
  * Compose as Crossplane would, pass by pass: the shared copy verified, then each node's objects as `nodes`
  * says (a node absent from `nodes` shows nothing), plus `extra` observed objects.
  */
-function clusterWith(xr: JsonObject, nodes: Record<string, NodeState>, extra: Record<string, ResourceState> = {}): Record<string, ResourceState> {
+function clusterWith(
+  xr: JsonObject,
+  nodes: Record<string, NodeState>,
+  extra: Record<string, ResourceState> = {},
+  missing: readonly string[] = [],
+): Record<string, ResourceState> {
   let observed: Record<string, ResourceState> = { ...extra };
   // Three passes: the shared copy's objects, then the node claims and Jobs it unlocks, then their reports.
   for (let pass = 0; pass < 3; pass++) {
@@ -85,7 +90,7 @@ function clusterWith(xr: JsonObject, nodes: Record<string, NodeState>, extra: Re
     const next: Record<string, ResourceState> = { ...extra };
     for (const [key, state] of Object.entries(rsp.desired.resources)) {
       const node = field(state.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION);
-      const as = typeof node === "string" ? nodeAs(key, nodes[node] ?? "none") : sharedReady(key);
+      const as = missing.includes(key) ? { missing: true } : typeof node === "string" ? nodeAs(key, nodes[node] ?? "none") : sharedReady(key);
       if (as === "absent") continue;
       next[key] = observedObject(key, state.resource, as);
     }
@@ -165,6 +170,18 @@ export function nodeScenarios(): NodeScenario[] {
       input: NODE_INPUT,
       phase: "Ready",
       nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Ready", "gpu-node-2": "Ready", "gpu-node-3": "Blocked" },
+    });
+  }
+  {
+    const xr = baseXr(spec(three), { phase: "Pending", sharedPhase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" });
+    list.push({
+      name: "no-local-class",
+      why: "The platform's node-local class (input.tenancy.nodeLocal.storageClassNames) does not exist on this cluster: every node is Blocked naming it, and nothing is created on a node (no claim that would pend forever). The shared copy is verified and stays.",
+      xr,
+      observed: clusterWith(xr, {}, {}, ["node-storage-class"]),
+      input: NODE_INPUT,
+      phase: "Blocked",
+      nodes: { "gpu-node-0": "Blocked", "gpu-node-1": "Blocked", "gpu-node-2": "Blocked" },
     });
   }
   {

@@ -38,12 +38,46 @@ interface Row {
 const rows: Row[] = [
   {
     reason:
-      "a node joined (selected, nothing composed yet) while the cluster's copy is still hydrating: its claim is composed, no Job until the seed is verified",
+      "a node joined (selected, nothing composed yet) while the cluster's copy is still hydrating: Pending, nothing created on it until the seed is verified",
     given: { seed: { ready: false, why: "Hydrating: 1.00 GiB of 4.00 GiB" } },
     want: {
       status: { ...line, phase: "Pending", message: "waiting for the cluster's shared copy to be verified first: Hydrating: 1.00 GiB of 4.00 GiB" },
-      objects: "compose",
+      objects: "release",
       runAttempt: undefined,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "the node-local class is missing on the cluster: Blocked with the reason, nothing created",
+    given: { blocked: "StorageClass local-nvme (input.tenancy.nodeLocal) does not exist on cluster prod-east" },
+    want: {
+      status: { ...line, phase: "Blocked", message: "StorageClass local-nvme (input.tenancy.nodeLocal) does not exist on cluster prod-east" },
+      objects: "release",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "the node-local class went missing while a copy Job runs: the Job is left alone (never killed)",
+    given: {
+      blocked: "StorageClass local-nvme (input.tenancy.nodeLocal) does not exist on cluster prod-east",
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "running", report: report({ bytesDone: GIB, bytesTotal: 4 * GIB, etaSeconds: 9 }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Hydrating",
+        attempts: 1,
+        message: "copying from the cluster's copy: 1.00 GiB of 4.00 GiB (25%), about 9s left",
+        bytesDone: GIB,
+        bytesTotal: 4 * GIB,
+        bytesPerSecond: 0,
+        etaSeconds: 9,
+      },
+      objects: "compose",
+      runAttempt: 1,
       ttlSeconds: BUSY,
     },
   },

@@ -15,6 +15,8 @@ export interface NodeObservations {
   /** The node in spec.cluster.nodes (selected), and whether it is cordoned; undefined when it is not listed. */
   listed: { cordoned: boolean } | undefined;
   seed: Seed;
+  /** Why no node copy can start on this cluster now (its node-local class is missing), in words. */
+  blocked?: string | undefined;
   hydration: Hydration;
   /** The attempt counted from the node's previous line, and whether that line belongs to another run. */
   attempt: number;
@@ -86,6 +88,15 @@ export function decideNode(o: NodeObservations): NodeDecision {
   const cordoned = o.listed.cordoned;
   const mark = (st: NodeStatus): NodeStatus => (cordoned ? { ...st, cordoned: true } : st);
 
+  // Nothing new starts while the cluster cannot hold node copies; a Job already running is left alone, a copy stays.
+  if (o.blocked !== undefined && !o.jobComposed && o.hydration.state !== "done")
+    return {
+      status: mark({ ...base, phase: "Blocked", message: o.blocked }),
+      objects: o.anythingObserved ? "compose" : "release",
+      runAttempt: undefined,
+      ttlSeconds: TTL_SETTLED_SECONDS,
+    };
+
   // Cordoned (or not Ready): a copy it has stays, a Job already running goes on, nothing new starts.
   if (cordoned && !o.jobComposed && o.hydration.state !== "done") {
     const failed = o.hydration.state === "failed" ? `; the last attempt failed: ${o.hydration.error}` : "";
@@ -112,9 +123,10 @@ export function decideNode(o: NodeObservations): NodeDecision {
         runAttempt: undefined,
         ttlSeconds: TTL_SETTLED_SECONDS,
       };
+    // Nothing is created on the node before its copy can start (its claim comes with its Job).
     return {
       status: mark({ ...base, message: `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),
-      objects: "compose",
+      objects: o.anythingObserved ? "compose" : "release",
       runAttempt: undefined,
       ttlSeconds: TTL_IN_PROGRESS_SECONDS,
     };

@@ -14,6 +14,7 @@ import { field, isObject, str } from "../../common/json.ts";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import type { SourcePlan } from "../../sources/kind.ts";
 import { checkNodeLocal } from "../tenancy/node-local.ts";
+import { storageClassRef } from "./csi.ts";
 import { commonLabels, job, reportConfigMap, role, roleBinding, serviceAccount } from "./job.ts";
 import { MAX_ATTEMPTS } from "./lifecycle.ts";
 import { label, reportName } from "./names.ts";
@@ -28,6 +29,7 @@ export const NODE_ANNOTATION = "modelcache.dev/node";
 export const SEED_MOUNT = "/seed";
 
 export const NODE_KEY = {
+  storageClass: "node-storage-class",
   serviceAccount: "node-hydrator-serviceaccount",
   role: "node-hydrator-role",
   roleBinding: "node-hydrator-rolebinding",
@@ -218,7 +220,12 @@ export function combinedPhase(
       .slice(0, 5)
       .join(", ");
   if (s.failed) return { phase: "Failed", message: `${shared.message}; ${line}; failed on: ${names((n) => n.phase === "Failed")}` };
-  const moving = nodes.some((n) => n.selected !== false && n.cordoned !== true && (n.phase === "Hydrating" || n.phase === "Verifying"));
+  const waiting = nodes.filter((n) => n.selected !== false && n.cordoned !== true && n.phase !== "Ready");
+  // Every node still to do is Blocked (e.g. the node-local class is missing): the replica is, with the first reason.
+  const firstBlocked = waiting.find((n) => n.phase === "Blocked");
+  if (firstBlocked !== undefined && waiting.every((n) => n.phase === "Blocked"))
+    return { phase: "Blocked", message: `${shared.message}; ${line}; blocked on ${names((n) => n.phase === "Blocked")}: ${firstBlocked.message ?? ""}` };
+  const moving = waiting.some((n) => n.phase === "Hydrating" || n.phase === "Verifying");
   return { phase: moving ? "Hydrating" : "Pending", message: `${shared.message}; ${line}; copying to: ${names((n) => n.phase !== "Ready")}` };
 }
 
@@ -227,6 +234,13 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
   const check = checkNodeLocal(a.spec.nodeLocal, a.input.tenancy.nodeLocal, "spec");
   // Tenancy was checked already (replicaTenancy); the class is what it resolves to.
   const storageClassName = check.storageClassName ?? a.spec.nodeLocal.storageClassName ?? "";
+  // The node-local class must exist on the cluster: observed, and absent means Blocked, never a claim that pends forever.
+  const scObs = observe(a.observed[NODE_KEY.storageClass]);
+  a.add(NODE_KEY.storageClass, wrapObject(storageClassRef(storageClassName), a.pc, { policy: "observe" }), scObs.exists === true);
+  const blocked =
+    scObs.exists === false
+      ? `StorageClass ${storageClassName} (the node-local class, input.tenancy.nodeLocal.storageClassNames) does not exist on cluster ${a.spec.cluster.name}`
+      : undefined;
   const listed = new Map((a.spec.cluster.nodes ?? []).map((n) => [n.name, { cordoned: n.cordoned === true }]));
   const observedBy = observedNodes(a.observed);
   const previous = new Map((a.prev.nodes ?? []).map((n) => [n.name, n]));
@@ -264,6 +278,7 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
       node,
       listed: listed.get(node),
       seed,
+      blocked,
       hydration: h,
       attempt,
       fresh,
