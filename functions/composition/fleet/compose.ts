@@ -166,6 +166,10 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
           selector: cache.spec.nodeSelector ?? {},
           policy: input.tenancy.nodeLocal,
           program: a.nodeProgram,
+          // The nodes each replica reports a copy on keep their place when more match than the platform allows.
+          holding: new Map(
+            [...a.replicas.values()].map((r) => [r.cluster, new Set((r.status.nodes ?? []).filter((n) => n.selected !== false).map((n) => n.name))]),
+          ),
         })
       : { outcomes: clusterOutcomes, celErrors: [], overLimit: [], notSelected: [] };
   const outcomes = byNode.outcomes;

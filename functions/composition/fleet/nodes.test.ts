@@ -111,6 +111,18 @@ const rows: Row[] = [
     },
   },
   {
+    reason: "a node joins past the limit with a name before the others': the nodes that hold a copy keep their place, the newcomer gets none",
+    read: nodes([{ name: "n0" }, { name: "n1" }, { name: "n2" }]),
+    ctx: { policy: { ...policy, maxNodesPerCluster: 2 }, holding: new Set(["n1", "n2"]) },
+    want: {
+      kind: "selected",
+      nodes: [{ name: "n1" }, { name: "n2" }],
+      notSelected: [{ name: "n0", reason: "more than input.tenancy.nodeLocal.maxNodesPerCluster (2) nodes match" }],
+      celErrors: [],
+      overLimit: ["n0"],
+    },
+  },
+  {
     reason: "no node matches: Blocked (not 'not selected'), so a copy already there is kept and the cache is not Ready",
     read: nodes([{ name: "n1", labels: { pool: "cpu" } }]),
     ctx: { selector: { matchLabels: { pool: "gpu" } } },

@@ -110,11 +110,14 @@ export interface NodeContext {
   selector: NodeSelector;
   policy: NodeLocalPolicy;
   program: NodeProgram | undefined;
+  /** Nodes the cluster's replica reports a copy on (selected): past the limit they keep their place before newcomers. */
+  holding?: ReadonlySet<string>;
 }
 
 /**
  * The platform's node labels first (what a tenant may reach), then the tenant's matchLabels,
- * matchExpressions and CEL, ANDed, in name order; at most maxNodesPerCluster, the first by name.
+ * matchExpressions and CEL, ANDed, in name order; at most maxNodesPerCluster: the nodes that already hold
+ * a copy first, then by name, so a node joining past the limit never pushes out a copy that is there.
  */
 export function decideNodes(read: ReadNodes, c: NodeContext): NodeDecision {
   if (read.kind === "absent")
@@ -124,6 +127,7 @@ export function decideNodes(read: ReadNodes, c: NodeContext): NodeDecision {
   const notSelected: { name: string; reason: string }[] = [];
   const celErrors: string[] = [];
   const overLimit: string[] = [];
+  const matching: NodeFact[] = [];
   for (const n of read.nodes) {
     const platform = labelMismatch({ matchLabels: c.policy.nodeSelector }, n.labels);
     if (platform !== undefined) {
@@ -147,7 +151,14 @@ export function decideNodes(read: ReadNodes, c: NodeContext): NodeDecision {
         continue;
       }
     }
-    if (nodes.length >= c.policy.maxNodesPerCluster) {
+    matching.push(n);
+  }
+  const holding = c.holding ?? new Set<string>();
+  const kept = new Set(
+    [...matching.filter((n) => holding.has(n.name)), ...matching.filter((n) => !holding.has(n.name))].slice(0, c.policy.maxNodesPerCluster).map((n) => n.name),
+  );
+  for (const n of matching) {
+    if (!kept.has(n.name)) {
       overLimit.push(n.name);
       notSelected.push({ name: n.name, reason: `more than input.tenancy.nodeLocal.maxNodesPerCluster (${c.policy.maxNodesPerCluster}) nodes match` });
       continue;
@@ -170,6 +181,8 @@ export interface NodeSelectionArgs {
   selector: NodeSelector;
   policy: NodeLocalPolicy;
   program: NodeProgram | undefined;
+  /** Per cluster, the nodes its replica reports a copy on. */
+  holding?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /**
@@ -196,7 +209,14 @@ export function withNodes(a: NodeSelectionArgs): {
     if (o.kind !== "selected") return o;
     const obj = raw.get(o.name);
     const read: ReadNodes = obj === undefined ? { kind: "absent" } : readNodes(obj, a.path);
-    const d = decideNodes(read, { cluster: o.name, path: a.path, selector: a.selector, policy: a.policy, program: a.program });
+    const d = decideNodes(read, {
+      cluster: o.name,
+      path: a.path,
+      selector: a.selector,
+      policy: a.policy,
+      program: a.program,
+      ...(a.holding?.get(o.name) !== undefined ? { holding: a.holding.get(o.name) } : {}),
+    });
     if (d.kind === "blocked") return { kind: "blocked", name: o.name, facts: o.facts, reason: d.reason };
     celErrors.push(...d.celErrors);
     overLimit.push(...d.overLimit.map((n) => `${o.name}/${n}`));
