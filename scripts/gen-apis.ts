@@ -194,6 +194,13 @@ export function renderApis(): Record<string, string> {
       { name: "ETA", type: "integer", jsonPath: ".status.etaSeconds", description: "Seconds left, estimated." },
       // From status: a compact replica's spec names no claim.
       { name: "CLAIM", type: "string", jsonPath: ".status.claimName", priority: 1 },
+      {
+        name: "NODES",
+        type: "string",
+        jsonPath: ".status.nodeSummary.ready",
+        description: "replication AllMatchingNodes: nodes ready over selected.",
+        priority: 1,
+      },
       { name: "AGE", type: "date", jsonPath: ".metadata.creationTimestamp" },
     ],
     "One cluster's copy of a ModelCache, composed by the ModelCache; its spec (with the ModelCache's replica contract when compact) is everything that cluster needs.",
