@@ -43,6 +43,38 @@ describe("the Input's tenancy policy keeps every tenant's namespace its own", ()
       input: { tenancy: { credentialDestinations: { huggingFace: ["https://huggingface.co/x"] } } },
       issue: "tenancy.credentialDestinations.huggingFace.0",
     },
+    {
+      reason: "a custom backend of the substrate's own CRD",
+      input: { tenancy: { customBackends: [{ name: "blobcache", apiVersion: "cache.example.com/v1alpha1", kind: "ModelVolume" }] } },
+      issue: undefined,
+    },
+    {
+      reason: "a custom backend of a core kind (the function would compose Pods for tenants)",
+      input: { tenancy: { customBackends: [{ name: "pods", apiVersion: "v1", kind: "Pod" }] } },
+      issue: "tenancy.customBackends.0.apiVersion",
+    },
+    {
+      reason: "a custom backend of a built-in group",
+      input: { tenancy: { customBackends: [{ name: "rbac", apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding" }] } },
+      issue: "tenancy.customBackends.0.apiVersion",
+    },
+    {
+      reason: "one substrate name meaning two kinds",
+      input: {
+        tenancy: {
+          customBackends: [
+            { name: "blobcache", apiVersion: "cache.example.com/v1alpha1", kind: "ModelVolume" },
+            { name: "blobcache", apiVersion: "other.example.com/v1", kind: "Volume" },
+          ],
+        },
+      },
+      issue: "tenancy.customBackends.1.name",
+    },
+    {
+      reason: "a pvcClone grant into kube-system",
+      input: { tenancy: { pvcClone: { grants: [{ controlPlaneNamespaces: ["ml"], namespace: "kube-system", claimNames: ["*"] }] } } },
+      issue: "tenancy.pvcClone.grants.0.namespace",
+    },
   ])("$reason", ({ input, issue }) => {
     const r = Input.safeParse({ ...base, ...input });
     if (issue === undefined) expect(r.error).toBeUndefined();

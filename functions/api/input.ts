@@ -3,6 +3,7 @@
 // function needs live in it; the defaults read Modelplane's InferenceCluster.
 import { z } from "zod";
 import { AddressClass, DEFAULT_REFUSED_ADDRESSES } from "./address-classes.ts";
+import { BUILT_IN_GROUP, CustomBackend } from "./custom-backend.ts";
 import { API_VERSION, REPLICA_KIND } from "./group.ts";
 import { HydratorImage } from "./image.ts";
 import { DNS_LABEL, ObjectName, Quantity, Toleration } from "./k8s.ts";
@@ -151,6 +152,34 @@ export const ExistingPVCPolicy = z
   })
   .strict();
 
+export const PvcCloneGrant = z
+  .object({
+    controlPlaneNamespaces: z.array(z.string().max(63).regex(DNS_LABEL)).min(1).max(256),
+    namespace: ClusterNamespaceName.describe("The cluster namespace holding the source claims."),
+    claimNames: z
+      .array(z.union([ObjectName, z.literal("*")]))
+      .min(1)
+      .max(256)
+      .describe("Claims that may be read as a pvcClone source; * grants every claim in the namespace."),
+  })
+  .strict();
+export type PvcCloneGrant = z.infer<typeof PvcCloneGrant>;
+
+export const PvcClonePolicy = z
+  .object({
+    ownNamespace: z
+      .enum(["Allow", "Refuse"])
+      .default("Allow")
+      .describe("Claims in the cache's own cluster namespace (the tenant's already): may be cloned or copied, or not at all."),
+    grants: z
+      .array(PvcCloneGrant)
+      .max(64)
+      .default([])
+      .describe("Claims in other cluster namespaces a control-plane namespace may copy from (read-only, through a bridged read-only volume)."),
+  })
+  .strict();
+export type PvcClonePolicy = z.infer<typeof PvcClonePolicy>;
+
 export const DEFAULT_NODE_SELECTOR_KEYS = [
   "topology.kubernetes.io/region",
   "topology.kubernetes.io/zone",
@@ -183,6 +212,12 @@ export const Tenancy = z
     credentialDestinations: CredentialDestinations.default(CredentialDestinations.parse({})),
     sources: SourceOrigins.default(SourceOrigins.parse({})),
     existingPVC: ExistingPVCPolicy.default(ExistingPVCPolicy.parse({})),
+    pvcClone: PvcClonePolicy.default(PvcClonePolicy.parse({})).describe("Which existing claims a pvcClone source may read."),
+    customBackends: z
+      .array(CustomBackend)
+      .max(32)
+      .default([])
+      .describe("The substrates storage.backend Custom may name, and the kind of resource each composes on the clusters; none by default."),
     storageClassNames: z
       .array(z.string().min(1).max(253))
       .max(64)
@@ -241,5 +276,14 @@ export const Input = z
         ctx.addIssue({ code: "custom", path: at, message: `${to} is already the namespace of ${other}: each control-plane namespace needs its own` });
       seen.set(to, from);
     }
+    const names = new Set<string>();
+    input.tenancy.customBackends.forEach((b, i) => {
+      const at = ["tenancy", "customBackends", i];
+      if (names.has(b.name)) ctx.addIssue({ code: "custom", path: [...at, "name"], message: `${b.name} is named twice: each substrate once` });
+      names.add(b.name);
+      const group = b.apiVersion.split("/")[0] ?? "";
+      if (BUILT_IN_GROUP.test(group))
+        ctx.addIssue({ code: "custom", path: [...at, "apiVersion"], message: `${group} is a Kubernetes group: a custom backend is the substrate's own CRD` });
+    });
   });
 export type Input = z.infer<typeof Input>;

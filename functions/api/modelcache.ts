@@ -3,6 +3,7 @@
 // apis/modelcaches is generated from these schemas (npm run gen:apis).
 import { z } from "zod";
 import { Artifact } from "./artifact.ts";
+import { CustomStorage } from "./custom-backend.ts";
 import { HydrationPhase } from "./hydration-report.ts";
 import { LabelMap, LabelSelectorRequirement, ObjectName, Quantity, ResourceRequirements, Toleration } from "./k8s.ts";
 import { NodeLocal, NodeRollup, NodeSelector } from "./node-local.ts";
@@ -14,7 +15,7 @@ export const EXPLAIN_ANNOTATION = "modelcache.dev/explain-selection";
 
 export const Storage = z
   .object({
-    backend: z.enum(["PVC", "ExistingPVC"]).default("PVC"),
+    backend: z.enum(["PVC", "ExistingPVC", "Custom"]).default("PVC"),
     pvc: z
       .object({
         size: Quantity.describe("Capacity to request; leave headroom over the artifact size."),
@@ -33,9 +34,11 @@ export const Storage = z
       .strict()
       .optional()
       .describe("Required when backend is ExistingPVC."),
+    custom: CustomStorage.optional().describe("Required when backend is Custom: a third-party substrate the platform allows (docs/api.md, the Custom backend)."),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.backend === "Custom" && !s.custom) ctx.addIssue({ code: "custom", path: ["custom"], message: "is required when backend is Custom" });
     if (s.backend === "PVC" && !s.pvc) ctx.addIssue({ code: "custom", path: ["pvc"], message: "is required when backend is PVC" });
     if (s.backend === "ExistingPVC" && !s.existingPVC)
       ctx.addIssue({ code: "custom", path: ["existingPVC"], message: "is required when backend is ExistingPVC" });
@@ -44,6 +47,7 @@ export const Storage = z
     "x-kubernetes-validations": [
       { rule: "self.backend != 'PVC' || has(self.pvc)", message: "pvc is required when backend is PVC" },
       { rule: "self.backend != 'ExistingPVC' || has(self.existingPVC)", message: "existingPVC is required when backend is ExistingPVC" },
+      { rule: "self.backend != 'Custom' || has(self.custom)", message: "custom is required when backend is Custom" },
     ],
   });
 export type Storage = z.infer<typeof Storage>;

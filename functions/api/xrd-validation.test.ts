@@ -139,6 +139,15 @@ describe("the ModelCache XRD accepts what the API allows", () => {
         { source: { http: { url: "https://example.com/a.bin", sha256: "b".repeat(64), authSecretRef: { name: "http-creds", scheme: "Basic" } } } },
       ),
     },
+    { reason: "a pvcClone source in the cache's own namespace", spec: base({}, { source: { pvcClone: { claimName: "qwen-golden" } } }) },
+    {
+      reason: "a pvcClone source in another namespace, copied, with its manifest digest",
+      spec: base({}, { source: { pvcClone: { claimName: "qwen-golden", namespace: "models", method: "Copy", manifestDigest: DIGEST } } }),
+    },
+    {
+      reason: "a Custom backend naming a substrate, with its size and parameters",
+      spec: base({ storage: { backend: "Custom", custom: { substrate: "blobcache", size: "40Gi", parameters: { tier: "hot" } } } }),
+    },
     {
       reason: "an @ in an HTTP URL's path is not userinfo",
       spec: base({}, { source: { http: { url: "https://example.com/org/m@v1.bin", sha256: "b".repeat(64) } } }),
@@ -227,6 +236,32 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     },
     { reason: "a PVC backend without its block", spec: base({ storage: { backend: "PVC" } }), want: "spec.storage: " },
     { reason: "an ExistingPVC backend without its claim", spec: base({ storage: { backend: "ExistingPVC" } }), want: "spec.storage: " },
+    { reason: "a Custom backend without its block", spec: base({ storage: { backend: "Custom" } }), want: "spec.storage: custom is required when backend is Custom" },
+    {
+      reason: "a Custom substrate that is not a DNS label (it names an entry of the platform's list, never a kind)",
+      spec: base({ storage: { backend: "Custom", custom: { substrate: "example.com/ModelVolume" } } }),
+      want: "spec.storage.custom.substrate: should match",
+    },
+    {
+      reason: "a backend the API does not have",
+      spec: base({ storage: { backend: "ContentAddressed" } }),
+      want: 'spec.storage.backend: Unsupported value: "ContentAddressed"',
+    },
+    {
+      reason: "a pvcClone method the API does not have",
+      spec: base({}, { source: { pvcClone: { claimName: "golden", method: "Snapshot" } } }),
+      want: 'spec.artifact.source.pvcClone.method: Unsupported value: "Snapshot"',
+    },
+    {
+      reason: "a pvcClone manifest digest that is not a sha256 digest",
+      spec: base({}, { source: { pvcClone: { claimName: "golden", manifestDigest: "abc" } } }),
+      want: "spec.artifact.source.pvcClone.manifestDigest: should match",
+    },
+    {
+      reason: "a pvcClone source claim that is not a Kubernetes name",
+      spec: base({}, { source: { pvcClone: { claimName: "Golden_Volume" } } }),
+      want: "spec.artifact.source.pvcClone.claimName: should match",
+    },
     {
       reason: "In without values",
       spec: base({ clusterSelector: { matchExpressions: [{ key: "a", operator: "In" }] } }),

@@ -99,6 +99,8 @@ interface KindBase<S extends z.ZodType, F extends KindFlags> {
   immutableRevision(s: z.infer<S>): string | undefined;
   /** Whether a replica's reported revision has the format of this kind's pin (so the two can be compared). */
   revisionComparable: boolean;
+  /** A manifest digest the source names by itself (pvcClone): every cluster must verify exactly it from its first Job on. */
+  pinnedManifest?(s: z.infer<S>): string | undefined;
   /** Every origin the hydrator connects to (redirects aside), each with its field; `at` is the source's path. */
   fetches(s: z.infer<S>, at: string): Fetch[];
   /** How the source reaches the Job, or the field that cannot. */

@@ -268,6 +268,44 @@ const cases: Case[] = [
       },
     },
   },
+  {
+    reason: "a claim in the cache's own namespace: pinned by the first cluster to verify; a copy mounts the claim read-only",
+    source: { pvcClone: { claimName: "qwen-golden" } },
+    want: {
+      key: "pvcClone",
+      identity: { pvcClone: { claimName: "qwen-golden", namespace: null, method: "Auto", manifestDigest: null } },
+      line: "pvc://qwen-golden",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [],
+      credential: undefined,
+      plan: {
+        ...none,
+        args: { source: "pvc:///etc/modelcache/source" },
+        volumes: [{ name: "source", persistentVolumeClaim: { claimName: "qwen-golden", readOnly: true } }],
+        mounts: [{ name: "source", mountPath: "/etc/modelcache/source", readOnly: true }],
+      },
+    },
+  },
+  {
+    reason: "a claim in a granted namespace with its manifest digest: pinned from the source, the method is part of the identity",
+    source: { pvcClone: { claimName: "qwen-golden", namespace: "models", method: "Copy", manifestDigest: DIGEST } },
+    want: {
+      key: "pvcClone",
+      identity: { pvcClone: { claimName: "qwen-golden", namespace: "models", method: "Copy", manifestDigest: DIGEST } },
+      line: "pvc://models/qwen-golden",
+      immutableRevision: DIGEST,
+      revisionComparable: false,
+      fetches: [],
+      credential: undefined,
+      plan: {
+        ...none,
+        args: { source: "pvc:///etc/modelcache/source" },
+        volumes: [{ name: "source", persistentVolumeClaim: { claimName: "qwen-golden", readOnly: true } }],
+        mounts: [{ name: "source", mountPath: "/etc/modelcache/source", readOnly: true }],
+      },
+    },
+  },
 ];
 
 describe("each source kind answers for its own sources", () => {
@@ -292,14 +330,14 @@ describe("each source kind answers for its own sources", () => {
 
 describe("the registry", () => {
   it("has one kind per spec.artifact.source field, keyed by its own name, in the XRD's order", () => {
-    expect(SOURCE_KEYS).toEqual(["huggingFace", "s3", "gcs", "http", "oci", "inline", "configMap"]);
+    expect(SOURCE_KEYS).toEqual(["huggingFace", "s3", "gcs", "http", "oci", "inline", "configMap", "pvcClone"]);
     for (const k of SOURCE_KEYS) expect(SOURCE_KINDS[k].key).toBe(k);
   });
 
   it("gives every URI scheme a Job can be handed to exactly one kind's fetcher", () => {
     const schemes = SOURCE_KEYS.flatMap((k) => SOURCE_KINDS[k].fetcher?.schemes ?? []);
     expect(new Set(schemes).size).toBe(schemes.length);
-    expect(schemes.sort()).toEqual(["gs", "hf", "http", "https", "oci", "s3"]);
+    expect(schemes.sort()).toEqual(["gs", "hf", "http", "https", "oci", "pvc", "s3"]);
   });
 
   it("merges the kinds' own hydrator flags without a clash: each field and flag name declared once, by one kind or the core", () => {

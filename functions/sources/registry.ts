@@ -13,9 +13,10 @@ import { huggingFace } from "./hugging-face.ts";
 import { inline } from "./inline.ts";
 import type { Credential, Fetch, FieldError, FlagValues, KindFlag, KindFlags, PlanContext, SourceKind, SourcePlan } from "./kind.ts";
 import { oci } from "./oci.ts";
+import { pvcClone } from "./pvc-clone.ts";
 import { s3 } from "./s3.ts";
 
-export const SOURCE_KINDS = { huggingFace, s3, gcs, http, oci, inline, configMap } as const;
+export const SOURCE_KINDS = { huggingFace, s3, gcs, http, oci, inline, configMap, pvcClone } as const;
 
 type Kinds = typeof SOURCE_KINDS;
 export type SourceKey = keyof Kinds;
@@ -63,6 +64,7 @@ export interface KindedSource {
   line(): string;
   immutableRevision(): string | undefined;
   revisionComparable: boolean;
+  pinnedManifest(): string | undefined;
   fetches(at: string): Fetch[];
   /** The credential the source sends, if any, with the allow-list that governs it. */
   credential(at: string): (Credential & { list: CredentialKey }) | undefined;
@@ -76,6 +78,7 @@ function bind<S extends z.ZodType>(key: SourceKey, kind: SourceKind<S, KindFlags
     line: () => kind.line(spec),
     immutableRevision: () => kind.immutableRevision(spec),
     revisionComparable: kind.revisionComparable,
+    pinnedManifest: () => kind.pinnedManifest?.(spec),
     fetches: (at) => kind.fetches(spec, at),
     credential(at) {
       const sent = kind.credential?.sent(spec, at);
