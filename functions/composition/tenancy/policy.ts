@@ -9,6 +9,7 @@ import { checkCredentialDestination } from "./destinations.ts";
 import type { Issue } from "./issues.ts";
 import { checkSourceOrigins } from "./origins.ts";
 import { checkPlacement, type Placement } from "./placement.ts";
+import { checkCustomBackend, checkPvcClone } from "./pvc-clone.ts";
 import { checkVolume } from "./volumes.ts";
 import { checkNodeLocal } from "./node-local.ts";
 import type { NodeLocal } from "../../api/node-local.ts";
@@ -43,6 +44,8 @@ export function checkTenancy(
     ...checkVolume(spec, { controlPlaneNamespace: c.controlPlaneNamespace, ownNamespace: c.ownNamespace, policy: c.policy, root: c.root }),
     ...checkSourceOrigins(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
     ...checkCredentialDestination(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
+    ...checkPvcClone(spec.artifact.source, `${c.root}.artifact.source`, c),
+    ...checkCustomBackend(spec.storage, `${c.root}.storage`, c),
   ];
   const own = placementOf(spec.hydration);
   const placed = checkPlacement(own, c.policy.hydration, `${c.root}.hydration`);
