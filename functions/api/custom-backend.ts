@@ -17,7 +17,15 @@ export const CustomStorage = z
       .regex(DNS_LABEL, "must be a DNS label (lowercase letters, digits, '-')")
       .describe("A substrate the platform allows in the function's Input (tenancy.customBackends[].name)."),
     size: Quantity.optional().describe("Capacity the substrate should provide, for a substrate that asks."),
-    parameters: boundedMap(z.string().min(1).max(63).regex(/^[A-Za-z0-9][-A-Za-z0-9_.]*$/, "must be a key of letters, digits, '-', '_', '.'"), z.string().max(1024), 32)
+    parameters: boundedMap(
+      z
+        .string()
+        .min(1)
+        .max(63)
+        .regex(/^[A-Za-z0-9][-A-Za-z0-9_.]*$/, "must be a key of letters, digits, '-', '_', '.'"),
+      z.string().max(1024),
+      32,
+    )
       .optional()
       .describe("Settings handed to the substrate as they are (spec.parameters of the custom volume)."),
   })
@@ -35,7 +43,10 @@ export const CustomBackend = z
         /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+\/v[0-9]+((alpha|beta)[0-9]+)?$/,
         "must be <group>/<version> of the substrate's own CRD, e.g. volumes.example.com/v1alpha1 (a group with a dot: never a core or built-in kind)",
       ),
-    kind: z.string().max(63).regex(/^[A-Z][A-Za-z0-9]*$/, "must be a Kind, e.g. ModelVolume"),
+    kind: z
+      .string()
+      .max(63)
+      .regex(/^[A-Z][A-Za-z0-9]*$/, "must be a Kind, e.g. ModelVolume"),
     controlPlaneNamespaces: z
       .array(z.string().max(63).regex(DNS_LABEL))
       .max(256)
@@ -63,8 +74,14 @@ export const CustomVolumeStatus = z
       .array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() }).loose())
       .optional()
       .describe("Ready=True when the claim serves the bytes; Ready=False with reason Failed for a failure the substrate will not retry."),
-    claimName: z.string().optional().describe("The PersistentVolumeClaim serving pods mount read-only, in the resource's namespace: the spec.claimName it was handed."),
-    manifestDigest: z.string().optional().describe("The manifest digest of the bytes the claim serves (the hydrator's manifest: sha256 over identity and files)."),
+    claimName: z
+      .string()
+      .optional()
+      .describe("The PersistentVolumeClaim serving pods mount read-only, in the resource's namespace: the spec.claimName it was handed."),
+    manifestDigest: z
+      .string()
+      .optional()
+      .describe("The manifest digest of the bytes the claim serves (the hydrator's manifest: sha256 over identity and files)."),
     resolvedRevision: z.string().optional().describe("The immutable revision the substrate resolved the source to."),
     bytesDone: z.number().int().min(0).optional(),
     bytesTotal: z.number().int().min(0).optional(),

@@ -34,7 +34,9 @@ export const Storage = z
       .strict()
       .optional()
       .describe("Required when backend is ExistingPVC."),
-    custom: CustomStorage.optional().describe("Required when backend is Custom: a third-party substrate the platform allows (docs/api.md, the Custom backend)."),
+    custom: CustomStorage.optional().describe(
+      "Required when backend is Custom: a third-party substrate the platform allows (docs/api.md, the Custom backend).",
+    ),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -236,7 +236,11 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
     },
     { reason: "a PVC backend without its block", spec: base({ storage: { backend: "PVC" } }), want: "spec.storage: " },
     { reason: "an ExistingPVC backend without its claim", spec: base({ storage: { backend: "ExistingPVC" } }), want: "spec.storage: " },
-    { reason: "a Custom backend without its block", spec: base({ storage: { backend: "Custom" } }), want: "spec.storage: custom is required when backend is Custom" },
+    {
+      reason: "a Custom backend without its block",
+      spec: base({ storage: { backend: "Custom" } }),
+      want: "spec.storage: custom is required when backend is Custom",
+    },
     {
       reason: "a Custom substrate that is not a DNS label (it names an entry of the platform's list, never a kind)",
       spec: base({ storage: { backend: "Custom", custom: { substrate: "example.com/ModelVolume" } } }),

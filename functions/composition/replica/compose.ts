@@ -28,6 +28,9 @@ import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
 import { sourceKindOf } from "../../sources/registry.ts";
 import { composeNodes } from "./node-local.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
+import { cloneDataSource, planClone, withSourcePin } from "./clone.ts";
+import { composeCustom } from "./custom-compose.ts";
+import { customBackendFor } from "../tenancy/pvc-clone.ts";
 
 export interface ReplicaOptions {
   /** Milliseconds since the epoch; only decides whether a retry is due. */
@@ -116,7 +119,13 @@ function composeResolved(
       message: tenancy.message,
       target: "Composite",
     });
-  const spec = tenancy.spec;
+  const kind = sourceKindOf(tenancy.spec.artifact.source);
+  if (kind === undefined) return fatal(req, "invalid ModelCacheReplica: spec.artifact.source: exactly one source must be set");
+  const spec = withSourcePin(tenancy.spec, kind.pinnedManifest());
+  // A third-party substrate holds the bytes (custom-compose.ts); the tenancy check allowed its name.
+  const backend =
+    spec.storage.backend === "Custom" ? customBackendFor(spec.storage, options.input.tenancy, str(field(xr, "metadata", "namespace")) ?? "") : undefined;
+  if (backend !== undefined) return composeCustom({ req, xr, spec, backend, previous: prev, namespaceLabels: tenancy.namespaceLabels, now: now() });
 
   const vol = planVolume(spec);
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
@@ -125,8 +134,6 @@ function composeResolved(
       `invalid ModelCacheReplica: spec.claimName: must equal spec.storage.existingPVC.claimName (${vol.claimName}) for the ExistingPVC backend`,
     );
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
-  const kind = sourceKindOf(spec.artifact.source);
-  if (kind === undefined) return fatal(req, "invalid ModelCacheReplica: spec.artifact.source: exactly one source must be set");
   const planned = kind.plan({ pinnedRevision: spec.pin?.resolvedRevision, sourceConfigMap: sourceConfigMapName(vol.claimName) });
   if (!planned.ok) return fatal(req, `invalid ModelCacheReplica: ${planned.error.field}: ${planned.error.message}`);
   const source = planned.value;
@@ -165,12 +172,19 @@ function composeResolved(
   }
   if (csi.kind === "blocked") blocked.push(csi.message);
 
-  // 3. The volume.
+  // 3. The volume; for a pvcClone source, a clone of the source claim or a volume to copy it into (clone.ts).
   const volKey = KEY.volume(vol.claimName);
   const volObs = obs(volKey);
   const bound = isBound(volObs);
-  if (vol.owned) {
-    add(volKey, wrapObject(persistentVolumeClaim(spec, vol), pc, { policy: volumePolicy(spec), readyWhen: BOUND_QUERY }), volObs.ready && bound);
+  const clone = planClone(spec, vol, req.observed.resources, volKey);
+  if (clone !== undefined) {
+    Object.assign(composed, clone.resources);
+    blocked.push(...clone.blocked);
+  }
+  const cloned = clone?.decision.kind === "clone";
+  if (vol.owned && (clone === undefined || cloned || clone.decision.kind === "copy")) {
+    const claim = persistentVolumeClaim(spec, vol, cloned ? cloneDataSource(spec.artifact.source.pvcClone?.claimName ?? "") : undefined);
+    add(volKey, wrapObject(claim, pc, { policy: volumePolicy(spec), readyWhen: BOUND_QUERY }), volObs.ready && bound);
   } else {
     add(volKey, wrapObject(existingClaim(vol), pc, { policy: "observe" }), bound);
     if (volObs.exists === false)
@@ -189,6 +203,7 @@ function composeResolved(
 
   const d = decidePhase({
     blocked,
+    waiting: clone?.waiting,
     hydration: h,
     attempt,
     fresh,
@@ -232,7 +247,8 @@ function composeResolved(
         serviceAccount: account,
         report: reportName(runJob),
         source,
-        verifyOnly: vol.verifyOnly,
+        // A clone holds the source's bytes already: the Job verifies them against the source's manifest.
+        verifyOnly: vol.verifyOnly || cloned,
         refusedAddresses: options.input.tenancy.sources.refusedAddresses,
       });
       const jo = obs(KEY.job(runJob));

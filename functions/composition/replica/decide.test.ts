@@ -58,6 +58,32 @@ const rows: Row[] = [
     },
   },
   {
+    reason: "something the Job needs is not there yet (a pvcClone source claim being read): Pending with why, no Job started",
+    given: { waiting: ["reading PersistentVolumeClaim mc-ml-team/golden on cluster c1", "waiting for the read-only claim to be Bound"] },
+    want: {
+      phase: "Pending",
+      message: "reading PersistentVolumeClaim mc-ml-team/golden on cluster c1; waiting for the read-only claim to be Bound",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: "an earlier error",
+      drift: false,
+    },
+  },
+  {
+    reason: "waiting matters only before the first Job: a running Job is never held back by it",
+    given: { waiting: ["reading the source claim"], jobComposed: true, hydration: { state: "started" } },
+    want: {
+      phase: "Pending",
+      message: "Job qwen-abc-a2 started; waiting for its first report",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: 2,
+      lastError: "an earlier error",
+      drift: false,
+    },
+  },
+  {
     reason: "blocked before any Job: every reason in the message, no Job started, settled requeue",
     given: { blocked: ["StorageClass efs-sc does not exist", "no CSI driver"] },
     want: {

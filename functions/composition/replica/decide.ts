@@ -13,6 +13,8 @@ export const TTL_SETTLED_SECONDS = 60;
 export interface PhaseObservations {
   /** Why nothing can be hydrated now (a storage class, a CSI driver, a claim that is missing), in words. */
   blocked: readonly string[];
+  /** What must be there before the first Job starts (a source claim being read, a read-only bridge binding); Pending meanwhile. */
+  waiting?: readonly string[];
   hydration: Hydration;
   /** The attempt counted from the previous status, and whether that status belongs to another run. */
   attempt: number;
@@ -122,6 +124,7 @@ function outcome(o: PhaseObservations): Outcome {
       return { phase: "Pending", message: `Job ${o.currentJob} started; waiting for its first report${hint}` };
     }
     case "notStarted":
+      if (o.waiting !== undefined && o.waiting.length > 0) return { phase: "Pending", message: o.waiting.join("; "), runAttempt: undefined };
       return { phase: "Pending", message: `starting hydration Job ${o.currentJob} for ${o.source}` };
   }
 }

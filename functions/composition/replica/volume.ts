@@ -52,12 +52,14 @@ export function planVolume(spec: ModelCacheReplicaSpec): VolumePlan {
   };
 }
 
-export function persistentVolumeClaim(spec: ModelCacheReplicaSpec, plan: VolumePlan): JsonObject {
+/** `dataSource`: the claim this one is a CSI clone of (a pvcClone source, clone.ts). */
+export function persistentVolumeClaim(spec: ModelCacheReplicaSpec, plan: VolumePlan, dataSource?: JsonObject): JsonObject {
   const pvcSpec: JsonObject = {
     accessModes: [plan.accessMode ?? "ReadWriteMany"],
     resources: { requests: { storage: spec.storage.pvc?.size ?? "" } },
     volumeMode: "Filesystem",
   };
+  if (dataSource !== undefined) pvcSpec["dataSource"] = dataSource;
   if (plan.storageClassName !== undefined) pvcSpec["storageClassName"] = plan.storageClassName;
   return {
     apiVersion: "v1",

@@ -1,0 +1,132 @@
+// A replica on the Custom backend, composed: its namespace, the custom volume
+// (custom.ts) the platform's substrate acts on, an Observe-only read of the
+// claim it serves, volumes of earlier revisions kept as for any backend
+// (mounts.ts), and the status from what was observed. No storage class, CSI
+// driver or Job: the substrate does the work; the function pins and reports.
+import { API_VERSION, REPLICA_KIND } from "../../api/group.ts";
+import type { CustomBackend } from "../../api/custom-backend.ts";
+import type { ModelCacheReplicaStatus, ModelCacheReplicaSpec } from "../../api/replica.ts";
+import { field, isObject, str } from "../../common/json.ts";
+import { condition as xrCondition, passThrough, withResult } from "../../sdk/response.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
+import { CUSTOM_READY_QUERY, customVolume, decideCustom } from "./custom.ts";
+import { decideOldVolume, readMounts } from "./mounts.ts";
+import { KEY, VOLUME_KEY_PREFIX } from "./names.ts";
+import { namespace } from "./namespace.ts";
+import { observe, wrapObject } from "./objects.ts";
+import { volumePolicy } from "./volume.ts";
+
+/** The desired-map key of the Observe-only read of the claim a substrate serves. */
+export const customClaimKey = (claim: string) => `claim-${claim}`;
+
+export interface CustomReplica {
+  req: FunctionRequest;
+  xr: JsonObject;
+  spec: ModelCacheReplicaSpec;
+  backend: CustomBackend;
+  previous: ModelCacheReplicaStatus;
+  namespaceLabels: Record<string, string> | undefined;
+  now: number;
+}
+
+function rs(resource: JsonObject, ready: boolean): ResourceState {
+  return { resource, connectionDetails: {}, ready: ready ? "True" : "False" };
+}
+
+export function composeCustom(c: CustomReplica): FunctionResponse {
+  const { req, xr, spec, backend } = c;
+  const pc = spec.cluster.providerConfigRef;
+  const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
+  const composed: Record<string, ResourceState> = {};
+  const obs = (key: string) => observe(req.observed.resources[key]);
+
+  composed[KEY.namespace] = rs(wrapObject(namespace(spec.namespace, c.namespaceLabels), pc, { policy: "keep" }), obs(KEY.namespace).ready);
+  const volKey = KEY.volume(spec.claimName);
+  const vol = obs(volKey);
+  // Retained like a composed claim: Retain leaves the substrate's resource (and what it holds) on the cluster.
+  composed[volKey] = rs(
+    wrapObject(customVolume({ spec, backend, controlPlaneNamespace: xrNamespace }), pc, { policy: volumePolicy(spec), readyWhen: CUSTOM_READY_QUERY }),
+    vol.ready,
+  );
+  const claimKey = customClaimKey(spec.claimName);
+  const claim = obs(claimKey);
+  const claimBound = claim.exists === undefined ? undefined : str(field(claim.manifest, "status", "phase")) === "Bound";
+  composed[claimKey] = rs(
+    wrapObject({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: spec.claimName, namespace: spec.namespace } }, pc, { policy: "observe" }),
+    claimBound === true,
+  );
+
+  const d = decideCustom(
+    {
+      resource: `${backend.name} (${backend.kind} ${spec.namespace}/${spec.claimName})`,
+      substrate: backend.name,
+      cluster: spec.cluster.name,
+      composed: vol.composed,
+      manifest: vol.manifest,
+      syncError: vol.syncError,
+      claim: { namespace: spec.namespace, name: spec.claimName },
+      claimBound,
+      pinnedDigest: spec.pin?.manifestDigest,
+    },
+    c.previous.lastError,
+  );
+
+  // Earlier revisions' volumes: every one kept until this one is Ready, then while mounted, then for spec.eviction.ttl.
+  const mountedBy = readMounts(req, `${xrNamespace}/${spec.cacheRef.name}`, spec.cluster.name);
+  const oldVolumes: JsonObject[] = [];
+  let ttl = d.ttlSeconds;
+  for (const [key, state] of Object.entries(req.observed.resources).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!key.startsWith(VOLUME_KEY_PREFIX) || key === volKey) continue;
+    const old = observe(state);
+    const oldSpec = field(state.resource, "spec");
+    if (!isObject(oldSpec)) continue;
+    const keep = (spec_: JsonObject, ready: boolean) =>
+      (composed[key] = rs({ apiVersion: str(state.resource["apiVersion"]) ?? "", kind: str(state.resource["kind"]) ?? "", spec: spec_ }, ready));
+    if (d.phase !== "Ready") {
+      keep(oldSpec, old.ready);
+      continue;
+    }
+    const oldClaim = str(field(oldSpec, "forProvider", "manifest", "metadata", "name")) ?? key.slice(VOLUME_KEY_PREFIX.length);
+    const ov = decideOldVolume({
+      claimName: oldClaim,
+      mounts: mountedBy?.get(oldClaim) ?? (mountedBy === undefined ? undefined : []),
+      eviction: spec.eviction,
+      unusedSince: c.previous.oldVolumes?.find((v) => v.claimName === oldClaim)?.unusedSince,
+      now: c.now,
+    });
+    oldVolumes.push(ov.status);
+    if (ov.keep) {
+      keep(oldSpec, old.ready);
+      if (ov.retryInSeconds !== undefined) ttl = Math.max(1, Math.min(ttl, ov.retryInSeconds));
+    } else if (!old.policies.includes("*") && !old.policies.includes("Delete")) keep({ ...oldSpec, managementPolicies: ["*"] }, false);
+  }
+
+  const status: Record<string, JsonValue | undefined> = {
+    phase: d.phase,
+    message: d.message,
+    claimName: spec.claimName,
+    namespace: spec.namespace,
+    mountPath: spec.mountPath,
+    lastError: d.lastError,
+    observedRefetch: spec.refetch,
+    drift: d.drift ? true : undefined,
+    oldVolumes: oldVolumes.length > 0 ? oldVolumes.slice(0, 16) : undefined,
+    ...d.reported,
+  };
+  const pruned: JsonObject = {};
+  for (const [k, v] of Object.entries(status)) if (v !== undefined) pruned[k] = v;
+
+  const rsp = passThrough(req, ttl);
+  const desiredXr = req.desired.composite;
+  const base = desiredXr?.resource ?? { apiVersion: str(xr["apiVersion"]) ?? API_VERSION, kind: str(xr["kind"]) ?? REPLICA_KIND };
+  const baseStatus = isObject(base["status"]) ? base["status"] : {};
+  rsp.desired.composite = {
+    resource: { ...base, status: { ...baseStatus, ...pruned } },
+    connectionDetails: desiredXr?.connectionDetails ?? {},
+    ready: d.phase === "Ready" ? "True" : "False",
+  };
+  Object.assign(rsp.desired.resources, composed);
+  rsp.conditions = [xrCondition("Hydrated", d.phase === "Ready" ? "True" : "False", d.phase, d.message)];
+  if (d.phase === "Blocked" || d.phase === "Failed") return withResult(rsp, { severity: "Warning", reason: d.phase, message: d.message, target: "Composite" });
+  return rsp;
+}
