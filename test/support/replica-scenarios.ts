@@ -9,6 +9,7 @@ import { CONTRACT_DATA_KEY } from "../../functions/composition/contract-configma
 import type { ReplicaPhase } from "../../functions/api/modelcache.ts";
 import type { ObservedAs } from "./replica-builders.ts";
 import { baseXr, compactForm, compose, observedObject, contractMap, reportData, tenancyInput } from "./replica-builders.ts";
+import { storageScenarios } from "./replica-scenarios-storage.ts";
 
 export interface Scenario {
   name: string;
@@ -611,5 +612,6 @@ export function scenarios(): Scenario[] {
     const xr = baseXr({ storage: { backend: "PVC", pvc: { size: "forty gigs" } } });
     add({ name: "invalid-spec", why: "Bad input: a Fatal result naming the field; nothing composed is touched.", xr, observed: {}, phase: "Fatal" });
   }
+  for (const s of storageScenarios()) add(s);
   return list;
 }

@@ -182,9 +182,11 @@ function composeResolved(
     blocked.push(...clone.blocked);
   }
   const cloned = clone?.decision.kind === "clone";
-  if (vol.owned && (clone === undefined || cloned || clone.decision.kind === "copy")) {
+  // Until a pvcClone source is read, no volume: whether it is a clone is fixed when it is created.
+  const undecided = clone !== undefined && !cloned && clone.decision.kind !== "copy";
+  if (vol.owned) {
     const claim = persistentVolumeClaim(spec, vol, cloned ? cloneDataSource(spec.artifact.source.pvcClone?.claimName ?? "") : undefined);
-    add(volKey, wrapObject(claim, pc, { policy: volumePolicy(spec), readyWhen: BOUND_QUERY }), volObs.ready && bound);
+    if (!undecided) add(volKey, wrapObject(claim, pc, { policy: volumePolicy(spec), readyWhen: BOUND_QUERY }), volObs.ready && bound);
   } else {
     add(volKey, wrapObject(existingClaim(vol), pc, { policy: "observe" }), bound);
     if (volObs.exists === false)
@@ -246,7 +248,8 @@ function composeResolved(
         claimName: vol.claimName,
         serviceAccount: account,
         report: reportName(runJob),
-        source,
+        // A clone's verification reads nothing but the clone: the source may be gone by then.
+        source: cloned ? { ...source, volumes: [], mounts: [] } : source,
         // A clone holds the source's bytes already: the Job verifies them against the source's manifest.
         verifyOnly: vol.verifyOnly || cloned,
         refusedAddresses: options.input.tenancy.sources.refusedAddresses,

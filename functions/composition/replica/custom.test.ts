@@ -9,7 +9,12 @@ const GIB = 2 ** 30;
 const R = "blobcache (ModelVolume mc-ml-team/qwen-abc)";
 const CONTRACT = "(docs/api.md, the Custom backend contract)";
 
-const ready = (more: JsonObject = {}): JsonObject => ({
+const ready = (more: JsonObject = {}, omit?: string): JsonObject => {
+  const m = readyWith(more);
+  if (omit !== undefined) delete (m["status"] as JsonObject)[omit];
+  return m;
+};
+const readyWith = (more: JsonObject): JsonObject => ({
   apiVersion: "cache.example.com/v1alpha1",
   kind: "ModelVolume",
   status: {
@@ -182,7 +187,7 @@ describe("decideCustom", () => {
     },
     {
       reason: "Ready without a manifest digest: Blocked, since which bytes it serves cannot be checked",
-      given: { manifest: ready({ manifestDigest: undefined }) },
+      given: { manifest: ready({}, "manifestDigest") },
       want: {
         phase: "Blocked",
         message: `${R} is Ready but reports no status.manifestDigest, so which bytes it serves cannot be checked: the substrate blobcache must report it ${CONTRACT}`,
