@@ -59,7 +59,6 @@ export const pvcClone: SourceKind<typeof PvcCloneSource> = {
   pinnedManifest: (s) => s.manifestDigest,
   // Nothing is fetched over the network.
   fetches: () => [],
-  credential: () => undefined,
   // The copy: the source claim (or, from another namespace, its read-only bridge of the same name) at SOURCE_MOUNT.
   plan: (s) => ({
     ok: true,
@@ -67,6 +66,7 @@ export const pvcClone: SourceKind<typeof PvcCloneSource> = {
   }),
   fetcher: {
     schemes: ["pvc"],
+    usage: ["--source pvc:///path                    a directory the hydrator published (a mounted volume): copied, every file checked against its manifest"],
     async create(uri) {
       const { createVolumeSource } = await import("../hydrator/sources/volume.ts");
       const s = createVolumeSource(uri);
