@@ -100,6 +100,13 @@ const TENANCY_POLICY: JsonObject = {
   },
 };
 
+/** The platform allows one substrate: the reference one (examples/custom-backend-reference/). */
+const CUSTOM_BACKENDS: JsonObject = {
+  apiVersion: "modelcache.fn.crossplane.io/v1alpha1",
+  kind: "Input",
+  tenancy: { customBackends: [{ name: "reference", apiVersion: "volumes.example.com/v1alpha1", kind: "ModelVolume" }] },
+};
+
 function withClaim(status: JsonObject, claim: string): JsonObject {
   return { ...status, claimName: claim };
 }
@@ -356,6 +363,44 @@ function scenarios(claim: string, identity: string, gcsClaim: string): Scenario[
       xr: inTeamA({ ...prod, hydration: { tolerations: [{ operator: "Exists" }], resources: { limits: { cpu: "16", memory: "4Gi" } } } }),
       clusters: fleet(),
       input: TENANCY_POLICY,
+    },
+    {
+      name: "fleet-pvc-clone",
+      comment:
+        "A cache made from a volume every cluster already holds (a pvcClone source): the source's manifest\n# digest is named, so it is pinned from the start and every replica verifies exactly it. Each cluster\n# clones the claim where Kubernetes can, else copies it (examples/replica-pvc-clone-*).",
+      xr: modelCache({
+        ...prod,
+        artifact: { kind: "Weights", source: { pvcClone: { claimName: "qwen3-8b-golden", manifestDigest: DIGEST } } },
+      }),
+      clusters: fleet(),
+    },
+    {
+      name: "fleet-custom-backend",
+      comment:
+        "A cache on a third-party substrate (storage.backend Custom, substrate reference, which the\n# platform's Input maps to volumes.example.com/v1alpha1 ModelVolume). One cluster's substrate serves\n# the pinned digest; another's says Ready but serves other bytes: drift, reported, never Ready.",
+      xr: modelCache({ ...prod, storage: { backend: "Custom", custom: { substrate: "reference", size: "40Gi" } } }, { status: pin }),
+      clusters: fleet(),
+      input: CUSTOM_BACKENDS,
+      observed: {
+        "gke-us-east1-h100": withClaim(ready(), claim),
+        "eks-us-east-1-h100": withClaim(
+          {
+            ...ready(),
+            phase: "Failed",
+            drift: true,
+            manifestDigest: OTHER_DIGEST,
+            message: `reference (ModelVolume) serves manifest ${OTHER_DIGEST} but the cache is pinned to ${DIGEST}`,
+          },
+          claim,
+        ),
+      },
+    },
+    {
+      name: "fleet-custom-refused",
+      comment:
+        "A Custom backend naming a substrate the platform does not list (the shipped Input lists none): a\n# Fatal naming spec.storage.custom.substrate and the knob; a tenant can never make the function compose\n# a kind of its choosing.",
+      xr: modelCache({ ...prod, storage: { backend: "Custom", custom: { substrate: "anything" } } }),
+      clusters: fleet(),
     },
   ];
 }

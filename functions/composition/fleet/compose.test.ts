@@ -21,6 +21,7 @@ import {
 } from "../../../test/support/fleet-builders.ts";
 import { replicaName } from "./names.ts";
 import { SOURCE_KEYS } from "../../sources/registry.ts";
+import { field } from "../../common/json.ts";
 
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
 const opts: FleetOptions = { defaultHydratorImage: IMAGE };
@@ -623,6 +624,14 @@ describe("pinning", () => {
     const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
     expect(status(rsp)["pin"]).toMatchObject({ resolvedRevision: COMMIT, pinnedFrom: "source" });
     expect(cond(rsp, "ArtifactPinned")).toMatchObject({ status: "True", reason: "PinnedFromSource" });
+  });
+
+  it("a pvcClone source naming its manifest digest pins the bytes from the start, and every replica's contract carries it", () => {
+    const xr = modelCache({ ...prod, artifact: { source: { pvcClone: { claimName: "golden", manifestDigest: DIGEST } } } });
+    const rsp = composeFleet(request(xr, { clusters: fleet() }), opts);
+    expect(status(rsp)["pin"]).toMatchObject({ resolvedRevision: DIGEST, manifestDigest: DIGEST, pinnedFrom: "source" });
+    const contract = Object.values(rsp.desired.resources).find((r) => r.resource["kind"] === "ConfigMap");
+    expect(JSON.parse(String(field(contract?.resource, "data", "contract.json")))).toMatchObject({ pin: { resolvedRevision: DIGEST, manifestDigest: DIGEST } });
   });
 
   it("a new source identity starts a new pin and a new volume; old volumes stay listed until the new one is verified", () => {

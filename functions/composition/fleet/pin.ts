@@ -9,6 +9,7 @@ import type { Artifact } from "../../api/artifact.ts";
 import type { Pin } from "../../api/modelcache.ts";
 import type { ModelCacheReplicaStatus } from "../../api/replica.ts";
 import { immutableRevision, revisionComparable } from "./identity.ts";
+import { sourceKindOf } from "../../sources/registry.ts";
 import type { ObservedReplica } from "./replicas.ts";
 
 export const PINNED_FROM_SOURCE = "source";
@@ -44,7 +45,11 @@ export function decidePin(p: PinInputs): Pin | undefined {
     const pin: Pin = { resolvedRevision: fromSource, pinnedFrom: PINNED_FROM_SOURCE, identity: p.identity };
     // The source names the revision; the first verification adds the manifest digest, so the bytes are pinned too.
     const comparable = revisionComparable(p.artifact);
-    const digest = prev?.manifestDigest ?? candidates.find((r) => !comparable || r.status.resolvedRevision === fromSource)?.status.manifestDigest;
+    // A source that names its manifest digest (pvcClone) pins the bytes from the start, too.
+    const digest =
+      prev?.manifestDigest ??
+      sourceKindOf(p.artifact.source)?.pinnedManifest() ??
+      candidates.find((r) => !comparable || r.status.resolvedRevision === fromSource)?.status.manifestDigest;
     if (digest !== undefined) pin.manifestDigest = digest;
     return pin;
   }
