@@ -326,6 +326,19 @@ export function storageScenarios(): Scenario[] {
       phase: "Blocked",
     });
   }
+  {
+    // What the PVC backend composed for the same source (the claim name follows the source, not the backend).
+    const before = baseXr({}, { attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d", phase: "Ready" });
+    const observed = settle(before, byKey({ volume: bound, job: complete, report: report("Ready", { ...done, manifestDigest: DIGEST }) }));
+    add({
+      name: "custom-backend-switched",
+      why: "The cache's backend was changed from PVC to Custom in place: the volume of that name is a claim the function provisioned, which a substrate would be handed again. Blocked, saying to create a new ModelCache instead; everything composed is kept exactly as it is.",
+      xr: custom({}, { attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d", phase: "Ready" }),
+      observed,
+      input: customInput,
+      phase: "Blocked",
+    });
+  }
   add({
     name: "custom-refused",
     why: "A Custom backend naming a substrate the platform does not list (the default Input lists none): the tenancy policy refuses it, naming spec.storage.custom.substrate and whom to ask; the tenant can never make the function compose a kind of its choosing.",

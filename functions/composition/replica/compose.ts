@@ -29,7 +29,7 @@ import { sourceKindOf } from "../../sources/registry.ts";
 import { composeNodes } from "./node-local.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 import { cloneDataSource, planClone, withSourcePin } from "./clone.ts";
-import { composeCustom } from "./custom-compose.ts";
+import { BACKEND_SWITCH_REASON, backendSwitch, composeCustom } from "./custom-compose.ts";
 import { customBackendFor } from "../tenancy/pvc-clone.ts";
 
 export interface ReplicaOptions {
@@ -125,6 +125,14 @@ function composeResolved(
   // A third-party substrate holds the bytes (custom-compose.ts); the tenancy check allowed its name.
   const backend =
     spec.storage.backend === "Custom" ? customBackendFor(spec.storage, options.input.tenancy, str(field(xr, "metadata", "namespace")) ?? "") : undefined;
+  const switched = backendSwitch(req.observed.resources, spec.claimName, backend !== undefined);
+  if (switched !== undefined)
+    return withResult(keepEveryObserved(req, prev, switched, { phase: "Blocked", reason: BACKEND_SWITCH_REASON }), {
+      severity: "Warning",
+      reason: BACKEND_SWITCH_REASON,
+      message: switched,
+      target: "Composite",
+    });
   if (backend !== undefined) return composeCustom({ req, xr, spec, backend, previous: prev, namespaceLabels: tenancy.namespaceLabels, now: now() });
 
   const vol = planVolume(spec);

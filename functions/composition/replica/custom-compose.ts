@@ -130,3 +130,20 @@ export function composeCustom(c: CustomReplica): FunctionResponse {
   if (d.phase === "Blocked" || d.phase === "Failed") return withResult(rsp, { severity: "Warning", reason: d.phase, message: d.message, target: "Composite" });
   return rsp;
 }
+
+export const BACKEND_SWITCH_REASON = "BackendChanged";
+
+/**
+ * Why the cache's volume cannot be composed for this backend: its key holds a
+ * volume of the other kind (a claim the function provisioned, or a
+ * substrate's resource). The claim name follows the source, not the backend,
+ * so switching in place would hand the substrate the name of a claim that
+ * exists, or turn its resource into a claim: refused, keeping both.
+ */
+export function backendSwitch(observed: Record<string, ResourceState>, claimName: string, custom: boolean): string | undefined {
+  const state = observed[KEY.volume(claimName)];
+  if (state === undefined) return undefined;
+  const kind = str(field(state.resource, "spec", "forProvider", "manifest", "kind"));
+  if (kind === undefined || (kind === "PersistentVolumeClaim") !== custom) return undefined;
+  return `the volume ${claimName} on this cluster was composed as a ${kind}, for storage.backend ${custom ? "PVC or ExistingPVC" : "Custom"}: a cache cannot change between Custom and another backend in place: set spec.storage.backend back, and make a new ModelCache for the new backend (or change the source's revision too, which names a new volume)`;
+}
