@@ -11,8 +11,8 @@ const CONTRACT = "(docs/api.md, the Custom backend contract)";
 
 const ready = (more: JsonObject = {}, omit?: string): JsonObject => {
   const m = readyWith(more);
-  if (omit !== undefined) delete (m["status"] as JsonObject)[omit];
-  return m;
+  const status = Object.entries(m["status"] as JsonObject).filter(([k]) => k !== omit);
+  return { ...m, status: Object.fromEntries(status) };
 };
 const readyWith = (more: JsonObject): JsonObject => ({
   apiVersion: "cache.example.com/v1alpha1",
