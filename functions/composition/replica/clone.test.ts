@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decideClone, type CloneDecision, type CloneObservations } from "./clone.ts";
+import { decideClone, withCloneHint, type CloneDecision, type CloneObservations } from "./clone.ts";
+import type { PhaseDecision } from "./decide.ts";
 
 /** A source in the cache's namespace and storage class, Bound, smaller than the cache: a clone can be made. */
 const base: CloneObservations = {
@@ -120,5 +121,32 @@ describe("decideClone", () => {
     },
   ])("$reason", ({ given, want }) => {
     expect(decideClone({ ...base, ...given })).toEqual(want);
+  });
+});
+
+describe("withCloneHint", () => {
+  const pending: PhaseDecision = {
+    phase: "Pending",
+    message: "Job j started; waiting for its first report",
+    ttlSeconds: 20,
+    attempts: 1,
+    runAttempt: 1,
+    lastError: undefined,
+    drift: false,
+  };
+  it.each<{ reason: string; d: PhaseDecision; bound: boolean; want: PhaseDecision }>([
+    {
+      reason: "the clone not Bound while its verification waits: say what a driver that cannot clone looks like, and the fix",
+      d: pending,
+      bound: false,
+      want: {
+        ...pending,
+        message: `Job j started; waiting for its first report; the clone c is not Bound yet: a CSI driver that cannot clone leaves it Pending (its events say why), and ${M}: Copy copies instead`,
+      },
+    },
+    { reason: "Bound: nothing to add", d: pending, bound: true, want: pending },
+    { reason: "already verifying: the driver did clone", d: { ...pending, phase: "Verifying" }, bound: false, want: { ...pending, phase: "Verifying" } },
+  ])("$reason", ({ d, bound, want }) => {
+    expect(withCloneHint(d, bound, "c")).toEqual(want);
   });
 });

@@ -10,6 +10,7 @@ import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import { field, isObject, str } from "../../common/json.ts";
 import type { JsonObject, ResourceState } from "../../sdk/types.ts";
 import { planBridge } from "../serving/bridge.ts";
+import type { PhaseDecision } from "./decide.ts";
 import { observe, wrapObject, type Observation, type ProviderConfigRef } from "./objects.ts";
 
 export const CLONE_SOURCE_KEY = "clone-source";
@@ -192,4 +193,16 @@ export function planClone(
 export function withSourcePin(spec: ModelCacheReplicaSpec, named: string | undefined): ModelCacheReplicaSpec {
   if (named === undefined) return spec;
   return { ...spec, pin: { resolvedRevision: spec.pin?.resolvedRevision ?? named, manifestDigest: spec.pin?.manifestDigest ?? named } };
+}
+
+/**
+ * A clone that is not Bound while its verification waits: the one thing a person can act on is a CSI driver that
+ * cannot clone, which leaves the claim Pending with the reason in its events.
+ */
+export function withCloneHint(d: PhaseDecision, bound: boolean, claim: string): PhaseDecision {
+  if (bound || d.phase !== "Pending") return d;
+  return {
+    ...d,
+    message: `${d.message}; the clone ${claim} is not Bound yet: a CSI driver that cannot clone leaves it Pending (its events say why), and ${FIELD}.method: Copy copies instead`,
+  };
 }

@@ -28,7 +28,7 @@ import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
 import { sourceKindOf } from "../../sources/registry.ts";
 import { composeNodes } from "./node-local.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
-import { cloneDataSource, planClone, withSourcePin } from "./clone.ts";
+import { cloneDataSource, planClone, withCloneHint, withSourcePin } from "./clone.ts";
 import { BACKEND_SWITCH_REASON, backendSwitch, composeCustom } from "./custom-compose.ts";
 import { customBackendFor } from "../tenancy/pvc-clone.ts";
 
@@ -211,7 +211,7 @@ function composeResolved(
   const reading = readReport(obs(KEY.report(currentJob)));
   const h = hydrationState(spec, jobObs, reading, currentJob, reportName(currentJob), now());
 
-  const d = decidePhase({
+  const decided = decidePhase({
     blocked,
     waiting: clone?.waiting,
     hydration: h,
@@ -227,6 +227,7 @@ function composeResolved(
     reportProblem: reading.kind === "invalid" ? reading.message : undefined,
     nowMs: now(),
   });
+  const d = cloned ? withCloneHint(decided, bound, vol.claimName) : decided;
   const { phase, runAttempt: jobAttempt } = d;
   const report = h.state === "running" || h.state === "done" ? h.report : h.state === "failed" ? h.report : undefined;
 
