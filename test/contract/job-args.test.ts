@@ -13,10 +13,13 @@
 //    observes, must make the replica Ready with that digest and revision;
 //  - the verify-only Job (ExistingPVC) checks such a volume, and a pin for other
 //    bytes fails with an exit code the Job treats as permanent and a message
-//    that reaches the status.
+//    that reaches the status;
+//  - a pvcClone source's Jobs run for real on a volume such a Job published: the
+//    copy (pvc://) has the source's digest, a volume without a manifest is
+//    refused, and a clone's verify Job holds it to the named digest.
 import { field, isObject } from "../../functions/common/json.ts";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
@@ -31,7 +34,7 @@ import { readReport } from "../../functions/composition/replica/report.ts";
 import { scenarios } from "../support/replica-scenarios.ts";
 import { nodeScenarios } from "../support/node-scenarios.ts";
 import { SEED_MOUNT } from "../../functions/composition/replica/node-local.ts";
-import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf } from "../support/replica-builders.ts";
+import { baseXr, compose as composeWith, observedObject, SENTINEL_SECRET, statusOf, type ObservedAs } from "../support/replica-builders.ts";
 import { INPUT_API_VERSION } from "../../functions/api/input.ts";
 import { CREDENTIAL_KEYS, SOURCE_KEYS } from "../../functions/sources/registry.ts";
 import type { ModelCacheReplicaSpec } from "../../functions/api/replica.ts";
@@ -361,7 +364,7 @@ function materialize(
   const byLength = [...mounts.keys()].sort((a, b) => b.length - a.length);
   const rewrite = (s: string): string => {
     if (s === terminationPath) return terminationLog;
-    const [scheme, path] = s.startsWith("file://") ? ["file://", s.slice(7)] : ["", s];
+    const [scheme, path] = s.startsWith("file://") ? ["file://", s.slice(7)] : s.startsWith("pvc://") ? ["pvc://", s.slice(6)] : ["", s];
     for (const mp of byLength) if (path === mp || path.startsWith(`${mp}/`)) return `${scheme}${mounts.get(mp) as string}${path.slice(mp.length)}`;
     return s;
   };
@@ -613,7 +616,7 @@ describe.each(jobs.map((j) => [j.label, j] as const))("Job of %s", (_label, { jo
   it("names no path outside the volumes it mounts, and passes no credential as an argument", () => {
     const pod = materialize(job, c.manifests);
     for (const a of pod.args) {
-      const p = a.startsWith("file://") ? a.slice(7) : a;
+      const p = a.startsWith("file://") ? a.slice(7) : a.startsWith("pvc://") ? a.slice(6) : a;
       if (p.startsWith("/")) expect(p.startsWith(work), `${a} is on a mounted volume (or the termination log)`).toBe(true);
     }
     expect(pod.composedArgs.join("\n")).not.toContain(SENTINEL_SECRET);
@@ -940,5 +943,74 @@ describe("credentials: the Secret references the Job sets are the ones the hydra
     const { requests } = await runAgainstStandIn(xr, { "registry-pull": { ".dockerconfigjson": JSON.stringify({ auths: { [registry]: { auth } } }) } });
     expect(requests.every((r) => r.url.startsWith("/v2/models/qwen3-8b/"))).toBe(true);
     expect(requests.map((r) => r.authorization)).toContain(`Basic ${auth}`);
+  });
+});
+
+describe("pvcClone Jobs run for real", () => {
+  const SOURCE = "qwen3-8b-golden";
+  const CLAIM = "qwen3-8b-3f9c2a1b7d";
+  const published = { dir: "", digest: "", revision: "" };
+
+  beforeAll(async () => {
+    // The golden volume: what an earlier hydration published (an inline artifact, run as the function's own Job).
+    const xr = baseXr({
+      artifact: { kind: "Bytes", layout: "Flat", source: { inline: { files: [{ path: "weights/model.bin", content: "w".repeat(200_000) }] } } },
+    });
+    const c = composedCase("golden", xr);
+    const pod = materialize(c.jobs[0] as JsonObject, c.manifests);
+    const r = await runCli(pod);
+    expect(r.code, r.stderr).toBe(0);
+    Object.assign(published, { dir: pod.mounts.get(CACHE_MOUNT), digest: r.report.manifestDigest, revision: r.report.resolvedRevision });
+  });
+
+  /** The replica once its source claim (of storage class `cls`, in the cache's namespace) is read: the Job it composes then. */
+  function cloneCase(cls: string, manifestDigest?: string): { c: Case; job: JsonObject } {
+    const pvcClone: JsonObject = { claimName: SOURCE, ...(manifestDigest ? { manifestDigest } : {}) };
+    const xr = baseXr({ artifact: { kind: "Weights", layout: "Flat", source: { pvcClone } } }, { attempts: 1, claimName: CLAIM, phase: "Pending" });
+    const src = compose(xr).desired.resources["clone-source"];
+    if (src === undefined) throw new Error("the source claim is not read");
+    const claim: ObservedAs = {
+      extra: { spec: { storageClassName: cls, accessModes: ["ReadWriteMany"], volumeName: "pv-1" } },
+      status: { phase: "Bound", capacity: { storage: "20Gi" } },
+    };
+    const c = composedCase(`pvcClone from class ${cls}`, xr, { "clone-source": observedObject("clone-source", src.resource, claim) });
+    const job = c.jobs[0];
+    if (job === undefined) throw new Error("no Job composed");
+    return { c, job };
+  }
+
+  it("a copy (another storage class) reads the source claim through pvc:// and has the source's digest and revision", async () => {
+    const { c, job } = cloneCase("nfs-client");
+    expect(container(job)["args"]).toContain("pvc:///etc/modelcache/source");
+    const pod = materialize(job, c.manifests, new Map([[SOURCE, published.dir]]));
+    const r = await runCli(pod);
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(r.report).toMatchObject({ phase: "Ready", manifestDigest: published.digest, resolvedRevision: published.revision });
+    expect(readFileSync(join(pod.mounts.get(CACHE_MOUNT) as string, "weights", "model.bin"), "utf8")).toBe("w".repeat(200_000));
+  });
+
+  it("a copy of a volume without a manifest fails permanently, saying how to publish it", async () => {
+    const plain = fresh("plain");
+    writeFileSync(join(plain, "model.bin"), "x");
+    const { c, job } = cloneCase("nfs-client");
+    const r = await runCli(materialize(job, c.manifests, new Map([[SOURCE, plain]])));
+    expect(EXIT_PERMANENT).toContain(r.code);
+    expect(r.report.phase).toBe("Failed");
+    expect(r.report.message).toContain("holds no .model-cache/manifest.json");
+  });
+
+  it("a clone (the cluster's own class) is verified against the named digest, and other bytes fail", async () => {
+    const { c, job } = cloneCase("efs-sc", published.digest);
+    expect((container(job)["args"] as string[]).slice(0, 2)).toEqual(["verify", CACHE_MOUNT]);
+    const clone = fresh("clone");
+    cpSync(published.dir, clone, { recursive: true });
+    const ok = await runCli(materialize(job, c.manifests, new Map([[CLAIM, clone]])));
+    expect(ok.code, ok.stderr).toBe(EXIT.ok);
+    expect(ok.report).toMatchObject({ phase: "Ready", manifestDigest: published.digest });
+
+    const other = cloneCase("efs-sc", `sha256:${"0".repeat(64)}`);
+    const bad = await runCli(materialize(other.job, other.c.manifests, new Map([[CLAIM, clone]])));
+    expect(EXIT_PERMANENT).toContain(bad.code);
+    expect(bad.report.phase).toBe("Failed");
   });
 });
