@@ -88,6 +88,11 @@ const TENANCY_POLICY: JsonObject = {
       ownNamespace: "ReadOnly",
       grants: [{ controlPlaneNamespaces: ["team-a", "team-b"], namespace: "models-shared", claimNames: ["llama-3-70b"], access: "ReadOnly" }],
     },
+    pvcClone: {
+      ownNamespace: "Allow",
+      grants: [{ controlPlaneNamespaces: ["team-a"], namespace: "models-golden", claimNames: ["qwen3-8b-golden"] }],
+    },
+    customBackends: [{ name: "reference", apiVersion: "volumes.example.com/v1alpha1", kind: "ModelVolume", controlPlaneNamespaces: ["team-a"] }],
     storageClassNames: ["filestore-rwx", "efs-sc", "azurefile-csi-premium", "cephfs"],
     hydration: {
       onViolation: "Clamp",
