@@ -44,7 +44,7 @@ export function checkTenancy(
     ...checkVolume(spec, { controlPlaneNamespace: c.controlPlaneNamespace, ownNamespace: c.ownNamespace, policy: c.policy, root: c.root }),
     ...checkSourceOrigins(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
     ...checkCredentialDestination(spec.artifact.source, `${c.root}.artifact.source`, c.policy),
-    ...checkPvcClone(spec.artifact.source, `${c.root}.artifact.source`, c),
+    ...checkPvcClone(spec.artifact.source, `${c.root}.artifact.source`, c, spec.storage),
     ...checkCustomBackend(spec.storage, `${c.root}.storage`, c),
   ];
   const own = placementOf(spec.hydration);

@@ -62,6 +62,30 @@ describe("checkPvcClone: which claims a tenant may copy is the platform's decisi
   ])("$reason", ({ source, tenancy, want }) => {
     expect(checkPvcClone(source, AT, ctx(tenancy))).toEqual(want);
   });
+
+  it.each<{ reason: string; source: Source; storage: Storage; want: Issue[] }>([
+    {
+      reason: "into an existing claim in the tenant's own namespace: the copy runs there",
+      source: clone({ claimName: "qwen-golden", namespace: "models" }),
+      storage: Storage.parse({ backend: "ExistingPVC", existingPVC: { claimName: "mine" } }),
+      want: [],
+    },
+    {
+      reason: "into an existing claim granted in another namespace: the source would be bridged into a namespace not the tenant's",
+      source: clone({ claimName: "golden" }),
+      storage: Storage.parse({ backend: "ExistingPVC", existingPVC: { claimName: "shared", namespace: "models-shared" } }),
+      want: [
+        {
+          field: `${AT}.pvcClone`,
+          rule: "tenancy.pvcClone",
+          message:
+            "cannot be copied into an existing claim in namespace models-shared: the source would be mounted there; use a claim in mc-team-a, or storage.backend PVC",
+        },
+      ],
+    },
+  ])("$reason", ({ source, storage, want }) => {
+    expect(checkPvcClone(source, AT, ctx(grants), storage)).toEqual(want);
+  });
 });
 
 const blob = { name: "blobcache", apiVersion: "cache.example.com/v1alpha1", kind: "ModelVolume" };

@@ -21,12 +21,22 @@ function granted(grants: readonly PvcCloneGrant[], cp: string, namespace: string
   return grants.some((g) => g.namespace === namespace && g.controlPlaneNamespaces.includes(cp) && (g.claimNames.includes(claim) || g.claimNames.includes("*")));
 }
 
-/** Breaches of tenancy.pvcClone by the source at `at` (spec.artifact.source). */
-export function checkPvcClone(source: Source, at: string, c: CloneContext): Issue[] {
+/** Breaches of tenancy.pvcClone by the source at `at` (spec.artifact.source), copied into `storage`. */
+export function checkPvcClone(source: Source, at: string, c: CloneContext, storage?: Storage): Issue[] {
   const s = source.pvcClone;
   if (s === undefined) return [];
   const namespace = s.namespace ?? c.ownNamespace;
   const policy = c.policy.pvcClone;
+  const into = storage?.backend === "ExistingPVC" ? (storage.existingPVC?.namespace ?? c.ownNamespace) : c.ownNamespace;
+  // The copy runs beside the volume, and a source from elsewhere is bridged there: only ever into the tenant's own namespace.
+  if (into !== c.ownNamespace && namespace !== into)
+    return [
+      {
+        field: `${at}.pvcClone`,
+        rule: "tenancy.pvcClone",
+        message: `cannot be copied into an existing claim in namespace ${into}: the source would be mounted there; use a claim in ${c.ownNamespace}, or storage.backend PVC`,
+      },
+    ];
   if (namespace === c.ownNamespace)
     return policy.ownNamespace === "Refuse"
       ? [
