@@ -152,6 +152,12 @@ export const ModelCacheSpec = z
         path: ["storage", "pvc", "accessMode"],
         message: "must be ReadWriteMany or ReadOnlyMany when replication is AllMatchingNodes: every node's Job reads the cluster's shared copy at once",
       });
+    if (s.replication === "AllMatchingNodes" && s.storage.backend === "Custom")
+      ctx.addIssue({
+        code: "custom",
+        path: ["replication"],
+        message: "AllMatchingNodes seeds each node from the function's own cluster copy: not with storage.backend Custom, whose substrate places the bytes",
+      });
     if (s.replication !== "AllMatchingNodes")
       for (const k of ["nodeSelector", "nodeLocal"] as const)
         if (s[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "is only allowed when replication is AllMatchingNodes" });
@@ -166,6 +172,10 @@ export const ModelCacheSpec = z
       {
         rule: "self.replication != 'AllMatchingNodes' || !has(self.storage.pvc) || !has(self.storage.pvc.accessMode) || self.storage.pvc.accessMode != 'ReadWriteOnce'",
         message: "storage.pvc.accessMode must be ReadWriteMany or ReadOnlyMany when replication is AllMatchingNodes",
+      },
+      {
+        rule: "self.replication != 'AllMatchingNodes' || self.storage.backend != 'Custom'",
+        message: "replication AllMatchingNodes is not allowed with storage.backend Custom (the substrate places the bytes)",
       },
       {
         rule: "self.replication == 'AllMatchingNodes' || (!has(self.nodeSelector) && !has(self.nodeLocal))",

@@ -252,6 +252,11 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
       want: 'spec.storage.backend: Unsupported value: "ContentAddressed"',
     },
     {
+      reason: "node-local copies on a Custom substrate (nodes are seeded from the function's own cluster copy)",
+      spec: base({ storage: { backend: "Custom", custom: { substrate: "reference" } }, replication: "AllMatchingNodes", nodeLocal: { size: "40Gi" } }),
+      want: "spec: replication AllMatchingNodes is not allowed with storage.backend Custom (the substrate places the bytes)",
+    },
+    {
       reason: "a pvcClone method the API does not have",
       spec: base({}, { source: { pvcClone: { claimName: "golden", method: "Snapshot" } } }),
       want: 'spec.artifact.source.pvcClone.method: Unsupported value: "Snapshot"',

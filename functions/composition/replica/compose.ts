@@ -133,6 +133,8 @@ function composeResolved(
       message: switched,
       target: "Composite",
     });
+  if (backend !== undefined && spec.nodeLocal !== undefined)
+    return fatal(req, "invalid ModelCacheReplica: spec.nodeLocal: is not allowed with storage.backend Custom: the substrate places the bytes");
   if (backend !== undefined) return composeCustom({ req, xr, spec, backend, previous: prev, namespaceLabels: tenancy.namespaceLabels, now: now() });
 
   const vol = planVolume(spec);
