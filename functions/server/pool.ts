@@ -69,6 +69,8 @@ const WORKER_URL = new URL("./worker.ts", import.meta.url);
 /** A namespace-less request (cluster-scoped XR, or a client that is not Crossplane) shares one lane. */
 const NO_NAMESPACE = "";
 const MAX_RESTART_DELAY_MS = 30_000;
+/** A worker's young generation (both semi-spaces and the new large-object space), as V8 gives a main thread by default on 64-bit. */
+export const WORKER_YOUNG_GENERATION_MIB = 48;
 
 export class WorkerPool {
   private readonly limits: PoolLimits;
@@ -196,7 +198,10 @@ export class WorkerPool {
   private spawn(slot: Slot): void {
     const worker = new Worker(WORKER_URL, {
       workerData: this.data,
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.workerHeapMiB },
+      // The young generation as the main thread has it by default: given only an old generation limit, V8 sizes a
+      // worker's young generation from it, a few MiB, and a call's short-lived objects then cost a scavenge every
+      // few calls (40% of a worker's time on small requests; docs/benchmarks.md, "The service under load").
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.workerHeapMiB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MIB },
       // Its stdout and stderr are the process's: a stray write is not lost, nor buffered here.
       stdout: false,
       stderr: false,
