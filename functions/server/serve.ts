@@ -4,7 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { REQUEST_LIMITS } from "../protocol/limits.ts";
-import { loadProtocol } from "../protocol/load.ts";
+import { loadProtocol, RUN_FUNCTION_PATH } from "../protocol/load.ts";
 import { peekRequest } from "../protocol/peek-request.ts";
 import { callGuard, http2Options } from "./calls.ts";
 import type { ComposerModule } from "./composer.ts";
@@ -12,6 +12,7 @@ import { loadServerCredentials } from "./credentials.ts";
 import { listen } from "./listen.ts";
 import type { ServeConfig } from "./flags.ts";
 import { lineWriter, type Logger } from "./logger.ts";
+import { MemoryBudget, MiB, REQUEST_COST_FACTOR } from "./memory-budget.ts";
 import { WorkerPool } from "./pool.ts";
 import { TenantRate } from "./tenant-rate.ts";
 
@@ -39,7 +40,15 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
   if (!creds.ok) throw new Error(creds.error);
   const pool = await WorkerPool.start(config, composer, config.debug, log, lineWriter(log));
 
-  const guard = callGuard(config, log);
+  // What the process holds idle (code, the workers' heaps) is measured once they have loaded: calls share the rest.
+  const budget = new MemoryBudget(config.memoryBudgetMiB * MiB, config.memoryBudgetMiB === 0 ? 0 : process.memoryUsage.rss());
+  const maxRecvBytes = config.maxRecvMessageSizeMiB * MiB;
+  if (budget.budgetBytes > 0 && budget.baseBytes + REQUEST_COST_FACTOR * maxRecvBytes > budget.budgetBytes)
+    log.warn(
+      { memoryBudgetMiB: config.memoryBudgetMiB, idleMiB: Math.ceil(budget.baseBytes / MiB), maxRecvMessageSizeMiB: config.maxRecvMessageSizeMiB },
+      "--memory-budget cannot hold one request of --max-recv-message-size: the largest requests will be refused",
+    );
+  const guard = callGuard(config, log, { budget, path: RUN_FUNCTION_PATH, maxRecvBytes });
   const rate = new TenantRate({ ratePerSecond: config.tenantRate, burst: 2 * config.tenantRate });
   const server = new grpc.Server({
     ...http2Options(config),
@@ -111,6 +120,8 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
       tenantWorkers: config.tenantWorkers,
       tenantQueue: config.tenantQueue,
       tenantRate: config.tenantRate,
+      memoryBudgetMiB: config.memoryBudgetMiB,
+      idleMiB: Math.ceil(budget.baseBytes / MiB),
     },
     "serving",
   );
