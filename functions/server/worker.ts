@@ -21,8 +21,9 @@ if (port) {
   port.on("message", (call: WorkerCall) => {
     void handleBytesSafely(received(call.request), compose, log).then((rsp) => {
       const { posted, transfer } = giveUp(rsp);
-      post({ type: "done", id: call.id, response: posted }, transfer);
+      post({ type: "done", id: call.id, response: posted, heapBytes: getHeapStatistics().total_heap_size }, transfer);
     });
   });
-  post({ type: "ready", heapLimitMiB: getHeapStatistics().heap_size_limit / (1024 * 1024) });
+  const heap = getHeapStatistics();
+  post({ type: "ready", heapLimitMiB: heap.heap_size_limit / (1024 * 1024), heapBytes: heap.total_heap_size });
 }
