@@ -14,7 +14,9 @@
 //
 //   bench/service/build.sh   # builds ghz and the pass-through (run.ts calls it)
 //   node bench/service/run.ts [--seconds 8] [--concurrency 1,8,32,64] [--kinds small,normal] [--tools ghz,raw]
-//        [--burst 100] [--burst-mib 50] [--after 60] [--skip rate|memory] [--out <file.json>] [-- <serve flags>]
+//        [--burst 100] [--burst-mib 50] [--after 60] [--budget-mib <MiB>] [--skip rate|memory] [--no-image-env]
+//        [--out <file.json>] [-- <serve flags>]
+// Our server runs with the environment the image gives it (the Dockerfile's ENV MALLOC_ lines).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -38,6 +40,10 @@ const { values, positionals } = parseArgs({
     after: { type: "string", default: "60" },
     skip: { type: "string", default: "" },
     targets: { type: "string", default: "go,ours" },
+    // Also burst against ours with this --memory-budget (MiB): the budget's refusals and the peak it holds to.
+    "budget-mib": { type: "string" },
+    // Run ours without the image's malloc settings (to measure what they do).
+    "no-image-env": { type: "boolean", default: false },
     out: { type: "string" },
   },
   allowPositionals: true,
@@ -134,8 +140,19 @@ async function spawnServingBinary(port: number, argv: string[]): Promise<Functio
   };
 }
 
+/** The environment the image gives the server (the Dockerfile's `ENV MALLOC_...` lines: glibc's malloc settings). */
+function imageEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(join(ROOT, "Dockerfile"), "utf8").split("\n")) {
+    const [, key, value] = /^ENV (MALLOC_\w+)=(\S+)$/.exec(line) ?? [];
+    if (key && value) env[key] = value;
+  }
+  return env;
+}
+const IMAGE_ENV = values["no-image-env"] ? {} : imageEnv();
+
 async function startOurs(extra: string[]): Promise<Server> {
-  const fn = await startFunction(["--insecure", ...extra, ...positionals], { LOG_LEVEL: "warn", ...(process.env["FMC_BENCH_NODE_OPTIONS"] ? { NODE_OPTIONS: process.env["FMC_BENCH_NODE_OPTIONS"] } : {}) });
+  const fn = await startFunction(["--insecure", ...extra, ...positionals], { LOG_LEVEL: "warn", ...IMAGE_ENV });
   return { target: "ours", port: fn.port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
 }
 
@@ -311,7 +328,7 @@ async function memoryBurst(server: Server, file: string): Promise<Record<string,
 async function main(): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   const memory: Record<string, unknown>[] = [];
-  process.stdout.write(`tools: ${JSON.stringify(tools)}; serve flags: ${JSON.stringify(positionals)}\n`);
+  process.stdout.write(`tools: ${JSON.stringify(tools)}; serve flags: ${JSON.stringify(positionals)}; our server's environment: ${JSON.stringify(IMAGE_ENV)}\n`);
   if (!SKIP.has("rate")) {
     const servers: Server[] = [];
     for (const t of TARGETS) servers.push(t === "go" ? await startGo(4) : await startOurs([]));
@@ -342,10 +359,12 @@ async function main(): Promise<void> {
     const big = bigRequest(mib);
     writeFileSync(file, Buffer.concat([varint(big.length), big]));
     const maxRecv = String(Math.ceil(mib * 1.1) + 4);
-    for (const t of TARGETS) {
-      const s = t === "go" ? await startGo(Number(maxRecv)) : await startOurs(["--max-recv-message-size", maxRecv]);
+    const runs: { target: Target; flags: string[] }[] = TARGETS.map((t) => ({ target: t, flags: [] }));
+    if (values["budget-mib"] && TARGETS.includes("ours")) runs.push({ target: "ours", flags: ["--memory-budget", values["budget-mib"]] });
+    for (const { target: t, flags } of runs) {
+      const s = t === "go" ? await startGo(Number(maxRecv)) : await startOurs(["--max-recv-message-size", maxRecv, ...flags]);
       try {
-        const row = await memoryBurst(s, file);
+        const row = { ...(await memoryBurst(s, file)), ...(flags.length ? { target: `ours ${flags.join(" ")}` } : {}) };
         memory.push(row);
         process.stdout.write(`${JSON.stringify(row)}\n`);
       } finally {

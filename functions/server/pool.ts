@@ -20,7 +20,7 @@ import { FairQueue } from "./fair-queue.ts";
 import type { Logger } from "./logger.ts";
 import { bareFatal } from "./service.ts";
 import { giveUp, received } from "./transfer.ts";
-import type { WorkerCall, WorkerData, WorkerMessage } from "./worker-protocol.ts";
+import type { WorkerCall, WorkerCollect, WorkerData, WorkerMessage } from "./worker-protocol.ts";
 
 export interface PoolLimits {
   workers: number;
@@ -200,6 +200,12 @@ export class WorkerPool {
     if (now) this.log.info({ readyWorkers: this.readyWorkers() }, "a worker started again: serving");
     else this.log.error({ workers: this.limits.workers }, "no worker can start: not serving (health NOT_SERVING) until one does");
     this.servingListener?.(now);
+  }
+
+  /** Every worker runs a full collection (a busy one once its call is done): calls have stopped after a burst. */
+  collect(): void {
+    const message: WorkerCollect = { collect: true };
+    for (const slot of this.slots) slot.worker?.postMessage(message);
   }
 
   /** Terminates every worker; calls still waiting are answered UNAVAILABLE-style ("closing"). */

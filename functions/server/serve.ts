@@ -14,6 +14,7 @@ import type { ServeConfig } from "./flags.ts";
 import { lineWriter, type Logger } from "./logger.ts";
 import { MemoryBudget, MiB, REQUEST_COST_FACTOR } from "./memory-budget.ts";
 import { WorkerPool } from "./pool.ts";
+import { fullCollection, IdleCollector } from "./release-memory.ts";
 import { TenantRate } from "./tenant-rate.ts";
 
 const SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService";
@@ -49,6 +50,14 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
       "--memory-budget cannot hold one request of --max-recv-message-size: the largest requests will be refused",
     );
   const guard = callGuard(config, log, { budget, path: RUN_FUNCTION_PATH, maxRecvBytes });
+  // Once calls stop after a burst, every thread collects its garbage, so glibc can give the memory back.
+  const gc = fullCollection();
+  const collector = new IdleCollector(() => {
+    const before = process.memoryUsage.rss();
+    gc?.();
+    pool.collect();
+    log.info({ rssMiB: Math.round(before / MiB), afterMiB: Math.round(process.memoryUsage.rss() / MiB) }, "calls stopped after a burst: memory collected");
+  });
   const rate = new TenantRate({ ratePerSecond: config.tenantRate, burst: 2 * config.tenantRate });
   const server = new grpc.Server({
     ...http2Options(config),
@@ -84,9 +93,15 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
       });
       return;
     }
+    const requestBytes = call.request.length;
+    collector.started();
     const submitted = pool.submit(call.request, header, wanted);
     call.on("cancelled", submitted.cancel);
-    void submitted.answer.then((a) => (a.ok ? callback(null, a.response) : callback({ code: STATUS_OF[a.code], details: a.message })));
+    void submitted.answer.then((a) => {
+      collector.ended(requestBytes + (a.ok ? a.response.length : 0));
+      if (a.ok) callback(null, a.response);
+      else callback({ code: STATUS_OF[a.code], details: a.message });
+    });
   };
   server.addService({ ...service, RunFunction: runFunction } as grpc.ServiceDefinition, { RunFunction: handler });
   const health = new HealthImplementation({ "": "SERVING", [SERVICE]: "SERVING" });
@@ -130,6 +145,7 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
     draining ??= new Promise<void>((resolve) => {
       health.setStatus("", "NOT_SERVING");
       health.setStatus(SERVICE, "NOT_SERVING");
+      collector.stop();
       listening.close();
       const timer = setTimeout(() => {
         log.warn({ drainTimeoutSeconds: config.drainTimeoutSeconds }, "drain timed out; closing remaining calls");

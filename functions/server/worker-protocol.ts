@@ -9,6 +9,11 @@ export interface WorkerCall {
   request: PostedBytes;
 }
 
+/** Or: run a full collection now (calls have stopped after a burst; release-memory.ts). */
+export interface WorkerCollect {
+  collect: true;
+}
+
 /** What a worker posts to the pool. */
 export type WorkerMessage =
   /** Loaded; V8's heap limit as this thread has it (old and young generations), so the pool can check it is in force. */
