@@ -29,7 +29,7 @@ const { values } = parseArgs({
 const PATH = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
 function messages(file: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let pos = 0; pos < file.length; ) {
+  for (let pos = 0; pos < file.length;) {
     let len = 0;
     for (let mul = 1; ; mul *= 128) {
       const b = file[pos++] ?? 0;

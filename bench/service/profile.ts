@@ -111,15 +111,20 @@ async function main(): Promise<void> {
   const r = JSON.parse(out) as { rps: number; count: number };
   await fn.stop();
   const profiles = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
-  process.stdout.write(`${values.kind} requests, concurrency ${values.concurrency}, ${values.seconds} s: ${r.count} calls, ${r.rps.toFixed(0)} calls/s; profiles: ${dir}\n`);
+  process.stdout.write(
+    `${values.kind} requests, concurrency ${values.concurrency}, ${values.seconds} s: ${r.count} calls, ${r.rps.toFixed(0)} calls/s; profiles: ${dir}\n`,
+  );
   // The gRPC thread's profile is the process's (its file has the lowest thread id, 0).
   for (const f of profiles.sort()) {
     const p = JSON.parse(readFileSync(join(dir, f), "utf8")) as Profile;
     const { total, fns } = selfTimes(p);
-    const idle = (fns.get("(idle)") ?? 0) + (fns.get("(program)") ?? 0) * 0;
+    const idle = fns.get("(idle)") ?? 0;
     const thread = /\.(\d+)\.\d+\.cpuprofile$/.exec(f)?.[1] === "0" ? "gRPC thread" : `worker (${f})`;
     process.stdout.write(`\n${thread}: ${(total - idle).toFixed(0)} ms busy of ${total.toFixed(0)} ms\n\n| self ms | % of busy | function |\n|---|---|---|\n`);
-    const top = [...fns.entries()].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
+    const top = [...fns.entries()]
+      .filter(([k]) => k !== "(idle)")
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, Number(values.top));
     for (const [k, ms] of top) process.stdout.write(`| ${ms.toFixed(0)} | ${((100 * ms) / (total - idle)).toFixed(1)} | \`${k}\` |\n`);
   }
 }

@@ -76,7 +76,8 @@ function inNamespace(xr: JsonObject, namespace: string): JsonObject {
 function request(kind: string, ns: string): Buffer {
   const xr = inNamespace(modelCache({ clusterSelector: { matchLabels: { tier: "prod" } } }), ns);
   if (kind === "small") return requestBytes({ tag: `small-${ns}`, xr: structBytes(xr) });
-  if (kind === "normal") return requestBytes({ tag: `normal-${ns}`, xr: structBytes(xr), required: { [CLUSTERS_REQUIREMENT]: fleet().map((c) => structBytes(c)) } });
+  if (kind === "normal")
+    return requestBytes({ tag: `normal-${ns}`, xr: structBytes(xr), required: { [CLUSTERS_REQUIREMENT]: fleet().map((c) => structBytes(c)) } });
   throw new Error(`unknown kind ${kind}`);
 }
 
@@ -114,7 +115,13 @@ interface Server {
 
 async function startGo(maxRecvMiB: number): Promise<Server> {
   const port = await freePort();
-  const fn: FunctionProcess = await spawnServingBinary(port, [tools.passthrough, "--address", `127.0.0.1:${port}`, "--max-recv-message-size", String(maxRecvMiB)]);
+  const fn: FunctionProcess = await spawnServingBinary(port, [
+    tools.passthrough,
+    "--address",
+    `127.0.0.1:${port}`,
+    "--max-recv-message-size",
+    String(maxRecvMiB),
+  ]);
   return { target: "go", port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
 }
 
@@ -276,7 +283,17 @@ async function ghz(port: number, file: string, concurrency: number, opts: { seco
 }
 
 async function raw(port: number, file: string, concurrency: number): Promise<LoadStats> {
-  const out = await run(process.execPath, [join(ROOT, "bench/service/load.ts"), "--port", String(port), "--file", file, "--concurrency", String(concurrency), "--seconds", String(SECONDS)]);
+  const out = await run(process.execPath, [
+    join(ROOT, "bench/service/load.ts"),
+    "--port",
+    String(port),
+    "--file",
+    file,
+    "--concurrency",
+    String(concurrency),
+    "--seconds",
+    String(SECONDS),
+  ]);
   const r = JSON.parse(out) as LoadStats;
   return { ...r, rps: round(r.rps, 0), p50Ms: round(r.p50Ms, 2), p99Ms: round(r.p99Ms, 2) };
 }
@@ -297,7 +314,19 @@ async function memoryBurst(server: Server, file: string): Promise<Record<string,
   const t0 = performance.now();
   // The raw client: ghz re-encodes each message from its parsed form, which for 50 MiB takes it longer than the calls' deadline.
   const r = JSON.parse(
-    await run(process.execPath, [join(ROOT, "bench/service/load.ts"), "--port", String(server.port), "--file", file, "--burst", String(values.burst), "--connections", "10", "--deadline-ms", "300000"]),
+    await run(process.execPath, [
+      join(ROOT, "bench/service/load.ts"),
+      "--port",
+      String(server.port),
+      "--file",
+      file,
+      "--burst",
+      String(values.burst),
+      "--connections",
+      "10",
+      "--deadline-ms",
+      "300000",
+    ]),
   ) as LoadStats;
   const burstSeconds = (performance.now() - t0) / 1000;
   const after: number[] = [];
@@ -328,7 +357,9 @@ async function memoryBurst(server: Server, file: string): Promise<Record<string,
 async function main(): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   const memory: Record<string, unknown>[] = [];
-  process.stdout.write(`tools: ${JSON.stringify(tools)}; serve flags: ${JSON.stringify(positionals)}; our server's environment: ${JSON.stringify(IMAGE_ENV)}\n`);
+  process.stdout.write(
+    `tools: ${JSON.stringify(tools)}; serve flags: ${JSON.stringify(positionals)}; our server's environment: ${JSON.stringify(IMAGE_ENV)}\n`,
+  );
   if (!SKIP.has("rate")) {
     const servers: Server[] = [];
     for (const t of TARGETS) servers.push(t === "go" ? await startGo(4) : await startOurs([]));
@@ -344,7 +375,17 @@ async function main(): Promise<void> {
               const prober = startProber(s.port);
               const r = tool === "ghz" ? await ghz(s.port, files.file, c, { seconds: SECONDS }) : await raw(s.port, files.file, c);
               const health = await prober.stop();
-              const row = { kind, bytes: files.bytes, concurrency: c, tool, target: s.target, load1: round(load1, 2), ...r, errors: JSON.stringify(r.errors), health };
+              const row = {
+                kind,
+                bytes: files.bytes,
+                concurrency: c,
+                tool,
+                target: s.target,
+                load1: round(load1, 2),
+                ...r,
+                errors: JSON.stringify(r.errors),
+                health,
+              };
               rows.push(row);
               process.stdout.write(`${JSON.stringify(row)}\n`);
             }
@@ -382,7 +423,9 @@ async function main(): Promise<void> {
 function printTables(rows: Record<string, unknown>[], memory: Record<string, unknown>[]): void {
   const w = (s: string) => process.stdout.write(s);
   if (rows.length) {
-    w("\n| request | tool | concurrency | load | Go calls/s | ours calls/s | ours ÷ Go | Go p99 ms | ours p99 ms | health p99 ms (Go / ours) | health failed (Go / ours) | ours refused |\n");
+    w(
+      "\n| request | tool | concurrency | load | Go calls/s | ours calls/s | ours ÷ Go | Go p99 ms | ours p99 ms | health p99 ms (Go / ours) | health failed (Go / ours) | ours refused |\n",
+    );
     w("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     const key = (r: Record<string, unknown>) => `${String(r["kind"])}|${String(r["tool"])}|${String(r["concurrency"])}`;
     const keys = [...new Set(rows.map(key))];
@@ -398,7 +441,9 @@ function printTables(rows: Record<string, unknown>[], memory: Record<string, unk
     }
   }
   if (memory.length) {
-    w("\n| server | load | idle MiB | peak MiB | burst s | answered | refused | +5 s | +15 s | +30 s | +60 s | +60 s ÷ idle |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    w(
+      "\n| server | load | idle MiB | peak MiB | burst s | answered | refused | +5 s | +15 s | +30 s | +60 s | +60 s ÷ idle |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
     for (const m of memory)
       w(
         `| ${String(m["target"])} | ${String(m["load1"])} | ${String(m["idleMiB"])} | ${String(m["peakMiB"])} | ${String(m["burstSeconds"])} | ${String(m["ok"])} | ${String(m["errors"])} | ${String(m["after5sMiB"])} | ${String(m["after15sMiB"])} | ${String(m["after30sMiB"])} | ${String(m["after60sMiB"])} | ${String(m["afterVsIdle"])}x |\n`,

@@ -62,7 +62,12 @@ describe("parseServeFlags", () => {
     { reason: "the worker heap as set", args: ["--insecure", "--worker-heap", "1024"], env: {}, want: { workerHeapMiB: 1024 } },
     { reason: "the memory budget as set", args: ["--insecure", "--memory-budget", "2048"], env: {}, want: { memoryBudgetMiB: 2048 } },
     { reason: "0 turns the memory budget off", args: ["--insecure", "--memory-budget", "0"], env: {}, want: { memoryBudgetMiB: 0 } },
-    { reason: "the memory budget follows the container's limit unless set", args: ["--insecure"], env: {}, want: { memoryBudgetMiB: defaultMemoryBudgetMiB() } },
+    {
+      reason: "the memory budget follows the container's limit unless set",
+      args: ["--insecure"],
+      env: {},
+      want: { memoryBudgetMiB: defaultMemoryBudgetMiB() },
+    },
   ];
   it.each(cases)("$reason", ({ args, env, want }) => {
     const r = parseServeFlags(args, env);

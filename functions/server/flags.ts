@@ -25,7 +25,11 @@ export const ServeConfig = z
     tenantQueue: z.number().int().positive().max(100_000),
     tenantRate: z.number().min(0).max(1_000_000),
     // 0: no budget.
-    memoryBudgetMiB: z.number().int().min(0).max(16 * 1024 * 1024),
+    memoryBudgetMiB: z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024),
     hydratorImage: HydratorImage.optional(),
   })
   .refine((c) => c.tenantWorkers < c.workers, {

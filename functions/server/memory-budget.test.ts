@@ -11,7 +11,11 @@ describe("containerMemoryLimit", () => {
     { reason: "cgroup v2 with a limit", f: { "/sys/fs/cgroup/memory.max": "4294967296\n" }, want: 4 * 1024 * MiB },
     { reason: "cgroup v2 without a limit says max", f: { "/sys/fs/cgroup/memory.max": "max\n" }, want: undefined },
     { reason: "cgroup v1 with a limit", f: { "/sys/fs/cgroup/memory/memory.limit_in_bytes": "2147483648\n" }, want: 2 * 1024 * MiB },
-    { reason: "cgroup v1 says no limit with a number near 2^63", f: { "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n" }, want: undefined },
+    {
+      reason: "cgroup v1 says no limit with a number near 2^63",
+      f: { "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n" },
+      want: undefined,
+    },
     { reason: "no cgroup files (not Linux, or not mounted)", f: {}, want: undefined },
   ])("$reason", ({ f, want }) => {
     expect(containerMemoryLimit(files(f))).toBe(want);

@@ -45,9 +45,7 @@ export function callCost(requestBytes: number): number {
   return Math.max(MIN_CALL_COST_BYTES, REQUEST_COST_FACTOR * requestBytes);
 }
 
-export type Admission =
-  | { ok: true; release(): void }
-  | { ok: false; alone: boolean; costBytes: number; inUseBytes: number; message: string };
+export type Admission = { ok: true; release(): void } | { ok: false; alone: boolean; costBytes: number; inUseBytes: number; message: string };
 
 export class MemoryBudget {
   readonly budgetBytes: number;

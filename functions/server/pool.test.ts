@@ -102,8 +102,11 @@ describe("WorkerPool", () => {
       (l) => lines.push(l),
     );
     const grow = (mib: number) =>
-      pool?.submit(runFunctionMethod.requestSerialize({ meta: { tag: `grow-${mib}` }, input: structOf({ growMiB: mib }) }), { tag: `grow-${mib}`, namespace: "team-a" }, () => true)
-        .answer;
+      pool?.submit(
+        runFunctionMethod.requestSerialize({ meta: { tag: `grow-${mib}` }, input: structOf({ growMiB: mib }) }),
+        { tag: `grow-${mib}`, namespace: "team-a" },
+        () => true,
+      ).answer;
     expect(await grow(0)).toMatchObject({ ok: true });
     await new Promise((r) => setTimeout(r, 1000));
     expect(lines.filter((l) => l.includes("an idle worker grew"))).toEqual([]);

@@ -89,7 +89,11 @@ describe("--memory-budget", () => {
   /** The idle RSS the server measured at start-up, from its "serving" line. */
   async function idleMiB(): Promise<number> {
     const probe = await startScripted(["--workers", "2"]);
-    const line = probe.output().split("\n").find((l) => l.includes('"msg":"serving"')) ?? "{}";
+    const line =
+      probe
+        .output()
+        .split("\n")
+        .find((l) => l.includes('"msg":"serving"')) ?? "{}";
     await probe.stop();
     const idle = (JSON.parse(line) as { idleMiB?: number }).idleMiB;
     if (idle === undefined) throw new Error(`no idleMiB in the serving line: ${line}`);
@@ -105,7 +109,9 @@ describe("--memory-budget", () => {
     await new Promise((r) => setTimeout(r, 800));
     const refused = await call(client, request("third", "team-c", 0, 20), "third");
     expect(refused).toMatchObject({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED });
-    expect(refused.details).toMatch(/^function-model-cache is holding \d+ MiB of --memory-budget \(\d+ MiB for calls\) for 2 calls in flight; this request of 21 MiB needs \d+ MiB more; retry later$/);
+    expect(refused.details).toMatch(
+      /^function-model-cache is holding \d+ MiB of --memory-budget \(\d+ MiB for calls\) for 2 calls in flight; this request of 21 MiB needs \d+ MiB more; retry later$/,
+    );
     // A small call still fits beside them.
     expect(await call(client, request("small", "team-c", 0), "small")).toMatchObject({ ok: true });
     expect((await Promise.all(held)).map((o) => o.ok)).toEqual([true, true]);
@@ -121,7 +127,9 @@ describe("--memory-budget", () => {
     const client = rawClient(fn.port);
     const refused = await call(client, request("big", "team-a", 0, 40), "big");
     expect(refused).toMatchObject({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED });
-    expect(refused.details).toMatch(/^function-model-cache cannot take this request of 41 MiB: a call holds about 4x its request \(\d+ MiB\), more than the \d+ MiB of --memory-budget \(\d+ MiB\) left for calls .*; raise --memory-budget/);
+    expect(refused.details).toMatch(
+      /^function-model-cache cannot take this request of 41 MiB: a call holds about 4x its request \(\d+ MiB\), more than the \d+ MiB of --memory-budget \(\d+ MiB\) left for calls .*; raise --memory-budget/,
+    );
     const out = await fn.waitForOutput("call refused: its request alone needs more than the memory budget");
     expect(out).toMatch(/"requestBytes":4\d{7}/);
     // Refused from the length its first bytes declare, not once all 41 MiB had arrived.
