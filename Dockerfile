@@ -37,3 +37,14 @@ FROM hydrator AS function
 ARG HYDRATOR_IMAGE
 RUN ["/nodejs/bin/node", "-e", "const i = process.env.HYDRATOR_IMAGE ?? ''; if (!/^[^@\\s]+@sha256:[0-9a-f]{64}$/.test(i)) { console.error('--build-arg HYDRATOR_IMAGE=<repository>@sha256:<digest> is required, got ' + JSON.stringify(i)); process.exit(1); }"]
 ENV FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE=${HYDRATOR_IMAGE}
+# glibc's malloc for the server (not the hydrator's Jobs, which run the stage
+# above): HTTP/2 hands a request over in chunks of 16 KiB, which glibc would
+# carve from one heap that cannot shrink past the last block still in use, so
+# a burst of large requests left that heap at 700-950 MiB for good. From 16 KiB
+# up each allocation is its own mapping, returned when freed, and two arenas
+# instead of one per thread. Measured: a burst of 30 x 50 MiB peaked at 0.96
+# GiB instead of 2.2, and 15 s later the process was back at its idle size
+# (docs/benchmarks.md, "The service under load"; bench/service/run.ts reads
+# these lines to run the server as the image does).
+ENV MALLOC_ARENA_MAX=2
+ENV MALLOC_MMAP_THRESHOLD_=16384

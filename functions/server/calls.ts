@@ -4,8 +4,13 @@
 // flight across every connection. Both answer with a gRPC status and a log
 // line; the handler never sees such a call. HTTP/2's own limits (streams per
 // connection, session memory, keepalive, idle connections) are in http2Options.
+// And the memory budget (memory-budget.ts): a call is admitted from the
+// length its body declares, before the body is buffered, or refused with
+// RESOURCE_EXHAUSTED; its reservation is given back when its status is sent.
+import { constants as http2Constants, type ServerHttp2Stream } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "./logger.ts";
+import type { MemoryBudget } from "./memory-budget.ts";
 
 export interface CallLimits {
   /** From the request's headers to the response's trailers; a client's shorter grpc-timeout still wins. */
@@ -36,19 +41,75 @@ export interface CallGuard {
   inFlight(): number;
 }
 
-export function callGuard(limits: CallLimits, log: Logger): CallGuard {
+/**
+ * The HTTP/2 stream under grpc-js's call, to read the message's length as it arrives. grpc-js does not expose it; its
+ * first call object holds it as `stream` (1.10 on). Without it calls are admitted once their message is in.
+ */
+function streamOf(call: grpc.ServerInterceptingCallInterface): ServerHttp2Stream | undefined {
+  const stream = (call as unknown as { stream?: unknown }).stream;
+  return typeof stream === "object" && stream !== null && typeof (stream as ServerHttp2Stream).on === "function" && "session" in stream
+    ? (stream as ServerHttp2Stream)
+    : undefined;
+}
+
+/** Calls to this method are admitted against the memory budget (health checks are not: they must always be answered). */
+export interface Budgeted {
+  budget: MemoryBudget;
+  /** Only calls to this method path. */
+  path: string;
+  /** Larger messages grpc-js refuses itself (--max-recv-message-size): nothing to reserve for them. */
+  maxRecvBytes: number;
+}
+
+export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted): CallGuard {
   let inFlight = 0;
+  let warnedNoStream = false;
   const interceptor: grpc.ServerInterceptor = (method, call) => {
     const peer = call.getPeer();
     let finished = false;
+    let release: (() => void) | undefined;
     const finish = () => {
       if (finished) return;
       finished = true;
       inFlight--;
       clearTimeout(timer);
+      release?.();
+    };
+    /** Reserve the call's memory for a message of `bytes`; false when the call is over (answered, or now refused). */
+    const admit = (bytes: number): boolean => {
+      if (finished) return false;
+      if (!budgeted || method.path !== budgeted.path || release || bytes > budgeted.maxRecvBytes) return true;
+      const admission = budgeted.budget.admit(bytes);
+      if (admission.ok) {
+        release = admission.release;
+        return true;
+      }
+      log.warn(
+        {
+          method: method.path,
+          peer,
+          requestBytes: bytes,
+          costMiB: Math.ceil(admission.costBytes / 2 ** 20),
+          inUseMiB: Math.ceil(admission.inUseBytes / 2 ** 20),
+          memoryBudgetMiB: Math.floor(budgeted.budget.budgetBytes / 2 ** 20),
+        },
+        admission.alone ? "call refused: its request alone needs more than the memory budget" : "call refused: the memory budget is in use by other calls",
+      );
+      guarded.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: admission.message });
+      return false;
     };
     const responder = new grpc.ResponderBuilder()
-      .withStart((next) => next(new grpc.ServerListenerBuilder().withOnCancel(finish).build()))
+      .withStart((next) =>
+        next(
+          new grpc.ServerListenerBuilder()
+            .withOnCancel(finish)
+            // Where the length could not be read as the body arrived, the whole message is in: admitted now, or refused.
+            .withOnReceiveMessage((message: unknown, nextMessage) => {
+              if (admit(Buffer.isBuffer(message) ? message.length : 0)) nextMessage(message);
+            })
+            .build(),
+        ),
+      )
       .withSendStatus((status, next) => {
         finish();
         next(status);
@@ -65,6 +126,14 @@ export function callGuard(limits: CallLimits, log: Logger): CallGuard {
             details: `function-model-cache: the call did not complete within ${limits.callTimeoutSeconds}s (--call-timeout)`,
           });
         }, limits.callTimeoutSeconds * 1000).unref();
+    if (!refused && budgeted && method.path === budgeted.path) {
+      const stream = streamOf(call);
+      if (stream) admitOnArrival(stream, admit);
+      else if (!warnedNoStream) {
+        warnedNoStream = true;
+        log.warn("grpc-js does not show a call's stream: calls are admitted against --memory-budget once their message has arrived, not as it starts");
+      }
+    }
     if (refused) {
       log.warn({ method: method.path, peer, inFlight: inFlight - 1, maxCallsInFlight: limits.maxCallsInFlight }, "call refused: too many calls in flight");
       // After the call is set up: a status sent from inside the interceptor would race its start.
@@ -75,4 +144,23 @@ export function callGuard(limits: CallLimits, log: Logger): CallGuard {
     return guarded;
   };
   return { interceptor, inFlight: () => inFlight };
+}
+
+/**
+ * Reads the gRPC message prefix (a flag byte, then the length, 4 bytes big-endian) from the first bytes of the body
+ * and admits the call for that length before the rest is buffered; a refused call's stream is reset, so the client
+ * stops sending and what arrived is dropped.
+ */
+function admitOnArrival(stream: ServerHttp2Stream, admit: (bytes: number) => boolean): void {
+  let prefix = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    prefix = Buffer.concat([prefix, chunk.subarray(0, 5 - prefix.length)]);
+    if (prefix.length < 5) return;
+    stream.off("data", onData);
+    if (!admit(prefix.readUInt32BE(1)))
+      setImmediate(() => {
+        if (!stream.closed && !stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      });
+  };
+  stream.on("data", onData);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { defaultMemoryBudgetMiB } from "./memory-budget.ts";
 import { parseServeFlags } from "./flags.ts";
 
 describe("parseServeFlags", () => {
@@ -59,6 +60,14 @@ describe("parseServeFlags", () => {
     { reason: "a namespace starts 200 calls a second unless set", args: ["--insecure"], env: {}, want: { tenantRate: 200 } },
     { reason: "0 turns the call rate off", args: ["--insecure", "--tenant-rate", "0"], env: {}, want: { tenantRate: 0 } },
     { reason: "the worker heap as set", args: ["--insecure", "--worker-heap", "1024"], env: {}, want: { workerHeapMiB: 1024 } },
+    { reason: "the memory budget as set", args: ["--insecure", "--memory-budget", "2048"], env: {}, want: { memoryBudgetMiB: 2048 } },
+    { reason: "0 turns the memory budget off", args: ["--insecure", "--memory-budget", "0"], env: {}, want: { memoryBudgetMiB: 0 } },
+    {
+      reason: "the memory budget follows the container's limit unless set",
+      args: ["--insecure"],
+      env: {},
+      want: { memoryBudgetMiB: defaultMemoryBudgetMiB() },
+    },
   ];
   it.each(cases)("$reason", ({ args, env, want }) => {
     const r = parseServeFlags(args, env);
@@ -69,6 +78,7 @@ describe("parseServeFlags", () => {
     { reason: "no credentials and not insecure", args: [], error: /refusing to start without credentials/ },
     { reason: "an unknown flag", args: ["--insecure", "--nope"], error: /nope/ },
     { reason: "a receive limit that is not a number", args: ["--insecure", "--max-recv-message-size", "lots"], error: /^--max-recv-message-size: / },
+    { reason: "a memory budget that is not a whole number of MiB", args: ["--insecure", "--memory-budget", "1.5"], error: /^--memory-budget: / },
     { reason: "an address without a port", args: ["--insecure", "--address", "localhost"], error: /--address: must be host:port/ },
     { reason: "a :latest hydrator image", args: ["--insecure", "--hydrator-image", "ghcr.io/org/img:latest"], error: /^--hydrator-image: is :latest/ },
     {

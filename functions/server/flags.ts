@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { HydratorImage } from "../api/image.ts";
+import { defaultMemoryBudgetMiB } from "./memory-budget.ts";
 
 export const ServeConfig = z
   .object({
@@ -23,6 +24,12 @@ export const ServeConfig = z
     tenantWorkers: z.number().int().positive(),
     tenantQueue: z.number().int().positive().max(100_000),
     tenantRate: z.number().min(0).max(1_000_000),
+    // 0: no budget.
+    memoryBudgetMiB: z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024),
     hydratorImage: HydratorImage.optional(),
   })
   .refine((c) => c.tenantWorkers < c.workers, {
@@ -72,6 +79,10 @@ export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
   --tenant-queue <n>             calls of one namespace waiting for a worker; more are refused (default 64)
   --tenant-rate <calls/s>        calls one namespace may start a second, in bursts of two seconds' worth; more
                                  are refused before any work (default 200; 0: no limit)
+  --memory-budget <MiB>          memory the process may hold: each call reserves about 4x its request from the
+                                 length it declares, before its bytes are buffered, and one that does not fit
+                                 gets RESOURCE_EXHAUSTED (Crossplane retries) (default: 75% of the container's
+                                 memory limit, or half the machine's memory without one; 0: no budget)
   --hydrator-image <image>       image the hydration Jobs run (env FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE)
 `;
 
@@ -89,6 +100,7 @@ const FLAG_OF: Record<string, string> = {
   tenantWorkers: "tenant-workers",
   tenantQueue: "tenant-queue",
   tenantRate: "tenant-rate",
+  memoryBudgetMiB: "memory-budget",
   hydratorImage: "hydrator-image",
 };
 
@@ -117,6 +129,7 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
         "tenant-workers": { type: "string" },
         "tenant-queue": { type: "string", default: "64" },
         "tenant-rate": { type: "string", default: "200" },
+        "memory-budget": { type: "string" },
         "hydrator-image": { type: "string" },
       },
     }));
@@ -144,6 +157,7 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
     tenantWorkers: values["tenant-workers"] === undefined ? Math.max(1, Math.floor(workers / 2)) : Number(values["tenant-workers"]),
     tenantQueue: Number(values["tenant-queue"]),
     tenantRate: Number(values["tenant-rate"]),
+    memoryBudgetMiB: values["memory-budget"] === undefined ? defaultMemoryBudgetMiB() : Number(values["memory-budget"]),
     hydratorImage: values["hydrator-image"] ?? (env["FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE"] || undefined),
   });
   if (!parsed.success) {

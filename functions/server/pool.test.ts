@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { structOf, runFunctionMethod } from "../../test/support/protocol-builders.ts";
 import { fatalOf } from "../../test/security/server-wire.ts";
 import { newLogger } from "./logger.ts";
-import { WorkerPool, type PoolAnswer } from "./pool.ts";
+import { RETIRE_ABOVE_BYTES, WorkerPool, type PoolAnswer } from "./pool.ts";
 
 const SCRIPTED_URL = new URL("../../test/server/fixtures/scripted-compose.ts", import.meta.url).href;
 const SCRIPTED = { url: SCRIPTED_URL, options: null };
@@ -91,5 +91,34 @@ describe("WorkerPool", () => {
     for (let i = 0; i < 100 && !pool.serving(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(seen).toEqual([false, true]);
     expect(lines.filter((l) => l.includes("no worker can start: not serving"))).toHaveLength(1);
+  });
+
+  it("replaces a worker whose heap grew once it has stayed idle, and serves on; a worker that did not grow is kept", async () => {
+    pool = await WorkerPool.start(
+      { workers: 2, workerHeapMiB: 512, composeTimeoutSeconds: 30, tenantWorkers: 1, tenantQueue: 8, retireAfterIdleMs: 300 },
+      SCRIPTED,
+      false,
+      log,
+      (l) => lines.push(l),
+    );
+    const grow = (mib: number) =>
+      pool?.submit(
+        runFunctionMethod.requestSerialize({ meta: { tag: `grow-${mib}` }, input: structOf({ growMiB: mib }) }),
+        { tag: `grow-${mib}`, namespace: "team-a" },
+        () => true,
+      ).answer;
+    expect(await grow(0)).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(lines.filter((l) => l.includes("an idle worker grew"))).toEqual([]);
+    expect(await grow(128)).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    const retired = lines.filter((l) => l.includes("an idle worker grew: replaced"));
+    expect(retired).toHaveLength(1);
+    expect(JSON.parse(retired[0] as string)).toMatchObject({ level: 30 });
+    expect((JSON.parse(retired[0] as string) as { heapMiB: number }).heapMiB).toBeGreaterThanOrEqual(RETIRE_ABOVE_BYTES / 2 ** 20);
+    // The replacement loads and the pool serves.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(pool.readyWorkers()).toBe(2);
+    expect(await grow(0)).toMatchObject({ ok: true });
   });
 });

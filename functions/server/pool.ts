@@ -20,7 +20,7 @@ import { FairQueue } from "./fair-queue.ts";
 import type { Logger } from "./logger.ts";
 import { bareFatal } from "./service.ts";
 import { giveUp, received } from "./transfer.ts";
-import type { WorkerCall, WorkerData, WorkerMessage } from "./worker-protocol.ts";
+import type { WorkerCall, WorkerCollect, WorkerData, WorkerMessage } from "./worker-protocol.ts";
 
 export interface PoolLimits {
   workers: number;
@@ -28,6 +28,8 @@ export interface PoolLimits {
   composeTimeoutSeconds: number;
   tenantWorkers: number;
   tenantQueue: number;
+  /** How long a worker that grew stays idle before it is replaced (RETIRE_AFTER_IDLE_MS unless set: tests shorten it). */
+  retireAfterIdleMs?: number;
 }
 
 export type PoolAnswer = { ok: true; response: Buffer } | { ok: false; code: "tenant-queue-full" | "closing" | "gone"; message: string };
@@ -63,12 +65,27 @@ interface Slot {
    * included, and cannot take the other workers while its own are reloading.
    */
   chargedTo: string | undefined;
+  /** The heap V8 held for this slot's worker once it had loaded, and after its last call. */
+  loadedHeapBytes: number;
+  heapBytes: number;
+  /** Set while an idle worker that grew waits to be retired. */
+  retireTimer: NodeJS.Timeout | undefined;
 }
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 /** A namespace-less request (cluster-scoped XR, or a client that is not Crossplane) shares one lane. */
 const NO_NAMESPACE = "";
 const MAX_RESTART_DELAY_MS = 30_000;
+/**
+ * An idle worker whose heap grew this much past what it held once loaded is replaced after RETIRE_AFTER_IDLE_MS
+ * idle: V8 does not collect an idle isolate's garbage for a long while, so one large call otherwise leaves its
+ * worker holding hundreds of MiB (docs/benchmarks.md, "The service under load"). A new worker costs a reload
+ * (about 0.7 s of CPU), so only a worker that grew is replaced, and only once calls have stopped coming to it.
+ */
+export const RETIRE_ABOVE_BYTES = 64 * 1024 * 1024;
+export const RETIRE_AFTER_IDLE_MS = 5_000;
+/** A worker's young generation (both semi-spaces and the new large-object space), as V8 gives a main thread by default on 64-bit. */
+export const WORKER_YOUNG_GENERATION_MIB = 48;
 
 export class WorkerPool {
   private readonly limits: PoolLimits;
@@ -98,7 +115,17 @@ export class WorkerPool {
     const pool = new WorkerPool(limits, composer, debug, log, writeLine);
     const ready = new Promise<void>((resolve, reject) => (pool.started = { resolve, reject }));
     for (let i = 0; i < limits.workers; i++) {
-      const slot: Slot = { index: i, worker: undefined, state: "starting", running: undefined, failedStarts: 0, chargedTo: undefined };
+      const slot: Slot = {
+        index: i,
+        worker: undefined,
+        state: "starting",
+        running: undefined,
+        failedStarts: 0,
+        chargedTo: undefined,
+        loadedHeapBytes: 0,
+        heapBytes: 0,
+        retireTimer: undefined,
+      };
       pool.slots.push(slot);
       pool.spawn(slot);
     }
@@ -175,6 +202,12 @@ export class WorkerPool {
     this.servingListener?.(now);
   }
 
+  /** Every worker runs a full collection (a busy one once its call is done): calls have stopped after a burst. */
+  collect(): void {
+    const message: WorkerCollect = { collect: true };
+    for (const slot of this.slots) slot.worker?.postMessage(message);
+  }
+
   /** Terminates every worker; calls still waiting are answered UNAVAILABLE-style ("closing"). */
   async close(): Promise<void> {
     this.closing = true;
@@ -188,6 +221,7 @@ export class WorkerPool {
         slot.worker = undefined;
         slot.state = "stopped";
         if (slot.running) clearTimeout(slot.running.timer);
+        clearTimeout(slot.retireTimer);
         return w?.terminate();
       }),
     );
@@ -196,7 +230,10 @@ export class WorkerPool {
   private spawn(slot: Slot): void {
     const worker = new Worker(WORKER_URL, {
       workerData: this.data,
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.workerHeapMiB },
+      // The young generation as the main thread has it by default: given only an old generation limit, V8 sizes a
+      // worker's young generation from it, a few MiB, and a call's short-lived objects then cost a scavenge every
+      // few calls (40% of a worker's time on small requests; docs/benchmarks.md, "The service under load").
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.workerHeapMiB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MIB },
       // Its stdout and stderr are the process's: a stray write is not lost, nor buffered here.
       stdout: false,
       stderr: false,
@@ -229,6 +266,8 @@ export class WorkerPool {
       }
       slot.state = "idle";
       slot.failedStarts = 0;
+      slot.loadedHeapBytes = m.heapBytes;
+      slot.heapBytes = m.heapBytes;
       this.noticeServing();
       if (slot.chargedTo !== undefined) this.queue.done(slot.chargedTo);
       slot.chargedTo = undefined;
@@ -243,7 +282,28 @@ export class WorkerPool {
     if (!running || running.job.id !== m.id) return;
     this.finish(slot, { ok: true, response: received(m.response) });
     slot.state = "idle";
+    slot.heapBytes = m.heapBytes;
     this.dispatch();
+    if (slot.state === "idle") this.retireIfGrown(slot);
+  }
+
+  /** Replace `slot`'s worker if it grew and stays idle for RETIRE_AFTER_IDLE_MS (RETIRE_ABOVE_BYTES). */
+  private retireIfGrown(slot: Slot): void {
+    if (slot.retireTimer !== undefined || slot.heapBytes - slot.loadedHeapBytes < RETIRE_ABOVE_BYTES) return;
+    slot.retireTimer = setTimeout(() => {
+      slot.retireTimer = undefined;
+      const worker = slot.worker;
+      if (this.closing || slot.state !== "idle" || !worker) return;
+      this.log.info(
+        { worker: worker.threadId, heapMiB: Math.round(slot.heapBytes / 2 ** 20), loadedHeapMiB: Math.round(slot.loadedHeapBytes / 2 ** 20) },
+        "an idle worker grew: replaced, so its memory goes back to the system",
+      );
+      // Taken from the slot first: its exit is then not a failure (onEnd ignores a worker that is no longer the slot's).
+      slot.worker = undefined;
+      void worker.terminate();
+      this.restart(slot);
+    }, this.limits.retireAfterIdleMs ?? RETIRE_AFTER_IDLE_MS);
+    slot.retireTimer.unref();
   }
 
   /**
@@ -362,6 +422,8 @@ export class WorkerPool {
       const request = job.request as Buffer;
       job.request = undefined;
       slot.state = "busy";
+      clearTimeout(slot.retireTimer);
+      slot.retireTimer = undefined;
       const timer = setTimeout(() => this.onTimeout(slot), this.limits.composeTimeoutSeconds * 1000);
       slot.running = { job, timer, since: performance.now() };
       const { posted, transfer } = giveUp(request);

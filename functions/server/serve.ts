@@ -4,7 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { REQUEST_LIMITS } from "../protocol/limits.ts";
-import { loadProtocol } from "../protocol/load.ts";
+import { loadProtocol, RUN_FUNCTION_PATH } from "../protocol/load.ts";
 import { peekRequest } from "../protocol/peek-request.ts";
 import { callGuard, http2Options } from "./calls.ts";
 import type { ComposerModule } from "./composer.ts";
@@ -12,7 +12,9 @@ import { loadServerCredentials } from "./credentials.ts";
 import { listen } from "./listen.ts";
 import type { ServeConfig } from "./flags.ts";
 import { lineWriter, type Logger } from "./logger.ts";
+import { MemoryBudget, MiB, REQUEST_COST_FACTOR } from "./memory-budget.ts";
 import { WorkerPool } from "./pool.ts";
+import { fullCollection, IdleCollector } from "./release-memory.ts";
 import { TenantRate } from "./tenant-rate.ts";
 
 const SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService";
@@ -39,7 +41,23 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
   if (!creds.ok) throw new Error(creds.error);
   const pool = await WorkerPool.start(config, composer, config.debug, log, lineWriter(log));
 
-  const guard = callGuard(config, log);
+  // What the process holds idle (code, the workers' heaps) is measured once they have loaded: calls share the rest.
+  const budget = new MemoryBudget(config.memoryBudgetMiB * MiB, config.memoryBudgetMiB === 0 ? 0 : process.memoryUsage.rss());
+  const maxRecvBytes = config.maxRecvMessageSizeMiB * MiB;
+  if (budget.budgetBytes > 0 && budget.baseBytes + REQUEST_COST_FACTOR * maxRecvBytes > budget.budgetBytes)
+    log.warn(
+      { memoryBudgetMiB: config.memoryBudgetMiB, idleMiB: Math.ceil(budget.baseBytes / MiB), maxRecvMessageSizeMiB: config.maxRecvMessageSizeMiB },
+      "--memory-budget cannot hold one request of --max-recv-message-size: the largest requests will be refused",
+    );
+  const guard = callGuard(config, log, { budget, path: RUN_FUNCTION_PATH, maxRecvBytes });
+  // Once calls stop after a burst, every thread collects its garbage, so glibc can give the memory back.
+  const gc = fullCollection();
+  const collector = new IdleCollector(() => {
+    const before = process.memoryUsage.rss();
+    gc?.();
+    pool.collect();
+    log.info({ rssMiB: Math.round(before / MiB), afterMiB: Math.round(process.memoryUsage.rss() / MiB) }, "calls stopped after a burst: memory collected");
+  });
   const rate = new TenantRate({ ratePerSecond: config.tenantRate, burst: 2 * config.tenantRate });
   const server = new grpc.Server({
     ...http2Options(config),
@@ -75,9 +93,15 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
       });
       return;
     }
+    const requestBytes = call.request.length;
+    collector.started();
     const submitted = pool.submit(call.request, header, wanted);
     call.on("cancelled", submitted.cancel);
-    void submitted.answer.then((a) => (a.ok ? callback(null, a.response) : callback({ code: STATUS_OF[a.code], details: a.message })));
+    void submitted.answer.then((a) => {
+      collector.ended(requestBytes + (a.ok ? a.response.length : 0));
+      if (a.ok) callback(null, a.response);
+      else callback({ code: STATUS_OF[a.code], details: a.message });
+    });
   };
   server.addService({ ...service, RunFunction: runFunction } as grpc.ServiceDefinition, { RunFunction: handler });
   const health = new HealthImplementation({ "": "SERVING", [SERVICE]: "SERVING" });
@@ -111,6 +135,8 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
       tenantWorkers: config.tenantWorkers,
       tenantQueue: config.tenantQueue,
       tenantRate: config.tenantRate,
+      memoryBudgetMiB: config.memoryBudgetMiB,
+      idleMiB: Math.ceil(budget.baseBytes / MiB),
     },
     "serving",
   );
@@ -119,6 +145,7 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
     draining ??= new Promise<void>((resolve) => {
       health.setStatus("", "NOT_SERVING");
       health.setStatus(SERVICE, "NOT_SERVING");
+      collector.stop();
       listening.close();
       const timer = setTimeout(() => {
         log.warn({ drainTimeoutSeconds: config.drainTimeoutSeconds }, "drain timed out; closing remaining calls");

@@ -9,10 +9,18 @@ export interface WorkerCall {
   request: PostedBytes;
 }
 
+/** Or: run a full collection now (calls have stopped after a burst; release-memory.ts). */
+export interface WorkerCollect {
+  collect: true;
+}
+
 /** What a worker posts to the pool. */
 export type WorkerMessage =
   /** Loaded; V8's heap limit as this thread has it (old and young generations), so the pool can check it is in force. */
-  { type: "ready"; heapLimitMiB: number } | { type: "log"; line: string } | { type: "done"; id: number; response: PostedBytes };
+  | { type: "ready"; heapLimitMiB: number; heapBytes: number }
+  | { type: "log"; line: string }
+  /** A call's response, and the heap V8 holds for this thread after it (total_heap_size), so the pool can retire a worker that grew. */
+  | { type: "done"; id: number; response: PostedBytes; heapBytes: number };
 
 /** A worker's start-up data. */
 export const WorkerData = z.object({
