@@ -89,6 +89,17 @@ describe("the ModelCache XRD accepts what the API allows", () => {
         { source: { s3: { uri: "s3://models/qwen3-8b/", region: "us-east-1" } } },
       ),
     },
+    {
+      reason: "an Azure prefix with a SAS token by reference",
+      spec: base({}, { source: { azure: { uri: "azure://acct/models/qwen3-8b/", credentialsSecretRef: { name: "azure-sas" } } } }),
+    },
+    {
+      reason: "one Azure blob from Azurite's path-style endpoint",
+      spec: base(
+        {},
+        { kind: "Bytes", source: { azure: { uri: "azure://devstoreaccount1/m-1/a b/x.bin", endpoint: "http://azurite.storage.svc:10000/devstoreaccount1" } } },
+      ),
+    },
     { reason: "an OCI source pinned by digest", spec: base({}, { source: { oci: { reference: `registry.example.com/models/qwen3@${DIGEST}` } } }) },
     {
       reason: "a GCS prefix with a service-account key, on a private endpoint",
@@ -343,6 +354,31 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
       reason: "a query in a GCS endpoint",
       spec: base({}, { source: { gcs: { uri: "gs://models/x", endpoint: "https://gcs.example.com/?access_token=x" } } }),
       want: "spec.artifact.source.gcs.endpoint: must not carry a query or fragment",
+    },
+    {
+      reason: "an Azure URI with an uppercase account (accounts are lowercase letters and digits)",
+      spec: base({}, { source: { azure: { uri: "azure://MyAccount/models/x" } } }),
+      want: "spec.artifact.source.azure.uri: should match",
+    },
+    {
+      reason: "an Azure container of two characters (3-63)",
+      spec: base({}, { source: { azure: { uri: "azure://acct/ab/x" } } }),
+      want: "spec.artifact.source.azure.uri: should match",
+    },
+    {
+      reason: "an Azure URI with no container",
+      spec: base({}, { source: { azure: { uri: "azure://acct" } } }),
+      want: "spec.artifact.source.azure.uri: should match",
+    },
+    {
+      reason: "a SAS token in the Azure URI (it goes in the Secret)",
+      spec: base({}, { source: { azure: { uri: "azure://acct/models/x?sv=2024&sig=abc" } } }),
+      want: "spec.artifact.source.azure.uri: should match",
+    },
+    {
+      reason: "a SAS token in the Azure endpoint's query",
+      spec: base({}, { source: { azure: { uri: "azure://acct/models/x", endpoint: "https://acct.blob.core.windows.net/?sv=2024&sig=abc" } } }),
+      want: "spec.artifact.source.azure.endpoint: must not carry a query or fragment",
     },
     {
       reason: "userinfo in an S3 endpoint",

@@ -306,6 +306,60 @@ const cases: Case[] = [
       },
     },
   },
+  {
+    reason: "an Azure prefix with a SAS token or key by reference: the account's public-cloud endpoint, the Secret named so an empty one fails by name",
+    source: { azure: { uri: "azure://acct/models/qwen/", credentialsSecretRef: { name: "az" } } },
+    pinnedRevision: `versions:sha256:${"c".repeat(64)}`,
+    want: {
+      key: "azure",
+      identity: { azure: { uri: "azure://acct/models/qwen/", endpoint: null } },
+      line: "azure://acct/models/qwen/",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [{ field: `${AT}.azure.uri`, url: "https://acct.blob.core.windows.net", defaulted: true }],
+      credential: { list: "azure", secretField: `${AT}.azure.credentialsSecretRef` },
+      plan: {
+        ...none,
+        // A prefix's pin is a digest of versions, not a name the Job could read by: the Job resolves again and
+        // --expect-manifest-digest (set by the cluster level) refuses other bytes.
+        args: { source: "azure://acct/models/qwen/" },
+        env: [
+          { name: "AZURE_STORAGE_SAS_TOKEN", valueFrom: { secretKeyRef: { name: "az", key: "AZURE_STORAGE_SAS_TOKEN", optional: true } } },
+          { name: "AZURE_STORAGE_KEY", valueFrom: { secretKeyRef: { name: "az", key: "AZURE_STORAGE_KEY", optional: true } } },
+          { name: "AZURE_STORAGE_CREDENTIALS_SECRET", value: "az" },
+        ],
+        secrets: ["az"],
+      },
+    },
+  },
+  {
+    reason: "an Azure blob in a sovereign cloud, public: the endpoint decides the origin and is part of the identity",
+    source: { azure: { uri: "azure://acct/models/qwen/model.bin", endpoint: "https://acct.blob.core.usgovcloudapi.net" } },
+    want: {
+      key: "azure",
+      identity: { azure: { uri: "azure://acct/models/qwen/model.bin", endpoint: "https://acct.blob.core.usgovcloudapi.net" } },
+      line: "azure://acct/models/qwen/model.bin",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [{ field: `${AT}.azure.endpoint`, url: "https://acct.blob.core.usgovcloudapi.net", defaulted: false }],
+      credential: undefined,
+      plan: { ...none, args: { source: "azure://acct/models/qwen/model.bin", endpoint: "https://acct.blob.core.usgovcloudapi.net" } },
+    },
+  },
+  {
+    reason: "the account's default endpoint written out changes no bytes: the same identity (and volume) as without it",
+    source: { azure: { uri: "azure://acct/models/qwen/", endpoint: "https://acct.blob.core.windows.net/" } },
+    want: {
+      key: "azure",
+      identity: { azure: { uri: "azure://acct/models/qwen/", endpoint: null } },
+      line: "azure://acct/models/qwen/",
+      immutableRevision: undefined,
+      revisionComparable: false,
+      fetches: [{ field: `${AT}.azure.endpoint`, url: "https://acct.blob.core.windows.net/", defaulted: false }],
+      credential: undefined,
+      plan: { ...none, args: { source: "azure://acct/models/qwen/", endpoint: "https://acct.blob.core.windows.net/" } },
+    },
+  },
 ];
 
 describe("each source kind answers for its own sources", () => {
@@ -330,14 +384,14 @@ describe("each source kind answers for its own sources", () => {
 
 describe("the registry", () => {
   it("has one kind per spec.artifact.source field, keyed by its own name, in the XRD's order", () => {
-    expect(SOURCE_KEYS).toEqual(["huggingFace", "s3", "gcs", "http", "oci", "inline", "configMap", "pvcClone"]);
+    expect(SOURCE_KEYS).toEqual(["huggingFace", "s3", "gcs", "azure", "http", "oci", "inline", "configMap", "pvcClone"]);
     for (const k of SOURCE_KEYS) expect(SOURCE_KINDS[k].key).toBe(k);
   });
 
   it("gives every URI scheme a Job can be handed to exactly one kind's fetcher", () => {
     const schemes = SOURCE_KEYS.flatMap((k) => SOURCE_KINDS[k].fetcher?.schemes ?? []);
     expect(new Set(schemes).size).toBe(schemes.length);
-    expect(schemes.sort()).toEqual(["gs", "hf", "http", "https", "oci", "pvc", "s3"]);
+    expect(schemes.sort()).toEqual(["azure", "gs", "hf", "http", "https", "oci", "pvc", "s3"]);
   });
 
   it("merges the kinds' own hydrator flags without a clash: each field and flag name declared once, by one kind or the core", () => {

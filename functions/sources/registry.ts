@@ -6,6 +6,7 @@ import type { z } from "zod";
 import type { Source } from "../api/artifact.ts";
 import type { Checked } from "../common/checked.ts";
 import type { JsonValue } from "../sdk/types.ts";
+import { azure } from "./azure.ts";
 import { configMap } from "./config-map.ts";
 import { gcs } from "./gcs.ts";
 import { http } from "./http.ts";
@@ -16,7 +17,7 @@ import { oci } from "./oci.ts";
 import { pvcClone } from "./pvc-clone.ts";
 import { s3 } from "./s3.ts";
 
-export const SOURCE_KINDS = { huggingFace, s3, gcs, http, oci, inline, configMap, pvcClone } as const;
+export const SOURCE_KINDS = { huggingFace, s3, gcs, azure, http, oci, inline, configMap, pvcClone } as const;
 
 type Kinds = typeof SOURCE_KINDS;
 export type SourceKey = keyof Kinds;

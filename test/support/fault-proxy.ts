@@ -39,7 +39,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const log: ProxiedRequest = {
       method: req.method ?? "GET",
       path,
-      ...(req.headers.range ? { range: req.headers.range } : {}),
+      // Azure's clients send the range as x-ms-range.
+      ...(req.headers.range ? { range: req.headers.range } : typeof req.headers["x-ms-range"] === "string" ? { range: req.headers["x-ms-range"] } : {}),
       at: Date.now(),
       outcome: "forwarded",
     };
