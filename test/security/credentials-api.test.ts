@@ -127,3 +127,54 @@ describe("HTTP credentials come from a Secret by reference, to allowed hosts onl
     expect(f?.message).toContain("https://attacker.example.net");
   });
 });
+
+describe("Azure credentials come from a Secret by reference, to the account's blob host or an allowed endpoint only", () => {
+  const azureSpec = (azure: JsonObject): JsonObject => ({
+    artifact: { kind: "Weights", source: { azure } },
+    clusterSelector: { matchLabels: { region: "us-east1" } },
+  });
+
+  it("a SAS token or account key reaches the Job by secretKeyRef, never as a value or an argument", async () => {
+    const xr = baseXr({
+      artifact: { kind: "Weights", layout: "Flat", source: { azure: { uri: "azure://acct/models/qwen/", credentialsSecretRef: { name: "azure-creds" } } } },
+    });
+    const a = await call(fn.client(), replicaRequest(xr));
+    const c = container(a);
+    const env = ((c?.["env"] ?? []) as JsonObject[]).filter((e) => String(e["name"]).startsWith("AZURE_STORAGE_"));
+    expect(env).toEqual([
+      { name: "AZURE_STORAGE_SAS_TOKEN", valueFrom: { secretKeyRef: { name: "azure-creds", key: "AZURE_STORAGE_SAS_TOKEN", optional: true } } },
+      { name: "AZURE_STORAGE_KEY", valueFrom: { secretKeyRef: { name: "azure-creds", key: "AZURE_STORAGE_KEY", optional: true } } },
+      { name: "AZURE_STORAGE_CREDENTIALS_SECRET", value: "azure-creds" },
+    ]);
+    expect(c?.["args"]).toEqual(expect.arrayContaining(["--source", "azure://acct/models/qwen/"]));
+  });
+
+  it("an endpoint the platform did not list is refused, naming the endpoint's field and the rule", async () => {
+    const a = await call(
+      fn.client(),
+      fleetRequest(
+        modelCache(azureSpec({ uri: "azure://acct/models/x", endpoint: "https://attacker.example.net/acct", credentialsSecretRef: { name: "c" } })),
+        {
+          clusters: fleet(),
+        },
+      ),
+    );
+    const [f] = fatals(a);
+    expect(f?.message).toContain("spec.artifact.source.azure.endpoint");
+    expect(f?.message).toContain("tenancy.credentialDestinations.azure");
+    expect(f?.message).toContain("https://attacker.example.net");
+    expect(Object.keys(a.desired)).toEqual([]);
+  });
+
+  it("the account's public-cloud blob host is allowed by default; a private endpoint once the platform lists it", async () => {
+    const byDefault = await call(
+      fn.client(),
+      fleetRequest(modelCache(azureSpec({ uri: "azure://acct/models/x", credentialsSecretRef: { name: "c" } })), { clusters: fleet() }),
+    );
+    expect(fatals(byDefault)).toEqual([]);
+    const priv = azureSpec({ uri: "azure://acct/models/x", endpoint: "https://acct.privatelink.blob.core.windows.net", credentialsSecretRef: { name: "c" } });
+    expect(fatals(await call(fn.client(), fleetRequest(modelCache(priv), { clusters: fleet() })))).not.toEqual([]);
+    const input = tenancyInput({ credentialDestinations: { azure: ["https://*.privatelink.blob.core.windows.net"] } });
+    expect(fatals(await call(fn.client(), fleetRequest(modelCache(priv), { clusters: fleet(), input })))).toEqual([]);
+  });
+});

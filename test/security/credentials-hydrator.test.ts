@@ -89,6 +89,18 @@ describe("every text that leaves the hydrator is scrubbed of the credentials it 
       env: { HF_TOKEN: "hf_EchoedTokenValue0123456789abcdef" },
       secrets: ["hf_EchoedTokenValue0123456789abcdef"],
     },
+    {
+      name: "an Azure SAS token (AZURE_STORAGE_SAS_TOKEN), echoed from the query of the listing request",
+      args: () => ["--source", "azure://acct/models/x", "--endpoint", `${nginx.url}/echo`],
+      env: { AZURE_STORAGE_SAS_TOKEN: "sv=2024-11-04&sp=rl&sr=c&se=2030-01-01&sig=AzureSasSignatureValue0123456789%3D" },
+      secrets: ["AzureSasSignatureValue0123456789", "sv=2024-11-04&sp=rl&sr=c&se=2030-01-01&sig="],
+    },
+    {
+      name: "an Azure account key (AZURE_STORAGE_KEY): never sent, and the Shared Key signature it makes is masked where echoed",
+      args: () => ["--source", "azure://acct/models/x", "--endpoint", `${nginx.url}/echo`],
+      env: { AZURE_STORAGE_KEY: Buffer.alloc(64, 42).toString("base64") },
+      secrets: [Buffer.alloc(64, 42).toString("base64"), "SharedKey acct:"],
+    },
   ];
 
   it.each(cases)("$name", async ({ args, env, secrets }) => {

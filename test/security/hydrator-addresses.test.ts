@@ -4,7 +4,7 @@
 // server, only the hydrator can catch. Real nginx redirects to the cloud
 // metadata address; `localhost` (with Loopback refused) stands for a name
 // that resolves to a refused address; the real CLI runs as a Job does. Each
-// refusal is permanent (exit 3, or 2 for an S3 endpoint written as an address)
+// refusal is permanent (exit 3, or 2 for an S3 or Azure endpoint written as an address)
 // and says which address and why.
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -101,6 +101,18 @@ describe("the hydrator never connects to a refused address", () => {
       env: () => ({ GOOGLE_APPLICATION_CREDENTIALS: join(work, "metadata-key.json") }),
       code: 3,
       says: /the token endpoint http:\/\/169\.254\.169\.254 \(service account x@p\.iam\.gserviceaccount\.com\): the hydrator does not connect to 169\.254\.169\.254: a link-local address \(LinkLocal\)/,
+    },
+    {
+      reason: "an Azure endpoint whose name resolves to a refused address (the Azure SDK's connections)",
+      args: () => ["--source", "azure://acct/models/x", "--endpoint", "http://localhost:9/acct", "--refuse-addresses", "Loopback"],
+      code: 3,
+      says: /does not connect to localhost \((127\.0\.0\.1|::1)\): a loopback address \(Loopback\)/,
+    },
+    {
+      reason: "an Azure endpoint written as a refused address",
+      args: () => ["--source", "azure://acct/models/x", "--endpoint", "http://[fd00:ec2::254]/acct", "--refuse-addresses", "Metadata"],
+      code: 2,
+      says: /--endpoint: the hydrator does not connect to fd00:ec2::254: a cloud metadata service \(Metadata\)/,
     },
   ];
   it.each(cases)("$reason", async ({ args, env, code, says }) => {

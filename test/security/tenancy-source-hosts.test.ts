@@ -38,6 +38,11 @@ describe("a source at the cloud metadata service is refused by default", () => {
       source: { s3: { uri: "s3://bucket/x", endpoint: "http://[fd00:ec2::254]" } },
       field: "spec.artifact.source.s3.endpoint",
     },
+    {
+      reason: "an Azure endpoint at the metadata address",
+      source: { azure: { uri: "azure://acct/models/x", endpoint: "http://169.254.169.254/acct" } },
+      field: "spec.artifact.source.azure.endpoint",
+    },
   ] as { reason: string; source: JsonObject; field: string }[])("the ModelCache: $reason", async ({ source, field }) => {
     const a = await call(fn.client(), fleetRequest(modelCache(spec(source)), { clusters: fleet() }));
     const [f] = fatals(a);
