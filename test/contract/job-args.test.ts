@@ -209,6 +209,14 @@ function variantCases(): Case[] {
       },
       pin: { resolvedRevision: `generations:1796290569003451:sha256:${"c".repeat(64)}`, manifestDigest: `sha256:${"d".repeat(64)}` },
     }),
+    v(
+      "azure, a prefix with a Secret, the account's default endpoint",
+      art({ azure: { uri: "azure://acct/models/qwen/", credentialsSecretRef: { name: "azure-creds" } } }),
+    ),
+    v(
+      "azure, one blob from a path-style endpoint, anonymous",
+      art({ azure: { uri: "azure://devstoreaccount1/m-1/a b/ü.bin", endpoint: "http://azurite.storage.svc:10000/devstoreaccount1" } }),
+    ),
     v("http, one URL", art({ http: { url: "http://mirror.internal:8080/a/b/model.gguf?x=1", sha256: "a".repeat(64) } })),
     v(
       "http, files with nested paths and spaces",

@@ -214,8 +214,15 @@ describe("azure:// source against Azurite", () => {
       .list(AbortSignal.timeout(30_000))
       .catch((e: unknown) => e);
     expect((empty as SourceError).message).toBe("azure://fmcmodels/models/nothing-here/: no blobs under this prefix");
-    const noCred = createAzureSource({ uri: "azure://fmcmodels/models/qwen", env: { AZURE_STORAGE_CREDENTIALS_SECRET: "azure-creds" } });
-    expect(noCred).toEqual({ ok: false, error: "the Secret azure-creds holds neither AZURE_STORAGE_KEY nor AZURE_STORAGE_SAS_TOKEN" });
+    // Before any request: a Secret that holds no credential is not read as anonymous access (of a public container here).
+    const noCred = await source("azure://fmcmodels/public/open", { AZURE_STORAGE_CREDENTIALS_SECRET: "azure-creds" })
+      .list(AbortSignal.timeout(30_000))
+      .catch((e: unknown) => e);
+    expect(noCred).toBeInstanceOf(SourceError);
+    expect((noCred as SourceError).retryable).toBe(false);
+    expect((noCred as SourceError).message).toBe(
+      "azure://fmcmodels/public: the Secret azure-creds holds neither AZURE_STORAGE_KEY nor AZURE_STORAGE_SAS_TOKEN",
+    );
   });
 
   it("refuses a blob whose name would leave the destination", async () => {

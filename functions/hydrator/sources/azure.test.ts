@@ -42,8 +42,8 @@ describe("credentialFromEnv", () => {
     ],
     [
       { AZURE_STORAGE_KEY: key, AZURE_STORAGE_SAS_TOKEN: "sig=x" },
-      { ok: false, error: "set one of AZURE_STORAGE_KEY and AZURE_STORAGE_SAS_TOKEN, not both" },
-      "both",
+      { ok: true, value: { kind: "sas", query: "sig=x" } },
+      "both: the SAS token, the narrower credential",
     ],
     [
       { AZURE_STORAGE_KEY: "not base64!" },

@@ -12,8 +12,9 @@
 // for a single-shot upload; a block-list upload carries it only if the
 // uploader set it, as azcopy --put-md5 does), is checked on the same bytes as
 // SHA-256 (RemoteObject.checks).
-// Credentials: only AZURE_STORAGE_KEY (Shared Key) or AZURE_STORAGE_SAS_TOKEN;
-// without either, anonymous (a public container). No connection string (it
+// Credentials: only AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY (Shared Key;
+// the SAS token when a Secret holds both); without either, anonymous (a
+// public container). No connection string (it
 // names its own endpoint, which the tenancy checks would not see) and no Entra
 // ID chain (it would reach the metadata service and login hosts: docs/security.md).
 import { Agent as HttpAgent } from "node:http";
@@ -84,18 +85,18 @@ export function credentialFromEnv(env: Record<string, string | undefined>): Chec
   const key = env[AZURE_ENV.key] ?? "";
   const sas = (env[AZURE_ENV.sas] ?? "").trim().replace(/^\?/, "");
   const secret = env[AZURE_ENV.secretName];
-  if (key !== "" && sas !== "") return { ok: false, error: `set one of ${AZURE_ENV.key} and ${AZURE_ENV.sas}, not both` };
+  // A Secret holding both: the SAS token, the narrower credential (the account key can do anything in the account).
+  if (sas !== "") {
+    const params = new URLSearchParams(sas);
+    if (!params.has("sig")) return { ok: false, error: `${AZURE_ENV.sas} is not a SAS token (it has no sig= parameter)` };
+    return { ok: true, value: { kind: "sas", query: sas } };
+  }
   if (key !== "") {
     // StorageSharedKeyCredential decodes whatever it is given: a key that is not base64 would fail as a signature mismatch.
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key.trim()) || key.trim().length % 4 !== 0) {
       return { ok: false, error: `${AZURE_ENV.key} is not an account key (base64, as the portal's "Access keys" shows it)` };
     }
     return { ok: true, value: { kind: "key", key: key.trim() } };
-  }
-  if (sas !== "") {
-    const params = new URLSearchParams(sas);
-    if (!params.has("sig")) return { ok: false, error: `${AZURE_ENV.sas} is not a SAS token (it has no sig= parameter)` };
-    return { ok: true, value: { kind: "sas", query: sas } };
   }
   if (secret !== undefined && secret !== "") {
     return { ok: false, error: `the Secret ${secret} holds neither ${AZURE_ENV.key} nor ${AZURE_ENV.sas}` };
@@ -135,12 +136,15 @@ export class AzureSource implements Source {
   readonly #endpoint: string;
   readonly #pageSize: number | undefined;
   readonly #pins = new Map<string, Pinned>();
+  /** Why the credential in the environment cannot be used: the first request fails with it, permanently. */
+  readonly #credentialProblem: string | undefined;
 
-  constructor(loc: AzureLocation, client: ContainerClient, endpoint: string, listPageSize?: number) {
+  constructor(loc: AzureLocation, client: ContainerClient, endpoint: string, opts: { listPageSize?: number; credentialProblem?: string } = {}) {
     this.#loc = loc;
     this.#client = client;
     this.#endpoint = endpoint;
-    this.#pageSize = listPageSize;
+    this.#pageSize = opts.listPageSize;
+    this.#credentialProblem = opts.credentialProblem;
   }
 
   #where(name: string, versionId?: string): string {
@@ -153,6 +157,9 @@ export class AzureSource implements Source {
 
   async list(signal: AbortSignal): Promise<Listing> {
     const { account, container, prefix } = this.#loc;
+    if (this.#credentialProblem !== undefined) {
+      throw new SourceError(`azure://${account}/${container}: ${this.#credentialProblem}`, { retryable: false });
+    }
     const dirPrefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
     let blobs = await this.#listBlobs(dirPrefix, signal);
     let base = dirPrefix;
@@ -303,8 +310,9 @@ function agentFor(endpoint: URL, refused: readonly AddressClass[]): HttpAgent | 
 export function createAzureSource(opts: AzureSourceOptions): Checked<AzureSource> {
   const loc = parseAzureUri(opts.uri);
   if (!loc.ok) return loc;
+  // A Secret's value that cannot be a credential fails the run when it starts, permanently (not as a usage error:
+  // the argument list is the function's, the Secret the platform's or the tenant's).
   const cred = credentialFromEnv(opts.env ?? process.env);
-  if (!cred.ok) return cred;
   const endpointText = (opts.endpoint ?? defaultEndpoint(loc.value.account)).replace(/\/+$/, "");
   let endpoint: URL;
   try {
@@ -321,7 +329,7 @@ export function createAzureSource(opts: AzureSourceOptions): Checked<AzureSource
   const literal = literalRefusal(endpoint.hostname, refused);
   if (literal !== undefined) return { ok: false, error: `--endpoint: ${literal.message}` };
 
-  const c = cred.value;
+  const c: Credential = cred.ok ? cred.value : { kind: "anonymous" };
   if (c.kind === "key") rememberSecret(c.key);
   if (c.kind === "sas") {
     rememberSecret(c.query);
@@ -339,5 +347,11 @@ export function createAzureSource(opts: AzureSourceOptions): Checked<AzureSource
     redirectOptions: { maxRetries: 0 },
   };
   const client = new ContainerClient(containerUrl, credential, pipelineOptions);
-  return { ok: true, value: new AzureSource(loc.value, client, endpointText, opts.listPageSize) };
+  return {
+    ok: true,
+    value: new AzureSource(loc.value, client, endpointText, {
+      ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
+      ...(cred.ok ? {} : { credentialProblem: cred.error }),
+    }),
+  };
 }
