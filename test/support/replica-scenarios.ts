@@ -321,6 +321,23 @@ export function scenarios(): Scenario[] {
   }
   {
     const xr = baseXr({
+      cluster: aks,
+      artifact: {
+        kind: "Weights",
+        layout: "Flat",
+        source: { azure: { uri: "azure://mlmodels/models/qwen3-8b/", credentialsSecretRef: { name: "azure-sas" } } },
+      },
+    });
+    add({
+      name: "source-azure",
+      why: "AKS, an Azure Blob Storage prefix: the SAS token (or account key) in Secret azure-sas reaches the Job by secretKeyRef only, to the account's own blob host (https://mlmodels.blob.core.windows.net), which the default tenancy policy allows; the prefix is resolved to blob versions or ETags on the cluster and pinned by the fleet.",
+      xr,
+      observed: cluster(xr, onKind({ job: "absent", report: "absent" })),
+      phase: "Pending",
+    });
+  }
+  {
+    const xr = baseXr({
       cluster: existing,
       artifact: {
         kind: "Tokenizer",
