@@ -352,6 +352,7 @@ function scenarios(claim: string, identity: string, gcsClaim: string): Scenario[
         },
       ],
     },
+    azurePinnedDrift(),
     {
       name: "fleet-tenancy-refused",
       comment:
@@ -408,6 +409,53 @@ function scenarios(claim: string, identity: string, gcsClaim: string): Scenario[
       clusters: fleet(),
     },
   ];
+}
+
+/**
+ * An Azure Blob prefix behind a private endpoint the platform lists for Azure credentials: the first cluster pinned
+ * the blobs' ETags; a blob was overwritten since, so the second resolved other ETags and refused the bytes (what
+ * test/contract/azure-pinning.test.ts runs for real): a reported drift, the pin and the first cluster's bytes kept.
+ */
+function azurePinnedDrift(): Scenario {
+  const endpoint = "https://mlmodels.privatelink.blob.core.windows.net";
+  const spec = {
+    ...prod,
+    artifact: { kind: "Weights", source: { azure: { uri: "azure://mlmodels/models/qwen3-8b/", endpoint, credentialsSecretRef: { name: "azure-sas" } } } },
+  };
+  const input: JsonObject = {
+    apiVersion: "modelcache.fn.crossplane.io/v1alpha1",
+    kind: "Input",
+    tenancy: { credentialDestinations: { azure: ["https://*.privatelink.blob.core.windows.net"] } },
+  };
+  const first = composeFleet(request(modelCache(spec), { clusters: fleet(), input }), { defaultHydratorImage: IMAGE });
+  const azureClaim = String(((first.desired.composite?.resource["status"] ?? {}) as JsonObject)["claimName"]);
+  const revision = `etags:sha256:${"3e".repeat(32)}`;
+  const other = `etags:sha256:${"9a".repeat(32)}`;
+  const verified = { ...ready(), resolvedRevision: revision, claimName: azureClaim };
+  const pin = { resolvedRevision: revision, manifestDigest: DIGEST, pinnedFrom: "gke-us-east1-h100", identity: identityHash(Artifact.parse(spec.artifact)) };
+  return {
+    name: "fleet-source-azure-drift",
+    comment:
+      "An Azure Blob prefix through a private endpoint the platform lists for Azure credentials. gke-us-east1-h100\n# verified the prefix at its blobs' ETags and pinned it; a blob was overwritten since, so eks-us-east-1-h100\n# resolved other ETags and its Job refused those bytes against the pinned manifest: a reported drift, not Ready.\n# The pin stays, and so do the first cluster's bytes; aks-eastus-a100 is still hydrating.",
+    xr: modelCache(spec, { status: { pin } }),
+    clusters: fleet(),
+    input,
+    previous: { "gke-us-east1-h100": verified },
+    observed: {
+      "gke-us-east1-h100": verified,
+      "eks-us-east-1-h100": {
+        phase: "Failed",
+        claimName: azureClaim,
+        resolvedRevision: other,
+        bytesDone: 16_384_000_000,
+        bytesTotal: 16_384_000_000,
+        attempts: 1,
+        // The hydrator's own words (hydrate.ts) when the pinned manifest does not match.
+        message: `azure://mlmodels/models/qwen3-8b/ (${other}) gives artifact ${OTHER_DIGEST}, not the expected ${DIGEST}: the source changed since it was pinned`,
+      },
+      "aks-eastus-a100": { phase: "Hydrating", claimName: azureClaim, bytesDone: 4_096_000_000, bytesTotal: 16_384_000_000, attempts: 1 },
+    },
+  };
 }
 
 /** The XR as the previous reconcile left it: its status is what that reconcile wrote. */
