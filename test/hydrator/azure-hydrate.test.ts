@@ -125,6 +125,20 @@ describe("hydrate from Azure Blob Storage (Azurite) end to end", () => {
     expect(run.out).toMatch(/"event":"retry"/);
   });
 
+  it("a 503 with Retry-After (the service busy) is retried no sooner than it asks", async () => {
+    const body = randomBytes(300_000);
+    await put("busy/model.bin", body);
+    proxy.fault("/fmcmodels/models/busy/model.bin", { kind: "status", status: 503, retryAfter: "2" });
+    const dest = join(work, "busy");
+    const run = await cli(hydrateArgs("busy", dest), env());
+    expect(run.code, run.out).toBe(0);
+    expect((await readFile(join(dest, "model.bin"))).equals(body)).toBe(true);
+    const gets = proxy.requests.filter((r) => r.method === "GET" && r.path === "/fmcmodels/models/busy/model.bin");
+    expect(gets.map((g) => g.outcome)).toEqual(["status", "forwarded"]);
+    expect((gets[1]?.at ?? 0) - (gets[0]?.at ?? 0)).toBeGreaterThanOrEqual(2000);
+    expect(run.out).toMatch(/"event":"retry"[^\n]*"reason":"Retry-After 2s"/);
+  });
+
   /** Starts a hydrate, kills it with SIGKILL once `minChunks` chunks of `name` are durable; returns them. */
   async function killMidway(args: string[], dest: string, name: string, minChunks: number): Promise<number[]> {
     const child = spawn(process.execPath, [BIN, ...args, "--concurrency", "1"], {
