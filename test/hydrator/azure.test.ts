@@ -4,6 +4,8 @@
 // versions), Content-MD5 as a check, pinned reads, ranges, Shared Key, SAS and
 // anonymous access, and errors in words.
 import { createHash, randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { ContainerSASPermissions, generateBlobSASQueryParameters, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAzureSource, type AzureSource } from "../../functions/hydrator/sources/azure.ts";
@@ -223,6 +225,25 @@ describe("azure:// source against Azurite", () => {
     expect((noCred as SourceError).message).toBe(
       "azure://fmcmodels/public: the Secret azure-creds holds neither AZURE_STORAGE_KEY nor AZURE_STORAGE_SAS_TOKEN",
     );
+  });
+
+  it("gives up on a listing that never answers, retryably, naming the endpoint", async () => {
+    // A server that accepts the connection and never answers (a hung proxy, a blackholed private endpoint).
+    const sockets: Socket[] = [];
+    const silent = createServer((sock) => void sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/fmcmodels`;
+    try {
+      const made = createAzureSource({ uri: "azure://fmcmodels/models/qwen", endpoint, env: { AZURE_STORAGE_KEY: az.key }, requestTimeoutMs: 1_000 });
+      if (!made.ok) throw new Error(made.error);
+      const err = await made.value.list(AbortSignal.timeout(30_000)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SourceError);
+      expect((err as SourceError).retryable).toBe(true);
+      expect((err as SourceError).message).toBe(`azure://fmcmodels/models/qwen/: no answer from ${endpoint} within 1s`);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   it("refuses a blob whose name would leave the destination", async () => {

@@ -69,6 +69,8 @@ export interface AzureSourceOptions {
   listPageSize?: number;
   /** Address classes its connections may not reach (--refuse-addresses). */
   refusedAddresses?: readonly AddressClass[];
+  /** How long a listing page or a blob's properties may take to arrive (default 60 s); then retried. */
+  requestTimeoutMs?: number;
 }
 
 /** The environment variables the Job sets from the cache's Secret (functions/sources/azure.ts). */
@@ -138,13 +140,20 @@ export class AzureSource implements Source {
   readonly #pins = new Map<string, Pinned>();
   /** Why the credential in the environment cannot be used: the first request fails with it, permanently. */
   readonly #credentialProblem: string | undefined;
+  readonly #requestTimeoutMs: number;
 
-  constructor(loc: AzureLocation, client: ContainerClient, endpoint: string, opts: { listPageSize?: number; credentialProblem?: string } = {}) {
+  constructor(
+    loc: AzureLocation,
+    client: ContainerClient,
+    endpoint: string,
+    opts: { listPageSize?: number; credentialProblem?: string; requestTimeoutMs?: number } = {},
+  ) {
     this.#loc = loc;
     this.#client = client;
     this.#endpoint = endpoint;
     this.#pageSize = opts.listPageSize;
     this.#credentialProblem = opts.credentialProblem;
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
   }
 
   #where(name: string, versionId?: string): string {
@@ -208,21 +217,43 @@ export class AzureSource implements Source {
   /** Every current blob under the prefix (with its version id where the account keeps versions). */
   async #listBlobs(dirPrefix: string, signal: AbortSignal): Promise<ListedBlob[]> {
     const out: ListedBlob[] = [];
-    try {
-      const pages = this.#client
-        // Metadata marks the directory placeholders of a hierarchical-namespace (Data Lake) account.
-        .listBlobsFlat({ prefix: dirPrefix, includeMetadata: true, abortSignal: signal })
-        .byPage(this.#pageSize === undefined ? {} : { maxPageSize: this.#pageSize });
-      for await (const page of pages) {
-        for (const b of page.segment.blobItems) {
-          const listed = this.#listed(b);
-          if (listed !== undefined) out.push(listed);
-        }
+    let token: string | undefined;
+    // One page per request, each with its own deadline (the continuation token carries on where it stopped).
+    for (;;) {
+      const page = await this.#withDeadline(dirPrefix, signal, async (s) => {
+        const pages = this.#client
+          // Metadata marks the directory placeholders of a hierarchical-namespace (Data Lake) account.
+          .listBlobsFlat({ prefix: dirPrefix, includeMetadata: true, abortSignal: s })
+          .byPage({ ...(token === undefined ? {} : { continuationToken: token }), ...(this.#pageSize === undefined ? {} : { maxPageSize: this.#pageSize }) });
+        const r = await pages.next();
+        return r.done === true ? undefined : r.value;
+      });
+      for (const b of page?.segment.blobItems ?? []) {
+        const listed = this.#listed(b);
+        if (listed !== undefined) out.push(listed);
       }
-    } catch (err) {
-      throw this.#err(err, dirPrefix);
+      if (page?.continuationToken === undefined || page.continuationToken === "" || page.continuationToken === token) return out;
+      token = page.continuationToken;
     }
-    return out;
+  }
+
+  /**
+   * `call` with a deadline of its own: the SDK's HTTP client has no timeout, and a listing that never answers would
+   * otherwise hold the Job until its active deadline. (Reads need none here: the engine's stall timer aborts them.)
+   */
+  async #withDeadline<T>(name: string, signal: AbortSignal, call: (s: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = AbortSignal.timeout(this.#requestTimeoutMs);
+    try {
+      return await call(AbortSignal.any([signal, deadline]));
+    } catch (err) {
+      if (deadline.aborted && !signal.aborted) {
+        throw new SourceError(`${this.#where(name)}: no answer from ${this.#endpoint} within ${this.#requestTimeoutMs / 1000}s`, {
+          retryable: true,
+          cause: err,
+        });
+      }
+      throw this.#err(err, name);
+    }
   }
 
   #listed(b: BlobItem): ListedBlob | undefined {
@@ -240,7 +271,7 @@ export class AzureSource implements Source {
 
   async #single(name: string, signal: AbortSignal): Promise<ListedBlob | undefined> {
     try {
-      const p = await this.#client.getBlobClient(name).getProperties({ abortSignal: signal });
+      const p = await this.#withDeadline(name, signal, (s) => this.#client.getBlobClient(name).getProperties({ abortSignal: s }));
       if (p.metadata?.["hdi_isfolder"] === "true") return undefined;
       return {
         name,
@@ -250,8 +281,8 @@ export class AzureSource implements Source {
         ...(p.contentMD5 ? { md5: p.contentMD5 } : {}),
       };
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-      throw this.#err(err, name);
+      if (err instanceof SourceError && err.status === 404) return undefined;
+      throw err;
     }
   }
 
@@ -351,6 +382,7 @@ export function createAzureSource(opts: AzureSourceOptions): Checked<AzureSource
     ok: true,
     value: new AzureSource(loc.value, client, endpointText, {
       ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
+      ...(opts.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: opts.requestTimeoutMs }),
       ...(cred.ok ? {} : { credentialProblem: cred.error }),
     }),
   };
