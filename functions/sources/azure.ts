@@ -7,7 +7,7 @@ import { z } from "zod";
 import { LocalObjectReference } from "../api/k8s.ts";
 import { redactUri } from "../api/redact.ts";
 import { credentialFreeUrl } from "../api/source-fields.ts";
-import { argsOnly, secretEnv, type NoFlags, type SourceKind } from "./kind.ts";
+import { argsOnly, secretEnv, type SourceKind } from "./kind.ts";
 
 /**
  * azure://<account>/<container>[/<prefix>], in RE2 (the XRD's pattern): an account of 3-24 lowercase letters and
@@ -52,7 +52,13 @@ function endpointIdentity(s: AzureSpec): string | null {
   return given.toLowerCase() === defaultAzureEndpoint(s.uri) ? null : given;
 }
 
-export const azure: SourceKind<typeof AzureSource, NoFlags, true> = {
+/** The form of a versioned azure resolved revision (functions/hydrator/sources/azure.ts): only such a pin travels to the Job. */
+const VERSIONS_PIN = /^versions:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z:sha256:[0-9a-f]{64}$/;
+
+/** The hydrator flag azure adds: the fleet's pin, so a second cluster reads the versions the first verified. */
+export const AZURE_FLAGS = { azureVersions: { name: "azure-versions", type: "string" } } as const;
+
+export const azure: SourceKind<typeof AzureSource, typeof AZURE_FLAGS, true> = {
   key: "azure",
   schema: AzureSource,
   identity: (s) => ({ azure: { uri: s.uri, endpoint: endpointIdentity(s) } }),
@@ -70,8 +76,14 @@ export const azure: SourceKind<typeof AzureSource, NoFlags, true> = {
     },
     sent: (s, at) => (s.credentialsSecretRef !== undefined ? { secretField: `${at}.azure.credentialsSecretRef` } : undefined),
   },
-  plan(s) {
-    const plan = argsOnly({ source: s.uri, ...(s.endpoint ? { endpoint: s.endpoint } : {}) });
+  flags: AZURE_FLAGS,
+  plan(s, { pinnedRevision }) {
+    const plan = argsOnly({
+      source: s.uri,
+      ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      // A versions pin names the set exactly; an ETags pin names nothing the Job could read by (the manifest digest guards it).
+      ...(pinnedRevision !== undefined && VERSIONS_PIN.test(pinnedRevision) ? { azureVersions: pinnedRevision } : {}),
+    });
     if (!s.credentialsSecretRef) return { ok: true, value: plan };
     const secret = s.credentialsSecretRef.name;
     // Either key may be the one the Secret holds; the name tells the hydrator a Secret was meant, so one holding
@@ -85,7 +97,7 @@ export const azure: SourceKind<typeof AzureSource, NoFlags, true> = {
   },
   fetcher: {
     schemes: ["azure"],
-    usage: ["--source azure://account/container/prefix  (AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, --endpoint)"],
+    usage: ["--source azure://account/container/prefix  (AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY; --endpoint, --azure-versions)"],
     // The Azure SDK is tens of MiB of RSS: only an azure:// Job loads it.
     async create(uri, req) {
       const { createAzureSource } = await import("../hydrator/sources/azure.ts");
@@ -93,6 +105,7 @@ export const azure: SourceKind<typeof AzureSource, NoFlags, true> = {
         uri,
         env: req.env,
         ...(req.endpoint ? { endpoint: req.endpoint } : {}),
+        ...(req.azureVersions ? { pinnedVersions: req.azureVersions } : {}),
         ...(req.refusedAddresses ? { refusedAddresses: req.refusedAddresses } : {}),
       });
       return s.ok ? { ok: true, value: { source: s.value, reference: redactUri(uri) } } : s;

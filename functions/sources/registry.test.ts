@@ -307,9 +307,10 @@ const cases: Case[] = [
     },
   },
   {
-    reason: "an Azure prefix with a SAS token or key by reference: the account's public-cloud endpoint, the Secret named so an empty one fails by name",
+    reason:
+      "an Azure prefix pinned to versions, a SAS token or key by reference: the account's public-cloud endpoint, the pin passed on, the Secret named so an empty one fails by name",
     source: { azure: { uri: "azure://acct/models/qwen/", credentialsSecretRef: { name: "az" } } },
-    pinnedRevision: `versions:sha256:${"c".repeat(64)}`,
+    pinnedRevision: `versions:2026-01-02T03:04:05.0000006Z:sha256:${"c".repeat(64)}`,
     want: {
       key: "azure",
       identity: { azure: { uri: "azure://acct/models/qwen/", endpoint: null } },
@@ -320,9 +321,8 @@ const cases: Case[] = [
       credential: { list: "azure", secretField: `${AT}.azure.credentialsSecretRef` },
       plan: {
         ...none,
-        // A prefix's pin is a digest of versions, not a name the Job could read by: the Job resolves again and
-        // --expect-manifest-digest (set by the cluster level) refuses other bytes.
-        args: { source: "azure://acct/models/qwen/" },
+        // The Job finds the pinned set from the newest version and checks its digest (--azure-versions).
+        args: { source: "azure://acct/models/qwen/", azureVersions: `versions:2026-01-02T03:04:05.0000006Z:sha256:${"c".repeat(64)}` },
         env: [
           { name: "AZURE_STORAGE_SAS_TOKEN", valueFrom: { secretKeyRef: { name: "az", key: "AZURE_STORAGE_SAS_TOKEN", optional: true } } },
           { name: "AZURE_STORAGE_KEY", valueFrom: { secretKeyRef: { name: "az", key: "AZURE_STORAGE_KEY", optional: true } } },
@@ -347,8 +347,10 @@ const cases: Case[] = [
     },
   },
   {
-    reason: "the account's default endpoint written out changes no bytes: the same identity (and volume) as without it",
+    reason:
+      "the account's default endpoint written out changes no bytes: the same identity (and volume) as without it; an ETags pin names nothing to read by, so it stays out of the arguments",
     source: { azure: { uri: "azure://acct/models/qwen/", endpoint: "https://acct.blob.core.windows.net/" } },
+    pinnedRevision: `etags:sha256:${"c".repeat(64)}`,
     want: {
       key: "azure",
       identity: { azure: { uri: "azure://acct/models/qwen/", endpoint: null } },

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAzureSource } from "../../functions/hydrator/sources/azure.ts";
-import type { RemoteObject } from "../../functions/hydrator/sources/types.ts";
+import { SourceError, type RemoteObject } from "../../functions/hydrator/sources/types.ts";
 
 interface Version {
   id: string;
@@ -31,13 +31,14 @@ function put(name: string, body: string, id: string): void {
   blobs.set(name, versions);
 }
 
-function listXml(prefix: string): string {
+/** List Blobs: the current version of each blob, or with include=versions every version, current one marked. */
+function listXml(prefix: string, allVersions: boolean): string {
   const items = [...blobs.entries()]
     .filter(([name]) => name.startsWith(prefix))
-    .map(([name, versions]) => {
-      const v = versions.at(-1) as Version;
+    .flatMap(([name, versions]) => (allVersions ? versions : versions.slice(-1)).map((v) => ({ name, v, current: v === versions.at(-1) })))
+    .map(({ name, v, current }) => {
       const md5 = createHash("md5").update(v.body).digest("base64");
-      return `<Blob><Name>${name}</Name><VersionId>${v.id}</VersionId><IsCurrentVersion>true</IsCurrentVersion><Properties><Last-Modified>Thu, 01 Jan 2026 00:00:00 GMT</Last-Modified><Etag>${v.etag}</Etag><Content-Length>${v.body.length}</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-MD5>${md5}</Content-MD5><BlobType>BlockBlob</BlobType></Properties><Metadata /></Blob>`;
+      return `<Blob><Name>${name}</Name><VersionId>${v.id}</VersionId>${current ? "<IsCurrentVersion>true</IsCurrentVersion>" : ""}<Properties><Last-Modified>Thu, 01 Jan 2026 00:00:00 GMT</Last-Modified><Etag>${v.etag}</Etag><Content-Length>${v.body.length}</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-MD5>${md5}</Content-MD5><BlobType>BlockBlob</BlobType></Properties><Metadata /></Blob>`;
     });
   return `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="${endpoint}/" ContainerName="models"><Prefix>${prefix}</Prefix><Blobs>${items.join("")}</Blobs><NextMarker /></EnumerationResults>`;
 }
@@ -54,7 +55,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const headers = { "x-ms-version": "2025-11-05", "x-ms-request-id": "r", date: new Date().toUTCString() };
   if (url.pathname === "/acct/models" && url.searchParams.get("comp") === "list") {
     res.writeHead(200, { ...headers, "content-type": "application/xml" });
-    res.end(listXml(url.searchParams.get("prefix") ?? ""));
+    res.end(listXml(url.searchParams.get("prefix") ?? "", (url.searchParams.get("include") ?? "").split(",").includes("versions")));
     return;
   }
   const name = decodeURIComponent(url.pathname.replace(/^\/acct\/models\//, ""));
@@ -100,7 +101,7 @@ describe("azure:// on an account with blob versioning (a stand-in: Azurite keeps
     if (!made.ok) throw new Error(made.error);
     const src = made.value;
     const listing = await src.list(AbortSignal.timeout(10_000));
-    expect(listing.identity.resolved).toMatch(/^versions:sha256:[0-9a-f]{64}$/);
+    expect(listing.identity.resolved).toMatch(/^versions:2026-01-01T00:00:00\.0000002Z:sha256:[0-9a-f]{64}$/);
     const model = listing.objects.find((o) => o.unpack.kind === "file" && o.unpack.path === "model.bin") as RemoteObject;
     expect(model.id).toBe("qwen/model.bin@2026-01-01T00:00:00.0000002Z");
     expect(model.description).toBe("azure://acct/models/qwen/model.bin (version 2026-01-01T00:00:00.0000002Z)");
@@ -121,5 +122,37 @@ describe("azure:// on an account with blob versioning (a stand-in: Azurite keeps
     const again = createAzureSource({ uri: "azure://acct/models/qwen/", endpoint, env: {} });
     if (!again.ok) throw new Error(again.error);
     expect((await again.value.list(AbortSignal.timeout(10_000))).identity.resolved).not.toBe(listing.identity.resolved);
+  });
+
+  it("a second cluster given the first's pin reads the versions it verified, after an overwrite and a new blob; a set no longer there fails clearly", async () => {
+    put("pin/a.bin", "a v1\n", "2026-02-01T00:00:00.0000001Z");
+    put("pin/b.bin", "b v1\n", "2026-02-01T00:00:00.0000002Z");
+    const first = createAzureSource({ uri: "azure://acct/models/pin/", endpoint, env: {} });
+    if (!first.ok) throw new Error(first.error);
+    const pin = (await first.value.list(AbortSignal.timeout(10_000))).identity.resolved;
+    expect(pin).toMatch(/^versions:2026-02-01T00:00:00\.0000002Z:sha256:[0-9a-f]{64}$/);
+
+    put("pin/a.bin", "a v2, written after the pin\n", "2026-02-02T00:00:00.0000003Z");
+    put("pin/c.bin", "a blob made after the pin\n", "2026-02-02T00:00:00.0000004Z");
+    requests.length = 0;
+    const second = createAzureSource({ uri: "azure://acct/models/pin/", endpoint, env: {}, pinnedVersions: pin });
+    if (!second.ok) throw new Error(second.error);
+    const listing = await second.value.list(AbortSignal.timeout(10_000));
+    expect(listing.identity.resolved).toBe(pin);
+    expect(listing.objects.map((o) => (o.unpack.kind === "file" ? o.unpack.path : "")).sort()).toEqual(["a.bin", "b.bin"]);
+    const a = listing.objects.find((o) => o.unpack.kind === "file" && o.unpack.path === "a.bin") as RemoteObject;
+    expect(await readAll(await second.value.read(a, undefined, AbortSignal.timeout(10_000)))).toBe("a v1\n");
+    expect(new URL(requests[0]?.url ?? "", "http://x").searchParams.get("include")).toContain("versions");
+
+    // Every version of b.bin removed (a lifecycle rule, or the blob deleted with its versions): the pin cannot be met.
+    blobs.delete("pin/b.bin");
+    const third = createAzureSource({ uri: "azure://acct/models/pin/", endpoint, env: {}, pinnedVersions: pin });
+    if (!third.ok) throw new Error(third.error);
+    const err = await third.value.list(AbortSignal.timeout(10_000)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as SourceError).retryable).toBe(false);
+    expect((err as SourceError).message).toBe(
+      `azure://acct/models/pin/: the versions pinned for this cache (${pin}) are no longer all in the container (a blob deleted since, or its versions removed by a lifecycle rule): the pinned bytes cannot be read here`,
+    );
   });
 });

@@ -3,7 +3,7 @@
 // in words. Listing and reads against Azurite: test/hydrator/azure.test.ts.
 import { describe, expect, it } from "vitest";
 import { azureSourceError } from "./azure-errors.ts";
-import { azureIdentityDigest, createAzureSource, credentialFromEnv, md5Check, parseAzureUri } from "./azure.ts";
+import { azureIdentityDigest, createAzureSource, credentialFromEnv, md5Check, parseAzureUri, parseVersionsPin, versionsAt } from "./azure.ts";
 import { SourceError } from "./types.ts";
 
 describe("parseAzureUri", () => {
@@ -148,5 +148,46 @@ describe("azureSourceError", () => {
   it("passes the engine's own cancellation through", () => {
     const abort = Object.assign(new Error("aborted"), { name: "AbortError" });
     expect(azureSourceError(abort, "w", "https://a")).toBe(abort);
+  });
+});
+
+describe("the versions pin", () => {
+  const D = `sha256:${"a".repeat(64)}`;
+  it("parses the resolved revision of a versioned prefix, and refuses anything else, naming the flag", () => {
+    expect(parseVersionsPin(`versions:2026-01-02T03:04:05.0000006Z:${D}`)).toEqual({ ok: true, value: { newest: "2026-01-02T03:04:05.0000006Z", digest: D } });
+    for (const bad of [`etags:${D}`, `versions:${D}`, `versions:2026-01-02:${D}`, `versions:2026-01-02T03:04:05.0000006Z:sha256:xyz`]) {
+      expect(parseVersionsPin(bad)).toEqual({ ok: false, error: `--azure-versions must be versions:<version id>:sha256:<64 hex digits>, not "${bad}"` });
+    }
+  });
+
+  it.each([
+    {
+      reason: "the newest version no newer than the pin, per blob",
+      newest: "2026-01-02T00:00:00.0000000Z",
+      want: ["a@2026-01-01T00:00:00.0000000Z", "b@2026-01-02T00:00:00.0000000Z"],
+    },
+    { reason: "a blob made after the pin is not in the set", newest: "2026-01-01T12:00:00.0000000Z", want: ["a@2026-01-01T00:00:00.0000000Z"] },
+    {
+      reason: "a later pin sees the overwrite",
+      newest: "2026-01-03T00:00:00.0000000Z",
+      want: ["a@2026-01-03T00:00:00.0000000Z", "b@2026-01-02T00:00:00.0000000Z"],
+    },
+  ])("versionsAt: $reason", ({ newest, want }) => {
+    const all = [
+      { name: "a", versionId: "2026-01-01T00:00:00.0000000Z" },
+      { name: "b", versionId: "2026-01-02T00:00:00.0000000Z" },
+      { name: "a", versionId: "2026-01-03T00:00:00.0000000Z" },
+      { name: "c" },
+    ];
+    expect(
+      versionsAt(all, newest)
+        .map((v) => `${v.name}@${v.versionId}`)
+        .sort(),
+    ).toEqual(want);
+  });
+
+  it("refuses a pin that is not one, naming the flag", () => {
+    const r = createAzureSource({ uri: "azure://acct/models/x", env: {}, pinnedVersions: "etags:sha256:00" });
+    expect(r.ok ? "" : r.error).toContain("--azure-versions must be versions:<version id>");
   });
 });

@@ -7,7 +7,12 @@
 // overwrite leaves the listed version readable), else their ETags (a later
 // overwrite makes the read fail with 412, never mixes generations). The
 // resolved identity is a digest over the sorted (name, size, version-or-ETag)
-// list, and every read is pinned the same way.
+// list (with the newest version id in front where there are versions), and
+// every read is pinned the same way. Pinned (--azure-versions, the fleet's
+// pin): the listing asks for every version and takes, per blob, the newest no
+// newer than the pin's newest, which must give the pin's digest; so on a
+// versioned account a second cluster reads the very versions the first
+// verified, even after an overwrite.
 // Integrity: a blob's Content-MD5, where it has one (the service computes it
 // for a single-shot upload; a block-list upload carries it only if the
 // uploader set it, as azcopy --put-md5 does), is checked on the same bytes as
@@ -71,6 +76,8 @@ export interface AzureSourceOptions {
   refusedAddresses?: readonly AddressClass[];
   /** How long a listing page or a blob's properties may take to arrive (default 60 s); then retried. */
   requestTimeoutMs?: number;
+  /** The fleet's pin (--azure-versions): read the versions it names, or fail. */
+  pinnedVersions?: string;
 }
 
 /** The environment variables the Job sets from the cache's Secret (functions/sources/azure.ts). */
@@ -123,6 +130,38 @@ export function azureIdentityDigest(pins: readonly Pinned[]): string {
   return `sha256:${h.digest("hex")}`;
 }
 
+/** A version id: the time the version was made, to the 100 ns, as Azure prints it (so its text sorts as its time). */
+const VERSION_ID = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z`;
+const VERSIONS_PIN_RE = new RegExp(`^versions:(${VERSION_ID}):(sha256:[0-9a-f]{64})$`);
+
+/** The fleet's pin of a versioned prefix: the newest version it holds, and the digest of the whole set. */
+export interface VersionsPin {
+  newest: string;
+  digest: string;
+}
+
+export function parseVersionsPin(s: string): Checked<VersionsPin> {
+  const m = VERSIONS_PIN_RE.exec(s);
+  if (m === null || m[1] === undefined || m[2] === undefined) {
+    return { ok: false, error: `--azure-versions must be versions:<version id>:sha256:<64 hex digits>, not "${s}"` };
+  }
+  return { ok: true, value: { newest: m[1], digest: m[2] } };
+}
+
+/**
+ * The prefix as it stood when its newest pinned version was made: per blob, the newest version no newer than
+ * that. A blob made later is not in it; one deleted since is (its versions remain), and the digest then tells.
+ */
+export function versionsAt<T extends { name: string; versionId?: string }>(all: readonly T[], newest: string): T[] {
+  const byName = new Map<string, T>();
+  for (const v of all) {
+    if (v.versionId === undefined || v.versionId > newest) continue;
+    const seen = byName.get(v.name);
+    if (seen === undefined || (seen.versionId as string) < v.versionId) byName.set(v.name, v);
+  }
+  return [...byName.values()];
+}
+
 /** The blob's Content-MD5 as a check, when it has a whole one (16 bytes). */
 export function md5Check(md5: Uint8Array | undefined): ServiceDigest[] {
   return md5 !== undefined && md5.length === 16 ? [{ algorithm: "md5", base64: Buffer.from(md5).toString("base64") }] : [];
@@ -141,12 +180,13 @@ export class AzureSource implements Source {
   /** Why the credential in the environment cannot be used: the first request fails with it, permanently. */
   readonly #credentialProblem: string | undefined;
   readonly #requestTimeoutMs: number;
+  readonly #pin: VersionsPin | undefined;
 
   constructor(
     loc: AzureLocation,
     client: ContainerClient,
     endpoint: string,
-    opts: { listPageSize?: number; credentialProblem?: string; requestTimeoutMs?: number } = {},
+    opts: { listPageSize?: number; credentialProblem?: string; requestTimeoutMs?: number; pin?: VersionsPin } = {},
   ) {
     this.#loc = loc;
     this.#client = client;
@@ -154,6 +194,7 @@ export class AzureSource implements Source {
     this.#pageSize = opts.listPageSize;
     this.#credentialProblem = opts.credentialProblem;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.#pin = opts.pin;
   }
 
   #where(name: string, versionId?: string): string {
@@ -170,9 +211,13 @@ export class AzureSource implements Source {
       throw new SourceError(`azure://${account}/${container}: ${this.#credentialProblem}`, { retryable: false });
     }
     const dirPrefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
-    let blobs = await this.#listBlobs(dirPrefix, signal);
+    let blobs = this.#pin === undefined ? await this.#listBlobs(dirPrefix, signal) : await this.#pinned(this.#pin, dirPrefix, signal);
     let base = dirPrefix;
-    if (blobs.length === 0 && prefix !== "" && !prefix.endsWith("/")) {
+    if (this.#pin !== undefined && blobs.length === 0 && prefix !== "" && !prefix.endsWith("/")) {
+      // The URI names one blob: its versions, as they stood at the pin.
+      blobs = (await this.#pinned(this.#pin, prefix, signal)).filter((b) => b.name === prefix);
+      base = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    } else if (blobs.length === 0 && prefix !== "" && !prefix.endsWith("/")) {
       // azure://account/container/path/file.bin names one blob: fetch it as its basename.
       const single = await this.#single(prefix, signal);
       if (single !== undefined) {
@@ -203,19 +248,34 @@ export class AzureSource implements Source {
     });
     const pins = [...this.#pins.values()];
     const versioned = pins.every((p) => p.versionId !== undefined);
+    const digest = azureIdentityDigest(pins);
+    if (this.#pin !== undefined && digest !== this.#pin.digest) {
+      throw new SourceError(
+        `azure://${account}/${container}/${prefix}: the versions pinned for this cache (versions:${this.#pin.newest}:${this.#pin.digest}) are no longer all in the container ` +
+          `(a blob deleted since, or its versions removed by a lifecycle rule): the pinned bytes cannot be read here`,
+        { retryable: false },
+      );
+    }
+    const newest = pins.reduce((m, p) => ((p.versionId as string) > m ? (p.versionId as string) : m), "");
     return {
       identity: {
         kind: "azure",
         reference: `azure://${account}/${container}/${prefix}`,
-        // The prefix says which pin kind it is: versions are immutable, ETags only detect change.
-        resolved: `${versioned ? "versions" : "etags"}:${azureIdentityDigest(pins)}`,
+        // The prefix says which pin kind it is. Versions are immutable and carry their time, so the pin names the
+        // newest and every other cluster can find the same set (--azure-versions); ETags only detect change.
+        resolved: versioned ? `versions:${newest}:${digest}` : `etags:${digest}`,
       },
       objects,
     };
   }
 
+  /** Every version under `prefix`, then the set as it stood at the pin. */
+  async #pinned(pin: VersionsPin, prefix: string, signal: AbortSignal): Promise<ListedBlob[]> {
+    return versionsAt(await this.#listBlobs(prefix, signal, true), pin.newest);
+  }
+
   /** Every current blob under the prefix (with its version id where the account keeps versions). */
-  async #listBlobs(dirPrefix: string, signal: AbortSignal): Promise<ListedBlob[]> {
+  async #listBlobs(dirPrefix: string, signal: AbortSignal, allVersions = false): Promise<ListedBlob[]> {
     const out: ListedBlob[] = [];
     let token: string | undefined;
     // One page per request, each with its own deadline (the continuation token carries on where it stopped).
@@ -223,13 +283,13 @@ export class AzureSource implements Source {
       const page = await this.#withDeadline(dirPrefix, signal, async (s) => {
         const pages = this.#client
           // Metadata marks the directory placeholders of a hierarchical-namespace (Data Lake) account.
-          .listBlobsFlat({ prefix: dirPrefix, includeMetadata: true, abortSignal: s })
+          .listBlobsFlat({ prefix: dirPrefix, includeMetadata: true, ...(allVersions ? { includeVersions: true } : {}), abortSignal: s })
           .byPage({ ...(token === undefined ? {} : { continuationToken: token }), ...(this.#pageSize === undefined ? {} : { maxPageSize: this.#pageSize }) });
         const r = await pages.next();
         return r.done === true ? undefined : r.value;
       });
       for (const b of page?.segment.blobItems ?? []) {
-        const listed = this.#listed(b);
+        const listed = this.#listed(b, allVersions);
         if (listed !== undefined) out.push(listed);
       }
       if (page?.continuationToken === undefined || page.continuationToken === "" || page.continuationToken === token) return out;
@@ -256,9 +316,11 @@ export class AzureSource implements Source {
     }
   }
 
-  #listed(b: BlobItem): ListedBlob | undefined {
-    // Older versions, snapshots, soft-deleted blobs and directory placeholders are not part of the artifact.
-    if (b.deleted === true || (b.snapshot !== undefined && b.snapshot !== "") || b.isCurrentVersion === false) return undefined;
+  #listed(b: BlobItem, allVersions: boolean): ListedBlob | undefined {
+    // Older versions (unless the pin asks for them), snapshots, soft-deleted blobs and directory placeholders are
+    // not part of the artifact.
+    if (b.deleted === true || (b.snapshot !== undefined && b.snapshot !== "")) return undefined;
+    if (b.isCurrentVersion === false && !allVersions) return undefined;
     if (b.name.endsWith("/") || b.metadata?.["hdi_isfolder"] === "true") return undefined;
     return {
       name: b.name,
@@ -355,6 +417,8 @@ export function createAzureSource(opts: AzureSourceOptions): Checked<AzureSource
   if (endpoint.username !== "" || endpoint.password !== "" || endpoint.search !== "" || endpoint.hash !== "") {
     return { ok: false, error: "--endpoint: the blob service URL carries no credentials, query or fragment (a SAS token goes in AZURE_STORAGE_SAS_TOKEN)" };
   }
+  const pin = opts.pinnedVersions === undefined ? undefined : parseVersionsPin(opts.pinnedVersions);
+  if (pin !== undefined && !pin.ok) return pin;
   // An endpoint written as an IP address is never looked up: checked here.
   const refused = opts.refusedAddresses ?? [];
   const literal = literalRefusal(endpoint.hostname, refused);
@@ -383,6 +447,7 @@ export function createAzureSource(opts: AzureSourceOptions): Checked<AzureSource
     value: new AzureSource(loc.value, client, endpointText, {
       ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
       ...(opts.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: opts.requestTimeoutMs }),
+      ...(pin === undefined ? {} : { pin: pin.value }),
       ...(cred.ok ? {} : { credentialProblem: cred.error }),
     }),
   };
