@@ -213,6 +213,10 @@ function variantCases(): Case[] {
       "azure, a prefix with a Secret, the account's default endpoint",
       art({ azure: { uri: "azure://acct/models/qwen/", credentialsSecretRef: { name: "azure-creds" } } }),
     ),
+    v("azure, a prefix pinned to versions", {
+      artifact: { kind: "Weights", layout: "Flat", source: { azure: { uri: "azure://acct/models/qwen/", credentialsSecretRef: { name: "azure-creds" } } } },
+      pin: { resolvedRevision: `versions:2026-01-02T03:04:05.0000006Z:sha256:${"c".repeat(64)}`, manifestDigest: `sha256:${"d".repeat(64)}` },
+    }),
     v(
       "azure, one blob from a path-style endpoint, anonymous",
       art({ azure: { uri: "azure://devstoreaccount1/m-1/a b/ü.bin", endpoint: "http://azurite.storage.svc:10000/devstoreaccount1" } }),
