@@ -6,6 +6,7 @@
 //   FMC_BENCH_BIN=/path/to/other/checkout/bin/function-model-cache.js node bench/hydrator/profile.ts
 //                                             # the same run with another checkout (the "before" column)
 //   node bench/hydrator/profile.ts --table x.cpuprofile   # only the table of an existing profile
+//   FMC_BENCH_NODE_ARGS="--trace-gc" ...      # Node flags for the measured process
 //
 // Self time is what the sampling profiler saw executing in the function itself (not its callees), so the
 // hot spots of the hot path stand out: hashing, copies, stream plumbing, the garbage collector. Not run by the
@@ -71,7 +72,9 @@ export function topSelfTime(profile: CpuProfile, top: number): string[] {
 function run(cmd: string, args: string[]): Promise<{ seconds: number; cpu: number; peakKiB: number }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], {
+      stdio: ["ignore", process.env["FMC_BENCH_STDOUT"] ? "inherit" : "ignore", "pipe"],
+    });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-8000)));
     child.on("error", reject);
@@ -113,6 +116,7 @@ async function main(): Promise<void> {
     await writeFile(join(work, "files.json"), JSON.stringify(files));
     const profDir = join(work, "prof");
     const r = await run(process.execPath, [
+      ...(process.env["FMC_BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== ""),
       "--cpu-prof",
       `--cpu-prof-dir=${profDir}`,
       HYDRATOR,

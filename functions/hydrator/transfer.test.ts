@@ -133,10 +133,7 @@ describe("fetchObjects: hashing as the bytes arrive", () => {
     await fh.truncate(big.length);
     for (const i of [1, 4]) await fh.write(big, i * MiB, MiB, i * MiB);
     await fh.close();
-    await writeFile(
-      join(objects, `${key}.state.json`),
-      JSON.stringify({ v: 1, id: object.id, size: big.length, chunkSize: MiB, ranged: true, done: [4, 1] }),
-    );
+    await writeFile(join(objects, `${key}.state.json`), JSON.stringify({ v: 1, id: object.id, size: big.length, chunkSize: MiB, ranged: true, done: [4, 1] }));
     const src = fakeSource(data, { delayMs: (_id, r) => (r?.start === 0 ? 2 : 0) });
     const stats: TransferStats[] = [];
     let resumed = 0;
@@ -147,6 +144,26 @@ describe("fetchObjects: hashing as the bytes arrive", () => {
     expect(src.reads.map((r) => r.range?.start).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([0, 2, 3, 5].map((i) => i * MiB));
     // Each byte hashed exactly once: the durable chunks from disk, the others in flight.
     expect(stats[0]).toMatchObject({ hashedFromDisk: 2 * MiB, hashedInFlight: 4 * MiB });
+  });
+
+  it("on resume with the durable chunks first, hashes them from disk at once, so chunks held at the bound do not wait forever", async () => {
+    const chunk = 64 * KiB;
+    const big = randomBytes(8 * MiB);
+    const data = new Map([["big.bin", big]]);
+    const [object] = objectsOf(data) as [RemoteObject];
+    const objects = join(dir, "objects");
+    await import("node:fs/promises").then((fs) => fs.mkdir(objects, { recursive: true }));
+    const key = objectKey(object.id);
+    const done = Array.from({ length: 40 }, (_, i) => i);
+    const fh = await open(join(objects, `${key}.data`), "w");
+    await fh.truncate(big.length);
+    for (const i of done) await fh.write(big, i * chunk, chunk, i * chunk);
+    await fh.close();
+    await writeFile(join(objects, `${key}.state.json`), JSON.stringify({ v: 1, id: object.id, size: big.length, chunkSize: chunk, ranged: true, done }));
+    const stats: TransferStats[] = [];
+    const { fetched } = await fetchObjects(fakeSource(data, { piece: 16 * KiB }), [object], dir, options({ stats, chunkSize: chunk, heldBytes: 256 * KiB }));
+    expect(fetched[0]?.sha256).toBe(sha(big));
+    expect(stats[0]).toMatchObject({ hashedFromDisk: 40 * chunk, hashedInFlight: big.length - 40 * chunk });
   });
 
   it("restarts the hash with the stream when a source without ranges is cut", async () => {

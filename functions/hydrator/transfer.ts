@@ -14,20 +14,20 @@
 // Hashing: SHA-256 (and the hub's git-blob SHA-1) needs an object's bytes in
 // order while its chunks land out of order. Every received buffer goes to the
 // object's hash frontier: if it starts where the hash has reached it is hashed
-// at once; otherwise it is held in memory (by reference, no copy) until the
+// at once; otherwise it is copied into a reused slab (held-budget.ts) until the
 // hash reaches it. Held bytes are bounded across the whole transfer
 // (held-budget.ts): a chunk ahead of its hash that would exceed the bound
 // stops reading until the hash catches up, while the chunk the hash waits for
 // never waits. No byte fetched by this run is read back from disk; only chunks
 // found durable by a resume are hashed from the staging file, once, in order.
-// Writes are batched (1 MiB, one positional writev of the received buffers).
+// Writes are batched (1 MiB, one positional writev of the received buffers, no copy).
 import { createHash, type Hash } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "./fsutil.ts";
-import { HeldBudget } from "./held-budget.ts";
+import { HeldBudget, HeldBytes } from "./held-budget.ts";
 import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, sleep as realSleep, type RetryPolicy } from "./retry.ts";
 import { readJournal, StagingJournal, type JournalEntry } from "./staging-journal.ts";
 import { SourceError, type RemoteObject, type Source } from "./sources/types.ts";
@@ -35,7 +35,7 @@ import { SourceError, type RemoteObject, type Source } from "./sources/types.ts"
 /** Bytes gathered before one positional write. */
 const WRITE_BATCH = 1 << 20;
 /** Default bound on bytes held ahead of a hash, across all chunks. */
-export const DEFAULT_HELD_BYTES = 32 << 20;
+export const DEFAULT_HELD_BYTES = 16 << 20;
 const JOURNAL = "journal.jsonl";
 
 export interface TransferEvents {
@@ -121,8 +121,7 @@ interface Chunk {
   /** Bytes of the chunk received by this run, from `start`. */
   got: number;
   /** Received but not yet hashed (the chunk is ahead of the hash), in order, ending at `start + got`. */
-  held: Uint8Array[];
-  heldBytes: number;
+  held: HeldBytes;
 }
 
 /** What a failure is about: the file, the source, the cause. */
@@ -221,7 +220,8 @@ class ObjectJob {
     this.state = fresh;
     if (this.single) {
       const j = journal.get(this.object.id);
-      if (j !== undefined && j.size === this.object.size && dataSize === this.object.size) this.state = { ...fresh, done: n === 1 ? [0] : [], sha256: j.sha256 };
+      if (j !== undefined && j.size === this.object.size && dataSize === this.object.size)
+        this.state = { ...fresh, done: n === 1 ? [0] : [], sha256: j.sha256 };
     } else if (names.has(`${key}.state.json`)) {
       const parsed = await readFile(this.statePath, "utf8")
         .then((t) => State.safeParse(JSON.parse(t)))
@@ -243,8 +243,7 @@ class ObjectJob {
       done: done.has(i),
       onDisk: done.has(i),
       got: 0,
-      held: [],
-      heldBytes: 0,
+      held: new HeldBytes(),
     }));
     this.remaining = this.chunks.filter((c) => !c.done).length;
     return this.chunks.filter((c) => c.done).reduce((a, c) => a + (c.end - c.start + 1), 0);
@@ -295,16 +294,12 @@ class ObjectJob {
       return;
     }
     c.got += b.length;
-    c.held.push(b);
-    c.heldBytes += b.length;
-    this.shared.budget.take(b.length);
+    this.shared.budget.hold(c.held, b);
   }
 
   /** A stream without ranges restarts at byte 0: so do its chunk and its hash. */
   restart(c: Chunk): void {
-    this.shared.budget.release(c.heldBytes);
-    c.held = [];
-    c.heldBytes = 0;
+    this.shared.budget.discard(c.held);
     c.got = 0;
     this.resetHash();
   }
@@ -329,13 +324,9 @@ class ObjectJob {
         );
         break;
       }
-      if (c.heldBytes > 0) {
-        for (const b of c.held) this.update(b);
-        this.shared.stats.hashedInFlight += c.heldBytes;
-        const n = c.heldBytes;
-        c.held = [];
-        c.heldBytes = 0;
-        budget.release(n);
+      if (c.held.bytes > 0) {
+        this.shared.stats.hashedInFlight += c.held.bytes;
+        budget.drain(c.held, (b) => this.update(b));
       }
       if (this.hashPos <= c.end) break;
     }
@@ -366,11 +357,7 @@ class ObjectJob {
 
   /** Held bytes of every chunk given back (the run failed). */
   drop(): void {
-    for (const c of this.chunks) {
-      this.shared.budget.release(c.heldBytes);
-      c.held = [];
-      c.heldBytes = 0;
-    }
+    for (const c of this.chunks) this.shared.budget.discard(c.held);
   }
 }
 
@@ -457,6 +444,8 @@ async function fetchWith(
       continue;
     }
     for (const c of job.chunks) if (!c.done) tasks.push({ job, chunk: c });
+    // A resume: start hashing the durable chunks at the start from disk now, while the rest arrives.
+    job.advance();
     const f = job.finished.then(() => finalize(job, opts));
     f.catch(() => undefined); // awaited below, or abandoned when a chunk failed
     finals.push(f);
@@ -598,35 +587,28 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: Trans
     kick();
     const range = job.ranged ? { start: pos, end: c.end } : undefined;
     const stream = await source.read(job.object, range, ctrl.signal);
-    const reader = stream.getReader();
-    try {
-      for (;;) {
-        kick();
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value.length === 0) continue;
-        if (c.start + c.got + fill + value.length > c.end + 1) {
-          throw new SourceError(`the server sent more than the ${job.object.size} bytes listed`, { retryable: false });
-        }
-        batch.push(value);
-        fill += value.length;
-        if (fill >= WRITE_BATCH) {
-          // A slow disk is not a stalled connection: the timer waits while a write is pending.
-          pause();
-          await flush();
-          kick();
-        }
-        if (budget.full && !job.atFrontier(c)) {
-          // Ahead of the hash with the bound reached: stop reading (TCP backpressure) until the hash catches up
-          // or room is released. Not a stalled connection: the timer waits too.
-          pause();
-          await budget.waitUntil(() => !budget.full || job.atFrontier(c), ctrl.signal);
-          kick();
-        }
+    // Leaving the loop early (an error, the bound's wait aborted) ends the iteration, which cancels the stream.
+    for await (const value of stream) {
+      kick();
+      if (value.length === 0) continue;
+      if (c.start + c.got + fill + value.length > c.end + 1) {
+        throw new SourceError(`the server sent more than the ${job.object.size} bytes listed`, { retryable: false });
       }
-    } finally {
-      reader.releaseLock();
-      await stream.cancel().catch(() => undefined);
+      batch.push(value);
+      fill += value.length;
+      if (fill >= WRITE_BATCH) {
+        // A slow disk is not a stalled connection: the timer waits while a write is pending.
+        pause();
+        await flush();
+        kick();
+      }
+      if (budget.full && !job.atFrontier(c)) {
+        // Ahead of the hash with the bound reached: stop reading (TCP backpressure) until the hash catches up
+        // or room is released. Not a stalled connection: the timer waits too.
+        pause();
+        await budget.waitUntil(() => !budget.full || job.atFrontier(c), ctrl.signal);
+        kick();
+      }
     }
     await flush();
     if (c.start + c.got !== c.end + 1) {
