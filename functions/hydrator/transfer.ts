@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "./fsutil.ts";
 import { HeldBudget, HeldBytes } from "./held-budget.ts";
+import { ServiceDigests } from "./service-digests.ts";
 import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, sleep as realSleep, type RetryPolicy } from "./retry.ts";
 import { readJournal, StagingJournal, type JournalEntry } from "./staging-journal.ts";
 import { SourceError, type RemoteObject, type Source } from "./sources/types.ts";
@@ -164,6 +165,8 @@ class ObjectJob {
   #opening: Promise<FileHandle> | undefined;
   sha!: Hash;
   git: Hash | undefined;
+  /** The digests a storage service vouches for (RemoteObject.checks), fed the same bytes. */
+  digests!: ServiceDigests;
   /** Every byte before this offset is hashed. */
   hashPos = 0;
   /** A resumed chunk is being hashed from disk: bytes arriving meanwhile are held. */
@@ -193,6 +196,7 @@ class ObjectJob {
   resetHash(): void {
     this.sha = createHash("sha256");
     this.git = this.object.expected?.algorithm === "git-blob-sha1" ? createHash("sha1").update(`blob ${this.object.size}\0`) : undefined;
+    this.digests = new ServiceDigests(this.object.checks);
     this.hashPos = 0;
   }
 
@@ -200,6 +204,7 @@ class ObjectJob {
   update(b: Uint8Array): void {
     this.sha.update(b);
     this.git?.update(b);
+    this.digests.update(b);
     this.hashPos += b.length;
   }
 
@@ -428,7 +433,12 @@ async function fetchWith(
   for (const o of objects) {
     // Ranges even for a one-chunk file: a cut connection then resumes where it stopped.
     const ranged = source.supportsRanges(o) && o.size > 0;
-    const job = new ObjectJob(o, dir, ranged, opts.chunkSize, shared);
+    let job: ObjectJob;
+    try {
+      job = new ObjectJob(o, dir, ranged, opts.chunkSize, shared);
+    } catch (err) {
+      throw new TransferError(o, err, false);
+    }
     resumedBytes += await job.load(names, journal);
     jobs.push(job);
   }
@@ -625,6 +635,13 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: Trans
   }
 }
 
+/** The staged bytes are wrong: drop them so a re-run fetches them again. */
+async function discard(job: ObjectJob): Promise<void> {
+  await job.close();
+  await rm(job.dataPath, { force: true });
+  await rm(job.statePath, { force: true });
+}
+
 async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
   if (job.complete) {
     opts.events.fileDone(job.object);
@@ -637,10 +654,7 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
   const exp = job.object.expected;
   const got = exp?.algorithm === "git-blob-sha1" ? (job.git as Hash).digest("hex") : sha;
   if (exp !== undefined && exp.hex.toLowerCase() !== got) {
-    // The staged bytes are wrong: drop them so a re-run fetches them again.
-    await job.close();
-    await rm(job.dataPath, { force: true });
-    await rm(job.statePath, { force: true });
+    await discard(job);
     const mismatch =
       exp.pinnedBy !== undefined
         ? new DigestMismatch(
@@ -649,6 +663,15 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
             true,
           )
         : new DigestMismatch(job.object.id, `${exp.algorithm} mismatch: the source vouches for ${exp.hex.toLowerCase()}, the bytes received hash to ${got}`);
+    throw new TransferError(job.object, mismatch, false);
+  }
+  const service = job.digests.mismatch();
+  if (service !== undefined) {
+    await discard(job);
+    const mismatch = new DigestMismatch(
+      job.object.id,
+      `${service.algorithm} mismatch: the storage service vouches for ${service.expected} (base64), the bytes received hash to ${service.got}`,
+    );
     throw new TransferError(job.object, mismatch, false);
   }
   job.state.sha256 = sha;
