@@ -14,7 +14,7 @@
 import { spawn } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { BIN } from "../../test/support/function-server.ts";
 import { startNginx } from "../../test/support/nginx.ts";
@@ -69,7 +69,7 @@ export function topSelfTime(profile: CpuProfile, top: number): string[] {
   return out;
 }
 
-function run(cmd: string, args: string[]): Promise<{ seconds: number; cpu: number; peakKiB: number }> {
+function run(cmd: string, args: string[]): Promise<{ seconds: number; cpu: number; user: number; sys: number; peakKiB: number }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], {
@@ -81,7 +81,7 @@ function run(cmd: string, args: string[]): Promise<{ seconds: number; cpu: numbe
     child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${err}`));
       const [m, u, s] = (err.trim().split("\n").pop() ?? "").split(" ").map(Number);
-      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (u ?? 0) + (s ?? 0), peakKiB: m ?? 0 });
+      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (u ?? 0) + (s ?? 0), user: u ?? 0, sys: s ?? 0, peakKiB: m ?? 0 });
     });
   });
 }
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `${HYDRATOR === BIN ? "this checkout" : HYDRATOR}: ${FILES} x ${FILE_MB} MiB from nginx, ${r.seconds.toFixed(2)} s (${(mib / r.seconds).toFixed(0)} MiB/s), ` +
-          `${r.cpu.toFixed(2)} CPU s (${(r.cpu / (mib / 1024)).toFixed(2)} per GiB), peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB; Node ${process.version}.`,
+          `${r.cpu.toFixed(2)} CPU s (${(r.cpu / (mib / 1024)).toFixed(2)} per GiB; user ${r.user.toFixed(2)}, system ${r.sys.toFixed(2)}), load ${loadavg()[0]?.toFixed(1)}, peak RSS ${(r.peakKiB / 1024).toFixed(0)} MiB; Node ${process.version}.`,
         "",
         ...topSelfTime(profile, TOP),
         "",
