@@ -8,6 +8,7 @@
 //     FMC_BENCH_HUB_MAX_MB (5120)  the hub-scale artifact: 50 files from 1 KiB to this, geometric
 //     FMC_BENCH_MANY (40000)       the dataset-like artifact: this many files of 1-8 KiB
 //     FMC_BENCH_DIR                the volume (default the temp dir)
+//     FMC_BENCH_SERVERS            only these servers' rows, e.g. "OCI" or "HTTP,machine" (default all)
 //
 // Servers: nginx (Debian's), versitygw (S3), CNCF Distribution (OCI, pushed with oras) and the project's hub
 // stand-in (test/support/hf-hub-standin.ts), all on loopback. Peers: `curl --parallel` (and then `sha256sum -c`),
@@ -175,7 +176,10 @@ function table(rows: Row[], title: string): string[] {
   return lines;
 }
 
-async function measure(work: string, contenders: Contender[], rounds: number, bytes: number, files: number): Promise<Row[]> {
+async function measure(work: string, all: Contender[], rounds: number, bytes: number, files: number): Promise<Row[]> {
+  // FMC_BENCH_SERVERS=OCI,machine: only the rows of servers whose name contains one of these.
+  const only = env["FMC_BENCH_SERVERS"]?.split(",");
+  const contenders = only === undefined ? all : all.filter((c) => only.some((o) => c.server.includes(o)));
   const rows: Row[] = contenders.map((c) => ({ c, runs: [], bytes, files }));
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < rows.length; k++) {
