@@ -13,7 +13,7 @@
 // A failed run removes the empty directories it made (and --dest, if it made it).
 import { canonicalJson } from "../common/canonical-json.ts";
 import { createHash } from "node:crypto";
-import { lstat, mkdir, readdir, rmdir, stat } from "node:fs/promises";
+import { lstat, mkdir, readdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { HydrationPhase } from "../api/hydration-report.ts";
 import { VERSION } from "../version.ts";
@@ -39,7 +39,7 @@ import { DEFAULT_RETRY, DigestMismatch, isRetryable, withRetries, type RetryPoli
 import type { CreatedSource } from "./sources/index.ts";
 import { SourceError, type Listing, type RemoteObject } from "./sources/types.ts";
 import { checkFreeSpace, type StatfsFn } from "./space.ts";
-import { fetchObjects, objectKey, TransferError, type Fetched } from "./transfer.ts";
+import { fetchObjects, objectKey, stagedBytes, TransferError, type Fetched } from "./transfer.ts";
 import { extractTar, HostileArchive } from "./unpack.ts";
 import { foreignEntries, placedPaths, readManifest, verifyDir, type ArtifactShape } from "./verify.ts";
 
@@ -244,10 +244,9 @@ async function fetchIntoStaging({ created: { source, reference }, opts, tracker,
   const adopted = await adoptInPlace(opts.dest, opts.layout, objects, staging);
   const toFetch = objects.filter((o) => !adopted.has(o.id));
   let needed = 0;
+  const onDiskBytes = await stagedBytes(staging, toFetch);
   for (const o of toFetch) {
-    const onDisk = await stat(join(staging, "objects", `${objectKey(o.id)}.data`))
-      .then((s) => s.blocks * 512)
-      .catch(() => 0);
+    const onDisk = onDiskBytes.get(o.id) ?? 0;
     // An archive needs room for itself and for what it unpacks to.
     needed += Math.max(0, o.size - onDisk) + (o.unpack.kind === "tar" ? o.size : 0);
   }

@@ -41,15 +41,22 @@ export async function publish(
 ): Promise<void> {
   await retractManifest(dest);
   const dirs = new Set<string>();
+  // Each directory checked and made once per publish, not once per file (40,000 files in a few hundred directories).
+  const made = new Set<string>();
+  const ensureDir = async (rel: string): Promise<void> => {
+    if (made.has(rel)) return;
+    await mkdirInside(dest, rel);
+    made.add(rel);
+  };
   for (const f of placement.files) {
     const from = staged.get(f.artifactPath);
     if (from === undefined) continue; // already in place (adopted after a crash mid-publish)
-    await mkdirInside(dest, dirname(f.destPath) === "." ? "" : dirname(f.destPath));
+    await ensureDir(dirname(f.destPath) === "." ? "" : dirname(f.destPath));
     await rename(from, join(dest, f.destPath));
     dirs.add(dirname(join(dest, f.destPath)));
   }
   for (const l of placement.links) {
-    await mkdirInside(dest, dirname(l.destPath));
+    await ensureDir(dirname(l.destPath));
     await symlinkAtomic(l.target, join(dest, l.destPath));
     dirs.add(dirname(join(dest, l.destPath)));
   }

@@ -1,29 +1,43 @@
 // The transfer engine: every listed object into the staging area, in
 // parallel ranged chunks, resumable after a kill, retried with backoff,
-// guarded against stalled connections, and hashed while the bytes arrive.
+// guarded against stalled connections, and hashed once, as the bytes arrive.
 //
 // Staging (on the destination's volume, so publishing is a rename):
-//   <staging>/objects/<key>.data        the object's bytes, preallocated sparse, written at offsets
-//   <staging>/objects/<key>.state.json  which chunks are durable (fdatasync before they are recorded)
-//                                        and, once checked, the object's sha256
+//   <staging>/objects/<key>.data        the object's bytes, written at offsets
+//   <staging>/objects/<key>.state.json  for an object of several chunks: which chunks are durable
+//                                        (fdatasync before they are recorded) and, once checked, its sha256
+//   <staging>/objects/journal.jsonl     for objects of one chunk (small files, unranged streams): each one
+//                                        once durable and checked, appended in batches (staging-journal.ts)
 // A killed process loses at most the chunks in flight; a re-run re-reads the
 // state and fetches only the missing chunks.
 //
-// Hashing: SHA-256 needs the bytes in order while chunks land out of order.
-// The chunk that starts where the hash has reached is hashed inline as it
-// streams (for most files: all of it); a chunk that lands ahead of that is
-// hashed from the page cache as soon as everything before it is hashed.
-// Memory per running chunk: one 1 MiB write buffer.
+// Hashing: SHA-256 (and the hub's git-blob SHA-1) needs an object's bytes in
+// order while its chunks land out of order. Every received buffer goes to the
+// object's hash frontier: if it starts where the hash has reached it is hashed
+// at once; otherwise it is copied into a reused slab (held-budget.ts) until the
+// hash reaches it. Held bytes are bounded across the whole transfer
+// (held-budget.ts): a chunk ahead of its hash that would exceed the bound
+// stops reading until the hash catches up, while the chunk the hash waits for
+// never waits. No byte fetched by this run is read back from disk; only chunks
+// found durable by a resume are hashed from the staging file, once, in order.
+// Writes are batched (1 MiB, one positional writev of the received buffers, no copy).
 import { createHash, type Hash } from "node:crypto";
-import { mkdir, open, readFile, rm, stat, type FileHandle } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "./fsutil.ts";
+import { HeldBudget, HeldBytes } from "./held-budget.ts";
 import { ServiceDigests } from "./service-digests.ts";
 import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, sleep as realSleep, type RetryPolicy } from "./retry.ts";
+import { readJournal, StagingJournal, type JournalEntry } from "./staging-journal.ts";
 import { SourceError, type RemoteObject, type Source } from "./sources/types.ts";
 
-const WRITE_BUFFER = 1 << 20;
+/** Bytes gathered before one positional write. */
+const WRITE_BATCH = 1 << 20;
+/** Default bound on bytes held ahead of a hash, across all chunks. */
+export const DEFAULT_HELD_BYTES = 16 << 20;
+const JOURNAL = "journal.jsonl";
 
 export interface TransferEvents {
   /** Bytes newly written (negative when a non-resumable stream restarts). */
@@ -39,12 +53,26 @@ export interface TransferOptions {
   chunkSize: number;
   /** Abort a request that delivers no byte for this long. */
   stallTimeoutMs: number;
+  /** Bound on bytes held in memory ahead of an object's hash (default DEFAULT_HELD_BYTES). */
+  heldBytes?: number;
   retry?: RetryPolicy;
   signal: AbortSignal;
   events: TransferEvents;
   /** Injected in tests. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Tests: called with what the run measured (bytes read back from staging to hash, the held-bytes peak). */
+  onStats?: (s: TransferStats) => void;
+}
+
+/** What one fetch measured about its own hashing, for tests and benchmarks. */
+export interface TransferStats {
+  /** Bytes hashed from the staging file: only chunks a resume found durable. */
+  hashedFromDisk: number;
+  /** Bytes hashed as they arrived. */
+  hashedInFlight: number;
+  /** The most bytes held ahead of a hash at once. */
+  heldPeak: number;
 }
 
 export interface Fetched {
@@ -69,12 +97,32 @@ export function objectKey(id: string): string {
   return createHash("sha256").update(id).digest("hex").slice(0, 32);
 }
 
+/** Bytes of each object already staged by an earlier run (allocated blocks), from one listing of the staging directory. */
+export async function stagedBytes(stagingDir: string, objects: readonly RemoteObject[]): Promise<Map<string, number>> {
+  const dir = join(stagingDir, "objects");
+  const names = new Set(await readdir(dir).catch(() => [] as string[]));
+  const out = new Map<string, number>();
+  for (const o of objects) {
+    const name = `${objectKey(o.id)}.data`;
+    if (!names.has(name)) continue;
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (st !== undefined) out.set(o.id, st.blocks * 512);
+  }
+  return out;
+}
+
 interface Chunk {
   index: number;
   start: number;
   end: number; // inclusive
+  /** Durable: fdatasync'd (and, for several chunks, recorded), or found so by a resume. */
   done: boolean;
-  inline: boolean;
+  /** Found durable by a resume: hashed from the staging file when the hash reaches it. */
+  onDisk: boolean;
+  /** Bytes of the chunk received by this run, from `start`. */
+  got: number;
+  /** Received but not yet hashed (the chunk is ahead of the hash), in order, ending at `start + got`. */
+  held: HeldBytes;
 }
 
 /** What a failure is about: the file, the source, the cause. */
@@ -95,35 +143,47 @@ export class TransferError extends Error {
   }
 }
 
+/** What the objects of one fetch share: the held-bytes bound, the journal of single-chunk objects, the counters. */
+interface Shared {
+  budget: HeldBudget;
+  journal: StagingJournal;
+  stats: TransferStats;
+}
+
 class ObjectJob {
   readonly object: RemoteObject;
   readonly dataPath: string;
   readonly statePath: string;
   readonly ranged: boolean;
   readonly chunkSize: number;
+  readonly shared: Shared;
   chunks: Chunk[] = [];
   state!: State;
+  /** One chunk: completion goes to the journal, not a state file of its own. */
+  single = false;
   fh: FileHandle | undefined;
   #opening: Promise<FileHandle> | undefined;
   sha!: Hash;
   git: Hash | undefined;
+  /** The digests a storage service vouches for (RemoteObject.checks), fed the same bytes. */
   digests!: ServiceDigests;
+  /** Every byte before this offset is hashed. */
   hashPos = 0;
-  inlineActive = false;
-  #chain: Promise<void> = Promise.resolve();
-  #stateChain: Promise<void> = Promise.resolve();
+  /** A resumed chunk is being hashed from disk: bytes arriving meanwhile are held. */
+  #diskHashing: Promise<void> | undefined;
   remaining = 0;
   finished!: Promise<void>;
   resolveFinished!: () => void;
   rejectFinished!: (e: unknown) => void;
 
-  constructor(object: RemoteObject, dir: string, ranged: boolean, chunkSize: number) {
+  constructor(object: RemoteObject, dir: string, ranged: boolean, chunkSize: number, shared: Shared) {
     this.object = object;
     const key = objectKey(object.id);
     this.dataPath = join(dir, `${key}.data`);
     this.statePath = join(dir, `${key}.state.json`);
     this.ranged = ranged;
     this.chunkSize = ranged ? chunkSize : Math.max(object.size, 1);
+    this.shared = shared;
     this.resetHash();
     this.finished = new Promise<void>((res, rej) => {
       this.resolveFinished = res;
@@ -140,6 +200,7 @@ class ObjectJob {
     this.hashPos = 0;
   }
 
+  /** The one place bytes are hashed: every digest is fed the same bytes, in order. */
   update(b: Uint8Array): void {
     this.sha.update(b);
     this.git?.update(b);
@@ -147,30 +208,47 @@ class ObjectJob {
     this.hashPos += b.length;
   }
 
-  async load(): Promise<number> {
-    const fresh: State = { v: 1, id: this.object.id, size: this.object.size, chunkSize: this.chunkSize, ranged: this.ranged, done: [] };
-    const parsed = await readFile(this.statePath, "utf8")
-      .then((t) => State.safeParse(JSON.parse(t)))
-      .catch(() => undefined);
-    const dataSize = await stat(this.dataPath)
-      .then((s) => s.size)
-      .catch(() => -1);
-    const usable =
-      parsed?.success === true &&
-      parsed.data.id === fresh.id &&
-      parsed.data.size === fresh.size &&
-      parsed.data.chunkSize === fresh.chunkSize &&
-      parsed.data.ranged === fresh.ranged &&
-      dataSize === fresh.size;
-    this.state = usable && parsed?.success ? parsed.data : fresh;
+  /**
+   * From what an earlier run left: the object's state file (several chunks) or its journal entry (one chunk),
+   * each trusted only while the data file still has the object's size. Returns the bytes found durable.
+   */
+  async load(names: ReadonlySet<string>, journal: ReadonlyMap<string, JournalEntry>): Promise<number> {
     const n = this.object.size === 0 ? 0 : Math.ceil(this.object.size / this.chunkSize);
+    this.single = n <= 1;
+    const fresh: State = { v: 1, id: this.object.id, size: this.object.size, chunkSize: this.chunkSize, ranged: this.ranged, done: [] };
+    const key = objectKey(this.object.id);
+    const dataSize = names.has(`${key}.data`)
+      ? await stat(this.dataPath)
+          .then((s) => s.size)
+          .catch(() => -1)
+      : -1;
+    this.state = fresh;
+    if (this.single) {
+      const j = journal.get(this.object.id);
+      if (j !== undefined && j.size === this.object.size && dataSize === this.object.size)
+        this.state = { ...fresh, done: n === 1 ? [0] : [], sha256: j.sha256 };
+    } else if (names.has(`${key}.state.json`)) {
+      const parsed = await readFile(this.statePath, "utf8")
+        .then((t) => State.safeParse(JSON.parse(t)))
+        .catch(() => undefined);
+      const usable =
+        parsed?.success === true &&
+        parsed.data.id === fresh.id &&
+        parsed.data.size === fresh.size &&
+        parsed.data.chunkSize === fresh.chunkSize &&
+        parsed.data.ranged === fresh.ranged &&
+        dataSize === fresh.size;
+      if (usable && parsed?.success) this.state = parsed.data;
+    }
     const done = new Set(this.state.done);
     this.chunks = Array.from({ length: n }, (_, i) => ({
       index: i,
       start: i * this.chunkSize,
       end: Math.min(this.object.size, (i + 1) * this.chunkSize) - 1,
       done: done.has(i),
-      inline: false,
+      onDisk: done.has(i),
+      got: 0,
+      held: new HeldBytes(),
     }));
     this.remaining = this.chunks.filter((c) => !c.done).length;
     return this.chunks.filter((c) => c.done).reduce((a, c) => a + (c.end - c.start + 1), 0);
@@ -182,13 +260,12 @@ class ObjectJob {
 
   open(): Promise<FileHandle> {
     this.#opening ??= (async () => {
-      const fh = await open(this.dataPath, "a+").then(async (f) => {
-        await f.close();
-        return open(this.dataPath, "r+");
-      });
-      const st = await fh.stat();
-      // Preallocate sparsely: positional writes need the file's full length.
-      if (st.size !== this.object.size) await fh.truncate(this.object.size);
+      // A single chunk starts from byte 0 every run (nothing of it is recorded): a fresh file. Several chunks
+      // keep what is staged, and need the file's full length for positional writes (preallocated sparse).
+      const fh = this.single
+        ? await open(this.dataPath, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o644)
+        : await open(this.dataPath, constants.O_RDWR | constants.O_CREAT, 0o644);
+      if (!this.single && (await fh.stat()).size !== this.object.size) await fh.truncate(this.object.size);
       this.fh = fh;
       return fh;
     })();
@@ -204,28 +281,88 @@ class ObjectJob {
 
   saveState(): Promise<void> {
     this.state.done = this.chunks.filter((c) => c.done).map((c) => c.index);
-    const snapshot = JSON.stringify(this.state);
-    this.#stateChain = this.#stateChain.then(() => writeAtomic(this.statePath, snapshot));
-    return this.#stateChain;
+    return writeAtomic(this.statePath, JSON.stringify(this.state));
   }
 
-  /** Hash, from disk, every done chunk the inline hashing did not cover, in order. */
-  advance(): Promise<void> {
-    this.#chain = this.#chain.then(async () => {
-      const buf = Buffer.allocUnsafe(WRITE_BUFFER);
-      while (this.hashPos < this.object.size) {
-        const c = this.chunks[Math.floor(this.hashPos / this.chunkSize)];
-        if (c === undefined || !c.done || c.inline) break;
-        const fh = await this.open();
-        while (this.hashPos <= c.end) {
-          const want = Math.min(buf.length, c.end + 1 - this.hashPos);
-          const { bytesRead } = await fh.read(buf, 0, want, this.hashPos);
-          if (bytesRead === 0) throw new Error(`staged data ended at ${this.hashPos} of ${this.object.size} bytes`);
-          this.update(buf.subarray(0, bytesRead));
-        }
+  /** Whether the hash waits for exactly the next byte of `c`: its bytes are then hashed on arrival, never held. */
+  atFrontier(c: Chunk): boolean {
+    return this.#diskHashing === undefined && this.hashPos === c.start + c.got;
+  }
+
+  /** A buffer of chunk `c` is written: hashed now if the hash has reached it, else held until it does. */
+  deliver(c: Chunk, b: Uint8Array): void {
+    if (this.atFrontier(c)) {
+      c.got += b.length;
+      this.update(b);
+      this.shared.stats.hashedInFlight += b.length;
+      if (this.hashPos === c.end + 1) this.advance();
+      return;
+    }
+    c.got += b.length;
+    this.shared.budget.hold(c.held, b);
+  }
+
+  /** A stream without ranges restarts at byte 0: so do its chunk and its hash. */
+  restart(c: Chunk): void {
+    this.shared.budget.discard(c.held);
+    c.got = 0;
+    this.resetHash();
+  }
+
+  /**
+   * Moves the hash forward through whatever is ready: held bytes of the chunks it reaches, hashed from memory
+   * and released; a chunk a resume found durable, hashed from disk (asynchronously; bytes arriving meanwhile
+   * are held). Stops inside the first chunk still receiving.
+   */
+  advance(): void {
+    const budget = this.shared.budget;
+    while (this.#diskHashing === undefined && this.hashPos < this.object.size) {
+      const c = this.chunks[Math.floor(this.hashPos / this.chunkSize)] as Chunk;
+      if (c.onDisk) {
+        this.#diskHashing = this.#hashFromDisk(c).finally(() => {
+          this.#diskHashing = undefined;
+        });
+        // On failure the object's finalize reports it (the hash stops short of the size).
+        this.#diskHashing.then(
+          () => this.advance(),
+          () => undefined,
+        );
+        break;
       }
-    });
-    return this.#chain;
+      if (c.held.bytes > 0) {
+        this.shared.stats.hashedInFlight += c.held.bytes;
+        budget.drain(c.held, (b) => this.update(b));
+      }
+      if (this.hashPos <= c.end) break;
+    }
+    // Chunks waiting for room may now be at the frontier.
+    budget.notify();
+  }
+
+  async #hashFromDisk(c: Chunk): Promise<void> {
+    const fh = await this.open();
+    const buf = Buffer.allocUnsafe(Math.min(WRITE_BATCH, c.end - c.start + 1));
+    while (this.hashPos <= c.end) {
+      const want = Math.min(buf.length, c.end + 1 - this.hashPos);
+      const { bytesRead } = await fh.read(buf, 0, want, this.hashPos);
+      if (bytesRead === 0) throw new Error(`staged data ended at ${this.hashPos} of ${this.object.size} bytes`);
+      this.update(buf.subarray(0, bytesRead));
+      this.shared.stats.hashedFromDisk += bytesRead;
+    }
+  }
+
+  /** Resolves when every byte is hashed, or as far as it can get (finalize checks). */
+  async settled(): Promise<void> {
+    this.advance();
+    while (this.#diskHashing !== undefined) {
+      await this.#diskHashing.catch(() => undefined);
+      this.advance();
+    }
+  }
+
+  /** Held bytes of every chunk given back (the run failed). */
+  drop(): void {
+    for (const c of this.chunks) this.shared.budget.discard(c.held);
   }
 }
 
@@ -282,6 +419,14 @@ async function fetchWith(
   const policy = opts.retry ?? DEFAULT_RETRY;
   const sleep = opts.sleep ?? realSleep;
   const random = opts.random ?? Math.random;
+  const shared: Shared = {
+    budget: new HeldBudget(opts.heldBytes ?? DEFAULT_HELD_BYTES),
+    journal: new StagingJournal(join(dir, JOURNAL)),
+    stats: { hashedFromDisk: 0, hashedInFlight: 0, heldPeak: 0 },
+  };
+  // One listing and one journal read, instead of probing every object's files (40,000 small files).
+  const names = new Set(await readdir(dir));
+  const journal = names.has(JOURNAL) ? await readJournal(join(dir, JOURNAL)) : new Map<string, JournalEntry>();
 
   const jobs: ObjectJob[] = [];
   let resumedBytes = 0;
@@ -290,15 +435,17 @@ async function fetchWith(
     const ranged = source.supportsRanges(o) && o.size > 0;
     let job: ObjectJob;
     try {
-      job = new ObjectJob(o, dir, ranged, opts.chunkSize);
+      job = new ObjectJob(o, dir, ranged, opts.chunkSize, shared);
     } catch (err) {
       throw new TransferError(o, err, false);
     }
-    resumedBytes += await job.load();
+    resumedBytes += await job.load(names, journal);
     jobs.push(job);
   }
   opts.events.resumed(resumedBytes);
 
+  // Chunks in order, object after object: the chunk each object's hash waits for is always taken before the
+  // chunks after it, so a chunk held back by the bound always has its object's frontier chunk running.
   const tasks: { job: ObjectJob; chunk: Chunk }[] = [];
   const finals: Promise<void>[] = [];
   for (const job of jobs) {
@@ -307,6 +454,8 @@ async function fetchWith(
       continue;
     }
     for (const c of job.chunks) if (!c.done) tasks.push({ job, chunk: c });
+    // A resume: start hashing the durable chunks at the start from disk now, while the rest arrives.
+    job.advance();
     const f = job.finished.then(() => finalize(job, opts));
     f.catch(() => undefined); // awaited below, or abandoned when a chunk failed
     finals.push(f);
@@ -332,15 +481,18 @@ async function fetchWith(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, tasks.length)) }, worker));
-  if (failure !== undefined) {
-    await Promise.allSettled(jobs.map((j) => j.close()));
-    throw failure;
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, tasks.length)) }, worker));
+    if (failure !== undefined) throw failure;
+    const settled = await Promise.allSettled(finals);
+    const firstErr = settled.find((s) => s.status === "rejected");
+    if (firstErr) throw (firstErr as PromiseRejectedResult).reason;
+  } finally {
+    for (const j of jobs) j.drop();
+    shared.stats.heldPeak = shared.budget.peak;
+    await Promise.allSettled([...jobs.map((j) => j.close()), shared.journal.close()]);
+    opts.onStats?.({ ...shared.stats });
   }
-  const settled = await Promise.allSettled(finals);
-  await Promise.allSettled(jobs.map((j) => j.close()));
-  const firstErr = settled.find((s) => s.status === "rejected");
-  if (firstErr) throw (firstErr as PromiseRejectedResult).reason;
   return {
     fetched: jobs.map((j) => ({ object: j.object, dataPath: j.dataPath, sha256: j.state.sha256 as string, size: j.object.size })),
     resumedBytes,
@@ -357,106 +509,120 @@ async function runChunk(
   random: () => number,
 ): Promise<void> {
   await job.open();
-  let written = 0;
   let attempt = 0;
-  if (c.start === job.hashPos && !job.inlineActive) {
-    c.inline = true;
-    job.inlineActive = true;
-  }
   for (;;) {
-    const before = written;
+    const before = c.got;
     try {
-      await streamChunk(source, job, c, written, opts, (n) => (written += n));
+      await streamChunk(source, job, c, opts);
       break;
     } catch (err) {
       if (opts.signal.aborted) throw opts.signal.reason;
       // Progress since the last failure means the source works: start counting again.
-      attempt = written > before ? 1 : attempt + 1;
+      attempt = c.got > before ? 1 : attempt + 1;
       const d = decideRetry(err, attempt, policy, random);
       if (!d.retry) throw new TransferError(job.object, err, err instanceof SourceError ? err.retryable : d.reason === "attempts exhausted");
-      if (!job.ranged && written > 0) {
+      if (!job.ranged && c.got > 0) {
         // No ranges: the stream restarts at byte 0 and so does the hash.
-        opts.events.bytes(-written);
-        written = 0;
-        job.resetHash();
+        opts.events.bytes(-c.got);
+        job.restart(c);
       }
       opts.events.retry(job.object, err instanceof Error ? err.message : String(err), d.delayMs, d.reason);
       await sleep(d.delayMs, opts.signal);
     }
   }
-  if (c.inline) job.inlineActive = false;
   c.done = true;
   await (job.fh as FileHandle).datasync();
-  await job.saveState();
-  await job.advance();
+  // A single chunk is recorded with its digest in the journal at finalize; several chunks each in the state file.
+  if (!job.single) await job.saveState();
   job.remaining--;
   if (job.remaining === 0) job.resolveFinished();
 }
 
-async function streamChunk(source: Source, job: ObjectJob, c: Chunk, offset: number, opts: TransferOptions, onWritten: (n: number) => void): Promise<void> {
+/** Writes `bufs` (in order) at `pos`, all of them. */
+async function writeAllAt(fh: FileHandle, bufs: Uint8Array[], total: number, pos: number): Promise<void> {
+  let { bytesWritten } = await fh.writev(bufs, pos);
+  while (bytesWritten < total) {
+    // A short write (rare on regular files): the rest, from where it stopped.
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const b of bufs) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    const r = await fh.writev(rest, pos + bytesWritten);
+    if (r.bytesWritten === 0) throw new Error(`a write at offset ${pos + bytesWritten} made no progress`);
+    bytesWritten += r.bytesWritten;
+  }
+}
+
+async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: TransferOptions): Promise<void> {
   const ctrl = new AbortController();
   const onAbort = (): void => ctrl.abort(opts.signal.reason);
   opts.signal.addEventListener("abort", onAbort, { once: true });
+  // One timer, pushed forward on every read (refresh), paused while the engine itself is the one waiting.
+  const stalled = (): void => ctrl.abort(new SourceError(`no data for ${Math.round(opts.stallTimeoutMs / 1000)}s: stalled connection`, { retryable: true }));
   let timer: NodeJS.Timeout | undefined;
   const kick = (): void => {
+    if (timer === undefined) timer = setTimeout(stalled, opts.stallTimeoutMs);
+    else timer.refresh();
+  };
+  const pause = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(
-      () => ctrl.abort(new SourceError(`no data for ${Math.round(opts.stallTimeoutMs / 1000)}s: stalled connection`, { retryable: true })),
-      opts.stallTimeoutMs,
-    );
+    timer = undefined;
   };
   const fh = job.fh as FileHandle;
-  let pos = c.start + offset;
-  const buf = Buffer.allocUnsafe(WRITE_BUFFER);
+  const budget = job.shared.budget;
+  // Written (and delivered to the hash) bytes end at `pos` = `c.start + c.got`; `batch` holds the received
+  // buffers not yet written.
+  let pos = c.start + c.got;
+  let batch: Uint8Array[] = [];
   let fill = 0;
   const flush = async (): Promise<void> => {
     if (fill === 0) return;
-    const view = buf.subarray(0, fill);
-    let off = 0;
-    while (off < fill) {
-      const { bytesWritten } = await fh.write(view, off, fill - off, pos + off);
-      off += bytesWritten;
-    }
-    if (c.inline) job.update(view);
-    pos += fill;
-    onWritten(fill);
-    opts.events.bytes(fill);
+    const bufs = batch;
+    const n = fill;
+    batch = [];
     fill = 0;
+    await writeAllAt(fh, bufs, n, pos);
+    pos += n;
+    // Hashed (or held for the hash) only once written: a failed write loses these bytes from the chunk and its
+    // hash alike, and a retry asks for them again.
+    for (const b of bufs) job.deliver(c, b);
+    opts.events.bytes(n);
   };
   try {
     kick();
     const range = job.ranged ? { start: pos, end: c.end } : undefined;
     const stream = await source.read(job.object, range, ctrl.signal);
-    const reader = stream.getReader();
-    try {
-      for (;;) {
-        kick();
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (pos + fill + value.length > c.end + 1) {
-          throw new SourceError(`the server sent more than the ${job.object.size} bytes listed`, { retryable: false });
-        }
-        let v = value;
-        while (v.length > 0) {
-          const n = Math.min(v.length, buf.length - fill);
-          buf.set(v.subarray(0, n), fill);
-          fill += n;
-          v = v.subarray(n);
-          if (fill === buf.length) {
-            // A slow disk is not a stalled connection: the timer waits while a write is pending.
-            clearTimeout(timer);
-            await flush();
-            kick();
-          }
-        }
+    // Leaving the loop early (an error, the bound's wait aborted) ends the iteration, which cancels the stream.
+    for await (const value of stream) {
+      kick();
+      if (value.length === 0) continue;
+      if (c.start + c.got + fill + value.length > c.end + 1) {
+        throw new SourceError(`the server sent more than the ${job.object.size} bytes listed`, { retryable: false });
       }
-    } finally {
-      reader.releaseLock();
-      await stream.cancel().catch(() => undefined);
+      batch.push(value);
+      fill += value.length;
+      if (fill >= WRITE_BATCH) {
+        // A slow disk is not a stalled connection: the timer waits while a write is pending.
+        pause();
+        await flush();
+        kick();
+      }
+      if (budget.full && !job.atFrontier(c)) {
+        // Ahead of the hash with the bound reached: stop reading (TCP backpressure) until the hash catches up
+        // or room is released. Not a stalled connection: the timer waits too.
+        pause();
+        await budget.waitUntil(() => !budget.full || job.atFrontier(c), ctrl.signal);
+        kick();
+      }
     }
     await flush();
-    if (pos !== c.end + 1) {
-      throw new SourceError(`the connection closed after ${pos} of ${job.object.size} bytes`, { retryable: true });
+    if (c.start + c.got !== c.end + 1) {
+      throw new SourceError(`the connection closed after ${c.start + c.got} of ${job.object.size} bytes`, { retryable: true });
     }
   } catch (err) {
     // Keep what arrived: a retry asks only for the rest.
@@ -482,7 +648,7 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
     return;
   }
   if (job.object.size === 0) await job.open();
-  await job.advance();
+  await job.settled();
   if (job.hashPos !== job.object.size) throw new TransferError(job.object, new Error(`hashed ${job.hashPos} of ${job.object.size} bytes`), false);
   const sha = job.sha.digest("hex");
   const exp = job.object.expected;
@@ -509,7 +675,11 @@ async function finalize(job: ObjectJob, opts: TransferOptions): Promise<void> {
     throw new TransferError(job.object, mismatch, false);
   }
   job.state.sha256 = sha;
-  await job.saveState();
+  if (job.single) {
+    // An empty object has no chunk to make durable: its (empty) file is, before the journal says so.
+    if (job.object.size === 0) await (job.fh as FileHandle).datasync();
+    await job.shared.journal.append({ id: job.object.id, size: job.object.size, sha256: sha });
+  } else await job.saveState();
   await job.close();
   opts.events.fileDone(job.object);
 }

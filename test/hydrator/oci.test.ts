@@ -15,7 +15,7 @@ import { dockerConfig, REGISTRY_USER, startRegistry, type Registry } from "../su
 const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
 const signal = (): AbortSignal => AbortSignal.timeout(30_000);
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);

@@ -23,7 +23,7 @@ import { startS3Server, type S3Server } from "../support/s3-server.ts";
 const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
 const b64sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("base64");
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);

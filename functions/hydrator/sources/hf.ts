@@ -11,8 +11,8 @@ import { z } from "zod";
 import { HF_REPO_ID } from "../manifest.ts";
 import { redactUri, safeRelativePath } from "../paths.ts";
 import type { Checked } from "../../common/checked.ts";
-import { bodyOf, getJson, httpRequest } from "./http-client.ts";
-import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
+import { getJson, httpStream } from "./http-client.ts";
+import { SourceError, type ByteRange, type ByteStream, type Listing, type RemoteObject, type Source } from "./types.ts";
 
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 
@@ -158,12 +158,11 @@ export class HfSource implements Source {
     };
   }
 
-  async read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  async read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ByteStream> {
     if (this.#commit === undefined) throw new SourceError("read before list", { retryable: false });
     const url = `${this.#endpoint}/${this.location.repo}/resolve/${this.#commit}/${encodePath(object.id)}`;
     const what = `hf://${this.location.repo}@${this.#commit}/${object.id}`;
-    const res = await httpRequest({ url, what, headers: this.#headers(), signal, ...(range ? { range } : {}) });
-    return bodyOf(res, what);
+    return httpStream({ url, what, headers: this.#headers(), signal, ...(range ? { range } : {}) });
   }
 
   supportsRanges(_object: RemoteObject): boolean {

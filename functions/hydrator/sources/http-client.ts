@@ -1,10 +1,12 @@
 // The one HTTP reader the http(s):// and hf:// sources share: ranged GETs and
 // HEADs over Node's fetch, every failure turned into a SourceError that says
 // whether a retry can help and carries Retry-After.
+import { STATUS_CODES } from "node:http";
+import { request as undiciRequest } from "undici";
 import { networkFailure } from "../network-errors.ts";
 import { parseRetryAfter } from "./retry-after.ts";
 import { redactUri } from "../paths.ts";
-import { SourceError, type ByteRange } from "./types.ts";
+import { SourceError, type ByteRange, type ByteStream } from "./types.ts";
 
 export interface HttpRequest {
   url: string;
@@ -64,32 +66,71 @@ export async function followRedirects(url: string, method: string, headers: Reco
   }
 }
 
-export async function httpRequest(req: HttpRequest): Promise<Response> {
+/** A request that failed without an HTTP answer, as a SourceError in words (or the abort's reason). */
+function sendFailure(err: unknown, req: HttpRequest, url: string): Error {
+  if (req.signal.aborted)
+    return req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
+  // In words with the fix; an untrusted certificate or a refused address (address-guard.ts) is permanent.
+  const f = networkFailure(err, url);
+  const cause = (err as { cause?: { message?: string } }).cause;
+  if (f !== undefined) return new SourceError(`${req.what}: ${f.text}`, { retryable: f.retryable, cause: err });
+  return new SourceError(`${req.what}: ${cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
+}
+
+function requestHeaders(req: HttpRequest): Record<string, string> {
   const headers: Record<string, string> = { "accept-encoding": "identity", ...(req.headers ?? {}) };
   if (req.range !== undefined) headers["range"] = `bytes=${req.range.start}-${req.range.end}`;
-  const res = await followRedirects(req.url, req.method ?? "GET", headers, req.what, async (url, init) => {
+  return headers;
+}
+
+export async function httpRequest(req: HttpRequest): Promise<Response> {
+  const res = await followRedirects(req.url, req.method ?? "GET", requestHeaders(req), req.what, async (url, init) => {
     try {
       return await fetch(url, { ...init, signal: req.signal });
     } catch (err) {
-      if (req.signal.aborted)
-        throw req.signal.reason instanceof Error ? req.signal.reason : new SourceError(`${req.what}: aborted`, { retryable: true, cause: err });
-      // In words with the fix; an untrusted certificate or a refused address (address-guard.ts) is permanent.
-      const f = networkFailure(err, url);
-      const cause = (err as { cause?: { message?: string } }).cause;
-      if (f !== undefined) throw new SourceError(`${req.what}: ${f.text}`, { retryable: f.retryable, cause: err });
-      throw new SourceError(`${req.what}: ${cause?.message ?? (err as Error).message}`, { retryable: true, cause: err });
+      throw sendFailure(err, req, url);
     }
   });
   const expected = req.range !== undefined ? 206 : 200;
   if (res.status === expected || (req.method === "HEAD" && res.status === 200)) return res;
-  // A server that ignores Range answers 200 with the whole body: refuse it rather than write it at an offset.
-  const body = await res.text().catch(() => "");
+  throw statusFailure(req, res, await res.text().catch(() => ""));
+}
+
+/**
+ * A GET whose body is the bytes of a file: the same request, redirects and errors as `httpRequest`, sent with
+ * undici's `request` (through the same global dispatcher, so the address guard and the CA settings apply), whose
+ * body is a Node stream of the socket's buffers. fetch wraps every read in a web stream and a promise: on a
+ * fast link that alone cost about one CPU-second per GiB (docs/benchmarks.md).
+ */
+export async function httpStream(req: HttpRequest): Promise<ByteStream> {
+  let body: { destroy(): void; text(): Promise<string> } | undefined;
+  const res = await followRedirects(req.url, "GET", requestHeaders(req), req.what, async (url, init) => {
+    try {
+      body?.destroy();
+      const r = await undiciRequest(url, { method: "GET", headers: init.headers, signal: req.signal });
+      body = r.body;
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(r.headers)) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, x);
+      return new Response(null, { status: r.statusCode, statusText: STATUS_CODES[r.statusCode] ?? "", headers });
+    } catch (err) {
+      throw sendFailure(err, req, url);
+    }
+  });
+  const stream = body as unknown as ByteStream & { destroy(): void; text(): Promise<string> };
+  const expected = req.range !== undefined ? 206 : 200;
+  if (res.status === expected) return stream;
+  throw statusFailure(req, res, await stream.text().catch(() => ""));
+}
+
+/** The SourceError for an answer that is not the one asked for, with a short body as detail. */
+function statusFailure(req: HttpRequest, res: Response, body: string): SourceError {
   const detail = body.length > 0 && body.length < 300 ? `: ${body.trim()}` : "";
+  // A server that ignores Range answers 200 with the whole body: refuse it rather than write it at an offset.
   if (req.range !== undefined && res.status === 200) {
-    throw new SourceError(`${req.what}: the server ignored the byte range (200 instead of 206)`, { status: 200, retryable: false });
+    return new SourceError(`${req.what}: the server ignored the byte range (200 instead of 206)`, { status: 200, retryable: false });
   }
   const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
-  throw new SourceError(`${req.what}: HTTP ${res.status} ${res.statusText}${detail}`, {
+  return new SourceError(`${req.what}: HTTP ${res.status} ${res.statusText}${detail}`, {
     status: res.status,
     retryable: retryableStatus(res.status),
     ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),

@@ -8,8 +8,8 @@ import { z } from "zod";
 import { redactUri, safeRelativePath } from "../paths.ts";
 import type { Checked } from "../../common/checked.ts";
 import { rememberSecret, rememberUrl } from "../scrub.ts";
-import { bodyOf, httpRequest } from "./http-client.ts";
-import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
+import { httpRequest, httpStream } from "./http-client.ts";
+import { SourceError, type ByteRange, type ByteStream, type Listing, type RemoteObject, type Source } from "./types.ts";
 import { mapLimit } from "../../common/concurrency.ts";
 
 export const HttpFileSpec = z.object({
@@ -188,14 +188,13 @@ export class HttpSource implements Source {
     return e;
   }
 
-  async read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  async read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ByteStream> {
     const e = this.#entry(object);
     const headers: Record<string, string> = {};
     if (e.authorization) headers["authorization"] = e.authorization;
     if (e.etag) headers["if-match"] = e.etag;
     try {
-      const res = await httpRequest({ url: e.url, what: e.display, headers, signal, ...(range ? { range } : {}) });
-      return bodyOf(res, e.display);
+      return await httpStream({ url: e.url, what: e.display, headers, signal, ...(range ? { range } : {}) });
     } catch (err) {
       if (err instanceof SourceError && err.status === 412) {
         throw new SourceError(`${e.display}: the file changed on the server during the download (ETag no longer ${e.etag})`, { status: 412, retryable: false });

@@ -9,6 +9,7 @@
 // Integrity: an object's full-object SHA256 checksum, where the store holds
 // one, becomes the digest the engine checks after download.
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -20,7 +21,7 @@ import {
 import type { AddressClass } from "../../api/address-classes.ts";
 import { guardedLookup, literalRefusal } from "../address-guard.ts";
 import { toSourceError } from "./s3-errors.ts";
-import { SourceError, type ByteRange, type Listing, type RemoteObject, type Source } from "./types.ts";
+import { SourceError, type ByteRange, type ByteStream, type Listing, type RemoteObject, type Source } from "./types.ts";
 import { mapLimit } from "../../common/concurrency.ts";
 import type { Checked } from "../../common/checked.ts";
 
@@ -346,7 +347,7 @@ export class S3Source implements Source {
     }
   }
 
-  async read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  async read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ByteStream> {
     const pin = this.#pins.get(object.id);
     if (pin === undefined) {
       throw new SourceError(`s3://${this.#loc.bucket}: object "${object.id}" was not in this source's listing`, {
@@ -376,13 +377,15 @@ export class S3Source implements Source {
     const want = range === undefined ? pin.size : range.end - range.start + 1;
     if (contentLength !== undefined && contentLength !== want) {
       // A store that ignored the range (or changed the object) would otherwise corrupt the file silently.
-      await body.transformToWebStream().cancel();
+      if (body instanceof Readable) body.destroy();
+      else await body.transformToWebStream().cancel();
       throw new SourceError(
         `${this.#where(pin.key, pin.versionId)}: expected ${want} bytes${range ? ` for bytes=${range.start}-${range.end}` : ""}, the store sent ${contentLength}`,
         { retryable: false },
       );
     }
-    return body.transformToWebStream();
+    // In Node the SDK's body is the response itself, a Readable: iterated as it is, without a web stream around it.
+    return body instanceof Readable ? (body as Readable) : body.transformToWebStream();
   }
 
   supportsRanges(_object: RemoteObject): boolean {

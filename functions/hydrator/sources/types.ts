@@ -71,6 +71,13 @@ export interface ByteRange {
   end: number; // inclusive
 }
 
+/**
+ * The bytes of one read: a web `ReadableStream` (what `fetch` gives) or a Node `Readable` (undici's `request`, the
+ * AWS SDK), both async iterables of byte buffers. The engine iterates it and may hold the buffers it yields (they
+ * must not be reused by the source), and stops it by ending the iteration.
+ */
+export type ByteStream = AsyncIterable<Uint8Array>;
+
 export interface Source {
   /** Resolve the reference and list every object with its size. Network I/O happens here. */
   list(signal: AbortSignal): Promise<Listing>;
@@ -79,7 +86,7 @@ export interface Source {
    * `SourceError` carrying the HTTP status and any Retry-After so the engine
    * can decide to retry.
    */
-  read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  read(object: RemoteObject, range: ByteRange | undefined, signal: AbortSignal): Promise<ByteStream>;
   /** Whether `read` honours ranges for this object (parallel chunks and resume need it). */
   supportsRanges(object: RemoteObject): boolean;
 }
