@@ -141,4 +141,3 @@ export function contractBytes(xr: JsonObject, n: number, observed: Record<string
   if (cm === undefined) throw new Error(`no contract ConfigMap for ${hash}`);
   return Buffer.byteLength(JSON.stringify(cm));
 }
-
