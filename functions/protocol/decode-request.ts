@@ -23,6 +23,15 @@ import { describePath, REQUEST_LIMITS } from "./limits.ts";
 
 export type DecodedRequest = { ok: true; request: sdk.FunctionRequest } | { ok: false; tag: string; message: string; refused: boolean };
 
+export interface DecodeOptions {
+  /**
+   * Required resources whose objects are left as their bytes (request.encodedResources), each decoded only
+   * when the composition asks: a fleet's clusters, most of which a worker has read before (the fleet's
+   * selection cache is keyed on these bytes). Their framing is checked and counted here as for any other.
+   */
+  encoded?: (requirement: string) => boolean;
+}
+
 const VARINT = 0;
 const FIXED64 = 1;
 const BYTES = 2;
@@ -404,6 +413,79 @@ function items(r: Reader): sdk.JsonObject[] {
   return out;
 }
 
+/** One Resource message left as its bytes: a view of the request, decoded (and bounded) on demand. */
+class Encoded implements sdk.EncodedResource {
+  readonly bytes: Buffer;
+  readonly #where: string;
+  constructor(bytes: Buffer, where: string) {
+    this.bytes = bytes;
+    this.#where = where;
+  }
+
+  decode(): sdk.DecodedResource {
+    const r = new Reader(this.bytes);
+    r.where = this.#where;
+    try {
+      return { ok: true, resource: resource(r).resource };
+    } catch (err) {
+      if (err instanceof Refused) return { ok: false, message: err.message, refused: true };
+      if (err instanceof Truncated || err instanceof RangeError)
+        return { ok: false, message: `malformed RunFunctionRequest: ${capText(err.message, 256)}`, refused: false };
+      throw err;
+    }
+  }
+}
+
+// Resources: items=1 (repeated Resource), each left as its bytes.
+function encodedItems(r: Reader): sdk.EncodedResource[] {
+  const out: sdk.EncodedResource[] = [];
+  const base = r.where;
+  const count = counter("required resources in one requirement");
+  while (r.more()) {
+    const tag = r.key();
+    if (tag === ((1 << 3) | BYTES)) {
+      count();
+      const outer = r.enter();
+      out.push(new Encoded(r.buf.subarray(r.pos, r.end), `${base}[${out.length}]`));
+      r.leave(outer);
+    } else r.skip(tag & 7);
+  }
+  return out;
+}
+
+/**
+ * A required_resources entry (key=1, value=2): the value is read once the key is known (a map entry may
+ * carry them in either order), decoded or left encoded as `options.encoded` says for that key.
+ */
+function requiredEntry(r: Reader, base: string, options: DecodeOptions): [string, sdk.JsonObject[] | sdk.EncodedResource[], boolean] {
+  const outer = r.enter();
+  let key = "";
+  let start = -1;
+  let stop = -1;
+  while (r.more()) {
+    const tag = r.key();
+    if (tag === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
+    else if (tag === ((2 << 3) | BYTES)) {
+      const inner = r.enter();
+      start = r.pos;
+      stop = r.end;
+      r.leave(inner);
+    } else r.skip(tag & 7);
+  }
+  r.leave(outer);
+  const encoded = options.encoded?.(key) === true;
+  if (start < 0) return [key, [], encoded];
+  const pos = r.pos;
+  const end = r.end;
+  r.pos = start;
+  r.end = stop;
+  r.where = `${base}[${JSON.stringify(key)}]`;
+  const v = encoded ? encodedItems(r) : items(r);
+  r.pos = pos;
+  r.end = end;
+  return [key, v, encoded];
+}
+
 // Credentials: credential_data=1 (CredentialData: data=1, map<string, bytes>).
 function credentials(r: Reader): Record<string, Uint8Array> {
   let data: Record<string, Uint8Array> = {};
@@ -458,7 +540,7 @@ function capability(n: number): string {
  * extra_resources=6 (Crossplane v1), credentials=7, required_resources=8,
  * required_schemas=9 (not used by this function: skipped).
  */
-export function decodeRequest(bytes: Uint8Array): DecodedRequest {
+export function decodeRequest(bytes: Uint8Array, options: DecodeOptions = {}): DecodedRequest {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const m = { tag: "", capabilities: [] as string[] };
   try {
@@ -469,6 +551,8 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
     let context: sdk.JsonObject | undefined;
     const extra: Record<string, sdk.JsonObject[]> = {};
     const required: Record<string, sdk.JsonObject[]> = {};
+    const extraEncoded: Record<string, sdk.EncodedResource[]> = {};
+    const requiredEncoded: Record<string, sdk.EncodedResource[]> = {};
     const creds: Record<string, Record<string, Uint8Array>> = {};
     const count = counter("required resources, extra resources and credentials");
     while (r.more()) {
@@ -500,8 +584,10 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
         case 6:
         case 8: {
           count();
-          const [k, v] = entry(r, field === 6 ? "extra_resources" : "required_resources", items, () => []);
-          put(field === 6 ? extra : required, k, v);
+          const [k, v, encoded] = requiredEntry(r, field === 6 ? "extra_resources" : "required_resources", options);
+          // A key is held one way only (options.encoded decides by the key), so a key sent twice, or in both fields, still resolves as below.
+          if (encoded) put(field === 6 ? extraEncoded : requiredEncoded, k, v as sdk.EncodedResource[]);
+          else put(field === 6 ? extra : required, k, v as sdk.JsonObject[]);
           break;
         }
         case 7: {
@@ -517,7 +603,13 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
     // Crossplane v1.x sent required resources as extra_resources; read both, the v2 field winning.
     const requiredResources: Record<string, sdk.JsonObject[]> = {};
     for (const [k, v] of [...Object.entries(extra), ...Object.entries(required)]) put(requiredResources, k, v);
-    return { ok: true, request: { tag: m.tag, observed, desired, input, context, requiredResources, capabilities: m.capabilities, credentials: creds } };
+    const request: sdk.FunctionRequest = { tag: m.tag, observed, desired, input, context, requiredResources, capabilities: m.capabilities, credentials: creds };
+    if (options.encoded !== undefined) {
+      const encodedResources: Record<string, sdk.EncodedResource[]> = {};
+      for (const [k, v] of [...Object.entries(extraEncoded), ...Object.entries(requiredEncoded)]) put(encodedResources, k, v);
+      request.encodedResources = encodedResources;
+    }
+    return { ok: true, request };
   } catch (err) {
     if (err instanceof Refused) return { ok: false, tag: m.tag, message: err.message, refused: true };
     // RangeError: a length past the buffer that slipped the checks above. Never the stack: nesting is bounded.
