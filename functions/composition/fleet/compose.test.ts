@@ -264,6 +264,12 @@ describe("required resources", () => {
     { reason: "another cache's labels", xr: modelCache({ clusterSelector: { matchLabels: { tier: "dev" } } }), clusters: fleet(), want: { tier: "dev" } },
     { reason: "no labels in the selector: every cluster of the Input's type", xr: modelCache({ storage: { backend: "PVC" } }), clusters: fleet(), want: {} },
     {
+      reason: "the selection explained: every cluster of the Input's type, so status.notSelected lists the labels' reasons too",
+      xr: modelCache(prod, { annotations: { "modelcache.dev/explain-selection": "true" } }),
+      clusters: fleet(),
+      want: {},
+    },
+    {
       reason: "expressions and CEL narrow nothing (Crossplane's selector takes labels); only matchLabels are asked for",
       xr: modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "Exists" }], cel: "true" } }),
       want: { tier: "prod" },

@@ -56,13 +56,17 @@ export interface FleetOptions {
  * The clusters that can match: the Input's labels (the platform's scope) and the cache's own
  * `clusterSelector.matchLabels`, which Crossplane's label selector applies as well, so it sends only
  * those. On a key both set, the Input's value is asked for: the cache's then matches nothing, and its
- * own selector says so, cluster by cluster. Without the cache (an unreadable one), the Input's alone.
+ * own selector says so, cluster by cluster. Without the cache (an unreadable one), or when the cache
+ * asks for its selection explained (status.notSelected lists every cluster, the labels' reasons too),
+ * the Input's alone.
  */
-export function clustersRequirement(input: Input, cache?: Pick<Cache, "spec">): Record<string, ResourceSelector> {
+export function clustersRequirement(input: Input, cache?: Pick<Cache, "spec" | "annotations">): Record<string, ResourceSelector> {
+  // Explaining the selection means every cluster of the type, each with why it is not selected: not narrowed.
+  const narrow = cache !== undefined && cache.annotations[EXPLAIN_ANNOTATION] !== "true" ? cache.spec.clusterSelector.matchLabels : undefined;
   const sel: ResourceSelector = {
     apiVersion: input.clusters.apiVersion,
     kind: input.clusters.kind,
-    match: { labels: { ...(cache?.spec.clusterSelector.matchLabels ?? {}), ...(input.clusters.matchLabels ?? {}) } },
+    match: { labels: { ...(narrow ?? {}), ...(input.clusters.matchLabels ?? {}) } },
   };
   if (input.clusters.namespace !== undefined) sel.namespace = input.clusters.namespace;
   return { [CLUSTERS_REQUIREMENT]: sel };
