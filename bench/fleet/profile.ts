@@ -1,9 +1,11 @@
 // A CPU profile of a converged fleet reconcile: where a call's time goes.
 //
-//   node bench/fleet/profile.ts [--clusters 1000] [--calls 5] [--top 15] [--cpuprofile out.cpuprofile]
+//   node bench/fleet/profile.ts [--clusters 1000] [--calls 5] [--top 15] [--scenario steady|first] [--cpuprofile out.cpuprofile]
 //
 // It builds the fleet bench's "steady" request (bench/fleet/requests.ts: every
-// replica Ready at the pinned bytes, nothing changed since the last call) and
+// replica Ready at the pinned bytes, nothing changed since the last call; or
+// with --scenario first, a first pass whose selector text differs on every
+// call, so no cluster's selection is known yet, as in run.ts) and
 // runs the server's own call path in this process, the one a worker runs:
 // bytes in, decode, compose, encode, bytes out (functions/server/service.ts,
 // with the composition logic a worker loads). Two calls warm it up (the JIT,
@@ -21,7 +23,7 @@ import { createCompose } from "../../functions/server/compose-run-function.ts";
 import { newLogger } from "../../functions/server/logger.ts";
 import { handleBytes } from "../../functions/server/service.ts";
 import { modelCache } from "../../test/support/fleet-builders.ts";
-import { CEL, IMAGE, steady, wireRequest } from "./requests.ts";
+import { CEL, clustersField, IMAGE, steady, wireRequest } from "./requests.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,8 +31,10 @@ const { values } = parseArgs({
     calls: { type: "string", default: "5" },
     top: { type: "string", default: "15" },
     cpuprofile: { type: "string" },
+    scenario: { type: "string", default: "steady" },
   },
 });
+const first = values.scenario === "first";
 const n = Number(values.clusters);
 const calls = Number(values.calls);
 const top = Number(values.top);
@@ -84,13 +88,18 @@ function selfTimes(p: Profile): { total: number; rows: { fn: string; where: stri
 }
 
 const { xr, observed } = steady(modelCache({ clusterSelector: { cel: CEL } }), n);
-const bytes = wireRequest(xr, n, observed);
+const clusters = clustersField(n);
+const bytes = wireRequest(xr, n, observed, clusters);
 const compose = createCompose({ defaultHydratorImage: IMAGE });
 const log = newLogger(false, { write: () => undefined });
 // The same bytes each call: the call path keeps nothing of them (a copy per call would be the harness's time, not the function's).
-const call = () => handleBytes(bytes, compose, log);
+// A first pass: the selector's text new on each call, every request built before profiling starts.
+const requests = Array.from({ length: calls + 2 }, (_, i) =>
+  first ? wireRequest(modelCache({ clusterSelector: { cel: `${CEL} && ${i + 1} > 0` } }), n, {}, clusters) : bytes,
+);
+const call = (i: number) => handleBytes(requests[i] ?? bytes, compose, log);
 
-for (let i = 0; i < 2; i++) await call();
+for (let i = 0; i < 2; i++) await call(i);
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
@@ -99,7 +108,7 @@ await session.post("Profiler.start");
 const times: number[] = [];
 for (let i = 0; i < calls; i++) {
   const t0 = performance.now();
-  await call();
+  await call(i + 2);
   times.push(performance.now() - t0);
 }
 const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: Profile };
@@ -110,7 +119,7 @@ const sorted = [...times].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
 const { total, rows } = selfTimes(profile);
 process.stdout.write(
-  `${n} clusters, ${(bytes.length / 2 ** 20).toFixed(1)} MiB request, ${calls} converged calls profiled: median ${median.toFixed(0)} ms per call, ${total.toFixed(0)} ms sampled\n\n`,
+  `${n} clusters, ${(bytes.length / 2 ** 20).toFixed(1)} MiB request, ${calls} ${first ? "first-pass" : "converged"} calls profiled: median ${median.toFixed(0)} ms per call, ${total.toFixed(0)} ms sampled\n\n`,
 );
 process.stdout.write("| function | where | self ms per call | share |\n|---|---|---|---|\n");
 for (const r of rows.slice(0, top))

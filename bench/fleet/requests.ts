@@ -51,8 +51,14 @@ function resourceBytes(c: JsonObject): Buffer {
   return field(1, wrapped.subarray(r.pos, r.pos + len));
 }
 
-/** The request: everything but the clusters through the real encoder, the clusters framed one by one. */
-export function wireRequest(xr: JsonObject, n: number, observed: Record<string, JsonObject>): Buffer {
+/** required_resources (field 8): one map entry, key "clusters", value Resources { items = 1 }, with `n` clusters. */
+export function clustersField(n: number): Buffer {
+  const items = Array.from({ length: n }, (_, i) => field(1, resourceBytes(cluster(i))));
+  return field(8, Buffer.concat([field(1, Buffer.from(CLUSTERS_REQUIREMENT)), field(2, Buffer.concat(items))]));
+}
+
+/** The request: everything but the clusters through the real encoder, the clusters framed one by one (clustersField, built once per size). */
+export function wireRequest(xr: JsonObject, n: number, observed: Record<string, JsonObject>, clusters: Buffer = clustersField(n)): Buffer {
   const resources: Record<string, { resource: ReturnType<typeof struct> }> = {};
   for (const [k, v] of Object.entries(observed)) resources[k] = { resource: struct(v, k) };
   const rest = svc.requestSerialize({
@@ -61,10 +67,7 @@ export function wireRequest(xr: JsonObject, n: number, observed: Record<string, 
     desired: { composite: { resource: struct({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache" }, "d") }, resources: {} },
     input: struct({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input" }, "input"),
   } satisfies RunFunctionRequest);
-  const items = Array.from({ length: n }, (_, i) => field(1, resourceBytes(cluster(i))));
-  // required_resources (field 8): one map entry, key "clusters", value Resources { items = 1 }.
-  const entry = Buffer.concat([field(1, Buffer.from(CLUSTERS_REQUIREMENT)), field(2, Buffer.concat(items))]);
-  return Buffer.concat([rest, field(8, entry)]);
+  return Buffer.concat([rest, clusters]);
 }
 
 /** Every replica observed Ready at the pinned bytes: what a converged fleet sends on each reconcile. */
