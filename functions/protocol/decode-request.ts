@@ -12,6 +12,8 @@
 // request (decode-request.test.ts compares them), including unknown fields
 // (skipped), repeated singular fields (the last wins) and absent map keys or
 // values (their defaults). Never throws: unreadable bytes are a value.
+// Required resources the caller names (`encoded`) are left as their bytes,
+// each read the same way, with the same bounds, when it is asked for.
 //
 // Every bound in limits.ts is checked here, while reading, before a value is
 // built: nesting (so the recursion below stays a few hundred frames deep,
