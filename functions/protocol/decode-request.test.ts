@@ -6,7 +6,8 @@ import { requestFromWire } from "../../test/support/protocol-reference.ts";
 import { decodeRequest } from "./decode-request.ts";
 import type { RunFunctionRequest } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import { runFunctionMethod, structOf } from "../../test/support/protocol-builders.ts";
-import type { JsonObject } from "../sdk/types.ts";
+import type { EncodedResource, JsonObject } from "../sdk/types.ts";
+import { field, requestBytes, structBytes, structWith, valueBytes } from "../../test/security/server-wire.ts";
 
 const method = runFunctionMethod;
 const s = structOf;
@@ -218,5 +219,41 @@ describe("required resources left encoded (options.encoded)", () => {
     const items = got.ok ? (got.request.encodedResources?.["clusters"] ?? []) : [];
     expect(items.map((i) => i.decode().ok)).toEqual([true, false]);
     expect(items[1]?.decode()).toEqual({ ok: false, refused: true, message: whole.ok ? "" : whole.message });
+  });
+});
+
+describe("an encoded item's metadata alone (decodeMetadata)", () => {
+  const itemsOf = (bytes: Buffer) => {
+    const got = decodeRequest(bytes, { encoded: () => true });
+    return got.ok ? (got.request.encodedResources?.["clusters"] ?? []) : [];
+  };
+  /** What decode() reads of the object, kept to its metadata. */
+  const metadataOf = (d: ReturnType<EncodedResource["decode"]>) =>
+    d.ok ? (d.resource["metadata"] !== undefined ? { metadata: d.resource["metadata"] } : {}) : d;
+
+  it.each([
+    { reason: "a cluster", body: structBytes(cluster("a")) },
+    { reason: "no metadata at all", body: structBytes({ spec: { x: 1 } }) },
+    { reason: "metadata not an object", body: structBytes({ metadata: "x" }) },
+    {
+      reason: "metadata sent twice with another key between: the last wins, as decode() reads it",
+      body: Buffer.concat([
+        structWith("metadata", valueBytes({ name: "a" })),
+        structWith("spec", valueBytes(1)),
+        structWith("metadata", valueBytes({ name: "b" })),
+      ]),
+    },
+    { reason: "a metadata entry without a value: null, as decode() reads it", body: field(1, field(1, Buffer.from("metadata"))) },
+  ])("is exactly decode()'s metadata: $reason", ({ body }) => {
+    const [item] = itemsOf(requestBytes({ required: { clusters: [body] } }));
+    expect(item).toBeDefined();
+    if (item === undefined) return;
+    expect(item.decodeMetadata()).toEqual({ ok: true, resource: metadataOf(item.decode()) });
+  });
+
+  it("an object that cannot be read: decode()'s own error, naming where", () => {
+    const [item] = itemsOf(requestBytes({ required: { clusters: [structBytes({ metadata: { name: "x", ["k".repeat(20_000)]: 1 } })] } }));
+    expect(item?.decodeMetadata()).toEqual(item?.decode());
+    expect(item?.decodeMetadata()).toMatchObject({ ok: false, refused: true });
   });
 });

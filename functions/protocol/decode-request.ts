@@ -425,10 +425,26 @@ class Encoded implements sdk.EncodedResource {
   }
 
   decode(): sdk.DecodedResource {
+    return this.#read((r) => resource(r).resource);
+  }
+
+  /**
+   * The object with its `metadata` alone, the rest skipped by length: what ordering needs, read without
+   * building the object. Exactly the `metadata` decode() reads (the last of repeated fields and keys wins,
+   * as there); when it cannot be read, decode()'s own error, which names where.
+   */
+  decodeMetadata(): sdk.DecodedResource {
+    const peeked = this.#read(metadataOnly);
+    if (peeked.ok) return peeked;
+    const whole = this.decode();
+    return whole.ok ? peeked : whole;
+  }
+
+  #read(read: (r: Reader) => sdk.JsonObject): sdk.DecodedResource {
     const r = new Reader(this.bytes);
     r.where = this.#where;
     try {
-      return { ok: true, resource: resource(r).resource };
+      return { ok: true, resource: read(r) };
     } catch (err) {
       if (err instanceof Refused) return { ok: false, message: err.message, refused: true };
       if (err instanceof Truncated || err instanceof RangeError)
@@ -436,6 +452,61 @@ class Encoded implements sdk.EncodedResource {
       throw err;
     }
   }
+}
+
+// A Resource message's object (resource=1, a Struct) with only its `metadata` entry read.
+function metadataOnly(r: Reader): sdk.JsonObject {
+  let meta: sdk.JsonValue | undefined;
+  while (r.more()) {
+    const tag = r.key();
+    if (tag !== ((1 << 3) | BYTES)) {
+      r.skip(tag & 7);
+      continue;
+    }
+    // resource sent twice: the last wins, whole.
+    meta = undefined;
+    const outer = r.enter();
+    r.descend();
+    while (r.more()) {
+      const t = r.key();
+      if (t !== ((1 << 3) | BYTES)) {
+        r.skip(t & 7);
+        continue;
+      }
+      // A map entry: key=1, value=2, in either order; the value read only under the key "metadata".
+      const entryOuter = r.enter();
+      let key = "";
+      let start = -1;
+      let stop = -1;
+      while (r.more()) {
+        const f = r.key();
+        if (f === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
+        else if (f === ((2 << 3) | BYTES)) {
+          const inner = r.enter();
+          start = r.pos;
+          stop = r.end;
+          r.leave(inner);
+        } else r.skip(f & 7);
+      }
+      r.leave(entryOuter);
+      if (key !== "metadata") continue;
+      if (start < 0) {
+        meta = null;
+        continue;
+      }
+      const pos = r.pos;
+      const end = r.end;
+      r.pos = start;
+      r.end = stop;
+      r.path[0] = key;
+      meta = value(r);
+      r.pos = pos;
+      r.end = end;
+    }
+    r.depth--;
+    r.leave(outer);
+  }
+  return meta === undefined ? {} : { metadata: meta };
 }
 
 // Resources: items=1 (repeated Resource), each left as its bytes.

@@ -40,6 +40,8 @@ export type DecodedResource = { ok: true; resource: JsonObject } | { ok: false; 
 export interface EncodedResource {
   readonly bytes: Uint8Array;
   decode(): DecodedResource;
+  /** The object with its `metadata` alone (the same metadata decode() gives), the rest not read. */
+  decodeMetadata(): DecodedResource;
 }
 
 export interface FunctionRequest {

@@ -144,9 +144,11 @@ export function selectDelivered(
       pending.push({ metaKey: hit.metaKey, hit, encoded: c.encoded, ...(digest !== undefined ? { digest } : {}) });
       continue;
     }
-    const d = c.encoded.decode();
-    if (!d.ok) return d;
-    pending.push({ metaKey: metaKey(d.resource), object: d.resource, ...(digest !== undefined ? { digest } : {}) });
+    // Only its metadata now (its place in the order); the whole object when its turn comes, then let go:
+    // a first pass holds one decoded cluster at a time, not the fleet.
+    const m = c.encoded.decodeMetadata();
+    if (!m.ok) return m;
+    pending.push({ metaKey: metaKey(m.resource), encoded: c.encoded, ...(digest !== undefined ? { digest } : {}) });
   }
   // Stable: one name and namespace delivered twice keeps its delivery order, as sorting the objects did.
   pending.sort((a, b) => (a.metaKey < b.metaKey ? -1 : a.metaKey > b.metaKey ? 1 : 0));
@@ -163,9 +165,11 @@ export function selectDelivered(
         out.push(hit.outcome);
         continue;
       }
-      // This call's budget would not have let it finish: evaluate it after all.
-      const d = p.encoded?.decode();
-      if (d === undefined || !d.ok) return d ?? { ok: false, message: "unreachable: a remembered cluster without its bytes", refused: false };
+      // This call's budget would not have let it finish: evaluate it after all (below).
+    }
+    if (p.object === undefined && p.encoded !== undefined) {
+      const d = p.encoded.decode();
+      if (!d.ok) return d;
       p.object = d.resource;
     }
     const obj = p.object;
