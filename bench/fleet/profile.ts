@@ -123,4 +123,6 @@ process.stdout.write(
 );
 process.stdout.write("| function | where | self ms per call | share |\n|---|---|---|---|\n");
 for (const r of rows.slice(0, top))
-  process.stdout.write(`| \`${r.fn}\` | ${r.where || "(V8, GC)"} | ${(r.ms / calls).toFixed(1)} | ${((100 * r.ms) / total).toFixed(1)}% |\n`);
+  process.stdout.write(
+    `| \`${r.fn}\` | ${r.where || (r.fn.startsWith("(") ? "V8" : "native (C++)")} | ${(r.ms / calls).toFixed(1)} | ${((100 * r.ms) / total).toFixed(1)}% |\n`,
+  );
