@@ -399,20 +399,27 @@ function state(r: Reader, name: string): sdk.State {
   return out;
 }
 
-// Resources: items=1 (repeated Resource); only the objects are used.
-function items(r: Reader): sdk.JsonObject[] {
-  const out: sdk.JsonObject[] = [];
+/** Resources: items=1 (repeated Resource), each read with `read` at its length prefix, named `base[i]` for refusals. */
+function eachItem<T>(r: Reader, read: (r: Reader, where: string) => T): T[] {
+  const out: T[] = [];
   const base = r.where;
   const count = counter("required resources in one requirement");
   while (r.more()) {
     const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) {
       count();
-      r.where = `${base}[${out.length}]`;
-      out.push(nested(r, resource).resource);
+      out.push(read(r, `${base}[${out.length}]`));
     } else r.skip(tag & 7);
   }
   return out;
+}
+
+// Only the objects are used.
+function items(r: Reader): sdk.JsonObject[] {
+  return eachItem(r, (x, where) => {
+    x.where = where;
+    return nested(x, resource).resource;
+  });
 }
 
 /** One Resource message left as its bytes: a view of the request, decoded (and bounded) on demand. */
@@ -473,35 +480,11 @@ function metadataOnly(r: Reader): sdk.JsonObject {
         r.skip(t & 7);
         continue;
       }
-      // A map entry: key=1, value=2, in either order; the value read only under the key "metadata".
-      const entryOuter = r.enter();
-      let key = "";
-      let start = -1;
-      let stop = -1;
-      while (r.more()) {
-        const f = r.key();
-        if (f === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
-        else if (f === ((2 << 3) | BYTES)) {
-          const inner = r.enter();
-          start = r.pos;
-          stop = r.end;
-          r.leave(inner);
-        } else r.skip(f & 7);
-      }
-      r.leave(entryOuter);
-      if (key !== "metadata") continue;
-      if (start < 0) {
-        meta = null;
-        continue;
-      }
-      const pos = r.pos;
-      const end = r.end;
-      r.pos = start;
-      r.end = stop;
-      r.path[0] = key;
-      meta = value(r);
-      r.pos = pos;
-      r.end = end;
+      // The value read only under the key "metadata".
+      const e = entrySpan(r);
+      if (e.key !== "metadata") continue;
+      r.path[0] = e.key;
+      meta = e.start < 0 ? null : within(r, e, value);
     }
     r.depth--;
     r.leave(outer);
@@ -509,21 +492,14 @@ function metadataOnly(r: Reader): sdk.JsonObject {
   return meta === undefined ? {} : { metadata: meta };
 }
 
-// Resources: items=1 (repeated Resource), each left as its bytes.
+// Each left as its bytes.
 function encodedItems(r: Reader): sdk.EncodedResource[] {
-  const out: sdk.EncodedResource[] = [];
-  const base = r.where;
-  const count = counter("required resources in one requirement");
-  while (r.more()) {
-    const tag = r.key();
-    if (tag === ((1 << 3) | BYTES)) {
-      count();
-      const outer = r.enter();
-      out.push(new Encoded(r.buf.subarray(r.pos, r.end), `${base}[${out.length}]`));
-      r.leave(outer);
-    } else r.skip(tag & 7);
-  }
-  return out;
+  return eachItem(r, (x, where) => {
+    const outer = x.enter();
+    const item = new Encoded(x.buf.subarray(x.pos, x.end), where);
+    x.leave(outer);
+    return item;
+  });
 }
 
 /**
@@ -531,6 +507,15 @@ function encodedItems(r: Reader): sdk.EncodedResource[] {
  * carry them in either order), decoded or left encoded as `options.encoded` says for that key.
  */
 function requiredEntry(r: Reader, base: string, options: DecodeOptions): [string, sdk.JsonObject[] | sdk.EncodedResource[], boolean] {
+  const e = entrySpan(r);
+  const encoded = options.encoded?.(e.key) === true;
+  if (e.start < 0) return [e.key, [], encoded];
+  r.where = `${base}[${JSON.stringify(e.key)}]`;
+  return [e.key, encoded ? within(r, e, encodedItems) : within(r, e, items), encoded];
+}
+
+/** A map entry at a length prefix (key=1, value=2, in either order; the last of each wins): its key, and where its value's message lies (start -1: absent). */
+function entrySpan(r: Reader): { key: string; start: number; stop: number } {
   const outer = r.enter();
   let key = "";
   let start = -1;
@@ -546,17 +531,19 @@ function requiredEntry(r: Reader, base: string, options: DecodeOptions): [string
     } else r.skip(tag & 7);
   }
   r.leave(outer);
-  const encoded = options.encoded?.(key) === true;
-  if (start < 0) return [key, [], encoded];
+  return { key, start, stop };
+}
+
+/** Read the message between `span.start` and `span.stop` with `read`, then carry on where the cursor was. */
+function within<T>(r: Reader, span: { start: number; stop: number }, read: (r: Reader) => T): T {
   const pos = r.pos;
   const end = r.end;
-  r.pos = start;
-  r.end = stop;
-  r.where = `${base}[${JSON.stringify(key)}]`;
-  const v = encoded ? encodedItems(r) : items(r);
+  r.pos = span.start;
+  r.end = span.stop;
+  const v = read(r);
   r.pos = pos;
   r.end = end;
-  return [key, v, encoded];
+  return v;
 }
 
 // Credentials: credential_data=1 (CredentialData: data=1, map<string, bytes>).
