@@ -35,12 +35,19 @@ class BudgetError extends Error {}
 
 let active: Meter | undefined;
 
-/** Collections that belong to a cluster's input: charged by their length only (see sizeOf). */
-const inputs = new WeakSet<object>();
+/**
+ * Marks the collections that belong to a cluster's input: charged by their length only (see sizeOf).
+ * A symbol-keyed property rather than a WeakSet: a fleet's first pass marks millions of them, and
+ * WeakSet insertion (with the ephemeron work it leaves the collector) was a fifth of it. A symbol is
+ * invisible to CEL, JSON and every key enumeration, and no value built during evaluation carries it
+ * (copies of lists and maps never copy symbol properties).
+ */
+const INPUT: unique symbol = Symbol("cel input");
+type Marked = { [INPUT]?: true };
 
 /** Mark a list or map of a cluster's CEL value as input (bounded by the declared maxima). */
 export function markInput(o: object): void {
-  inputs.add(o);
+  (o as Marked)[INPUT] = true;
 }
 
 /**
@@ -58,7 +65,7 @@ function sizeOf(v: unknown): number {
   const isRecord = !isList && !isMap && Object.getPrototypeOf(v) === Object.prototype;
   if (!isList && !isMap && !isRecord) return 0; // a registered type: Device, Quantity, IP, ...
   // A cluster's own lists and maps are bounded by the declared maxima: their length is the price.
-  if (inputs.has(v)) return isList ? (v as unknown[]).length : isMap ? (v as Map<unknown, unknown>).size : 0;
+  if ((v as Marked)[INPUT] === true) return isList ? (v as unknown[]).length : isMap ? (v as Map<unknown, unknown>).size : 0;
   const length = isList ? (v as unknown[]).length : isMap ? (v as Map<unknown, unknown>).size : -1;
   const known = sizes.get(v);
   if (known !== undefined && known.length === length) return known.size;

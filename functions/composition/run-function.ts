@@ -5,12 +5,15 @@ import { fatal, passThrough, withResult } from "../sdk/response.ts";
 import { parseInput } from "./fleet/parse.ts";
 import { composeServing } from "./serving/compose.ts";
 import { composeFleet } from "./fleet/compose.ts";
+import type { SelectionCache } from "./fleet/selection-cache.ts";
 import { API_VERSION, MODEL_CACHE_KIND, REPLICA_KIND } from "../api/group.ts";
 import { composeReplica } from "./replica/compose.ts";
 
 export interface RunOptions {
   /** The hydrator image the Jobs run; defaults to this function's own image. */
   defaultHydratorImage: string;
+  /** The fleet's clusters' selections by their bytes (fleet/selection-cache.ts): one per worker, kept between calls. */
+  selectionCache?: SelectionCache;
 }
 
 export function runFunction(req: FunctionRequest, options: RunOptions): FunctionResponse {

@@ -6,7 +6,8 @@ import { requestFromWire } from "../../test/support/protocol-reference.ts";
 import { decodeRequest } from "./decode-request.ts";
 import type { RunFunctionRequest } from "./generated/apiextensions/fn/proto/v1/RunFunctionRequest.ts";
 import { runFunctionMethod, structOf } from "../../test/support/protocol-builders.ts";
-import type { JsonObject } from "../sdk/types.ts";
+import type { EncodedResource, JsonObject } from "../sdk/types.ts";
+import { field, requestBytes, structBytes, structWith, valueBytes } from "../../test/security/server-wire.ts";
 
 const method = runFunctionMethod;
 const s = structOf;
@@ -38,68 +39,69 @@ const cluster = (name: string): JsonObject => ({
   },
 });
 
+const cases: { reason: string; req: RunFunctionRequest }[] = [
+  { reason: "an empty request: every default", req: {} },
+  {
+    reason: "meta only: tag and capabilities (packed enums)",
+    req: { meta: { tag: "t-1", capabilities: ["CAPABILITY_CAPABILITIES", "CAPABILITY_REQUIRED_RESOURCES", "CAPABILITY_CONDITIONS"] } },
+  },
+  {
+    reason: "observed and desired state: composite, resources, connection details, readiness",
+    req: {
+      observed: {
+        composite: {
+          resource: s({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", spec: { a: [1, 2.5, -0, null, true, "x"] } }),
+          connection_details: { k: Buffer.from([0, 1, 255]) },
+        },
+        resources: {
+          "replica-a": { resource: s({ kind: "ModelCacheReplica", status: { phase: "Ready" } }), ready: "READY_TRUE" },
+          "replica-b": { resource: s({}), ready: "READY_FALSE" },
+        },
+      },
+      desired: {
+        composite: { resource: s({ status: {} }) },
+        resources: { other: { resource: s({ kind: "ConfigMap" }), connection_details: { empty: Buffer.alloc(0) } } },
+      },
+    },
+  },
+  { reason: "a composite with no resource Struct at all", req: { observed: { composite: {} } } },
+  {
+    reason: "input and context, including an empty Struct",
+    req: { input: s({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { matchLabels: {} } }), context: s({}) },
+  },
+  {
+    reason: "required resources: several lists, one empty",
+    req: { required_resources: { clusters: { items: [{ resource: s(cluster("a")) }, { resource: s(cluster("b")) }] }, none: { items: [] } } },
+  },
+  {
+    reason: "v1's extra_resources, and the v2 field winning on the same name",
+    req: {
+      extra_resources: { clusters: { items: [{ resource: s(cluster("old")) }] }, only: { items: [{ resource: s(cluster("x")) }] } },
+      required_resources: { clusters: { items: [{ resource: s(cluster("new")) }] } },
+    },
+  },
+  { reason: "credentials, with and without data", req: { credentials: { hf: { credential_data: { data: { token: Buffer.from("secret") } } }, none: {} } } },
+  {
+    reason: "required schemas are read past without error",
+    req: { required_schemas: { x: { openapi_v3: s({ type: "object" }) } }, meta: { tag: "after-schemas" } },
+  },
+  {
+    reason: "values that stress the Struct encoding: unicode, odd keys, extreme numbers, deep nesting",
+    req: {
+      input: s({
+        ключ: "значение 🚀",
+        "a b": "",
+        "gpu.nvidia.com/productName": "x",
+        max: 2 ** 53,
+        tiny: 5e-324,
+        neg: -1.5,
+        deep: { a: [[[{ b: [[], {}] }]]] },
+      }),
+    },
+  },
+];
+
 describe("decodeRequest agrees with proto-loader + requestFromWire", () => {
-  const cases: { reason: string; req: RunFunctionRequest }[] = [
-    { reason: "an empty request: every default", req: {} },
-    {
-      reason: "meta only: tag and capabilities (packed enums)",
-      req: { meta: { tag: "t-1", capabilities: ["CAPABILITY_CAPABILITIES", "CAPABILITY_REQUIRED_RESOURCES", "CAPABILITY_CONDITIONS"] } },
-    },
-    {
-      reason: "observed and desired state: composite, resources, connection details, readiness",
-      req: {
-        observed: {
-          composite: {
-            resource: s({ apiVersion: "modelcache.dev/v1alpha1", kind: "ModelCache", spec: { a: [1, 2.5, -0, null, true, "x"] } }),
-            connection_details: { k: Buffer.from([0, 1, 255]) },
-          },
-          resources: {
-            "replica-a": { resource: s({ kind: "ModelCacheReplica", status: { phase: "Ready" } }), ready: "READY_TRUE" },
-            "replica-b": { resource: s({}), ready: "READY_FALSE" },
-          },
-        },
-        desired: {
-          composite: { resource: s({ status: {} }) },
-          resources: { other: { resource: s({ kind: "ConfigMap" }), connection_details: { empty: Buffer.alloc(0) } } },
-        },
-      },
-    },
-    { reason: "a composite with no resource Struct at all", req: { observed: { composite: {} } } },
-    {
-      reason: "input and context, including an empty Struct",
-      req: { input: s({ apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { matchLabels: {} } }), context: s({}) },
-    },
-    {
-      reason: "required resources: several lists, one empty",
-      req: { required_resources: { clusters: { items: [{ resource: s(cluster("a")) }, { resource: s(cluster("b")) }] }, none: { items: [] } } },
-    },
-    {
-      reason: "v1's extra_resources, and the v2 field winning on the same name",
-      req: {
-        extra_resources: { clusters: { items: [{ resource: s(cluster("old")) }] }, only: { items: [{ resource: s(cluster("x")) }] } },
-        required_resources: { clusters: { items: [{ resource: s(cluster("new")) }] } },
-      },
-    },
-    { reason: "credentials, with and without data", req: { credentials: { hf: { credential_data: { data: { token: Buffer.from("secret") } } }, none: {} } } },
-    {
-      reason: "required schemas are read past without error",
-      req: { required_schemas: { x: { openapi_v3: s({ type: "object" }) } }, meta: { tag: "after-schemas" } },
-    },
-    {
-      reason: "values that stress the Struct encoding: unicode, odd keys, extreme numbers, deep nesting",
-      req: {
-        input: s({
-          ключ: "значение 🚀",
-          "a b": "",
-          "gpu.nvidia.com/productName": "x",
-          max: 2 ** 53,
-          tiny: 5e-324,
-          neg: -1.5,
-          deep: { a: [[[{ b: [[], {}] }]]] },
-        }),
-      },
-    },
-  ];
   it.each(cases)("$reason", ({ req }) => {
     const { want, got } = bothWays(method.requestSerialize(req));
     expect(got).toEqual({ ok: true, request: want });
@@ -167,5 +169,91 @@ describe("malformed bytes are a value, never an exception", () => {
   it("keeps the tag when it was read before the damage", () => {
     const got = decodeRequest(good.subarray(0, good.length - 10));
     expect(got).toMatchObject({ ok: false, tag: "t" });
+  });
+});
+
+describe("required resources left encoded (options.encoded)", () => {
+  /** The request with every encoded item decoded back into requiredResources: what the whole decode reads. */
+  function decodedBack(bytes: Buffer, encoded: (k: string) => boolean) {
+    const got = decodeRequest(bytes, { encoded });
+    if (!got.ok) return got;
+    const { encodedResources, ...request } = got.request;
+    const requiredResources = { ...request.requiredResources };
+    for (const [k, items] of Object.entries(encodedResources ?? {}))
+      requiredResources[k] = items.map((i) => {
+        const d = i.decode();
+        if (!d.ok) throw new Error(d.message);
+        return d.resource;
+      });
+    return { ok: true, request: { ...request, requiredResources } };
+  }
+
+  it.each(cases.filter((c) => c.req.required_resources !== undefined || c.req.extra_resources !== undefined))(
+    "each item decodes to what the whole request reads: $reason",
+    ({ req }) => {
+      const bytes = method.requestSerialize(req);
+      const got = decodeRequest(bytes, { encoded: (k) => k === "clusters" });
+      expect(got.ok && Object.keys(got.request.encodedResources ?? {})).toEqual(["clusters"]);
+      expect(got.ok && Object.keys(got.request.requiredResources)).not.toContain("clusters");
+      expect(decodedBack(bytes, (k) => k === "clusters")).toEqual({ ok: true, request: requestFromWire(method.requestDeserialize(bytes)) });
+    },
+  );
+
+  it("an item's bytes are its Resource message as sent, a view of the request (not a copy)", () => {
+    const resource = { resource: s(cluster("a")) };
+    const bytes = method.requestSerialize({ required_resources: { clusters: { items: [resource] } } });
+    const got = decodeRequest(bytes, { encoded: () => true });
+    const item = got.ok ? got.request.encodedResources?.["clusters"]?.[0] : undefined;
+    // Resource is message 1 of the request's Resources: its encoding alone, as proto-loader writes it, is those bytes.
+    const alone = method.requestSerialize({ required_resources: { k: { items: [resource] } } });
+    expect(item !== undefined && alone.subarray(alone.length - item.bytes.length).equals(item.bytes)).toBe(true);
+    expect(item?.bytes.buffer).toBe(bytes.buffer);
+  });
+
+  it("an item over a limit is refused when decoded, naming where, as the whole decode refuses the request", () => {
+    const deep = s({ metadata: { name: "x" }, ["k".repeat(20_000)]: 1 });
+    const bytes = method.requestSerialize({ required_resources: { clusters: { items: [{ resource: s(cluster("a")) }, { resource: deep }] } } });
+    const whole = decodeRequest(bytes);
+    expect(whole).toMatchObject({ ok: false, refused: true });
+    const got = decodeRequest(bytes, { encoded: () => true });
+    const items = got.ok ? (got.request.encodedResources?.["clusters"] ?? []) : [];
+    expect(items.map((i) => i.decode().ok)).toEqual([true, false]);
+    expect(items[1]?.decode()).toEqual({ ok: false, refused: true, message: whole.ok ? "" : whole.message });
+  });
+});
+
+describe("an encoded item's metadata alone (decodeMetadata)", () => {
+  const itemsOf = (bytes: Buffer) => {
+    const got = decodeRequest(bytes, { encoded: () => true });
+    return got.ok ? (got.request.encodedResources?.["clusters"] ?? []) : [];
+  };
+  /** What decode() reads of the object, kept to its metadata. */
+  const metadataOf = (d: ReturnType<EncodedResource["decode"]>) =>
+    d.ok ? (d.resource["metadata"] !== undefined ? { metadata: d.resource["metadata"] } : {}) : d;
+
+  it.each([
+    { reason: "a cluster", body: structBytes(cluster("a")) },
+    { reason: "no metadata at all", body: structBytes({ spec: { x: 1 } }) },
+    { reason: "metadata not an object", body: structBytes({ metadata: "x" }) },
+    {
+      reason: "metadata sent twice with another key between: the last wins, as decode() reads it",
+      body: Buffer.concat([
+        structWith("metadata", valueBytes({ name: "a" })),
+        structWith("spec", valueBytes(1)),
+        structWith("metadata", valueBytes({ name: "b" })),
+      ]),
+    },
+    { reason: "a metadata entry without a value: null, as decode() reads it", body: field(1, field(1, Buffer.from("metadata"))) },
+  ])("is exactly decode()'s metadata: $reason", ({ body }) => {
+    const [item] = itemsOf(requestBytes({ required: { clusters: [body] } }));
+    expect(item).toBeDefined();
+    if (item === undefined) return;
+    expect(item.decodeMetadata()).toEqual({ ok: true, resource: metadataOf(item.decode()) });
+  });
+
+  it("an object that cannot be read: decode()'s own error, naming where", () => {
+    const [item] = itemsOf(requestBytes({ required: { clusters: [structBytes({ metadata: { name: "x", ["k".repeat(20_000)]: 1 } })] } }));
+    expect(item?.decodeMetadata()).toEqual(item?.decode());
+    expect(item?.decodeMetadata()).toMatchObject({ ok: false, refused: true });
   });
 });

@@ -12,6 +12,8 @@
 // request (decode-request.test.ts compares them), including unknown fields
 // (skipped), repeated singular fields (the last wins) and absent map keys or
 // values (their defaults). Never throws: unreadable bytes are a value.
+// Required resources the caller names (`encoded`) are left as their bytes,
+// each read the same way, with the same bounds, when it is asked for.
 //
 // Every bound in limits.ts is checked here, while reading, before a value is
 // built: nesting (so the recursion below stays a few hundred frames deep,
@@ -22,6 +24,15 @@ import { capText } from "../sdk/messages.ts";
 import { describePath, REQUEST_LIMITS } from "./limits.ts";
 
 export type DecodedRequest = { ok: true; request: sdk.FunctionRequest } | { ok: false; tag: string; message: string; refused: boolean };
+
+export interface DecodeOptions {
+  /**
+   * Required resources whose objects are left as their bytes (request.encodedResources), each decoded only
+   * when the composition asks: a fleet's clusters, most of which a worker has read before (the fleet's
+   * selection cache is keyed on these bytes). Their framing is checked and counted here as for any other.
+   */
+  encoded?: (requirement: string) => boolean;
+}
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -388,20 +399,151 @@ function state(r: Reader, name: string): sdk.State {
   return out;
 }
 
-// Resources: items=1 (repeated Resource); only the objects are used.
-function items(r: Reader): sdk.JsonObject[] {
-  const out: sdk.JsonObject[] = [];
+/** Resources: items=1 (repeated Resource), each read with `read` at its length prefix, named `base[i]` for refusals. */
+function eachItem<T>(r: Reader, read: (r: Reader, where: string) => T): T[] {
+  const out: T[] = [];
   const base = r.where;
   const count = counter("required resources in one requirement");
   while (r.more()) {
     const tag = r.key();
     if (tag === ((1 << 3) | BYTES)) {
       count();
-      r.where = `${base}[${out.length}]`;
-      out.push(nested(r, resource).resource);
+      out.push(read(r, `${base}[${out.length}]`));
     } else r.skip(tag & 7);
   }
   return out;
+}
+
+// Only the objects are used.
+function items(r: Reader): sdk.JsonObject[] {
+  return eachItem(r, (x, where) => {
+    x.where = where;
+    return nested(x, resource).resource;
+  });
+}
+
+/** One Resource message left as its bytes: a view of the request, decoded (and bounded) on demand. */
+class Encoded implements sdk.EncodedResource {
+  readonly bytes: Buffer;
+  readonly #where: string;
+  constructor(bytes: Buffer, where: string) {
+    this.bytes = bytes;
+    this.#where = where;
+  }
+
+  decode(): sdk.DecodedResource {
+    return this.#read((r) => resource(r).resource);
+  }
+
+  /**
+   * The object with its `metadata` alone, the rest skipped by length: what ordering needs, read without
+   * building the object. Exactly the `metadata` decode() reads (the last of repeated fields and keys wins,
+   * as there); when it cannot be read, decode()'s own error, which names where.
+   */
+  decodeMetadata(): sdk.DecodedResource {
+    const peeked = this.#read(metadataOnly);
+    if (peeked.ok) return peeked;
+    const whole = this.decode();
+    return whole.ok ? peeked : whole;
+  }
+
+  #read(read: (r: Reader) => sdk.JsonObject): sdk.DecodedResource {
+    const r = new Reader(this.bytes);
+    r.where = this.#where;
+    try {
+      return { ok: true, resource: read(r) };
+    } catch (err) {
+      if (err instanceof Refused) return { ok: false, message: err.message, refused: true };
+      if (err instanceof Truncated || err instanceof RangeError)
+        return { ok: false, message: `malformed RunFunctionRequest: ${capText(err.message, 256)}`, refused: false };
+      throw err;
+    }
+  }
+}
+
+// A Resource message's object (resource=1, a Struct) with only its `metadata` entry read.
+function metadataOnly(r: Reader): sdk.JsonObject {
+  let meta: sdk.JsonValue | undefined;
+  while (r.more()) {
+    const tag = r.key();
+    if (tag !== ((1 << 3) | BYTES)) {
+      r.skip(tag & 7);
+      continue;
+    }
+    // resource sent twice: the last wins, whole.
+    meta = undefined;
+    const outer = r.enter();
+    r.descend();
+    while (r.more()) {
+      const t = r.key();
+      if (t !== ((1 << 3) | BYTES)) {
+        r.skip(t & 7);
+        continue;
+      }
+      // The value read only under the key "metadata".
+      const e = entrySpan(r);
+      if (e.key !== "metadata") continue;
+      r.path[0] = e.key;
+      meta = e.start < 0 ? null : within(r, e, value);
+    }
+    r.depth--;
+    r.leave(outer);
+  }
+  return meta === undefined ? {} : { metadata: meta };
+}
+
+// Each left as its bytes.
+function encodedItems(r: Reader): sdk.EncodedResource[] {
+  return eachItem(r, (x, where) => {
+    const outer = x.enter();
+    const item = new Encoded(x.buf.subarray(x.pos, x.end), where);
+    x.leave(outer);
+    return item;
+  });
+}
+
+/**
+ * A required_resources entry (key=1, value=2): the value is read once the key is known (a map entry may
+ * carry them in either order), decoded or left encoded as `options.encoded` says for that key.
+ */
+function requiredEntry(r: Reader, base: string, options: DecodeOptions): [string, sdk.JsonObject[] | sdk.EncodedResource[], boolean] {
+  const e = entrySpan(r);
+  const encoded = options.encoded?.(e.key) === true;
+  if (e.start < 0) return [e.key, [], encoded];
+  r.where = `${base}[${JSON.stringify(e.key)}]`;
+  return [e.key, encoded ? within(r, e, encodedItems) : within(r, e, items), encoded];
+}
+
+/** A map entry at a length prefix (key=1, value=2, in either order; the last of each wins): its key, and where its value's message lies (start -1: absent). */
+function entrySpan(r: Reader): { key: string; start: number; stop: number } {
+  const outer = r.enter();
+  let key = "";
+  let start = -1;
+  let stop = -1;
+  while (r.more()) {
+    const tag = r.key();
+    if (tag === ((1 << 3) | BYTES)) key = r.string(REQUEST_LIMITS.keyBytes);
+    else if (tag === ((2 << 3) | BYTES)) {
+      const inner = r.enter();
+      start = r.pos;
+      stop = r.end;
+      r.leave(inner);
+    } else r.skip(tag & 7);
+  }
+  r.leave(outer);
+  return { key, start, stop };
+}
+
+/** Read the message between `span.start` and `span.stop` with `read`, then carry on where the cursor was. */
+function within<T>(r: Reader, span: { start: number; stop: number }, read: (r: Reader) => T): T {
+  const pos = r.pos;
+  const end = r.end;
+  r.pos = span.start;
+  r.end = span.stop;
+  const v = read(r);
+  r.pos = pos;
+  r.end = end;
+  return v;
 }
 
 // Credentials: credential_data=1 (CredentialData: data=1, map<string, bytes>).
@@ -458,7 +600,7 @@ function capability(n: number): string {
  * extra_resources=6 (Crossplane v1), credentials=7, required_resources=8,
  * required_schemas=9 (not used by this function: skipped).
  */
-export function decodeRequest(bytes: Uint8Array): DecodedRequest {
+export function decodeRequest(bytes: Uint8Array, options: DecodeOptions = {}): DecodedRequest {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const m = { tag: "", capabilities: [] as string[] };
   try {
@@ -469,6 +611,8 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
     let context: sdk.JsonObject | undefined;
     const extra: Record<string, sdk.JsonObject[]> = {};
     const required: Record<string, sdk.JsonObject[]> = {};
+    const extraEncoded: Record<string, sdk.EncodedResource[]> = {};
+    const requiredEncoded: Record<string, sdk.EncodedResource[]> = {};
     const creds: Record<string, Record<string, Uint8Array>> = {};
     const count = counter("required resources, extra resources and credentials");
     while (r.more()) {
@@ -500,8 +644,10 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
         case 6:
         case 8: {
           count();
-          const [k, v] = entry(r, field === 6 ? "extra_resources" : "required_resources", items, () => []);
-          put(field === 6 ? extra : required, k, v);
+          const [k, v, encoded] = requiredEntry(r, field === 6 ? "extra_resources" : "required_resources", options);
+          // A key is held one way only (options.encoded decides by the key), so a key sent twice, or in both fields, still resolves as below.
+          if (encoded) put(field === 6 ? extraEncoded : requiredEncoded, k, v as sdk.EncodedResource[]);
+          else put(field === 6 ? extra : required, k, v as sdk.JsonObject[]);
           break;
         }
         case 7: {
@@ -517,7 +663,13 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
     // Crossplane v1.x sent required resources as extra_resources; read both, the v2 field winning.
     const requiredResources: Record<string, sdk.JsonObject[]> = {};
     for (const [k, v] of [...Object.entries(extra), ...Object.entries(required)]) put(requiredResources, k, v);
-    return { ok: true, request: { tag: m.tag, observed, desired, input, context, requiredResources, capabilities: m.capabilities, credentials: creds } };
+    const request: sdk.FunctionRequest = { tag: m.tag, observed, desired, input, context, requiredResources, capabilities: m.capabilities, credentials: creds };
+    if (options.encoded !== undefined) {
+      const encodedResources: Record<string, sdk.EncodedResource[]> = {};
+      for (const [k, v] of [...Object.entries(extraEncoded), ...Object.entries(requiredEncoded)]) put(encodedResources, k, v);
+      request.encodedResources = encodedResources;
+    }
+    return { ok: true, request };
   } catch (err) {
     if (err instanceof Refused) return { ok: false, tag: m.tag, message: err.message, refused: true };
     // RangeError: a length past the buffer that slipped the checks above. Never the stack: nesting is bounded.

@@ -30,6 +30,20 @@ export interface ResourceSelector {
   namespace?: string;
 }
 
+/** A required resource's object as the protocol layer decodes it: the object, or why it could not be read (naming where). */
+export type DecodedResource = { ok: true; resource: JsonObject } | { ok: false; message: string; refused: boolean };
+
+/**
+ * A required resource left as the bytes Crossplane sent (a Resource message), decoded only when asked:
+ * the composition may know the answer for these exact bytes already (fleet/selection-cache.ts).
+ */
+export interface EncodedResource {
+  readonly bytes: Uint8Array;
+  decode(): DecodedResource;
+  /** The object with its `metadata` alone (the same metadata decode() gives), the rest not read. */
+  decodeMetadata(): DecodedResource;
+}
+
 export interface FunctionRequest {
   tag: string;
   observed: State;
@@ -38,6 +52,8 @@ export interface FunctionRequest {
   context: JsonObject | undefined;
   /** Required resources Crossplane fetched, by requirement name. */
   requiredResources: Record<string, JsonObject[]>;
+  /** Required resources the server was told to leave encoded (protocol/decode-request.ts, `encoded`), by requirement name; not in requiredResources. */
+  encodedResources?: Record<string, EncodedResource[]>;
   /** Whether this Crossplane delivers required resources at all (v2 capability). */
   capabilities: string[];
   credentials: Record<string, Record<string, Uint8Array>>;

@@ -13,8 +13,13 @@ import { fatal } from "../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
 import type { Logger } from "./logger.ts";
 
-/** The composition logic is pure and synchronous; tests may hand in an async one. */
-export type Compose = (req: FunctionRequest) => FunctionResponse | Promise<FunctionResponse>;
+/**
+ * The composition logic is pure and synchronous; tests may hand in an async one. It may name the
+ * required resources it wants left as bytes (decode-request.ts, `encoded`): it decodes those itself.
+ */
+export type Compose = ((req: FunctionRequest) => FunctionResponse | Promise<FunctionResponse>) & {
+  readonly encodedRequirements?: (requirement: string) => boolean;
+};
 
 /** A composed message longer than this is cut, saying how much was left out: Crossplane copies it into events and conditions. */
 export const RESULT_MESSAGE_BYTES = 16 * MESSAGE_BYTES;
@@ -62,7 +67,7 @@ async function composeSafely(req: FunctionRequest, compose: Compose, log: Logger
 
 /** One RunFunction call, from the request's bytes to the response's. */
 export async function handleBytes(bytes: Buffer, compose: Compose, log: Logger): Promise<Buffer> {
-  const decoded = decodeRequest(bytes);
+  const decoded = decodeRequest(bytes, compose.encodedRequirements ? { encoded: compose.encodedRequirements } : {});
   if (!decoded.ok) {
     const callLog = log.child({ tag: capText(decoded.tag, 256) });
     if (decoded.refused) callLog.warn({ err: decoded.message, bytes: bytes.length }, "request refused");

@@ -91,6 +91,14 @@ export class CallBudget {
   spend(cost: number): void {
     this.#credit = Math.max(0, this.#credit - cost);
   }
+
+  /** limitFor then spend, for an evaluation already known to cost `cost`; nothing changes when it would not have fit. */
+  replay(devices: number, cost: number): boolean {
+    const credit = this.#credit + RUNTIME_LIMITS.costPerCluster + RUNTIME_LIMITS.costPerDevice * devices;
+    if (cost > Math.min(credit, RUNTIME_LIMITS.maxCostPerCluster)) return false;
+    this.#credit = Math.max(0, credit - cost);
+    return true;
+  }
 }
 
 const BUDGET_RULE =
@@ -112,10 +120,14 @@ export function compileWithCelEnvironment(expression: string): Compiled {
       if (!cluster.ok) return { ok: false, message: cluster.error.message };
       const r = evaluateSelector(program, cluster.cluster, budget.limitFor(input.devices));
       budget.spend(r.cost);
-      if (r.ok) return { ok: true, value: r.value };
-      if (r.error.kind === "Budget") return { ok: false, message: `${r.error.message}; ${BUDGET_RULE}` };
-      return { ok: false, message: r.error.message };
+      const metered = { devices: input.devices, cost: r.cost };
+      if (r.ok) return { ok: true, value: r.value, metered };
+      if (r.error.kind === "Budget") return { ok: false, message: `${r.error.message}; ${BUDGET_RULE}`, metered, transient: true };
+      // evaluateSelector words a fault of the environment itself (a bug, a stack overflow) this way: not the cluster's doing.
+      if (r.error.message.includes(": internal error: ")) return { ok: false, message: r.error.message, metered, transient: true };
+      return { ok: false, message: r.error.message, metered };
     },
+    replay: (m) => budget.replay(m.devices, m.cost),
   };
   return { ok: true, program: evaluator };
 }

@@ -25,7 +25,10 @@ import { field } from "../../common/json.ts";
 
 const IMAGE = "ghcr.io/function-model-cache/function-model-cache:v0.1.0";
 const opts: FleetOptions = { defaultHydratorImage: IMAGE };
-const REQUIREMENTS = { resources: { clusters: { apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster", match: { labels: {} } } } };
+/** The clusters requirement for a cache selecting on `labels`: Crossplane is asked for those alone. */
+const clustersAsked = (labels: Record<string, string>) => ({ apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster", match: { labels } });
+const byNameAsked = (name: string) => ({ apiVersion: "modelplane.ai/v1alpha1", kind: "InferenceCluster", match: { name } });
+const REQUIREMENTS = { resources: { clusters: clustersAsked({ tier: "prod" }) } };
 const prod = { clusterSelector: { matchLabels: { tier: "prod" } } };
 const CLAIM = "qwen3-8b-52f65bb112";
 const IDENTITY = "52f65bb112";
@@ -93,7 +96,7 @@ describe("the whole response for one selected cluster, first pass", () => {
       tag: "tag",
       ttlSeconds: 15,
       context: undefined,
-      requirements: REQUIREMENTS,
+      requirements: { resources: { clusters: clustersAsked({ region: "us-east1" }) } },
       results: [
         {
           severity: "Normal",
@@ -217,7 +220,8 @@ describe("bad input: a Fatal result naming the field, and nothing dropped", () =
       ready: "True",
     });
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(["other", ...Object.keys(observed)].sort());
-    expect(rsp.requirements).toEqual(REQUIREMENTS);
+    // A spec that cannot be read narrows nothing: the Input's requirement alone (a Fatal ends Crossplane's loop anyway).
+    expect(rsp.requirements).toEqual({ resources: { clusters: clustersAsked({}) } });
   });
 
   it.each<{ reason: string; xr: JsonObject; input?: JsonObject; compileSelector?: CompileSelector }>([
@@ -253,15 +257,44 @@ describe("bad input: a Fatal result naming the field, and nothing dropped", () =
 });
 
 describe("required resources", () => {
-  it("are requested identically on every call: before delivery, on delivery, on a Fatal, with any selector", () => {
-    const calls = [
-      composeFleet(request(modelCache(prod)), opts),
-      composeFleet(request(modelCache(prod), { clusters: fleet() }), opts),
-      composeFleet(request(modelCache(prod), { clusters: [] }), opts),
-      composeFleet(request(modelCache({ clusterSelector: { matchLabels: { tier: "dev" } } }), { clusters: fleet() }), opts),
-      composeFleet(request(modelCache({ storage: { backend: "PVC" } }), { clusters: fleet() }), opts),
-    ];
-    for (const rsp of calls) expect(rsp.requirements).toEqual(REQUIREMENTS);
+  it.each<{ reason: string; xr: JsonObject; clusters?: JsonObject[]; want: Record<string, string> }>([
+    { reason: "before delivery", xr: modelCache(prod), want: { tier: "prod" } },
+    { reason: "on delivery", xr: modelCache(prod), clusters: fleet(), want: { tier: "prod" } },
+    { reason: "delivered empty", xr: modelCache(prod), clusters: [], want: { tier: "prod" } },
+    { reason: "another cache's labels", xr: modelCache({ clusterSelector: { matchLabels: { tier: "dev" } } }), clusters: fleet(), want: { tier: "dev" } },
+    { reason: "no labels in the selector: every cluster of the Input's type", xr: modelCache({ storage: { backend: "PVC" } }), clusters: fleet(), want: {} },
+    {
+      reason: "the selection explained: every cluster of the Input's type, so status.notSelected lists the labels' reasons too",
+      xr: modelCache(prod, { annotations: { "modelcache.dev/explain-selection": "true" } }),
+      clusters: fleet(),
+      want: {},
+    },
+    {
+      reason: "expressions and CEL narrow nothing (Crossplane's selector takes labels); only matchLabels are asked for",
+      xr: modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, matchExpressions: [{ key: "region", operator: "Exists" }], cel: "true" } }),
+      want: { tier: "prod" },
+    },
+  ])("ask Crossplane only for the clusters the cache's matchLabels can match, the same on every call of a reconcile: $reason", ({ xr, clusters, want }) => {
+    // Before, the requirement was the Input's alone (every InferenceCluster); the cache's own
+    // labels now narrow the answer, so a fleet of many caches each receives only its clusters.
+    const rsp = composeFleet(request(xr, clusters ? { clusters } : {}), opts);
+    expect(rsp.requirements).toEqual({ resources: { clusters: clustersAsked(want) } });
+  });
+
+  it("ask the same on a Fatal after the cache is read (Crossplane stops at a Fatal; nothing else changes it)", () => {
+    const rsp = composeFleet(request(modelCache(prod), { clusters: fleet() }), { ...opts, compileSelector: () => ({ ok: false, message: "x" }) });
+    const xr = modelCache({ ...prod, clusterSelector: { ...prod.clusterSelector, cel: "x" } });
+    const fatal = composeFleet(request(xr, { clusters: fleet() }), { ...opts, compileSelector: () => ({ ok: false, message: "syntax error" }) });
+    expect(fatalOf(fatal)).toBeDefined();
+    expect(fatal.requirements).toEqual(REQUIREMENTS);
+    expect(rsp.requirements).toEqual(REQUIREMENTS);
+  });
+
+  it("on a key both the Input and the cache set, the Input's value is asked for (the platform's scope is never widened)", () => {
+    const input = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { matchLabels: { tier: "prod", pool: "a" } } };
+    const xr = modelCache({ clusterSelector: { matchLabels: { tier: "dev", region: "dc1" } } });
+    const rsp = composeFleet(request(xr, { input, clusters: [] }), opts);
+    expect(rsp.requirements).toEqual({ resources: { clusters: clustersAsked({ tier: "prod", pool: "a", region: "dc1" }) } });
   });
 
   it("follow the Input: another cluster type, its labels and namespace", () => {
@@ -271,8 +304,9 @@ describe("required resources", () => {
       clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", matchLabels: { fleet: "a" }, namespace: "infra" },
     };
     const rsp = composeFleet(request(modelCache(prod), { input }), opts);
+    // The Input's labels and the cache's (tier: prod) together.
     expect(rsp.requirements).toEqual({
-      resources: { clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", match: { labels: { fleet: "a" } }, namespace: "infra" } },
+      resources: { clusters: { apiVersion: "example.org/v1", kind: "GpuCluster", match: { labels: { fleet: "a", tier: "prod" } }, namespace: "infra" } },
     });
   });
 
@@ -729,6 +763,87 @@ describe("retention", () => {
     expect(rsp.desired.resources["replica-aks-eastus-a100"]).toBeUndefined();
     expect(replicaKeys(rsp)).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
     expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Normal", reason: "ReplicaRemoved" }));
+  });
+});
+
+describe("a replica whose cluster is not in the narrowed answer", () => {
+  // Crossplane sends only the clusters the cache's labels match, so a replica's cluster can be missing
+  // from the answer for three reasons, and each keeps the promise it had when every cluster was sent:
+  // it stopped matching (retention applies), it vanished (kept, reported), or it was not fetched yet (kept).
+  const replicasOf = (spec: JsonObject) =>
+    observedFor(modelCache(spec), fleet(), { "gke-us-east1-h100": ready(), "eks-us-east-1-h100": ready(), "aks-eastus-a100": ready() });
+  const named = (name: string) => fleet().find((c) => (c["metadata"] as JsonObject)["name"] === name) as JsonObject;
+  const relabelled = { ...named("aks-eastus-a100"), metadata: { ...(named("aks-eastus-a100")["metadata"] as JsonObject), labels: { tier: "staging" } } };
+  const matching = fleet().filter((c) => ["gke-us-east1-h100", "eks-us-east-1-h100"].includes((c["metadata"] as JsonObject)["name"] as string));
+  /** The request with the narrowed answer and, when given, the answer by name for aks-eastus-a100. */
+  function call(spec: JsonObject, byName: JsonObject[] | undefined, extra: { status?: JsonObject; input?: JsonObject } = {}) {
+    const req = request(modelCache(spec, extra.status ? { status: extra.status } : {}), {
+      clusters: matching,
+      observed: replicasOf(spec),
+      ...(extra.input ? { input: extra.input } : {}),
+    });
+    if (byName !== undefined) req.requiredResources["cluster:aks-eastus-a100"] = byName;
+    return composeFleet(req, opts);
+  }
+  const WITH_BY_NAME = { resources: { clusters: clustersAsked({ tier: "prod" }), "cluster:aks-eastus-a100": byNameAsked("aks-eastus-a100") } };
+
+  it("is asked for by name, and until that answer comes its replica is kept unchanged (a gap is not a decision)", () => {
+    const spec = { ...prod, retention: { whenUnselected: "Delete" } };
+    const rsp = call(spec, undefined, { status: pinned });
+    expect(rsp.requirements).toEqual(WITH_BY_NAME);
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]?.resource["spec"]).toEqual(replicasOf(spec)["replica-aks-eastus-a100"]?.resource["spec"]);
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "ReplicaKept" }));
+  });
+
+  it("stopped matching (its labels changed): Retain keeps it, selected: false, and the requirements settle", () => {
+    const rsp = call(prod, [relabelled], { status: pinned });
+    expect(rsp.requirements).toEqual(WITH_BY_NAME);
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]?.resource["spec"]).toEqual(replicasOf(prod)["replica-aks-eastus-a100"]?.resource["spec"]);
+    expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toMatchObject({ selected: false, phase: "Ready" });
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "ClusterUnselected" }));
+    expect(status(rsp)["ready"]).toBe("2/2");
+    // The next reconcile's first call (no answer yet) asks for it by name already: two calls, not three.
+    const next = composeFleet(request(modelCache(prod, { status: status(rsp) }), { observed: replicasOf(prod) }), opts);
+    expect(next.requirements).toEqual(WITH_BY_NAME);
+  });
+
+  it("stopped matching: Delete drops its replica, and a result says so", () => {
+    const spec = { ...prod, retention: { whenUnselected: "Delete" } };
+    const rsp = call(spec, [relabelled], { status: pinned });
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]).toBeUndefined();
+    expect(replicaKeys(rsp)).toEqual(["replica-eks-us-east-1-h100", "replica-gke-us-east1-h100"]);
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Normal", reason: "ReplicaRemoved" }));
+  });
+
+  it("vanished (Crossplane found no object by that name): its replica is kept whatever the retention, reported", () => {
+    const spec = { ...prod, retention: { whenUnselected: "Delete" } };
+    const rsp = call(spec, [], { status: pinned });
+    expect(rsp.requirements).toEqual(WITH_BY_NAME);
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]?.resource["spec"]).toEqual(replicasOf(spec)["replica-aks-eastus-a100"]?.resource["spec"]);
+    expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")?.["message"]).toMatch(
+      /is not among the delivered InferenceClusters; its replica is kept unchanged/,
+    );
+    expect(rsp.results).toContainEqual(expect.objectContaining({ severity: "Warning", reason: "ReplicaKept" }));
+  });
+
+  it("matches again (the narrowed answer missed it by a moment): decided like any delivered cluster", () => {
+    const rsp = call(prod, [named("aks-eastus-a100")], { status: pinned });
+    expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")).toMatchObject({ phase: "Ready" });
+    expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")?.["selected"]).toBeUndefined();
+    expect(status(rsp)["ready"]).toBe("3/3");
+  });
+
+  it("outside the Input's labels (the platform took it out of scope): as if not delivered, kept, never selected by the cache's selector alone", () => {
+    const input = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input", clusters: { matchLabels: { tier: "prod" } } };
+    const spec = { clusterSelector: {}, retention: { whenUnselected: "Delete" } };
+    const rsp = call(spec, [relabelled], { status: pinned, input });
+    expect(rsp.desired.resources["replica-aks-eastus-a100"]?.resource["spec"]).toEqual(replicasOf(spec)["replica-aks-eastus-a100"]?.resource["spec"]);
+    expect(clusters(rsp).find((c) => c["name"] === "aks-eastus-a100")?.["message"]).toMatch(/is not among the delivered InferenceClusters/);
+  });
+
+  it("a cluster in the narrowed answer is never asked for by name", () => {
+    const rsp = composeFleet(request(modelCache(prod, { status: pinned }), { clusters: fleet(), observed: replicasOf(prod) }), opts);
+    expect(rsp.requirements).toEqual(REQUIREMENTS);
   });
 });
 

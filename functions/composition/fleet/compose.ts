@@ -17,7 +17,8 @@ import { replicaKey } from "./names.ts";
 import { parseCache, parseInput, type Cache } from "./parse.ts";
 import { decidePin } from "./pin.ts";
 import { keepUnchanged, observedReplicas, withEveryReplicaKept, type ObservedReplica } from "./replicas.ts";
-import { byName, selectClusters } from "./select.ts";
+import { byName, selectDelivered, type Delivered, type Outcome } from "./select.ts";
+import { contextDigest, type SelectionCache } from "./selection-cache.ts";
 import { decideCluster, type ClusterNotes, type DecisionContext } from "./cluster-decision.ts";
 import { compositeStatus, isAllReady, summarize } from "./status.ts";
 import { applyEviction, readUses, useRequirement } from "./eviction.ts";
@@ -26,6 +27,13 @@ import { clampedHydration, clampedWarning, fleetTenancy, refusal, TENANCY_REASON
 
 /** The required-resources key the clusters are delivered under. */
 export const CLUSTERS_REQUIREMENT = "clusters";
+/** The key of the requirement, by name, for a replica's cluster that the narrowed answer does not hold: `cluster:<name>`. */
+export const CLUSTER_BY_NAME_PREFIX = "cluster:";
+
+/** The requirements whose objects the fleet reads from their bytes itself (decode-request.ts, `encoded`; select.ts). */
+export function isClusterRequirement(key: string): boolean {
+  return key === CLUSTERS_REQUIREMENT || key.startsWith(CLUSTER_BY_NAME_PREFIX);
+}
 /** Requeue sooner while bytes are moving, so progress in status stays fresh. */
 export const HYDRATING_TTL_SECONDS = 15;
 export const DEFAULT_TTL_SECONDS = 60;
@@ -36,17 +44,39 @@ export interface FleetOptions {
   compileSelector?: CompileSelector;
   /** Milliseconds since the epoch; read only with spec.eviction, to time disuse. */
   now?: () => number;
+  /**
+   * Remembers each cluster's selection by its bytes (selection-cache.ts); one per worker. Used for
+   * clusters delivered as bytes (request.encodedResources), and only with the project's own CEL
+   * environment (a compileSelector handed in is not part of the cache's key).
+   */
+  selectionCache?: SelectionCache;
 }
 
-/** The same requirement on every call, derived from the Input alone. */
-export function clustersRequirement(input: Input): Record<string, ResourceSelector> {
+/**
+ * The clusters that can match: the Input's labels (the platform's scope) and the cache's own
+ * `clusterSelector.matchLabels`, which Crossplane's label selector applies as well, so it sends only
+ * those. On a key both set, the Input's value is asked for: the cache's then matches nothing, and its
+ * own selector says so, cluster by cluster. Without the cache (an unreadable one), or when the cache
+ * asks for its selection explained (status.notSelected lists every cluster, the labels' reasons too),
+ * the Input's alone.
+ */
+export function clustersRequirement(input: Input, cache?: Pick<Cache, "spec" | "annotations">): Record<string, ResourceSelector> {
+  // Explaining the selection means every cluster of the type, each with why it is not selected: not narrowed.
+  const narrow = cache !== undefined && cache.annotations[EXPLAIN_ANNOTATION] !== "true" ? cache.spec.clusterSelector.matchLabels : undefined;
   const sel: ResourceSelector = {
     apiVersion: input.clusters.apiVersion,
     kind: input.clusters.kind,
-    match: { labels: { ...(input.clusters.matchLabels ?? {}) } },
+    match: { labels: { ...(narrow ?? {}), ...(input.clusters.matchLabels ?? {}) } },
   };
   if (input.clusters.namespace !== undefined) sel.namespace = input.clusters.namespace;
   return { [CLUSTERS_REQUIREMENT]: sel };
+}
+
+/** One cluster by name: for a replica whose cluster the narrowed answer does not hold (stopped matching, vanished, or a gap). */
+export function clusterByNameRequirement(input: Input, name: string): Record<string, ResourceSelector> {
+  const sel: ResourceSelector = { apiVersion: input.clusters.apiVersion, kind: input.clusters.kind, match: { name } };
+  if (input.clusters.namespace !== undefined) sel.namespace = input.clusters.namespace;
+  return { [`${CLUSTER_BY_NAME_PREFIX}${name}`]: sel };
 }
 
 function compact<T extends object>(v: T): JsonObject {
@@ -86,6 +116,7 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const parsed = parseCache(req.observed.composite?.resource);
   if (!parsed.ok) return fail(`invalid ModelCache: ${parsed.message}`);
   const cache = parsed.value;
+  requirements.resources = clustersRequirement(input.value, cache);
   // With spec.eviction, who uses the cache on which cluster (serving/leases.ts); the same on every call.
   if (cache.spec.eviction !== undefined) requirements.resources = { ...requirements.resources, ...useRequirement(cache.name, cache.namespace) };
   // The platform's policy before anything else: a cache outside it gets nothing new.
@@ -112,9 +143,101 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const contracts = observedContracts(req.observed.resources);
   const replicas = observedReplicas(req.observed.resources, input.value.replica.kind, contracts);
   const base: FunctionResponse = { ...passThrough(req, DEFAULT_TTL_SECONDS), requirements };
-  const delivered = req.requiredResources[CLUSTERS_REQUIREMENT];
-  if (delivered === undefined) return waiting(req, base, cache, input.value, replicas);
-  return compose(req, base, { cache, input: input.value, tenancy, options, replicas, contracts, clusters: delivered, program, nodeProgram });
+  const narrow = deliveredClusters(req, CLUSTERS_REQUIREMENT);
+  if (narrow === undefined) {
+    // Before the answer: ask already for the clusters the last reconcile found stopped matching, so a
+    // fleet that holds retained replicas settles in two calls, as one without does.
+    for (const line of cache.observedStatus.clusters ?? [])
+      if (line.selected === false && replicas.has(line.name)) Object.assign(requirements.resources, clusterByNameRequirement(input.value, line.name));
+    return waiting(req, base, cache, input.value, replicas);
+  }
+  // Node replication reads each selected cluster's node list from its object (nodes.ts): those calls decode
+  // every delivered cluster, and do not use the selection cache.
+  const nodeLocal = cache.spec.replication === "AllMatchingNodes";
+  const narrowed = nodeLocal ? decodedAll(narrow) : { ok: true as const, items: narrow };
+  if (!narrowed.ok)
+    return fail(
+      `function-model-cache ${narrowed.refused ? "refused" : "could not read"} the request: ${narrowed.message}`,
+      narrowed.refused ? "RequestRefused" : "InternalError",
+    );
+  const memo =
+    options.selectionCache !== undefined && options.compileSelector === undefined && !nodeLocal
+      ? { cache: options.selectionCache, context: contextDigest({ spec: cache.spec, fields: input.value.clusters.fields }) }
+      : undefined;
+  const selected = selectDelivered(narrowed.items, cache.spec, input.value.clusters.fields, program, memo);
+  if (!selected.ok)
+    return fail(
+      `function-model-cache ${selected.refused ? "refused" : "could not read"} the request: ${selected.message}`,
+      selected.refused ? "RequestRefused" : "InternalError",
+    );
+  const found = new Set(selected.outcomes.map((o) => o.name));
+  // A replica whose cluster the narrowed answer does not hold: asked for by name (the same on every call
+  // of this reconcile once the answer is in, so Crossplane's loop settles), then decided from what comes.
+  const named: Delivered[] = [];
+  for (const r of replicas.values()) {
+    if (found.has(r.cluster)) continue;
+    Object.assign(requirements.resources, clusterByNameRequirement(input.value, r.cluster));
+    named.push(...inScope(deliveredClusters(req, `${CLUSTER_BY_NAME_PREFIX}${r.cluster}`), r.cluster, input.value));
+  }
+  const more = selectDelivered(named, cache.spec, input.value.clusters.fields, program);
+  if (!more.ok)
+    return fail(
+      `function-model-cache ${more.refused ? "refused" : "could not read"} the request: ${more.message}`,
+      more.refused ? "RequestRefused" : "InternalError",
+    );
+  const outcomes = [...selected.outcomes, ...more.outcomes.filter((o) => !found.has(o.name))].sort(byName);
+  const clusters = nodeLocal ? [...narrowed.items, ...named].flatMap((d) => ("object" in d ? [d.object] : [])) : [];
+  return compose(req, base, { cache, input: input.value, tenancy, options, replicas, contracts, outcomes, clusters, program, nodeProgram });
+}
+
+/** Every item decoded (node replication needs the objects); the first that cannot be read fails them all. */
+function decodedAll(items: Delivered[]): { ok: true; items: Delivered[] } | { ok: false; message: string; refused: boolean } {
+  const out: Delivered[] = [];
+  for (const item of items) {
+    if ("object" in item) {
+      out.push(item);
+      continue;
+    }
+    const d = item.encoded.decode();
+    if (!d.ok) return d;
+    out.push({ object: d.resource });
+  }
+  return { ok: true, items: out };
+}
+
+/** A requirement's answer, as objects or as bytes; undefined when it has not been delivered (not the same as delivered empty). */
+function deliveredClusters(req: FunctionRequest, key: string): Delivered[] | undefined {
+  const encoded = req.encodedResources?.[key];
+  if (encoded !== undefined) return encoded.map((e) => ({ encoded: e }));
+  return req.requiredResources[key]?.map((object) => ({ object }));
+}
+
+/**
+ * What a by-name answer may be decided on: the named cluster, if it is still in the platform's scope (the
+ * Input's labels). One outside it is as if not delivered, exactly as it was before it was asked by name:
+ * its replica is kept, never selected again by the cache's selector alone.
+ */
+function inScope(items: Delivered[] | undefined, name: string, input: Input): Delivered[] {
+  const out: Delivered[] = [];
+  for (const item of items ?? []) {
+    let object: JsonObject;
+    if ("object" in item) object = item.object;
+    else {
+      const d = item.encoded.decode();
+      // Unreadable: left to selection, which words the error as for any cluster.
+      if (!d.ok) {
+        out.push(item);
+        continue;
+      }
+      object = d.resource;
+    }
+    const meta = object["metadata"];
+    const m = typeof meta === "object" && meta !== null && !Array.isArray(meta) ? meta : {};
+    if (m["name"] !== name) continue;
+    const labels = typeof m["labels"] === "object" && m["labels"] !== null && !Array.isArray(m["labels"]) ? m["labels"] : {};
+    if (Object.entries(input.clusters.matchLabels ?? {}).every(([k, v]) => labels[k] === v)) out.push({ object });
+  }
+  return out;
 }
 
 /** Until the clusters arrive: keep every replica and contract, re-assert the last status, decide nothing. */
@@ -138,6 +261,9 @@ interface ComposeArgs {
   replicas: Map<string, ObservedReplica>;
   /** Contract specs observed in their ConfigMaps, by hash. */
   contracts: ReadonlyMap<string, JsonObject>;
+  /** Every delivered cluster's selection, in name order. */
+  outcomes: Outcome[];
+  /** The delivered clusters' objects, with replication AllMatchingNodes only (nodes.ts reads their node lists). */
   clusters: JsonObject[];
   program: SelectorProgram | undefined;
   nodeProgram: NodeProgram | undefined;
@@ -156,7 +282,7 @@ function compose(req: FunctionRequest, base: FunctionResponse, a: ComposeArgs): 
   const namespace = a.tenancy.namespace;
   const volume = { claimName, namespace: existing?.namespace ?? namespace, mountPath };
 
-  const clusterOutcomes = selectClusters(a.clusters, cache.spec, input.clusters.fields, a.program);
+  const clusterOutcomes = a.outcomes;
   const byNode =
     cache.spec.replication === "AllMatchingNodes"
       ? withNodes({
