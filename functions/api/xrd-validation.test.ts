@@ -2,72 +2,14 @@
 // ModelCache XRD's schema (defaults, enums, patterns, bounds, required fields)
 // and its x-kubernetes-validations rules, evaluated here with a CEL engine
 // against specs as a user would write them. Each case says what it guards.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { evaluate } from "@marcbachmann/cel-js";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { ROOT } from "../../scripts/gen-apis.ts";
 import { SOURCE_KEYS } from "../sources/registry.ts";
+import { specSchemaOf, validate, xrdErrors, type Value } from "../../test/support/xrd-schema.ts";
 
-interface Schema {
-  type?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  additionalProperties?: Schema | boolean;
-  required?: string[];
-  enum?: unknown[];
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  minItems?: number;
-  maxItems?: number;
-  maxProperties?: number;
-  default?: unknown;
-  "x-kubernetes-validations"?: { rule: string; message?: string }[];
-}
-
-type Value = unknown;
-const isObject = (v: Value): v is Record<string, Value> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Defaulting, then structural checks, then the node's CEL rules, as the API server orders them. */
-function validate(s: Schema, v: Value, path: string, errors: string[]): Value {
-  if (isObject(v)) {
-    if (s.maxProperties !== undefined && Object.keys(v).length > s.maxProperties) errors.push(`${path}: at most ${s.maxProperties} properties`);
-    const out: Record<string, Value> = { ...v };
-    for (const [k, p] of Object.entries(s.properties ?? {})) if (out[k] === undefined && p.default !== undefined) out[k] = structuredClone(p.default);
-    for (const k of s.required ?? []) if (out[k] === undefined) errors.push(`${path}.${k}: Required value`);
-    for (const [k, x] of Object.entries(out)) {
-      const p = s.properties?.[k] ?? (typeof s.additionalProperties === "object" ? s.additionalProperties : undefined);
-      if (p) out[k] = validate(p, x, `${path}.${k}`, errors);
-    }
-    v = out;
-  } else if (Array.isArray(v)) {
-    if (s.minItems !== undefined && v.length < s.minItems) errors.push(`${path}: at least ${s.minItems} items`);
-    if (s.maxItems !== undefined && v.length > s.maxItems) errors.push(`${path}: at most ${s.maxItems} items`);
-    v = v.map((x, i) => (s.items ? validate(s.items, x, `${path}[${i}]`, errors) : x));
-  } else if (typeof v === "string") {
-    if (s.enum && !s.enum.includes(v)) errors.push(`${path}: Unsupported value: ${JSON.stringify(v)}`);
-    if (s.pattern && !new RegExp(s.pattern).test(v)) errors.push(`${path}: should match '${s.pattern}'`);
-    if (s.minLength !== undefined && v.length < s.minLength) errors.push(`${path}: too short`);
-    if (s.maxLength !== undefined && v.length > s.maxLength) errors.push(`${path}: too long`);
-  } else if (typeof v === "number") {
-    if (s.minimum !== undefined && v < s.minimum) errors.push(`${path}: below ${s.minimum}`);
-    if (s.maximum !== undefined && v > s.maximum) errors.push(`${path}: above ${s.maximum}`);
-  }
-  for (const r of s["x-kubernetes-validations"] ?? []) if (evaluate(r.rule, { self: v }) !== true) errors.push(`${path}: ${r.message ?? r.rule}`);
-  return v;
-}
-
-const xrd = parse(readFileSync(join(ROOT, "apis/modelcaches/definition.yaml"), "utf8")) as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
-const specSchema = xrd.spec.versions[0]?.schema.openAPIV3Schema.properties?.["spec"] ?? {};
+const specSchema = specSchemaOf("apis/modelcaches/definition.yaml");
 
 function errorsOf(spec: Record<string, Value>): string[] {
-  const errors: string[] = [];
-  validate(specSchema, spec, "spec", errors);
-  return errors;
+  return xrdErrors(specSchema, spec);
 }
 
 const hf = { huggingFace: { repo: "Qwen/Qwen3-8B", revision: "main" } };
@@ -395,8 +337,7 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
 });
 
 describe("the ModelCacheReplica XRD takes either form, never both", () => {
-  const replicaXrd = parse(readFileSync(join(ROOT, "apis/modelcachereplicas/definition.yaml"), "utf8")) as typeof xrd;
-  const replicaSpec = replicaXrd.spec.versions[0]?.schema.openAPIV3Schema.properties?.["spec"] ?? {};
+  const replicaSpec = specSchemaOf("apis/modelcachereplicas/definition.yaml");
   const own = { cacheRef: { name: "qwen3-8b" }, cluster: { name: "a", providerConfigRef: { name: "a" }, cloud: "GKE" } };
   const inline = {
     artifact: { source: hf },

@@ -1,6 +1,5 @@
 // The API server's checks of an XRD schema as the XRD validation tests evaluate them: defaulting, structural
 // checks, then each node's x-kubernetes-validations rules (with a CEL engine), in the API server's order.
-// (The same evaluator as functions/api/xrd-validation.test.ts, shared for tests of other fields.)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { evaluate } from "@marcbachmann/cel-js";
