@@ -67,8 +67,9 @@ beforeAll(async () => {
   await mkdir(root);
   await writeFile(join(root, "large.bin"), large);
   await writeFile(join(root, "slow.bin"), slow);
-  // 1 MiB/s per connection: 12 MiB over two connections takes ~6 s, time enough to fill the volume mid-way.
-  nginx = await startNginx(root, { slowRate: "1m" });
+  // Each 256 KiB range takes ~1/3 s (nginx sends 192 KiB of a request at once, then paces): 12 MiB over two
+  // connections takes ~8 s, time enough to fill the volume mid-way.
+  nginx = await startNginx(root, { slowRate: "192k" });
 });
 
 afterAll(async () => {

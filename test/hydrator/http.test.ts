@@ -41,7 +41,7 @@ beforeAll(async () => {
     await mkdir(dirname(join(root, p)), { recursive: true });
     await writeFile(join(root, p), content);
   }
-  nginx = await startNginx(root, { slowRate: "512k" });
+  nginx = await startNginx(root, { slowRate: "192k" });
   proxy = await startFaultProxy(nginx.url);
 });
 
@@ -137,7 +137,8 @@ describe("http:// against nginx", () => {
     const d = fresh();
     const file = served["slow.bin"] as Buffer;
     const chunk = 256 * 1024;
-    // /slow/ is throttled per connection (512 KiB/s): one connection takes ~8 s, long enough to kill it mid-way.
+    // /slow/ sends 192 KiB of each request at once and paces the rest: each 256 KiB chunk takes ~1/3 s, the file
+    // ~5 s one at a time, long enough to kill it mid-way.
     const args = ["--source", `${nginx.url}/slow/slow.bin`, "--sha256", sha(file), "--dest", d, "--chunk-size", "256Ki", "--progress", "json"];
     const run = spawnCli([...args, "--concurrency", "1"]);
     let doneAtKill: number[] = [];
@@ -222,7 +223,7 @@ describe("http:// faults through a fault-injecting proxy in front of nginx", () 
         { url: `${proxy.url}/weights/w2.bin`, path: "w2.bin", sha256: sha(w2) },
       ]),
     );
-    // One chunk per file, both in flight at once: the throttled one needs ~8 s at 512 KiB/s.
+    // One chunk per file, both in flight at once: the throttled one needs ~20 s at 192 KiB/s.
     const r = await runCli(["--files", list, "--dest", d, "--chunk-size", "8Mi", "--concurrency", "2", "--progress", "none"]);
     expect(r.code, r.stderr).toBe(3);
     expect(r.report.message).toMatch(/w2\.bin/);

@@ -26,7 +26,11 @@ export interface Nginx {
 export interface NginxOptions {
   /** Keep an access log (default true); a benchmark turns it off. */
   accessLog?: boolean;
-  /** Served at /slow/ (same files), throttled per connection, e.g. "512k". */
+  /**
+   * Served at /slow/ (same files), throttled, e.g. "192k". nginx's limit_rate is per request and sends the first
+   * second's worth at once, so only what a response holds beyond the rate is paced: a 256 KiB range at 192k takes
+   * ~1/3 s, at 512k it is not paced at all.
+   */
   slowRate?: string;
   /** More directives for the server block (a test's own locations: an echoing error page, a redirect). */
   serverConfig?: string;
