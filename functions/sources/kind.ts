@@ -54,6 +54,11 @@ export interface PlanContext {
   pinnedRevision: string | undefined;
   /** The ConfigMap the function composes when the plan carries files to the Job. */
   sourceConfigMap: string;
+  /**
+   * The claim the Job mounts to read claim `claimName` in `namespace` (undefined: the cache's own namespace): the
+   * claim itself in the Job's namespace, else the read-only bridge composed there, which has a name of its own.
+   */
+  claimSeenByJob(namespace: string | undefined, claimName: string): string;
 }
 
 /** How the source travels to the hydration Job. */

@@ -59,10 +59,13 @@ export const pvcClone: SourceKind<typeof PvcCloneSource> = {
   pinnedManifest: (s) => s.manifestDigest,
   // Nothing is fetched over the network.
   fetches: () => [],
-  // The copy: the source claim (or, from another namespace, its read-only bridge of the same name) at SOURCE_MOUNT.
-  plan: (s) => ({
+  // The copy: the source claim (or, from another namespace, its read-only bridge) at SOURCE_MOUNT.
+  plan: (s, ctx) => ({
     ok: true,
-    value: { ...argsOnly({ source: `pvc://${SOURCE_MOUNT}` }), ...sourceMount({ persistentVolumeClaim: { claimName: s.claimName, readOnly: true } }) },
+    value: {
+      ...argsOnly({ source: `pvc://${SOURCE_MOUNT}` }),
+      ...sourceMount({ persistentVolumeClaim: { claimName: ctx.claimSeenByJob(s.namespace, s.claimName), readOnly: true } }),
+    },
   }),
   fetcher: {
     schemes: ["pvc"],

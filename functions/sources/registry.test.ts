@@ -10,6 +10,9 @@ const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 const SHA = "a".repeat(64);
 const DIGEST = `sha256:${"b".repeat(64)}`;
 const CM = "cache-src";
+/** The composer's answer for a claim elsewhere: its bridge in the Job's namespace (here a readable stand-in name). */
+const claimSeenByJob = (namespace: string | undefined, claimName: string): string =>
+  namespace === undefined ? claimName : `bridge-of-${namespace}-${claimName}`;
 
 interface Case {
   reason: string;
@@ -288,7 +291,8 @@ const cases: Case[] = [
     },
   },
   {
-    reason: "a claim in a granted namespace with its manifest digest: pinned from the source, the method is part of the identity",
+    reason:
+      "a claim in a granted namespace with its manifest digest: pinned from the source, the method is part of the identity; a copy mounts the claim the composer names for it (its bridge), never the source's name in the Job's namespace",
     source: { pvcClone: { claimName: "qwen-golden", namespace: "models", method: "Copy", manifestDigest: DIGEST } },
     want: {
       key: "pvcClone",
@@ -301,7 +305,7 @@ const cases: Case[] = [
       plan: {
         ...none,
         args: { source: "pvc:///etc/modelcache/source" },
-        volumes: [{ name: "source", persistentVolumeClaim: { claimName: "qwen-golden", readOnly: true } }],
+        volumes: [{ name: "source", persistentVolumeClaim: { claimName: "bridge-of-models-qwen-golden", readOnly: true } }],
         mounts: [{ name: "source", mountPath: "/etc/modelcache/source", readOnly: true }],
       },
     },
@@ -369,7 +373,7 @@ describe("each source kind answers for its own sources", () => {
     const parsed = Source.parse(source);
     const kind = sourceKindOf(parsed);
     if (kind === undefined) throw new Error("no kind");
-    const plan = kind.plan({ pinnedRevision, sourceConfigMap: CM });
+    const plan = kind.plan({ pinnedRevision, sourceConfigMap: CM, claimSeenByJob });
     const got = {
       key: kind.key,
       identity: kind.identity(),
@@ -416,7 +420,7 @@ describe("the registry", () => {
 
   it("refuses inline files too large for one ConfigMap, naming the field", () => {
     const big = Source.parse({ inline: { files: Array.from({ length: 4 }, (_, i) => ({ path: `f${i}`, content: "x".repeat(250_000) })) } });
-    const plan = sourceKindOf(big)?.plan({ pinnedRevision: undefined, sourceConfigMap: CM });
+    const plan = sourceKindOf(big)?.plan({ pinnedRevision: undefined, sourceConfigMap: CM, claimSeenByJob });
     expect(plan).toEqual({
       ok: false,
       error: {

@@ -97,7 +97,7 @@ function otherNamespace(
 ): { composed: Record<string, JsonObject>; observed: Record<string, ResourceState>; caches: JsonObject[] } {
   const composed = { workload: wrapped(deployment({ "modelcache.dev/caches": "qwen3-8b" }, "serving")) };
   const caches = [modelCache("ready", { accessMode })];
-  const keys = bridgeKeys(CLUSTER, "serving", V1_CLAIM);
+  const keys = bridgeKeys(CLUSTER, CACHE_NS, V1_CLAIM, "serving");
   // The cache's claim and its CSI volume, as the Observe-only Objects read them; the bridged claim Bound or not.
   const manifests: Record<string, JsonObject> = {
     [keys.sourceClaim]: {

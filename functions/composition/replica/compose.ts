@@ -29,6 +29,7 @@ import { sourceKindOf } from "../../sources/registry.ts";
 import { composeNodes } from "./node-local.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 import { cloneDataSource, planClone, withCloneHint, withSourcePin } from "./clone.ts";
+import { claimSeenFrom } from "../serving/bridge.ts";
 import { BACKEND_SWITCH_REASON, backendSwitch, composeCustom } from "./custom-compose.ts";
 import { customBackendFor } from "../tenancy/pvc-clone.ts";
 
@@ -144,7 +145,11 @@ function composeResolved(
       `invalid ModelCacheReplica: spec.claimName: must equal spec.storage.existingPVC.claimName (${vol.claimName}) for the ExistingPVC backend`,
     );
   const xrNamespace = str(field(xr, "metadata", "namespace")) ?? "";
-  const planned = kind.plan({ pinnedRevision: spec.pin?.resolvedRevision, sourceConfigMap: sourceConfigMapName(vol.claimName) });
+  const planned = kind.plan({
+    pinnedRevision: spec.pin?.resolvedRevision,
+    sourceConfigMap: sourceConfigMapName(vol.claimName),
+    claimSeenByJob: (namespace, claimName) => claimSeenFrom(claimName, namespace ?? spec.namespace, vol.namespace),
+  });
   if (!planned.ok) return fatal(req, `invalid ModelCacheReplica: ${planned.error.field}: ${planned.error.message}`);
   const source = planned.value;
 

@@ -1,8 +1,10 @@
 // A cache's volume seen from another namespace on the same cluster, without
 // copying a byte: a statically provisioned, read-only PersistentVolume with
 // the same CSI volume handle (or NFS export) as the cache's, Retain so that
-// deleting it never touches the data, pre-bound to a claim of the same name
-// in the workload's namespace. It reads the cache's claim and volume through
+// deleting it never touches the data, pre-bound to a claim in the workload's
+// namespace. That claim has a name of its own (bridgeClaimName), never the
+// cache claim's: the Object that composes it would adopt, and on deletion
+// delete, a tenant's claim that happened to have the name. It reads the cache's claim and volume through
 // Observe-only Objects; where the volume cannot be shared this way (RWO, a
 // driver with no static provisioning) it says so with the fix.
 import type { JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
@@ -33,13 +35,14 @@ export interface Bridge {
 
 export const BRIDGE_KEY_PREFIX = "modelcache-bridge-";
 
-/** Keys of one bridge: one per cluster, workload namespace and claim, shared by every workload there. */
+/** Keys of one bridge: one per cluster, claim and workload namespace, shared by every workload there. */
 export function bridgeKeys(
   cluster: string,
-  workloadNamespace: string,
+  cacheNamespace: string,
   claimName: string,
+  workloadNamespace: string,
 ): { sourceClaim: string; sourceVolume: string; volume: string; claim: string } {
-  const id = digest(cluster, workloadNamespace, claimName);
+  const id = digest(cluster, cacheNamespace, claimName, workloadNamespace);
   return {
     sourceClaim: `${BRIDGE_KEY_PREFIX}${id}-source-claim`,
     sourceVolume: `${BRIDGE_KEY_PREFIX}${id}-source-volume`,
@@ -48,9 +51,18 @@ export function bridgeKeys(
   };
 }
 
-/** The bridged PersistentVolume's name: cluster-scoped, so it carries the workload namespace. */
-export function bridgeVolumeName(claimName: string, workloadNamespace: string): string {
-  return label(claimName, "ro", workloadNamespace, claimName);
+/**
+ * The name of the read-only claim in `workloadNamespace` and of its PersistentVolume (cluster-scoped, so it carries
+ * both namespaces): the claim's own name with "-ro-" and a digest, which no tenant writes by accident and none can
+ * aim at another's claim.
+ */
+export function bridgeClaimName(claimName: string, cacheNamespace: string, workloadNamespace: string): string {
+  return label(claimName, "ro", cacheNamespace, workloadNamespace, claimName);
+}
+
+/** The claim a workload (or Job) in `workloadNamespace` mounts to read `cacheNamespace/claimName`. */
+export function claimSeenFrom(claimName: string, cacheNamespace: string, workloadNamespace: string): string {
+  return cacheNamespace === "" || cacheNamespace === workloadNamespace ? claimName : bridgeClaimName(claimName, cacheNamespace, workloadNamespace);
 }
 
 const SHAREABLE = new Set(["ReadWriteMany", "ReadOnlyMany"]);
@@ -75,7 +87,7 @@ function sharedSource(pvSpec: JsonObject): JsonObject | undefined {
 }
 
 export function planBridge(b: BridgeInput): Bridge {
-  const keys = bridgeKeys(b.cluster, b.workloadNamespace, b.claimName);
+  const keys = bridgeKeys(b.cluster, b.cacheNamespace, b.claimName, b.workloadNamespace);
   const where = `claim ${b.cacheNamespace}/${b.claimName} on cluster ${b.cluster}`;
   const fix = `run the workload in namespace ${b.cacheNamespace}, or`;
   if (b.accessMode !== undefined && !SHAREABLE.has(b.accessMode))
@@ -126,11 +138,11 @@ export function planBridge(b: BridgeInput): Bridge {
       resources,
     };
   const capacity = field(pvSpec, "capacity", "storage") ?? field(claimSpec, "resources", "requests", "storage") ?? "1Gi";
-  const pvName = bridgeVolumeName(b.claimName, b.workloadNamespace);
+  const name = bridgeClaimName(b.claimName, b.cacheNamespace, b.workloadNamespace);
   const pv: JsonObject = {
     apiVersion: "v1",
     kind: "PersistentVolume",
-    metadata: { name: pvName, labels: { "modelcache.dev/bridged-from": volumeName.slice(0, 63).replace(/[^A-Za-z0-9]+$/, "") } },
+    metadata: { name, labels: { "modelcache.dev/bridged-from": volumeName.slice(0, 63).replace(/[^A-Za-z0-9]+$/, "") } },
     spec: {
       capacity: { storage: capacity },
       accessModes: ["ReadOnlyMany"],
@@ -139,7 +151,7 @@ export function planBridge(b: BridgeInput): Bridge {
       storageClassName: "",
       ...(Array.isArray(pvSpec["mountOptions"]) ? { mountOptions: pvSpec["mountOptions"] } : {}),
       ...source,
-      claimRef: { namespace: b.workloadNamespace, name: b.claimName },
+      claimRef: { namespace: b.workloadNamespace, name },
     },
   };
   const pvObs = observe(b.observed[keys.volume]);
@@ -147,8 +159,8 @@ export function planBridge(b: BridgeInput): Bridge {
   const pvc: JsonObject = {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
-    metadata: { name: b.claimName, namespace: b.workloadNamespace },
-    spec: { accessModes: ["ReadOnlyMany"], storageClassName: "", volumeName: pvName, resources: { requests: { storage: capacity } } },
+    metadata: { name, namespace: b.workloadNamespace },
+    spec: { accessModes: ["ReadOnlyMany"], storageClassName: "", volumeName: name, resources: { requests: { storage: capacity } } },
   };
   const pvcObs = observe(b.observed[keys.claim]);
   const bound = str(field(pvcObs.manifest, "status", "phase")) === "Bound";
@@ -157,7 +169,7 @@ export function planBridge(b: BridgeInput): Bridge {
     return {
       state: {
         kind: "pending",
-        message: `waiting for the read-only claim ${b.workloadNamespace}/${b.claimName} (volume ${pvName}, the same ${source["csi"] ? "CSI volume handle" : "NFS export"} as ${where}) to be Bound`,
+        message: `waiting for the read-only claim ${b.workloadNamespace}/${name} (the same ${source["csi"] ? "CSI volume handle" : "NFS export"} as ${where}) to be Bound`,
       },
       resources,
     };

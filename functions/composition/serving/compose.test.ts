@@ -20,6 +20,9 @@ import {
   wrapped,
 } from "../../../test/support/serving-builders.ts";
 
+/** The read-only claim bridging mc-ml-team/V1_CLAIM into namespace serving: the cache claim's name, "-ro-", a digest. */
+const BRIDGED = "qwen3-8b-9b1e4d2c6a-ro-5c5fced115";
+
 function lines(rsp: FunctionResponse): ConsumerMount[] {
   return (field(rsp.desired.composite?.resource, "status", "modelCaches") ?? []) as unknown as ConsumerMount[];
 }
@@ -191,7 +194,7 @@ describe("what each state composes", () => {
     expect(rsp.conditions[0]?.reason).toBe("Stopped");
   });
 
-  it("another namespace: a Retain, read-only static volume with the same CSI handle, bound to a claim of the same name; the workload mounts that", () => {
+  it("another namespace: a Retain, read-only static volume with the same CSI handle, bound to a claim of its own name; the workload mounts that", () => {
     const rsp = composeScenario(byName("other-namespace"));
     const manifests = Object.values(rsp.desired.resources).map((r) => field(r.resource, "spec", "forProvider", "manifest") as JsonObject);
     const pv = manifests.find((m) => m["kind"] === "PersistentVolume" && field(m, "spec", "csi") !== undefined);
@@ -206,15 +209,18 @@ describe("what each state composes", () => {
         readOnly: true,
         volumeAttributes: { ip: "10.0.0.2", volume: "vol1" },
       },
-      claimRef: { namespace: "serving", name: V1_CLAIM },
+      claimRef: { namespace: "serving", name: BRIDGED },
     });
     const pvc = manifests.find((m) => m["kind"] === "PersistentVolumeClaim" && field(m, "metadata", "namespace") === "serving");
+    expect(field(pvc, "metadata", "name")).toBe(BRIDGED);
     expect(field(pvc, "spec", "volumeName")).toBe(field(pv, "metadata", "name"));
+    // Never the cache claim's name: a tenant's claim of that name in serving would be adopted, and deleted with the bridge.
+    expect(manifests.filter((m) => field(m, "metadata", "namespace") === "serving" && field(m, "metadata", "name") === V1_CLAIM)).toStrictEqual([]);
     expect(() => new PersistentVolume(pv as never).validate()).not.toThrow();
     expect(() => new PersistentVolumeClaim(pvc as never).validate()).not.toThrow();
     expect(field(workload(rsp), "spec", "template", "spec", "volumes")).toContainEqual({
       name: "mc-qwen3-8b",
-      persistentVolumeClaim: { claimName: V1_CLAIM, readOnly: true },
+      persistentVolumeClaim: { claimName: BRIDGED, readOnly: true },
     });
   });
 

@@ -13,7 +13,7 @@ import { passThrough } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState } from "../../sdk/types.ts";
 import { type ProviderConfigRef } from "../replica/objects.ts";
 import { field, isObject, str } from "../../common/json.ts";
-import { planBridge, BRIDGE_KEY_PREFIX } from "./bridge.ts";
+import { planBridge, claimSeenFrom, BRIDGE_KEY_PREFIX } from "./bridge.ts";
 import { cacheOnCluster } from "./cache-view.ts";
 import { decideGate, type CacheKnowledge, type GateDecision } from "./gate.ts";
 import { clone, injectMounts, volumeName, type CacheMount } from "./inject.ts";
@@ -207,7 +207,7 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
       const mounts: CacheMount[] = plans.map((p) => ({
         cache: p.ref.ref,
         volumeName: volumeName(p.ref.ref),
-        claimName: p.mount?.claimName ?? "",
+        claimName: p.mount === undefined ? "" : claimSeenFrom(p.mount.claimName, p.mount.namespace, w.namespace),
         mountPath: p.mountPath ?? "",
       }));
       const conflicts = w.kind
@@ -223,7 +223,7 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
       }
       setAnnotation(manifest, MOUNTS_ANNOTATION, formatRecord(new Map(plans.map((p) => [p.ref.ref, p.mount as MountRecord]))));
       for (const p of plans) {
-        p.line.claimName = p.mount?.claimName;
+        if (p.mount !== undefined) p.line.claimName = claimSeenFrom(p.mount.claimName, p.mount.namespace, w.namespace);
         if (p.mount?.manifestDigest !== undefined) p.line.manifestDigest = p.mount.manifestDigest;
       }
       const earlier = req.desired.resources[w.key];
@@ -288,7 +288,12 @@ export function composeServing(req: FunctionRequest, serving: Serving): Function
       const choice = serving.mountInto === "AllContainers" ? { mode: "AllContainers" as const } : { mode: "AnnotatedContainers" as const, names: w.containers };
       const conflicts = injectMounts(
         w.kind.sites(manifest),
-        kept.map((k) => ({ cache: k.ref, volumeName: volumeName(k.ref), claimName: k.m.claimName, mountPath: k.mountPath })),
+        kept.map((k) => ({
+          cache: k.ref,
+          volumeName: volumeName(k.ref),
+          claimName: claimSeenFrom(k.m.claimName, k.m.namespace, w.namespace),
+          mountPath: k.mountPath,
+        })),
         choice,
       );
       if (conflicts.length === 0 || kept.length === 0) {

@@ -4,7 +4,7 @@
 // a rollout, and the per-cluster record of use.
 //   ml-team/qwen3-8b=mc-ml-team/qwen3-8b-2a7f3c9e1d@sha256:...;ml-team/tok=...
 export interface MountRecord {
-  /** The claim's namespace on the cluster (the cache's; a bridged claim has the same name in the workload's). */
+  /** The claim's namespace on the cluster (the cache's; from another namespace the workload mounts its bridge, bridge.ts). */
   namespace: string;
   claimName: string;
   manifestDigest: string | undefined;
