@@ -18,6 +18,9 @@ import { PLATFORM_STEP_SERVER } from "../support/render.ts";
 import { LiveFunction } from "./support/functions.ts";
 import { at, conditionStatus, type Json, Kube, liveEnv, log, waitFor } from "./support/kube.ts";
 import { NodePlayer } from "./support/node.ts";
+import { ReferenceSubstrate, SUBSTRATE_DIR } from "./support/substrate.ts";
+import { readFile } from "node:fs/promises";
+import { parse } from "yaml";
 
 const env = liveEnv();
 if (env === undefined) throw new Error("the live control plane is not up: run `npm run test:live` (scripts/live/test.sh), which starts it");
@@ -33,6 +36,7 @@ let hub: HubStandin;
 let commit = "";
 const nodes: NodePlayer[] = [];
 let edgeNode: NodePlayer;
+let substrate: ReferenceSubstrate | undefined;
 
 /**
  * The hydrator image the Jobs name. The node player runs this checkout
@@ -237,6 +241,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await substrate?.stop();
   for (const n of nodes) await n.stop();
   await fn.stop("SIGTERM");
   await platformStep.stop("SIGTERM");
@@ -511,5 +516,57 @@ describe("a ModelCache on a live control plane", () => {
     }
     const still = await ready("tiny", "team-b", ["local", "edge"], 60_000);
     expect(at(still, "pin", "resolvedRevision")).toBe(commit);
+  });
+});
+
+// The Custom backend end to end: the reference substrate (examples/custom-backend-reference, its CRD, RBAC and
+// controller as a reader would copy them) serves a cache on edge; the function composes its ModelVolume through
+// provider-kubernetes, reads back what the controller reports, and pins the fleet from it.
+describe("a ModelCache on the Custom backend's reference substrate", () => {
+  it("the platform allows the substrate; the controller fills and verifies a claim on edge; the cache is Ready with the digest it reports", async () => {
+    substrate = new ReferenceSubstrate(edge, live.edgeApiPort, live.ca, join(live.state, "substrate"), { image: HYDRATOR_IMAGE, storageClass: STORAGE_CLASS });
+    await substrate.start();
+    // What the platform engineer adds to both Compositions' Input (the example's input.yaml, as written).
+    const input = parse(await readFile(join(SUBSTRATE_DIR, "input.yaml"), "utf8")) as Json;
+    const backends = at(input, "tenancy", "customBackends");
+    for (const composition of ["modelcaches.modelcache.dev", "modelcachereplicas.modelcache.dev"])
+      await cp.patch("composition", composition, [{ op: "add", path: "/spec/pipeline/0/input/tenancy/customBackends", value: backends }] as unknown as Json, {
+        type: "json",
+      });
+    log(`Compositions allow customBackends: ${JSON.stringify(backends)}`);
+
+    await cp.apply(
+      modelCache("custom", "ml-team", "main", {
+        storage: { backend: "Custom", custom: { substrate: "reference", size: "1Gi" } },
+        clusterSelector: { matchLabels: { region: "lab" }, cel: 'cluster.name == "edge"' },
+      }),
+    );
+    const st = await ready("custom", "ml-team", ["edge"]);
+    expect(at(st, "pin", "resolvedRevision")).toBe(commit);
+    const digest = String(at(st, "pin", "manifestDigest"));
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(st["ready"]).toBe("1/1");
+
+    // On edge: the ModelVolume the function composed, served by the controller, reporting the pinned digest.
+    const { claim, namespace } = placement(st, "edge");
+    const volumes = await edge.list("modelvolumes.volumes.example.com", { namespace });
+    log(
+      `edge: ModelVolumes in ${namespace}: ${volumes.map((v) => `${String(at(v, "metadata", "name"))} (claim ${String(at(v, "spec", "claimName"))})`).join(", ")}`,
+    );
+    const volume = volumes.find((v) => at(v, "spec", "claimName") === claim);
+    expect(volume, `a ModelVolume for claim ${claim}`).toBeDefined();
+    expect(at(volume, "spec", "cache")).toMatchObject({ name: "custom", namespace: "ml-team", cluster: "edge" });
+    expect(at(volume, "status", "manifestDigest")).toBe(digest);
+    expect(conditionStatus(volume, "Ready")).toBe("True");
+    expect(at(await edge.get("pvc", claim, namespace), "status", "phase")).toBe("Bound");
+    // The hydrator ran as the controller's Job, wrote its report with the Role the controller made, and verified.
+    const run = edgeNode.runs.find(
+      (r) => r.namespace === namespace && r.args.includes("--report-configmap") && r.exitCode === 0 && r.args.some((a) => a.includes("hydrate-")),
+    );
+    expect(run, `a hydration Pod of the controller's Job on edge: ${edgeNode.runs.map((r) => r.name).join(", ")}`).toBeDefined();
+    expect(substrate.running, substrate.output).toBe(true);
+    const row = await cp.kubectl(["get", "modelcache", "custom", "-n", "ml-team"]);
+    log(`kubectl get modelcache:\n${row}`);
+    expect(row).toContain(commit);
   });
 });

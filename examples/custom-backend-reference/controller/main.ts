@@ -6,11 +6,13 @@
 // as deploy.yaml does). Small on purpose: a production substrate would watch
 // instead of poll and rate-limit its writes.
 //
-// Run: node main.ts   (env: HYDRATOR_IMAGE, optional STORAGE_CLASS, DEFAULT_SIZE, INTERVAL_SECONDS)
+// Run: node main.ts   (env: HYDRATOR_IMAGE, optional STORAGE_CLASS, DEFAULT_SIZE, INTERVAL_SECONDS; outside a
+// pod, SERVICE_ACCOUNT_DIR holding a `token` of the ServiceAccount, with KUBERNETES_SERVICE_HOST/PORT and
+// NODE_EXTRA_CA_CERTS pointing at the API server, as the project's live suite runs it)
 import { readFileSync } from "node:fs";
 import { reconcile, type Json, type ModelVolume, type Obj, type Options } from "./reconcile.ts";
 
-const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
+const SA = process.env["SERVICE_ACCOUNT_DIR"] ?? "/var/run/secrets/kubernetes.io/serviceaccount";
 const GROUP = "volumes.example.com/v1alpha1";
 const MANAGER = "modelvolume-controller";
 
