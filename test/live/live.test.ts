@@ -37,6 +37,8 @@ let commit = "";
 const nodes: NodePlayer[] = [];
 let edgeNode: NodePlayer;
 let substrate: ReferenceSubstrate | undefined;
+/** ml-team/tiny's volume on edge and its digest, kept (Retain) when the cache is deleted: a pvcClone source later. */
+let retainedOnEdge: { claim: string; namespace: string; manifestDigest: string } | undefined;
 
 /**
  * The hydrator image the Jobs name. The node player runs this checkout
@@ -227,7 +229,7 @@ beforeAll(async () => {
     [cp, live.cpApiPort],
     [edge, live.edgeApiPort],
   ] as const) {
-    await staticVolumes(kube, 8);
+    await staticVolumes(kube, 12);
     const player = new NodePlayer(kube, port, live.ca, join(live.state, "pods", kube.name));
     player.start();
     nodes.push(player);
@@ -497,6 +499,7 @@ describe("a ModelCache on a live control plane", () => {
 
   it("deleting a ModelCache removes its replicas and Jobs, keeps its volumes (Retain), and touches nothing of another cache", async () => {
     const a = await cacheStatus("tiny", "ml-team");
+    retainedOnEdge = { ...placement(a, "edge"), manifestDigest: String(at(a, "pin", "manifestDigest")) };
     const b = await cacheStatus("tiny", "team-b");
     await cp.delete("modelcache", "tiny", "ml-team");
     await waitFor(
@@ -568,5 +571,39 @@ describe("a ModelCache on the Custom backend's reference substrate", () => {
     const row = await cp.kubectl(["get", "modelcache", "custom", "-n", "ml-team"]);
     log(`kubectl get modelcache:\n${row}`);
     expect(row).toContain(commit);
+  });
+});
+
+// A pvcClone source on a real cluster: the volume ml-team/tiny left on edge (Retain) is the source of a new cache in
+// the same namespace there. No CSI driver runs here to clone with, so the copy path: a Job mounts the source claim
+// read-only, copies it through the hydrator's pvc:// reader checking every file against the source's manifest, and
+// the new cache has the source's manifest digest.
+describe("a ModelCache copied from a volume already on the cluster (pvcClone)", () => {
+  it("copies the retained volume on edge into a claim of its own, verified to the source's manifest digest", async () => {
+    const source = retainedOnEdge;
+    if (source === undefined) throw new Error("the deletion step did not record ml-team/tiny's volume on edge");
+    log(`pvcClone source on edge: ${source.namespace}/${source.claim} (${source.manifestDigest})`);
+    await cp.apply({
+      apiVersion: "modelcache.dev/v1alpha1",
+      kind: "ModelCache",
+      metadata: { name: "copied", namespace: "ml-team" },
+      spec: {
+        artifact: { kind: "Weights", source: { pvcClone: { claimName: source.claim, method: "Copy" } } },
+        storage: { backend: "PVC", pvc: { size: "1Gi" } },
+        clusterSelector: { matchLabels: { region: "lab" }, cel: 'cluster.name == "edge"' },
+      },
+    });
+    const st = await ready("copied", "ml-team", ["edge"]);
+    expect(at(st, "pin", "manifestDigest")).toBe(source.manifestDigest);
+    const { claim, namespace } = placement(st, "edge");
+    expect(claim).not.toBe(source.claim);
+    expect(namespace).toBe(source.namespace);
+    expect(at(await edge.get("pvc", claim, namespace), "status", "phase")).toBe("Bound");
+    // The copy Job read the source through pvc:// with the source claim mounted read-only.
+    const run = edgeNode.runs.find((r) => r.namespace === namespace && r.exitCode === 0 && r.args.some((a) => a.startsWith("pvc://")));
+    expect(run, `a copy Pod on edge: ${edgeNode.runs.map((r) => `${r.name} ${r.args.join(" ")}`).join("; ")}`).toBeDefined();
+    log(`copy Pod ${run?.name ?? ""}: ${run?.args.join(" ") ?? ""}`);
+    // The source is untouched: still Bound, and not deleted with anything.
+    expect(at(await edge.get("pvc", source.claim, source.namespace), "status", "phase")).toBe("Bound");
   });
 });
