@@ -19,6 +19,8 @@ import { LiveFunction } from "./support/functions.ts";
 import { at, conditionStatus, type Json, Kube, liveEnv, log, waitFor } from "./support/kube.ts";
 import { NodePlayer } from "./support/node.ts";
 import { ReferenceSubstrate, SUBSTRATE_DIR } from "./support/substrate.ts";
+import { startGcsServer, type GcsServer } from "../support/gcs-server.ts";
+import { startAzurite, type Azurite } from "../support/azurite.ts";
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 
@@ -37,6 +39,8 @@ let commit = "";
 const nodes: NodePlayer[] = [];
 let edgeNode: NodePlayer;
 let substrate: ReferenceSubstrate | undefined;
+let gcsServer: GcsServer | undefined;
+let azurite: Azurite | undefined;
 /** ml-team/tiny's volume on edge and its digest, kept (Retain) when the cache is deleted: a pvcClone source later. */
 let retainedOnEdge: { claim: string; namespace: string; manifestDigest: string } | undefined;
 
@@ -244,6 +248,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await substrate?.stop();
+  await gcsServer?.stop();
+  await azurite?.stop();
   for (const n of nodes) await n.stop();
   await fn.stop("SIGTERM");
   await platformStep.stop("SIGTERM");
@@ -605,5 +611,54 @@ describe("a ModelCache copied from a volume already on the cluster (pvcClone)", 
     log(`copy Pod ${run?.name ?? ""}: ${run?.args.join(" ") ?? ""}`);
     // The source is untouched: still Bound, and not deleted with anything.
     expect(at(await edge.get("pvc", source.claim, source.namespace), "status", "phase")).toBe("Bound");
+  });
+});
+
+// The cloud object stores' sources on a real control plane, against real emulators (fake-gcs-server, Azurite):
+// the function composes the Jobs, the node player runs the hydrator, which resolves each object to its exact
+// generation or version, checks the store's own checksums besides SHA-256, and the fleet pins what it verified.
+describe("ModelCaches from Cloud Storage and Azure Blob Storage", () => {
+  it("gs:// and azure:// prefixes hydrate on edge and pin the generation or version each object was read at", async () => {
+    const files: [string, Buffer][] = [
+      ["config.json", Buffer.from(JSON.stringify({ architectures: ["TinyForCausalLM"] }))],
+      ["model.safetensors", Buffer.alloc(2 * 1024 * 1024 + 5, 3)],
+    ];
+    gcsServer = await startGcsServer("memory");
+    await gcsServer.sdk.createBucket("models", { versioning: { enabled: true } });
+    for (const [name, body] of files) await gcsServer.sdk.bucket("models").file(`tiny/${name}`).save(body, { resumable: false });
+    azurite = await startAzurite();
+    const container = azurite.admin().getContainerClient("models");
+    // A public container: no credential is sent anywhere (a private one takes a Secret, tested in test/hydrator/).
+    await container.create({ access: "container" });
+    for (const [name, body] of files) await container.getBlockBlobClient(`tiny/${name}`).uploadData(body);
+    log(`fake-gcs-server on ${gcsServer.endpoint}, Azurite on ${azurite.endpoint}: tiny/ holds ${files.map(([n]) => n).join(", ")}`);
+
+    const onEdge = { clusterSelector: { matchLabels: { region: "lab" }, cel: 'cluster.name == "edge"' } };
+    await cp.apply(
+      [modelCache("from-gcs", "ml-team", "main", { ...onEdge }), modelCache("from-azure", "ml-team", "main", { ...onEdge })].map((mc, i) => {
+        const spec = mc["spec"] as Json;
+        spec["artifact"] = {
+          kind: "Weights",
+          source:
+            i === 0
+              ? { gcs: { uri: "gs://models/tiny/", endpoint: gcsServer?.endpoint } }
+              : { azure: { uri: `azure://${azurite?.account}/models/tiny/`, endpoint: azurite?.endpoint } },
+        };
+        return mc;
+      }),
+    );
+    for (const name of ["from-gcs", "from-azure"]) {
+      const st = await ready(name, "ml-team", ["edge"]);
+      const pin = at(st, "pin") as Json;
+      log(`${name}: pinned ${String(pin["resolvedRevision"])} (${String(pin["manifestDigest"])})`);
+      expect(String(pin["manifestDigest"])).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(String(pin["resolvedRevision"] ?? "")).not.toBe("");
+      const { claim, namespace } = placement(st, "edge");
+      expect(at(await edge.get("pvc", claim, namespace), "status", "phase")).toBe("Bound");
+      const scheme = name === "from-gcs" ? "gs://" : "azure://";
+      const run = edgeNode.runs.find((r) => r.namespace === namespace && r.exitCode === 0 && r.args.some((a) => a.startsWith(scheme)));
+      expect(run, `a hydration Pod reading ${scheme} on edge`).toBeDefined();
+      log(`${name}: Pod ${run?.name ?? ""}: ${run?.args.join(" ") ?? ""}`);
+    }
   });
 });
