@@ -618,7 +618,7 @@ describe("a ModelCache copied from a volume already on the cluster (pvcClone)", 
 // the function composes the Jobs, the node player runs the hydrator, which resolves each object to its exact
 // generation or version, checks the store's own checksums besides SHA-256, and the fleet pins what it verified.
 describe("ModelCaches from Cloud Storage and Azure Blob Storage", () => {
-  it("gs:// and azure:// prefixes hydrate on edge and pin the generation or version each object was read at", async () => {
+  it("gs:// and azure:// prefixes hydrate on edge and pin what each object was read at (GCS generations; ETags, since Azurite keeps no versions)", async () => {
     const files: [string, Buffer][] = [
       ["config.json", Buffer.from(JSON.stringify({ architectures: ["TinyForCausalLM"] }))],
       ["model.safetensors", Buffer.alloc(2 * 1024 * 1024 + 5, 3)],
