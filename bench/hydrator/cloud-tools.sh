@@ -7,10 +7,10 @@
 #   gcloud: the Google Cloud CLI (`gcloud storage cp`) when it is on PATH. It is
 #           not on PyPI or in Debian's archive (Google ships it from its own apt
 #           repository as google-cloud-cli), so it is not installed here.
-#   azcopy: AzCopy v10, Microsoft's build for Linux published on the npm registry
-#           as @azure-tools/azcopy-linux (the one Azure Storage Explorer ships;
-#           linked against libsecret, installed from Debian's packages when
-#           missing), into the tool cache, one directory per version. The Go
+#   azcopy: AzCopy v10, the Linux build published on the npm registry as
+#           @azure-tools/azcopy-linux (its package names the Azure/azure-storage-
+#           azcopy repository; linked against libsecret, installed from Debian's
+#           packages when missing), into the tool cache, one directory per version. The Go
 #           module proxy does not serve azure-storage-azcopy, so it is not built
 #           from source.
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"

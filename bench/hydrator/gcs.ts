@@ -11,7 +11,7 @@
 // the table shows medians and each peer's time relative to ours, with each
 // tool's CPU seconds and peak RSS (GNU time; the SDK runs in a process of its
 // own, gcs-sdk-download.ts). Every tool checks the objects' own checksums
-// (ours: crc32c and MD5 beside SHA-256; the SDK and gcloud: crc32c/MD5). The
+// (ours: crc32c and MD5 beside SHA-256; the SDK and gcloud: crc32c). The
 // emulator reads from the page cache for every tool alike. Not run by the tests.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
