@@ -94,7 +94,7 @@ async function main(): Promise<void> {
         run: (dest) => timed(process.execPath, [helper, "toBuffer", az.endpoint, "bench", "model/", dest], env),
       },
     );
-    const runs = await rounds(contenders, ROUNDS, TOTAL, work);
+    const runs = await rounds(contenders, ROUNDS, files, work);
     const mib = TOTAL / 1024 / 1024;
     process.stdout.write(
       [

@@ -1,9 +1,10 @@
 // What the Cloud Storage and Azure Blob benchmarks share: the random files,
 // one timed run of a tool in a process of its own, the rounds in rotated
-// order (each into a fresh directory, checked to hold every byte), and the
+// order (each into a fresh directory, every file checked by its SHA-256), and the
 // table. Not run by the tests.
 import { execFile } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -50,30 +51,51 @@ export async function inProcess(f: () => Promise<unknown>): Promise<Measured> {
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: (used.user + used.system) / 1e6, peakKiB: Number.NaN };
 }
 
-/** Bytes of every regular file under `dir`, leaving out the hydrator's SHA256SUMS and manifest. */
-async function treeBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name !== "SHA256SUMS" && !entry.name.endsWith(".json")) total += (await stat(join(entry.parentPath, entry.name))).size;
+/**
+ * What a tool left under `dest` differs from the files it was to fetch: a file missing or of other bytes (its
+ * SHA-256 differs), by name wherever in the tree the tool put it; the hydrator's SHA256SUMS and manifest aside.
+ */
+async function wrongBytes(dest: string, files: readonly BenchFile[]): Promise<string | undefined> {
+  const found = new Map<string, string>();
+  for (const entry of await readdir(dest, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) found.set(entry.name, join(entry.parentPath, entry.name));
   }
-  return total;
+  for (const f of files) {
+    const path = found.get(f.name);
+    if (path === undefined) return `${f.name} is missing`;
+    const h = createHash("sha256");
+    for await (const chunk of createReadStream(path, { highWaterMark: 8 * 1024 * 1024 })) h.update(chunk as Buffer);
+    const got = h.digest("hex");
+    if (got !== f.sha256) return `${f.name} has sha256 ${got}, not ${f.sha256} (${(await stat(path)).size} bytes)`;
+  }
+  return undefined;
 }
 
-/** `files` random files of `fileMb` MiB named as a sharded checkpoint's, with each one's MD5 (Azure's Content-MD5). */
-export async function makeFiles(dir: string, files: number, fileMb: number): Promise<{ name: string; md5: Buffer }[]> {
+export interface BenchFile {
+  name: string;
+  /** Hex, what every tool's copy is checked against. */
+  sha256: string;
+  /** Raw, for Azure's Content-MD5. */
+  md5: Buffer;
+}
+
+/** `files` random files of `fileMb` MiB named as a sharded checkpoint's, with each one's SHA-256 and MD5. */
+export async function makeFiles(dir: string, files: number, fileMb: number): Promise<BenchFile[]> {
   const out = [];
   const chunk = Buffer.alloc(8 * 1024 * 1024);
   for (let i = 0; i < files; i++) {
     const name = `model-${String(i).padStart(5, "0")}-of-${String(files).padStart(5, "0")}.safetensors`;
     const fh = await open(join(dir, name), "w");
-    const h = createHash("md5");
+    const sha = createHash("sha256");
+    const md5 = createHash("md5");
     for (let written = 0; written < fileMb * 1024 * 1024; written += chunk.length) {
       randomFillSync(chunk);
-      h.update(chunk);
+      sha.update(chunk);
+      md5.update(chunk);
       await fh.write(chunk);
     }
     await fh.close();
-    out.push({ name, md5: h.digest() });
+    out.push({ name, sha256: sha.digest("hex"), md5: md5.digest() });
   }
   return out;
 }
@@ -93,10 +115,10 @@ interface Runs {
 
 /**
  * Every contender once per round, in an order rotated each round, into a fresh directory under `work`; a run that
- * leaves other than `total` bytes fails the benchmark. The first contender is ours, the others' times are read
- * against it.
+ * leaves any file missing or of other bytes fails the benchmark (checked after the run, outside its time). The
+ * first contender is ours, the others' times are read against it.
  */
-export async function rounds(contenders: Contender[], roundCount: number, total: number, work: string): Promise<Runs[]> {
+export async function rounds(contenders: Contender[], roundCount: number, files: readonly BenchFile[], work: string): Promise<Runs[]> {
   const runs: Runs[] = contenders.map(() => ({ seconds: [], cpu: [], peak: [], load: [] }));
   for (let round = 0; round < roundCount; round++) {
     for (let k = 0; k < contenders.length; k++) {
@@ -106,8 +128,8 @@ export async function rounds(contenders: Contender[], roundCount: number, total:
       await mkdir(dest);
       const load = loadavg()[0] as number;
       const r = await c.run(dest);
-      const got = c.noDisk ? total : await treeBytes(dest);
-      if (got !== total) throw new Error(`${c.name} fetched ${got} bytes, not ${total}`);
+      const wrong = c.noDisk ? undefined : await wrongBytes(dest, files);
+      if (wrong !== undefined) throw new Error(`${c.name}, round ${round + 1}: ${wrong}`);
       await rm(dest, { recursive: true, force: true });
       const into = runs[i] as Runs;
       into.seconds.push(r.seconds);

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       { name: "@google-cloud/storage `TransferManager.downloadManyFiles`", run: (dest) => sdk(dest, "many") },
       { name: "@google-cloud/storage `TransferManager.downloadFileInChunks` (16 MiB), file by file", run: (dest) => sdk(dest, "chunks") },
     );
-    const runs = await rounds(contenders, ROUNDS, TOTAL, work);
+    const runs = await rounds(contenders, ROUNDS, files, work);
     const mib = TOTAL / 1024 / 1024;
     process.stdout.write(
       [
