@@ -1,7 +1,6 @@
-// The official SDK's own download helpers, as the Azure benchmark's peers
-// (azcopy cannot be installed here: its releases are binaries outside every
-// package registry this project reaches). Every blob under a prefix into a
-// directory, the blobs in parallel, with the helper named on the command line:
+// The official SDK's own download helpers, as peers of the Azure benchmark
+// beside azcopy. Every blob under a prefix into a directory, the blobs in
+// parallel, with the helper named on the command line:
 //   node bench/hydrator/azure-sdk-download.ts <toFile|toBuffer> <endpoint> <container> <prefix> <dest>
 // Credentials from AZURE_STORAGE_KEY (account from the endpoint's last path segment, as Azurite serves it).
 import { writeFile } from "node:fs/promises";
