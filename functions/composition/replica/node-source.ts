@@ -71,7 +71,7 @@ export function composeFromSource(a: FromSourceArgs): FunctionResponse {
     pc,
     namespace: vol.namespace,
     seedClaim: vol.claimName,
-    shared: { phase: "Ready", message: `no shared copy on cluster ${spec.cluster.name}: ${a.why}`, digest: undefined },
+    shared: { phase: "Ready", message: a.why, digest: undefined },
     source: { plan: a.source, line: a.line, secrets: a.source.secrets },
     prev: a.prev,
     fresh,
