@@ -54,6 +54,16 @@ function jobSucceeded(o: Observation): boolean {
   return condition(o.manifest, "Complete")?.["status"] === "True";
 }
 
+/**
+ * A claim already provisioned keeps the class it was made with when neither the spec nor the cluster object names
+ * one any more (a field missing for a moment): never a Blocked copy, nor a claim patched to no class.
+ */
+function withProvisionedClass(vol: ReturnType<typeof planVolume>, observed: Record<string, ResourceState>): ReturnType<typeof planVolume> {
+  if (!vol.owned || vol.storageClassName !== undefined) return vol;
+  const was = str(field(observed[KEY.volume(vol.claimName)]?.resource, "spec", "forProvider", "manifest", "spec", "storageClassName"));
+  return was === undefined ? vol : { ...vol, storageClassName: was, storageClassFrom: `claim ${vol.claimName} as provisioned` };
+}
+
 /** The Warning that the hydration Job runs with less than asked, when the platform clamped it. */
 function withClamped(rsp: FunctionResponse, clamped: Parameters<typeof describeTenancyIssues>[0]): FunctionResponse {
   if (clamped.length === 0) return rsp;
@@ -151,7 +161,7 @@ function composeResolved(
     return fatal(req, "invalid ModelCacheReplica: spec.nodeLocal: is not allowed with storage.backend Custom: the substrate places the bytes");
   if (backend !== undefined) return composeCustom({ req, xr, spec, backend, previous: prev, namespaceLabels: tenancy.namespaceLabels, now: now() });
 
-  const vol = planVolume(spec);
+  const vol = withProvisionedClass(planVolume(spec), req.observed.resources);
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
     return fatal(
       req,

@@ -1,0 +1,69 @@
+// Nodes seeded from the source, at the replica: what happens to a shared copy already on the cluster when the
+// seed changes (explicitly, or by the cluster's class going missing under Auto). A transient gap never deletes
+// a volume; a tenant's switch to Source lets the shared copy go only once every node holds its own.
+import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../../sdk/types.ts";
+import { NODE_INPUT, NODE_SOURCE_INPUT, nodeScenarios } from "../../../test/support/node-scenarios.ts";
+import { composeScenario, type Scenario } from "../../../test/support/replica-scenarios.ts";
+import { statusOf } from "../../../test/support/replica-builders.ts";
+
+const SHARED_VOLUME = "volume-qwen3-8b-3f9c2a1b7d";
+
+function scenario(name: string): Scenario {
+  const s = nodeScenarios().find((x) => x.name === name);
+  if (s === undefined) throw new Error(`no scenario ${name}`);
+  return s;
+}
+
+/** The scenario with its spec changed: `cluster` and `nodeLocal` fields merged over the scenario's. */
+function changed(s: Scenario, over: { cluster?: JsonObject; nodeLocal?: JsonObject; dropClass?: boolean }, input: JsonObject): Scenario {
+  const spec = s.xr["spec"] as JsonObject;
+  const cluster = { ...(spec["cluster"] as JsonObject), ...(over.cluster ?? {}) };
+  if (over.dropClass === true) delete cluster["storageClassName"];
+  const nodeLocal = { ...(spec["nodeLocal"] as JsonObject), ...(over.nodeLocal ?? {}) };
+  return { ...s, xr: { ...s.xr, spec: { ...spec, cluster, nodeLocal } }, input };
+}
+
+const sharedKeys = (s: Scenario) => Object.keys(s.observed).filter((k) => !k.startsWith("node")).sort();
+
+describe("a shared copy on the cluster when the nodes' seed changes", () => {
+  it("Auto, the cluster's class missing from its object for a moment, the platform allowing the source: the shared copy stays, composed as before", () => {
+    const before = scenario("ready");
+    const s = changed(before, { dropClass: true }, NODE_SOURCE_INPUT);
+    const rsp = composeScenario(s);
+    // The claim keeps the class it was provisioned with: never patched to none, never Blocked for it.
+    expect(rsp.desired.resources[SHARED_VOLUME]?.resource["spec"]).toEqual(before.observed[SHARED_VOLUME]?.resource["spec"]);
+    expect(statusOf(rsp).seed).toBeUndefined();
+    expect(statusOf(rsp).phase).toBe("Ready");
+    // Every node's copy as before.
+    expect(Object.keys(rsp.desired.resources).filter((k) => k.startsWith("nodevolume-")).length).toBe(3);
+  });
+
+  it("a switch to Source while nodes still copy: every object of the shared copy is kept exactly as observed", () => {
+    const before = scenario("hydrating");
+    const s = changed(before, { nodeLocal: { seed: "Source" } }, NODE_SOURCE_INPUT);
+    const rsp = composeScenario(s);
+    expect(statusOf(rsp).seed).toBe("Source");
+    for (const key of sharedKeys(before).filter((k) => k !== "namespace"))
+      expect(rsp.desired.resources[key]?.resource["spec"], key).toEqual(before.observed[key]?.resource["spec"]);
+  });
+
+  it("a switch to Source once every node holds a verified copy: the shared copy is let go (retention decides its claim), the nodes' copies stay", () => {
+    const before = scenario("ready");
+    const s = changed(before, { nodeLocal: { seed: "Source" } }, NODE_SOURCE_INPUT);
+    const rsp = composeScenario(s);
+    expect(statusOf(rsp).phase).toBe("Ready");
+    expect(Object.keys(rsp.desired.resources).filter((k) => !k.startsWith("node") && k !== "namespace")).toEqual([]);
+    expect(Object.keys(rsp.desired.resources).filter((k) => k.startsWith("nodevolume-")).length).toBe(3);
+  });
+
+  it("Source where the platform denies it: Blocked by the tenancy policy naming the field and the knob, every object kept", () => {
+    const before = scenario("ready");
+    const s = changed(before, { nodeLocal: { seed: "Source" } }, NODE_INPUT);
+    const rsp = composeScenario(s);
+    expect(statusOf(rsp).phase).toBe("Blocked");
+    expect(statusOf(rsp).message).toContain("spec.nodeLocal.seed: Source is not offered here");
+    expect(statusOf(rsp).message).toContain("tenancy.nodeLocal.seedFromSource");
+    expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(before.observed).sort());
+  });
+});
