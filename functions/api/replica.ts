@@ -184,7 +184,9 @@ export const ModelCacheReplicaStatus = z.object({
   seed: z
     .enum(["Source"])
     .optional()
-    .describe("replication AllMatchingNodes: Source when the cluster has no shared copy and each node hydrates from the source (spec.nodeLocal.seed); unset when the nodes copy the shared copy."),
+    .describe(
+      "replication AllMatchingNodes: Source when the cluster has no shared copy and each node hydrates from the source (spec.nodeLocal.seed); unset when the nodes copy the shared copy.",
+    ),
   nodes: z
     .array(NodeStatus)
     .max(MAX_NODES_PER_CLUSTER * 2)

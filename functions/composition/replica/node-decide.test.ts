@@ -305,11 +305,19 @@ const rows: Row[] = [
   {
     reason: "no shared copy, another node copies first: this one waits, with that message, and nothing is created on it",
     given: {
-      seed: { ready: false, why: "first", waiting: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes" },
+      seed: {
+        ready: false,
+        why: "first",
+        waiting: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes",
+      },
       from: { line: "hf://Qwen/Qwen3-8B@main", secrets: [] },
     },
     want: {
-      status: { ...line, phase: "Pending", message: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes" },
+      status: {
+        ...line,
+        phase: "Pending",
+        message: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes",
+      },
       objects: "release",
       runAttempt: undefined,
       ttlSeconds: BUSY,

@@ -89,7 +89,12 @@ describe("checkNodeLocal: the platform decides whether nodes may hydrate from th
       },
     },
     { reason: "Source where the platform allows it", seed: "Source", allow: "Allow", want: { refused: [], storageClassName: "local-nvme" } },
-    { reason: "Auto where the platform denies the source: allowed (it means the shared copy there)", seed: "Auto", allow: "Deny", want: { refused: [], storageClassName: "local-nvme" } },
+    {
+      reason: "Auto where the platform denies the source: allowed (it means the shared copy there)",
+      seed: "Auto",
+      allow: "Deny",
+      want: { refused: [], storageClassName: "local-nvme" },
+    },
     { reason: "unset: allowed", seed: undefined, allow: "Deny", want: { refused: [], storageClassName: "local-nvme" } },
   ])("$reason", ({ seed, allow, want }) => {
     expect(checkNodeLocal({ size: "40Gi", ...(seed !== undefined ? { seed } : {}) }, policy(allow), "spec")).toEqual(want);

@@ -30,8 +30,7 @@ export interface SeedInputs {
 export function decideSeed(i: SeedInputs): SeedMode {
   const seed = i.seed ?? "Auto";
   if (seed === "SharedCopy" || i.backend !== "PVC") return { kind: "SharedCopy" };
-  if (seed === "Source")
-    return { kind: "Source", why: "spec.nodeLocal.seed is Source: each node hydrates from the source, no shared copy is made" };
+  if (seed === "Source") return { kind: "Source", why: "spec.nodeLocal.seed is Source: each node hydrates from the source, no shared copy is made" };
   if (i.storageClassName !== undefined || i.sharedObserved || i.policy !== "Allow") return { kind: "SharedCopy" };
   return {
     kind: "Source",

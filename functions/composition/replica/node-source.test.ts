@@ -2,6 +2,7 @@
 // seed changes (explicitly, or by the cluster's class going missing under Auto). A transient gap never deletes
 // a volume; a tenant's switch to Source lets the shared copy go only once every node holds its own.
 import { describe, expect, it } from "vitest";
+import { field } from "../../common/json.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import { NODE_INPUT, NODE_SOURCE_INPUT, nodeScenarios } from "../../../test/support/node-scenarios.ts";
 import { composeScenario, type Scenario } from "../../../test/support/replica-scenarios.ts";
@@ -24,7 +25,10 @@ function changed(s: Scenario, over: { cluster?: JsonObject; nodeLocal?: JsonObje
   return { ...s, xr: { ...s.xr, spec: { ...spec, cluster, nodeLocal } }, input };
 }
 
-const sharedKeys = (s: Scenario) => Object.keys(s.observed).filter((k) => !k.startsWith("node")).sort();
+const sharedKeys = (s: Scenario) =>
+  Object.keys(s.observed)
+    .filter((k) => !k.startsWith("node"))
+    .sort();
 
 describe("a shared copy on the cluster when the nodes' seed changes", () => {
   it("Auto, the cluster's class missing from its object for a moment, the platform allowing the source: the shared copy stays, composed as before", () => {
@@ -65,5 +69,28 @@ describe("a shared copy on the cluster when the nodes' seed changes", () => {
     expect(statusOf(rsp).message).toContain("spec.nodeLocal.seed: Source is not offered here");
     expect(statusOf(rsp).message).toContain("tenancy.nodeLocal.seedFromSource");
     expect(Object.keys(rsp.desired.resources).sort()).toEqual(Object.keys(before.observed).sort());
+  });
+});
+
+describe("a node's Job from the source is the shared Job's, with the node's claim", () => {
+  it("a source listed in a ConfigMap (http files): the ConfigMap is composed once and every node's Job mounts it", () => {
+    const s = changed(scenario("source-first-pass"), { nodeLocal: { seed: "Source" } }, NODE_SOURCE_INPUT);
+    const spec = s.xr["spec"] as JsonObject;
+    const artifact = {
+      kind: "Weights",
+      layout: "Flat",
+      source: { http: { files: [{ url: "https://mirror.example.com/a.bin", path: "a.bin", sha256: "a".repeat(64) }] } },
+    };
+    const rsp = composeScenario({ ...s, xr: { ...s.xr, spec: { ...spec, artifact } } });
+    const cm = Object.entries(rsp.desired.resources).find(([k]) => k.startsWith("source-"));
+    const cmName = field(cm?.[1].resource, "spec", "forProvider", "manifest", "metadata", "name");
+    expect(typeof cmName).toBe("string");
+    const jobs = Object.entries(rsp.desired.resources).filter(([k]) => k.startsWith("nodejob-"));
+    expect(jobs.length).toBe(1);
+    const pod = field(jobs[0]?.[1].resource, "spec", "forProvider", "manifest", "spec", "template", "spec");
+    expect(field(pod, "volumes")).toContainEqual({ name: "source", configMap: { name: cmName } });
+    expect(field(pod, "volumes")).toContainEqual({ name: "cache", persistentVolumeClaim: { claimName: "qwen3-8b-3f9c2a1b7d-n-12ed82f363", readOnly: false } });
+    const [container] = field(pod, "containers") as JsonObject[];
+    expect((field(container, "args") as string[]).slice(0, 3)).toEqual(["hydrate", "--files", "/etc/modelcache/source/files.json"]);
   });
 });
