@@ -125,7 +125,7 @@ export const ModelCacheSpec = z
       .enum(["AllMatchingClusters", "AllMatchingNodes"])
       .default("AllMatchingClusters")
       .describe(
-        "AllMatchingClusters: one shared volume per selected cluster. AllMatchingNodes: also a verified copy on the local disk of each selected node (spec.nodeSelector, spec.nodeLocal), seeded from the cluster's copy.",
+        "AllMatchingClusters: one shared volume per selected cluster. AllMatchingNodes: also a verified copy on the local disk of each selected node (spec.nodeSelector, spec.nodeLocal), seeded from the cluster's copy, or from the source where spec.nodeLocal.seed and the platform allow.",
       ),
     clusterSelector: ClusterSelector.default({}),
     nodeSelector: NodeSelector.optional(),
@@ -158,6 +158,12 @@ export const ModelCacheSpec = z
         path: ["replication"],
         message: "AllMatchingNodes seeds each node from the function's own cluster copy: not with storage.backend Custom, whose substrate places the bytes",
       });
+    if (s.replication === "AllMatchingNodes" && s.nodeLocal?.seed === "Source" && s.storage.backend === "ExistingPVC")
+      ctx.addIssue({
+        code: "custom",
+        path: ["nodeLocal", "seed"],
+        message: "must not be Source with storage.backend ExistingPVC: the claim would be ignored; use SharedCopy to seed the nodes from it",
+      });
     if (s.replication !== "AllMatchingNodes")
       for (const k of ["nodeSelector", "nodeLocal"] as const)
         if (s[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "is only allowed when replication is AllMatchingNodes" });
@@ -176,6 +182,10 @@ export const ModelCacheSpec = z
       {
         rule: "self.replication != 'AllMatchingNodes' || self.storage.backend != 'Custom'",
         message: "replication AllMatchingNodes is not allowed with storage.backend Custom (the substrate places the bytes)",
+      },
+      {
+        rule: "!has(self.nodeLocal) || !has(self.nodeLocal.seed) || self.nodeLocal.seed != 'Source' || self.storage.backend != 'ExistingPVC'",
+        message: "nodeLocal.seed must not be Source with storage.backend ExistingPVC (use SharedCopy to seed the nodes from that claim)",
       },
       {
         rule: "self.replication == 'AllMatchingNodes' || (!has(self.nodeSelector) && !has(self.nodeLocal))",

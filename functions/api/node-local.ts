@@ -1,6 +1,7 @@
 // replication: AllMatchingNodes. Beyond one shared volume per cluster, a
 // verified copy on the local disk of every selected node of every selected
-// cluster, seeded from the cluster's shared copy. The node part of the API
+// cluster, seeded from the cluster's shared copy, or (nodeLocal.seed, where the
+// platform allows it) hydrated by each node from the source. The node part of the API
 // lives here: what a tenant writes (nodeSelector, nodeLocal), what the
 // platform allows (tenancy.nodeLocal in the Input), what the fleet hands a
 // replica (its cluster's selected nodes) and what a replica reports per node.
@@ -26,6 +27,10 @@ export const NodeSelector = z
   .describe("Which nodes of each selected cluster get a copy on local disk (replication: AllMatchingNodes); all of them when empty.");
 export type NodeSelector = z.infer<typeof NodeSelector>;
 
+/** Where a node's copy comes from (nodeLocal.seed); unset means Auto. */
+export const NodeSeed = z.enum(["SharedCopy", "Source", "Auto"]);
+export type NodeSeed = z.infer<typeof NodeSeed>;
+
 export const NodeLocal = z
   .object({
     size: Quantity.describe("Local disk to claim on each node; at most input.tenancy.nodeLocal.maxSize."),
@@ -37,6 +42,9 @@ export const NodeLocal = z
       .describe(
         "A node-local storage class (local PersistentVolumes, WaitForFirstConsumer); one of input.tenancy.nodeLocal.storageClassNames, the first by default.",
       ),
+    seed: NodeSeed.optional().describe(
+      "Where each node's copy comes from. SharedCopy: the cluster's shared (RWX) copy, hydrated once from the source; a cluster with no shared copy possible is Blocked. Source: every node hydrates from the source itself (N downloads, N uses of the credentials; no shared copy is made); needs input.tenancy.nodeLocal.seedFromSource Allow. Auto (the default when unset): the shared copy where the cluster can hold one, the source where it cannot, if the platform allows it.",
+    ),
   })
   .strict()
   .describe("The copy on each node: required with replication AllMatchingNodes.");
@@ -103,6 +111,12 @@ export const NodeLocalPolicy = z
     maxSize: Quantity.default("200Gi").describe("The most local disk one cache may claim on one node."),
     maxNodesPerCluster: z.number().int().min(1).max(MAX_NODES_PER_CLUSTER).default(64).describe("The most nodes of one cluster a cache may have a copy on."),
     nodeSelector: LabelMap.optional().describe("Labels a node must carry to be reachable at all: ANDed with the tenant's spec.nodeSelector."),
+    seedFromSource: z
+      .enum(["Deny", "Allow"])
+      .default("Deny")
+      .describe(
+        "Whether node copies may be hydrated by each node straight from the source (spec.nodeLocal.seed Source, or Auto on a cluster with no shared copy): one download per node, each with the cache's credentials, from every selected node's network. Deny (the default): nodes copy only the cluster's shared copy, and a cluster that cannot hold one is Blocked.",
+      ),
     leftNodeGracePeriod: z
       .string()
       .max(32)

@@ -179,8 +179,14 @@ export const ModelCacheReplicaStatus = z.object({
     .optional()
     .describe("Volumes of earlier revisions still on the cluster, and why."),
   sharedPhase: ReplicaPhase.optional().describe(
-    "replication AllMatchingNodes: the phase of the cluster's shared copy, which the nodes copy from (phase counts the nodes too); it alone can pin the fleet.",
+    "replication AllMatchingNodes: the phase of the cluster's shared copy, which the nodes copy from (phase counts the nodes too); it alone can pin the fleet. With seed Source (no shared copy): the first verified node's copy, which pins the rest.",
   ),
+  seed: z
+    .enum(["Source"])
+    .optional()
+    .describe(
+      "replication AllMatchingNodes: Source when the cluster has no shared copy and each node hydrates from the source (spec.nodeLocal.seed); unset when the nodes copy the shared copy.",
+    ),
   nodes: z
     .array(NodeStatus)
     .max(MAX_NODES_PER_CLUSTER * 2)

@@ -34,6 +34,12 @@ describe("the ModelCache XRD accepts AllMatchingNodes as the API allows it", () 
       }),
     },
     { reason: "AllMatchingClusters, as before, with neither field", spec: base({ replication: "AllMatchingClusters" }) },
+    { reason: "nodes that hydrate from the source (no shared copy)", spec: base({ ...nodes, nodeLocal: { size: "40Gi", seed: "Source" } }) },
+    { reason: "the seed decided per cluster, spelled out", spec: base({ ...nodes, nodeLocal: { size: "40Gi", seed: "Auto" } }) },
+    {
+      reason: "nodes seeded from an existing claim the user brings",
+      spec: base({ ...nodes, nodeLocal: { size: "40Gi", seed: "SharedCopy" }, storage: { backend: "ExistingPVC", existingPVC: { claimName: "weights" } } }),
+    },
   ])("$reason", ({ spec }) => {
     expect(xrdErrors(schema, spec)).toEqual([]);
     expect(ModelCacheSpec.safeParse(spec).success).toBe(true);
@@ -79,6 +85,18 @@ describe("the ModelCache XRD refuses, before the function runs", () => {
       zodPath: "replication",
     },
     {
+      reason: "nodes from the source with an existing claim: the claim would be ignored",
+      spec: base({ ...nodes, nodeLocal: { size: "40Gi", seed: "Source" }, storage: { backend: "ExistingPVC", existingPVC: { claimName: "weights" } } }),
+      want: "spec: nodeLocal.seed must not be Source with storage.backend ExistingPVC",
+      zodPath: "nodeLocal.seed",
+    },
+    {
+      reason: "a seed that does not exist",
+      spec: base({ ...nodes, nodeLocal: { size: "40Gi", seed: "Internet" } }),
+      want: 'spec.nodeLocal.seed: Unsupported value: "Internet"',
+      zodPath: "nodeLocal.seed",
+    },
+    {
       reason: "a node size that is not a quantity",
       spec: base({ ...nodes, nodeLocal: { size: "forty gigs" } }),
       want: "spec.nodeLocal.size: should match",
@@ -104,8 +122,14 @@ describe("the Input's tenancy.nodeLocal: what the platform may set", () => {
     return errors;
   };
 
-  it("defaults to refusing the mode (no class), 200Gi, 64 nodes, a 24h grace", () => {
-    expect(Input.parse(input({})).tenancy.nodeLocal).toEqual({ storageClassNames: [], maxSize: "200Gi", maxNodesPerCluster: 64, leftNodeGracePeriod: "24h" });
+  it("defaults to refusing the mode (no class), 200Gi, 64 nodes, no seeding from the source, a 24h grace", () => {
+    expect(Input.parse(input({})).tenancy.nodeLocal).toEqual({
+      storageClassNames: [],
+      maxSize: "200Gi",
+      maxNodesPerCluster: 64,
+      seedFromSource: "Deny",
+      leftNodeGracePeriod: "24h",
+    });
     expect(errorsOf(input({}))).toEqual([]);
   });
   it.each<{ reason: string; nodeLocal: Record<string, Value>; want: string }>([

@@ -2,7 +2,7 @@
 // tests use: the fleet's InferenceClusters with the node list their controller publishes (status.nodes:
 // name, labels, cordon, readiness, the node's DRA devices), the ModelCache, and for the roll-up the
 // replicas as composed with the status their clusters report.
-// Run: node scripts/examples/fleet-nodes.ts && npm run render:update -- fleet-nodes-first-pass fleet-nodes-rollup
+// Run: node scripts/examples/fleet-nodes.ts && npm run render:update -- fleet-nodes-first-pass fleet-nodes-rollup fleet-nodes-source
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,7 +64,24 @@ interface Scenario {
   xr: JsonObject;
   /** The status each cluster's replica reports, keyed by cluster. */
   observed?: Record<string, JsonObject>;
+  /** The Composition's Input (INPUT by default) and the fleet (clusters() by default). */
+  input?: JsonObject;
+  clusters?: () => JsonObject[];
 }
+
+/** The platform also lets nodes hydrate from the source where a cluster has no shared copy. */
+const SOURCE_INPUT: JsonObject = {
+  ...INPUT,
+  tenancy: { nodeLocal: { ...((INPUT["tenancy"] as JsonObject)["nodeLocal"] as JsonObject), seedFromSource: "Allow" } },
+};
+/** The GKE cluster publishes no class for a shared copy (only local NVMe on its GPU nodes). */
+const noSharedClassOnGke = (): JsonObject[] =>
+  clusters().map((c) => {
+    const name = String((c["metadata"] as JsonObject)["name"]);
+    if (!name.startsWith("gke")) return c;
+    const { cache: _none, ...status } = c["status"] as JsonObject;
+    return { ...c, status };
+  });
 
 const nodeLine = (name: string, phase: string, more: JsonObject = {}): JsonObject => ({ name, phase, ...more });
 const scenarios: Scenario[] = [
@@ -103,6 +120,14 @@ const scenarios: Scenario[] = [
       },
     },
   },
+  {
+    name: "fleet-nodes-source",
+    comment:
+      "The GKE cluster publishes no storage class for a shared copy. The platform lets nodes hydrate from the\n# source there (input.tenancy.nodeLocal.seedFromSource: Allow) and spec.nodeLocal.seed is unset (Auto): the\n# cluster is selected, not Blocked, and its replica (given no class) has each selected node hydrate from the\n# source, the first verified node pinning the rest; the other clusters still copy their shared copy to their nodes.",
+    xr: modelCache(spec),
+    input: SOURCE_INPUT,
+    clusters: noSharedClassOnGke,
+  },
 ];
 
 function yamlStream(docs: JsonObject[]): string {
@@ -126,12 +151,12 @@ for (const s of scenarios) {
   writeFileSync(join(dir, "xr.yaml"), `# ${s.comment}\n${stringify(s.xr, { lineWidth: 0 })}`);
   writeFileSync(
     join(dir, "required.yaml"),
-    `# The fleet's InferenceClusters, with their node lists, delivered as required resources.\n${yamlStream(clusters())}`,
+    `# The fleet's InferenceClusters, with their node lists, delivered as required resources.\n${yamlStream((s.clusters ?? clusters)())}`,
   );
   rmSync(join(dir, "observed.yaml"), { force: true });
   if (s.observed !== undefined) {
     // The replicas (and contract) as this function composed them, with their clusters' status.
-    const rsp = composeFleet(request(s.xr, { clusters: clusters(), input: INPUT }), { defaultHydratorImage: IMAGE });
+    const rsp = composeFleet(request(s.xr, { clusters: (s.clusters ?? clusters)(), input: s.input ?? INPUT }), { defaultHydratorImage: IMAGE });
     const docs: JsonObject[] = [];
     for (const [key, r] of Object.entries(rsp.desired.resources).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const meta = { ...(r.resource["metadata"] as JsonObject), annotations: { "crossplane.io/composition-resource-name": key } };
@@ -145,6 +170,6 @@ for (const s of scenarios) {
     );
   }
   writeFileSync(join(dir, "functions.yaml"), FUNCTIONS);
-  writeFileSync(join(dir, "composition.yaml"), compositionWithInput(ROOT, "modelcaches", INPUT));
+  writeFileSync(join(dir, "composition.yaml"), compositionWithInput(ROOT, "modelcaches", s.input ?? INPUT));
   process.stdout.write(`wrote examples/${s.name}\n`);
 }

@@ -14,6 +14,8 @@ import type { Scenario } from "./replica-scenarios.ts";
 export interface NodeScenario extends Scenario {
   /** Each node's phase in the replica's status.nodes, as the function must report it. */
   nodes: Record<string, NodeStatus["phase"]>;
+  /** No shared copy: each node hydrates from the source (spec.nodeLocal.seed), and the replica says so. */
+  fromSource?: true;
 }
 
 const DIGEST = "sha256:5b1e2f7c8a9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091";
@@ -23,6 +25,11 @@ const TOTAL = 16389206016;
 /** The platform offers one node-local class; a gone node's copy is kept a long time, so the examples do not depend on the clock. */
 export const NODE_INPUT = tenancyInput({
   nodeLocal: { storageClassNames: ["local-nvme"], maxSize: "100Gi", maxNodesPerCluster: 16, leftNodeGracePeriod: "87600h" },
+});
+
+/** The platform also lets nodes hydrate from the source on a cluster with no shared copy (input.tenancy.nodeLocal.seedFromSource). */
+export const NODE_SOURCE_INPUT = tenancyInput({
+  nodeLocal: { storageClassNames: ["local-nvme"], maxSize: "100Gi", maxNodesPerCluster: 16, leftNodeGracePeriod: "87600h", seedFromSource: "Allow" },
 });
 
 const report = (phase: string, more: JsonObject = {}): ObservedAs => ({
@@ -82,11 +89,13 @@ function clusterWith(
   nodes: Record<string, NodeState>,
   extra: Record<string, ResourceState> = {},
   missing: readonly string[] = [],
+  input: JsonObject = NODE_INPUT,
 ): Record<string, ResourceState> {
   let observed: Record<string, ResourceState> = { ...extra };
-  // Three passes: the shared copy's objects, then the node claims and Jobs it unlocks, then their reports.
+  // Three passes: the shared copy's objects (from the source: the first node's), then the node claims and Jobs it
+  // unlocks, then their reports.
   for (let pass = 0; pass < 3; pass++) {
-    const rsp = compose(xr, observed, undefined, {}, NODE_INPUT);
+    const rsp = compose(xr, observed, undefined, {}, input);
     const next: Record<string, ResourceState> = { ...extra };
     for (const [key, state] of Object.entries(rsp.desired.resources)) {
       const node = field(state.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION);
@@ -113,6 +122,12 @@ const spec = (nodes: { name: string; cordoned?: boolean }[]): JsonObject => ({
   pin: { resolvedRevision: COMMIT, manifestDigest: DIGEST },
 });
 const three = [{ name: "gpu-node-0" }, { name: "gpu-node-1" }, { name: "gpu-node-2" }];
+
+/** A cluster with no class for a shared copy (no RWX storage, no shared-filesystem driver), the seed unset (Auto), nothing pinned yet. */
+const sourceSpec = (nodes: { name: string; cordoned?: boolean }[], pin?: JsonObject): JsonObject => {
+  const { storageClassName: _none, ...c } = cluster(nodes);
+  return { cluster: { ...c, csiDrivers: [] }, nodeLocal: { size: "40Gi" }, ...(pin !== undefined ? { pin } : {}) };
+};
 
 export function nodeScenarios(): NodeScenario[] {
   const list: NodeScenario[] = [];
@@ -194,6 +209,50 @@ export function nodeScenarios(): NodeScenario[] {
       input: NODE_INPUT,
       phase: "Ready",
       nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Ready", "gpu-node-2": "Ready" },
+    });
+  }
+  list.push(...sourceScenarios());
+  return list;
+}
+
+/** The cluster has no shared copy: each node hydrates from the source, the first verified node pinning the rest. */
+function sourceScenarios(): NodeScenario[] {
+  const list: NodeScenario[] = [];
+  list.push({
+    name: "source-first-pass",
+    why: "replication AllMatchingNodes on a cluster with no storage class for a shared copy, spec.nodeLocal.seed unset (Auto) and the platform allowing nodes to hydrate from the source (input.tenancy.nodeLocal.seedFromSource: Allow): no shared claim or Job; the first node (by name) hydrates from the source with the shared Job's plan (credentials, hydrator flags, pod security), unpinned; the others wait for its verified copy, which pins the bytes they must match. Nothing is created on a waiting node.",
+    xr: baseXr(sourceSpec(three)),
+    observed: {},
+    input: NODE_SOURCE_INPUT,
+    phase: "Pending",
+    nodes: { "gpu-node-0": "Pending", "gpu-node-1": "Pending", "gpu-node-2": "Pending" },
+    fromSource: true,
+  });
+  {
+    const xr = baseXr(sourceSpec(three), { phase: "Hydrating", sharedPhase: "Ready", seed: "Source", claimName: "qwen3-8b-3f9c2a1b7d" });
+    list.push({
+      name: "source-pinned",
+      why: "No shared copy: gpu-node-0 verified the first copy from the source, so its manifest digest pins the cluster (status.sharedPhase Ready, manifestDigest, what the fleet's pin reads); the other nodes hydrate from the source expecting exactly that digest (--expect-manifest-digest): one copying, one whose Job just started.",
+      xr,
+      observed: clusterWith(xr, { "gpu-node-0": "ready", "gpu-node-1": { copying: [4294967296, 11] }, "gpu-node-2": "started" }, {}, [], NODE_SOURCE_INPUT),
+      input: NODE_SOURCE_INPUT,
+      phase: "Hydrating",
+      nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Hydrating", "gpu-node-2": "Pending" },
+      fromSource: true,
+    });
+  }
+  {
+    const pin = { resolvedRevision: COMMIT, manifestDigest: DIGEST };
+    const xr = baseXr(sourceSpec(three, pin), { phase: "Hydrating", sharedPhase: "Ready", seed: "Source", claimName: "qwen3-8b-3f9c2a1b7d" });
+    list.push({
+      name: "source-ready",
+      why: "No shared copy, the fleet pinned: every selected node verified exactly the pinned bytes, hydrated from the source on its own local disk; the replica is Ready, the finished Jobs are dropped and their reports stay as the record.",
+      xr,
+      observed: clusterWith(xr, { "gpu-node-0": "ready", "gpu-node-1": "ready", "gpu-node-2": "ready" }, {}, [], NODE_SOURCE_INPUT),
+      input: NODE_SOURCE_INPUT,
+      phase: "Ready",
+      nodes: { "gpu-node-0": "Ready", "gpu-node-1": "Ready", "gpu-node-2": "Ready" },
+      fromSource: true,
     });
   }
   return list;

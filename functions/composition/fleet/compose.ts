@@ -3,6 +3,8 @@
 // Pure: the same request always gives the same response.
 import type { Input } from "../../api/input.ts";
 import { EXPLAIN_ANNOTATION, type ClusterStatus, type ModelCacheStatus } from "../../api/modelcache.ts";
+import type { ModelCacheSpec } from "../../api/modelcache.ts";
+import { needsSharedClass } from "../replica/node-seed.ts";
 import { fatal, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState, Result } from "../../sdk/types.ts";
 import type { CompileSelector, SelectorProgram } from "./cel.ts";
@@ -164,7 +166,7 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
     options.selectionCache !== undefined && options.compileSelector === undefined && !nodeLocal
       ? { cache: options.selectionCache, context: contextDigest({ spec: cache.spec, fields: input.value.clusters.fields }) }
       : undefined;
-  const selected = selectDelivered(narrowed.items, cache.spec, input.value.clusters.fields, program, memo);
+  const selected = selectDelivered(narrowed.items, selectionSpec(cache.spec, input.value), input.value.clusters.fields, program, memo);
   if (!selected.ok)
     return fail(
       `function-model-cache ${selected.refused ? "refused" : "could not read"} the request: ${selected.message}`,
@@ -179,7 +181,7 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
     Object.assign(requirements.resources, clusterByNameRequirement(input.value, r.cluster));
     named.push(...inScope(deliveredClusters(req, `${CLUSTER_BY_NAME_PREFIX}${r.cluster}`), r.cluster, input.value));
   }
-  const more = selectDelivered(named, cache.spec, input.value.clusters.fields, program);
+  const more = selectDelivered(named, selectionSpec(cache.spec, input.value), input.value.clusters.fields, program);
   if (!more.ok)
     return fail(
       `function-model-cache ${more.refused ? "refused" : "could not read"} the request: ${more.message}`,
@@ -188,6 +190,17 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const outcomes = [...selected.outcomes, ...more.outcomes.filter((o) => !found.has(o.name))].sort(byName);
   const clusters = nodeLocal ? [...narrowed.items, ...named].flatMap((d) => ("object" in d ? [d.object] : [])) : [];
   return compose(req, base, { cache, input: input.value, tenancy, options, replicas, contracts, outcomes, clusters, program, nodeProgram });
+}
+
+/**
+ * The spec as eligibility reads it: node copies that may come from the source (nodeLocal.seed Source, or Auto
+ * where input.tenancy.nodeLocal.seedFromSource allows it) need no class for a shared copy, so a cluster without
+ * one is selected rather than Blocked; its replica decides the seed (replica/node-seed.ts).
+ */
+function selectionSpec(spec: ModelCacheSpec, input: Input): ModelCacheSpec {
+  if (spec.replication !== "AllMatchingNodes" || spec.nodeLocal === undefined) return spec;
+  if (needsSharedClass(spec.nodeLocal.seed, input.tenancy.nodeLocal.seedFromSource)) return spec;
+  return { ...spec, nodeLocal: { ...spec.nodeLocal, seed: "Source" } };
 }
 
 /** Every item decoded (node replication needs the objects); the first that cannot be read fails them all. */

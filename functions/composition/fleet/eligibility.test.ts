@@ -39,6 +39,18 @@ describe("blockedReason", () => {
       want: "cluster c has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set",
     },
     {
+      reason: "no RWX class, node copies that hydrate from the source (the fleet passes seed Source where they may): no shared volume is needed",
+      spec: { replication: "AllMatchingNodes", nodeLocal: { size: "40Gi", seed: "Source" } },
+      cluster: { storageClassName: null },
+      want: undefined,
+    },
+    {
+      reason: "no RWX class, node copies seeded from the shared copy: Blocked, as for AllMatchingClusters",
+      spec: { replication: "AllMatchingNodes", nodeLocal: { size: "40Gi", seed: "SharedCopy" } },
+      cluster: { storageClassName: null },
+      want: "cluster c has no ReadWriteMany storage class (status.cache.storageClassName is empty) and spec.storage.pvc.storageClassName is not set",
+    },
+    {
       reason: "no RWX class, but the spec names one",
       spec: { storage: { backend: "PVC", pvc: { size: "1Gi", storageClassName: "nfs" } } },
       cluster: { storageClassName: null },

@@ -15,8 +15,10 @@ export function blockedReason(spec: ModelCacheSpec, facts: ObservedCluster, fiel
     return `cluster ${facts.name} runs on ${JSON.stringify(facts.cloud)} (${fields.cloud}), which is not one of ${CLOUDS.join(", ")}`;
   const pvc = spec.storage.pvc;
   // A shared volume needs a class that can provision it; ReadWriteOnce works with the cluster's default class.
+  // Node copies hydrated from the source need no shared volume (the fleet passes seed Source where they may).
   if (
     spec.storage.backend === "PVC" &&
+    !(spec.replication === "AllMatchingNodes" && spec.nodeLocal?.seed === "Source") &&
     pvc !== undefined &&
     pvc.accessMode !== "ReadWriteOnce" &&
     pvc.storageClassName === undefined &&

@@ -67,6 +67,26 @@ describe("composeFleet with replication AllMatchingNodes", () => {
     );
   });
 
+  it("a cluster with no class for a shared copy: Blocked by default; selected, its replica handed its nodes, where the platform lets nodes seed from the source", () => {
+    const noClass = gke([{ name: "n1" }]).map((c) => ({ ...c, status: { ...(c["status"] as JsonObject), cache: {} } }));
+    const denied = (statusOf(run(modelCache(spec), noClass))["clusters"] as JsonObject[])[0];
+    expect(denied).toMatchObject({ phase: "Blocked" });
+    expect(String(denied?.["message"])).toContain("has no ReadWriteMany storage class");
+    expect(replicaOf(run(modelCache(spec), noClass))).toBeUndefined();
+    const allow = { ...INPUT, tenancy: { nodeLocal: { storageClassNames: ["local-nvme"], seedFromSource: "Allow" } } };
+    const rsp = run(modelCache(spec), noClass, {}, allow);
+    expect(rsp.results.filter((r) => r.severity === "Fatal")).toEqual([]);
+    expect((replicaOf(rsp)?.resource["spec"] as JsonObject)["cluster"]).toMatchObject({ nodes: [{ name: "n1" }] });
+    expect(((replicaOf(rsp)?.resource["spec"] as JsonObject)["cluster"] as JsonObject)["storageClassName"]).toBeUndefined();
+  });
+
+  it("nodes seeded from the source where the platform does not allow it: refused, naming spec.nodeLocal.seed and the knob", () => {
+    const rsp = run(modelCache({ ...spec, nodeLocal: { size: "40Gi", seed: "Source" } }), gke([{ name: "n1" }]));
+    expect(rsp.results[0]?.severity).toBe("Fatal");
+    expect(rsp.results[0]?.message).toContain("spec.nodeLocal.seed: Source is not offered here");
+    expect(rsp.results[0]?.message).toContain("input.tenancy.nodeLocal.seedFromSource");
+  });
+
   it("rolls a replica's node report up into its cluster's line", () => {
     const first = run(modelCache(spec), gke([{ name: "n1" }, { name: "n2" }]));
     const [key, desired] = Object.entries(first.desired.resources).find(([, r]) => r.resource["kind"] === "ModelCacheReplica") ?? [];

@@ -27,6 +27,8 @@ import { readReport } from "./report.ts";
 import { decideOldVolume, mountsRequirement, readMounts } from "./mounts.ts";
 import { sourceKindOf } from "../../sources/registry.ts";
 import { composeNodes } from "./node-local.ts";
+import { decideSeed } from "./node-seed.ts";
+import { composeFromSource } from "./node-source.ts";
 import { BOUND_QUERY, existingClaim, persistentVolumeClaim, planVolume, volumePolicy } from "./volume.ts";
 import { cloneDataSource, planClone, withCloneHint, withSourcePin } from "./clone.ts";
 import { claimSeenFrom } from "../serving/bridge.ts";
@@ -50,6 +52,27 @@ function isBound(o: Observation): boolean {
 
 function jobSucceeded(o: Observation): boolean {
   return condition(o.manifest, "Complete")?.["status"] === "True";
+}
+
+/**
+ * A claim already provisioned keeps the class it was made with when neither the spec nor the cluster object names
+ * one any more (a field missing for a moment): never a Blocked copy, nor a claim patched to no class.
+ */
+function withProvisionedClass(vol: ReturnType<typeof planVolume>, observed: Record<string, ResourceState>): ReturnType<typeof planVolume> {
+  if (!vol.owned || vol.storageClassName !== undefined) return vol;
+  const was = str(field(observed[KEY.volume(vol.claimName)]?.resource, "spec", "forProvider", "manifest", "spec", "storageClassName"));
+  return was === undefined ? vol : { ...vol, storageClassName: was, storageClassFrom: `claim ${vol.claimName} as provisioned` };
+}
+
+/** The Warning that the hydration Job runs with less than asked, when the platform clamped it. */
+function withClamped(rsp: FunctionResponse, clamped: Parameters<typeof describeTenancyIssues>[0]): FunctionResponse {
+  if (clamped.length === 0) return rsp;
+  return withResult(rsp, {
+    severity: "Warning",
+    reason: "HydrationClamped",
+    message: `the hydration Job runs with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeTenancyIssues(clamped)}`,
+    target: "Composite",
+  });
 }
 
 /** Our own earlier status is memory, not input: if it is unreadable, start over rather than fail. */
@@ -138,7 +161,7 @@ function composeResolved(
     return fatal(req, "invalid ModelCacheReplica: spec.nodeLocal: is not allowed with storage.backend Custom: the substrate places the bytes");
   if (backend !== undefined) return composeCustom({ req, xr, spec, backend, previous: prev, namespaceLabels: tenancy.namespaceLabels, now: now() });
 
-  const vol = planVolume(spec);
+  const vol = withProvisionedClass(planVolume(spec), req.observed.resources);
   if (spec.storage.backend === "ExistingPVC" && spec.claimName !== vol.claimName)
     return fatal(
       req,
@@ -153,8 +176,37 @@ function composeResolved(
   if (!planned.ok) return fatal(req, `invalid ModelCacheReplica: ${planned.error.field}: ${planned.error.message}`);
   const source = planned.value;
 
-  const pc = spec.cluster.providerConfigRef;
   const clusterName = spec.cluster.name;
+  // replication AllMatchingNodes with no shared copy: each node hydrates from the source (node-seed.ts, node-source.ts).
+  const nodeSeed =
+    spec.nodeLocal === undefined
+      ? undefined
+      : decideSeed({
+          seed: spec.nodeLocal.seed,
+          policy: options.input.tenancy.nodeLocal.seedFromSource,
+          backend: spec.storage.backend,
+          storageClassName: vol.storageClassName,
+          sharedObserved: Object.keys(req.observed.resources).some((k) => k.startsWith(VOLUME_KEY_PREFIX)),
+          cluster: clusterName,
+        });
+  if (nodeSeed?.kind === "Source" && spec.nodeLocal !== undefined)
+    return withClamped(
+      composeFromSource({
+        req,
+        xr,
+        spec: { ...spec, nodeLocal: spec.nodeLocal },
+        vol,
+        source,
+        line: kind.line(),
+        why: nodeSeed.why,
+        input: options.input,
+        namespaceLabels: tenancy.namespaceLabels,
+        prev,
+        nowMs: now(),
+      }),
+      tenancy.clamped,
+    );
+  const pc = spec.cluster.providerConfigRef;
   const obs = (key: string) => observe(req.observed.resources[key]);
   const composed: Record<string, ResourceState> = {};
   const add = (key: string, resource: JsonObject, ready: boolean) => {
@@ -377,15 +429,7 @@ function composeResolved(
   };
   Object.assign(rsp.desired.resources, composed);
   rsp.conditions = [xrCondition("Hydrated", overall.phase === "Ready" ? "True" : "False", overall.phase, overall.message)];
-  const clamped =
-    tenancy.clamped.length > 0
-      ? withResult(rsp, {
-          severity: "Warning",
-          reason: "HydrationClamped",
-          message: `the hydration Job runs with less than asked (input.tenancy.hydration.onViolation: Clamp): ${describeTenancyIssues(tenancy.clamped)}`,
-          target: "Composite",
-        })
-      : rsp;
+  const clamped = withClamped(rsp, tenancy.clamped);
   if (overall.phase === "Blocked" || overall.phase === "Failed")
     return withResult(clamped, { severity: "Warning", reason: overall.phase, message: overall.message, target: "Composite" });
   return clamped;

@@ -291,6 +291,62 @@ const rows: Row[] = [
       ttlSeconds: SETTLED,
     },
   },
+  {
+    reason:
+      "no shared copy: the first node to hydrate from the source runs unpinned (its verified copy pins the rest), the source's line and Secrets in its message",
+    given: { seed: { ready: true, digest: undefined }, from: { line: "hf://Qwen/Qwen3-8B@main", secrets: ["hf-token"] } },
+    want: {
+      status: { ...line, phase: "Pending", attempts: 1, message: "starting hydration Job qwen-abc-n1-aaaa for hf://Qwen/Qwen3-8B@main" },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "no shared copy, another node copies first: this one waits, with that message, and nothing is created on it",
+    given: {
+      seed: {
+        ready: false,
+        why: "first",
+        waiting: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes",
+      },
+      from: { line: "hf://Qwen/Qwen3-8B@main", secrets: [] },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Pending",
+        message: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes",
+      },
+      objects: "release",
+      runAttempt: undefined,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "no shared copy, the bytes pinned: the node hydrates from the source expecting them, and says it copies from the source",
+    given: {
+      from: { line: "hf://Qwen/Qwen3-8B@main", secrets: [] },
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "running", report: report({ bytesDone: GIB, bytesTotal: 4 * GIB, bytesPerSecond: 500e6, etaSeconds: 7 }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Hydrating",
+        attempts: 1,
+        message: "copying from the source: 1.00 GiB of 4.00 GiB (25%), about 7s left",
+        bytesDone: GIB,
+        bytesTotal: 4 * GIB,
+        bytesPerSecond: 500e6,
+        etaSeconds: 7,
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+    },
+  },
 ];
 
 describe("decideNode", () => {

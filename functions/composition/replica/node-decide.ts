@@ -8,13 +8,20 @@ import type { NodeStatus } from "../../api/node-local.ts";
 import { decidePhase, progress, TTL_IN_PROGRESS_SECONDS, TTL_SETTLED_SECONDS } from "./decide.ts";
 import type { Hydration } from "./phase.ts";
 
-export type Seed = { ready: true; digest: string } | { ready: false; why: string };
+/**
+ * What a node may copy. ready with a digest: the copy must verify exactly those bytes (the shared copy's, or
+ * the pin); ready without one: the first copy from the source on a cluster with no shared copy, which pins the
+ * rest. Not ready: why (the shared copy's phase), or `waiting`, the whole message.
+ */
+export type Seed = { ready: true; digest: string | undefined } | { ready: false; why: string; waiting?: string };
 
 export interface NodeObservations {
   node: string;
   /** The node in spec.cluster.nodes (selected), and whether it is cordoned; undefined when it is not listed. */
   listed: { cordoned: boolean } | undefined;
   seed: Seed;
+  /** The source, when the node hydrates from it (no shared copy, nodeLocal.seed): its line and the Secrets it needs. */
+  from?: { line: string; secrets: readonly string[] } | undefined;
   /** Why no node copy can start on this cluster now (its node-local class is missing), in words. */
   blocked?: string | undefined;
   hydration: Hydration;
@@ -113,7 +120,8 @@ export function decideNode(o: NodeObservations): NodeDecision {
     };
   }
 
-  // The seed first: a node copies the cluster's verified copy, so nothing starts before it is Ready.
+  // The seed first: a node copies the cluster's verified copy (or, from the source, waits for the first node's
+  // copy to pin the bytes), so nothing starts before it is there.
   if (!o.seed.ready && !o.jobComposed) {
     // A copy already verified stays what it is while the seed is, e.g., being re-verified.
     if (o.previous?.phase === "Ready" && o.hydration.state === "done" && o.bound)
@@ -125,7 +133,7 @@ export function decideNode(o: NodeObservations): NodeDecision {
       };
     // Nothing is created on the node before its copy can start (its claim comes with its Job).
     return {
-      status: mark({ ...base, message: `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),
+      status: mark({ ...base, message: o.seed.waiting ?? `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),
       objects: o.anythingObserved ? "compose" : "release",
       runAttempt: undefined,
       ttlSeconds: TTL_IN_PROGRESS_SECONDS,
@@ -142,14 +150,14 @@ export function decideNode(o: NodeObservations): NodeDecision {
     bound: o.bound,
     claim: o.claim,
     currentJob: o.currentJob,
-    source: o.seed.ready ? `the cluster's copy (${o.seed.digest})` : "the cluster's copy",
-    secrets: [],
+    source: o.from?.line ?? (o.seed.ready && o.seed.digest !== undefined ? `the cluster's copy (${o.seed.digest})` : "the cluster's copy"),
+    secrets: o.from?.secrets ?? [],
     nowMs: o.nowMs,
   });
   const inProgress = d.phase === "Hydrating" || d.phase === "Verifying";
   const message =
     d.phase === "Hydrating" && o.hydration.state === "running"
-      ? `copying from the cluster's copy: ${progress(o.hydration.report.bytesDone, o.hydration.report.bytesTotal, o.hydration.report.etaSeconds)}`
+      ? `copying from ${o.from !== undefined ? "the source" : "the cluster's copy"}: ${progress(o.hydration.report.bytesDone, o.hydration.report.bytesTotal, o.hydration.report.etaSeconds)}`
       : d.message;
   // A cordoned node's running Job may finish, but no retry starts there.
   const runAttempt = cordoned && d.runAttempt !== undefined && d.runAttempt !== o.attempt ? undefined : d.runAttempt;

@@ -5,7 +5,10 @@
 // through the hydrator (`file:///seed`, every file hashed, the manifest digest
 // expected, published atomically), reporting through its own ConfigMap. No
 // hostPath, so restricted pod security holds (docs/design.md says why).
-// The decision per node is node-decide.ts; this is the glue.
+// With no shared copy (nodeLocal.seed, node-seed.ts) each node's Job hydrates
+// from the source itself, with the shared Job's source plan; the first node's
+// verified copy pins the rest. The decision per node is node-decide.ts; this
+// is the glue.
 import type { Input } from "../../api/input.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import type { NodeRollup, NodeStatus } from "../../api/node-local.ts";
@@ -20,7 +23,7 @@ import { MAX_ATTEMPTS } from "./lifecycle.ts";
 import { label, reportName } from "./names.ts";
 import { decideNode, type Seed } from "./node-decide.ts";
 import { observe, wrapObject, type ProviderConfigRef } from "./objects.ts";
-import { hydrationState } from "./phase.ts";
+import { hydrationState, type Hydration } from "./phase.ts";
 import { readReport } from "./report.ts";
 import { BOUND_QUERY, volumePolicy } from "./volume.ts";
 
@@ -71,11 +74,13 @@ export interface NodeComposeArgs {
   spec: ModelCacheReplicaSpec & { nodeLocal: NonNullable<ModelCacheReplicaSpec["nodeLocal"]> };
   input: Input;
   pc: ProviderConfigRef;
-  /** The namespace and claim of the cluster's shared copy (the seed). */
+  /** The namespace and claim of the cluster's shared copy (the seed); with `source`, only the base of the node claims' names. */
   namespace: string;
   seedClaim: string;
-  /** The shared copy's phase, message and verified manifest digest. */
+  /** The shared copy's phase, message and verified manifest digest (with `source`: Ready, and why there is none). */
   shared: { phase: ReplicaPhase; message: string; digest: string | undefined };
+  /** No shared copy: each node hydrates from the source with this plan (the shared Job's), its line and Secrets. */
+  source?: { plan: SourcePlan; line: string; secrets: readonly string[] } | undefined;
   prev: ModelCacheReplicaStatus;
   /** The replica's run is another one (new refetch token or claim): node attempts start again. */
   fresh: boolean;
@@ -92,6 +97,11 @@ export interface NodesComposed {
   nodes: NodeStatus[];
   summary: NodeRollup;
   ttlSeconds: number;
+  /**
+   * With `source`: the copy that pins the bytes, as the shared copy's would (status.sharedPhase, resolvedRevision,
+   * manifestDigest, which the fleet's pin reads): a verified node's, else Pending.
+   */
+  pinning?: { phase: ReplicaPhase; resolvedRevision?: string; manifestDigest?: string };
 }
 
 function keepAsObserved(state: ResourceState): JsonObject {
@@ -125,11 +135,15 @@ function seedPlan(claim: string): SourcePlan {
   };
 }
 
-function nodeJob(a: NodeComposeArgs, p: { name: string; node: string; attempt: number; claim: string; account: string; digest: string }): JsonObject {
-  // Expect exactly the seed's bytes; the node's own placement is its name, so the hydration nodeSelector does not apply.
+function nodeJob(
+  a: NodeComposeArgs,
+  p: { name: string; node: string; attempt: number; claim: string; account: string; digest: string | undefined },
+): JsonObject {
+  // Expect exactly the seed's bytes (or the pin's; none only for the first copy from the source, which makes the pin);
+  // the node's own placement is its name, so the hydration nodeSelector does not apply.
   const spec: ModelCacheReplicaSpec = {
     ...a.spec,
-    pin: { resolvedRevision: a.spec.pin?.resolvedRevision ?? "", manifestDigest: p.digest },
+    pin: p.digest !== undefined ? { resolvedRevision: a.spec.pin?.resolvedRevision ?? "", manifestDigest: p.digest } : a.spec.pin,
     hydration: { ...a.spec.hydration, nodeSelector: undefined },
   };
   const manifest = job({
@@ -140,7 +154,7 @@ function nodeJob(a: NodeComposeArgs, p: { name: string; node: string; attempt: n
     claimName: p.claim,
     serviceAccount: p.account,
     report: reportName(p.name),
-    source: seedPlan(a.seedClaim),
+    source: a.source?.plan ?? seedPlan(a.seedClaim),
     verifyOnly: false,
     refusedAddresses: a.input.tenancy.sources.refusedAddresses,
   });
@@ -245,39 +259,51 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
   const observedBy = observedNodes(a.observed);
   const previous = new Map((a.prev.nodes ?? []).map((n) => [n.name, n]));
   const names = [...new Set([...listed.keys(), ...observedBy.keys()])].sort();
-  const seed: Seed =
-    a.shared.phase === "Ready" && a.shared.digest !== undefined
-      ? { ready: true, digest: a.shared.digest }
-      : { ready: false, why: `${a.shared.phase}${a.shared.message ? `: ${a.shared.message}` : ""}` };
   const token = a.spec.refetch ?? "";
-  const account = nodeAccountName(a.cacheName, a.cacheNamespace);
-  const statuses: NodeStatus[] = [];
-  const reports: string[] = [];
-  let ttl = Number.MAX_SAFE_INTEGER;
-  for (const node of names) {
+  // Where each node stands, before its seed is known (from the source, the first verified node's copy is the seed's digest).
+  const seen = names.map((node) => {
     const claim = nodeClaimName(a.seedClaim, node);
     const prevLine = previous.get(node);
     const fresh = a.fresh || prevLine?.claimName !== claim;
     const attempt = fresh ? 1 : Math.min(Math.max(prevLine?.attempts ?? 1, 1), MAX_ATTEMPTS);
     const current = nodeJobName(claim, token, attempt);
-    const volState = a.observed[NODE_KEY.volume(claim)];
-    const vol = observe(volState);
     const jobObs = observe(a.observed[NODE_KEY.job(current)]);
     const reading = readReport(observe(a.observed[NODE_KEY.report(current)]));
-    const digest = seed.ready ? seed.digest : (prevLine?.manifestDigest ?? a.spec.pin?.manifestDigest);
-    const h = hydrationState(
-      { ...a.spec, pin: digest !== undefined ? { resolvedRevision: a.spec.pin?.resolvedRevision ?? "", manifestDigest: digest } : undefined },
-      jobObs,
-      reading,
-      current,
-      reportName(current),
+    return { node, claim, prevLine, fresh, attempt, current, jobObs, reading };
+  });
+  const pinHydration = (x: (typeof seen)[number], digest: string | undefined) =>
+    hydrationState(
+      {
+        ...a.spec,
+        pin: digest !== undefined ? { resolvedRevision: a.spec.pin?.resolvedRevision ?? "", manifestDigest: digest } : a.source ? a.spec.pin : undefined,
+      },
+      x.jobObs,
+      x.reading,
+      x.current,
+      reportName(x.current),
       a.nowMs,
     );
+  const fromSource = a.source !== undefined ? sourceSeeds(a, seen, pinHydration, listed) : undefined;
+  const shared: Seed =
+    a.shared.phase === "Ready" && a.shared.digest !== undefined
+      ? { ready: true, digest: a.shared.digest }
+      : { ready: false, why: `${a.shared.phase}${a.shared.message ? `: ${a.shared.message}` : ""}` };
+  const account = nodeAccountName(a.cacheName, a.cacheNamespace);
+  const statuses: NodeStatus[] = [];
+  const reports: string[] = [];
+  let ttl = Number.MAX_SAFE_INTEGER;
+  for (const x of seen) {
+    const { node, claim, prevLine, fresh, attempt, current, jobObs } = x;
+    const seed = fromSource?.seeds.get(node) ?? shared;
+    const vol = observe(a.observed[NODE_KEY.volume(claim)]);
+    const digest = seed.ready ? seed.digest : (prevLine?.manifestDigest ?? a.spec.pin?.manifestDigest);
+    const h = pinHydration(x, digest);
     const bound = str(field(vol.manifest, "status", "phase")) === "Bound";
     const d = decideNode({
       node,
       listed: listed.get(node),
       seed,
+      from: a.source !== undefined ? { line: a.source.line, secrets: a.source.secrets } : undefined,
       blocked,
       hydration: h,
       attempt,
@@ -354,5 +380,64 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
   }
   const summary = rollup(statuses);
   const combined = combinedPhase(a.shared, statuses, summary);
-  return { ...combined, nodes: statuses, summary, ttlSeconds: ttl === Number.MAX_SAFE_INTEGER ? 60 : ttl };
+  return {
+    ...combined,
+    nodes: statuses,
+    summary,
+    ttlSeconds: ttl === Number.MAX_SAFE_INTEGER ? 60 : ttl,
+    ...(fromSource !== undefined ? { pinning: fromSource.pinning } : {}),
+  };
+}
+
+interface Seen {
+  node: string;
+  prevLine: NodeStatus | undefined;
+  jobObs: { composed: boolean };
+}
+
+/**
+ * With no shared copy, each node's seed: the pin's digest when there is one (the fleet's, else the first verified
+ * node's: our own status says which when several are, else the first by name), so every copy verifies exactly
+ * those bytes; before it, one node copies unpinned (the one already copying, else the first schedulable by name)
+ * and the others wait, so two nodes can never verify two different revisions of a moving source.
+ */
+function sourceSeeds<S extends Seen>(
+  a: NodeComposeArgs,
+  seen: readonly S[],
+  hydration: (x: S, digest: string | undefined) => Hydration,
+  listed: ReadonlyMap<string, { cordoned: boolean }>,
+): { seeds: Map<string, Seed>; pinning: NonNullable<NodesComposed["pinning"]> } {
+  const verified = seen.flatMap((x) => {
+    const h = hydration(x, a.spec.pin?.manifestDigest);
+    return h.state === "done" && h.report.manifestDigest !== undefined ? [{ node: x.node, report: h.report }] : [];
+  });
+  const first = verified.find((v) => v.report.manifestDigest === a.prev.manifestDigest) ?? verified[0];
+  const digest = a.spec.pin?.manifestDigest ?? first?.report.manifestDigest;
+  const seeds = new Map<string, Seed>();
+  const pinning: NonNullable<NodesComposed["pinning"]> =
+    first !== undefined
+      ? {
+          phase: "Ready",
+          ...(first.report.resolvedRevision !== undefined ? { resolvedRevision: first.report.resolvedRevision } : {}),
+          manifestDigest: first.report.manifestDigest ?? "",
+        }
+      : { phase: "Pending" };
+  if (digest !== undefined) {
+    for (const x of seen) seeds.set(x.node, { ready: true, digest });
+    return { seeds, pinning };
+  }
+  const schedulable = seen.filter((x) => listed.get(x.node)?.cordoned === false);
+  const pioneer = (schedulable.find((x) => x.jobObs.composed) ?? schedulable[0])?.node;
+  const waiting =
+    pioneer === undefined
+      ? "waiting for a schedulable node to hydrate the first copy from the source (it pins the bytes every other node must match)"
+      : `waiting for node ${pioneer} to verify the first copy from the source: every other node then hydrates exactly those bytes`;
+  for (const x of seen)
+    seeds.set(x.node, x.node === pioneer || x.jobObs.composed ? { ready: true, digest: undefined } : { ready: false, why: waiting, waiting });
+  if (pioneer !== undefined) {
+    const p = seen.find((x) => x.node === pioneer);
+    const h = p !== undefined ? hydration(p, undefined) : undefined;
+    pinning.phase = h?.state === "running" || h?.state === "started" ? "Hydrating" : h?.state === "failed" ? "Failed" : "Pending";
+  }
+  return { seeds, pinning };
 }

@@ -31,9 +31,21 @@ describe("AllMatchingNodes scenarios", () => {
         expect(JSON.stringify(pod)).not.toContain("hostPath");
         const [container] = field(pod, "containers") as JsonObject[];
         const args = field(container, "args") as string[];
-        expect(args.slice(0, 3)).toEqual(["hydrate", "--source", `file://${SEED_MOUNT}`]);
-        expect(args).toContain("--expect-manifest-digest");
-        expect(field(pod, "volumes")).toContainEqual({ name: "seed", persistentVolumeClaim: { claimName: "qwen3-8b-3f9c2a1b7d", readOnly: true } });
+        if (s.fromSource === true) {
+          // From the source: its own URI, no seed volume; pinned once a first node verified (or the fleet pinned).
+          expect(args.slice(0, 3)).toEqual(["hydrate", "--source", "hf://Qwen/Qwen3-8B@main"]);
+          expect(JSON.stringify(field(pod, "volumes"))).not.toContain('"seed"');
+          if (status.manifestDigest !== undefined) expect(args[args.indexOf("--expect-manifest-digest") + 1]).toBe(status.manifestDigest);
+        } else {
+          expect(args.slice(0, 3)).toEqual(["hydrate", "--source", `file://${SEED_MOUNT}`]);
+          expect(args).toContain("--expect-manifest-digest");
+          expect(field(pod, "volumes")).toContainEqual({ name: "seed", persistentVolumeClaim: { claimName: "qwen3-8b-3f9c2a1b7d", readOnly: true } });
+        }
+      }
+      // From the source there is no shared copy: no shared claim or Job, and the replica says where its bytes come from.
+      if (s.fromSource === true) {
+        expect(Object.keys(rsp.desired.resources).filter((k) => k.startsWith("volume-") || k.startsWith("job-"))).toEqual([]);
+        expect(status.seed).toBe("Source");
       }
     });
 });
@@ -97,5 +109,42 @@ describe("the cluster level checks the platform's node policy again (a replica m
     expect(statusOf(rsp).phase).toBe("Blocked");
     expect(statusOf(rsp).message).toContain(message);
     expect(Object.keys(rsp.desired.resources)).toEqual([]);
+  });
+});
+
+describe("no shared copy: the first node from the source pins the rest", () => {
+  const byName = (name: string) => {
+    const s = nodeScenarios().find((x) => x.name === name);
+    if (s === undefined) throw new Error(`no scenario ${name}`);
+    return composeScenario(s);
+  };
+  const jobsByNode = (rsp: ReturnType<typeof composeScenario>) =>
+    Object.fromEntries(
+      keysOfKind(rsp, "Job")
+        .filter((k) => k.startsWith("nodejob-"))
+        .map((k) => {
+          const job = manifestAt(rsp, k);
+          const [container] = field(job, "spec", "template", "spec", "containers") as JsonObject[];
+          const args = field(container, "args") as string[];
+          const i = args.indexOf("--expect-manifest-digest");
+          return [String(field(job, "metadata", "annotations", NODE_ANNOTATION)), i < 0 ? "unpinned" : args[i + 1]];
+        }),
+    );
+  const claimsOn = (rsp: ReturnType<typeof composeScenario>) =>
+    keysOfKind(rsp, "PersistentVolumeClaim").map((k) => String(field(manifestAt(rsp, k), "metadata", "annotations", NODE_ANNOTATION)));
+
+  it("first pass: one Job, on the first node by name, unpinned; nothing at all on the nodes that wait", () => {
+    const rsp = byName("source-first-pass");
+    expect(jobsByNode(rsp)).toEqual({ "gpu-node-0": "unpinned" });
+    expect(claimsOn(rsp)).toEqual(["gpu-node-0"]);
+    expect(statusOf(rsp).sharedPhase).toBe("Pending");
+  });
+  it("once the first node verified: its digest is the replica's (what the fleet pins) and every other node's Job expects it", () => {
+    const rsp = byName("source-pinned");
+    const status = statusOf(rsp);
+    expect(status.sharedPhase).toBe("Ready");
+    expect(status.manifestDigest).toMatch(/^sha256:/);
+    expect(jobsByNode(rsp)).toEqual({ "gpu-node-1": status.manifestDigest, "gpu-node-2": status.manifestDigest });
+    expect(claimsOn(rsp).sort()).toEqual(["gpu-node-0", "gpu-node-1", "gpu-node-2"]);
   });
 });

@@ -40,6 +40,13 @@ export function checkNodeLocal(nodeLocal: NodeLocal | undefined, policy: NodeLoc
       message: `${nodeLocal.storageClassName} is not a node-local class the platform allows (allowed: ${classes.join(", ")})`,
     });
   else storageClassName = nodeLocal.storageClassName ?? classes[0];
+  // N nodes pulling from the internet is the platform's call (egress, credentials on every node, rate limits).
+  if (nodeLocal.seed === "Source" && policy.seedFromSource !== "Allow")
+    refused.push({
+      field: `${at}.seed`,
+      rule: "tenancy.nodeLocal.seedFromSource",
+      message: "Source is not offered here: the platform does not let nodes hydrate from the source (each node copies the cluster's shared copy)",
+    });
   const size = quantity(nodeLocal.size);
   const max = quantity(policy.maxSize);
   if (size === undefined) refused.push({ field: `${at}.size`, rule: "tenancy.nodeLocal.maxSize", message: `${nodeLocal.size} is not a quantity` });

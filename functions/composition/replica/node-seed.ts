@@ -1,0 +1,49 @@
+// Where a cluster's node copies come from (replication: AllMatchingNodes): the
+// cluster's shared copy (hydrated once, copied to every node: one download per
+// cluster) or the source itself (one download per node, no shared copy). The
+// tenant asks with spec.nodeLocal.seed; the platform allows the source with
+// input.tenancy.nodeLocal.seedFromSource, since N nodes pulling is N egress
+// paths, N uses of the credentials and N times the rate limit. Pure:
+// node-seed.test.ts has a row per case.
+import type { NodeSeed } from "../../api/node-local.ts";
+
+export type SeedMode = { kind: "SharedCopy" } | { kind: "Source"; why: string };
+
+export interface SeedInputs {
+  /** spec.nodeLocal.seed; undefined means Auto. */
+  seed: NodeSeed | undefined;
+  /** input.tenancy.nodeLocal.seedFromSource. */
+  policy: "Deny" | "Allow";
+  backend: "PVC" | "ExistingPVC" | "Custom";
+  /** The class the shared claim would use (spec.storage.pvc.storageClassName, else the cluster's); undefined: none. */
+  storageClassName: string | undefined;
+  /** The shared copy's claim is observed on the cluster (it was composed before). */
+  sharedObserved: boolean;
+  cluster: string;
+}
+
+/**
+ * The seed of this cluster's node copies. Auto turns to the source only where no shared copy can exist
+ * (no class, none composed before) and the platform allows it: a cluster whose class is briefly missing from
+ * its object never loses a shared copy it has. Source when not allowed never gets here (tenancy refuses it).
+ */
+export function decideSeed(i: SeedInputs): SeedMode {
+  const seed = i.seed ?? "Auto";
+  if (seed === "SharedCopy" || i.backend !== "PVC") return { kind: "SharedCopy" };
+  if (seed === "Source") return { kind: "Source", why: "spec.nodeLocal.seed is Source: each node hydrates from the source, no shared copy is made" };
+  if (i.storageClassName !== undefined || i.sharedObserved || i.policy !== "Allow") return { kind: "SharedCopy" };
+  return {
+    kind: "Source",
+    why: `cluster ${i.cluster} has no storage class for a shared copy (spec.nodeLocal.seed Auto, input.tenancy.nodeLocal.seedFromSource Allow): each node hydrates from the source`,
+  };
+}
+
+/**
+ * The fleet's view: whether a selected cluster needs a class for a shared copy at all. Only a cache whose
+ * nodes may seed from the source (Source, or Auto where the platform allows it) does without.
+ */
+export function needsSharedClass(seed: NodeSeed | undefined, policy: "Deny" | "Allow"): boolean {
+  const s = seed ?? "Auto";
+  if (s === "Source") return false;
+  return !(s === "Auto" && policy === "Allow");
+}

@@ -1,0 +1,186 @@
+// replication: AllMatchingNodes on a cluster with no shared copy (nodeLocal.seed Auto, the platform allowing
+// input.tenancy.nodeLocal.seedFromSource): each node's Job hydrates from the source itself. The function
+// composes the first node's Job unpinned; the real `function-model-cache` binary runs its exact argv against a
+// real HTTP server (nginx) into a directory standing for the node's local claim; its verified report, observed,
+// pins the bytes, and the next node's Job, composed from that observation, must publish exactly them and
+// refuse other bytes (exit 3, nothing published on the node).
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { field, isObject } from "../../functions/common/json.ts";
+import { HydrationReport } from "../../functions/api/hydration-report.ts";
+import { CACHE_MOUNT, TERMINATION_LOG } from "../../functions/composition/replica/job.ts";
+import { NODE_ANNOTATION } from "../../functions/composition/replica/node-local.ts";
+import { EXIT } from "../../functions/hydrator/hydrate.ts";
+import type { FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../functions/sdk/types.ts";
+import { startNginx, type Nginx } from "../support/nginx.ts";
+import { baseXr, compose, observedObject, reportData, statusOf, type ObservedAs } from "../support/replica-builders.ts";
+import { NODE_SOURCE_INPUT } from "../support/node-scenarios.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "bin", "function-model-cache.js");
+const work = mkdtempSync(join(tmpdir(), "node-source-"));
+let seq = 0;
+const fresh = (what: string): string => {
+  const d = join(work, `${++seq}-${what}`);
+  mkdirSync(d, { recursive: true });
+  return d;
+};
+
+const WEIGHTS = Buffer.alloc(3 * 1024 * 1024, 7);
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+let nginx: Nginx;
+beforeAll(async () => {
+  const root = fresh("served");
+  writeFileSync(join(root, "model.safetensors"), WEIGHTS);
+  nginx = await startNginx(root, { accessLog: false });
+});
+afterAll(async () => {
+  await nginx?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** The platform allows node copies from the source, and (for this test's server on loopback) loopback sources. */
+const input = (): JsonObject => ({
+  ...NODE_SOURCE_INPUT,
+  tenancy: { ...(NODE_SOURCE_INPUT["tenancy"] as JsonObject), sources: { refusedAddresses: ["LinkLocal", "Metadata"] } },
+});
+
+/** A cluster with no storage class for a shared copy, two nodes, an HTTP source pinned per file, nothing pinned by the fleet. */
+const xr = (): JsonObject =>
+  baseXr({
+    cluster: {
+      name: "prod-east",
+      providerConfigRef: { kind: "ClusterProviderConfig", name: "prod-east" },
+      cloud: "Existing",
+      csiDrivers: [],
+      nodes: [{ name: "gpu-node-0" }, { name: "gpu-node-1" }],
+    },
+    artifact: { kind: "Weights", layout: "Flat", source: { http: { url: `${nginx.url}/model.safetensors`, sha256: sha256(WEIGHTS) } } },
+    nodeLocal: { size: "40Gi" },
+  });
+
+function run(args: string[]): { code: number | null; stderr: string; report: HydrationReport } {
+  // No cluster: KUBERNETES_SERVICE_HOST unset, as in node-copy.test.ts; the report is printed and written to the termination log.
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: fresh("cwd"),
+    env: { HOME: fresh("home"), TMPDIR: fresh("tmp") },
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  const last = r.stdout.trim().split("\n").at(-1) ?? "";
+  return { code: r.status, stderr: r.stderr, report: HydrationReport.parse(JSON.parse(last)) };
+}
+
+/** Each node's Job composed in this response. */
+function nodeJobs(rsp: FunctionResponse): Map<string, { key: string; job: JsonObject }> {
+  const out = new Map<string, { key: string; job: JsonObject }>();
+  for (const [key, s] of Object.entries(rsp.desired.resources)) {
+    if (!key.startsWith("nodejob-")) continue;
+    const job = field(s.resource, "spec", "forProvider", "manifest");
+    if (isObject(job)) out.set(String(field(job, "metadata", "annotations", NODE_ANNOTATION)), { key, job });
+  }
+  return out;
+}
+
+const argsOf = (job: JsonObject): string[] => {
+  const containers = field(job, "spec", "template", "spec", "containers");
+  const c = Array.isArray(containers) && isObject(containers[0]) ? containers[0] : {};
+  return c["args"] as string[];
+};
+
+/** The Job's argv with its mounts rewritten onto directories: /cache (the node's local claim), /tmp, the termination log. */
+function podArgs(job: JsonObject, cache: string): string[] {
+  const mounts: Record<string, string> = { [CACHE_MOUNT]: cache, "/tmp": fresh("tmp") };
+  return argsOf(job).map((a) => {
+    if (a === TERMINATION_LOG) return join(fresh("pod"), "termination-log");
+    for (const [mp, dir] of Object.entries(mounts)) if (a === mp || a.startsWith(`${mp}/`)) return `${dir}${a.slice(mp.length)}`;
+    return a;
+  });
+}
+
+/** What provider-kubernetes would observe once the first node's Job finished with `report`: its claim Bound, its Job Complete, its report. */
+function observedAfter(rsp: FunctionResponse, node: string, report: HydrationReport): Record<string, ResourceState> {
+  const out: Record<string, ResourceState> = {};
+  for (const [key, s] of Object.entries(rsp.desired.resources)) {
+    const on = field(s.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION);
+    if (key.startsWith("node") && on !== undefined && on !== node) continue;
+    const as: ObservedAs = key.startsWith("nodevolume-")
+      ? { status: { phase: "Bound" } }
+      : key.startsWith("nodejob-")
+        ? { status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } }
+        : key.startsWith("nodereport-")
+          ? { extra: reportData(report as unknown as Record<string, JsonValue>) }
+          : {};
+    out[key] = observedObject(key, s.resource, as);
+  }
+  return out;
+}
+
+describe("a node's Job hydrating from the source, run for real against nginx", () => {
+  it("the first node copies unpinned; its verified copy pins the next node, which publishes exactly those bytes and refuses others", () => {
+    // 1. First pass: no shared copy composed; only the first node by name gets a Job, from the source itself, unpinned.
+    const first = compose(xr(), {}, undefined, {}, input());
+    expect(Object.keys(first.desired.resources).filter((k) => k.startsWith("volume-") || k.startsWith("job-"))).toEqual([]);
+    const jobs1 = nodeJobs(first);
+    expect([...jobs1.keys()]).toEqual(["gpu-node-0"]);
+    const job0 = jobs1.get("gpu-node-0")?.job ?? {};
+    expect(argsOf(job0).slice(0, 3)).toEqual(["hydrate", "--source", `${nginx.url}/model.safetensors`]);
+    expect(argsOf(job0)).not.toContain("--expect-manifest-digest");
+    expect(argsOf(job0)[argsOf(job0).indexOf("--dest") + 1]).toBe(CACHE_MOUNT);
+
+    // 2. The real hydrator runs the first node's Job: verified bytes on its local claim.
+    const node0 = fresh("gpu-node-0-claim");
+    const r0 = run(podArgs(job0, node0));
+    expect(r0.code, r0.stderr).toBe(EXIT.ok);
+    expect(r0.report.phase).toBe("Ready");
+    const pin = r0.report.manifestDigest ?? "";
+    expect(pin).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(readFileSync(join(node0, "model.safetensors"))).toEqual(WEIGHTS);
+
+    // 3. Its report observed: the replica reports that digest as the cluster's pin, and the next node's Job expects it.
+    const second = compose(xr(), observedAfter(first, "gpu-node-0", r0.report), undefined, {}, input());
+    const status = statusOf(second);
+    expect({ sharedPhase: status.sharedPhase, manifestDigest: status.manifestDigest, seed: status.seed }).toEqual({
+      sharedPhase: "Ready",
+      manifestDigest: pin,
+      seed: "Source",
+    });
+    const job1 = nodeJobs(second).get("gpu-node-1")?.job ?? {};
+    expect(argsOf(job1)[argsOf(job1).indexOf("--expect-manifest-digest") + 1]).toBe(pin);
+
+    // 4. The next node publishes exactly the pinned bytes, verified.
+    const node1 = fresh("gpu-node-1-claim");
+    const r1 = run(podArgs(job1, node1));
+    expect(r1.code, r1.stderr).toBe(EXIT.ok);
+    expect(r1.report.manifestDigest).toBe(pin);
+    expect(readFileSync(join(node1, "model.safetensors"))).toEqual(WEIGHTS);
+    expect(readFileSync(join(node1, "SHA256SUMS"))).toEqual(readFileSync(join(node0, "SHA256SUMS")));
+    const v = run(["verify", node1, "--expect-manifest-digest", pin]);
+    expect(v.code, v.stderr).toBe(EXIT.ok);
+
+    // 5. The source now serves other bytes under the same name. Even with a per-file checksum that admits them (a
+    //    moving revision does so), the pinned manifest refuses them: permanent, nothing published on the node.
+    const other = Buffer.alloc(WEIGHTS.length, 8);
+    writeFileSync(join(nginx.root, "model.safetensors"), other);
+    const moved = podArgs(job1, fresh("gpu-node-1-moved")).map((a) => (a === sha256(WEIGHTS) ? sha256(other) : a));
+    expect(moved).toContain(sha256(other));
+    const dest = moved[moved.indexOf("--dest") + 1] ?? "";
+    const r2 = run(moved);
+    expect(r2.code).toBe(EXIT.permanent);
+    expect(r2.report.phase).toBe("Failed");
+    expect(r2.report.message).toContain(`not the expected ${pin}: the source changed since it was pinned`);
+    expect(existsSync(join(dest, "SHA256SUMS"))).toBe(false);
+    expect(existsSync(join(dest, "model.safetensors"))).toBe(false);
+
+    // 6. And the Job as composed (its own checksum) refuses them too.
+    const dest3 = fresh("gpu-node-1-as-composed");
+    const r3 = run(podArgs(job1, dest3));
+    expect(r3.code).toBe(EXIT.permanent);
+    expect(existsSync(join(dest3, "model.safetensors"))).toBe(false);
+  });
+});
