@@ -88,7 +88,10 @@ async function main(): Promise<void> {
       });
     }
     contenders.push(
-      { name: "SDK `BlobClient.downloadToFile` (blobs in parallel)", run: (dest) => timed(process.execPath, [helper, "toFile", az.endpoint, "bench", "model/", dest], env) },
+      {
+        name: "SDK `BlobClient.downloadToFile` (blobs in parallel)",
+        run: (dest) => timed(process.execPath, [helper, "toFile", az.endpoint, "bench", "model/", dest], env),
+      },
       {
         name: "SDK `BlobClient.downloadToBuffer` (8 parallel 16 MiB ranges per blob)",
         run: (dest) => timed(process.execPath, [helper, "toBuffer", az.endpoint, "bench", "model/", dest], env),

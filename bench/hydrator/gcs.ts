@@ -93,7 +93,10 @@ async function main(): Promise<void> {
           err ? reject(new Error(`gcloud storage ls failed: ${stderr}`)) : resolve(),
         ),
       );
-      contenders.push({ name: "`gcloud storage cp gs://bench/model/* <dest>`", run: (dest) => timed(gcloud, ["storage", "cp", "gs://bench/model/*", dest], env) });
+      contenders.push({
+        name: "`gcloud storage cp gs://bench/model/* <dest>`",
+        run: (dest) => timed(gcloud, ["storage", "cp", "gs://bench/model/*", dest], env),
+      });
     }
     contenders.push(
       { name: "@google-cloud/storage `TransferManager.downloadManyFiles`", run: (dest) => sdk(dest, "many") },
