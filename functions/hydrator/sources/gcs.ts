@@ -15,8 +15,8 @@
 // first verified however the prefix changed since; without versioning an
 // overwritten object is gone and the pin fails, naming it, instead of
 // serving other bytes.
-// Integrity: crc32c (always) and md5Hash (objects not composed of others)
-// become RemoteObject.checks, which the engine checks beside SHA-256.
+// Integrity: crc32c (md5Hash only for an object without one) becomes
+// RemoteObject.checks, which the engine checks beside SHA-256.
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { AddressClass } from "../../api/address-classes.ts";
@@ -123,13 +123,17 @@ export function generationsAt(all: readonly GcsObject[], newest: bigint): GcsObj
   return [...byName.values()];
 }
 
-/** The object's own digests as the service reports them: crc32c always, md5Hash where it vouches for it. */
+/**
+ * The object's own digest the engine checks: crc32c, which GCS keeps for every object (what gcloud checks), else
+ * md5Hash where it vouches for one. Not both: they catch the same thing (bytes that are not what the service
+ * stored), SHA-256 is the check that matters, and MD5 costs about a sixth of a download's CPU
+ * (docs/benchmarks.md, "Cloud Storage and Azure Blob").
+ */
 export function serviceChecks(o: GcsObject): ServiceDigest[] {
-  const out: ServiceDigest[] = [];
+  if (o.crc32c !== undefined && o.crc32c !== "") return [{ algorithm: "crc32c", base64: o.crc32c }];
   // A composite object (compose) has no MD5; GCS omits md5Hash then, and so does this.
-  if (o.md5Hash !== undefined && o.md5Hash !== "" && o.componentCount === undefined) out.push({ algorithm: "md5", base64: o.md5Hash });
-  if (o.crc32c !== undefined && o.crc32c !== "") out.push({ algorithm: "crc32c", base64: o.crc32c });
-  return out;
+  if (o.md5Hash !== undefined && o.md5Hash !== "" && o.componentCount === undefined) return [{ algorithm: "md5", base64: o.md5Hash }];
+  return [];
 }
 
 /** A relative POSIX path for the name under the prefix, or an error: the destination is never escaped. */
