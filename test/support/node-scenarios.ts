@@ -3,7 +3,7 @@
 // Ready, with a node joining, one cordoned and one gone. node-scenarios.test.ts
 // asserts each one's phase and node lines; scripts/examples/replica-nodes.ts writes
 // each as examples/replica-nodes-<name>/ for `crossplane render`.
-import { field } from "../../functions/common/json.ts";
+import { field, isObject } from "../../functions/common/json.ts";
 import type { JsonObject, ResourceState } from "../../functions/sdk/types.ts";
 import { NODE_ANNOTATION } from "../../functions/composition/replica/node-local.ts";
 import type { NodeStatus } from "../../functions/api/node-local.ts";
@@ -256,6 +256,37 @@ function sourceScenarios(): NodeScenario[] {
     });
   }
   return list;
+}
+
+/**
+ * The shared copy goes back to verifying (its report says Verifying again, its Job running) while gpu-node-1's
+ * copy Job runs and gpu-node-0 is Ready; gpu-node-2 has nothing yet. `before` is the same cluster with the shared
+ * copy verified, to compare against. Not an example (nodeScenarios writes those): node-scenarios.test.ts asserts it.
+ */
+export function reverifyingScenario(): { before: NodeScenario; after: NodeScenario } {
+  const xr = baseXr(spec(three), { phase: "Hydrating", sharedPhase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" });
+  const observed = clusterWith(xr, { "gpu-node-0": "ready", "gpu-node-1": { copying: [4294967296, 11] } });
+  const reverifying: Record<string, ResourceState> = {};
+  for (const [key, state] of Object.entries(observed)) {
+    const desired = { apiVersion: state.resource["apiVersion"], kind: state.resource["kind"], spec: state.resource["spec"] } as JsonObject;
+    if (key.startsWith("report-"))
+      reverifying[key] = observedObject(
+        key,
+        desired,
+        report("Verifying", { resolvedRevision: COMMIT, bytesDone: 8589934592, bytesTotal: TOTAL, filesDone: 4, filesTotal: 7 }),
+      );
+    else if (key.startsWith("job-")) reverifying[key] = observedObject(key, desired, running);
+    else reverifying[key] = state;
+  }
+  // The next pass: the replica's status as the last pass (shared copy verified) wrote it.
+  const last = compose(xr, observed, undefined, {}, NODE_INPUT).desired.composite?.resource["status"];
+  const next = baseXr(spec(three), isObject(last) ? last : {});
+  const nodes = { "gpu-node-0": "Ready", "gpu-node-1": "Hydrating", "gpu-node-2": "Pending" } as const;
+  const common = { xr: next, input: NODE_INPUT, nodes };
+  return {
+    before: { ...common, name: "reverifying-before", why: "the shared copy verified", observed, phase: "Hydrating" },
+    after: { ...common, name: "reverifying", why: "the shared copy verifying again", observed: reverifying, phase: "Verifying" },
+  };
 }
 
 /**

@@ -293,6 +293,24 @@ const rows: Row[] = [
   },
   {
     reason:
+      "the seed is re-verified while the node is Ready after its second attempt: the line is unchanged, attempts included (a re-verification is not a new run)",
+    given: {
+      seed: { ready: false, why: "Verifying" },
+      previous: { name: "gpu-1", phase: "Ready", attempts: 2, message: "verified" },
+      attempt: 2,
+      anythingObserved: true,
+      bound: true,
+      hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
+    },
+    want: {
+      status: { ...line, phase: "Ready", attempts: 2, message: "verified", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason:
       "no shared copy: the first node to hydrate from the source runs unpinned (its verified copy pins the rest), the source's line and Secrets in its message",
     given: { seed: { ready: true, digest: undefined }, from: { line: "hf://Qwen/Qwen3-8B@main", secrets: ["hf-token"] } },
     want: {
@@ -345,6 +363,158 @@ const rows: Row[] = [
       objects: "compose",
       runAttempt: 1,
       ttlSeconds: BUSY,
+    },
+  },
+
+  {
+    reason:
+      "the shared copy is re-verifying while this node's Job copies it: the Job goes on, kept exactly as observed (never dropped, which would delete it), the node Hydrating with its bytes and saying why nothing new starts",
+    given: {
+      seed: { ready: false, why: "Verifying: 2.00 GiB of 4.00 GiB" },
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "running", report: report({ bytesDone: GIB, bytesTotal: 4 * GIB, bytesPerSecond: 500e6, etaSeconds: 7 }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Hydrating",
+        attempts: 1,
+        message:
+          "copying from the cluster's copy: 1.00 GiB of 4.00 GiB (25%), about 7s left; the cluster's shared copy is not verified now (Verifying: 2.00 GiB of 4.00 GiB): this Job goes on, and no new one starts until it is",
+        bytesDone: GIB,
+        bytesTotal: 4 * GIB,
+        bytesPerSecond: 500e6,
+        etaSeconds: 7,
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+      keepJob: true,
+    },
+  },
+  {
+    reason:
+      "a gap in what is observed of the shared copy (its report not seen for a moment) just after this node's Job started: the Job is kept as observed, the node Pending on it",
+    given: {
+      seed: { ready: false, why: "Pending: Job qwen-abc-h1-bbbb succeeded; waiting to observe its report" },
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "started" },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Pending",
+        attempts: 1,
+        message:
+          "Job qwen-abc-n1-aaaa started; waiting for its first report; the cluster's shared copy is not verified now (Pending: Job qwen-abc-h1-bbbb succeeded; waiting to observe its report): this Job goes on, and no new one starts until it is",
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+      keepJob: true,
+    },
+  },
+  {
+    reason:
+      "the node's attempt failed and its retry is due, but the shared copy is re-verifying: no retry starts (the attempt count stays), the failed Job is kept as observed until the retry replaces it",
+    given: {
+      seed: { ready: false, why: "Verifying: 2.00 GiB of 4.00 GiB" },
+      anythingObserved: true,
+      jobComposed: true,
+      previous: { ...line, phase: "Hydrating", attempts: 1 },
+      hydration: { state: "failed", error: "connection reset", failedAt: "2026-12-03T09:50:00Z", drift: false },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Pending",
+        attempts: 1,
+        message:
+          "attempt 1 failed: connection reset; attempt 2 starts once the seed is verified again: the cluster's shared copy is not verified now (Verifying: 2.00 GiB of 4.00 GiB)",
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+      keepJob: true,
+    },
+  },
+  {
+    reason:
+      "the node's attempt failed, its retry not yet due, and the shared copy is re-verifying: Failed with the retry time, the failed Job kept as observed (as with a verified seed), the retry waiting for the seed too",
+    given: {
+      seed: { ready: false, why: "Verifying: 2.00 GiB of 4.00 GiB" },
+      anythingObserved: true,
+      jobComposed: true,
+      previous: { ...line, phase: "Hydrating", attempts: 1 },
+      hydration: { state: "failed", error: "connection reset", failedAt: "2026-12-03T09:59:30Z", drift: false },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        attempts: 1,
+        message:
+          "attempt 1 of 6 failed: connection reset; attempt 2 starts at 2026-12-03T10:00:30.000Z; the cluster's shared copy is not verified now (Verifying: 2.00 GiB of 4.00 GiB): the next attempt waits for it too",
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: 30,
+      keepJob: true,
+    },
+  },
+  {
+    reason:
+      "a cordoned node's Job runs while the shared copy is re-verifying: the Job goes on, kept as observed (a cordon does not evict, nor does a re-verification)",
+    given: {
+      listed: { cordoned: true },
+      seed: { ready: false, why: "Verifying" },
+      anythingObserved: true,
+      jobComposed: true,
+      hydration: { state: "running", report: report({ bytesDone: GIB, bytesTotal: 4 * GIB }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Hydrating",
+        cordoned: true,
+        attempts: 1,
+        message:
+          "copying from the cluster's copy: 1.00 GiB of 4.00 GiB (25%); the cluster's shared copy is not verified now (Verifying): this Job goes on, and no new one starts until it is",
+        bytesDone: GIB,
+        bytesTotal: 4 * GIB,
+        bytesPerSecond: 0,
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+      keepJob: true,
+    },
+  },
+  {
+    reason:
+      "the node's Job finished (verified, claim Bound) while the shared copy is re-verifying: Ready, and the finished Job goes as it does with a verified seed (its report stays the record); nothing is kept that no longer runs",
+    given: {
+      seed: { ready: false, why: "Verifying" },
+      anythingObserved: true,
+      jobComposed: true,
+      bound: true,
+      hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Ready",
+        attempts: 1,
+        message: `${DIGEST} verified on mc-ml-team/qwen-abc-n-0123456789`,
+        bytesDone: 4 * GIB,
+        bytesTotal: 4 * GIB,
+        manifestDigest: DIGEST,
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
     },
   },
 ];

@@ -52,6 +52,12 @@ export interface NodeDecision {
   objects: NodeObjects;
   runAttempt: number | undefined;
   ttlSeconds: number;
+  /**
+   * The seed is not verified now (the shared copy re-verifying, or a gap in what is observed) while the node's
+   * current Job is composed: that Job is kept exactly as observed (a running Job goes on; Crossplane would delete
+   * one left out), and no new Job or retry starts until the seed is verified again. Set only when true.
+   */
+  keepJob?: true;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -126,7 +132,18 @@ export function decideNode(o: NodeObservations): NodeDecision {
     // A copy already verified stays what it is while the seed is, e.g., being re-verified.
     if (o.previous?.phase === "Ready" && o.hydration.state === "done" && o.bound)
       return {
-        status: mark(withReport({ ...base, phase: "Ready", message: o.previous.message ?? "verified" }, o.hydration, false)),
+        status: mark(
+          withReport(
+            {
+              ...base,
+              phase: "Ready",
+              ...(o.previous.attempts !== undefined && !o.fresh ? { attempts: o.previous.attempts } : {}),
+              message: o.previous.message ?? "verified",
+            },
+            o.hydration,
+            false,
+          ),
+        ),
         objects: "compose",
         runAttempt: undefined,
         ttlSeconds: TTL_SETTLED_SECONDS,
@@ -159,6 +176,38 @@ export function decideNode(o: NodeObservations): NodeDecision {
     d.phase === "Hydrating" && o.hydration.state === "running"
       ? `copying from ${o.from !== undefined ? "the source" : "the cluster's copy"}: ${progress(o.hydration.report.bytesDone, o.hydration.report.bytesTotal, o.hydration.report.etaSeconds)}`
       : d.message;
+  // The seed is not verified now, but this node's Job is composed (it started while the seed was): the Job goes
+  // on, kept as observed; a retry it would lead to waits for the seed, and the failed Job stays until then.
+  if (!o.seed.ready && d.runAttempt !== undefined) {
+    const seedLine = o.seed.waiting ?? `the cluster's shared copy is not verified now (${o.seed.why})`;
+    const failed = o.hydration.state === "failed" ? o.hydration.error : undefined;
+    const retry = d.runAttempt !== o.attempt && failed !== undefined;
+    return {
+      status: mark(
+        withReport(
+          retry
+            ? {
+                ...base,
+                phase: "Pending",
+                attempts: o.attempt,
+                message: `attempt ${o.attempt} failed: ${failed ?? ""}; attempt ${d.runAttempt} starts once the seed is verified again: ${seedLine}`,
+              }
+            : {
+                ...base,
+                phase: d.phase,
+                attempts: d.attempts,
+                message: `${message}; ${seedLine}: ${failed !== undefined ? "the next attempt waits for it too" : "this Job goes on, and no new one starts until it is"}`,
+              },
+          o.hydration,
+          inProgress,
+        ),
+      ),
+      objects: "compose",
+      runAttempt: o.attempt,
+      ttlSeconds: retry ? TTL_IN_PROGRESS_SECONDS : d.ttlSeconds,
+      keepJob: true,
+    };
+  }
   // A cordoned node's running Job may finish, but no retry starts there.
   const runAttempt = cordoned && d.runAttempt !== undefined && d.runAttempt !== o.attempt ? undefined : d.runAttempt;
   return {

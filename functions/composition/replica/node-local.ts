@@ -347,8 +347,11 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
       vol.ready && bound,
     );
     // The Job of the attempt that runs, and the report of the one that decided the line (the record once its Job is gone).
-    const runJob = d.runAttempt !== undefined && seed.ready ? nodeJobName(claim, token, d.runAttempt) : undefined;
-    const recordJob = runJob ?? (h.state === "notStarted" ? undefined : current);
+    // A Job composed while the seed was verified, kept exactly as observed while it is not (decideNode's keepJob):
+    // never composed anew without a verified digest to expect, never left out (Crossplane would delete it).
+    const keptJob = d.keepJob === true ? current : undefined;
+    const runJob = d.runAttempt !== undefined && seed.ready && keptJob === undefined ? nodeJobName(claim, token, d.runAttempt) : undefined;
+    const recordJob = runJob ?? keptJob ?? (h.state === "notStarted" ? undefined : current);
     if (recordJob !== undefined) {
       const rep = reportName(recordJob);
       reports.push(rep);
@@ -358,6 +361,8 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
         observe(a.observed[NODE_KEY.report(recordJob)]).exists === true,
       );
     }
+    const keptState = keptJob !== undefined ? a.observed[NODE_KEY.job(keptJob)] : undefined;
+    if (keptJob !== undefined && keptState !== undefined) a.add(NODE_KEY.job(keptJob), keepAsObserved(keptState), observe(keptState).ready);
     if (runJob !== undefined && d.runAttempt !== undefined && seed.ready) {
       const manifest = nodeJob(a, { name: runJob, node, attempt: d.runAttempt, claim, account, digest: seed.digest });
       const jo = observe(a.observed[NODE_KEY.job(runJob)]);

@@ -7,7 +7,7 @@ import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import { describe, expect, it } from "vitest";
 import { field } from "../../common/json.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { nodeScenarios } from "../../../test/support/node-scenarios.ts";
+import { nodeScenarios, reverifyingScenario } from "../../../test/support/node-scenarios.ts";
 import { composeScenario } from "../../../test/support/replica-scenarios.ts";
 import { keysOfKind, manifestAt, statusOf } from "../../../test/support/replica-builders.ts";
 import { NODE_ANNOTATION, SEED_MOUNT } from "./node-local.ts";
@@ -146,5 +146,89 @@ describe("no shared copy: the first node from the source pins the rest", () => {
     expect(status.manifestDigest).toMatch(/^sha256:/);
     expect(jobsByNode(rsp)).toEqual({ "gpu-node-1": status.manifestDigest, "gpu-node-2": status.manifestDigest });
     expect(claimsOn(rsp).sort()).toEqual(["gpu-node-0", "gpu-node-1", "gpu-node-2"]);
+  });
+});
+
+describe("the shared copy verifying again while a node copies it: nothing running is dropped, nothing new starts", () => {
+  const { before, after } = reverifyingScenario();
+  const was = composeScenario(before);
+  const rsp = composeScenario(after);
+  const onNode = (r: ReturnType<typeof composeScenario>, node: string) =>
+    Object.keys(r.desired.resources)
+      .filter((k) => field(r.desired.resources[k]?.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION) === node)
+      .sort();
+  const keyed = (r: ReturnType<typeof composeScenario>, prefix: string, node: string) => onNode(r, node).filter((k) => k.startsWith(prefix));
+
+  it("with the shared copy verified (before): gpu-node-1 copies, gpu-node-2's Job starts", () => {
+    expect(statusOf(was).sharedPhase).toBe("Ready");
+    expect(keyed(was, "nodejob-", "gpu-node-1")).toHaveLength(1);
+    expect(keyed(was, "nodejob-", "gpu-node-2")).toHaveLength(1);
+  });
+  it("the replica says the shared copy is verifying; every node line says where it stands", () => {
+    const status = statusOf(rsp);
+    expect(status.sharedPhase).toBe("Verifying");
+    expect(status.phase).toBe("Verifying");
+    const line = (n: string) => status.nodes?.find((x) => x.name === n);
+    expect(line("gpu-node-0")).toEqual(statusOf(was).nodes?.find((x) => x.name === "gpu-node-0"));
+    expect(line("gpu-node-1")).toEqual({
+      name: "gpu-node-1",
+      phase: "Hydrating",
+      claimName: line("gpu-node-1")?.claimName,
+      attempts: 1,
+      message: expect.stringMatching(
+        /^copying from the cluster's copy: 4\.00 GiB of 15\.26 GiB \(26%\), about 11s left; the cluster's shared copy is not verified now \(Verifying: .*\): this Job goes on, and no new one starts until it is$/,
+      ),
+      bytesDone: 4294967296,
+      bytesTotal: 16389206016,
+      bytesPerSecond: 1073741824,
+      etaSeconds: 11,
+    });
+    expect(line("gpu-node-2")).toEqual({
+      name: "gpu-node-2",
+      phase: "Pending",
+      claimName: line("gpu-node-2")?.claimName,
+      message: expect.stringMatching(/^waiting for the cluster's shared copy to be verified first: Verifying/),
+    });
+  });
+  it("gpu-node-1's Job is kept exactly as observed; its claim and report composed as before", () => {
+    const [job] = keyed(rsp, "nodejob-", "gpu-node-1");
+    expect(job).toBeDefined();
+    const observedJob = after.observed[job ?? ""]?.resource;
+    expect(rsp.desired.resources[job ?? ""]?.resource).toEqual({
+      apiVersion: observedJob?.["apiVersion"],
+      kind: observedJob?.["kind"],
+      spec: observedJob?.["spec"],
+    });
+    expect(onNode(rsp, "gpu-node-1")).toEqual(onNode(was, "gpu-node-1"));
+    for (const key of onNode(rsp, "gpu-node-1").filter((k) => !k.startsWith("nodejob-")))
+      expect(rsp.desired.resources[key]?.resource, key).toEqual(was.desired.resources[key]?.resource);
+  });
+  it("gpu-node-0 (Ready) is unchanged: the same claim and report, no Job", () => {
+    expect(onNode(rsp, "gpu-node-0")).toEqual(onNode(was, "gpu-node-0"));
+    for (const key of onNode(rsp, "gpu-node-0")) expect(rsp.desired.resources[key]?.resource, key).toEqual(was.desired.resources[key]?.resource);
+    expect(keyed(rsp, "nodejob-", "gpu-node-0")).toEqual([]);
+  });
+  it("no new Job starts anywhere: gpu-node-2 gets nothing, the only node Job is gpu-node-1's", () => {
+    expect(onNode(rsp, "gpu-node-2")).toEqual([]);
+    expect(keysOfKind(rsp, "Job").filter((k) => k.startsWith("nodejob-"))).toEqual(keyed(rsp, "nodejob-", "gpu-node-1"));
+  });
+  it("the node account's Role still names gpu-node-1's report (its Job can write it) and gpu-node-0's", () => {
+    const reports = ["gpu-node-0", "gpu-node-1"].flatMap((n) => keyed(rsp, "nodereport-", n).map((k) => String(field(manifestAt(rsp, k), "metadata", "name"))));
+    expect(reports).toHaveLength(2);
+    const role = manifestAt(rsp, "node-hydrator-role");
+    expect(field(role, "rules")).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], resourceNames: [...reports].sort(), verbs: ["get", "update", "patch"] },
+    ]);
+    for (const key of ["node-hydrator-serviceaccount", "node-hydrator-rolebinding"])
+      expect(rsp.desired.resources[key]?.resource, key).toEqual(was.desired.resources[key]?.resource);
+  });
+  it("every node object desired: the before set less gpu-node-2's Job, claim and report (never created)", () => {
+    const gone = new Set(onNode(was, "gpu-node-2"));
+    const nodeKeys = (r: ReturnType<typeof composeScenario>) =>
+      Object.keys(r.desired.resources)
+        .filter((k) => k.startsWith("node"))
+        .sort();
+    expect(gone.size).toBe(3);
+    expect(nodeKeys(rsp)).toEqual(nodeKeys(was).filter((k) => !gone.has(k)));
   });
 });
