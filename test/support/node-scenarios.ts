@@ -290,6 +290,24 @@ export function reverifyingScenario(): { before: NodeScenario; after: NodeScenar
 }
 
 /**
+ * No shared copy, pinned: gpu-node-0 verified from the source, gpu-node-1 copying from it, gpu-node-2's Job just
+ * started; then the cluster gets a class for a shared copy (its object names one), so the seed turns to the shared
+ * copy, which has only just started. `before` is the source-seeded pass, `after` the first pass on the shared copy.
+ */
+export function sourceToSharedScenario(): { before: NodeScenario; after: NodeScenario } {
+  const pin = { resolvedRevision: COMMIT, manifestDigest: DIGEST };
+  const xr = baseXr(sourceSpec(three, pin), { phase: "Hydrating", sharedPhase: "Ready", seed: "Source", claimName: "qwen3-8b-3f9c2a1b7d" });
+  const observed = clusterWith(xr, { "gpu-node-0": "ready", "gpu-node-1": { copying: [4294967296, 11] }, "gpu-node-2": "started" }, {}, [], NODE_SOURCE_INPUT);
+  const last = compose(xr, observed, undefined, {}, NODE_SOURCE_INPUT).desired.composite?.resource["status"];
+  const shared = baseXr({ ...spec(three), pin }, isObject(last) ? last : {});
+  const nodes = { "gpu-node-0": "Ready", "gpu-node-1": "Hydrating", "gpu-node-2": "Pending" } as const;
+  return {
+    before: { name: "source-before", why: "seeded from the source", xr, observed, input: NODE_SOURCE_INPUT, phase: "Hydrating", nodes, fromSource: true },
+    after: { name: "source-to-shared", why: "the seed turned to a shared copy", xr: shared, observed, input: NODE_SOURCE_INPUT, phase: "Pending", nodes },
+  };
+}
+
+/**
  * The copy Job the function composes for gpu-node-2 once the cluster's shared copy reports `digest` verified
  * (and the cache is pinned to it): what test/contract/node-copy.test.ts runs for real on a seed holding those bytes.
  */

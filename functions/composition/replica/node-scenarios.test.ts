@@ -7,7 +7,7 @@ import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import { describe, expect, it } from "vitest";
 import { field } from "../../common/json.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { nodeScenarios, reverifyingScenario } from "../../../test/support/node-scenarios.ts";
+import { nodeScenarios, reverifyingScenario, sourceToSharedScenario } from "../../../test/support/node-scenarios.ts";
 import { composeScenario } from "../../../test/support/replica-scenarios.ts";
 import { keysOfKind, manifestAt, statusOf } from "../../../test/support/replica-builders.ts";
 import { NODE_ANNOTATION, SEED_MOUNT } from "./node-local.ts";
@@ -230,5 +230,34 @@ describe("the shared copy verifying again while a node copies it: nothing runnin
         .sort();
     expect(gone.size).toBe(3);
     expect(nodeKeys(rsp)).toEqual(nodeKeys(was).filter((k) => !gone.has(k)));
+  });
+});
+
+describe("the seed turns from the source to a shared copy while nodes copy from the source: their Jobs go on", () => {
+  const { before, after } = sourceToSharedScenario();
+  const was = composeScenario(before);
+  const rsp = composeScenario(after);
+  const nodeJobs = (r: ReturnType<typeof composeScenario>) => keysOfKind(r, "Job").filter((k) => k.startsWith("nodejob-"));
+
+  it("the shared copy has only started: the replica waits on it, no node line is lost", () => {
+    const status = statusOf(rsp);
+    expect(status.sharedPhase).not.toBe("Ready");
+    expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(after.nodes);
+  });
+  it("gpu-node-1's and gpu-node-2's Jobs (from the source) are kept exactly as observed; no other node Job", () => {
+    expect(nodeJobs(was)).toHaveLength(2);
+    expect(nodeJobs(rsp)).toEqual(nodeJobs(was));
+    for (const key of nodeJobs(rsp)) {
+      const observed = after.observed[key]?.resource;
+      expect(rsp.desired.resources[key]?.resource, key).toEqual({ apiVersion: observed?.["apiVersion"], kind: observed?.["kind"], spec: observed?.["spec"] });
+    }
+  });
+  it("every node claim and report stays, and the Role names the reports the kept Jobs write", () => {
+    const nodeKeys = (r: ReturnType<typeof composeScenario>) =>
+      Object.keys(r.desired.resources)
+        .filter((k) => k.startsWith("nodevolume-") || k.startsWith("nodereport-"))
+        .sort();
+    expect(nodeKeys(rsp)).toEqual(nodeKeys(was));
+    expect(field(manifestAt(rsp, "node-hydrator-role"), "rules")).toEqual(field(manifestAt(was, "node-hydrator-role"), "rules"));
   });
 });
