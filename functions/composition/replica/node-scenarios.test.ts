@@ -261,3 +261,47 @@ describe("the seed turns from the source to a shared copy while nodes copy from 
     expect(field(manifestAt(rsp, "node-hydrator-role"), "rules")).toEqual(field(manifestAt(was, "node-hydrator-role"), "rules"));
   });
 });
+
+describe("a refetch or a new revision while a node copies: the old run's node Job stops, as the shared copy's does", () => {
+  // The decided rule (docs/design.md, "Nodes joining, leaving, cordoned"): a node Job belongs to one run (claim,
+  // refetch token, attempt). A refetch copies into the same node claim again, so the old Job may not write beside
+  // the new one; a new revision's old Job copies superseded bytes into a claim no workload mounts before it is verified.
+  const { before } = reverifyingScenario();
+  const was = composeScenario(before);
+  const spec = before.xr["spec"] as JsonObject;
+  const next = (more: JsonObject) => composeScenario({ ...before, xr: { ...before.xr, spec: { ...spec, ...more } } });
+  const onNode = (r: ReturnType<typeof composeScenario>, node: string, prefix: string) =>
+    Object.keys(r.desired.resources)
+      .filter((k) => k.startsWith(prefix))
+      .filter((k) => field(r.desired.resources[k]?.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION) === node)
+      .sort();
+
+  it("a refetch: every node Job is gone (none new before the shared copy is verified again), every node claim stays, lines wait", () => {
+    const rsp = next({ refetch: "2026-12-03" });
+    expect(statusOf(rsp).sharedPhase).not.toBe("Ready");
+    expect(keysOfKind(rsp, "Job").filter((k) => k.startsWith("nodejob-"))).toEqual([]);
+    for (const node of ["gpu-node-0", "gpu-node-1"]) expect(onNode(rsp, node, "nodevolume-"), node).toEqual(onNode(was, node, "nodevolume-"));
+    expect((statusOf(rsp).nodes ?? []).map((n) => [n.name, n.phase])).toEqual([
+      ["gpu-node-0", "Pending"],
+      ["gpu-node-1", "Pending"],
+      ["gpu-node-2", "Pending"],
+    ]);
+  });
+  it("a new revision (a new claim): the old node Job is gone, the old node claims stay, no Job on the new ones yet", () => {
+    const rsp = next({ claimName: "qwen3-8b-7e0d4c2b91" });
+    expect(statusOf(rsp).sharedPhase).not.toBe("Ready");
+    expect(keysOfKind(rsp, "Job").filter((k) => k.startsWith("nodejob-"))).toEqual([]);
+    for (const node of ["gpu-node-0", "gpu-node-1"]) {
+      const old = onNode(was, node, "nodevolume-");
+      expect(
+        onNode(rsp, node, "nodevolume-").filter((k) => old.includes(k)),
+        node,
+      ).toEqual(old);
+      for (const key of old) expect(rsp.desired.resources[key]?.resource, key).toEqual({ ...keptAs(before.observed[key]?.resource) });
+    }
+  });
+});
+
+function keptAs(r: JsonObject | undefined): JsonObject {
+  return { apiVersion: r?.["apiVersion"], kind: r?.["kind"], spec: r?.["spec"] };
+}
