@@ -297,11 +297,11 @@ describe("a refetch or a new revision while a node copies: the old run's node Jo
         onNode(rsp, node, "nodevolume-").filter((k) => old.includes(k)),
         node,
       ).toEqual(old);
-      for (const key of old) expect(rsp.desired.resources[key]?.resource, key).toEqual({ ...keptAs(before.observed[key]?.resource) });
+      for (const key of old) expect(rsp.desired.resources[key]?.resource, key).toEqual(keptAs(before.observed[key]?.resource));
     }
   });
 });
 
-function keptAs(r: JsonObject | undefined): JsonObject {
+function keptAs(r: JsonObject | undefined): Record<string, unknown> {
   return { apiVersion: r?.["apiVersion"], kind: r?.["kind"], spec: r?.["spec"] };
 }
