@@ -442,6 +442,32 @@ const rows: Row[] = [
   },
   {
     reason:
+      "a cordoned node's attempt failed, its retry due, while the shared copy is re-verifying: no retry, the failed Job kept, and the line names both things the retry waits for",
+    given: {
+      listed: { cordoned: true },
+      seed: { ready: false, why: "Verifying" },
+      anythingObserved: true,
+      jobComposed: true,
+      previous: { ...line, phase: "Hydrating", attempts: 1 },
+      hydration: { state: "failed", error: "connection reset", failedAt: "2026-12-03T09:50:00Z", drift: false },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Pending",
+        cordoned: true,
+        attempts: 1,
+        message:
+          "attempt 1 failed: connection reset; attempt 2 starts once node gpu-1 is schedulable again and the seed is verified again: the cluster's shared copy is not verified now (Verifying)",
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+      keepJob: true,
+    },
+  },
+  {
+    reason:
       "the node's attempt failed, its retry not yet due, and the shared copy is re-verifying: Failed with the retry time, the failed Job kept as observed (as with a verified seed), the retry waiting for the seed too",
     given: {
       seed: { ready: false, why: "Verifying: 2.00 GiB of 4.00 GiB" },

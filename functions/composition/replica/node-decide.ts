@@ -190,7 +190,7 @@ export function decideNode(o: NodeObservations): NodeDecision {
                 ...base,
                 phase: "Pending",
                 attempts: o.attempt,
-                message: `attempt ${o.attempt} failed: ${failed ?? ""}; attempt ${d.runAttempt} starts once the seed is verified again: ${seedLine}`,
+                message: `attempt ${o.attempt} failed: ${failed ?? ""}; attempt ${d.runAttempt} starts once ${cordoned ? `node ${o.node} is schedulable again and ` : ""}the seed is verified again: ${seedLine}`,
               }
             : {
                 ...base,
