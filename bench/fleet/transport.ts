@@ -5,9 +5,10 @@
 // gRPC over loopback alone.
 //
 //   node bench/fleet/transport.ts [--clusters 1000] [--calls 5] [--server function|raw] [--cpu-prof DIR]
-//     [--windows 0,1048576] [--bins a/bin/function-model-cache.js,b/bin/function-model-cache.js] [--rounds 2]
+//     [--scenario pass-through|steady] [--windows 0,1048576] [--bins a/bin/function-model-cache.js,b/bin/function-model-cache.js] [--rounds 2]
 //
-// --windows (raw server only): HTTP/2 receive windows to try, 0 for grpc-js's default. --bins: the function
+// --windows (raw server only): HTTP/2 receive windows to try, 0 for grpc-js's default; a "+a" after one (0+a)
+// assembles the message with functions/server/assemble.ts instead of grpc-js's decoder. --bins: the function
 // servers to compare (two checkouts), side by side. Each round runs every variant once, in turn, with the same
 // request bytes, so a shared machine's load falls on all of them alike.
 // --cpu-prof writes the server's CPU profiles (every thread) into DIR, to open in Chrome DevTools or speedscope.
@@ -17,8 +18,10 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { RUN_FUNCTION_PATH } from "../../functions/protocol/load.ts";
+import { assembleOnce } from "../../functions/server/assemble.ts";
 import { freePort, spawnServing, BIN } from "../../test/support/function-server.ts";
-import { clustersField, MiB, wireRequest } from "./requests.ts";
+import { modelCache } from "../../test/support/fleet-builders.ts";
+import { CEL, clustersField, MiB, steady, wireRequest } from "./requests.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +36,8 @@ const { values } = parseArgs({
     bins: { type: "string" },
     rounds: { type: "string", default: "1" },
     "frame-size": { type: "string" },
+    assemble: { type: "boolean", default: false },
+    scenario: { type: "string", default: "pass-through" },
   },
 });
 
@@ -51,6 +56,7 @@ if (values["serve-raw"] !== undefined) {
       }
       if (frame > 0) session.settings({ maxFrameSize: frame });
     }
+    if (values.assemble) assembleOnce(call);
     return new grpc.ServerInterceptingCall(call);
   };
   const server = new grpc.Server({
@@ -67,13 +73,15 @@ if (values["serve-raw"] !== undefined) {
 } else {
   const n = Number(values.clusters);
   const passThrough = { apiVersion: "example.org/v1", kind: "NotAModelCache", metadata: { name: "x", namespace: "ml-team" } };
-  const request = wireRequest(passThrough, n, {}, clustersField(n));
+  // "steady": a converged fleet's requeue (run.ts), the server's first call untimed (the worker's caches cold).
+  const converged = values.scenario === "steady" ? steady(modelCache({ clusterSelector: { cel: CEL } }), n) : { xr: passThrough, observed: {} };
+  const request = wireRequest(converged.xr, n, converged.observed, clustersField(n));
   const maxRecvMiB = Math.ceil((request.length * 1.2) / MiB) + 4;
   const env = values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]}`, LOG_LEVEL: "warn" } : { LOG_LEVEL: "warn" };
   const variants: { name: string; argv: (port: number) => string[] }[] =
     values.server === "raw"
-      ? (values.windows ?? "0").split(",").map((w) => ({
-          name: `raw window=${w}`,
+      ? (values.windows ?? "0").split(",").map((spec) => ({
+          name: `raw window=${spec}`,
           argv: (port: number) => [
             new URL(import.meta.url).pathname,
             "--serve-raw",
@@ -81,7 +89,8 @@ if (values["serve-raw"] !== undefined) {
             "--max-recv-mib",
             String(maxRecvMiB),
             "--window",
-            w,
+            spec.replace("+a", ""),
+            ...(spec.endsWith("+a") ? ["--assemble"] : []),
             ...(values["frame-size"] ? ["--frame-size", values["frame-size"]] : []),
           ],
         }))
@@ -107,6 +116,7 @@ if (values["serve-raw"] !== undefined) {
           ),
         );
       const idle = rss();
+      if (values.scenario === "steady") await call();
       const rows = [];
       for (let i = 0; i < Number(values.calls); i++) {
         let peak = 0;
