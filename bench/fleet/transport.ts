@@ -65,7 +65,13 @@ if (values["serve-raw"] !== undefined) {
     interceptors: [widen],
   });
   const same = (b: Buffer) => b;
-  server.register(RUN_FUNCTION_PATH, (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(8)), same, same, "unary");
+  server.register(
+    RUN_FUNCTION_PATH,
+    (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(8)),
+    same,
+    same,
+    "unary",
+  );
   server.bindAsync(`127.0.0.1:${values["serve-raw"]}`, grpc.ServerCredentials.createInsecure(), (err) => {
     if (err) throw err;
     process.stdout.write('{"msg":"serving"}\n');

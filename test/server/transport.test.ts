@@ -41,10 +41,12 @@ describe("the transport", () => {
   it("a request of many windows and frames arrives whole: every desired resource comes back as sent", async () => {
     // 600 resources of ~10 KB: 6 MB, over five windows, hundreds of 16 KiB frames.
     const desired: Record<string, Buffer> = {};
-    for (let i = 0; i < 600; i++) desired[`r-${i}`] = structBytes({ apiVersion: "v1", kind: "ConfigMap", data: { i: String(i), pad: `${i}:`.padEnd(10_000, "x") } });
+    for (let i = 0; i < 600; i++)
+      desired[`r-${i}`] = structBytes({ apiVersion: "v1", kind: "ConfigMap", data: { i: String(i), pad: `${i}:`.padEnd(10_000, "x") } });
     const req = requestBytes({ xr, desired });
     expect(req.length).toBeGreaterThan(5 * RECEIVE_WINDOW_BYTES);
     const rsp = await callBytes(s.client, req);
-    for (const i of [0, 1, 299, 599]) expect(desiredResource(rsp, `r-${i}`)).toEqual({ apiVersion: "v1", kind: "ConfigMap", data: { i: String(i), pad: `${i}:`.padEnd(10_000, "x") } });
+    for (const i of [0, 1, 299, 599])
+      expect(desiredResource(rsp, `r-${i}`)).toEqual({ apiVersion: "v1", kind: "ConfigMap", data: { i: String(i), pad: `${i}:`.padEnd(10_000, "x") } });
   });
 });
