@@ -40,7 +40,7 @@ export function http2Options(limits: CallLimits): grpc.ServerOptions {
 /**
  * The HTTP/2 receive window the server gives each connection and each stream, in place of the protocol's 64 KiB:
  * a client may send this much before it waits for the server to read. With 64 KiB a 308 MiB request waits for the
- * server ~4,900 times (one window update per 64 KiB); 1 MiB halves its time over loopback, and larger windows gain
+ * server ~4,900 times (one window update per 64 KiB); 1 MiB halves a bare grpc-js server's time over loopback, larger ones gain
  * nothing more (docs/benchmarks.md, "The transport"). The server reads every stream as it arrives, so the window
  * does not raise what it holds, except that a refused call may have sent up to this much more before it is reset.
  */
