@@ -7,8 +7,9 @@
 // And the memory budget (memory-budget.ts): a call is admitted from the
 // length its body declares, before the body is buffered, or refused with
 // RESOURCE_EXHAUSTED; its reservation is given back when its status is sent.
-import { constants as http2Constants, type ServerHttp2Stream } from "node:http2";
+import { constants as http2Constants, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
+import { assembleOnce } from "./assemble.ts";
 import type { Logger } from "./logger.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 
@@ -34,6 +35,28 @@ export function http2Options(limits: CallLimits): grpc.ServerOptions {
     // A connection with no call for 5 minutes is closed (Crossplane reconnects on demand).
     "grpc.max_connection_idle_ms": 5 * 60_000,
   };
+}
+
+/**
+ * The HTTP/2 receive window the server gives each connection and each stream, in place of the protocol's 64 KiB:
+ * a client may send this much before it waits for the server to read. With 64 KiB a 308 MiB request waits for the
+ * server ~4,900 times (one window update per 64 KiB); 1 MiB halves a bare grpc-js server's time over loopback, larger ones gain
+ * nothing more (docs/benchmarks.md, "The transport"). The server reads every stream as it arrives, so the window
+ * does not raise what it holds, except that a refused call may have sent up to this much more before it is reset.
+ */
+export const RECEIVE_WINDOW_BYTES = 1024 * 1024;
+
+/** Gives a connection RECEIVE_WINDOW_BYTES (grpc-js has no server option for it): once, on its first call. */
+function widenWindow(session: Http2Session | undefined, widened: WeakSet<Http2Session>): void {
+  if (!session || widened.has(session) || session.destroyed || session.closed) return;
+  widened.add(session);
+  try {
+    // The connection's window now, and every stream's (this one's too: a change applies to streams already open).
+    session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
+    session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES });
+  } catch {
+    // The session is closing: its calls end anyway.
+  }
 }
 
 export interface CallGuard {
@@ -64,8 +87,16 @@ export interface Budgeted {
 export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted): CallGuard {
   let inFlight = 0;
   let warnedNoStream = false;
+  let warnedNoDecoder = false;
+  const widened = new WeakSet<Http2Session>();
   const interceptor: grpc.ServerInterceptor = (method, call) => {
     const peer = call.getPeer();
+    // Before any of its bytes are read: the message assembled once (assemble.ts), over a wider window.
+    if (!assembleOnce(call) && !warnedNoDecoder) {
+      warnedNoDecoder = true;
+      log.warn("grpc-js does not show a call's decoder: a request is held twice while it is assembled (grpc-js's own decoder)");
+    }
+    widenWindow(streamOf(call)?.session, widened);
     let finished = false;
     let release: (() => void) | undefined;
     const finish = () => {

@@ -16,6 +16,8 @@ import type { Logger } from "./logger.ts";
 /**
  * The composition logic is pure and synchronous; tests may hand in an async one. It may name the
  * required resources it wants left as bytes (decode-request.ts, `encoded`): it decodes those itself.
+ * Those bytes are views of the request, which the worker frees once the call is answered (worker.ts):
+ * nothing kept between calls may refer to them (keep a digest or a copy).
  */
 export type Compose = ((req: FunctionRequest) => FunctionResponse | Promise<FunctionResponse>) & {
   readonly encodedRequirements?: (requirement: string) => boolean;

@@ -1,6 +1,6 @@
 // One worker of the pool (pool.ts): it loads the composition logic once, then
 // takes one call at a time, bytes in (moved here, not copied), decode,
-// compose, encode, bytes out (moved back). Whatever a call does here, the
+// compose, encode, bytes out (moved back), the request's bytes freed. Whatever a call does here, the
 // gRPC thread keeps answering every other call; a call that runs too long or
 // needs too much heap ends this thread, and the pool starts another.
 import { readlinkSync } from "node:fs";
@@ -11,7 +11,7 @@ import { loadCompose } from "./composer.ts";
 import { newLogger } from "./logger.ts";
 import { fullCollection } from "./release-memory.ts";
 import { handleBytesSafely } from "./service.ts";
-import { giveUp, received } from "./transfer.ts";
+import { giveUp, received, release } from "./transfer.ts";
 import { WorkerData, type WorkerCall, type WorkerCollect, type WorkerMessage } from "./worker-protocol.ts";
 
 /**
@@ -45,6 +45,9 @@ if (port) {
       return;
     }
     void handleBytesSafely(received(call.request), compose, log).then((rsp) => {
+      // The response is encoded into memory of its own (encode-response.ts), and nothing of a call outlives it
+      // (compose-run-function.ts): the request's bytes go back to the system before the next call's arrive.
+      release(call.request);
       const { posted, transfer } = giveUp(rsp);
       post({ type: "done", id: call.id, response: posted, heapBytes: getHeapStatistics().total_heap_size }, transfer);
     });
