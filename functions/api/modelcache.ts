@@ -232,6 +232,12 @@ export const ClusterStatus = z.object({
   nodes: NodeRollup.optional().describe(
     "replication AllMatchingNodes: the cluster's node copies in one line; each node's is in its ModelCacheReplica's status.nodes.",
   ),
+  seed: z
+    .enum(["Source"])
+    .optional()
+    .describe(
+      "replication AllMatchingNodes: Source when the cluster has no shared copy and each node hydrates from the source (its replica's status.seed): claimName then names no claim on the cluster, only the node claims' base, so serving never mounts it.",
+    ),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 

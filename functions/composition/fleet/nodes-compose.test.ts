@@ -96,6 +96,35 @@ describe("composeFleet with replication AllMatchingNodes", () => {
     const line = (statusOf(run(modelCache(spec), gke([{ name: "n1" }, { name: "n2" }]), observed))["clusters"] as JsonObject[])[0];
     expect(line).toMatchObject({ phase: "Hydrating", nodes: nodeSummary });
   });
+
+  it("copies a replica's seed Source into its cluster's line, so the serving gate knows no shared claim exists there; a shared copy's line has none", () => {
+    const noClass = gke([{ name: "n1" }]).map((c) => ({ ...c, status: { ...(c["status"] as JsonObject), cache: {} } }));
+    const allow = { ...INPUT, tenancy: { nodeLocal: { storageClassNames: ["local-nvme"], seedFromSource: "Allow" } } };
+    const sourceSpec = { ...spec, nodeLocal: { size: "40Gi", seed: "Source" } };
+    const first = run(modelCache(sourceSpec), noClass, {}, allow);
+    const [key, desired] = Object.entries(first.desired.resources).find(([, r]) => r.resource["kind"] === "ModelCacheReplica") ?? [];
+    if (key === undefined || desired === undefined) throw new Error("no replica");
+    const fleetStatus = statusOf(first);
+    const claimName = String(fleetStatus["claimName"]);
+    const nodeSummary = { ready: "1/1", selected: 1, readyCount: 1 };
+    const digest = "sha256:0c7f1a2b3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4";
+    const report = (seed: JsonObject): JsonObject => ({
+      phase: "Ready",
+      sharedPhase: "Ready",
+      ...seed,
+      nodeSummary,
+      claimName,
+      namespace: String(fleetStatus["namespace"]),
+      mountPath: String(fleetStatus["mountPath"]),
+      resolvedRevision: "a1b2c3d",
+      manifestDigest: digest,
+    });
+    const lineOf = (seed: JsonObject) =>
+      (statusOf(run(modelCache(sourceSpec), noClass, { [key]: observedReplica(desired.resource, report(seed), key) }, allow))["clusters"] as JsonObject[])[0];
+    // The claim, namespace, mount path and digest are the fleet-wide ones (compacted away); the seed is kept.
+    expect(lineOf({ seed: "Source" })).toStrictEqual({ name: "gke-us-east1-h100", phase: "Ready", nodes: nodeSummary, seed: "Source" });
+    expect(lineOf({})).toStrictEqual({ name: "gke-us-east1-h100", phase: "Ready", nodes: nodeSummary });
+  });
 });
 
 describe("explaining the node selection on request", () => {

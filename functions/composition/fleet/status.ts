@@ -31,6 +31,8 @@ export function clusterStatus(name: string, r: ObservedReplica | undefined, volu
       ...(v.releaseAt !== undefined ? { releaseAt: v.releaseAt } : {}),
     }));
   if (s.nodeSummary !== undefined) cs.nodes = s.nodeSummary;
+  // No shared claim exists there: the serving gate must not mount claimName (serving/gate.ts).
+  if (s.seed !== undefined) cs.seed = s.seed;
   if (s.resolvedRevision !== undefined) cs.resolvedRevision = s.resolvedRevision;
   if (s.manifestDigest !== undefined) cs.manifestDigest = s.manifestDigest;
   if (s.namespace !== undefined) cs.namespace = s.namespace;

@@ -21,6 +21,7 @@ describe("cacheOnCluster", () => {
       phase: "Ready",
       drift: false,
       claimName: V1_CLAIM,
+      seed: undefined,
       namespace: CACHE_NS,
       mountPath: "/models/qwen3-8b",
       manifestDigest: V1_PIN,
@@ -75,6 +76,15 @@ describe("cacheOnCluster", () => {
     delete status["conditions"];
     status["clusters"] = [];
     expect(view(mc)).toMatchObject({ listed: false, reported: true });
+  });
+
+  it("a cluster whose nodes hydrate from the source says so (seed Source); a cluster with a shared copy, or one not listed, does not", () => {
+    const mc = modelCache("ready");
+    const line = ((mc["status"] as JsonObject)["clusters"] as JsonObject[])[0] as JsonObject;
+    line["seed"] = "Source";
+    expect(view(mc)).toMatchObject({ listed: true, phase: "Ready", seed: "Source", claimName: V1_CLAIM });
+    expect(view(mc, "elsewhere").seed).toBeUndefined();
+    expect(view(modelCache("ready")).seed).toBeUndefined();
   });
 
   it("a drifted cluster keeps its own digest and says so", () => {

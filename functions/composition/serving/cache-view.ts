@@ -31,6 +31,11 @@ export interface CacheOnCluster {
   drift: boolean;
   /** The cache's current volume on this cluster: the new one while a revision rolls out. */
   claimName: string | undefined;
+  /**
+   * Source: the cluster's copies are node-local only, each node hydrated from the source (the fleet's `seed` on the
+   * cluster's line); claimName then names no claim there, only the node claims' base.
+   */
+  seed: "Source" | undefined;
   namespace: string | undefined;
   mountPath: string;
   /** The manifest this cluster verified on claimName (the pin's when the fleet compacted it away). */
@@ -64,7 +69,17 @@ export function cacheOnCluster(mc: JsonObject, cluster: string): Checked<CacheOn
   if (cs === undefined)
     return {
       ok: true,
-      value: { ...base, listed: false, selected: false, phase: undefined, drift: false, claimName: undefined, namespace: undefined, manifestDigest: undefined },
+      value: {
+        ...base,
+        listed: false,
+        selected: false,
+        phase: undefined,
+        drift: false,
+        claimName: undefined,
+        seed: undefined,
+        namespace: undefined,
+        manifestDigest: undefined,
+      },
     };
   const drift = cs.drift === true;
   // The fleet leaves out a Ready cluster's digest when it is the pin's (fleet/status.ts, compact).
@@ -76,6 +91,7 @@ export function cacheOnCluster(mc: JsonObject, cluster: string): Checked<CacheOn
     phase: cs.phase,
     drift,
     claimName: cs.claimName ?? st.claimName,
+    seed: cs.seed,
     namespace: cs.namespace ?? st.namespace,
     manifestDigest,
   };

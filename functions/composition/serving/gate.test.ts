@@ -18,6 +18,7 @@ function view(over: Partial<CacheOnCluster> = {}): CacheOnCluster {
     phase: "Ready",
     drift: false,
     claimName: NEW,
+    seed: undefined,
     namespace: "mc-ml-team",
     mountPath: "/models/qwen3-8b",
     manifestDigest: PIN,
@@ -30,6 +31,10 @@ function view(over: Partial<CacheOnCluster> = {}): CacheOnCluster {
 const found = (over: Partial<CacheOnCluster> = {}): CacheKnowledge => ({ kind: "found", view: view(over) });
 const allowed = { allowed: true } as const;
 const refused = { allowed: false, reason: "ModelCache shared/qwen3-8b: not granted to namespace ml-team (input.serving.tenancy.grants)" } as const;
+const SOURCE_ONLY =
+  "ModelCache ml-team/qwen3-8b on cluster gke-a has node-local copies only, each node hydrated from the source: no shared claim exists there to mount " +
+  "(to serve from it: a storage class for a shared copy on the cluster with spec.nodeLocal.seed SharedCopy or Auto, " +
+  "or per-node workloads that mount the node claims its ModelCacheReplica lists in status.nodes)";
 const hydrating = { phase: "Hydrating", bytesDone: 12 * 2 ** 30, bytesTotal: 16 * 2 ** 30, etaSeconds: 120, manifestDigest: undefined } as const;
 
 interface Row {
@@ -215,6 +220,56 @@ const rows: Row[] = [
       reason: `ModelCache ml-team/qwen3-8b does not select cluster gke-a; the workload keeps ${NEW}, verified before`,
     },
   },
+  // No shared copy: the cluster's nodes hydrate from the source (nodeLocal.seed Source)
+  {
+    reason: "node-local copies seeded from the source block a new workload, even Ready and pinned: the claim it names does not exist there",
+    knowledge: found({ seed: "Source" }),
+    want: { action: "hold", state: "Blocked", reason: SOURCE_ONLY },
+  },
+  {
+    reason: "node-local copies seeded from the source block while the nodes still hydrate too: waiting will not bring a shared claim",
+    knowledge: found({ ...hydrating, seed: "Source" }),
+    want: { action: "hold", state: "Blocked", reason: SOURCE_ONLY },
+  },
+  {
+    reason:
+      "a switch to seed Source keeps a running workload on its shared copy while the nodes hydrate (the replica keeps that copy until every node is Ready)",
+    knowledge: found({ ...hydrating, seed: "Source" }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: {
+      action: "keepPrevious",
+      state: "Kept",
+      reason: `${SOURCE_ONLY}; the workload keeps ${NEW} while the cluster keeps it, until every node is Ready, and is stopped then`,
+    },
+  },
+  {
+    reason: "a switch to seed Source that is rolling out a new revision too keeps the old revision's shared copy while the nodes hydrate",
+    knowledge: found({ ...hydrating, seed: "Source", pinStale: true, pinnedDigest: undefined }),
+    previous: { claimName: OLD, manifestDigest: OTHER },
+    want: {
+      action: "keepPrevious",
+      state: "Kept",
+      reason: `${SOURCE_ONLY}; the workload keeps ${OLD} while the cluster keeps it, until every node is Ready, and is stopped then`,
+    },
+  },
+  {
+    reason: "once every node is Ready the shared copy is let go: a workload still mounting it is stopped, Blocked with the fix",
+    knowledge: found({ seed: "Source" }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: { action: "hold", state: "Blocked", reason: `${SOURCE_ONLY}; every node is Ready, so ${NEW} is let go and the workload is stopped` },
+  },
+  {
+    reason: "seed Source on a refused tenancy: the platform's word is reported first",
+    knowledge: found({ seed: "Source" }),
+    tenancy: refused,
+    want: { action: "hold", state: "Blocked", reason: refused.reason },
+  },
+  {
+    reason: "a replica whose status cannot be read (its line Pending, the seed not known) keeps a running workload: a gap is not read as a switch",
+    knowledge: found({ phase: "Pending", manifestDigest: undefined }),
+    previous: { claimName: NEW, manifestDigest: PIN },
+    want: { action: "keepPrevious", state: "Kept", reason: `ml-team/qwen3-8b on cluster gke-a: Pending; the workload keeps ${NEW}, verified before` },
+  },
   // Rollout
   {
     reason: "rollout: while the new revision hydrates the workload keeps the old volume",
@@ -272,7 +327,7 @@ describe("decideGate", () => {
     expect(decideGate({ cache: "ml-team/qwen3-8b", cluster: "gke-a", knowledge, tenancy: tenancy ?? allowed, previous })).toStrictEqual(want);
   });
 
-  it("never mounts anything but a Ready, undrifted cluster holding the current pin", () => {
+  it("never mounts anything but a Ready, undrifted cluster holding the current pin in a shared claim", () => {
     // Exhaustive over the gate's dimensions: a mount always names the pinned digest and the cache's current claim.
     const phases = ["Pending", "Hydrating", "Verifying", "Ready", "Failed", "Blocked", undefined] as const;
     for (const phase of phases)
@@ -280,17 +335,24 @@ describe("decideGate", () => {
         for (const digest of [PIN, OTHER, undefined])
           for (const pinnedDigest of [PIN, undefined])
             for (const previous of [undefined, { claimName: OLD, manifestDigest: OTHER }, { claimName: NEW, manifestDigest: PIN }])
-              for (const tenancy of [allowed, refused]) {
-                const d = decideGate({
-                  cache: "c",
-                  cluster: "gke-a",
-                  knowledge: found({ phase, drift, manifestDigest: digest, pinnedDigest }),
-                  tenancy,
-                  previous,
-                });
-                if (d.action !== "mount") continue;
-                expect({ phase, drift, digest, tenancy: tenancy.allowed }).toStrictEqual({ phase: "Ready", drift: false, digest: pinnedDigest, tenancy: true });
-                expect(d.claimName).toBe(NEW);
-              }
+              for (const tenancy of [allowed, refused])
+                for (const seed of [undefined, "Source"] as const) {
+                  const d = decideGate({
+                    cache: "c",
+                    cluster: "gke-a",
+                    knowledge: found({ phase, drift, manifestDigest: digest, pinnedDigest, seed }),
+                    tenancy,
+                    previous,
+                  });
+                  if (d.action !== "mount") continue;
+                  expect({ phase, drift, digest, tenancy: tenancy.allowed, seed }).toStrictEqual({
+                    phase: "Ready",
+                    drift: false,
+                    digest: pinnedDigest,
+                    tenancy: true,
+                    seed: undefined,
+                  });
+                  expect(d.claimName).toBe(NEW);
+                }
   });
 });

@@ -86,6 +86,7 @@ export function decideGate(g: GateInput): GateDecision {
   }
 
   const v = g.knowledge.view;
+  if (v.seed === "Source") return noSharedCopy(v, g.cluster, prev);
   const ok = verified(v);
   if (typeof ok !== "string") {
     const moved = prev !== undefined && prev.claimName !== ok.claimName;
@@ -111,4 +112,26 @@ export function decideGate(g: GateInput): GateDecision {
   // Hydrating again into the same claim (a refetch or a retry) publishes atomically; a Failed or Blocked attempt leaves
   // the verified tree in place; a cluster that stopped matching keeps its data per retention.
   return { action: "keepPrevious", state: "Kept", reason: `${why}; the workload keeps ${prev.claimName}, verified before` };
+}
+
+/**
+ * A cluster whose copies are node-local only, each node hydrated from the source: the claimName it reports names
+ * no claim there (node claims are `<claimName>-n-<hash>`, one per node), and serving mounts no node claims. Waiting
+ * will not change that, so a new workload is Blocked with the fix. A workload that mounts an earlier shared copy
+ * (the cache switched to the source) keeps it while the replica keeps it, i.e. until every node is Ready
+ * (replica/node-source.ts), and is stopped then, before its claim goes.
+ */
+function noSharedCopy(v: CacheOnCluster, cluster: string, prev: PreviousMount | undefined): GateDecision {
+  const why =
+    `ModelCache ${v.ref} on cluster ${cluster} has node-local copies only, each node hydrated from the source: no shared claim exists there to mount ` +
+    `(to serve from it: a storage class for a shared copy on the cluster with spec.nodeLocal.seed SharedCopy or Auto, ` +
+    `or per-node workloads that mount the node claims its ModelCacheReplica lists in status.nodes)`;
+  if (prev === undefined) return { action: "hold", state: "Blocked", reason: why };
+  if (v.phase !== "Ready")
+    return {
+      action: "keepPrevious",
+      state: "Kept",
+      reason: `${why}; the workload keeps ${prev.claimName} while the cluster keeps it, until every node is Ready, and is stopped then`,
+    };
+  return { action: "hold", state: "Blocked", reason: `${why}; every node is Ready, so ${prev.claimName} is let go and the workload is stopped` };
 }
