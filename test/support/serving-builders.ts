@@ -92,7 +92,8 @@ export function wrapped(manifest: JsonObject, cluster = CLUSTER): JsonObject {
   };
 }
 
-export type CacheState = "hydrating" | "ready" | "rollout-hydrating" | "rollout-verified" | "drift";
+/** node-source: replication AllMatchingNodes, every node Ready, each hydrated from the source (no shared claim on the cluster). */
+export type CacheState = "hydrating" | "ready" | "rollout-hydrating" | "rollout-verified" | "drift" | "node-source";
 
 /** A ModelCache as the fleet level reports it, on one cluster, in each state a consumer meets. */
 export function modelCache(state: CacheState, over: { accessMode?: string; namespace?: string; cluster?: string } = {}): JsonObject {
@@ -114,6 +115,7 @@ export function modelCache(state: CacheState, over: { accessMode?: string; names
       manifestDigest: "sha256:ffff000000000000000000000000000000000000000000000000000000000000",
       message: "the volume holds bytes other than the pinned manifest",
     });
+  if (state === "node-source") Object.assign(cs, { nodes: { ready: "2/2", selected: 2, readyCount: 2 }, seed: "Source" });
   const status: JsonObject = {
     ready: cs["phase"] === "Ready" ? "1/1" : "0/1",
     mountPath: "/models/qwen3-8b",
@@ -136,6 +138,7 @@ export function modelCache(state: CacheState, over: { accessMode?: string; names
       artifact: { kind: "Weights", source: { huggingFace: { repo: "Qwen/Qwen3-8B", revision: v2 ? "v2" : "v1" } } },
       storage: { backend: "PVC", pvc: { size: "40Gi", accessMode: over.accessMode ?? "ReadWriteMany" } },
       mountPath: "/models/qwen3-8b",
+      ...(state === "node-source" ? { replication: "AllMatchingNodes", nodeLocal: { size: "40Gi", seed: "Source" } } : {}),
     },
     status,
   };

@@ -240,6 +240,23 @@ export function scenarios(): Scenario[] {
       want: ["Mounted"],
     }),
     scenario({
+      name: "node-source-blocked",
+      why: "The cache keeps node-local copies only on this cluster (replication AllMatchingNodes, nodeLocal.seed Source): each node hydrated from the source and no shared claim exists there, though the cache names one. The Deployment is Blocked, not composed, and the condition says why and how to fix it (a shared copy, or per-node workloads on the node claims), rather than mounting a claim that does not exist and leaving its pods Pending.",
+      composed: { workload: deploy() },
+      caches: [modelCache("node-source")],
+      want: ["Blocked"],
+      composedAfter: false,
+    }),
+    scenario({
+      name: "node-source-stopped",
+      why: "A Deployment that mounted the cluster's shared copy, after the cache switched to nodeLocal.seed Source: every node now holds its own copy, so the cluster lets the shared copy go. The Deployment is scaled to zero, not deleted, before its claim goes (Blocked with the fix); while the nodes were still hydrating it kept the shared copy.",
+      composed: { workload: deploy() },
+      observed: runningOnV1(deploy()),
+      caches: [modelCache("node-source")],
+      want: ["Blocked"],
+      composedAfter: true,
+    }),
+    scenario({
       name: "no-cluster",
       why: "A workload whose Object does not say which cluster it runs on (annotation modelcache.dev/cluster) cannot be gated: Blocked with the fix.",
       composed: { workload: { ...wrapped(deployment()), metadata: {} } },
