@@ -249,7 +249,7 @@ export function scenarios(): Scenario[] {
     }),
     scenario({
       name: "node-source-stopped",
-      why: "A Deployment that mounted the cluster's shared copy, after the cache switched to nodeLocal.seed Source: every node now holds its own copy, so the cluster lets the shared copy go. The Deployment is scaled to zero, not deleted, before its claim goes (Blocked with the fix); while the nodes were still hydrating it kept the shared copy.",
+      why: "A Deployment that mounted the cluster's shared copy, after the cache switched to nodeLocal.seed Source: the cluster lets the shared copy go once every node holds its own, so the Deployment is scaled to zero, not deleted (Blocked with the fix), as soon as the switch is reported, before its claim goes.",
       composed: { workload: deploy() },
       observed: runningOnV1(deploy()),
       caches: [modelCache("node-source")],

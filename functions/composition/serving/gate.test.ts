@@ -35,6 +35,7 @@ const SOURCE_ONLY =
   "ModelCache ml-team/qwen3-8b on cluster gke-a has node-local copies only, each node hydrated from the source: no shared claim exists there to mount " +
   "(to serve from it: a storage class for a shared copy on the cluster with spec.nodeLocal.seed SharedCopy or Auto, " +
   "or per-node workloads that mount the node claims its ModelCacheReplica lists in status.nodes)";
+const STOPPED = (claim: string) => `${SOURCE_ONLY}; the workload is stopped: ${claim}, the shared copy it mounts, is let go once every node is Ready`;
 const hydrating = { phase: "Hydrating", bytesDone: 12 * 2 ** 30, bytesTotal: 16 * 2 ** 30, etaSeconds: 120, manifestDigest: undefined } as const;
 
 interface Row {
@@ -233,30 +234,22 @@ const rows: Row[] = [
   },
   {
     reason:
-      "a switch to seed Source keeps a running workload on its shared copy while the nodes hydrate (the replica keeps that copy until every node is Ready)",
+      "a switch to seed Source stops a running workload at once, as a revoked grant does: the shared copy it mounts goes when every node is Ready, and nothing says when it has",
     knowledge: found({ ...hydrating, seed: "Source" }),
     previous: { claimName: NEW, manifestDigest: PIN },
-    want: {
-      action: "keepPrevious",
-      state: "Kept",
-      reason: `${SOURCE_ONLY}; the workload keeps ${NEW} while the cluster keeps it, until every node is Ready, and is stopped then`,
-    },
+    want: { action: "hold", state: "Blocked", reason: STOPPED(NEW) },
   },
   {
-    reason: "a switch to seed Source that is rolling out a new revision too keeps the old revision's shared copy while the nodes hydrate",
+    reason: "a switch to seed Source that rolls out a new revision too stops the workload on the old revision's shared copy",
     knowledge: found({ ...hydrating, seed: "Source", pinStale: true, pinnedDigest: undefined }),
     previous: { claimName: OLD, manifestDigest: OTHER },
-    want: {
-      action: "keepPrevious",
-      state: "Kept",
-      reason: `${SOURCE_ONLY}; the workload keeps ${OLD} while the cluster keeps it, until every node is Ready, and is stopped then`,
-    },
+    want: { action: "hold", state: "Blocked", reason: STOPPED(OLD) },
   },
   {
-    reason: "once every node is Ready the shared copy is let go: a workload still mounting it is stopped, Blocked with the fix",
+    reason: "every node Ready from the source: a workload still on the shared copy is stopped, never moved to the claim the cache names",
     knowledge: found({ seed: "Source" }),
     previous: { claimName: NEW, manifestDigest: PIN },
-    want: { action: "hold", state: "Blocked", reason: `${SOURCE_ONLY}; every node is Ready, so ${NEW} is let go and the workload is stopped` },
+    want: { action: "hold", state: "Blocked", reason: STOPPED(NEW) },
   },
   {
     reason: "seed Source on a refused tenancy: the platform's word is reported first",

@@ -117,9 +117,11 @@ export function decideGate(g: GateInput): GateDecision {
 /**
  * A cluster whose copies are node-local only, each node hydrated from the source: the claimName it reports names
  * no claim there (node claims are `<claimName>-n-<hash>`, one per node), and serving mounts no node claims. Waiting
- * will not change that, so a new workload is Blocked with the fix. A workload that mounts an earlier shared copy
- * (the cache switched to the source) keeps it while the replica keeps it, i.e. until every node is Ready
- * (replica/node-source.ts), and is stopped then, before its claim goes.
+ * will not change that, so a new workload is Blocked with the fix. A workload that mounts the cluster's earlier
+ * shared copy (the tenant switched the cache to Source) is stopped at once, as on a revoked grant: the replica lets
+ * that copy go when every node is Ready, and once it has, nothing on the ModelCache says so (a later non-Ready phase,
+ * a node joining, looks the same), so keeping the workload until then could start it again on a deleted claim.
+ * seed Source is never a gap: Auto keeps a shared copy the cluster has, and an unreadable replica reports no seed.
  */
 function noSharedCopy(v: CacheOnCluster, cluster: string, prev: PreviousMount | undefined): GateDecision {
   const why =
@@ -127,11 +129,9 @@ function noSharedCopy(v: CacheOnCluster, cluster: string, prev: PreviousMount | 
     `(to serve from it: a storage class for a shared copy on the cluster with spec.nodeLocal.seed SharedCopy or Auto, ` +
     `or per-node workloads that mount the node claims its ModelCacheReplica lists in status.nodes)`;
   if (prev === undefined) return { action: "hold", state: "Blocked", reason: why };
-  if (v.phase !== "Ready")
-    return {
-      action: "keepPrevious",
-      state: "Kept",
-      reason: `${why}; the workload keeps ${prev.claimName} while the cluster keeps it, until every node is Ready, and is stopped then`,
-    };
-  return { action: "hold", state: "Blocked", reason: `${why}; every node is Ready, so ${prev.claimName} is let go and the workload is stopped` };
+  return {
+    action: "hold",
+    state: "Blocked",
+    reason: `${why}; the workload is stopped: ${prev.claimName}, the shared copy it mounts, is let go once every node is Ready`,
+  };
 }
