@@ -73,7 +73,20 @@ describe("a ModelCache copying another team's volume (pvcClone)", () => {
     expect(pv?.["spec"]).toMatchObject({ accessModes: ["ReadOnlyMany"], persistentVolumeReclaimPolicy: "Retain", csi: { readOnly: true } });
     const job = written.map((o) => manifestOf(o)).find((m) => m?.["kind"] === "Job");
     expect((job?.["metadata"] as JsonObject | undefined)?.["namespace"]).toBe("mc-team-a");
-    expect(JSON.stringify(job)).toContain('"persistentVolumeClaim":{"claimName":"golden","readOnly":true}');
+    // The Job reads the bridge: a claim of its own name in mc-team-a, bound to the read-only volume, never a claim
+    // named like the source (a tenant's own claim "golden" in mc-team-a would have been adopted and deleted).
+    const bridge = written
+      .map((o) => manifestOf(o))
+      .find(
+        (m) =>
+          m?.["kind"] === "PersistentVolumeClaim" &&
+          (m["metadata"] as JsonObject)["namespace"] === "mc-team-a" &&
+          (m["spec"] as JsonObject)["volumeName"] === (pv?.["metadata"] as JsonObject)["name"],
+      );
+    const bridgeName = (bridge?.["metadata"] as JsonObject | undefined)?.["name"];
+    expect(bridgeName).toMatch(/^golden-ro-[0-9a-f]{10}$/);
+    expect(JSON.stringify(job)).toContain(`"persistentVolumeClaim":{"claimName":"${String(bridgeName)}","readOnly":true}`);
+    expect(written.map((o) => manifestOf(o)).filter((m) => (m?.["metadata"] as JsonObject | undefined)?.["name"] === "golden")).toEqual([]);
   });
 });
 
