@@ -4,10 +4,10 @@
 // claim at /cache). Every file is hashed and the manifest digest must be the shared copy's: a seed whose
 // bytes changed is refused as permanent (exit 3, which the Job's podFailurePolicy fails at once) and
 // nothing is published on the node.
-import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runEntrypoint, type CliRun } from "../support/hydrator.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { field, isObject } from "../../functions/common/json.ts";
 import { HydrationReport } from "../../functions/api/hydration-report.ts";
@@ -17,8 +17,6 @@ import { EXIT } from "../../functions/hydrator/hydrate.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { nodeCopyJob } from "../support/node-scenarios.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin", "function-model-cache.js");
 const work = mkdtempSync(join(tmpdir(), "node-copy-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 let seq = 0;
@@ -28,17 +26,7 @@ const fresh = (what: string): string => {
   return d;
 };
 
-function run(args: string[]): { code: number | null; stdout: string; stderr: string; report: HydrationReport } {
-  // No cluster: KUBERNETES_SERVICE_HOST unset, as in job-args.test.ts; the report is printed and written to the termination log.
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: fresh("cwd"),
-    env: { HOME: fresh("home"), TMPDIR: fresh("tmp") },
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  const last = r.stdout.trim().split("\n").at(-1) ?? "";
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, report: HydrationReport.parse(JSON.parse(last)) };
-}
+const run = (args: string[]): CliRun => runEntrypoint(args, { cwd: fresh("cwd"), home: fresh("home"), tmp: fresh("tmp") });
 
 /** The cluster's shared copy, as its own Job publishes it: a verified Flat bundle built by the real hydrator. */
 function sharedCopy(): { dir: string; digest: string } {

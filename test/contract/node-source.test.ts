@@ -4,14 +4,14 @@
 // real HTTP server (nginx) into a directory standing for the node's local claim; its verified report, observed,
 // pins the bytes, and the next node's Job, composed from that observation, must publish exactly them and
 // refuse other bytes (exit 3, nothing published on the node).
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runEntrypoint, type CliRun } from "../support/hydrator.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { field, isObject } from "../../functions/common/json.ts";
-import { HydrationReport } from "../../functions/api/hydration-report.ts";
+import type { HydrationReport } from "../../functions/api/hydration-report.ts";
 import { CACHE_MOUNT, TERMINATION_LOG } from "../../functions/composition/replica/job.ts";
 import { NODE_ANNOTATION } from "../../functions/composition/replica/node-local.ts";
 import { EXIT } from "../../functions/hydrator/hydrate.ts";
@@ -20,8 +20,6 @@ import { startNginx, type Nginx } from "../support/nginx.ts";
 import { baseXr, compose, observedObject, reportData, statusOf, type ObservedAs } from "../support/replica-builders.ts";
 import { NODE_SOURCE_INPUT } from "../support/node-scenarios.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin", "function-model-cache.js");
 const work = mkdtempSync(join(tmpdir(), "node-source-"));
 let seq = 0;
 const fresh = (what: string): string => {
@@ -64,17 +62,7 @@ const xr = (): JsonObject =>
     nodeLocal: { size: "40Gi" },
   });
 
-function run(args: string[]): { code: number | null; stderr: string; report: HydrationReport } {
-  // No cluster: KUBERNETES_SERVICE_HOST unset, as in node-copy.test.ts; the report is printed and written to the termination log.
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: fresh("cwd"),
-    env: { HOME: fresh("home"), TMPDIR: fresh("tmp") },
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  const last = r.stdout.trim().split("\n").at(-1) ?? "";
-  return { code: r.status, stderr: r.stderr, report: HydrationReport.parse(JSON.parse(last)) };
-}
+const run = (args: string[]): CliRun => runEntrypoint(args, { cwd: fresh("cwd"), home: fresh("home"), tmp: fresh("tmp") });
 
 /** Each node's Job composed in this response. */
 function nodeJobs(rsp: FunctionResponse): Map<string, { key: string; job: JsonObject }> {

@@ -32,6 +32,16 @@ function parse(code: number | null, stdout: string, stderr: string): CliRun {
   return { code, stdout, stderr, report, events };
 }
 
+/**
+ * The image's entrypoint (bin/function-model-cache.js) with exactly a composed Job's arguments, as its Pod runs
+ * it with no cluster (KUBERNETES_SERVICE_HOST unset): an environment of nothing but HOME and TMPDIR, the report
+ * printed (and written to the termination log the arguments name).
+ */
+export function runEntrypoint(args: string[], dirs: { cwd: string; home: string; tmp: string }): CliRun {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dirs.cwd, env: { HOME: dirs.home, TMPDIR: dirs.tmp }, encoding: "utf8", timeout: 120_000 });
+  return parse(r.status, r.stdout, r.stderr);
+}
+
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliRun> {
   return runCliRaw(args, env, timeoutMs).then((r) => parse(r.code, r.stdout, r.stderr));
 }
