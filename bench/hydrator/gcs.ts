@@ -5,13 +5,14 @@
 // @google-cloud/storage SDK's download helper, TransferManager. Beside the
 // S3/OCI one.
 //
-//   bash bench/hydrator/gcs.sh               # FMC_BENCH_FILES, FMC_BENCH_FILE_MB, FMC_BENCH_ROUNDS, FMC_BENCH_CONCURRENCY
+//   bash bench/hydrator/gcs.sh               # FMC_BENCH_FILES, FMC_BENCH_FILE_MB, FMC_BENCH_ROUNDS, FMC_BENCH_CONCURRENCY,
+//                                            # FMC_BENCH_COMPARE_BIN (+ _LABEL): another checkout's hydrator beside ours
 //
 // Every tool runs once per round, in a rotated order, into a fresh directory;
 // the table shows medians and each peer's time relative to ours, with each
 // tool's CPU seconds and peak RSS (GNU time; the SDK runs in a process of its
 // own, gcs-sdk-download.ts). Every tool checks the objects' own checksums
-// (ours: crc32c and MD5 beside SHA-256; the SDK and gcloud: crc32c). The
+// (ours: crc32c beside SHA-256; the SDK and gcloud: crc32c). The
 // emulator reads from the page cache for every tool alike. Not run by the tests.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -28,6 +29,9 @@ const FILE_MB = Number(process.env["FMC_BENCH_FILE_MB"] ?? 256);
 const ROUNDS = Number(process.env["FMC_BENCH_ROUNDS"] ?? 3);
 const CONCURRENCY = Number(process.env["FMC_BENCH_CONCURRENCY"] ?? 8);
 const TOTAL = FILES * FILE_MB * 1024 * 1024;
+/** FMC_BENCH_COMPARE_BIN: bin/function-model-cache.js of another checkout, run as one more contender. */
+const COMPARE_BIN = process.env["FMC_BENCH_COMPARE_BIN"];
+const COMPARE_LABEL = process.env["FMC_BENCH_COMPARE_LABEL"] ?? "the other checkout";
 
 async function main(): Promise<void> {
   const tools = await peerTools();
@@ -43,27 +47,27 @@ async function main(): Promise<void> {
     for (const f of files) await gcs.sdk.bucket("bench").upload(join(src, f.name), { destination: `model/${f.name}`, resumable: false });
     await rm(src, { recursive: true, force: true });
 
+    const hydrate = (bin: string, dest: string) =>
+      timed(process.execPath, [
+        bin,
+        "hydrate",
+        "--source",
+        "gs://bench/model/",
+        "--endpoint",
+        gcs.endpoint,
+        "--dest",
+        dest,
+        "--progress",
+        "json",
+        "--concurrency",
+        String(CONCURRENCY),
+      ]);
     const sdk = (dest: string, mode: "many" | "chunks") =>
       timed(process.execPath, [join(import.meta.dirname, "gcs-sdk-download.ts"), gcs.endpoint, "bench", "model/", dest, mode, String(CONCURRENCY)]);
     const contenders: Contender[] = [
-      {
-        name: "`function-model-cache hydrate`",
-        run: (dest) =>
-          timed(process.execPath, [
-            BIN,
-            "hydrate",
-            "--source",
-            "gs://bench/model/",
-            "--endpoint",
-            gcs.endpoint,
-            "--dest",
-            dest,
-            "--progress",
-            "json",
-            "--concurrency",
-            String(CONCURRENCY),
-          ]),
-      },
+      { name: "`function-model-cache hydrate`", run: (dest) => hydrate(BIN, dest) },
+      // Another checkout's hydrator beside this one, in the same rounds (a change measured side by side).
+      ...(COMPARE_BIN !== undefined ? [{ name: `\`hydrate\` at ${COMPARE_LABEL}`, run: (dest: string) => hydrate(COMPARE_BIN, dest) }] : []),
       {
         name: "`gs://` source alone (list + read + sha256, no disk)",
         noDisk: true,
