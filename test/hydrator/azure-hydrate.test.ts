@@ -18,17 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../support/function-server.ts";
 import { startAzurite, type Azurite } from "../support/azurite.ts";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
-import { durableChunks, runCliIsolated as cli } from "../support/hydrator.ts";
+import { durableChunks, objectStoreModel, runCliIsolated as cli } from "../support/hydrator.ts";
 
-const files: Record<string, Buffer> = {
-  "config.json": Buffer.from('{"model_type":"qwen3"}\n'),
-  "tokenizer.json": Buffer.from('{"vocab":{}}\n'),
-  "model-00001-of-00002.safetensors": randomBytes(5 * 1024 * 1024 + 3),
-  "model-00002-of-00002.safetensors": randomBytes(1024 * 1024),
-  "extra/notes.txt": Buffer.from("nested\n"),
-  // Names a URL must encode and sha256sum must read back: a space, a plus, non-ASCII.
-  "extra/a b+c ü.txt": Buffer.from("odd name\n"),
-};
+const files = objectStoreModel();
 
 let az: Azurite;
 let proxy: FaultProxy;

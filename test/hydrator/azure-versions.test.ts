@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readAll } from "../support/hydrator.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAzureSource } from "../../functions/hydrator/sources/azure.ts";
 import { SourceError, type RemoteObject } from "../../functions/hydrator/sources/types.ts";
@@ -78,11 +79,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   res.end(v.body.subarray(start, end + 1));
 }
 
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks).toString();
-}
+const readText = async (stream: AsyncIterable<Uint8Array>): Promise<string> => (await readAll(stream)).toString();
 
 beforeAll(async () => {
   server = createServer(handle);
@@ -110,8 +107,8 @@ describe("azure:// on an account with blob versioning (a stand-in: Azurite keeps
     // The blob is overwritten: a new current version.
     put("qwen/model.bin", "weights v2, longer\n", "2026-01-02T00:00:00.0000003Z");
     requests.length = 0;
-    expect(await readAll(await src.read(model, undefined, AbortSignal.timeout(10_000)))).toBe("weights v1\n");
-    expect(await readAll(await src.read(model, { start: 8, end: 10 }, AbortSignal.timeout(10_000)))).toBe("v1\n");
+    expect(await readText(await src.read(model, undefined, AbortSignal.timeout(10_000)))).toBe("weights v1\n");
+    expect(await readText(await src.read(model, { start: 8, end: 10 }, AbortSignal.timeout(10_000)))).toBe("v1\n");
     for (const r of requests) {
       expect(new URL(r.url, "http://x").searchParams.get("versionid")).toBe("2026-01-01T00:00:00.0000002Z");
       expect(r.ifMatch, "a version is immutable: no If-Match").toBeUndefined();
@@ -141,7 +138,7 @@ describe("azure:// on an account with blob versioning (a stand-in: Azurite keeps
     expect(listing.identity.resolved).toBe(pin);
     expect(listing.objects.map((o) => (o.unpack.kind === "file" ? o.unpack.path : "")).sort()).toEqual(["a.bin", "b.bin"]);
     const a = listing.objects.find((o) => o.unpack.kind === "file" && o.unpack.path === "a.bin") as RemoteObject;
-    expect(await readAll(await second.value.read(a, undefined, AbortSignal.timeout(10_000)))).toBe("a v1\n");
+    expect(await readText(await second.value.read(a, undefined, AbortSignal.timeout(10_000)))).toBe("a v1\n");
     expect(new URL(requests[0]?.url ?? "", "http://x").searchParams.get("include")).toContain("versions");
 
     // Every version of b.bin removed (a lifecycle rule, or the blob deleted with its versions): the pin cannot be met.

@@ -7,18 +7,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { ContainerSASPermissions, generateBlobSASQueryParameters, StorageSharedKeyCredential, type ContainerClient } from "@azure/storage-blob";
+import { readAll } from "../support/hydrator.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAzureSource, type AzureSource } from "../../functions/hydrator/sources/azure.ts";
 import { SourceError, type Listing, type RemoteObject } from "../../functions/hydrator/sources/types.ts";
 import { startAzurite, type Azurite } from "../support/azurite.ts";
 
 const md5 = (b: Uint8Array | string): string => createHash("md5").update(b).digest("base64");
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
 
 let az: Azurite;
 let models: ContainerClient;

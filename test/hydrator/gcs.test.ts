@@ -4,16 +4,11 @@
 // holds: listing, resolution to generations, the service's own checksums,
 // reads by generation and range, the fleet's pin across overwrites.
 import { randomBytes } from "node:crypto";
+import { readAll } from "../support/hydrator.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGcsSource, type GcsSource } from "../../functions/hydrator/sources/gcs.ts";
 import { SourceError, type Listing, type RemoteObject } from "../../functions/hydrator/sources/types.ts";
 import { startGcsServer, type GcsServer } from "../support/gcs-server.ts";
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
 
 let server: GcsServer;
 const signal = (): AbortSignal => AbortSignal.timeout(30_000);

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readAll } from "../support/hydrator.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOciSource, type OciSource } from "../../functions/hydrator/sources/oci.ts";
 import { SourceError, type Listing, type RemoteObject } from "../../functions/hydrator/sources/types.ts";
@@ -14,12 +15,6 @@ import { dockerConfig, REGISTRY_USER, startRegistry, type Registry } from "../su
 
 const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
 const signal = (): AbortSignal => AbortSignal.timeout(30_000);
-
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
 
 function source(uri: string, env: Record<string, string>, fetchImpl?: typeof fetch): OciSource {
   const res = createOciSource({ uri, env, ...(fetchImpl ? { fetch: fetchImpl } : {}) });

@@ -10,17 +10,9 @@ import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Cl
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../support/function-server.ts";
 import { startS3Server, type S3Server } from "../support/s3-server.ts";
-import { durableChunks, runCliIsolated as cli } from "../support/hydrator.ts";
+import { durableChunks, objectStoreModel, runCliIsolated as cli } from "../support/hydrator.ts";
 
-const files: Record<string, Buffer> = {
-  "config.json": Buffer.from('{"model_type":"qwen3"}\n'),
-  "tokenizer.json": Buffer.from('{"vocab":{}}\n'),
-  "model-00001-of-00002.safetensors": randomBytes(5 * 1024 * 1024 + 3),
-  "model-00002-of-00002.safetensors": randomBytes(1024 * 1024),
-  "extra/notes.txt": Buffer.from("nested\n"),
-  // Keys a URL must encode and sha256sum must read back: a space, a plus, non-ASCII.
-  "extra/a b+c ü.txt": Buffer.from("odd name\n"),
-};
+const files = objectStoreModel();
 
 let server: S3Server;
 let work: string;

@@ -15,6 +15,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { readAll } from "../support/hydrator.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createS3Source, type S3Source } from "../../functions/hydrator/sources/s3.ts";
 import { SourceError, type Listing, type RemoteObject } from "../../functions/hydrator/sources/types.ts";
@@ -22,12 +23,6 @@ import { startS3Server, type S3Server } from "../support/s3-server.ts";
 
 const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");
 const b64sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("base64");
-
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
 
 let server: S3Server;
 let admin: S3Client;

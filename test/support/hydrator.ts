@@ -1,12 +1,35 @@
 // Runs the real CLI (`node functions/cli.ts hydrate|verify ...`) as a child
 // process, as the Job and a person do, and reads its report line.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HydrationReport } from "../../functions/api/hydration-report.ts";
 import { BIN, ROOT } from "./function-server.ts";
 
 export const CLI = join(ROOT, "functions", "cli.ts");
+
+/**
+ * The artifact the object-store hydrate tests (s3, gcs, azure) put under a prefix: two shards, small files, a
+ * nested one, and a name a URL must encode and sha256sum must read back (a space, a plus, non-ASCII).
+ */
+export function objectStoreModel(): Record<string, Buffer> {
+  return {
+    "config.json": Buffer.from('{"model_type":"qwen3"}\n'),
+    "tokenizer.json": Buffer.from('{"vocab":{}}\n'),
+    "model-00001-of-00002.safetensors": randomBytes(5 * 1024 * 1024 + 3),
+    "model-00002-of-00002.safetensors": randomBytes(1024 * 1024),
+    "extra/notes.txt": Buffer.from("nested\n"),
+    "extra/a b+c ü.txt": Buffer.from("odd name\n"),
+  };
+}
+
+/** Every byte of a source's read (a web ReadableStream or a Node stream). */
+export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
 
 export interface CliRun {
   code: number | null;
