@@ -2,12 +2,11 @@
 // composed through provider-kubernetes Objects, and the replica's status read
 // back from what those Objects observed. Pure: the same request (and clock,
 // which only decides whether a retry is due) gives the same response.
-import { API_VERSION, REPLICA_KIND } from "../../api/group.ts";
 import { field, isObject, str } from "../../common/json.ts";
 import { ownSpec } from "../../api/crossplane-owned.ts";
 import { ModelCacheReplicaSpec, ModelCacheReplicaSpecForms, ModelCacheReplicaStatus } from "../../api/replica.ts";
 import { formatIssues } from "../../common/zod-issues.ts";
-import { condition as xrCondition, fatal, passThrough, withResult } from "../../sdk/response.ts";
+import { fatal, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 import type { Input } from "../../api/input.ts";
 import { parseInput } from "../fleet/parse.ts";
@@ -19,6 +18,7 @@ import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMa
 import { decidePhase } from "./decide.ts";
 import { currentAttempt } from "./lifecycle.ts";
 import { KEY, VOLUME_KEY_PREFIX, hydratorAccountName, jobName, reportName, sourceConfigMapName } from "./names.ts";
+import { prune, replicaAnswer, warnWhenStuck } from "./answer.ts";
 import { namespace } from "./namespace.ts";
 import { condition, observe, wrapObject } from "./objects.ts";
 import type { Observation } from "./objects.ts";
@@ -38,12 +38,6 @@ import { customBackendFor } from "../tenancy/pvc-clone.ts";
 export interface ReplicaOptions {
   /** Milliseconds since the epoch; only decides whether a retry is due. */
   now?: () => number;
-}
-
-function prune(o: Record<string, JsonValue | undefined>): JsonObject {
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out;
 }
 
 function isBound(o: Observation): boolean {
@@ -418,19 +412,5 @@ function composeResolved(
     manifestDigest: report?.manifestDigest,
   });
 
-  const rsp = passThrough(req, ttl);
-  const desiredXr = req.desired.composite;
-  const base = desiredXr?.resource ?? { apiVersion: str(xr["apiVersion"]) ?? API_VERSION, kind: str(xr["kind"]) ?? REPLICA_KIND };
-  const baseStatus = isObject(base["status"]) ? base["status"] : {};
-  rsp.desired.composite = {
-    resource: { ...base, status: { ...baseStatus, ...status } },
-    connectionDetails: desiredXr?.connectionDetails ?? {},
-    ready: overall.phase === "Ready" ? "True" : "False",
-  };
-  Object.assign(rsp.desired.resources, composed);
-  rsp.conditions = [xrCondition("Hydrated", overall.phase === "Ready" ? "True" : "False", overall.phase, overall.message)];
-  const clamped = withClamped(rsp, tenancy.clamped);
-  if (overall.phase === "Blocked" || overall.phase === "Failed")
-    return withResult(clamped, { severity: "Warning", reason: overall.phase, message: overall.message, target: "Composite" });
-  return clamped;
+  return warnWhenStuck(withClamped(replicaAnswer(req, xr, ttl, status, composed, overall), tenancy.clamped), overall);
 }

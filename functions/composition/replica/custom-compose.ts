@@ -3,15 +3,14 @@
 // claim it serves, volumes of earlier revisions kept as for any backend
 // (mounts.ts), and the status from what was observed. No storage class, CSI
 // driver or Job: the substrate does the work; the function pins and reports.
-import { API_VERSION, REPLICA_KIND } from "../../api/group.ts";
 import type { CustomBackend } from "../../api/custom-backend.ts";
 import type { ModelCacheReplicaStatus, ModelCacheReplicaSpec } from "../../api/replica.ts";
 import { field, isObject, str } from "../../common/json.ts";
-import { condition as xrCondition, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 import { CUSTOM_READY_QUERY, customVolume, decideCustom } from "./custom.ts";
 import { decideOldVolume, readMounts } from "./mounts.ts";
 import { KEY, VOLUME_KEY_PREFIX } from "./names.ts";
+import { prune, replicaAnswer, warnWhenStuck } from "./answer.ts";
 import { namespace } from "./namespace.ts";
 import { observe, wrapObject } from "./objects.ts";
 import { volumePolicy } from "./volume.ts";
@@ -113,22 +112,8 @@ export function composeCustom(c: CustomReplica): FunctionResponse {
     oldVolumes: oldVolumes.length > 0 ? oldVolumes.slice(0, 16) : undefined,
     ...d.reported,
   };
-  const pruned: JsonObject = {};
-  for (const [k, v] of Object.entries(status)) if (v !== undefined) pruned[k] = v;
 
-  const rsp = passThrough(req, ttl);
-  const desiredXr = req.desired.composite;
-  const base = desiredXr?.resource ?? { apiVersion: str(xr["apiVersion"]) ?? API_VERSION, kind: str(xr["kind"]) ?? REPLICA_KIND };
-  const baseStatus = isObject(base["status"]) ? base["status"] : {};
-  rsp.desired.composite = {
-    resource: { ...base, status: { ...baseStatus, ...pruned } },
-    connectionDetails: desiredXr?.connectionDetails ?? {},
-    ready: d.phase === "Ready" ? "True" : "False",
-  };
-  Object.assign(rsp.desired.resources, composed);
-  rsp.conditions = [xrCondition("Hydrated", d.phase === "Ready" ? "True" : "False", d.phase, d.message)];
-  if (d.phase === "Blocked" || d.phase === "Failed") return withResult(rsp, { severity: "Warning", reason: d.phase, message: d.message, target: "Composite" });
-  return rsp;
+  return warnWhenStuck(replicaAnswer(req, xr, ttl, prune(status), composed, d), d);
 }
 
 export const BACKEND_SWITCH_REASON = "BackendChanged";

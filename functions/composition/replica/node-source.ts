@@ -9,13 +9,12 @@
 import type { Input } from "../../api/input.ts";
 import type { ModelCacheReplicaSpec, ModelCacheReplicaStatus } from "../../api/replica.ts";
 import { field, isObject, str } from "../../common/json.ts";
-import { condition as xrCondition, passThrough, withResult } from "../../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject, JsonValue, ResourceState } from "../../sdk/types.ts";
 import type { SourcePlan } from "../../sources/kind.ts";
-import { API_VERSION, REPLICA_KIND } from "../../api/group.ts";
 import { sourceConfigMap } from "./job.ts";
 import { currentAttempt } from "./lifecycle.ts";
 import { KEY, sourceConfigMapName } from "./names.ts";
+import { prune, replicaAnswer, warnWhenStuck } from "./answer.ts";
 import { namespace } from "./namespace.ts";
 import { composeNodes } from "./node-local.ts";
 import { observe, wrapObject } from "./objects.ts";
@@ -35,12 +34,6 @@ export interface FromSourceArgs {
   namespaceLabels: Record<string, string> | undefined;
   prev: ModelCacheReplicaStatus;
   nowMs: number;
-}
-
-function prune(o: Record<string, JsonValue | undefined>): JsonObject {
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out;
 }
 
 function keptAsObserved(state: ResourceState): JsonObject {
@@ -102,18 +95,5 @@ export function composeFromSource(a: FromSourceArgs): FunctionResponse {
     resolvedRevision: pin.resolvedRevision,
     manifestDigest: pin.manifestDigest,
   });
-  const rsp = passThrough(req, Math.max(1, nodes.ttlSeconds));
-  const desiredXr = req.desired.composite;
-  const base = desiredXr?.resource ?? { apiVersion: str(a.xr["apiVersion"]) ?? API_VERSION, kind: str(a.xr["kind"]) ?? REPLICA_KIND };
-  const baseStatus = isObject(base["status"]) ? base["status"] : {};
-  rsp.desired.composite = {
-    resource: { ...base, status: { ...baseStatus, ...status } },
-    connectionDetails: desiredXr?.connectionDetails ?? {},
-    ready: nodes.phase === "Ready" ? "True" : "False",
-  };
-  Object.assign(rsp.desired.resources, composed);
-  rsp.conditions = [xrCondition("Hydrated", nodes.phase === "Ready" ? "True" : "False", nodes.phase, nodes.message)];
-  if (nodes.phase === "Blocked" || nodes.phase === "Failed")
-    return withResult(rsp, { severity: "Warning", reason: nodes.phase, message: nodes.message, target: "Composite" });
-  return rsp;
+  return warnWhenStuck(replicaAnswer(req, a.xr, Math.max(1, nodes.ttlSeconds), status, composed, nodes), nodes);
 }
