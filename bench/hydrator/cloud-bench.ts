@@ -178,8 +178,8 @@ export function peerTools(): Promise<Record<string, string | undefined>> {
   );
 }
 
-/** The machine's limits for `total` bytes: one core of SHA-256, and writing them to disk with fsync. */
-export async function machineLimits(dir: string, total: number): Promise<string> {
+/** Seconds the machine needs for `total` bytes: one core of SHA-256, and writing them to disk with fsync. */
+export async function measureMachineLimits(dir: string, total: number): Promise<{ sha256: number; disk: number }> {
   const chunk = randomFillSync(Buffer.alloc(8 * 1024 * 1024));
   let t = process.hrtime.bigint();
   const h = createHash("sha256");
@@ -193,6 +193,12 @@ export async function machineLimits(dir: string, total: number): Promise<string>
   await fh.close();
   const disk = Number(process.hrtime.bigint() - t) / 1e9;
   await rm(join(dir, "disk-probe"));
+  return { sha256, disk };
+}
+
+/** The machine's limits for `total` bytes, as a line for the results. */
+export async function machineLimits(dir: string, total: number): Promise<string> {
+  const { sha256, disk } = await measureMachineLimits(dir, total);
   const mib = total / 1024 / 1024;
   return `Machine limits for the same ${mib} MiB: SHA-256 on one core ${(mib / sha256).toFixed(0)} MiB/s, disk write with fsync ${(mib / disk).toFixed(0)} MiB/s.`;
 }

@@ -20,6 +20,7 @@ import { createOciSource } from "../../functions/hydrator/sources/oci.ts";
 import { createS3Source } from "../../functions/hydrator/sources/s3.ts";
 import type { Source } from "../../functions/hydrator/sources/types.ts";
 import { readSourceWhole } from "./source-only.ts";
+import { measureMachineLimits } from "./cloud-bench.ts";
 import { BIN } from "../../test/support/function-server.ts";
 import { startRegistry } from "../../test/support/registry.ts";
 import { ensureTool, startS3Server } from "../../test/support/s3-server.ts";
@@ -79,24 +80,6 @@ async function makeFiles(dir: string): Promise<{ name: string; sha256b64: string
 /** The source layer alone: list, then read every object whole in parallel and hash it, no disk. */
 async function sourceOnly(src: Source): Promise<{ seconds: number; peakKiB: number }> {
   return { seconds: await readSourceWhole(src), peakKiB: process.memoryUsage().rss / 1024 };
-}
-
-/** The machine's limits for the same volume: one core of SHA-256, and writing it to disk with fsync. */
-async function machineLimits(dir: string): Promise<{ sha256: number; disk: number }> {
-  const chunk = randomFillSync(Buffer.alloc(8 * 1024 * 1024));
-  let t = process.hrtime.bigint();
-  const h = createHash("sha256");
-  for (let done = 0; done < TOTAL; done += chunk.length) h.update(chunk);
-  h.digest();
-  const sha256 = Number(process.hrtime.bigint() - t) / 1e9;
-  t = process.hrtime.bigint();
-  const fh = await open(join(dir, "disk-probe"), "w");
-  for (let done = 0; done < TOTAL; done += chunk.length) await fh.write(chunk);
-  await fh.sync();
-  await fh.close();
-  const disk = Number(process.hrtime.bigint() - t) / 1e9;
-  await rm(join(dir, "disk-probe"));
-  return { sha256, disk };
 }
 
 const median = (xs: number[]): number => {
@@ -211,7 +194,7 @@ async function main(): Promise<void> {
       }
     }
     const mib = TOTAL / 1024 / 1024;
-    const limits = await machineLimits(work);
+    const limits = await measureMachineLimits(work, TOTAL);
     const lines = [
       `${FILES} files x ${FILE_MB} MiB (${mib} MiB), ${ROUNDS} rounds, loopback, medians; Node ${process.version}.`,
       `Machine limits for the same ${mib} MiB: SHA-256 on one core ${(mib / limits.sha256).toFixed(0)} MiB/s, ` +
