@@ -331,3 +331,53 @@ export function nodeCopyJob(digest: string): JsonObject {
   if (manifest === undefined || typeof manifest !== "object" || Array.isArray(manifest) || manifest === null) throw new Error("no copy Job for gpu-node-2");
   return manifest;
 }
+
+/** The next revision's claim (the fleet names a new claim for new bytes). */
+export const NEXT_CLAIM = "qwen3-8b-7e0d4c2b91";
+
+/**
+ * A new revision on a cluster whose three nodes hold the earlier revision's verified copy: `hydrating` is the
+ * first pass (the new shared copy, or from the source the first node's copy, not verified yet), `seeded` the pass
+ * once it is verified (no node copy of the new revision yet), `ready` once every node verified its new copy. Each
+ * pass still observes everything the earlier revision left (the node claims of `before`). Not an example:
+ * node-scenarios.test.ts asserts it.
+ */
+export function newRevisionScenario(fromSource = false): Record<"before" | "hydrating" | "seeded" | "ready", NodeScenario> {
+  const input = fromSource ? NODE_SOURCE_INPUT : NODE_INPUT;
+  const specOf = (claimName?: string): JsonObject => ({ ...(fromSource ? sourceSpec(three) : spec(three)), ...(claimName !== undefined ? { claimName } : {}) });
+  const all = { "gpu-node-0": "ready", "gpu-node-1": "ready", "gpu-node-2": "ready" } as const;
+  const oldXr = baseXr(specOf(), { phase: "Ready", sharedPhase: "Ready", attempts: 1, claimName: "qwen3-8b-3f9c2a1b7d" });
+  const before = clusterWith(oldXr, all, {}, [], input);
+  const last = compose(oldXr, before, undefined, {}, input).desired.composite?.resource["status"];
+  const xr = baseXr(specOf(NEXT_CLAIM), isObject(last) ? last : {});
+  const common = { xr, input, ...(fromSource ? { fromSource: true as const } : {}) };
+  const allReady = { "gpu-node-0": "Ready", "gpu-node-1": "Ready", "gpu-node-2": "Ready" } as const;
+  const pending = { "gpu-node-0": "Pending", "gpu-node-1": "Pending", "gpu-node-2": "Pending" } as const;
+  return {
+    before: { ...common, xr: oldXr, name: "revision-before", why: "every node holds the earlier revision", observed: before, phase: "Ready", nodes: allReady },
+    hydrating: {
+      ...common,
+      name: "revision-hydrating",
+      why: "a new revision, its seed not verified yet",
+      observed: fromSource ? clusterWith(xr, { "gpu-node-0": "started" }, before, [], input) : before,
+      phase: "Pending",
+      nodes: pending,
+    },
+    seeded: {
+      ...common,
+      name: "revision-seeded",
+      why: "the new revision's seed verified",
+      observed: fromSource ? clusterWith(xr, { "gpu-node-0": "ready" }, before, [], input) : clusterWith(xr, {}, before, [], input),
+      phase: "Pending",
+      nodes: fromSource ? { "gpu-node-0": "Ready", "gpu-node-1": "Pending", "gpu-node-2": "Pending" } : pending,
+    },
+    ready: {
+      ...common,
+      name: "revision-ready",
+      why: "every node verified the new revision",
+      observed: clusterWith(xr, all, before, [], input),
+      phase: "Ready",
+      nodes: allReady,
+    },
+  };
+}

@@ -20,6 +20,7 @@ const base: NodeObservations = {
   fresh: false,
   previous: undefined,
   anythingObserved: false,
+  claimComposed: false,
   jobComposed: false,
   bound: false,
   claim: CLAIM,
@@ -119,6 +120,7 @@ const rows: Row[] = [
     given: {
       anythingObserved: true,
       jobComposed: true,
+      claimComposed: true,
       bound: true,
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST, etaSeconds: 0 }) },
     },
@@ -162,6 +164,7 @@ const rows: Row[] = [
     given: {
       listed: { cordoned: true },
       anythingObserved: true,
+      claimComposed: true,
       bound: true,
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
     },
@@ -228,6 +231,7 @@ const rows: Row[] = [
     given: {
       previous: { name: "gpu-1", phase: "Ready", selected: false, leftSince: "2026-12-03T09:00:00.000Z" },
       anythingObserved: true,
+      claimComposed: true,
       bound: true,
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
     },
@@ -281,6 +285,7 @@ const rows: Row[] = [
       seed: { ready: false, why: "Verifying" },
       previous: { name: "gpu-1", phase: "Ready", message: "verified" },
       anythingObserved: true,
+      claimComposed: true,
       bound: true,
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
     },
@@ -299,6 +304,7 @@ const rows: Row[] = [
       previous: { name: "gpu-1", phase: "Ready", attempts: 2, message: "verified" },
       attempt: 2,
       anythingObserved: true,
+      claimComposed: true,
       bound: true,
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
     },
@@ -525,6 +531,7 @@ const rows: Row[] = [
       seed: { ready: false, why: "Verifying" },
       anythingObserved: true,
       jobComposed: true,
+      claimComposed: true,
       bound: true,
       hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
     },
@@ -541,6 +548,105 @@ const rows: Row[] = [
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason:
+      "a new revision while the new shared copy still hydrates, the node holding the earlier revision's copy: Pending, and it holds (the earlier claim stays as observed; its new claim waits for the Job that fills it)",
+    given: {
+      seed: { ready: false, why: "Hydrating: 1.00 GiB of 4.00 GiB" },
+      fresh: true,
+      previous: { name: "gpu-1", phase: "Ready", claimName: "qwen-old-n-0123456789", attempts: 1, message: "verified" },
+      anythingObserved: true,
+    },
+    want: {
+      status: { ...line, phase: "Pending", message: "waiting for the cluster's shared copy to be verified first: Hydrating: 1.00 GiB of 4.00 GiB" },
+      objects: "hold",
+      runAttempt: undefined,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason:
+      "a new revision with the new shared copy verified: the node's new claim and its Job come together (the earlier claim stays until the new copy is Ready)",
+    given: { fresh: true, previous: { name: "gpu-1", phase: "Ready", claimName: "qwen-old-n-0123456789", attempts: 1 }, anythingObserved: true },
+    want: {
+      status: { ...line, phase: "Pending", attempts: 1, message: "starting hydration Job qwen-abc-n1-aaaa for the cluster's copy (" + DIGEST + ")" },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "a new revision on a cordoned node holding the earlier revision's copy: Blocked for its cordon, and it holds (no new claim that no Job fills)",
+    given: {
+      listed: { cordoned: true },
+      fresh: true,
+      previous: { name: "gpu-1", phase: "Ready", claimName: "qwen-old-n-0123456789", attempts: 1 },
+      anythingObserved: true,
+    },
+    want: {
+      status: { ...line, phase: "Blocked", cordoned: true, message: "node gpu-1 is cordoned or not Ready: its hydration starts when it is schedulable again" },
+      objects: "hold",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason:
+      "the node-local class went missing on a node holding only an earlier revision's copy: Blocked with the reason, and it holds (no new claim of a class that is not there)",
+    given: {
+      blocked: "StorageClass local-nvme (input.tenancy.nodeLocal) does not exist on cluster prod-east",
+      fresh: true,
+      previous: { name: "gpu-1", phase: "Ready", claimName: "qwen-old-n-0123456789", attempts: 1 },
+      anythingObserved: true,
+    },
+    want: {
+      status: { ...line, phase: "Blocked", message: "StorageClass local-nvme (input.tenancy.nodeLocal) does not exist on cluster prod-east" },
+      objects: "hold",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason:
+      "no shared copy, a new revision, another node copies it first from the source: this node waits and holds its earlier revision's copy, nothing new created on it",
+    given: {
+      seed: {
+        ready: false,
+        why: "first",
+        waiting: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes",
+      },
+      from: { line: "hf://Qwen/Qwen3-8B@main", secrets: [] },
+      fresh: true,
+      previous: { name: "gpu-1", phase: "Ready", claimName: "qwen-old-n-0123456789", attempts: 1 },
+      anythingObserved: true,
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Pending",
+        message: "waiting for node gpu-0 to verify the first copy from the source: every other node then hydrates exactly those bytes",
+      },
+      objects: "hold",
+      runAttempt: undefined,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason:
+      "the node's claim is there (its Job gone, e.g. TTL-deleted before the report was seen) and nothing can start now (the shared copy re-verifying): the claim is kept, composed as observed",
+    given: {
+      seed: { ready: false, why: "Verifying" },
+      previous: { ...line, phase: "Pending", attempts: 1 },
+      anythingObserved: true,
+      claimComposed: true,
+    },
+    want: {
+      status: { ...line, phase: "Pending", message: "waiting for the cluster's shared copy to be verified first: Verifying" },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: BUSY,
     },
   },
 ];

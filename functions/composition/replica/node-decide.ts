@@ -31,6 +31,8 @@ export interface NodeObservations {
   previous: NodeStatus | undefined;
   /** Anything of this node is observed (its claim, Job or report): a node never composed has nothing to keep. */
   anythingObserved: boolean;
+  /** The node's current claim (this revision's) is observed: composing it keeps what is there. */
+  claimComposed: boolean;
   jobComposed: boolean;
   bound: boolean;
   claim: { namespace: string; name: string };
@@ -41,10 +43,12 @@ export interface NodeObservations {
 }
 
 /**
- * compose: the node's claim is desired (and its Job when runAttempt is set); keep: every observed object
- * of the node exactly as observed; release: none of them (the retention policy decides the claim's bytes).
+ * compose: the node's claim is desired (and its Job when runAttempt is set); hold: nothing is created on the
+ * node (its current claim does not exist and no Job would fill it now), and what it has stays (an earlier
+ * revision's claim, kept as observed until the node's new copy is Ready); keep: every observed object of the
+ * node exactly as observed; release: none of them (the retention policy decides the claim's bytes).
  */
-export type NodeObjects = "compose" | "keep" | "release";
+export type NodeObjects = "compose" | "hold" | "keep" | "release";
 
 export interface NodeDecision {
   /** Undefined when the node has no line (released, or never composed and not selected). */
@@ -74,6 +78,15 @@ function withReport(st: NodeStatus, h: Hydration, inProgress: boolean): NodeStat
 }
 
 export function decideNode(o: NodeObservations): NodeDecision {
+  const d = decide(o);
+  // A claim is composed together with the Job that fills it, and kept once it is there. One that is not there
+  // and that no Job fills now is never composed: it would dangle (with an Immediate class, a volume provisioned on
+  // a node that may never get a copy), e.g. a new revision's claim while the new shared copy still hydrates.
+  if (d.objects !== "compose" || d.runAttempt !== undefined || o.claimComposed) return d;
+  return { ...d, objects: o.anythingObserved ? "hold" : "release" };
+}
+
+function decide(o: NodeObservations): NodeDecision {
   const base: NodeStatus = { name: o.node, phase: "Pending", claimName: o.claim.name };
 
   // Not listed: the node left the cluster's node list or stopped matching. Never deleted at once:
@@ -105,7 +118,7 @@ export function decideNode(o: NodeObservations): NodeDecision {
   if (o.blocked !== undefined && !o.jobComposed && o.hydration.state !== "done")
     return {
       status: mark({ ...base, phase: "Blocked", message: o.blocked }),
-      objects: o.anythingObserved ? "compose" : "release",
+      objects: "compose",
       runAttempt: undefined,
       ttlSeconds: TTL_SETTLED_SECONDS,
     };
@@ -120,7 +133,7 @@ export function decideNode(o: NodeObservations): NodeDecision {
         ...(o.previous?.attempts !== undefined && !o.fresh ? { attempts: o.previous.attempts } : {}),
         message: `node ${o.node} is cordoned or not Ready: its hydration starts when it is schedulable again${failed}`,
       }),
-      objects: o.anythingObserved ? "compose" : "release",
+      objects: "compose",
       runAttempt: undefined,
       ttlSeconds: TTL_SETTLED_SECONDS,
     };
@@ -151,7 +164,7 @@ export function decideNode(o: NodeObservations): NodeDecision {
     // Nothing is created on the node before its copy can start (its claim comes with its Job).
     return {
       status: mark({ ...base, message: o.seed.waiting ?? `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),
-      objects: o.anythingObserved ? "compose" : "release",
+      objects: "compose",
       runAttempt: undefined,
       ttlSeconds: TTL_IN_PROGRESS_SECONDS,
     };

@@ -310,6 +310,7 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
       fresh,
       previous: prevLine,
       anythingObserved: observedBy.has(node),
+      claimComposed: vol.composed,
       jobComposed: jobObs.composed,
       bound,
       claim: { namespace: a.namespace, name: claim },
@@ -329,7 +330,8 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
     }
     if (d.objects === "release") continue;
     // An earlier revision's claim on this node stays until the new copy is Ready there, then goes as the
-    // shared copy's earlier volume does: deletion allowed first, the Object dropped on the next pass.
+    // shared copy's earlier volume does: deletion allowed first, the Object dropped on the next pass. While the
+    // node holds (its new claim not composed yet: no Job fills it now), it stays as observed.
     for (const key of observedBy.get(node) ?? []) {
       if (!key.startsWith("nodevolume-") || key === NODE_KEY.volume(claim)) continue;
       const state = a.observed[key];
@@ -341,11 +343,12 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
         a.add(key, { ...kept, spec: { ...(kept["spec"] as JsonObject), managementPolicies: ["*"] } }, false);
       }
     }
-    a.add(
-      NODE_KEY.volume(claim),
-      wrapObject(nodeClaim(a, claim, node, storageClassName), a.pc, { policy: volumePolicy(a.spec), readyWhen: BOUND_QUERY }),
-      vol.ready && bound,
-    );
+    if (d.objects === "compose")
+      a.add(
+        NODE_KEY.volume(claim),
+        wrapObject(nodeClaim(a, claim, node, storageClassName), a.pc, { policy: volumePolicy(a.spec), readyWhen: BOUND_QUERY }),
+        vol.ready && bound,
+      );
     // The Job of the attempt that runs, and the report of the one that decided the line (the record once its Job is gone).
     // A Job composed while the seed was verified, kept exactly as observed while it is not (decideNode's keepJob):
     // never composed anew without a verified digest to expect, never left out (Crossplane would delete it).

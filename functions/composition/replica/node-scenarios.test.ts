@@ -7,9 +7,9 @@ import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import { describe, expect, it } from "vitest";
 import { field } from "../../common/json.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { nodeScenarios, reverifyingScenario, sourceToSharedScenario } from "../../../test/support/node-scenarios.ts";
-import { composeScenario } from "../../../test/support/replica-scenarios.ts";
-import { keysOfKind, manifestAt, statusOf } from "../../../test/support/replica-builders.ts";
+import { NEXT_CLAIM, newRevisionScenario, nodeScenarios, reverifyingScenario, sourceToSharedScenario } from "../../../test/support/node-scenarios.ts";
+import { composeScenario, type Scenario } from "../../../test/support/replica-scenarios.ts";
+import { keysOfKind, manifestAt, observedObject, statusOf } from "../../../test/support/replica-builders.ts";
 import { NODE_ANNOTATION, SEED_MOUNT } from "./node-local.ts";
 
 describe("AllMatchingNodes scenarios", () => {
@@ -305,3 +305,101 @@ describe("a refetch or a new revision while a node copies: the old run's node Jo
 function keptAs(r: JsonObject | undefined): Record<string, unknown> {
   return { apiVersion: r?.["apiVersion"], kind: r?.["kind"], spec: r?.["spec"] };
 }
+
+/** An earlier claim let go: as observed, its deletion allowed (retention's `*`), dropped on the next pass. */
+function released(r: JsonObject | undefined): Record<string, unknown> {
+  return { apiVersion: r?.["apiVersion"], kind: r?.["kind"], spec: { ...(r?.["spec"] as JsonObject), managementPolicies: ["*"] } };
+}
+
+/** Node claims desired that are neither on the cluster already (observed) nor filled by a node Job composed with them. */
+function danglingClaims(rsp: ReturnType<typeof composeScenario>, observed: Scenario["observed"]): string[] {
+  const filled = new Set(
+    keysOfKind(rsp, "Job")
+      .filter((k) => k.startsWith("nodejob-"))
+      .flatMap((k) =>
+        (field(manifestAt(rsp, k), "spec", "template", "spec", "volumes") as JsonObject[]).map((v) => field(v, "persistentVolumeClaim", "claimName")),
+      ),
+  );
+  return keysOfKind(rsp, "PersistentVolumeClaim").filter(
+    (k) => k.startsWith("nodevolume-") && observed[k] === undefined && !filled.has(field(manifestAt(rsp, k), "metadata", "name")),
+  );
+}
+
+describe("a node claim is composed together with the Job that fills it, and kept once it is there", () => {
+  const spec = (s: Scenario) => s.xr["spec"] as JsonObject;
+  const changed = (s: Scenario, more: JsonObject): Scenario => ({ ...s, xr: { ...s.xr, spec: { ...spec(s), ...more } } });
+  const cases: [string, Scenario][] = [
+    ...nodeScenarios().map((s): [string, Scenario] => [s.name, s]),
+    ["reverifying", reverifyingScenario().after],
+    ["a refetch while nodes copy", changed(reverifyingScenario().before, { refetch: "2026-12-03" })],
+    ["a new revision while nodes copy", changed(reverifyingScenario().before, { claimName: NEXT_CLAIM })],
+    ...(["hydrating", "seeded", "ready"] as const).flatMap((p): [string, Scenario][] => [
+      [`a new revision, ${p}`, newRevisionScenario()[p]],
+      [`a new revision from the source, ${p}`, newRevisionScenario(true)[p]],
+    ]),
+    [
+      "a new revision while every node is cordoned",
+      (() => {
+        const s = newRevisionScenario().seeded;
+        const cluster = spec(s)["cluster"] as JsonObject;
+        return changed(s, { cluster: { ...cluster, nodes: (cluster["nodes"] as JsonObject[]).map((n) => ({ ...n, cordoned: true })) } });
+      })(),
+    ],
+    [
+      "a new revision while the node-local class is missing",
+      (() => {
+        const s = newRevisionScenario().seeded;
+        const observed = Object.fromEntries(Object.entries(s.observed).filter(([k]) => k !== "node-storage-class"));
+        const missing = composeScenario(s).desired.resources["node-storage-class"]?.resource ?? {};
+        return { ...s, observed: { ...observed, "node-storage-class": observedObject("node-storage-class", missing, { missing: true }) } };
+      })(),
+    ],
+  ];
+  it.each(cases)("%s: no node claim without its Job", (_name, s) => {
+    expect(danglingClaims(composeScenario(s), s.observed)).toEqual([]);
+  });
+});
+
+describe("a new revision on a cluster whose nodes hold the earlier one: the earlier copy stays until the new one is verified", () => {
+  for (const fromSource of [false, true]) {
+    const passes = newRevisionScenario(fromSource);
+    const was = composeScenario(passes.before);
+    const oldClaims = keysOfKind(was, "PersistentVolumeClaim").filter((k) => k.startsWith("nodevolume-"));
+    const newClaims = (r: ReturnType<typeof composeScenario>) => keysOfKind(r, "PersistentVolumeClaim").filter((k) => k.startsWith(`nodevolume-${NEXT_CLAIM}`));
+    const nodeJobs = (r: ReturnType<typeof composeScenario>) => keysOfKind(r, "Job").filter((k) => k.startsWith("nodejob-"));
+    const from = fromSource ? "from the source" : "from a shared copy";
+
+    it(`${from}, its seed not verified yet: every node keeps its earlier claim as observed; only a node whose Job starts gets its new claim`, () => {
+      const rsp = composeScenario(passes.hydrating);
+      expect(oldClaims).toHaveLength(3);
+      for (const key of oldClaims) expect(rsp.desired.resources[key]?.resource, key).toEqual(keptAs(passes.hydrating.observed[key]?.resource));
+      // From the source the first node (by name) copies first, its claim with its Job; from a shared copy, no node yet.
+      expect(newClaims(rsp).length).toBe(fromSource ? 1 : 0);
+      expect(nodeJobs(rsp).length).toBe(fromSource ? 1 : 0);
+      expect(Object.fromEntries((statusOf(rsp).nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(passes.hydrating.nodes);
+    });
+    it(`${from}, its seed verified: each node's new claim comes with its Job; an earlier claim kept as observed until that node's new copy is Ready`, () => {
+      const rsp = composeScenario(passes.seeded);
+      // From the source, gpu-node-0's verified copy is the seed: its earlier claim is let go, the other two start.
+      const starting = fromSource ? 2 : 3;
+      expect(nodeJobs(rsp)).toHaveLength(starting);
+      expect(newClaims(rsp)).toHaveLength(3);
+      const ready = new Set((statusOf(rsp).nodes ?? []).filter((n) => n.phase === "Ready").map((n) => n.name));
+      expect(ready.size).toBe(3 - starting);
+      for (const key of oldClaims) {
+        const node = field(passes.seeded.observed[key]?.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION);
+        const want = ready.has(String(node)) ? released(passes.seeded.observed[key]?.resource) : keptAs(passes.seeded.observed[key]?.resource);
+        expect(rsp.desired.resources[key]?.resource, key).toEqual(want);
+      }
+    });
+    it(`${from}, every node's new copy verified: the earlier claims are let go (deletion allowed, then dropped)`, () => {
+      const rsp = composeScenario(passes.ready);
+      expect(statusOf(rsp).phase).toBe("Ready");
+      expect(newClaims(rsp)).toHaveLength(3);
+      for (const key of oldClaims) {
+        const left = rsp.desired.resources[key]?.resource;
+        if (left !== undefined) expect(field(left, "spec", "managementPolicies"), key).toEqual(["*"]);
+      }
+    });
+  }
+});
