@@ -140,27 +140,10 @@ function decide(o: NodeObservations): NodeDecision {
   }
 
   // The seed first: a node copies the cluster's verified copy (or, from the source, waits for the first node's
-  // copy to pin the bytes), so nothing starts before it is there.
-  if (!o.seed.ready && !o.jobComposed) {
-    // A copy already verified stays what it is while the seed is, e.g., being re-verified.
-    if (o.previous?.phase === "Ready" && o.hydration.state === "done" && o.bound)
-      return {
-        status: mark(
-          withReport(
-            {
-              ...base,
-              phase: "Ready",
-              ...(o.previous.attempts !== undefined && !o.fresh ? { attempts: o.previous.attempts } : {}),
-              message: o.previous.message ?? "verified",
-            },
-            o.hydration,
-            false,
-          ),
-        ),
-        objects: "compose",
-        runAttempt: undefined,
-        ttlSeconds: TTL_SETTLED_SECONDS,
-      };
+  // copy to pin the bytes), so nothing starts before it is there. A copy the node's own report says is verified
+  // is what it is whatever the seed is doing (e.g. being re-verified) and whatever the previous line says (or if
+  // there is none): it is read from what is observed below, never from memory.
+  if (!o.seed.ready && !o.jobComposed && o.hydration.state !== "done") {
     // Nothing is created on the node before its copy can start (its claim comes with its Job).
     return {
       status: mark({ ...base, message: o.seed.waiting ?? `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),

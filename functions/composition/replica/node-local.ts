@@ -56,6 +56,15 @@ export function nodeAccountName(cacheName: string, cacheNamespace: string): stri
   return label(cacheName, "node-hydrator", cacheNamespace, cacheName);
 }
 
+/** The latest attempt of the node's copy (its claim, the refetch token) whose Job or report is observed. */
+function observedAttempt(observed: Record<string, ResourceState>, claim: string, token: string): number | undefined {
+  for (let attempt = MAX_ATTEMPTS; attempt >= 1; attempt--) {
+    const job = nodeJobName(claim, token, attempt);
+    if (observed[NODE_KEY.job(job)] !== undefined || observed[NODE_KEY.report(job)] !== undefined) return attempt;
+  }
+  return undefined;
+}
+
 /** Every node some observed object of this replica was composed for (read from our own annotation). */
 export function observedNodes(observed: Record<string, ResourceState>): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -264,8 +273,12 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
   const seen = names.map((node) => {
     const claim = nodeClaimName(a.seedClaim, node);
     const prevLine = previous.get(node);
-    const fresh = a.fresh || prevLine?.claimName !== claim;
-    const attempt = fresh ? 1 : Math.min(Math.max(prevLine?.attempts ?? 1, 1), MAX_ATTEMPTS);
+    // The attempt: the previous line's, or the latest whose Job or report is observed (their names carry the
+    // claim, the token and the attempt, so they are this run's) when that line is missing, behind or of another run.
+    const remembered = a.fresh || prevLine?.claimName !== claim ? undefined : Math.min(Math.max(prevLine.attempts ?? 1, 1), MAX_ATTEMPTS);
+    const seenAttempt = observedAttempt(a.observed, claim, token);
+    const fresh = remembered === undefined && seenAttempt === undefined;
+    const attempt = Math.max(remembered ?? 1, seenAttempt ?? 1);
     const current = nodeJobName(claim, token, attempt);
     const jobObs = observe(a.observed[NODE_KEY.job(current)]);
     const reading = readReport(observe(a.observed[NODE_KEY.report(current)]));

@@ -10,7 +10,7 @@ import type { JsonObject } from "../../sdk/types.ts";
 import { NEXT_CLAIM, newRevisionScenario, nodeScenarios, reverifyingScenario, sourceToSharedScenario } from "../../../test/support/node-scenarios.ts";
 import { composeScenario, type Scenario } from "../../../test/support/replica-scenarios.ts";
 import { keysOfKind, manifestAt, observedObject, statusOf } from "../../../test/support/replica-builders.ts";
-import { NODE_ANNOTATION, SEED_MOUNT } from "./node-local.ts";
+import { NODE_ANNOTATION, NODE_KEY, nodeClaimName, nodeJobName, SEED_MOUNT } from "./node-local.ts";
 
 describe("AllMatchingNodes scenarios", () => {
   for (const s of nodeScenarios())
@@ -402,4 +402,52 @@ describe("a new revision on a cluster whose nodes hold the earlier one: the earl
       }
     });
   }
+});
+
+describe("a node's line is read from what is observed, not only remembered: a lost status never turns a verified copy Pending", () => {
+  const { before, after } = reverifyingScenario();
+  /** The scenario with the replica's status.nodes lost (e.g. the status written by an older version, or restored without it). */
+  const noLines = (s: Scenario): Scenario => {
+    const { nodes: _lost, ...status } = s.xr["status"] as JsonObject;
+    return { ...s, xr: { ...s.xr, status } };
+  };
+  /** gpu-node-0's copy verified on its second attempt: what attempt 2 left (its report; the Job dropped once verified), none of attempt 1. */
+  const secondAttempt = (s: Scenario): Scenario => {
+    const claim = nodeClaimName("qwen3-8b-3f9c2a1b7d", "gpu-node-0");
+    const [first, second] = [nodeJobName(claim, "", 1), nodeJobName(claim, "", 2)];
+    const report = s.observed[NODE_KEY.report(first)];
+    if (report === undefined) throw new Error("no report of gpu-node-0's first attempt");
+    const observed = Object.fromEntries(Object.entries(s.observed).filter(([k]) => k !== NODE_KEY.report(first)));
+    observed[NODE_KEY.report(second)] = JSON.parse(JSON.stringify(report).split(first).join(second)) as typeof report;
+    return { ...s, observed };
+  };
+  const line = (r: ReturnType<typeof composeScenario>, node: string) => statusOf(r).nodes?.find((n) => n.name === node);
+  const onNode = (r: ReturnType<typeof composeScenario>, node: string) =>
+    Object.keys(r.desired.resources)
+      .filter((k) => field(r.desired.resources[k]?.resource, "spec", "forProvider", "manifest", "metadata", "annotations", NODE_ANNOTATION) === node)
+      .sort();
+
+  it("the shared copy re-verifying, the Ready node's previous line missing: Ready, its line as with the line there, its objects as before", () => {
+    const remembered = composeScenario(after);
+    const rsp = composeScenario(noLines(after));
+    expect(line(rsp, "gpu-node-0")?.phase).toBe("Ready");
+    expect(line(rsp, "gpu-node-0")).toEqual(line(remembered, "gpu-node-0"));
+    expect(onNode(rsp, "gpu-node-0")).toEqual(onNode(remembered, "gpu-node-0"));
+    expect(statusOf(rsp).nodes).toEqual(statusOf(remembered).nodes);
+  });
+  it("the shared copy verified, a node verified on its second attempt, the lines missing: Ready on attempt 2, no Job started again, attempt 2's report kept", () => {
+    const s = secondAttempt(noLines(before));
+    const rsp = composeScenario(s);
+    expect(line(rsp, "gpu-node-0")).toMatchObject({ phase: "Ready", attempts: 2 });
+    expect(onNode(rsp, "gpu-node-0").filter((k) => k.startsWith("nodejob-"))).toEqual([]);
+    const claim = nodeClaimName("qwen3-8b-3f9c2a1b7d", "gpu-node-0");
+    expect(onNode(rsp, "gpu-node-0")).toEqual([NODE_KEY.report(nodeJobName(claim, "", 2)), NODE_KEY.volume(claim)].sort());
+  });
+  it("the shared copy re-verifying, a node verified on its second attempt, the lines missing: Ready on attempt 2, its objects kept", () => {
+    const s = secondAttempt(noLines(after));
+    const rsp = composeScenario(s);
+    expect(line(rsp, "gpu-node-0")).toMatchObject({ phase: "Ready", attempts: 2 });
+    const claim = nodeClaimName("qwen3-8b-3f9c2a1b7d", "gpu-node-0");
+    expect(onNode(rsp, "gpu-node-0")).toEqual([NODE_KEY.report(nodeJobName(claim, "", 2)), NODE_KEY.volume(claim)].sort());
+  });
 });
