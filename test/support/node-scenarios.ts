@@ -5,7 +5,7 @@
 // each as examples/replica-nodes-<name>/ for `crossplane render`.
 import { field, isObject } from "../../functions/common/json.ts";
 import type { JsonObject, ResourceState } from "../../functions/sdk/types.ts";
-import { NODE_ANNOTATION } from "../../functions/composition/replica/node-local.ts";
+import { NODE_ANNOTATION, nodeClaimName } from "../../functions/composition/replica/node-local.ts";
 import type { NodeStatus } from "../../functions/api/node-local.ts";
 import type { ObservedAs } from "./replica-builders.ts";
 import { baseXr, compose, observedObject, reportData, tenancyInput } from "./replica-builders.ts";
@@ -379,5 +379,76 @@ export function newRevisionScenario(fromSource = false): Record<"before" | "hydr
       phase: "Ready",
       nodes: allReady,
     },
+  };
+}
+
+const failedJob: ObservedAs = {
+  status: {
+    failed: 5,
+    conditions: [
+      {
+        type: "Failed",
+        status: "True",
+        reason: "BackoffLimitExceeded",
+        message: "Job has reached the specified backoff limit",
+        lastTransitionTime: "2024-01-01T00:30:00Z",
+      },
+    ],
+  },
+};
+const failedReport = report("Failed", { message: "writing /cache: no space left on device", bytesDone: 2147483648, bytesTotal: TOTAL });
+
+/**
+ * No shared copy, no pin: gpu-node-0 had the first copy from the source and its last attempt (the sixth) failed
+ * on its own disk; gpu-node-1 and gpu-node-2 have nothing. `failed` is the pass that sees that Job Failed (its
+ * line still says attempt 6 runs), `gaveUp` a later pass (its Job dropped, its report the record, its line Failed).
+ * Not an example: node-scenarios.test.ts asserts it.
+ */
+export function sourceGaveUpScenario(): Record<"failed" | "gaveUp", NodeScenario> {
+  const claim = "qwen3-8b-3f9c2a1b7d";
+  const line = (phase: string): JsonObject[] => [
+    { name: "gpu-node-0", phase, claimName: nodeClaimName(claim, "gpu-node-0"), attempts: 6, message: `attempt 6 ${phase}` },
+  ];
+  const xrWith = (phase: string) =>
+    baseXr(sourceSpec(three), { phase: "Hydrating", sharedPhase: "Hydrating", seed: "Source", claimName: claim, nodes: line(phase) });
+  // What attempt 6 composed: gpu-node-0's claim, Job and report, the node-local class, the account.
+  const running = xrWith("Hydrating");
+  const composed = compose(running, {}, undefined, {}, NODE_SOURCE_INPUT).desired.resources;
+  const failed: Record<string, ResourceState> = {};
+  for (const [key, state] of Object.entries(composed))
+    failed[key] = observedObject(
+      key,
+      state.resource,
+      key.startsWith("nodejob-") ? failedJob : key.startsWith("nodereport-") ? failedReport : key.startsWith("nodevolume-") ? localBound : {},
+    );
+  const dropped = Object.fromEntries(Object.entries(failed).filter(([k]) => !k.startsWith("nodejob-")));
+  const nodes = { "gpu-node-0": "Failed", "gpu-node-1": "Pending", "gpu-node-2": "Pending" } as const;
+  const common = { input: NODE_SOURCE_INPUT, phase: "Failed" as const, nodes, fromSource: true as const };
+  return {
+    failed: { ...common, name: "source-gave-up-now", why: "gpu-node-0's sixth attempt just failed", xr: running, observed: failed },
+    gaveUp: { ...common, name: "source-gave-up", why: "gpu-node-0 gave up earlier", xr: xrWith("Failed"), observed: dropped },
+  };
+}
+
+/**
+ * No shared copy, no pin: gpu-node-0 and gpu-node-1 both copy unpinned from the source (left from before the
+ * one-at-a-time rule held a cordoned node's turn, or a race): the observed objects of both, each Job running.
+ */
+export function twoUnpinnedScenario(): NodeScenario {
+  const xr = baseXr(sourceSpec(three), { phase: "Pending", sharedPhase: "Hydrating", seed: "Source", claimName: "qwen3-8b-3f9c2a1b7d" });
+  const alone = baseXr(sourceSpec([{ name: "gpu-node-1" }]), { phase: "Pending", sharedPhase: "Hydrating", seed: "Source", claimName: "qwen3-8b-3f9c2a1b7d" });
+  const observed = {
+    ...clusterWith(alone, { "gpu-node-1": { copying: [4294967296, 11] } }, {}, [], NODE_SOURCE_INPUT),
+    ...clusterWith(xr, { "gpu-node-0": { copying: [2147483648, 13] } }, {}, [], NODE_SOURCE_INPUT),
+  };
+  return {
+    name: "source-two-unpinned",
+    why: "two nodes copy unpinned at once",
+    xr,
+    observed,
+    input: NODE_SOURCE_INPUT,
+    phase: "Hydrating",
+    nodes: { "gpu-node-0": "Hydrating", "gpu-node-1": "Hydrating", "gpu-node-2": "Pending" },
+    fromSource: true,
   };
 }

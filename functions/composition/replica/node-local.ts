@@ -22,6 +22,7 @@ import { commonLabels, job, reportConfigMap, role, roleBinding, serviceAccount }
 import { MAX_ATTEMPTS } from "./lifecycle.ts";
 import { label, reportName } from "./names.ts";
 import { decideNode, type Seed } from "./node-decide.ts";
+import { firstCopy } from "./node-seed.ts";
 import { observe, wrapObject, type ProviderConfigRef } from "./objects.ts";
 import { hydrationState, type Hydration } from "./phase.ts";
 import { readReport } from "./report.ts";
@@ -413,14 +414,17 @@ export function composeNodes(a: NodeComposeArgs): NodesComposed {
 interface Seen {
   node: string;
   prevLine: NodeStatus | undefined;
+  fresh: boolean;
+  attempt: number;
   jobObs: { composed: boolean };
 }
 
 /**
  * With no shared copy, each node's seed: the pin's digest when there is one (the fleet's, else the first verified
  * node's: our own status says which when several are, else the first by name), so every copy verifies exactly
- * those bytes; before it, one node copies unpinned (the one already copying, else the first schedulable by name)
- * and the others wait, so two nodes can never verify two different revisions of a moving source.
+ * those bytes; before it, one node copies unpinned (node-seed.ts, firstCopy: the one already copying, else the
+ * first schedulable by name that has not given up) and the others wait, so two nodes can never verify two
+ * different revisions of a moving source, and one node that gave up does not hold the rest.
  */
 function sourceSeeds<S extends Seen>(
   a: NodeComposeArgs,
@@ -447,18 +451,40 @@ function sourceSeeds<S extends Seen>(
     for (const x of seen) seeds.set(x.node, { ready: true, digest });
     return { seeds, pinning };
   }
-  const schedulable = seen.filter((x) => listed.get(x.node)?.cordoned === false);
-  const pioneer = (schedulable.find((x) => x.jobObs.composed) ?? schedulable[0])?.node;
+  // Every attempt failed: this pass's last one, or (its Job since dropped) the line that said so with no report left.
+  const gaveUp = (x: S) => {
+    const h = hydration(x, undefined);
+    return (
+      x.attempt >= MAX_ATTEMPTS && (h.state === "failed" || (h.state === "notStarted" && !x.fresh && !x.jobObs.composed && x.prevLine?.phase === "Failed"))
+    );
+  };
+  const turn = firstCopy(
+    seen.map((x) => {
+      const at = listed.get(x.node);
+      return { node: x.node, schedulable: at?.cordoned === false, copying: at !== undefined && x.jobObs.composed, gaveUp: at !== undefined && gaveUp(x) };
+    }),
+  );
+  const pioneer = turn.node;
+  const gave =
+    turn.gaveUp.length === 0
+      ? ""
+      : ` (${turn.gaveUp.length === 1 ? "node" : "nodes"} ${turn.gaveUp.slice(0, 5).join(", ")} gave up after ${MAX_ATTEMPTS} attempts; set a new refetch value on the ModelCache to try ${turn.gaveUp.length === 1 ? "it" : "them"} again)`;
   const waiting =
     pioneer === undefined
-      ? "waiting for a schedulable node to hydrate the first copy from the source (it pins the bytes every other node must match)"
-      : `waiting for node ${pioneer} to verify the first copy from the source: every other node then hydrates exactly those bytes`;
-  for (const x of seen)
-    seeds.set(x.node, x.node === pioneer || x.jobObs.composed ? { ready: true, digest: undefined } : { ready: false, why: waiting, waiting });
-  if (pioneer !== undefined) {
-    const p = seen.find((x) => x.node === pioneer);
-    const h = p !== undefined ? hydration(p, undefined) : undefined;
-    pinning.phase = h?.state === "running" || h?.state === "started" ? "Hydrating" : h?.state === "failed" ? "Failed" : "Pending";
-  }
+      ? `waiting for a schedulable node to hydrate the first copy from the source (it pins the bytes every other node must match)${gave}`
+      : `waiting for node ${pioneer} to verify the first copy from the source${gave}: every other node then hydrates exactly those bytes`;
+  // The node whose turn it is reads the source unpinned, and so does one that gave up (its line says so; no retry is
+  // due after the last attempt). Any other node waits: a Job of its own still composed (copying when this rule came,
+  // or a race) goes on, kept as observed, and no retry of it starts (decideNode's keepJob), so one at a time holds.
+  const unpinned = new Set([...(pioneer !== undefined ? [pioneer] : []), ...turn.gaveUp]);
+  for (const x of seen) seeds.set(x.node, unpinned.has(x.node) ? { ready: true, digest: undefined } : { ready: false, why: waiting, waiting });
+  const p = seen.find((x) => x.node === pioneer);
+  const h = p !== undefined ? hydration(p, undefined) : undefined;
+  pinning.phase =
+    h?.state === "running" || h?.state === "started"
+      ? "Hydrating"
+      : h?.state === "failed" || (pioneer === undefined && turn.gaveUp.length > 0)
+        ? "Failed"
+        : "Pending";
   return { seeds, pinning };
 }

@@ -7,7 +7,15 @@ import { StorageClass } from "kubernetes-models/storage.k8s.io/v1";
 import { describe, expect, it } from "vitest";
 import { field } from "../../common/json.ts";
 import type { JsonObject } from "../../sdk/types.ts";
-import { NEXT_CLAIM, newRevisionScenario, nodeScenarios, reverifyingScenario, sourceToSharedScenario } from "../../../test/support/node-scenarios.ts";
+import {
+  NEXT_CLAIM,
+  newRevisionScenario,
+  nodeScenarios,
+  reverifyingScenario,
+  sourceGaveUpScenario,
+  sourceToSharedScenario,
+  twoUnpinnedScenario,
+} from "../../../test/support/node-scenarios.ts";
 import { composeScenario, type Scenario } from "../../../test/support/replica-scenarios.ts";
 import { keysOfKind, manifestAt, observedObject, statusOf } from "../../../test/support/replica-builders.ts";
 import { NODE_ANNOTATION, NODE_KEY, nodeClaimName, nodeJobName, SEED_MOUNT } from "./node-local.ts";
@@ -337,6 +345,8 @@ describe("a node claim is composed together with the Job that fills it, and kept
       [`a new revision, ${p}`, newRevisionScenario()[p]],
       [`a new revision from the source, ${p}`, newRevisionScenario(true)[p]],
     ]),
+    ["from the source, the first node's sixth attempt just failed", sourceGaveUpScenario().failed],
+    ["from the source, the first node gave up earlier", sourceGaveUpScenario().gaveUp],
     [
       "a new revision while every node is cordoned",
       (() => {
@@ -449,5 +459,95 @@ describe("a node's line is read from what is observed, not only remembered: a lo
     expect(line(rsp, "gpu-node-0")).toMatchObject({ phase: "Ready", attempts: 2 });
     const claim = nodeClaimName("qwen3-8b-3f9c2a1b7d", "gpu-node-0");
     expect(onNode(rsp, "gpu-node-0")).toEqual([NODE_KEY.report(nodeJobName(claim, "", 2)), NODE_KEY.volume(claim)].sort());
+  });
+});
+
+describe("no shared copy, no pin: the first node gave up (every attempt failed), so the next one tries, one at a time", () => {
+  const jobsOn = (r: ReturnType<typeof composeScenario>) =>
+    keysOfKind(r, "Job")
+      .filter((k) => k.startsWith("nodejob-"))
+      .map((k) => String(field(manifestAt(r, k), "metadata", "annotations", NODE_ANNOTATION)));
+  const claimsOn = (r: ReturnType<typeof composeScenario>) =>
+    keysOfKind(r, "PersistentVolumeClaim").map((k) => String(field(manifestAt(r, k), "metadata", "annotations", NODE_ANNOTATION)));
+  for (const [when, s] of Object.entries(sourceGaveUpScenario()))
+    describe(when === "failed" ? "the pass that sees its sixth attempt fail" : "a later pass (its Job dropped, its report the record)", () => {
+      const rsp = composeScenario(s);
+      const status = statusOf(rsp);
+      const line = (n: string) => status.nodes?.find((x) => x.name === n);
+      it("gpu-node-1 gets its claim and an unpinned Job from the source; gpu-node-2 nothing (never two unpinned copies at once)", () => {
+        expect(jobsOn(rsp)).toEqual(["gpu-node-1"]);
+        const job = manifestAt(rsp, keysOfKind(rsp, "Job").find((k) => k.startsWith("nodejob-")) ?? "");
+        const [container] = field(job, "spec", "template", "spec", "containers") as JsonObject[];
+        expect(field(container, "args")).not.toContain("--expect-manifest-digest");
+        expect(claimsOn(rsp).sort()).toEqual(["gpu-node-0", "gpu-node-1"]);
+      });
+      it("gpu-node-0 is Failed, saying it gave up and how to try again; its claim and report stay, its Job goes", () => {
+        expect(line("gpu-node-0")).toMatchObject({ phase: "Failed", attempts: 6 });
+        expect(line("gpu-node-0")?.message).toMatch(/gave up: set a new refetch value on the ModelCache to try again$/);
+        expect(line("gpu-node-0")?.message).toContain("no space left on device");
+        expect(Object.keys(rsp.desired.resources).filter((k) => k.startsWith("nodereport-"))).toHaveLength(2);
+      });
+      it("gpu-node-2 waits for gpu-node-1, the line naming the node that gave up and the way to retry it", () => {
+        expect(line("gpu-node-2")).toEqual({
+          name: "gpu-node-2",
+          phase: "Pending",
+          claimName: line("gpu-node-2")?.claimName,
+          message:
+            "waiting for node gpu-node-1 to verify the first copy from the source (node gpu-node-0 gave up after 6 attempts; set a new refetch value on the ModelCache to try it again): every other node then hydrates exactly those bytes",
+        });
+      });
+      it("the replica is Failed naming gpu-node-0 (a person acts on it), nothing pinned yet", () => {
+        expect(status.phase).toBe(s.phase);
+        expect(status.message).toContain("failed on: gpu-node-0");
+        expect(status.sharedPhase).toBe("Pending");
+        expect(status.manifestDigest).toBeUndefined();
+        expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
+      });
+    });
+});
+
+describe("no shared copy, no pin, two nodes found copying unpinned at once: the first by name holds the turn, the other's Job goes on but never retries", () => {
+  const s = twoUnpinnedScenario();
+  const jobOf = (r: ReturnType<typeof composeScenario>, node: string) =>
+    keysOfKind(r, "Job").filter((k) => k.startsWith("nodejob-") && field(manifestAt(r, k), "metadata", "annotations", NODE_ANNOTATION) === node);
+  it("gpu-node-0 holds the turn (its Job composed as before); gpu-node-1's Job kept exactly as observed; gpu-node-2 gets nothing", () => {
+    const rsp = composeScenario(s);
+    const [held] = jobOf(rsp, "gpu-node-0");
+    const [kept] = jobOf(rsp, "gpu-node-1");
+    expect(held).toBeDefined();
+    expect(rsp.desired.resources[kept ?? ""]?.resource).toEqual(keptAs(s.observed[kept ?? ""]?.resource));
+    expect(jobOf(rsp, "gpu-node-2")).toEqual([]);
+    expect(Object.fromEntries((statusOf(rsp).nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
+    expect(statusOf(rsp).nodes?.find((n) => n.name === "gpu-node-1")?.message).toMatch(
+      /^copying from the source: .*; waiting for node gpu-node-0 to verify the first copy from the source: every other node then hydrates exactly those bytes: this Job goes on, and no new one starts until it is$/,
+    );
+  });
+  it("gpu-node-1's attempt fails: no retry starts (its failed Job kept), it waits for gpu-node-0's copy", () => {
+    const [kept] = jobOf(composeScenario(s), "gpu-node-1");
+    const key = kept ?? "";
+    const observed = { ...s.observed };
+    const state = observed[key];
+    if (state === undefined) throw new Error("no Job on gpu-node-1");
+    const failedAt = "2024-01-01T00:30:00Z";
+    const manifest = field(state.resource, "status", "atProvider", "manifest") as JsonObject;
+    observed[key] = {
+      ...state,
+      resource: {
+        ...state.resource,
+        status: {
+          ...(state.resource["status"] as JsonObject),
+          atProvider: {
+            manifest: {
+              ...manifest,
+              status: { failed: 5, conditions: [{ type: "Failed", status: "True", message: "BackoffLimitExceeded", lastTransitionTime: failedAt }] },
+            },
+          },
+        },
+      },
+    };
+    const rsp = composeScenario({ ...s, observed });
+    expect(jobOf(rsp, "gpu-node-1")).toEqual([key]);
+    expect(rsp.desired.resources[key]?.resource).toEqual(keptAs(observed[key]?.resource));
+    expect(statusOf(rsp).nodes?.find((n) => n.name === "gpu-node-1")).toMatchObject({ phase: "Pending", attempts: 1 });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkNodeLocal } from "../tenancy/node-local.ts";
 import { NodeLocalPolicy } from "../../api/node-local.ts";
-import { decideSeed, needsSharedClass, type SeedInputs, type SeedMode } from "./node-seed.ts";
+import { decideSeed, firstCopy, needsSharedClass, type FirstCopy, type FirstCopyCandidate, type SeedInputs, type SeedMode } from "./node-seed.ts";
 
 /** A cluster with a class for the shared copy, nothing composed yet, the seed unset, the platform's default. Each row changes what it is about. */
 const base: SeedInputs = { seed: undefined, policy: "Deny", backend: "PVC", storageClassName: "nfs-client", sharedObserved: false, cluster: "prod-east" };
@@ -98,5 +98,61 @@ describe("checkNodeLocal: the platform decides whether nodes may hydrate from th
     { reason: "unset: allowed", seed: undefined, allow: "Deny", want: { refused: [], storageClassName: "local-nvme" } },
   ])("$reason", ({ seed, allow, want }) => {
     expect(checkNodeLocal({ size: "40Gi", ...(seed !== undefined ? { seed } : {}) }, policy(allow), "spec")).toEqual(want);
+  });
+});
+
+describe("firstCopy: with no shared copy and no pin, which one node hydrates unpinned (its verified copy pins the rest)", () => {
+  /** Three schedulable nodes, none copying, none given up; each row changes what it is about. */
+  const node = (name: string, more: Partial<FirstCopyCandidate> = {}): FirstCopyCandidate => ({
+    node: name,
+    schedulable: true,
+    copying: false,
+    gaveUp: false,
+    ...more,
+  });
+  it.each<{ reason: string; given: FirstCopyCandidate[]; want: FirstCopy }>([
+    { reason: "nothing copying yet: the first node by name", given: [node("gpu-2"), node("gpu-0"), node("gpu-1")], want: { node: "gpu-0", gaveUp: [] } },
+    {
+      reason: "a node already copying keeps the turn, even if it is not the first by name",
+      given: [node("gpu-0"), node("gpu-1", { copying: true }), node("gpu-2")],
+      want: { node: "gpu-1", gaveUp: [] },
+    },
+    {
+      reason: "the copying node was cordoned: it keeps the turn (a cordon does not evict its Job), no second unpinned copy starts",
+      given: [node("gpu-0", { schedulable: false, copying: true }), node("gpu-1"), node("gpu-2")],
+      want: { node: "gpu-0", gaveUp: [] },
+    },
+    {
+      reason: "the first node gave up (every attempt failed): the next by name tries, one at a time",
+      given: [node("gpu-0", { gaveUp: true }), node("gpu-1"), node("gpu-2")],
+      want: { node: "gpu-1", gaveUp: ["gpu-0"] },
+    },
+    {
+      reason: "the first node gave up in this very pass (its failed Job still composed): the next by name tries now",
+      given: [node("gpu-0", { copying: true, gaveUp: true }), node("gpu-1"), node("gpu-2")],
+      want: { node: "gpu-1", gaveUp: ["gpu-0"] },
+    },
+    {
+      reason: "the first gave up and the second copies: the second keeps the turn, the third waits",
+      given: [node("gpu-0", { gaveUp: true }), node("gpu-1", { copying: true }), node("gpu-2")],
+      want: { node: "gpu-1", gaveUp: ["gpu-0"] },
+    },
+    {
+      reason: "the next node by name is cordoned: the turn skips it",
+      given: [node("gpu-0", { gaveUp: true }), node("gpu-1", { schedulable: false }), node("gpu-2")],
+      want: { node: "gpu-2", gaveUp: ["gpu-0"] },
+    },
+    {
+      reason: "every node gave up (a failure of the source itself, shown on each in turn): none tries until a refetch, all named",
+      given: [node("gpu-0", { gaveUp: true }), node("gpu-1", { gaveUp: true }), node("gpu-2", { gaveUp: true })],
+      want: { node: undefined, gaveUp: ["gpu-0", "gpu-1", "gpu-2"] },
+    },
+    {
+      reason: "no schedulable node: none (the replica waits for one)",
+      given: [node("gpu-0", { schedulable: false }), node("gpu-1", { schedulable: false })],
+      want: { node: undefined, gaveUp: [] },
+    },
+  ])("$reason", ({ given, want }) => {
+    expect(firstCopy(given)).toEqual(want);
   });
 });

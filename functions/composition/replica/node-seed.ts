@@ -3,7 +3,8 @@
 // cluster) or the source itself (one download per node, no shared copy). The
 // tenant asks with spec.nodeLocal.seed; the platform allows the source with
 // input.tenancy.nodeLocal.seedFromSource, since N nodes pulling is N egress
-// paths, N uses of the credentials and N times the rate limit. Pure:
+// paths, N uses of the credentials and N times the rate limit. From the
+// source with no pin, firstCopy says which one node copies first. Pure:
 // node-seed.test.ts has a row per case.
 import type { NodeSeed } from "../../api/node-local.ts";
 
@@ -46,4 +47,37 @@ export function needsSharedClass(seed: NodeSeed | undefined, policy: "Deny" | "A
   const s = seed ?? "Auto";
   if (s === "Source") return false;
   return !(s === "Auto" && policy === "Allow");
+}
+
+/** One node as the choice of the first copy from the source sees it. */
+export interface FirstCopyCandidate {
+  node: string;
+  /** In the cluster's node list and not cordoned: a Job may start there. */
+  schedulable: boolean;
+  /** In the node list, its current Job composed: it holds the turn (running, or failed and waiting for its retry). */
+  copying: boolean;
+  /** Every attempt failed (the last one allowed): it tries again only after a refetch. */
+  gaveUp: boolean;
+}
+
+export interface FirstCopy {
+  /** The one node that hydrates unpinned now; undefined when none can. */
+  node: string | undefined;
+  /** The nodes that gave up, by name: the replica names them. */
+  gaveUp: string[];
+}
+
+/**
+ * Which node hydrates the first copy from the source, unpinned (its verified digest then pins every other
+ * node): one at a time, so N nodes never download a moving source at once, nor verify two revisions of it.
+ * The one already copying keeps the turn (a cordon does not evict its Job); else the first schedulable node by
+ * name that has not given up. A node that gave up hands the turn on, so one bad node (its disk, its network)
+ * does not hold every other node's copy until a refetch; a failure of the source itself shows on each node in
+ * turn, never on two at once.
+ */
+export function firstCopy(candidates: readonly FirstCopyCandidate[]): FirstCopy {
+  const byName = [...candidates].sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0));
+  const gaveUp = byName.filter((c) => c.gaveUp).map((c) => c.node);
+  const holder = byName.find((c) => c.copying && !c.gaveUp) ?? byName.find((c) => c.schedulable && !c.gaveUp);
+  return { node: holder?.node, gaveUp };
 }
