@@ -404,7 +404,7 @@ const failedReport = report("Failed", { message: "writing /cache: no space left 
  * line still says attempt 6 runs), `gaveUp` a later pass (its Job dropped, its report the record, its line Failed).
  * Not an example: node-scenarios.test.ts asserts it.
  */
-export function sourceGaveUpScenario(): Record<"failed" | "gaveUp", NodeScenario> {
+export function sourceGaveUpScenario(): Record<"failed" | "gaveUp" | "stale", NodeScenario> {
   const claim = "qwen3-8b-3f9c2a1b7d";
   const line = (phase: string): JsonObject[] => [
     { name: "gpu-node-0", phase, claimName: nodeClaimName(claim, "gpu-node-0"), attempts: 6, message: `attempt 6 ${phase}` },
@@ -427,6 +427,15 @@ export function sourceGaveUpScenario(): Record<"failed" | "gaveUp", NodeScenario
   return {
     failed: { ...common, name: "source-gave-up-now", why: "gpu-node-0's sixth attempt just failed", xr: running, observed: failed },
     gaveUp: { ...common, name: "source-gave-up", why: "gpu-node-0 gave up earlier", xr: xrWith("Failed"), observed: dropped },
+    stale: {
+      ...common,
+      name: "source-gave-up-stale",
+      why: "gpu-node-0 gave up earlier; its last pod was killed at its deadline, so its report still says Hydrating",
+      xr: xrWith("Failed"),
+      observed: Object.fromEntries(
+        Object.entries(dropped).map(([k, v]) => [k, k.startsWith("nodereport-") ? observedObject(k, composed[k]?.resource ?? {}, copying(2147483648, 60)) : v]),
+      ),
+    },
   };
 }
 

@@ -123,6 +123,24 @@ const rows: Row[] = [
     },
   },
   {
+    reason:
+      "gave up on an earlier pass, its Job since dropped, its report still saying Hydrating (the pod killed at its deadline before it could write Failed): stay Failed, never re-create the last attempt's Job",
+    given: {
+      attempt: 6,
+      previous: { phase: "Failed", lastError: "Job was active longer than specified deadline" },
+      hydration: { state: "running", report: report({ bytesDone: GIB }) },
+    },
+    want: {
+      phase: "Failed",
+      message: "gave up after 6 attempts: Job was active longer than specified deadline; set a new refetch value on the ModelCache to try again",
+      ttlSeconds: SETTLED,
+      attempts: 6,
+      runAttempt: undefined,
+      lastError: "Job was active longer than specified deadline",
+      drift: false,
+    },
+  },
+  {
     reason: "verified and the claim is Bound: Ready, the digest and where it is, no Job composed again",
     given: { hydration: { state: "done", report: report({ phase: "Ready", manifestDigest: DIGEST }) } },
     want: {

@@ -61,7 +61,10 @@ function outcome(o: PhaseObservations): Outcome {
   if (o.blocked.length > 0)
     // Never start a Job that cannot succeed; never kill one already running.
     return { phase: "Blocked", message: o.blocked.join("; "), ttlSeconds: TTL_SETTLED_SECONDS, ...(o.jobComposed ? {} : { runAttempt: undefined }) };
-  const gaveUpBefore = !o.fresh && attempt >= MAX_ATTEMPTS && o.previous.phase === "Failed" && !o.jobComposed && h.state === "notStarted";
+  // Gave up on an earlier pass: the last attempt's Job was dropped then. Its report may be gone, or still say where
+  // the pod was when it was killed (e.g. at its deadline, before it could write Failed): never read as running again.
+  const gaveUpBefore =
+    !o.fresh && attempt >= MAX_ATTEMPTS && o.previous.phase === "Failed" && !o.jobComposed && (h.state === "notStarted" || h.state === "running");
   if (gaveUpBefore)
     return {
       phase: "Failed",

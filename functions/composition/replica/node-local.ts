@@ -451,12 +451,12 @@ function sourceSeeds<S extends Seen>(
     for (const x of seen) seeds.set(x.node, { ready: true, digest });
     return { seeds, pinning };
   }
-  // Every attempt failed: this pass's last one, or (its Job since dropped) the line that said so with no report left.
+  // Every attempt failed: this pass's last one, or (its Job since dropped) the line that said so, its report gone or
+  // stale (decide.ts, gaveUpBefore).
   const gaveUp = (x: S) => {
     const h = hydration(x, undefined);
-    return (
-      x.attempt >= MAX_ATTEMPTS && (h.state === "failed" || (h.state === "notStarted" && !x.fresh && !x.jobObs.composed && x.prevLine?.phase === "Failed"))
-    );
+    const before = (h.state === "notStarted" || h.state === "running") && !x.fresh && !x.jobObs.composed && x.prevLine?.phase === "Failed";
+    return x.attempt >= MAX_ATTEMPTS && (h.state === "failed" || before);
   };
   const turn = firstCopy(
     seen.map((x) => {

@@ -469,8 +469,12 @@ describe("no shared copy, no pin: the first node gave up (every attempt failed),
       .map((k) => String(field(manifestAt(r, k), "metadata", "annotations", NODE_ANNOTATION)));
   const claimsOn = (r: ReturnType<typeof composeScenario>) =>
     keysOfKind(r, "PersistentVolumeClaim").map((k) => String(field(manifestAt(r, k), "metadata", "annotations", NODE_ANNOTATION)));
-  for (const [when, s] of Object.entries(sourceGaveUpScenario()))
-    describe(when === "failed" ? "the pass that sees its sixth attempt fail" : "a later pass (its Job dropped, its report the record)", () => {
+  const { failed, gaveUp } = sourceGaveUpScenario();
+  for (const [when, s] of [
+    ["the pass that sees its sixth attempt fail", failed],
+    ["a later pass (its Job dropped, its report the record)", gaveUp],
+  ] as const)
+    describe(when, () => {
       const rsp = composeScenario(s);
       const status = statusOf(rsp);
       const line = (n: string) => status.nodes?.find((x) => x.name === n);
@@ -549,5 +553,25 @@ describe("no shared copy, no pin, two nodes found copying unpinned at once: the 
     expect(jobOf(rsp, "gpu-node-1")).toEqual([key]);
     expect(rsp.desired.resources[key]?.resource).toEqual(keptAs(observed[key]?.resource));
     expect(statusOf(rsp).nodes?.find((n) => n.name === "gpu-node-1")).toMatchObject({ phase: "Pending", attempts: 1 });
+  });
+});
+
+describe("a node that gave up, its last pod killed before it wrote Failed (its report still says Hydrating): never re-run, the turn passes on", () => {
+  const s = sourceGaveUpScenario().stale;
+  const rsp = composeScenario(s);
+  const status = statusOf(rsp);
+  it("gpu-node-0 stays Failed (gave up), no Job re-created on it; gpu-node-1 gets the only node Job", () => {
+    expect(status.nodes?.find((n) => n.name === "gpu-node-0")).toMatchObject({
+      phase: "Failed",
+      attempts: 6,
+      message: "gave up after 6 attempts: hydration failed; set a new refetch value on the ModelCache to try again",
+    });
+    expect(
+      keysOfKind(rsp, "Job")
+        .filter((k) => k.startsWith("nodejob-"))
+        .map((k) => field(manifestAt(rsp, k), "metadata", "annotations", NODE_ANNOTATION)),
+    ).toEqual(["gpu-node-1"]);
+    expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
+    expect(status.phase).toBe("Failed");
   });
 });
