@@ -461,3 +461,44 @@ export function twoUnpinnedScenario(): NodeScenario {
     fromSource: true,
   };
 }
+
+/**
+ * No shared copy, no pin: every node had its turn and gave up (a failure of the source itself, found on each in
+ * turn): each node's claim and Failed report of attempt 6, its Job dropped, its line Failed.
+ */
+export function sourceAllGaveUpScenario(): NodeScenario {
+  const claim = "qwen3-8b-3f9c2a1b7d";
+  const status = (phase: string, names: readonly string[]): JsonObject => ({
+    phase: "Failed",
+    sharedPhase: "Hydrating",
+    seed: "Source",
+    claimName: claim,
+    nodes: names.map((name) => ({ name, phase, claimName: nodeClaimName(claim, name), attempts: 6, message: `attempt 6 ${phase}` })),
+  });
+  let observed: Record<string, ResourceState> = {};
+  for (const { name } of three) {
+    const alone = baseXr(sourceSpec([{ name }]), status("Hydrating", [name]));
+    for (const [key, state] of Object.entries(compose(alone, {}, undefined, {}, NODE_SOURCE_INPUT).desired.resources))
+      if (!key.startsWith("nodejob-") && observed[key] === undefined)
+        observed = {
+          ...observed,
+          [key]: observedObject(key, state.resource, key.startsWith("nodereport-") ? failedReport : key.startsWith("nodevolume-") ? localBound : {}),
+        };
+  }
+  return {
+    name: "source-all-gave-up",
+    why: "every node gave up",
+    xr: baseXr(
+      sourceSpec(three),
+      status(
+        "Failed",
+        three.map((n) => n.name),
+      ),
+    ),
+    observed,
+    input: NODE_SOURCE_INPUT,
+    phase: "Failed",
+    nodes: { "gpu-node-0": "Failed", "gpu-node-1": "Failed", "gpu-node-2": "Failed" },
+    fromSource: true,
+  };
+}

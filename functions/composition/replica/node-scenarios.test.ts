@@ -12,6 +12,7 @@ import {
   newRevisionScenario,
   nodeScenarios,
   reverifyingScenario,
+  sourceAllGaveUpScenario,
   sourceGaveUpScenario,
   sourceToSharedScenario,
   twoUnpinnedScenario,
@@ -573,5 +574,28 @@ describe("a node that gave up, its last pod killed before it wrote Failed (its r
     ).toEqual(["gpu-node-1"]);
     expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
     expect(status.phase).toBe("Failed");
+  });
+});
+
+describe("no shared copy, no pin, every node gave up (a failure of the source itself, found on each in turn): nothing runs until a refetch", () => {
+  const s = sourceAllGaveUpScenario();
+  const rsp = composeScenario(s);
+  const status = statusOf(rsp);
+  it("no node Job; every line Failed; the replica Failed naming them all; sharedPhase Failed (no copy to pin the bytes)", () => {
+    expect(keysOfKind(rsp, "Job").filter((k) => k.startsWith("nodejob-"))).toEqual([]);
+    expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
+    expect(status.phase).toBe("Failed");
+    expect(status.message).toContain("failed on: gpu-node-0, gpu-node-1, gpu-node-2");
+    expect(status.sharedPhase).toBe("Failed");
+    expect(keysOfKind(rsp, "PersistentVolumeClaim").filter((k) => k.startsWith("nodevolume-"))).toHaveLength(3);
+  });
+  it("a refetch: the first node by name tries again, alone", () => {
+    const spec = s.xr["spec"] as JsonObject;
+    const again = composeScenario({ ...s, xr: { ...s.xr, spec: { ...spec, refetch: "2026-12-03" } } });
+    expect(
+      keysOfKind(again, "Job")
+        .filter((k) => k.startsWith("nodejob-"))
+        .map((k) => field(manifestAt(again, k), "metadata", "annotations", NODE_ANNOTATION)),
+    ).toEqual(["gpu-node-0"]);
   });
 });
