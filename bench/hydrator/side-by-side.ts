@@ -41,6 +41,13 @@ const MiB = 1024 * 1024;
 /** Another checkout's bin/function-model-cache.js: its `hydrate` rows run beside this one's, in the same rounds (before/after). */
 const BEFORE = env["FMC_BENCH_BEFORE"];
 
+/** Random bytes in memory, filled a GiB at a time: randomFillSync aborts the process (a failed assertion in Node 24) on 4 GiB or more at once. */
+function randomPool(bytes: number): Buffer {
+  const pool = Buffer.alloc(bytes);
+  for (let at = 0; at < bytes; at += 1 << 30) randomFillSync(pool.subarray(at, at + (1 << 30)));
+  return pool;
+}
+
 /** Each `hydrate` contender, and the same with the BEFORE checkout when one is given. */
 function withBefore(cs: Contender[]): Contender[] {
   if (BEFORE === undefined) return cs;
@@ -408,7 +415,7 @@ async function main(): Promise<void> {
       const max = HUB_MAX_MB * MiB;
       const ratio = (max / 1024) ** (1 / 49);
       const sizes = Array.from({ length: 50 }, (_, i) => Math.round(1024 * ratio ** i));
-      const pool = randomFillSync(Buffer.alloc(max + 50 * 4096));
+      const pool = randomPool(max + 50 * 4096);
       const repoFiles = sizes.map((s, i) => ({
         path: `${i < 40 ? "" : "weights/"}f-${String(i).padStart(2, "0")}.${s > 100 * 1024 ? "safetensors" : "json"}`,
         content: pool.subarray(i * 4096, i * 4096 + s),

@@ -10,7 +10,7 @@
 // cut after N bytes, a stall, a corrupted byte, a throttle. Every request is
 // logged so tests can count them. Its faithfulness is tested by downloading
 // from it with the real huggingface_hub client (test/hydrator/hf-standin.test.ts).
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, type Hash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
@@ -64,11 +64,18 @@ export interface HubStandin {
   stop(): Promise<void>;
 }
 
-export function gitBlobId(content: Buffer): string {
-  return createHash("sha1").update(`blob ${content.length}\0`).update(content).digest("hex");
+/** A hash's update takes at most 2 GiB - 1 at once: larger contents (the benchmarks' hub-scale files) go in pieces. */
+function updateAll(h: Hash, content: Buffer): Hash {
+  const PIECE = 1 << 30;
+  for (let at = 0; at < content.length; at += PIECE) h.update(content.subarray(at, at + PIECE));
+  return h;
 }
 
-const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+export function gitBlobId(content: Buffer): string {
+  return updateAll(createHash("sha1").update(`blob ${content.length}\0`), content).digest("hex");
+}
+
+const sha256 = (b: Buffer): string => updateAll(createHash("sha256"), b).digest("hex");
 
 export async function startHubStandin(): Promise<HubStandin> {
   const repos = new Map<string, Repo>();
