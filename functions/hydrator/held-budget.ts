@@ -41,6 +41,16 @@ export class HeldBudget {
     return this.#peak;
   }
 
+  /** Bytes of the slabs this budget keeps (held or free): what it holds in memory, whatever is in them. */
+  get allocated(): number {
+    return this.#slabs * SLAB;
+  }
+
+  /** Slabs allocated so far (tests: reuse means this stops growing). */
+  get created(): number {
+    return this.#slabs;
+  }
+
   get full(): boolean {
     return this.#used >= this.limit;
   }
@@ -75,11 +85,10 @@ export class HeldBudget {
   discard(h: HeldBytes): void {
     if (h.bytes === 0 && h.slabs.length === 0) return;
     this.#used -= h.bytes;
-    // Slabs beyond what the limit needs are let go, so an overshoot does not stay resident.
-    for (const s of h.slabs) {
-      if (this.#slabs * SLAB > this.limit + SLAB) this.#slabs--;
-      else this.#free.push(s);
-    }
+    // Every slab is kept for reuse: the bytes held come and go by the MiB all the time, and a slab let go here
+    // and allocated again later is a long-lived buffer left to a mark-compact (the hydrator's peak RSS). The
+    // pool is bounded by the most ever held: the limit plus what each running chunk may deliver past it.
+    for (const s of h.slabs) this.#free.push(s);
     h.slabs = [];
     h.fill = 0;
     h.bytes = 0;

@@ -20,7 +20,7 @@
 // stops reading until the hash catches up, while the chunk the hash waits for
 // never waits. No byte fetched by this run is read back from disk; only chunks
 // found durable by a resume are hashed from the staging file, once, in order.
-// Writes are batched (1 MiB, one positional writev of the received buffers, no copy).
+// Writes are batched: each received buffer is copied into a reused 1 MiB batch, written with one positional write.
 import { createHash, type Hash } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from "node:fs/promises";
@@ -29,6 +29,7 @@ import { z } from "zod";
 import { writeAtomic } from "./fsutil.ts";
 import { HeldBudget, HeldBytes } from "./held-budget.ts";
 import { ServiceDigests } from "./service-digests.ts";
+import { received } from "./young-gc.ts";
 import { DEFAULT_RETRY, DigestMismatch, decideRetry, isRetryable, sleep as realSleep, type RetryPolicy } from "./retry.ts";
 import { readJournal, StagingJournal, type JournalEntry } from "./staging-journal.ts";
 import { SourceError, type RemoteObject, type Source } from "./sources/types.ts";
@@ -36,7 +37,7 @@ import { SourceError, type RemoteObject, type Source } from "./sources/types.ts"
 /** Bytes gathered before one positional write. */
 const WRITE_BATCH = 1 << 20;
 /** Default bound on bytes held ahead of a hash, across all chunks. */
-export const DEFAULT_HELD_BYTES = 16 << 20;
+export const DEFAULT_HELD_BYTES = 8 << 20;
 const JOURNAL = "journal.jsonl";
 
 export interface TransferEvents {
@@ -148,6 +149,10 @@ interface Shared {
   budget: HeldBudget;
   journal: StagingJournal;
   stats: TransferStats;
+  /** Write batches not in use: one per running chunk at most, reused for the whole transfer. */
+  batches: Buffer[];
+  /** How many write batches exist (in use or not). */
+  batchCount: number;
 }
 
 class ObjectJob {
@@ -423,6 +428,8 @@ async function fetchWith(
     budget: new HeldBudget(opts.heldBytes ?? DEFAULT_HELD_BYTES),
     journal: new StagingJournal(join(dir, JOURNAL)),
     stats: { hashedFromDisk: 0, hashedInFlight: 0, heldPeak: 0 },
+    batches: [],
+    batchCount: 0,
   };
   // One listing and one journal read, instead of probing every object's files (40,000 small files).
   const names = new Set(await readdir(dir));
@@ -558,6 +565,11 @@ async function writeAllAt(fh: FileHandle, bufs: Uint8Array[], total: number, pos
   }
 }
 
+function newBatch(shared: Shared): Buffer {
+  shared.batchCount++;
+  return Buffer.allocUnsafeSlow(WRITE_BATCH);
+}
+
 async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: TransferOptions): Promise<void> {
   const ctrl = new AbortController();
   const onAbort = (): void => ctrl.abort(opts.signal.reason);
@@ -575,22 +587,25 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: Trans
   };
   const fh = job.fh as FileHandle;
   const budget = job.shared.budget;
-  // Written (and delivered to the hash) bytes end at `pos` = `c.start + c.got`; `batch` holds the received
-  // buffers not yet written.
+  // Written (and delivered to the hash) bytes end at `pos` = `c.start + c.got`; `batch[0, fill)` holds the
+  // received bytes not yet written. Each socket buffer is copied into the batch as it arrives, so it is garbage
+  // before the next read: it dies young, freed by a scavenge, instead of living through a write, being promoted
+  // and waiting for a mark-compact (docs/benchmarks.md, "Hydrator: peak RSS").
   let pos = c.start + c.got;
-  let batch: Uint8Array[] = [];
+  const shared = job.shared;
+  const batch = shared.batches.pop() ?? newBatch(shared);
+  const engineBytes = (): number => budget.allocated + shared.batchCount * WRITE_BATCH;
   let fill = 0;
   const flush = async (): Promise<void> => {
     if (fill === 0) return;
-    const bufs = batch;
     const n = fill;
-    batch = [];
     fill = 0;
-    await writeAllAt(fh, bufs, n, pos);
+    const b = batch.subarray(0, n);
+    await writeAllAt(fh, [b], n, pos);
     pos += n;
     // Hashed (or held for the hash) only once written: a failed write loses these bytes from the chunk and its
     // hash alike, and a retry asks for them again.
-    for (const b of bufs) job.deliver(c, b);
+    job.deliver(c, b);
     opts.events.bytes(n);
   };
   try {
@@ -604,13 +619,18 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: Trans
       if (c.start + c.got + fill + value.length > c.end + 1) {
         throw new SourceError(`the server sent more than the ${job.object.size} bytes listed`, { retryable: false });
       }
-      batch.push(value);
-      fill += value.length;
-      if (fill >= WRITE_BATCH) {
-        // A slow disk is not a stalled connection: the timer waits while a write is pending.
-        pause();
-        await flush();
-        kick();
+      received(value.length, engineBytes);
+      for (let off = 0; off < value.length; ) {
+        const n = Math.min(value.length - off, WRITE_BATCH - fill);
+        batch.set(n === value.length ? value : value.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        if (fill === WRITE_BATCH) {
+          // A slow disk is not a stalled connection: the timer waits while a write is pending.
+          pause();
+          await flush();
+          kick();
+        }
       }
       if (budget.full && !job.atFrontier(c)) {
         // Ahead of the hash with the bound reached: stop reading (TCP backpressure) until the hash catches up
@@ -632,6 +652,7 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: Trans
   } finally {
     clearTimeout(timer);
     opts.signal.removeEventListener("abort", onAbort);
+    shared.batches.push(batch);
   }
 }
 

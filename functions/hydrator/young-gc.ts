@@ -1,0 +1,59 @@
+// Frees the socket's buffers while they are young. Every read of a response
+// is a fresh 64 KiB ArrayBuffer; the engine copies it into its reused write
+// batch at once (transfer.ts), so it is garbage before the next read. But V8
+// collects the young generation only when the young generation's own space is
+// full, and a download allocates little JavaScript besides those buffers: they
+// outlive a scavenge or two, are promoted, and wait for a mark-compact, which
+// V8 requests once about 64 MB of them have piled up outside the heap. That
+// pile was most of the hydrator's peak RSS beyond its code (docs/benchmarks.md,
+// "Hydrator: peak RSS under 160 MiB").
+//
+// So, every few MiB received: one scavenge (a handful of live objects, well
+// under a millisecond), and, if the buffers alive outside the heap still
+// exceed what the engine itself keeps by more than a slack, one mark-compact.
+// Measured: from about 45 mark-compacts per GiB (V8's own) to a few per run.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** Bytes received between two scavenges. */
+export const YOUNG_GC_EVERY = 4 << 20;
+/** Buffers beyond the engine's own that may wait for V8's collector before a mark-compact is asked for. */
+export const GARBAGE_SLACK = 16 << 20;
+
+type Gc = (opts: { type: "minor" | "major" }) => void;
+
+let gc: Gc | undefined | null = null;
+
+/** V8's `gc` function for this process: the flag, then read from a new context (it is not on this one's global). */
+function collector(): Gc | undefined {
+  if (gc === null) {
+    try {
+      const own = (globalThis as { gc?: unknown }).gc;
+      if (typeof own === "function") gc = own as Gc;
+      else {
+        setFlagsFromString("--expose-gc");
+        gc = runInNewContext("gc") as Gc;
+      }
+    } catch {
+      // Not available (a runtime without the flag): V8's own collection, as before.
+      gc = undefined;
+    }
+  }
+  return gc ?? undefined;
+}
+
+let since = 0;
+
+/**
+ * Counts `n` bytes received; every YOUNG_GC_EVERY of them, one scavenge, and a mark-compact when the
+ * ArrayBuffers alive exceed `engineBytes()` (the engine's reused slabs and batches) by GARBAGE_SLACK.
+ */
+export function received(n: number, engineBytes: () => number): void {
+  since += n;
+  if (since < YOUNG_GC_EVERY) return;
+  since = 0;
+  const collect = collector();
+  if (collect === undefined) return;
+  collect({ type: "minor" });
+  if (process.memoryUsage().arrayBuffers > engineBytes() + GARBAGE_SLACK) collect({ type: "major" });
+}
