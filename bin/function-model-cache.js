@@ -8,6 +8,9 @@
 //
 //   FMC_NODE=<path>          use this Node.js 24 binary
 //   FMC_CACHE_DIR=<dir>      where Node 24 is kept (default ~/.cache/function-model-cache)
+//   FMC_HYDRATOR_BUNDLE=<file>  run `hydrate` and `verify` from this prebuilt bundle of
+//                            functions/hydrator/main.ts (`npm run build:hydrator`; the hydrator image
+//                            sets it): no TypeScript stripping, a smaller process (docs/hydrator.md)
 //   function-model-cache --which-node   print the Node 24 binary it runs under (installing it if needed)
 //
 // Started by npm (npx, npm exec, npm run), the process also stops when its
@@ -17,7 +20,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const NODE_MAJOR = 24;
 const CLI = fileURLToPath(new URL("../functions/cli.ts", import.meta.url));
@@ -108,6 +111,10 @@ const args = process.argv.slice(2);
 if (major(process.version) >= NODE_MAJOR) {
   if (args[0] === "--which-node") {
     process.stdout.write(`${process.execPath}\n`);
+  } else if ((args[0] === "hydrate" || args[0] === "verify") && process.env.FMC_HYDRATOR_BUNDLE) {
+    stopWithParentUnderNpm();
+    const { hydratorMain } = await import(pathToFileURL(process.env.FMC_HYDRATOR_BUNDLE).href);
+    process.exitCode = await hydratorMain(args);
   } else {
     stopWithParentUnderNpm();
     await import(new URL("../functions/cli.ts", import.meta.url).href);

@@ -44,13 +44,10 @@ async function main(argv: string[]): Promise<number> {
       const hydratorImage = flags.config.hydratorImage ?? DEV_HYDRATOR_IMAGE;
       return serveUntilSignalled(flags.config, runFunctionComposer(hydratorImage), log);
     }
-    case "hydrate": {
-      const { runHydrateCli } = await import("./hydrator/cli.ts");
-      return runHydrateCli(args);
-    }
+    case "hydrate":
     case "verify": {
-      const { runVerifyCli } = await import("./hydrator/cli.ts");
-      return runVerifyCli(args);
+      const { hydratorMain } = await import("./hydrator/main.ts");
+      return hydratorMain([command, ...args]);
     }
     case "version":
     case "--version":

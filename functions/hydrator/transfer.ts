@@ -620,7 +620,7 @@ async function streamChunk(source: Source, job: ObjectJob, c: Chunk, opts: Trans
         throw new SourceError(`the server sent more than the ${job.object.size} bytes listed`, { retryable: false });
       }
       received(value.length, engineBytes);
-      for (let off = 0; off < value.length; ) {
+      for (let off = 0; off < value.length;) {
         const n = Math.min(value.length - off, WRITE_BATCH - fill);
         batch.set(n === value.length ? value : value.subarray(off, off + n), fill);
         fill += n;
