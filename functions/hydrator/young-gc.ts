@@ -20,7 +20,7 @@ export const YOUNG_GC_EVERY = 4 << 20;
 /** Buffers beyond the engine's own that may wait for V8's collector before a mark-compact is asked for. */
 export const GARBAGE_SLACK = 16 << 20;
 
-type Gc = (opts: { type: "minor" | "major" }) => void;
+export type Gc = (opts: { type: "minor" | "major" }) => void;
 
 let gc: Gc | undefined | null = null;
 
@@ -42,18 +42,26 @@ function collector(): Gc | undefined {
   return gc ?? undefined;
 }
 
-let since = 0;
-
 /**
- * Counts `n` bytes received; every YOUNG_GC_EVERY of them, one scavenge, and a mark-compact when the
- * ArrayBuffers alive exceed `engineBytes()` (the engine's reused slabs and batches) by GARBAGE_SLACK.
+ * A counter of bytes received: every YOUNG_GC_EVERY of them, one scavenge, and a mark-compact when the
+ * ArrayBuffers alive (`arrayBuffers()`) exceed `engineBytes()` (the engine's reused slabs and batches) by
+ * GARBAGE_SLACK. `collect` undefined: nothing (V8 collects on its own).
  */
+export function youngCollector(collect: Gc | undefined, arrayBuffers: () => number): (n: number, engineBytes: () => number) => void {
+  let since = 0;
+  return (n, engineBytes) => {
+    since += n;
+    if (since < YOUNG_GC_EVERY || collect === undefined) return;
+    since = 0;
+    collect({ type: "minor" });
+    if (arrayBuffers() > engineBytes() + GARBAGE_SLACK) collect({ type: "major" });
+  };
+}
+
+let processCollector: ((n: number, engineBytes: () => number) => void) | undefined;
+
+/** This process's counter (`youngCollector` with V8's own collector and `process.memoryUsage()`). */
 export function received(n: number, engineBytes: () => number): void {
-  since += n;
-  if (since < YOUNG_GC_EVERY) return;
-  since = 0;
-  const collect = collector();
-  if (collect === undefined) return;
-  collect({ type: "minor" });
-  if (process.memoryUsage().arrayBuffers > engineBytes() + GARBAGE_SLACK) collect({ type: "major" });
+  processCollector ??= youngCollector(collector(), () => process.memoryUsage().arrayBuffers);
+  processCollector(n, engineBytes);
 }
