@@ -1,6 +1,6 @@
 // The service under load, beside a pass-through function built with
 // function-sdk-go (bench/service/passthrough) and the bare grpc-js server
-// (bench/bare-server.ts: the same pass-through, no worker, nothing of ours: what
+// (bench/bare-server.ts: the same pass-through, nothing of ours: what
 // any Node gRPC server does here), in one run (not a timed test):
 //   1. rate and latency: for each request kind and concurrency, ghz (one
 //      connection, as Crossplane holds one per function) and then the raw
@@ -13,14 +13,14 @@
 //      connections), the
 //      peak RSS and the RSS every second for a minute after.
 // The load average is recorded beside every row (the machine is shared).
-// --targets picks the servers (go, node, ours; and before, with --before <dir>:
+// --targets picks the servers (go, node, node-workers, ours; and before, with --before <dir>:
 // another checkout's server, run by its own bin/function-model-cache.js, to
 // measure a change side by side with what it changes).
 //
 //   bench/service/build.sh   # builds ghz and the pass-through (run.ts calls it)
 //   node bench/service/run.ts [--seconds 8] [--concurrency 1,8,32,64] [--kinds small,normal] [--tools ghz,raw]
 //        [--burst 100] [--burst-mib 50] [--after 60] [--budget-mib <MiB>] [--skip rate|memory] [--no-image-env]
-//        [--targets go,node,ours[,before]] [--before <checkout>] [--out <file.json>] [-- <serve flags>]
+//        [--targets go,node,node-workers,ours[,before]] [--before <checkout>] [--out <file.json>] [-- <serve flags>]
 // Our server runs with the environment the image gives it (the Dockerfile's ENV MALLOC_ lines).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -44,7 +44,7 @@ const { values, positionals } = parseArgs({
     "burst-mib": { type: "string", default: "50" },
     after: { type: "string", default: "60" },
     skip: { type: "string", default: "" },
-    targets: { type: "string", default: "go,node,ours" },
+    targets: { type: "string", default: "go,node,node-workers,ours" },
     // Another checkout of the function (with its node_modules): the target "before".
     before: { type: "string" },
     // Also burst against ours with this --memory-budget (MiB): the budget's refusals and the peak it holds to.
@@ -64,8 +64,8 @@ const SKIP = new Set(values.skip.split(",").filter(Boolean));
 /** Calls are spread over this many namespaces, as a control plane's are: a namespace's share (--tenant-workers, --tenant-rate) is not what is measured. */
 const NAMESPACES = 64;
 
-type Target = "go" | "node" | "ours" | "before";
-const ALL_TARGETS: Target[] = ["go", "node", "before", "ours"];
+type Target = "go" | "node" | "node-workers" | "ours" | "before";
+const ALL_TARGETS: Target[] = ["go", "node", "node-workers", "before", "ours"];
 for (const t of TARGETS) if (!ALL_TARGETS.includes(t)) throw new Error(`--targets: unknown target ${t} (${ALL_TARGETS.join(", ")})`);
 if (TARGETS.includes("before") && !values.before) throw new Error("--targets before needs --before <checkout>");
 const tools = Object.fromEntries(
@@ -178,16 +178,23 @@ async function startOurs(extra: string[], target: "ours" | "before" = "ours"): P
   return { target, port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
 }
 
-/** The bare grpc-js server: the floor of any Node gRPC server here. */
-async function startNode(maxRecvMiB: number): Promise<Server> {
+/** The bare grpc-js server: the floor of any Node gRPC server here; node-workers: the same, each call answered on one of 2 worker threads (as many as ours has). */
+async function startNode(maxRecvMiB: number, target: "node" | "node-workers"): Promise<Server> {
   const port = await freePort();
-  const fn = await spawnServing(port, [join(ROOT, "bench/bare-server.ts"), "--port", String(port), "--max-recv-mib", String(maxRecvMiB)]);
-  return { target: "node", port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
+  const fn = await spawnServing(port, [
+    join(ROOT, "bench/bare-server.ts"),
+    "--port",
+    String(port),
+    "--max-recv-mib",
+    String(maxRecvMiB),
+    ...(target === "node-workers" ? ["--workers", "2"] : []),
+  ]);
+  return { target, port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
 }
 
 function start(target: Target, maxRecvMiB: number, flags: string[] = []): Promise<Server> {
   if (target === "go") return startGo(maxRecvMiB);
-  if (target === "node") return startNode(maxRecvMiB);
+  if (target === "node" || target === "node-workers") return startNode(maxRecvMiB, target);
   return startOurs(maxRecvMiB === 4 ? flags : ["--max-recv-message-size", String(maxRecvMiB), ...flags], target);
 }
 
@@ -469,7 +476,9 @@ function printTables(rows: Record<string, unknown>[], memory: Record<string, unk
       [
         ["ours", "go"],
         ["ours", "node"],
+        ["ours", "node-workers"],
         ["node", "go"],
+        ["node-workers", "go"],
         ["ours", "before"],
         ["before", "go"],
       ] as [Target, Target][]
