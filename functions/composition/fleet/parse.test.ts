@@ -15,6 +15,10 @@ describe("parseCache and parseInput remember validations", () => {
     { reason: "with a status read back", xr: modelCache({}, { status: { ready: "1/2", ...summary(2) } }) },
     { reason: "an unreadable status is ignored, as without the cache", xr: modelCache({}, { status: { summary: "hand-edited" } }) },
     { reason: "an invalid spec is the same error each time", xr: modelCache({ storage: { backend: "Tape" } }) },
+    {
+      reason: "a status too large to remember (a fleet of 2,000 clusters) is validated each time",
+      xr: modelCache({}, { status: { clusters: Array.from({ length: 2000 }, (_, i) => ({ name: `c${i}`, phase: "Ready", bytesDone: i })), ...summary(2000) } }),
+    },
   ];
   for (const { reason, xr } of cases)
     it(`gives what zod gives, every time: ${reason}`, () => {

@@ -32,12 +32,26 @@ export interface Cache {
  * The same Input, spec and status come on every reconcile of an XR, and validating them is most of a small call's
  * composition (zod: about 40 us of 70 on a quiet core; docs/benchmarks.md, "The service under load"). So each
  * validation is remembered by its value's JSON text, from a copy made of that text (nothing of a request is kept),
- * its result frozen: calls share it. Not remembered: a value holding -0 (its JSON text is 0's), or longer than
- * CACHED_TEXT_CHARS; at most CACHED_VALUES of each kind per worker, so a tenant flooding distinct specs resets the
- * cache, it does not grow it.
+ * its result frozen: calls share it. Not remembered: a value holding -0 (its JSON text is 0's), or larger than
+ * CACHED_TEXT_CHARS (a fleet's status with thousands of clusters is measured as it is walked, never written out);
+ * at most CACHED_VALUES of each kind per worker, so a tenant flooding distinct specs resets the cache, it does not
+ * grow it.
  */
 const CACHED_TEXT_CHARS = 16 * 1024;
 const CACHED_VALUES = 256;
+
+/** Whether `value`'s JSON text is at most `budget.chars` long (about: keys and strings counted, quoting roughly) and stands for it alone (no -0). */
+function rememberable(value: unknown, budget: { chars: number }): boolean {
+  if (typeof value === "string") return (budget.chars -= value.length + 3) >= 0;
+  if (typeof value === "number") return !Object.is(value, -0) && (budget.chars -= 24) >= 0;
+  if (typeof value !== "object" || value === null) return (budget.chars -= 6) >= 0;
+  if (Array.isArray(value)) {
+    for (const x of value) if (!rememberable(x, budget)) return false;
+    return (budget.chars -= 2) >= 0;
+  }
+  for (const [k, x] of Object.entries(value)) if ((budget.chars -= k.length + 4) < 0 || !rememberable(x, budget)) return false;
+  return budget.chars >= 0;
+}
 
 function remembered<T>(validate: (value: unknown) => z.ZodSafeParseResult<T>): (value: unknown) => z.ZodSafeParseResult<T> {
   const byText = memoizeParse((text: string) => {
@@ -45,14 +59,7 @@ function remembered<T>(validate: (value: unknown) => z.ZodSafeParseResult<T>): (
     if (result.success) deepFreeze(result.data);
     return result;
   }, CACHED_VALUES);
-  return (value) => {
-    let negativeZero = false;
-    const text = JSON.stringify(value, (_key, v: unknown) => {
-      if (Object.is(v, -0)) negativeZero = true;
-      return v;
-    });
-    return text === undefined || negativeZero || text.length > CACHED_TEXT_CHARS ? validate(value) : byText(text);
-  };
+  return (value) => (value !== undefined && rememberable(value, { chars: CACHED_TEXT_CHARS }) ? byText(JSON.stringify(value)) : validate(value));
 }
 
 const validSpec = remembered((v) => ModelCacheSpec.safeParse(v));
