@@ -12,16 +12,17 @@
 // servers to compare (two checkouts), side by side. Each round runs every variant once, in turn, with the same
 // request bytes, so a shared machine's load falls on all of them alike.
 // --cpu-prof writes the server's CPU profiles (every thread) into DIR, to open in Chrome DevTools or speedscope.
-import type { ServerHttp2Stream } from "node:http2";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { RUN_FUNCTION_PATH } from "../../functions/protocol/load.ts";
-import { assembleOnce } from "../../functions/server/assemble.ts";
 import { freePort, spawnServing, BIN } from "../../test/support/function-server.ts";
 import { modelCache } from "../../test/support/fleet-builders.ts";
 import { CEL, clustersField, MiB, steady, wireRequest } from "./requests.ts";
+
+/** The bare grpc-js server (bench/bare-server.ts). */
+const BARE_SERVER = new URL("../bare-server.ts", import.meta.url).pathname;
 
 const { values } = parseArgs({
   options: {
@@ -29,131 +30,92 @@ const { values } = parseArgs({
     calls: { type: "string", default: "5" },
     server: { type: "string", default: "function" },
     "cpu-prof": { type: "string" },
-    "serve-raw": { type: "string" },
-    "max-recv-mib": { type: "string" },
-    window: { type: "string" },
     windows: { type: "string", default: "0" },
     bins: { type: "string" },
     rounds: { type: "string", default: "1" },
     "frame-size": { type: "string" },
-    assemble: { type: "boolean", default: false },
     scenario: { type: "string", default: "pass-through" },
   },
 });
 
-if (values["serve-raw"] !== undefined) {
-  // The bare server: grpc-js with the real server's message options, the request taken as bytes and dropped.
-  const window = Number(values.window ?? 0);
-  const frame = Number(values["frame-size"] ?? 0);
-  const seen = new WeakSet<object>();
-  const widen: grpc.ServerInterceptor = (_method, call) => {
-    const session = (call as unknown as { stream?: ServerHttp2Stream }).stream?.session;
-    if (session && !seen.has(session)) {
-      seen.add(session);
-      if (window > 0) {
-        session.setLocalWindowSize(window);
-        session.settings({ initialWindowSize: window });
-      }
-      if (frame > 0) session.settings({ maxFrameSize: frame });
-    }
-    if (values.assemble) assembleOnce(call);
-    return new grpc.ServerInterceptingCall(call);
-  };
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": Number(values["max-recv-mib"]) * MiB,
-    "grpc.max_send_message_length": -1,
-    interceptors: [widen],
-  });
-  const same = (b: Buffer) => b;
-  server.register(
-    RUN_FUNCTION_PATH,
-    (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(8)),
-    same,
-    same,
-    "unary",
-  );
-  server.bindAsync(`127.0.0.1:${values["serve-raw"]}`, grpc.ServerCredentials.createInsecure(), (err) => {
-    if (err) throw err;
-    process.stdout.write('{"msg":"serving"}\n');
-  });
-} else {
-  const n = Number(values.clusters);
-  const passThrough = { apiVersion: "example.org/v1", kind: "NotAModelCache", metadata: { name: "x", namespace: "ml-team" } };
-  // "steady": a converged fleet's requeue (run.ts), the server's first call untimed (the worker's caches cold).
-  const converged = values.scenario === "steady" ? steady(modelCache({ clusterSelector: { cel: CEL } }), n) : { xr: passThrough, observed: {} };
-  const request = wireRequest(converged.xr, n, converged.observed, clustersField(n));
-  const maxRecvMiB = Math.ceil((request.length * 1.2) / MiB) + 4;
-  const env = values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]}`, LOG_LEVEL: "warn" } : { LOG_LEVEL: "warn" };
-  const variants: { name: string; argv: (port: number) => string[] }[] =
-    values.server === "raw"
-      ? (values.windows ?? "0").split(",").map((spec) => ({
-          name: `raw window=${spec}`,
-          argv: (port: number) => [
-            new URL(import.meta.url).pathname,
-            "--serve-raw",
-            String(port),
-            "--max-recv-mib",
-            String(maxRecvMiB),
-            "--window",
-            spec.replace("+a", ""),
-            ...(spec.endsWith("+a") ? ["--assemble"] : []),
-            ...(values["frame-size"] ? ["--frame-size", values["frame-size"]] : []),
-          ],
-        }))
-      : (values.bins ?? BIN).split(",").map((bin) => ({
-          name: bin,
-          argv: (port: number) => [bin, "serve", "--insecure", "--address", `127.0.0.1:${port}`, "--max-recv-message-size", String(maxRecvMiB)],
-        }));
-  const same = (b: Buffer) => b;
-  for (let round = 0; round < Number(values.rounds); round++)
-    for (const variant of variants) {
-      const port = await freePort();
-      const fn = await spawnServing(port, variant.argv(port), env);
-      const pid = fn.child.pid ?? 0;
-      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-      const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-        "grpc.max_send_message_length": -1,
-        "grpc.max_receive_message_length": -1,
-      });
-      const call = () =>
-        new Promise<Buffer>((resolve, reject) =>
-          client.makeUnaryRequest(RUN_FUNCTION_PATH, same, same, request, { deadline: Date.now() + 300_000 }, (err, rsp) =>
-            err || !rsp ? reject(err ?? new Error("no response")) : resolve(rsp),
-          ),
-        );
-      const idle = rss();
-      if (values.scenario === "steady") await call();
-      const rows = [];
-      for (let i = 0; i < Number(values.calls); i++) {
-        let peak = 0;
-        let peakAt = 0;
-        const t0 = performance.now();
-        const sampler = setInterval(() => {
-          const r = rss();
-          if (r > peak) [peak, peakAt] = [r, performance.now() - t0];
-        }, 5);
-        await call();
-        const ms = performance.now() - t0;
-        clearInterval(sampler);
-        rows.push({ ms: Math.round(ms), peakRssMiB: Math.round(peak), peakAtMs: Math.round(peakAt), afterRssMiB: Math.round(rss()) });
-      }
-      client.close();
-      await fn.stop();
-      const sorted = rows.map((r) => r.ms).sort((a, b) => a - b);
-      process.stdout.write(
-        `${JSON.stringify({
-          round,
-          server: variant.name,
-          clusters: n,
-          requestMiB: +(request.length / MiB).toFixed(1),
-          idleRssMiB: Math.round(idle),
-          medianMs: sorted[Math.floor(sorted.length / 2)],
-          peakRssMiB: Math.max(...rows.map((r) => r.peakRssMiB)),
-          load: loadavg()
-            .map((l) => l.toFixed(2))
-            .join(" "),
-          rows,
-        })}\n`,
+const n = Number(values.clusters);
+const passThrough = { apiVersion: "example.org/v1", kind: "NotAModelCache", metadata: { name: "x", namespace: "ml-team" } };
+// "steady": a converged fleet's requeue (run.ts), the server's first call untimed (the worker's caches cold).
+const converged = values.scenario === "steady" ? steady(modelCache({ clusterSelector: { cel: CEL } }), n) : { xr: passThrough, observed: {} };
+const request = wireRequest(converged.xr, n, converged.observed, clustersField(n));
+const maxRecvMiB = Math.ceil((request.length * 1.2) / MiB) + 4;
+const env = values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values["cpu-prof"]}`, LOG_LEVEL: "warn" } : { LOG_LEVEL: "warn" };
+const variants: { name: string; argv: (port: number) => string[] }[] =
+  values.server === "raw"
+    ? (values.windows ?? "0").split(",").map((spec) => ({
+        name: `raw window=${spec}`,
+        argv: (port: number) => [
+          BARE_SERVER,
+          "--answer",
+          "empty",
+          "--port",
+          String(port),
+          "--max-recv-mib",
+          String(maxRecvMiB),
+          "--window",
+          spec.replace("+a", ""),
+          ...(spec.endsWith("+a") ? ["--assemble"] : []),
+          ...(values["frame-size"] ? ["--frame-size", values["frame-size"]] : []),
+        ],
+      }))
+    : (values.bins ?? BIN).split(",").map((bin) => ({
+        name: bin,
+        argv: (port: number) => [bin, "serve", "--insecure", "--address", `127.0.0.1:${port}`, "--max-recv-message-size", String(maxRecvMiB)],
+      }));
+const same = (b: Buffer) => b;
+for (let round = 0; round < Number(values.rounds); round++)
+  for (const variant of variants) {
+    const port = await freePort();
+    const fn = await spawnServing(port, variant.argv(port), env);
+    const pid = fn.child.pid ?? 0;
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+      "grpc.max_send_message_length": -1,
+      "grpc.max_receive_message_length": -1,
+    });
+    const call = () =>
+      new Promise<Buffer>((resolve, reject) =>
+        client.makeUnaryRequest(RUN_FUNCTION_PATH, same, same, request, { deadline: Date.now() + 300_000 }, (err, rsp) =>
+          err || !rsp ? reject(err ?? new Error("no response")) : resolve(rsp),
+        ),
       );
+    const idle = rss();
+    if (values.scenario === "steady") await call();
+    const rows = [];
+    for (let i = 0; i < Number(values.calls); i++) {
+      let peak = 0;
+      let peakAt = 0;
+      const t0 = performance.now();
+      const sampler = setInterval(() => {
+        const r = rss();
+        if (r > peak) [peak, peakAt] = [r, performance.now() - t0];
+      }, 5);
+      await call();
+      const ms = performance.now() - t0;
+      clearInterval(sampler);
+      rows.push({ ms: Math.round(ms), peakRssMiB: Math.round(peak), peakAtMs: Math.round(peakAt), afterRssMiB: Math.round(rss()) });
     }
-}
+    client.close();
+    await fn.stop();
+    const sorted = rows.map((r) => r.ms).sort((a, b) => a - b);
+    process.stdout.write(
+      `${JSON.stringify({
+        round,
+        server: variant.name,
+        clusters: n,
+        requestMiB: +(request.length / MiB).toFixed(1),
+        idleRssMiB: Math.round(idle),
+        medianMs: sorted[Math.floor(sorted.length / 2)],
+        peakRssMiB: Math.max(...rows.map((r) => r.peakRssMiB)),
+        load: loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" "),
+        rows,
+      })}\n`,
+    );
+  }

@@ -1,5 +1,7 @@
 // The service under load, beside a pass-through function built with
-// function-sdk-go (bench/service/passthrough), in one run (not a timed test):
+// function-sdk-go (bench/service/passthrough) and the bare grpc-js server
+// (bench/bare-server.ts: the same pass-through, nothing of ours: what
+// any Node gRPC server does here), in one run (not a timed test):
 //   1. rate and latency: for each request kind and concurrency, ghz (one
 //      connection, as Crossplane holds one per function) and then the raw
 //      client (load.ts: pre-serialised bytes) against each server in turn,
@@ -11,11 +13,14 @@
 //      connections), the
 //      peak RSS and the RSS every second for a minute after.
 // The load average is recorded beside every row (the machine is shared).
+// --targets picks the servers (go, node, node-workers, ours; and before, with --before <dir>:
+// another checkout's server, run by its own bin/function-model-cache.js, to
+// measure a change side by side with what it changes).
 //
 //   bench/service/build.sh   # builds ghz and the pass-through (run.ts calls it)
 //   node bench/service/run.ts [--seconds 8] [--concurrency 1,8,32,64] [--kinds small,normal] [--tools ghz,raw]
 //        [--burst 100] [--burst-mib 50] [--after 60] [--budget-mib <MiB>] [--skip rate|memory] [--no-image-env]
-//        [--out <file.json>] [-- <serve flags>]
+//        [--targets go,node,node-workers,ours[,before]] [--before <checkout>] [--out <file.json>] [-- <serve flags>]
 // Our server runs with the environment the image gives it (the Dockerfile's ENV MALLOC_ lines).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -26,7 +31,7 @@ import * as grpc from "@grpc/grpc-js";
 import { CLUSTERS_REQUIREMENT } from "../../functions/composition/fleet/compose.ts";
 import type { JsonObject } from "../../functions/sdk/types.ts";
 import { fleet, modelCache } from "../../test/support/fleet-builders.ts";
-import { freePort, ROOT, startFunction, type FunctionProcess } from "../../test/support/function-server.ts";
+import { BIN, freePort, ROOT, spawnServing, type FunctionProcess } from "../../test/support/function-server.ts";
 import { requestBytes, structBytes } from "../../test/security/server-wire.ts";
 
 const { values, positionals } = parseArgs({
@@ -39,7 +44,9 @@ const { values, positionals } = parseArgs({
     "burst-mib": { type: "string", default: "50" },
     after: { type: "string", default: "60" },
     skip: { type: "string", default: "" },
-    targets: { type: "string", default: "go,ours" },
+    targets: { type: "string", default: "go,node,node-workers,ours" },
+    // Another checkout of the function (with its node_modules): the target "before".
+    before: { type: "string" },
     // Also burst against ours with this --memory-budget (MiB): the budget's refusals and the peak it holds to.
     "budget-mib": { type: "string" },
     // Run ours without the image's malloc settings (to measure what they do).
@@ -57,7 +64,10 @@ const SKIP = new Set(values.skip.split(",").filter(Boolean));
 /** Calls are spread over this many namespaces, as a control plane's are: a namespace's share (--tenant-workers, --tenant-rate) is not what is measured. */
 const NAMESPACES = 64;
 
-type Target = "go" | "ours";
+type Target = "go" | "node" | "node-workers" | "ours" | "before";
+const ALL_TARGETS: Target[] = ["go", "node", "node-workers", "before", "ours"];
+for (const t of TARGETS) if (!ALL_TARGETS.includes(t)) throw new Error(`--targets: unknown target ${t} (${ALL_TARGETS.join(", ")})`);
+if (TARGETS.includes("before") && !values.before) throw new Error("--targets before needs --before <checkout>");
 const tools = Object.fromEntries(
   execFileSync(join(ROOT, "bench/service/build.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
     .trim()
@@ -158,9 +168,34 @@ function imageEnv(): Record<string, string> {
 }
 const IMAGE_ENV = values["no-image-env"] ? {} : imageEnv();
 
-async function startOurs(extra: string[]): Promise<Server> {
-  const fn = await startFunction(["--insecure", ...extra, ...positionals], { LOG_LEVEL: "warn", ...IMAGE_ENV });
-  return { target: "ours", port: fn.port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
+async function startOurs(extra: string[], target: "ours" | "before" = "ours"): Promise<Server> {
+  const port = await freePort();
+  const bin = target === "before" ? join(String(values.before), "bin/function-model-cache.js") : BIN;
+  const fn = await spawnServing(port, [bin, "serve", "--address", `127.0.0.1:${port}`, "--insecure", ...extra, ...positionals], {
+    LOG_LEVEL: "warn",
+    ...IMAGE_ENV,
+  });
+  return { target, port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
+}
+
+/** The bare grpc-js server: the floor of any Node gRPC server here; node-workers: the same, each call answered on one of 2 worker threads (as many as ours has). */
+async function startNode(maxRecvMiB: number, target: "node" | "node-workers"): Promise<Server> {
+  const port = await freePort();
+  const fn = await spawnServing(port, [
+    join(ROOT, "bench/bare-server.ts"),
+    "--port",
+    String(port),
+    "--max-recv-mib",
+    String(maxRecvMiB),
+    ...(target === "node-workers" ? ["--workers", "2"] : []),
+  ]);
+  return { target, port, pid: fn.child.pid ?? 0, stop: () => fn.stop() };
+}
+
+function start(target: Target, maxRecvMiB: number, flags: string[] = []): Promise<Server> {
+  if (target === "go") return startGo(maxRecvMiB);
+  if (target === "node" || target === "node-workers") return startNode(maxRecvMiB, target);
+  return startOurs(maxRecvMiB === 4 ? flags : ["--max-recv-message-size", String(maxRecvMiB), ...flags], target);
 }
 
 // ---- health prober ----------------------------------------------------------
@@ -300,6 +335,14 @@ async function raw(port: number, file: string, concurrency: number): Promise<Loa
 
 // ---- memory -----------------------------------------------------------------
 
+/** The CPU time a process has used so far, all threads, user and system, in ms (/proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The fields after the command name (which may hold spaces, so after its closing parenthesis): utime is the 14th field, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -362,7 +405,7 @@ async function main(): Promise<void> {
   );
   if (!SKIP.has("rate")) {
     const servers: Server[] = [];
-    for (const t of TARGETS) servers.push(t === "go" ? await startGo(4) : await startOurs([]));
+    for (const t of TARGETS) servers.push(await start(t, 4));
     try {
       for (const kind of KINDS) {
         const files = writeRequests(kind);
@@ -373,7 +416,9 @@ async function main(): Promise<void> {
             for (const s of servers) {
               const load1 = loadavg()[0] ?? NaN;
               const prober = startProber(s.port);
+              const cpu0 = cpuMs(s.pid);
               const r = tool === "ghz" ? await ghz(s.port, files.file, c, { seconds: SECONDS }) : await raw(s.port, files.file, c);
+              const cpu = cpuMs(s.pid) - cpu0;
               const health = await prober.stop();
               const row = {
                 kind,
@@ -384,6 +429,8 @@ async function main(): Promise<void> {
                 load1: round(load1, 2),
                 ...r,
                 errors: JSON.stringify(r.errors),
+                // The server's CPU (every thread, user and system) per call answered: what a call costs, whatever the load.
+                cpuUsPerCall: round((cpu * 1000) / Math.max(1, r.ok), 0),
                 health,
               };
               rows.push(row);
@@ -403,9 +450,9 @@ async function main(): Promise<void> {
     const runs: { target: Target; flags: string[] }[] = TARGETS.map((t) => ({ target: t, flags: [] }));
     if (values["budget-mib"] && TARGETS.includes("ours")) runs.push({ target: "ours", flags: ["--memory-budget", values["budget-mib"]] });
     for (const { target: t, flags } of runs) {
-      const s = t === "go" ? await startGo(Number(maxRecv)) : await startOurs(["--max-recv-message-size", maxRecv, ...flags]);
+      const s = await start(t, Number(maxRecv), flags);
       try {
-        const row = { ...(await memoryBurst(s, file)), ...(flags.length ? { target: `ours ${flags.join(" ")}` } : {}) };
+        const row = { ...(await memoryBurst(s, file)), ...(flags.length ? { target: `${t} ${flags.join(" ")}` } : {}) };
         memory.push(row);
         process.stdout.write(`${JSON.stringify(row)}\n`);
       } finally {
@@ -423,21 +470,55 @@ async function main(): Promise<void> {
 function printTables(rows: Record<string, unknown>[], memory: Record<string, unknown>[]): void {
   const w = (s: string) => process.stdout.write(s);
   if (rows.length) {
-    w(
-      "\n| request | tool | concurrency | load | Go calls/s | ours calls/s | ours ÷ Go | Go p99 ms | ours p99 ms | health p99 ms (Go / ours) | health failed (Go / ours) | ours refused |\n",
-    );
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    // Every target's rate and p99 beside Go's; ours also ÷ the bare Node server's (how much of the gap is our code) and ÷ before.
+    const targets = ALL_TARGETS.filter((t) => TARGETS.includes(t));
+    const ratios: [Target, Target][] = (
+      [
+        ["ours", "go"],
+        ["ours", "node"],
+        ["ours", "node-workers"],
+        ["node", "go"],
+        ["node-workers", "go"],
+        ["ours", "before"],
+        ["before", "go"],
+      ] as [Target, Target][]
+    ).filter(([a, b]) => TARGETS.includes(a) && TARGETS.includes(b));
+    const head = [
+      "request",
+      "tool",
+      "concurrency",
+      "load",
+      ...targets.map((t) => `${t} calls/s`),
+      ...ratios.map(([a, b]) => `${a} ÷ ${b}`),
+      ...targets.map((t) => `${t} p99 ms`),
+      ...targets.map((t) => `${t} CPU µs/call`),
+      `health p99 ms (${targets.join(" / ")})`,
+      `health failed (${targets.join(" / ")})`,
+      "errors",
+    ];
+    w(`\n| ${head.join(" | ")} |\n|${head.map(() => "---|").join("")}\n`);
     const key = (r: Record<string, unknown>) => `${String(r["kind"])}|${String(r["tool"])}|${String(r["concurrency"])}`;
-    const keys = [...new Set(rows.map(key))];
-    for (const k of keys) {
-      const go = rows.find((r) => key(r) === k && r["target"] === "go");
-      const ours = rows.find((r) => key(r) === k && r["target"] === "ours");
-      const [kind, tool, c] = k.split("|");
-      const h = (r: Record<string, unknown> | undefined) => r?.["health"] as HealthStats | undefined;
-      const ratio = go && ours ? round(Number(ours["rps"]) / Number(go["rps"]), 2) : NaN;
-      w(
-        `| ${kind} | ${tool} | ${c} | ${String(ours?.["load1"] ?? go?.["load1"])} | ${String(go?.["rps"] ?? "")} | ${String(ours?.["rps"] ?? "")} | ${ratio}x | ${String(go?.["p99Ms"] ?? "")} | ${String(ours?.["p99Ms"] ?? "")} | ${String(h(go)?.p99Ms ?? "")} / ${String(h(ours)?.p99Ms ?? "")} | ${String(h(go)?.failed ?? "")} / ${String(h(ours)?.failed ?? "")} | ${String(ours?.["errors"] ?? "")} |\n`,
-      );
+    for (const k of [...new Set(rows.map(key))]) {
+      const of = (t: Target) => rows.find((r) => key(r) === k && r["target"] === t);
+      const h = (t: Target) => of(t)?.["health"] as HealthStats | undefined;
+      const rps = (t: Target) => Number(of(t)?.["rps"] ?? NaN);
+      const loads = targets.map((t) => String(of(t)?.["load1"] ?? "")).join("-");
+      const errors = targets
+        .filter((t) => of(t)?.["errors"] !== "{}")
+        .map((t) => `${t} ${String(of(t)?.["errors"])}`)
+        .join(", ");
+      const cells = [
+        ...k.split("|"),
+        loads,
+        ...targets.map((t) => String(of(t)?.["rps"] ?? "")),
+        ...ratios.map(([a, b]) => `${round(rps(a) / rps(b), 2)}x`),
+        ...targets.map((t) => String(of(t)?.["p99Ms"] ?? "")),
+        ...targets.map((t) => String(of(t)?.["cpuUsPerCall"] ?? "")),
+        targets.map((t) => String(h(t)?.p99Ms ?? "")).join(" / "),
+        targets.map((t) => String(h(t)?.failed ?? "")).join(" / "),
+        errors,
+      ];
+      w(`| ${cells.join(" | ")} |\n`);
     }
   }
   if (memory.length) {

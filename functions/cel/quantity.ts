@@ -3,7 +3,7 @@
 // nano-units, because comparing `81559Mi` with `80Gi` in floating point is exactly the kind of
 // thing that must not be approximately right.
 
-import { memoizeParse } from "./memo.ts";
+import { memoizeParse } from "../common/memo.ts";
 
 const NANO = 1_000_000_000n;
 const INT64_MAX = (1n << 63n) - 1n;

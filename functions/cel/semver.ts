@@ -2,7 +2,7 @@
 // built on github.com/blang/semver/v4): strict SemVer 2.0.0 parsing, precedence per the spec
 // (build metadata ignored), and an optional "normalize" mode that accepts `v1.2` style input.
 
-import { memoizeParse } from "./memo.ts";
+import { memoizeParse } from "../common/memo.ts";
 
 const NUMERIC = /^(0|[1-9][0-9]*)$/;
 const IDENT = /^[0-9A-Za-z-]+$/;

@@ -100,6 +100,22 @@ describe("encodeResponse agrees with proto-loader", () => {
     expect(viaEncoder(rsp)).toStrictEqual(viaProtoLoader(rsp));
   });
 
+  it("gives each response memory of its own, which the next one does not overwrite, small or past the scratch buffer", () => {
+    // Written through one scratch buffer per thread: what a call returned must stay as it was, and be movable to
+    // another thread whole (transfer.ts), so it fills its own ArrayBuffer, not a slice of Node's shared pool.
+    const small = encodeResponse(response({ tag: "first" }));
+    const large = encodeResponse(response({ tag: "large", context: { big: "y".repeat(100_000) } }));
+    const copies = [small, large].map((b) => (b.ok ? Buffer.from(b.value) : Buffer.alloc(0)));
+    encodeResponse(response({ tag: "second", context: { big: "z".repeat(200_000) } }));
+    encodeResponse(response({ tag: "third" }));
+    expect(small.ok && large.ok).toBe(true);
+    if (!small.ok || !large.ok) return;
+    expect([small.value, large.value]).toStrictEqual(copies);
+    expect(small.value.byteOffset).toBe(0);
+    expect(small.value.buffer.byteLength).toBe(small.value.length);
+    expect((method.responseDeserialize(small.value) as { meta: { tag: string } }).meta.tag).toBe("first");
+  });
+
   // Random JSON (fast-check's jsonValue: nested objects and arrays, unicode keys and strings, -0 and doubles).
   const json = fc.jsonValue({ maxDepth: 6 }) as fc.Arbitrary<JsonValue>;
   const object = fc.dictionary(fc.string(), json, { maxKeys: 6 });

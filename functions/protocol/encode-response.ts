@@ -28,14 +28,23 @@ class Refused extends Error {
   }
 }
 
+/** What a response is written into first: one per thread, reused by every response that fits it. */
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | undefined;
+
 /**
  * A growable byte buffer. A length-delimited field is written by reserving one
  * byte for its length, writing the body, and moving the body along when the
  * length needs more bytes: each byte moves at most once per enclosing message,
  * and nesting is bounded.
+ *
+ * It starts in the thread's scratch buffer and copies the bytes out at the end, so a small response costs one
+ * allocation of its own size: a fresh 64 KiB per response made the workers' V8 collect its old generation every
+ * few hundred small calls (the buffers' memory is counted against the heap; docs/benchmarks.md, "The service
+ * under load"). One that outgrows the scratch continues in memory of its own, which it keeps.
  */
 class Writer {
-  buf = Buffer.allocUnsafe(64 * 1024);
+  buf = (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES));
   pos = 0;
 
   private room(n: number): void {
@@ -120,8 +129,12 @@ class Writer {
     this.buf[i] = n;
   }
 
+  /** The bytes written, in memory of their own (never a slice of Node's shared pool): the pool moves them between threads. */
   finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    if (this.buf !== scratch) return this.buf.subarray(0, this.pos);
+    const out = Buffer.allocUnsafeSlow(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
   }
 }
 

@@ -18,6 +18,7 @@
 // are. Entries are frozen: calls share them, and nothing may change them.
 import { hash } from "node:crypto";
 import type { Metered } from "./cel.ts";
+import { deepFreeze } from "../../common/memo.ts";
 import type { Outcome } from "./select.ts";
 
 /** One cluster's remembered selection: its sort key, and the outcome (facts without pools: selection is the only reader of those). */
@@ -39,14 +40,6 @@ export interface SelectionCacheLimits {
 export const DEFAULT_SELECTION_CACHE_LIMITS: SelectionCacheLimits = { entries: 25_000, bytes: 64 * 1024 * 1024 };
 
 const ENTRY_OVERHEAD = 512;
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
-}
 
 function sizeOf(v: unknown): number {
   if (typeof v === "string") return v.length * 2;
