@@ -6,7 +6,7 @@ import { mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fetchObjects, objectKey, type TransferOptions, type TransferStats } from "./transfer.ts";
+import { fetchObjects, objectKey, OPEN_FILES_MAX, type TransferOptions, type TransferStats } from "./transfer.ts";
 import { SourceError, type ByteRange, type RemoteObject, type Source } from "./sources/types.ts";
 
 const KiB = 1024;
@@ -214,6 +214,18 @@ describe("fetchObjects: small files", () => {
     expect(again.reads).toEqual([]);
     expect(resumed).toBe([...data.values()].reduce((a, b) => a + b.length, 0));
     expect(second.fetched.map((f) => f.sha256)).toEqual(first.fetched.map((f) => f.sha256));
+  });
+
+  it("opens each file when the transfer reaches it and lets it go once published: 2,000 files, a handful open at once", async () => {
+    const data = new Map(Array.from({ length: 2000 }, (_, i) => [`d/${i}.json`, randomBytes(1 + ((i * 53) % 2000))] as [string, Buffer]));
+    const stats: TransferStats[] = [];
+    const { fetched } = await fetchObjects(fakeSource(data), objectsOf(data), dir, options({ stats, concurrency: 4 }));
+    expect(fetched.map((f) => f.object.id)).toEqual([...data.keys()]);
+    for (const f of fetched) expect(f.sha256).toBe(sha(data.get(f.object.id) as Buffer));
+    // Made up front (as before), every file's job lived for the whole run: 2,000. Now what is in flight (4 chunks),
+    // plus files whose last chunk landed and that wait for their fsync and journal line, never past the bound.
+    expect(stats[0]?.openFilesPeak).toBeGreaterThan(0);
+    expect(stats[0]?.openFilesPeak).toBeLessThanOrEqual(OPEN_FILES_MAX);
   });
 
   it("fetches again a journaled file whose staged bytes are gone, and ignores a torn last line", async () => {

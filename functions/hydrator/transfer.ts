@@ -38,6 +38,11 @@ import { SourceError, type RemoteObject, type Source } from "./sources/types.ts"
 const WRITE_BATCH = 1 << 20;
 /** Default bound on bytes held ahead of a hash, across all chunks. */
 export const DEFAULT_HELD_BYTES = 8 << 20;
+/**
+ * Files open at once at most (made, not yet published): a file is opened when the transfer reaches it, so this
+ * bounds only files that finished arriving and wait for their fsync and journal line. A few KiB each.
+ */
+export const OPEN_FILES_MAX = 256;
 const JOURNAL = "journal.jsonl";
 
 export interface TransferEvents {
@@ -74,6 +79,8 @@ export interface TransferStats {
   hashedInFlight: number;
   /** The most bytes held ahead of a hash at once. */
   heldPeak: number;
+  /** The most files open at once (made, not yet published): bounded by what is in flight, not the listing. */
+  openFilesPeak: number;
 }
 
 export interface Fetched {
@@ -449,7 +456,7 @@ async function fetchWith(
   const shared: Shared = {
     budget: new HeldBudget(opts.heldBytes ?? DEFAULT_HELD_BYTES),
     journal: new StagingJournal(join(dir, JOURNAL)),
-    stats: { hashedFromDisk: 0, hashedInFlight: 0, heldPeak: 0 },
+    stats: { hashedFromDisk: 0, hashedInFlight: 0, heldPeak: 0, openFilesPeak: 0 },
     batches: [],
     batchCount: 0,
   };
@@ -457,49 +464,122 @@ async function fetchWith(
   const names = new Set(await readdir(dir));
   const journal = names.has(JOURNAL) ? await readJournal(join(dir, JOURNAL)) : new Map<string, JournalEntry>();
 
-  const jobs: ObjectJob[] = [];
-  let resumedBytes = 0;
-  for (const o of objects) {
-    // Ranges even for a one-chunk file: a cut connection then resumes where it stopped.
-    const ranged = source.supportsRanges(o) && o.size > 0;
-    let job: ObjectJob;
+  // Objects are opened as the transfer reaches them, in order, and let go once published: what is kept of a file
+  // before and after is its listing entry and its result (Fetched), not its job (chunks, state, digests, promises).
+  // 40,000 small files made up front held ~3 KiB of heap each for the whole run (docs/benchmarks.md).
+  const live = new Set<ObjectJob>();
+  const fetched: Fetched[] = new Array<Fetched>(objects.length);
+  /** Finalize failures (a digest mismatch) by object index: the first in listing order is thrown once all is done. */
+  const finalErrors = new Map<number, unknown>();
+  const finalizing = new Set<Promise<void>>();
+
+  // What an earlier run left, reported once before any transfer: only objects with staged bytes are looked at
+  // (a fresh run looks at none), each job made and let go; the transfer makes them again when it reaches them.
+  const makeJob = (o: RemoteObject): ObjectJob => {
     try {
-      job = new ObjectJob(o, dir, ranged, opts.chunkSize, shared);
+      // Ranges even for a one-chunk file: a cut connection then resumes where it stopped.
+      return new ObjectJob(o, dir, source.supportsRanges(o) && o.size > 0, opts.chunkSize, shared);
     } catch (err) {
       throw new TransferError(o, err, false);
     }
-    resumedBytes += await job.load(names, journal);
-    jobs.push(job);
-  }
+  };
+  let resumedBytes = 0;
+  for (const o of objects) if (names.has(`${objectKey(o.id)}.data`)) resumedBytes += await makeJob(o).load(names, journal);
   opts.events.resumed(resumedBytes);
-
-  // Chunks in order, object after object: the chunk each object's hash waits for is always taken before the
-  // chunks after it, so a chunk held back by the bound always has its object's frontier chunk running.
-  const tasks: { job: ObjectJob; chunk: Chunk }[] = [];
-  const finals: Promise<void>[] = [];
-  for (const job of jobs) {
-    if (job.complete || job.chunks.length === 0 || job.remaining === 0) {
-      finals.push(finalize(job, opts));
-      continue;
-    }
-    for (const c of job.chunks) if (!c.done) tasks.push({ job, chunk: c });
-    // A resume: start hashing the durable chunks at the start from disk now, while the rest arrives.
-    job.advance();
-    const f = job.finished.then(() => finalize(job, opts));
-    f.catch(() => undefined); // awaited below, or abandoned when a chunk failed
-    finals.push(f);
-  }
 
   let failure: unknown;
   const fail = (err: unknown): void => {
     if (failure !== undefined) return;
     failure = err;
     cancelOthers(err);
+    wake();
   };
-  let next = 0;
+
+  // Files open (made, not yet settled) at most OPEN_FILES_MAX: all of an opened file's chunks are taken before the
+  // next file is opened, so every open file is running or finishing and frees its place without another take.
+  let unsettled = 0;
+  let roomWaiters: (() => void)[] = [];
+  const wake = (): void => {
+    const waiting = roomWaiters;
+    roomWaiters = [];
+    for (const w of waiting) w();
+  };
+  const settle = (): void => {
+    unsettled--;
+    wake();
+  };
+  const track = (index: number, job: ObjectJob, done: Promise<void>): void => {
+    const f = done.then(
+      () => {
+        fetched[index] = { object: job.object, dataPath: job.dataPath, sha256: job.state.sha256 as string, size: job.object.size };
+        // Published and closed by finalize: nothing of it is kept but its result.
+        live.delete(job);
+        settle();
+      },
+      (err: unknown) => {
+        // Kept in `live`, so the end closes it and gives its held bytes back.
+        finalErrors.set(index, err);
+        settle();
+      },
+    );
+    finalizing.add(f);
+    void f.finally(() => finalizing.delete(f));
+  };
+
+  /** Makes object `index`'s job, reads what an earlier run left of it, and returns the chunks still to fetch. */
+  const open = async (index: number): Promise<{ job: ObjectJob; chunk: Chunk }[]> => {
+    const job = makeJob(objects[index] as RemoteObject);
+    live.add(job);
+    unsettled++;
+    shared.stats.openFilesPeak = Math.max(shared.stats.openFilesPeak, unsettled);
+    await job.load(names, journal);
+    if (job.complete || job.chunks.length === 0 || job.remaining === 0) {
+      track(index, job, finalize(job, opts));
+      return [];
+    }
+    // A resume: start hashing the durable chunks at the start from disk now, while the rest arrives.
+    job.advance();
+    const f = job.finished.then(() => finalize(job, opts));
+    f.catch(() => undefined); // tracked below, or abandoned when a chunk failed
+    track(index, job, f);
+    return job.chunks.filter((c) => !c.done).map((chunk) => ({ job, chunk }));
+  };
+
+  // Chunks in order, object after object: the chunk each object's hash waits for is always taken before the
+  // chunks after it, so a chunk held back by the bound always has its object's frontier chunk running. One
+  // object is opened at a time; the workers take its chunks, then the next object's.
+  let nextObject = 0;
+  let pending: { job: ObjectJob; chunk: Chunk }[] = [];
+  let taken = 0;
+  let opening: Promise<void> | undefined;
+  const take = async (): Promise<{ job: ObjectJob; chunk: Chunk } | undefined> => {
+    for (;;) {
+      if (failure !== undefined) return undefined;
+      if (taken < pending.length) return pending[taken++];
+      if (opening !== undefined) {
+        await opening;
+        continue;
+      }
+      if (nextObject >= objects.length) return undefined;
+      if (unsettled >= OPEN_FILES_MAX) {
+        await new Promise<void>((resolve) => roomWaiters.push(resolve));
+        continue;
+      }
+      const index = nextObject++;
+      opening = open(index).then(
+        (chunks) => {
+          pending = chunks;
+          taken = 0;
+        },
+        (err: unknown) => fail(err),
+      );
+      await opening;
+      opening = undefined;
+    }
+  };
+
   const worker = async (): Promise<void> => {
-    while (failure === undefined && next < tasks.length) {
-      const t = tasks[next++] as { job: ObjectJob; chunk: Chunk };
+    for (let t = await take(); t !== undefined; t = await take()) {
       try {
         await runChunk(source, t.job, t.chunk, opts, policy, sleep, random);
       } catch (err) {
@@ -511,21 +591,17 @@ async function fetchWith(
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, tasks.length)) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
     if (failure !== undefined) throw failure;
-    const settled = await Promise.allSettled(finals);
-    const firstErr = settled.find((s) => s.status === "rejected");
-    if (firstErr) throw (firstErr as PromiseRejectedResult).reason;
+    while (finalizing.size > 0) await Promise.allSettled([...finalizing]);
+    if (finalErrors.size > 0) throw finalErrors.get([...finalErrors.keys()].reduce((a, b) => Math.min(a, b)));
   } finally {
-    for (const j of jobs) j.drop();
+    for (const j of live) j.drop();
     shared.stats.heldPeak = shared.budget.peak;
-    await Promise.allSettled([...jobs.map((j) => j.close()), shared.journal.close()]);
+    await Promise.allSettled([...[...live].map((j) => j.close()), shared.journal.close()]);
     opts.onStats?.({ ...shared.stats });
   }
-  return {
-    fetched: jobs.map((j) => ({ object: j.object, dataPath: j.dataPath, sha256: j.state.sha256 as string, size: j.object.size })),
-    resumedBytes,
-  };
+  return { fetched, resumedBytes };
 }
 
 async function runChunk(
