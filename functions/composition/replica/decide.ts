@@ -55,17 +55,23 @@ export function progress(bytesDone: number, bytesTotal: number | undefined, etaS
 
 type Outcome = Pick<PhaseDecision, "phase" | "message"> & Partial<Omit<PhaseDecision, "phase" | "message">>;
 
+/**
+ * Gave up on an earlier pass: the last attempt's Job was dropped then. Its report may be gone, or still say where
+ * the pod was when it was killed (e.g. at its deadline, before it could write Failed): never read as running again.
+ * The shared copy's decision and the nodes' first copy from the source (node-local.ts) read it alike.
+ */
+export function gaveUpBefore(o: Pick<PhaseObservations, "fresh" | "attempt" | "jobComposed" | "hydration"> & { previousPhase: string | undefined }): boolean {
+  const s = o.hydration.state;
+  return !o.fresh && o.attempt >= MAX_ATTEMPTS && o.previousPhase === "Failed" && !o.jobComposed && (s === "notStarted" || s === "running");
+}
+
 /** The phase and what goes with it; fields an outcome leaves out keep the defaults of decidePhase. */
 function outcome(o: PhaseObservations): Outcome {
   const { hydration: h, attempt } = o;
   if (o.blocked.length > 0)
     // Never start a Job that cannot succeed; never kill one already running.
     return { phase: "Blocked", message: o.blocked.join("; "), ttlSeconds: TTL_SETTLED_SECONDS, ...(o.jobComposed ? {} : { runAttempt: undefined }) };
-  // Gave up on an earlier pass: the last attempt's Job was dropped then. Its report may be gone, or still say where
-  // the pod was when it was killed (e.g. at its deadline, before it could write Failed): never read as running again.
-  const gaveUpBefore =
-    !o.fresh && attempt >= MAX_ATTEMPTS && o.previous.phase === "Failed" && !o.jobComposed && (h.state === "notStarted" || h.state === "running");
-  if (gaveUpBefore)
+  if (gaveUpBefore({ ...o, previousPhase: o.previous.phase }))
     return {
       phase: "Failed",
       message: `gave up after ${MAX_ATTEMPTS} attempts: ${o.previous.lastError ?? "hydration failed"}; set a new refetch value on the ModelCache to try again`,

@@ -22,6 +22,7 @@ import { commonLabels, job, reportConfigMap, role, roleBinding, serviceAccount }
 import { MAX_ATTEMPTS } from "./lifecycle.ts";
 import { label, reportName } from "./names.ts";
 import { decideNode, type Seed } from "./node-decide.ts";
+import { gaveUpBefore } from "./decide.ts";
 import { firstCopy } from "./node-seed.ts";
 import { observe, wrapObject, type ProviderConfigRef } from "./objects.ts";
 import { hydrationState, type Hydration } from "./phase.ts";
@@ -451,12 +452,11 @@ function sourceSeeds<S extends Seen>(
     for (const x of seen) seeds.set(x.node, { ready: true, digest });
     return { seeds, pinning };
   }
-  // Every attempt failed: this pass's last one, or (its Job since dropped) the line that said so, its report gone or
-  // stale (decide.ts, gaveUpBefore).
+  // Every attempt failed: this pass's last one, or (its Job since dropped) the line that said so (decide.ts).
   const gaveUp = (x: S) => {
     const h = hydration(x, undefined);
-    const before = (h.state === "notStarted" || h.state === "running") && !x.fresh && !x.jobObs.composed && x.prevLine?.phase === "Failed";
-    return x.attempt >= MAX_ATTEMPTS && (h.state === "failed" || before);
+    const before = gaveUpBefore({ fresh: x.fresh, attempt: x.attempt, jobComposed: x.jobObs.composed, hydration: h, previousPhase: x.prevLine?.phase });
+    return before || (x.attempt >= MAX_ATTEMPTS && h.state === "failed");
   };
   const turn = firstCopy(
     seen.map((x) => {
