@@ -13,6 +13,15 @@ export const HYDRATION_REPORT_KEY = "report.json";
 export const HydrationPhase = z.enum(["Resolving", "Hydrating", "Verifying", "Ready", "Failed"]);
 export type HydrationPhase = z.infer<typeof HydrationPhase>;
 
+/**
+ * Whose a failure that retrying cannot fix is (the hydrator's exit codes 2 and 3). Source: the source or the
+ * request (authentication refused, not found, a digest the source serves that does not match the pin, a hostile
+ * path, bad arguments): the same on every node and on every retry. Destination: the volume written (full, or
+ * holding files not of the artifact): this volume's, another may do.
+ */
+export const PermanentFailure = z.enum(["Source", "Destination"]);
+export type PermanentFailure = z.infer<typeof PermanentFailure>;
+
 export const HydrationReport = z.object({
   phase: HydrationPhase,
   /** The source reference, credentials removed. */
@@ -33,6 +42,11 @@ export const HydrationReport = z.object({
   etaSeconds: z.number().int().nonnegative().optional(),
   /** Why it failed, or what it is doing; never contains credentials. */
   message: z.string().optional(),
+  /**
+   * Only with phase Failed: the failure is permanent (exit code 2 or 3), and whose it is. Absent: worth retrying
+   * (exit code 1), and what a hydrator older than this field writes for every failure.
+   */
+  permanent: PermanentFailure.optional(),
   startedAt: z.string(),
   updatedAt: z.string(),
 });

@@ -370,7 +370,7 @@ export async function runHydrateCli(args: string[]): Promise<number> {
               }
             : undefined,
         )
-      : await reporter.finish({ phase: "Failed", message: outcome.message });
+      : await reporter.finish({ phase: "Failed", message: outcome.message, ...(outcome.permanent !== undefined ? { permanent: outcome.permanent } : {}) });
     // The report's message, scrubbed of credentials (./scrub.ts), not the raw one.
     if (!outcome.ok) process.stderr.write(`function-model-cache hydrate: ${final.message ?? ""}\n`);
     if (resolveOutput(p.common.output, process.stdout.isTTY === true) === "json") process.stdout.write(`${JSON.stringify(final)}\n`);
@@ -473,6 +473,8 @@ export async function runVerifyCli(args: string[]): Promise<number> {
         {
           phase: "Failed",
           message,
+          // What the volume holds does not verify: a retry reads the same bytes.
+          permanent: "Destination",
           ...(result.manifest ? { resolvedRevision: result.manifest.identity.resolved, manifestDigest: result.manifest.digest } : {}),
         },
         done,

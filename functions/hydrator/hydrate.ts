@@ -15,7 +15,7 @@ import { canonicalJson } from "../common/canonical-json.ts";
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { HydrationPhase } from "../api/hydration-report.ts";
+import type { HydrationPhase, PermanentFailure } from "../api/hydration-report.ts";
 import { VERSION } from "../version.ts";
 import { hashFile, removeQuietly } from "./fsutil.ts";
 import { place } from "./layout.ts";
@@ -73,7 +73,8 @@ export interface TransferStats {
   fetchSeconds: number;
 }
 
-export type HydrateOutcome = { ok: true; manifest: Manifest; reused: boolean; stats: TransferStats } | { ok: false; exitCode: 1 | 2 | 3; message: string };
+export type HydrateOutcome =
+  { ok: true; manifest: Manifest; reused: boolean; stats: TransferStats } | { ok: false; exitCode: 1 | 2 | 3; message: string; permanent?: PermanentFailure };
 
 const STAGING_DIR = `${MANIFEST_DIR}/staging`;
 
@@ -251,7 +252,7 @@ async function fetchIntoStaging({ created: { source, reference }, opts, tracker,
     needed += Math.max(0, o.size - onDisk) + (o.unpack.kind === "tar" ? o.size : 0);
   }
   const space = await checkFreeSpace(opts.dest, needed, opts.statfs);
-  if (!space.ok) return done(fail(3, space.error));
+  if (!space.ok) return done(fail(3, space.error, "Destination"));
 
   setPhase("Hydrating");
   for (const [, a] of adopted) {
@@ -367,6 +368,7 @@ async function refuseForeign(dest: string, shape: ArtifactShape, known: readonly
   return fail(
     3,
     `${dest} already holds files that are not part of this artifact (${named}); nothing was fetched or published: hydrate into an empty or new directory, or move those files away (verify would fail the directory with them in it)`,
+    "Destination",
   );
 }
 
@@ -389,8 +391,17 @@ async function tidyAfterFailure(dest: string, destExisted: boolean): Promise<voi
   if (!destExisted) await rmdir(dest).catch(() => undefined);
 }
 
-function fail(exitCode: 1 | 2 | 3, message: string): HydrateOutcome {
-  return { ok: false, exitCode, message };
+const LOCAL_FS_CODES = new Set(["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EISDIR", "ENOTDIR"]);
+
+/** A local file-system error that retrying does not heal (what isRetryable refuses by its code): the volume's, not the source's. */
+function localFsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && LOCAL_FS_CODES.has(code);
+}
+
+/** A failure; exit codes 2 and 3 are permanent, the source's (or the request's) unless `of` says the destination's. */
+function fail(exitCode: 1 | 2 | 3, message: string, of: PermanentFailure = "Source"): HydrateOutcome {
+  return exitCode === 1 ? { ok: false, exitCode, message } : { ok: false, exitCode, message, permanent: of };
 }
 
 /** Exit code and message for a failure: retryable (1) or not (3), naming file, source and cause. */
@@ -407,17 +418,18 @@ export function fromError(err: unknown, reference: string, signal?: AbortSignal)
     return fail(
       3,
       `${reference}: the destination volume is full${file} (${full}); no artifact was published; free space or use a larger volume, then re-run: the staging area is kept for a resume`,
+      "Destination",
     );
   }
   if (err instanceof TransferError) {
     // One URL: the reference is the file, said once. Otherwise the file and where it comes from, then the cause.
     const single = err.object.description === reference;
-    return fail(err.retryable ? 1 : 3, `${reference}: ${single ? err.detail : err.message}`);
+    return fail(err.retryable ? 1 : 3, `${reference}: ${single ? err.detail : err.message}`, localFsError(err.cause) ? "Destination" : "Source");
   }
   if (err instanceof SourceError) return fail(err.retryable ? 1 : 3, err.message.includes(reference) ? err.message : `${reference}: ${err.message}`);
   if (err instanceof HostileArchive || err instanceof DigestMismatch) return fail(3, `${reference}: ${err.message}`);
   const msg = err instanceof Error ? err.message : String(err);
-  return fail(isRetryable(err) ? 1 : 3, `${reference}: ${msg}`);
+  return fail(isRetryable(err) ? 1 : 3, `${reference}: ${msg}`, localFsError(err) ? "Destination" : "Source");
 }
 
 /** The file-system message when `err` (or the error it wraps) is ENOSPC or EDQUOT. */

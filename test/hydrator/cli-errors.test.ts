@@ -90,6 +90,8 @@ interface Case {
   retries: number;
   /** nginx requests for the file, when it matters (downloaded once, or never). */
   gets?: { server: () => Nginx; uri: string; count: number };
+  /** A permanent failure (exit 3) of the destination, not of the source: the report says whose. */
+  ofDestination?: true;
 }
 
 const PREFIX = "function-model-cache hydrate: ";
@@ -170,6 +172,7 @@ const cases: Case[] = [
       /already holds files that are not part of this artifact \(README\.txt\); nothing was fetched or published: hydrate into an empty or new directory, or move those files away/,
     retries: 0,
     gets: { server: () => privateCa, uri: "/model/weights.bin", count: 0 },
+    ofDestination: true,
   },
   {
     name: "a --ca-file that holds no certificate: a usage error, exit 2",
@@ -214,6 +217,8 @@ describe("hydrate's error paths", () => {
       const report = HydrationReport.parse(lines.at(-1));
       expect(report.phase).toBe("Failed");
       expect(report.manifestDigest).toBeUndefined();
+      // Whether retrying can help, and whose a permanent failure is: what the function's retry policy reads.
+      expect(report.permanent, "the report's permanent").toBe(c.code === 1 ? undefined : c.ofDestination ? "Destination" : "Source");
     } else expect(r.stdout, "a usage error prints no report").toBe("");
     expect(tree(dest), "nothing published, nothing left behind").toEqual(before);
     if (c.gets) {

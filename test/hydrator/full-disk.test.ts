@@ -106,6 +106,7 @@ echo $? > "$OUT/code"
     expect((await readFile(join(OUT, "code"), "utf8")).trim(), stdout + (await readFile(join(OUT, "stderr"), "utf8"))).toBe("3");
     const report = lastReport(stdout);
     expect(report.phase).toBe("Failed");
+    expect(report.permanent, "the volume's failure, not the source's").toBe("Destination");
     const m = /not enough free space in \S+: ([\d.]+) MiB still to fetch \(\+16\.0 MiB margin\), ([\d.]+) MiB available/.exec(report.message ?? "");
     expect(m, report.message).not.toBeNull();
     expect(Number(m?.[1])).toBe(10);
@@ -153,6 +154,7 @@ echo $? > "$OUT/code2"
     expect((await read("code1")).trim(), stdout1 + (await read("stderr1"))).toBe("3");
     const report = lastReport(stdout1);
     expect(report.phase).toBe("Failed");
+    expect(report.permanent, "the volume's failure, not the source's").toBe("Destination");
     expect(report.message).toMatch(/the destination volume is full while writing slow\.bin \(ENOSPC/);
     // Nothing published: no file at its path, no SHA256SUMS, no manifest; only the hidden staging area.
     const tree = (await read("tree1")).trim().split("\n");

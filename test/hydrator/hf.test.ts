@@ -168,6 +168,7 @@ describe("hf:// Flat", () => {
     expect(denied.code).toBe(3);
     expect(denied.report.phase).toBe("Failed");
     expect(denied.report.message).toMatch(/401/);
+    expect(denied.report.permanent, "a refused credential is the source's, not retried by the function").toBe("Source");
     const d = dest();
     const ok = await runCli(base(d), { HF_TOKEN: token });
     expect(ok.code, ok.stderr).toBe(0);

@@ -245,6 +245,7 @@ describe("http:// faults through a fault-injecting proxy in front of nginx", () 
     expect(r.code).toBe(3);
     expect(r.report.message).toContain(`${nginx.url}/no-such.bin`);
     expect(r.report.message).toMatch(/404/);
+    expect(r.report.permanent, "the report says the source's, so the function does not retry it").toBe("Source");
     expect(await readdir(d).catch(() => [])).not.toContain("no-such.bin");
   });
 });
