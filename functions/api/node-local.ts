@@ -6,6 +6,7 @@
 // platform allows (tenancy.nodeLocal in the Input), what the fleet hands a
 // replica (its cluster's selected nodes) and what a replica reports per node.
 import { z } from "zod";
+import { PermanentFailure } from "./hydration-report.ts";
 import { LabelMap, LabelSelectorRequirement, ObjectName, Quantity } from "./k8s.ts";
 
 /** The most nodes one cluster may have a copy on; the platform's ceiling (tenancy.nodeLocal.maxNodesPerCluster) is at most this. */
@@ -79,6 +80,15 @@ export const NodeStatus = z.object({
   etaSeconds: z.number().int().optional(),
   manifestDigest: z.string().optional(),
   attempts: z.number().int().optional(),
+  lastError: z
+    .string()
+    .optional()
+    .describe(
+      "The last error observed on the node (its Job's report or condition), credential shapes redacted and at most 512 characters; kept after the failed Job is gone, cleared by a verified copy or a refetch.",
+    ),
+  permanentFailure: PermanentFailure.optional().describe(
+    "Set when the node's last attempt failed in a way retrying cannot fix, as its hydrator reported: Source (the source or its credentials: authentication refused, not found, a digest the source serves that does not match; every node would meet it) or Destination (the node's volume: full, or holding other files). No attempt starts on the node until a new refetch value.",
+  ),
   message: z.string().optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;

@@ -5,6 +5,7 @@
 // hash from the ModelCache's status. Its status is what was observed there.
 // This is the whole contract between the two halves of the function.
 import { z } from "zod";
+import { PermanentFailure } from "./hydration-report.ts";
 import { HydratorImage } from "./image.ts";
 import { Artifact } from "./artifact.ts";
 import { DNS_LABEL, ObjectName } from "./k8s.ts";
@@ -159,7 +160,10 @@ export const ModelCacheReplicaStatus = z.object({
   phase: ReplicaPhase.optional(),
   ...CacheObservation,
   attempts: z.number().int().optional(),
-  lastError: z.string().optional(),
+  lastError: z.string().optional().describe("The last error observed (the Job's report or condition), credential shapes redacted and at most 512 characters."),
+  permanentFailure: PermanentFailure.optional().describe(
+    "Set when the last attempt failed in a way retrying cannot fix, as the hydrator reported: Source (the source or its credentials: authentication refused, not found, a digest the source serves that does not match) or Destination (the volume: full, or holding other files). No attempt starts until a new refetch value; the Hydrated condition's reason is PermanentFailure.",
+  ),
   observedRefetch: z.string().optional(),
   /** The hydration Job of the current attempt, for `kubectl describe` on the cluster. */
   jobName: z.string().optional(),

@@ -11,10 +11,10 @@
 // - Authorization-shaped text is replaced whatever its value: `Bearer …`,
 //   `Basic …`, AWS SigV4 `Credential=…`/`Signature=…`, `Authorization: …`
 //   header lines, userinfo and query strings of any URL, and signature or
-//   token parameters of a query (X-Amz-*, X-Goog-*, Azure `sig=`, …).
-import { redactUri } from "./paths.ts";
+//   token parameters of a query (X-Amz-*, X-Goog-*, Azure `sig=`, …)
+//   (redactShapes, functions/api/redact.ts: the function applies it too).
+import { MASK, redactShapes } from "../api/redact.ts";
 
-const MASK = "***";
 /** Shorter values would mask ordinary words and digits (a 3-letter password is not worth a garbled message). */
 const MIN_SECRET = 4;
 
@@ -60,33 +60,12 @@ export function rememberUrl(url: string): void {
   for (const [, v] of u.searchParams) rememberSecret(v);
 }
 
-// Shapes of credentials, replaced whatever their value.
-const SHAPES: [RegExp, string][] = [
-  // Any URL: userinfo and query/fragment go (redactUri), the rest stays readable.
-  [/\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g, "\u0000url"],
-  // An Authorization (or Proxy-Authorization, Cookie) header echoed as a line: its whole value.
-  [/\b((?:proxy-)?authorization|cookie|x-amz-security-token|x-goog-api-key|api-key)(\s*[:=]\s*)("?)[^\r\n"]*/gi, `$1$2$3${MASK}`],
-  // AWS SigV4 in a header or a message.
-  [/\bAWS4-HMAC-SHA256\s+[^\r\n"]*/g, `AWS4-HMAC-SHA256 ${MASK}`],
-  [/\b(Credential|Signature|SignedHeaders)=[^\s,&"]+/g, `$1=${MASK}`],
-  // Schemes with a credential after them (8 characters or more, so "Basic auth" stays a phrase).
-  [/\b(Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=:-]{8,}/g, `$1 ${MASK}`],
-  // Signature and token parameters outside a URL (a query string quoted on its own).
-  [
-    /\b(X-Amz-[A-Za-z-]+|X-Goog-[A-Za-z-]+|sig|signature|token|access_token|id_token|refresh_token|api_key|apikey|key|password|passwd|secret)=[^\s&"]+/gi,
-    `$1=${MASK}`,
-  ],
-  // Hugging Face user tokens, wherever they stand.
-  [/\bhf_[A-Za-z0-9]{20,}\b/g, MASK],
-];
-
 /** `text` with every remembered credential and every Authorization-shaped value replaced by ***. */
 export function scrub(text: string): string {
   let out = text;
   // Longest first: a secret that contains another must go whole.
   for (const s of [...remembered].sort((a, b) => b.length - a.length)) if (out.includes(s)) out = out.split(s).join(MASK);
-  for (const [re, to] of SHAPES) out = to === "\u0000url" ? out.replace(re, (u) => redactUri(u)) : out.replace(re, to);
-  return out;
+  return redactShapes(out);
 }
 
 /** Every string in a flat record scrubbed (progress notices). */

@@ -502,3 +502,86 @@ export function sourceAllGaveUpScenario(): NodeScenario {
     fromSource: true,
   };
 }
+
+/** What the hydrator reports for a failure retrying cannot fix, and whose it is (report.permanent). */
+const PERMANENT: Record<"Source" | "Destination", JsonObject> = {
+  // A server that echoes the request's Authorization header into its error page: the function's net redacts it.
+  Source: {
+    message: 'hf://Qwen/Qwen3-8B@main: 401 Unauthorized: the hub refused the token (its page says "Authorization: Bearer hf_AbCdEfGhIjKlMnOpQrStUv12")',
+    permanent: "Source",
+  },
+  Destination: {
+    message: "/cache: not enough free space in /cache: 15630.00 MiB still to fetch (+16.0 MiB margin), 8192.00 MiB available",
+    permanent: "Destination",
+  },
+};
+
+/** The Job as Kubernetes fails it on the hydrator's exit code 3 (the podFailurePolicy's FailJob rule). */
+const permanentJob: ObservedAs = {
+  status: {
+    failed: 1,
+    conditions: [
+      {
+        type: "Failed",
+        status: "True",
+        reason: "PodFailurePolicy",
+        message: "Container hydrate for pod mc-ml-team/x failed with exit code 3 matching FailJob rule at index 0",
+        lastTransitionTime: "2024-01-01T00:06:00Z",
+      },
+    ],
+  },
+};
+
+/**
+ * No shared copy, no pin: gpu-node-0 had the first copy from the source and its first attempt failed for good (its
+ * report says permanent: `of`); gpu-node-1 and gpu-node-2 have nothing. `failed` is the pass that sees that Job
+ * Failed (its line still says attempt 1 runs); `later` the next pass, from the status `failed` wrote, its Job dropped
+ * and its report the record; `reportGone` the same with the report gone too (only the status remembers).
+ * Not an example: node-scenarios.test.ts asserts it.
+ */
+export function sourcePermanentScenario(of: "Source" | "Destination"): Record<"failed" | "later" | "reportGone", NodeScenario> {
+  const claim = "qwen3-8b-3f9c2a1b7d";
+  const running = baseXr(sourceSpec(three), {
+    phase: "Hydrating",
+    sharedPhase: "Hydrating",
+    seed: "Source",
+    claimName: claim,
+    nodes: [{ name: "gpu-node-0", phase: "Hydrating", claimName: nodeClaimName(claim, "gpu-node-0"), attempts: 1, message: "attempt 1 Hydrating" }],
+  });
+  const composed = compose(running, {}, undefined, {}, NODE_SOURCE_INPUT).desired.resources;
+  const failedReport = report("Failed", PERMANENT[of]);
+  const observed: Record<string, ResourceState> = {};
+  for (const [key, state] of Object.entries(composed))
+    observed[key] = observedObject(
+      key,
+      state.resource,
+      key.startsWith("nodejob-") ? permanentJob : key.startsWith("nodereport-") ? failedReport : key.startsWith("nodevolume-") ? localBound : {},
+    );
+  const nodes =
+    of === "Source"
+      ? ({ "gpu-node-0": "Failed", "gpu-node-1": "Blocked", "gpu-node-2": "Blocked" } as const)
+      : ({ "gpu-node-0": "Failed", "gpu-node-1": "Pending", "gpu-node-2": "Pending" } as const);
+  const common = { input: NODE_SOURCE_INPUT, phase: "Failed" as const, nodes, fromSource: true as const };
+  const failed: NodeScenario = {
+    ...common,
+    name: `source-permanent-${of}-now`,
+    why: `gpu-node-0's first attempt failed for good (${of})`,
+    xr: running,
+    observed,
+  };
+  // The next pass reads the status the first one wrote, as Crossplane hands it back.
+  const wrote = compose(running, observed, undefined, {}, NODE_SOURCE_INPUT).desired.composite?.resource["status"] as JsonObject;
+  const xr = { ...running, status: wrote };
+  const dropped = Object.fromEntries(Object.entries(observed).filter(([k]) => !k.startsWith("nodejob-")));
+  return {
+    failed,
+    later: { ...common, name: `source-permanent-${of}`, why: `gpu-node-0 failed for good (${of}) earlier`, xr, observed: dropped },
+    reportGone: {
+      ...common,
+      name: `source-permanent-${of}-no-report`,
+      why: `gpu-node-0 failed for good (${of}) earlier; its report is gone too`,
+      xr,
+      observed: Object.fromEntries(Object.entries(dropped).filter(([k]) => !k.startsWith("nodereport-"))),
+    },
+  };
+}

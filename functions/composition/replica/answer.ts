@@ -17,7 +17,12 @@ export function prune(o: Record<string, JsonValue | undefined>): JsonObject {
 export interface Outcome {
   phase: string;
   message: string;
+  /** The Hydrated condition's (and the Warning's) reason when the phase alone does not say what to do. */
+  reason?: string | undefined;
 }
+
+/** Failed, and retrying cannot fix it (status.permanentFailure, or every failed node's): fix the cause, then refetch. */
+export const PERMANENT_REASON = "PermanentFailure";
 
 /** The response: `status` merged over the desired XR's, `composed` added to the desired resources, Hydrated set. */
 export function replicaAnswer(
@@ -39,12 +44,12 @@ export function replicaAnswer(
     ready,
   };
   Object.assign(rsp.desired.resources, composed);
-  rsp.conditions = [xrCondition("Hydrated", ready, outcome.phase, outcome.message)];
+  rsp.conditions = [xrCondition("Hydrated", ready, outcome.reason ?? outcome.phase, outcome.message)];
   return rsp;
 }
 
 /** A Warning result naming the phase when the replica is Blocked or Failed: a person has something to act on. */
 export function warnWhenStuck(rsp: FunctionResponse, outcome: Outcome): FunctionResponse {
   if (outcome.phase !== "Blocked" && outcome.phase !== "Failed") return rsp;
-  return withResult(rsp, { severity: "Warning", reason: outcome.phase, message: outcome.message, target: "Composite" });
+  return withResult(rsp, { severity: "Warning", reason: outcome.reason ?? outcome.phase, message: outcome.message, target: "Composite" });
 }

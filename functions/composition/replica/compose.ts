@@ -18,7 +18,7 @@ import { job, reportConfigMap, role, roleBinding, serviceAccount, sourceConfigMa
 import { decidePhase } from "./decide.ts";
 import { currentAttempt } from "./lifecycle.ts";
 import { KEY, VOLUME_KEY_PREFIX, hydratorAccountName, jobName, reportName, sourceConfigMapName } from "./names.ts";
-import { prune, replicaAnswer, warnWhenStuck } from "./answer.ts";
+import { PERMANENT_REASON, prune, replicaAnswer, warnWhenStuck } from "./answer.ts";
 import { namespace } from "./namespace.ts";
 import { condition, observe, wrapObject } from "./objects.ts";
 import type { Observation } from "./objects.ts";
@@ -270,7 +270,7 @@ function composeResolved(
     hydration: h,
     attempt,
     fresh,
-    previous: { phase: prev.phase, lastError: prev.lastError },
+    previous: { phase: prev.phase, lastError: prev.lastError, permanent: prev.permanentFailure },
     jobComposed: jobObs.composed,
     bound,
     claim: { namespace: vol.namespace, name: vol.claimName },
@@ -376,7 +376,12 @@ function composeResolved(
           pc,
           namespace: vol.namespace,
           seedClaim: vol.claimName,
-          shared: { phase, message: d.message, digest: phase === "Ready" ? report?.manifestDigest : undefined },
+          shared: {
+            phase,
+            message: d.message,
+            digest: phase === "Ready" ? report?.manifestDigest : undefined,
+            reason: phase === "Failed" && d.permanent !== undefined ? PERMANENT_REASON : undefined,
+          },
           prev,
           fresh,
           cacheName: spec.cacheRef.name,
@@ -386,7 +391,7 @@ function composeResolved(
         });
   if (nodes !== undefined) ttl = Math.max(1, Math.min(ttl, nodes.ttlSeconds));
   const sharedPhase = phase;
-  const overall = nodes ?? { phase, message: d.message };
+  const overall = nodes ?? { phase, message: d.message, ...(phase === "Failed" && d.permanent !== undefined ? { reason: PERMANENT_REASON } : {}) };
 
   // 7. Status, from observation only.
   const status = prune({
@@ -400,6 +405,7 @@ function composeResolved(
     mountPath: spec.mountPath,
     attempts: d.attempts,
     lastError: d.lastError,
+    permanentFailure: d.permanent,
     observedRefetch: spec.refetch,
     jobName: runJob ?? recordJob,
     drift: d.drift ? true : undefined,

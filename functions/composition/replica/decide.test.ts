@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { HydrationReport } from "../../api/hydration-report.ts";
-import { decidePhase, TTL_IN_PROGRESS_SECONDS as BUSY, TTL_SETTLED_SECONDS as SETTLED, type PhaseDecision, type PhaseObservations } from "./decide.ts";
+import {
+  decidePhase,
+  PERMANENT_FIX,
+  TTL_IN_PROGRESS_SECONDS as BUSY,
+  TTL_SETTLED_SECONDS as SETTLED,
+  type PhaseDecision,
+  type PhaseObservations,
+} from "./decide.ts";
 
 const NOW = Date.parse("2026-12-03T10:00:00Z");
 const GIB = 2 ** 30;
@@ -296,6 +303,81 @@ const rows: Row[] = [
       ttlSeconds: SETTLED,
       attempts: 2,
       runAttempt: undefined,
+      lastError: undefined,
+      drift: false,
+    },
+  },
+  {
+    reason: "the hydrator says the source refused for good (a refused token): Failed at once, no retry, whose it is and what to fix",
+    given: {
+      jobComposed: true,
+      hydration: { state: "failed", error: "hf://Qwen/Qwen3-8B@main: 401 Unauthorized", failedAt: "2026-12-03T09:00:00Z", drift: false, permanent: "Source" },
+    },
+    want: {
+      phase: "Failed",
+      message: `attempt 2 failed: hf://Qwen/Qwen3-8B@main: 401 Unauthorized; not retried: ${PERMANENT_FIX.Source}`,
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: "hf://Qwen/Qwen3-8B@main: 401 Unauthorized",
+      permanent: "Source",
+      drift: false,
+    },
+  },
+  {
+    reason: "the volume refused for good (full): Failed at once, no retry, saying to free space or grow the volume",
+    given: {
+      jobComposed: true,
+      hydration: { state: "failed", error: "the destination volume is full", failedAt: "2026-12-03T09:59:59Z", drift: false, permanent: "Destination" },
+    },
+    want: {
+      phase: "Failed",
+      message: `attempt 2 failed: the destination volume is full; not retried: ${PERMANENT_FIX.Destination}`,
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: "the destination volume is full",
+      permanent: "Destination",
+      drift: false,
+    },
+  },
+  {
+    reason: "stopped for good on an earlier pass, its Job dropped and its report gone since: still Failed from the status, no Job starts again",
+    given: { previous: { phase: "Failed", lastError: "hf://Qwen/Qwen3-8B@main: 404 Not Found", permanent: "Source" } },
+    want: {
+      phase: "Failed",
+      message: `attempt 2 failed: hf://Qwen/Qwen3-8B@main: 404 Not Found; not retried: ${PERMANENT_FIX.Source}`,
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: "hf://Qwen/Qwen3-8B@main: 404 Not Found",
+      permanent: "Source",
+      drift: false,
+    },
+  },
+  {
+    reason: "stopped for good earlier, then Blocked (the class went missing): the stop is kept through it, so unblocking starts nothing",
+    given: { blocked: ["no storage class"], previous: { phase: "Failed", lastError: "404", permanent: "Source" } },
+    want: {
+      phase: "Blocked",
+      message: "no storage class",
+      ttlSeconds: SETTLED,
+      attempts: 2,
+      runAttempt: undefined,
+      lastError: "404",
+      permanent: "Source",
+      drift: false,
+    },
+  },
+  {
+    reason: "a refetch after a permanent failure: the stop is of the previous run, attempt 1 starts",
+    given: { fresh: true, attempt: 1, previous: { phase: "Failed", lastError: "404", permanent: "Source" } },
+    want: {
+      phase: "Pending",
+      message: "starting hydration Job qwen-abc-a2 for hf://Qwen/Qwen3-8B@main",
+      ttlSeconds: BUSY,
+      attempts: 1,
+      runAttempt: 1,
       lastError: undefined,
       drift: false,
     },

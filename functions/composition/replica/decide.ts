@@ -2,6 +2,7 @@
 // where the hydration stands, the attempt, the volume) to the phase, the
 // message a person reads, how soon to look again, and which Job attempt to
 // run. Pure and total: decide.test.ts holds one row per way a replica can be.
+import type { PermanentFailure } from "../../api/hydration-report.ts";
 import type { ReplicaPhase } from "../../api/modelcache.ts";
 import { decideRetry, MAX_ATTEMPTS } from "./lifecycle.ts";
 import type { Hydration } from "./phase.ts";
@@ -19,7 +20,7 @@ export interface PhaseObservations {
   /** The attempt counted from the previous status, and whether that status belongs to another run. */
   attempt: number;
   fresh: boolean;
-  previous: { phase?: ReplicaPhase | undefined; lastError?: string | undefined };
+  previous: { phase?: ReplicaPhase | undefined; lastError?: string | undefined; permanent?: PermanentFailure | undefined };
   /** The current attempt's Job is among the observed resources. */
   jobComposed: boolean;
   /** The claim is Bound. */
@@ -44,8 +45,17 @@ export interface PhaseDecision {
   /** The attempt whose Job is composed, or undefined to compose none (never started, finished, or given up). */
   runAttempt: number | undefined;
   lastError: string | undefined;
+  /** Set while Failed for a failure retrying cannot fix: whose it is (status.permanentFailure); no Job runs until a refetch. */
+  permanent?: PermanentFailure | undefined;
   drift: boolean;
 }
+
+/** What a person does about a permanent failure, by whose it is. */
+export const PERMANENT_FIX: Record<PermanentFailure, string> = {
+  Source:
+    "the source itself refused (retrying cannot fix it): fix the source or its credentials (spec.artifact.source, the Secret it names on the cluster), then set a new refetch value on the ModelCache",
+  Destination: "the volume refused it (retrying cannot fix it): free space or use a larger volume, then set a new refetch value on the ModelCache",
+};
 
 export function progress(bytesDone: number, bytesTotal: number | undefined, etaSeconds: number | undefined): string {
   const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
@@ -65,12 +75,39 @@ export function gaveUpBefore(o: Pick<PhaseObservations, "fresh" | "attempt" | "j
   return !o.fresh && o.attempt >= MAX_ATTEMPTS && o.previousPhase === "Failed" && !o.jobComposed && (s === "notStarted" || s === "running");
 }
 
+/**
+ * Stopped on an earlier pass for a permanent failure: its Job was dropped then, and its report may be gone since.
+ * The status says so (previous.permanent, kept through a Blocked pass), so no Job of this run starts again until a
+ * refetch (a fresh run).
+ */
+export function permanentBefore(
+  o: Pick<PhaseObservations, "fresh" | "jobComposed" | "hydration"> & { previousPermanent: PermanentFailure | undefined },
+): boolean {
+  const s = o.hydration.state;
+  return !o.fresh && o.previousPermanent !== undefined && !o.jobComposed && (s === "notStarted" || s === "running");
+}
+
 /** The phase and what goes with it; fields an outcome leaves out keep the defaults of decidePhase. */
 function outcome(o: PhaseObservations): Outcome {
   const { hydration: h, attempt } = o;
   if (o.blocked.length > 0)
     // Never start a Job that cannot succeed; never kill one already running.
-    return { phase: "Blocked", message: o.blocked.join("; "), ttlSeconds: TTL_SETTLED_SECONDS, ...(o.jobComposed ? {} : { runAttempt: undefined }) };
+    // A permanent stop is remembered through it: unblocked, the run is still stopped until a refetch.
+    return {
+      phase: "Blocked",
+      message: o.blocked.join("; "),
+      ttlSeconds: TTL_SETTLED_SECONDS,
+      permanent: o.fresh ? undefined : o.previous.permanent,
+      ...(o.jobComposed ? {} : { runAttempt: undefined }),
+    };
+  if (permanentBefore({ ...o, previousPermanent: o.previous.permanent }) && o.previous.permanent !== undefined)
+    return {
+      phase: "Failed",
+      message: `attempt ${attempt} failed: ${o.previous.lastError ?? "hydration failed"}; not retried: ${PERMANENT_FIX[o.previous.permanent]}`,
+      permanent: o.previous.permanent,
+      ttlSeconds: TTL_SETTLED_SECONDS,
+      runAttempt: undefined,
+    };
   if (gaveUpBefore({ ...o, previousPhase: o.previous.phase }))
     return {
       phase: "Failed",
@@ -89,9 +126,23 @@ function outcome(o: PhaseObservations): Outcome {
             ttlSeconds: TTL_SETTLED_SECONDS,
             runAttempt: undefined,
           }
-        : { phase: "Verifying", message: `hydration verified; waiting for PersistentVolumeClaim ${o.claim.name} to be Bound`, runAttempt: undefined };
+        : {
+            phase: "Verifying",
+            message: `hydration verified; waiting for PersistentVolumeClaim ${o.claim.name} to be Bound`,
+            runAttempt: undefined,
+          };
     case "failed": {
       const failed = { lastError: h.error, drift: h.drift };
+      // The hydrator said retrying cannot fix it: Failed at once, no retry, and what to fix.
+      if (h.permanent !== undefined)
+        return {
+          ...failed,
+          phase: "Failed",
+          message: `attempt ${attempt} failed: ${h.error}; not retried: ${PERMANENT_FIX[h.permanent]}`,
+          permanent: h.permanent,
+          runAttempt: undefined,
+          ttlSeconds: TTL_SETTLED_SECONDS,
+        };
       const d = decideRetry(attempt, h.failedAt, o.nowMs);
       if (d.kind === "giveUp")
         return {
@@ -144,6 +195,7 @@ export function decidePhase(o: PhaseObservations): PhaseDecision {
     attempts: o.attempt,
     runAttempt: o.attempt,
     lastError: o.fresh ? undefined : o.previous.lastError,
+    permanent: undefined,
     drift: false,
     ...outcome(o),
   };

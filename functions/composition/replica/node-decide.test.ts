@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HydrationReport } from "../../api/hydration-report.ts";
-import { TTL_IN_PROGRESS_SECONDS as BUSY, TTL_SETTLED_SECONDS as SETTLED } from "./decide.ts";
+import { PERMANENT_FIX, TTL_IN_PROGRESS_SECONDS as BUSY, TTL_SETTLED_SECONDS as SETTLED } from "./decide.ts";
 import { decideNode, type NodeDecision, type NodeObservations } from "./node-decide.ts";
 
 const NOW = Date.parse("2026-12-03T10:00:00Z");
@@ -272,6 +272,7 @@ const rows: Row[] = [
         ...line,
         phase: "Failed",
         attempts: 1,
+        lastError: "the volume holds manifest sha256:e… but the cache is pinned to …",
         message: "attempt 1 of 6 failed: the volume holds manifest sha256:e… but the cache is pinned to …; attempt 2 starts at 2026-12-03T10:00:30.000Z",
       },
       objects: "compose",
@@ -453,6 +454,7 @@ const rows: Row[] = [
         ...line,
         phase: "Pending",
         attempts: 1,
+        lastError: "connection reset",
         message:
           "attempt 1 failed: connection reset; attempt 2 starts once the seed is verified again: the cluster's shared copy is not verified now (Verifying: 2.00 GiB of 4.00 GiB)",
       },
@@ -479,6 +481,7 @@ const rows: Row[] = [
         phase: "Pending",
         cordoned: true,
         attempts: 1,
+        lastError: "connection reset",
         message:
           "attempt 1 failed: connection reset; attempt 2 starts once node gpu-1 is schedulable again and the seed is verified again: the cluster's shared copy is not verified now (Verifying)",
       },
@@ -503,6 +506,7 @@ const rows: Row[] = [
         ...line,
         phase: "Failed",
         attempts: 1,
+        lastError: "connection reset",
         message:
           "attempt 1 of 6 failed: connection reset; attempt 2 starts at 2026-12-03T10:00:30.000Z; the cluster's shared copy is not verified now (Verifying: 2.00 GiB of 4.00 GiB): the next attempt waits for it too",
       },
@@ -740,6 +744,217 @@ const rows: Row[] = [
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason:
+      "a cordoned node's attempt failed and its retry is due: Blocked for its cordon, as the next pass reads once the failed Job is dropped, never 'starting attempt 2' for a retry that does not start",
+    given: {
+      listed: { cordoned: true },
+      anythingObserved: true,
+      claimComposed: true,
+      jobComposed: true,
+      previous: { ...line, phase: "Hydrating", attempts: 1 },
+      hydration: { state: "failed", error: "connection reset", failedAt: "2026-12-03T09:00:00Z", drift: false },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Blocked",
+        cordoned: true,
+        attempts: 1,
+        lastError: "connection reset",
+        message: "node gpu-1 is cordoned or not Ready: its hydration starts when it is schedulable again; the last attempt failed: connection reset",
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "the next pass of that cordoned node (its failed Job dropped, its report the record): the same line",
+    given: {
+      listed: { cordoned: true },
+      anythingObserved: true,
+      claimComposed: true,
+      previous: { ...line, phase: "Blocked", cordoned: true, attempts: 1, lastError: "connection reset" },
+      hydration: { state: "failed", error: "connection reset", failedAt: "2026-12-03T09:00:00Z", drift: false },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Blocked",
+        cordoned: true,
+        attempts: 1,
+        lastError: "connection reset",
+        message: "node gpu-1 is cordoned or not Ready: its hydration starts when it is schedulable again; the last attempt failed: connection reset",
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "a cordoned node's attempt failed, its backoff still running: Failed with the retry time, and that the retry also waits for the node",
+    given: {
+      listed: { cordoned: true },
+      anythingObserved: true,
+      claimComposed: true,
+      jobComposed: true,
+      hydration: { state: "failed", error: "connection reset", failedAt: "2026-12-03T09:59:30Z", drift: false },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        cordoned: true,
+        attempts: 1,
+        lastError: "connection reset",
+        message:
+          "attempt 1 of 6 failed: connection reset; attempt 2 starts at 2026-12-03T10:00:30.000Z; node gpu-1 is cordoned or not Ready: no attempt starts there until it is schedulable again",
+      },
+      objects: "compose",
+      runAttempt: 1,
+      ttlSeconds: 30,
+    },
+  },
+  {
+    reason: "the node's copy failed for good (the seed's bytes do not match, say): Failed at once, no retry, the cause and what to fix",
+    given: {
+      anythingObserved: true,
+      claimComposed: true,
+      jobComposed: true,
+      hydration: {
+        state: "failed",
+        error: "file:///seed gives artifact sha256:e…, not the expected …",
+        failedAt: "2026-12-03T09:00:00Z",
+        drift: false,
+        permanent: "Source",
+      },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        attempts: 1,
+        lastError: "file:///seed gives artifact sha256:e…, not the expected …",
+        permanentFailure: "Source",
+        message: `attempt 1 failed: file:///seed gives artifact sha256:e…, not the expected …; not retried: ${PERMANENT_FIX.Source}`,
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "failed for good on an earlier pass, its Job and report gone since: still Failed from its line, no Job starts again",
+    given: {
+      anythingObserved: true,
+      claimComposed: true,
+      previous: { ...line, phase: "Failed", attempts: 1, lastError: "the destination volume is full", permanentFailure: "Destination" },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        attempts: 1,
+        lastError: "the destination volume is full",
+        permanentFailure: "Destination",
+        message: `attempt 1 failed: the destination volume is full; not retried: ${PERMANENT_FIX.Destination}`,
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "a cordoned node that failed for good stays Failed (a cordon is not what holds it; uncordoning starts nothing)",
+    given: {
+      listed: { cordoned: true },
+      anythingObserved: true,
+      claimComposed: true,
+      previous: { ...line, phase: "Failed", attempts: 1, lastError: "the destination volume is full", permanentFailure: "Destination" },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        cordoned: true,
+        attempts: 1,
+        lastError: "the destination volume is full",
+        permanentFailure: "Destination",
+        message: `attempt 1 failed: the destination volume is full; not retried: ${PERMANENT_FIX.Destination}`,
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason:
+      "gave up earlier, its last pod killed before it wrote Failed (its Job dropped, its report says Hydrating): Failed with the cause its line kept, not 'hydration failed'",
+    given: {
+      attempt: 6,
+      anythingObserved: true,
+      claimComposed: true,
+      previous: { ...line, phase: "Failed", attempts: 6, lastError: "writing /cache: input/output error" },
+      hydration: { state: "running", report: report({ bytesDone: GIB, bytesTotal: 4 * GIB }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        attempts: 6,
+        lastError: "writing /cache: input/output error",
+        message: "gave up after 6 attempts: writing /cache: input/output error; set a new refetch value on the ModelCache to try again",
+        bytesDone: GIB,
+        bytesTotal: 4 * GIB,
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
+    reason: "the retry's Job started: the last error stays on the line until a copy is verified",
+    given: {
+      attempt: 2,
+      anythingObserved: true,
+      claimComposed: true,
+      jobComposed: true,
+      previous: { ...line, phase: "Pending", attempts: 2, lastError: "connection reset" },
+      hydration: { state: "started" },
+    },
+    want: {
+      status: { ...line, phase: "Pending", attempts: 2, lastError: "connection reset", message: "Job qwen-abc-n1-aaaa started; waiting for its first report" },
+      objects: "compose",
+      runAttempt: 2,
+      ttlSeconds: BUSY,
+    },
+  },
+  {
+    reason: "verified after a failed attempt: Ready, the last error cleared",
+    given: {
+      attempt: 2,
+      anythingObserved: true,
+      claimComposed: true,
+      bound: true,
+      previous: { ...line, phase: "Hydrating", attempts: 2, lastError: "connection reset" },
+      hydration: { state: "done", report: report({ phase: "Ready", bytesDone: 4 * GIB, bytesTotal: 4 * GIB, manifestDigest: DIGEST }) },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Ready",
+        attempts: 2,
+        message: `${DIGEST} verified on mc-ml-team/${CLAIM.name}`,
+        bytesDone: 4 * GIB,
+        bytesTotal: 4 * GIB,
+        manifestDigest: DIGEST,
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
     },
   },
 ];

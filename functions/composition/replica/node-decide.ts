@@ -5,7 +5,8 @@
 // total: node-decide.test.ts has a row, with its reason, per way a node can be.
 import { durationSeconds } from "../../api/modelcache.ts";
 import type { NodeStatus } from "../../api/node-local.ts";
-import { decidePhase, progress, TTL_IN_PROGRESS_SECONDS, TTL_SETTLED_SECONDS } from "./decide.ts";
+import { decidePhase, gaveUpBefore, permanentBefore, progress, TTL_IN_PROGRESS_SECONDS, TTL_SETTLED_SECONDS } from "./decide.ts";
+import { MAX_ATTEMPTS } from "./lifecycle.ts";
 import type { Hydration } from "./phase.ts";
 
 /**
@@ -13,7 +14,10 @@ import type { Hydration } from "./phase.ts";
  * the pin); ready without one: the first copy from the source on a cluster with no shared copy, which pins the
  * rest. Not ready: why (the shared copy's phase), or `waiting`, the whole message.
  */
-export type Seed = { ready: true; digest: string | undefined } | { ready: false; why: string; waiting?: string };
+export type Seed =
+  | { ready: true; digest: string | undefined }
+  /** stopped: nothing starts until a refetch (the first copy from the source failed for a cause of the source itself): the line is Blocked. */
+  | { ready: false; why: string; waiting?: string; stopped?: true };
 
 export interface NodeObservations {
   node: string;
@@ -102,6 +106,8 @@ function decide(o: NodeObservations): NodeDecision {
           phase: o.previous?.phase ?? "Pending",
           selected: false,
           leftSince: since,
+          ...(o.previous?.lastError !== undefined ? { lastError: o.previous.lastError } : {}),
+          ...(o.previous?.permanentFailure !== undefined ? { permanentFailure: o.previous.permanentFailure } : {}),
           message: `node ${o.node} is no longer selected (not in the cluster's node list, or no longer matching); its copy is kept until ${iso(releaseMs)} (input.tenancy.nodeLocal.leftNodeGracePeriod ${o.grace})`,
         },
         objects: "keep",
@@ -112,26 +118,43 @@ function decide(o: NodeObservations): NodeDecision {
   }
 
   const cordoned = o.listed.cordoned;
+  // The last error and a permanent stop are observation kept across passes (the failed Job, even its report, may be
+  // gone): this pass's failure when there is one, else the previous line's, unless this is another run.
+  const h = o.hydration;
+  const kept: Pick<NodeStatus, "lastError" | "permanentFailure"> = {
+    ...(h.state === "failed" ? { lastError: h.error } : !o.fresh && o.previous?.lastError !== undefined ? { lastError: o.previous.lastError } : {}),
+    ...(h.state === "failed" && h.permanent !== undefined
+      ? { permanentFailure: h.permanent }
+      : !o.fresh && o.previous?.permanentFailure !== undefined
+        ? { permanentFailure: o.previous.permanentFailure }
+        : {}),
+  };
   const mark = (st: NodeStatus): NodeStatus => (cordoned ? { ...st, cordoned: true } : st);
+  // Every attempt of this run is over (a permanent failure, or the last attempt failed): no cordon or seed holds it back.
+  const stopped =
+    (h.state === "failed" && (h.permanent !== undefined || o.attempt >= MAX_ATTEMPTS)) ||
+    permanentBefore({ ...o, previousPermanent: o.previous?.permanentFailure }) ||
+    gaveUpBefore({ ...o, previousPhase: o.previous?.phase });
 
   // Nothing new starts while the cluster cannot hold node copies; a Job already running is left alone, a copy stays.
   if (o.blocked !== undefined && !o.jobComposed && o.hydration.state !== "done")
     return {
-      status: mark({ ...base, phase: "Blocked", message: o.blocked }),
+      status: mark({ ...base, phase: "Blocked", ...kept, message: o.blocked }),
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: TTL_SETTLED_SECONDS,
     };
 
   // Cordoned (or not Ready): a copy it has stays, a Job already running goes on, nothing new starts.
-  if (cordoned && !o.jobComposed && o.hydration.state !== "done") {
-    const failed = o.hydration.state === "failed" ? `; the last attempt failed: ${o.hydration.error}` : "";
+  // A node whose attempts are over stays Failed, cordoned or not: its line says why and what to do, below.
+  if (cordoned && !o.jobComposed && h.state !== "done" && !stopped) {
     return {
       status: mark({
         ...base,
         phase: "Blocked",
         ...(o.previous?.attempts !== undefined && !o.fresh ? { attempts: o.previous.attempts } : {}),
-        message: `node ${o.node} is cordoned or not Ready: its hydration starts when it is schedulable again${failed}`,
+        ...kept,
+        message: cordonedLine(o.node, h),
       }),
       objects: "compose",
       runAttempt: undefined,
@@ -146,7 +169,12 @@ function decide(o: NodeObservations): NodeDecision {
   if (!o.seed.ready && !o.jobComposed && o.hydration.state !== "done") {
     // Nothing is created on the node before its copy can start (its claim comes with its Job).
     return {
-      status: mark({ ...base, message: o.seed.waiting ?? `waiting for the cluster's shared copy to be verified first: ${o.seed.why}` }),
+      status: mark({
+        ...base,
+        ...(o.seed.stopped === true ? { phase: "Blocked" as const } : {}),
+        ...kept,
+        message: o.seed.waiting ?? `waiting for the cluster's shared copy to be verified first: ${o.seed.why}`,
+      }),
       objects: "compose",
       runAttempt: undefined,
       ttlSeconds: TTL_IN_PROGRESS_SECONDS,
@@ -158,7 +186,7 @@ function decide(o: NodeObservations): NodeDecision {
     hydration: o.hydration,
     attempt: o.attempt,
     fresh: o.fresh,
-    previous: { phase: o.previous?.phase, lastError: undefined },
+    previous: { phase: o.previous?.phase, lastError: o.previous?.lastError, permanent: o.previous?.permanentFailure },
     jobComposed: o.jobComposed,
     bound: o.bound,
     claim: o.claim,
@@ -168,6 +196,10 @@ function decide(o: NodeObservations): NodeDecision {
     nowMs: o.nowMs,
   });
   const inProgress = d.phase === "Hydrating" || d.phase === "Verifying";
+  const errors: Pick<NodeStatus, "lastError" | "permanentFailure"> = {
+    ...(d.lastError !== undefined ? { lastError: d.lastError } : {}),
+    ...(d.permanent !== undefined ? { permanentFailure: d.permanent } : {}),
+  };
   const message =
     d.phase === "Hydrating" && o.hydration.state === "running"
       ? `copying from ${o.from !== undefined ? "the source" : "the cluster's copy"}: ${progress(o.hydration.report.bytesDone, o.hydration.report.bytesTotal, o.hydration.report.etaSeconds)}`
@@ -186,12 +218,14 @@ function decide(o: NodeObservations): NodeDecision {
                 ...base,
                 phase: "Pending",
                 attempts: o.attempt,
+                ...errors,
                 message: `attempt ${o.attempt} failed: ${failed ?? ""}; attempt ${d.runAttempt} starts once ${cordoned ? `node ${o.node} is schedulable again and ` : ""}the seed is verified again: ${seedLine}`,
               }
             : {
                 ...base,
                 phase: d.phase,
                 attempts: d.attempts,
+                ...errors,
                 message: `${message}; ${seedLine}: ${failed !== undefined ? "the next attempt waits for it too" : "this Job goes on, and no new one starts until it is"}`,
               },
           o.hydration,
@@ -204,12 +238,30 @@ function decide(o: NodeObservations): NodeDecision {
       keepJob: true,
     };
   }
-  // A cordoned node's running Job may finish, but no retry starts there.
-  const runAttempt = cordoned && d.runAttempt !== undefined && d.runAttempt !== o.attempt ? undefined : d.runAttempt;
+  // A cordoned node's running Job may finish, but no retry starts there: its line says so (Blocked, as on the
+  // next pass, once the failed Job is dropped), never "starting attempt 2" for a retry that does not start.
+  if (cordoned && d.runAttempt !== undefined && d.runAttempt !== o.attempt)
+    return {
+      status: mark(withReport({ ...base, phase: "Blocked", attempts: o.attempt, ...errors, message: cordonedLine(o.node, h) }, h, false)),
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: TTL_SETTLED_SECONDS,
+    };
+  // The failed attempt's backoff runs while the node is cordoned: the retry waits for both.
+  const cordonedWait =
+    cordoned && d.phase === "Failed" && d.runAttempt === o.attempt && h.state === "failed"
+      ? `; node ${o.node} is cordoned or not Ready: no attempt starts there until it is schedulable again`
+      : "";
   return {
-    status: mark(withReport({ ...base, phase: d.phase, attempts: d.attempts, message }, o.hydration, inProgress)),
+    status: mark(withReport({ ...base, phase: d.phase, attempts: d.attempts, ...errors, message: `${message}${cordonedWait}` }, o.hydration, inProgress)),
     objects: "compose",
-    runAttempt,
+    runAttempt: d.runAttempt,
     ttlSeconds: d.ttlSeconds,
   };
+}
+
+/** A cordoned node's line while nothing can start there (the same words whether its failed Job is still composed or not). */
+function cordonedLine(node: string, h: Hydration): string {
+  const failed = h.state === "failed" ? `; the last attempt failed: ${h.error}` : "";
+  return `node ${node} is cordoned or not Ready: its hydration starts when it is schedulable again${failed}`;
 }

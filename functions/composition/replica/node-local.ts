@@ -22,7 +22,8 @@ import { commonLabels, job, reportConfigMap, role, roleBinding, serviceAccount }
 import { MAX_ATTEMPTS } from "./lifecycle.ts";
 import { label, reportName } from "./names.ts";
 import { decideNode, type Seed } from "./node-decide.ts";
-import { gaveUpBefore } from "./decide.ts";
+import { gaveUpBefore, PERMANENT_FIX, permanentBefore } from "./decide.ts";
+import { PERMANENT_REASON } from "./answer.ts";
 import { firstCopy } from "./node-seed.ts";
 import { observe, wrapObject, type ProviderConfigRef } from "./objects.ts";
 import { hydrationState, type Hydration } from "./phase.ts";
@@ -88,8 +89,8 @@ export interface NodeComposeArgs {
   /** The namespace and claim of the cluster's shared copy (the seed); with `source`, only the base of the node claims' names. */
   namespace: string;
   seedClaim: string;
-  /** The shared copy's phase, message and verified manifest digest (with `source`: Ready, and why there is none). */
-  shared: { phase: ReplicaPhase; message: string; digest: string | undefined };
+  /** The shared copy's phase, message and verified manifest digest (with `source`: Ready, and why there is none), and its condition reason if not its phase. */
+  shared: { phase: ReplicaPhase; message: string; digest: string | undefined; reason?: string | undefined };
   /** No shared copy: each node hydrates from the source with this plan (the shared Job's), its line and Secrets. */
   source?: { plan: SourcePlan; line: string; secrets: readonly string[] } | undefined;
   prev: ModelCacheReplicaStatus;
@@ -102,9 +103,10 @@ export interface NodeComposeArgs {
 }
 
 export interface NodesComposed {
-  /** The replica's phase once its nodes count, and the message. */
+  /** The replica's phase once its nodes count, and the message (and the condition reason when not the phase). */
   phase: ReplicaPhase;
   message: string;
+  reason?: string;
   nodes: NodeStatus[];
   summary: NodeRollup;
   ttlSeconds: number;
@@ -231,12 +233,17 @@ export function rollup(nodes: readonly NodeStatus[]): NodeRollup {
 
 /** The replica's phase with its nodes: the shared copy first, then every schedulable selected node. */
 export function combinedPhase(
-  shared: { phase: ReplicaPhase; message: string },
+  shared: { phase: ReplicaPhase; message: string; reason?: string | undefined },
   nodes: readonly NodeStatus[],
   s: NodeRollup,
-): { phase: ReplicaPhase; message: string } {
+): { phase: ReplicaPhase; message: string; reason?: string } {
   const line = `nodes ${s.ready} ready${s.cordoned ? `, ${s.cordoned} cordoned` : ""}${s.left ? `, ${s.left} no longer selected` : ""}`;
-  if (shared.phase !== "Ready") return { phase: shared.phase, message: `${shared.message}; ${line} (they copy from this once it is verified)` };
+  if (shared.phase !== "Ready")
+    return {
+      phase: shared.phase,
+      message: `${shared.message}; ${line} (they copy from this once it is verified)`,
+      ...(shared.reason !== undefined ? { reason: shared.reason } : {}),
+    };
   if (s.readyCount === s.selected) return { phase: "Ready", message: `${shared.message}; ${line}` };
   const names = (p: (n: NodeStatus) => boolean) =>
     nodes
@@ -244,7 +251,16 @@ export function combinedPhase(
       .map((n) => n.name)
       .slice(0, 5)
       .join(", ");
-  if (s.failed) return { phase: "Failed", message: `${shared.message}; ${line}; failed on: ${names((n) => n.phase === "Failed")}` };
+  if (s.failed) {
+    // Every failed node failed for good: say so in the reason, as the shared copy's would.
+    const failed = nodes.filter((n) => n.selected !== false && n.cordoned !== true && n.phase === "Failed");
+    const permanent = failed.every((n) => n.permanentFailure !== undefined);
+    return {
+      phase: "Failed",
+      message: `${shared.message}; ${line}; failed on: ${names((n) => n.phase === "Failed")}`,
+      ...(permanent ? { reason: PERMANENT_REASON } : {}),
+    };
+  }
   const waiting = nodes.filter((n) => n.selected !== false && n.cordoned !== true && n.phase !== "Ready");
   // Every node still to do is Blocked (e.g. the node-local class is missing): the replica is, with the first reason.
   const firstBlocked = waiting.find((n) => n.phase === "Blocked");
@@ -452,38 +468,58 @@ function sourceSeeds<S extends Seen>(
     for (const x of seen) seeds.set(x.node, { ready: true, digest });
     return { seeds, pinning };
   }
-  // Every attempt failed: this pass's last one, or (its Job since dropped) the line that said so (decide.ts).
+  // A permanent failure, this pass's or (its Job since dropped) the one the line remembers, and whose it is.
+  const permanent = (x: S) => {
+    const h = hydration(x, undefined);
+    if (h.state === "failed" && h.permanent !== undefined) return h.permanent;
+    const before = permanentBefore({ fresh: x.fresh, jobComposed: x.jobObs.composed, hydration: h, previousPermanent: x.prevLine?.permanentFailure });
+    return before ? x.prevLine?.permanentFailure : undefined;
+  };
+  // Every attempt failed: this pass's last one, or (its Job since dropped) the line that said so (decide.ts); or
+  // one failed for good for a cause of the node's own volume.
   const gaveUp = (x: S) => {
     const h = hydration(x, undefined);
     const before = gaveUpBefore({ fresh: x.fresh, attempt: x.attempt, jobComposed: x.jobObs.composed, hydration: h, previousPhase: x.prevLine?.phase });
-    return before || (x.attempt >= MAX_ATTEMPTS && h.state === "failed");
+    return before || (x.attempt >= MAX_ATTEMPTS && h.state === "failed") || permanent(x) === "Destination";
   };
   const turn = firstCopy(
     seen.map((x) => {
       const at = listed.get(x.node);
-      return { node: x.node, schedulable: at?.cordoned === false, copying: at !== undefined && x.jobObs.composed, gaveUp: at !== undefined && gaveUp(x) };
+      return {
+        node: x.node,
+        schedulable: at?.cordoned === false,
+        copying: at !== undefined && x.jobObs.composed,
+        gaveUp: at !== undefined && gaveUp(x),
+        sourceFailed: at !== undefined && permanent(x) === "Source",
+      };
     }),
   );
   const pioneer = turn.node;
   const gave =
     turn.gaveUp.length === 0
       ? ""
-      : ` (${turn.gaveUp.length === 1 ? "node" : "nodes"} ${turn.gaveUp.slice(0, 5).join(", ")} gave up after ${MAX_ATTEMPTS} attempts; set a new refetch value on the ModelCache to try ${turn.gaveUp.length === 1 ? "it" : "them"} again)`;
-  const waiting =
-    pioneer === undefined
+      : ` (${turn.gaveUp.length === 1 ? "node" : "nodes"} ${turn.gaveUp.slice(0, 5).join(", ")} gave up; set a new refetch value on the ModelCache to try ${turn.gaveUp.length === 1 ? "it" : "them"} again)`;
+  const stopped = turn.sourceFailed.length > 0 && pioneer === undefined;
+  const waiting = stopped
+    ? `not started: the first copy from the source failed for good on node ${turn.sourceFailed.slice(0, 5).join(", ")}, a failure of the source itself that every node would meet (its line has the error); ${PERMANENT_FIX.Source}`
+    : pioneer === undefined
       ? `waiting for a schedulable node to hydrate the first copy from the source (it pins the bytes every other node must match)${gave}`
       : `waiting for node ${pioneer} to verify the first copy from the source${gave}: every other node then hydrates exactly those bytes`;
-  // The node whose turn it is reads the source unpinned, and so does one that gave up (its line says so; no retry is
-  // due after the last attempt). Any other node waits: a Job of its own still composed (copying when this rule came,
+  // The node whose turn it is reads the source unpinned, and so does one that gave up or failed for good (its line
+  // says so; no retry is due). Any other node waits: a Job of its own still composed (copying when this rule came,
   // or a race) goes on, kept as observed, and no retry of it starts (decideNode's keepJob), so one at a time holds.
-  const unpinned = new Set([...(pioneer !== undefined ? [pioneer] : []), ...turn.gaveUp]);
-  for (const x of seen) seeds.set(x.node, unpinned.has(x.node) ? { ready: true, digest: undefined } : { ready: false, why: waiting, waiting });
+  const unpinned = new Set([...(pioneer !== undefined ? [pioneer] : []), ...turn.gaveUp, ...turn.sourceFailed]);
+  for (const x of seen)
+    seeds.set(
+      x.node,
+      unpinned.has(x.node) ? { ready: true, digest: undefined } : { ready: false, why: waiting, waiting, ...(stopped ? { stopped: true as const } : {}) },
+    );
   const p = seen.find((x) => x.node === pioneer);
   const h = p !== undefined ? hydration(p, undefined) : undefined;
   pinning.phase =
     h?.state === "running" || h?.state === "started"
       ? "Hydrating"
-      : h?.state === "failed" || (pioneer === undefined && turn.gaveUp.length > 0)
+      : h?.state === "failed" || (pioneer === undefined && (turn.gaveUp.length > 0 || turn.sourceFailed.length > 0))
         ? "Failed"
         : "Pending";
   return { seeds, pinning };

@@ -14,12 +14,14 @@ import {
   reverifyingScenario,
   sourceAllGaveUpScenario,
   sourceGaveUpScenario,
+  sourcePermanentScenario,
   sourceToSharedScenario,
   twoUnpinnedScenario,
 } from "../../../test/support/node-scenarios.ts";
 import { composeScenario, type Scenario } from "../../../test/support/replica-scenarios.ts";
 import { keysOfKind, manifestAt, observedObject, statusOf } from "../../../test/support/replica-builders.ts";
 import { NODE_ANNOTATION, NODE_KEY, nodeClaimName, nodeJobName, SEED_MOUNT } from "./node-local.ts";
+import { PERMANENT_FIX } from "./decide.ts";
 
 describe("AllMatchingNodes scenarios", () => {
   for (const s of nodeScenarios())
@@ -498,7 +500,7 @@ describe("no shared copy, no pin: the first node gave up (every attempt failed),
           phase: "Pending",
           claimName: line("gpu-node-2")?.claimName,
           message:
-            "waiting for node gpu-node-1 to verify the first copy from the source (node gpu-node-0 gave up after 6 attempts; set a new refetch value on the ModelCache to try it again): every other node then hydrates exactly those bytes",
+            "waiting for node gpu-node-1 to verify the first copy from the source (node gpu-node-0 gave up; set a new refetch value on the ModelCache to try it again): every other node then hydrates exactly those bytes",
         });
       });
       it("the replica is Failed naming gpu-node-0 (a person acts on it), nothing pinned yet", () => {
@@ -598,4 +600,113 @@ describe("no shared copy, no pin, every node gave up (a failure of the source it
         .map((k) => field(manifestAt(again, k), "metadata", "annotations", NODE_ANNOTATION)),
     ).toEqual(["gpu-node-0"]);
   });
+});
+
+/** The nodes that have a Job, and a claim, in a response (from their annotation). */
+const nodeJobsIn = (r: ReturnType<typeof composeScenario>) =>
+  keysOfKind(r, "Job")
+    .filter((k) => k.startsWith("nodejob-"))
+    .map((k) => String(field(manifestAt(r, k), "metadata", "annotations", NODE_ANNOTATION)));
+const nodeClaimsIn = (r: ReturnType<typeof composeScenario>) =>
+  keysOfKind(r, "PersistentVolumeClaim")
+    .filter((k) => k.startsWith("nodevolume-"))
+    .map((k) => String(field(manifestAt(r, k), "metadata", "annotations", NODE_ANNOTATION)));
+
+describe("a node that gave up keeps its cause once its Job and report no longer say it (its line's lastError, kept in status)", () => {
+  // The pass that saw the sixth attempt fail wrote the line; on the next, the Job is dropped and the killed pod's
+  // report says Hydrating: only the status still knows why. (The report here has no `permanent`: an older
+  // hydrator's, read as transient, so attempts and the hand-over go as they always did.)
+  const { failed, stale } = sourceGaveUpScenario();
+  const wrote = composeScenario(failed).desired.composite?.resource["status"] as JsonObject;
+  const rsp = composeScenario({ ...stale, xr: { ...stale.xr, status: wrote } });
+  const line = statusOf(rsp).nodes?.find((n) => n.name === "gpu-node-0");
+  it("the pass that gives up records the error on the line", () => {
+    expect((wrote["nodes"] as JsonObject[])[0]).toMatchObject({ name: "gpu-node-0", phase: "Failed", lastError: "writing /cache: no space left on device" });
+  });
+  it("a later pass still names it: lastError kept and in the message, not 'hydration failed'", () => {
+    expect(line).toMatchObject({
+      phase: "Failed",
+      attempts: 6,
+      lastError: "writing /cache: no space left on device",
+      message: "gave up after 6 attempts: writing /cache: no space left on device; set a new refetch value on the ModelCache to try again",
+    });
+  });
+});
+
+describe("no shared copy, no pin: the first node's copy failed for good for a cause of the source itself (a refused token): no retry, not handed on", () => {
+  const passes = sourcePermanentScenario("Source");
+  for (const [when, s] of [
+    ["the pass that sees its Job fail", passes.failed],
+    ["a later pass (its Job dropped, its report the record)", passes.later],
+    ["a later pass with its report gone too (only the status remembers)", passes.reportGone],
+  ] as const)
+    describe(when, () => {
+      const rsp = composeScenario(s);
+      const status = statusOf(rsp);
+      const line = (n: string) => status.nodes?.find((x) => x.name === n);
+      it("no node Job at all: gpu-node-0's is not retried, and no other node starts the source that refused it", () => {
+        expect(nodeJobsIn(rsp)).toEqual([]);
+        expect(nodeClaimsIn(rsp)).toEqual(["gpu-node-0"]);
+      });
+      it("gpu-node-0 is Failed with the cause (redacted: the echoed token is not in status) and what to fix", () => {
+        const l = line("gpu-node-0");
+        expect(l).toMatchObject({ phase: "Failed", attempts: 1, permanentFailure: "Source" });
+        expect(l?.lastError).toBe('hf://Qwen/Qwen3-8B@main: 401 Unauthorized: the hub refused the token (its page says "Authorization: ***")');
+        expect(l?.message).toBe(`attempt 1 failed: ${l?.lastError ?? ""}; not retried: ${PERMANENT_FIX.Source}`);
+        expect(JSON.stringify(status)).not.toContain("hf_AbCdEfGhIjKlMnOpQrStUv12");
+      });
+      it("the other nodes are Blocked, naming gpu-node-0 and the fix", () => {
+        for (const n of ["gpu-node-1", "gpu-node-2"])
+          expect(line(n)).toEqual({
+            name: n,
+            phase: "Blocked",
+            claimName: line(n)?.claimName,
+            message: `not started: the first copy from the source failed for good on node gpu-node-0, a failure of the source itself that every node would meet (its line has the error); ${PERMANENT_FIX.Source}`,
+          });
+      });
+      it("the replica is Failed with reason PermanentFailure, naming gpu-node-0; nothing pinned", () => {
+        expect(status.phase).toBe("Failed");
+        expect(status.message).toContain("failed on: gpu-node-0");
+        expect(rsp.conditions?.find((c) => c.type === "Hydrated")).toMatchObject({ status: "False", reason: "PermanentFailure" });
+        expect(status.sharedPhase).toBe("Failed");
+        expect(status.manifestDigest).toBeUndefined();
+        expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
+      });
+    });
+  it("a refetch clears it: the first node by name tries again (attempt 1 under the new token), alone", () => {
+    const s = passes.later;
+    const spec = s.xr["spec"] as JsonObject;
+    const again = composeScenario({ ...s, xr: { ...s.xr, spec: { ...spec, refetch: "2026-12-03" } } });
+    expect(nodeJobsIn(again)).toEqual(["gpu-node-0"]);
+    const l = statusOf(again).nodes?.find((n) => n.name === "gpu-node-0");
+    expect(l).toMatchObject({ phase: "Pending", attempts: 1 });
+    expect(l?.permanentFailure).toBeUndefined();
+    expect(l?.lastError).toBeUndefined();
+  });
+});
+
+describe("no shared copy, no pin: the first node's copy failed for good on its own volume (full): no retry there, the next node tries", () => {
+  const passes = sourcePermanentScenario("Destination");
+  for (const [when, s] of [
+    ["the pass that sees its Job fail", passes.failed],
+    ["a later pass (its Job dropped, its report the record)", passes.later],
+    ["a later pass with its report gone too (only the status remembers)", passes.reportGone],
+  ] as const)
+    describe(when, () => {
+      const rsp = composeScenario(s);
+      const status = statusOf(rsp);
+      const line = (n: string) => status.nodes?.find((x) => x.name === n);
+      it("gpu-node-0 is Failed for good (Destination) and not retried; gpu-node-1 gets the one unpinned Job", () => {
+        expect(line("gpu-node-0")).toMatchObject({ phase: "Failed", attempts: 1, permanentFailure: "Destination" });
+        expect(line("gpu-node-0")?.message).toMatch(/^attempt 1 failed: \/cache: not enough free space in \/cache: .*; not retried: the volume refused it/);
+        expect(nodeJobsIn(rsp)).toEqual(["gpu-node-1"]);
+      });
+      it("gpu-node-2 waits for gpu-node-1, naming the node that gave up", () => {
+        expect(line("gpu-node-2")?.message).toBe(
+          "waiting for node gpu-node-1 to verify the first copy from the source (node gpu-node-0 gave up; set a new refetch value on the ModelCache to try it again): every other node then hydrates exactly those bytes",
+        );
+        expect(status.phase).toBe("Failed");
+        expect(Object.fromEntries((status.nodes ?? []).map((n) => [n.name, n.phase]))).toEqual(s.nodes);
+      });
+    });
 });

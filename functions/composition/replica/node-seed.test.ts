@@ -111,46 +111,71 @@ describe("firstCopy: with no shared copy and no pin, which one node hydrates unp
     ...more,
   });
   it.each<{ reason: string; given: FirstCopyCandidate[]; want: FirstCopy }>([
-    { reason: "nothing copying yet: the first node by name", given: [node("gpu-2"), node("gpu-0"), node("gpu-1")], want: { node: "gpu-0", gaveUp: [] } },
+    {
+      reason: "nothing copying yet: the first node by name",
+      given: [node("gpu-2"), node("gpu-0"), node("gpu-1")],
+      want: { node: "gpu-0", gaveUp: [], sourceFailed: [] },
+    },
     {
       reason: "a node already copying keeps the turn, even if it is not the first by name",
       given: [node("gpu-0"), node("gpu-1", { copying: true }), node("gpu-2")],
-      want: { node: "gpu-1", gaveUp: [] },
+      want: { node: "gpu-1", gaveUp: [], sourceFailed: [] },
     },
     {
       reason: "the copying node was cordoned: it keeps the turn (a cordon does not evict its Job), no second unpinned copy starts",
       given: [node("gpu-0", { schedulable: false, copying: true }), node("gpu-1"), node("gpu-2")],
-      want: { node: "gpu-0", gaveUp: [] },
+      want: { node: "gpu-0", gaveUp: [], sourceFailed: [] },
     },
     {
       reason: "the first node gave up (every attempt failed): the next by name tries, one at a time",
       given: [node("gpu-0", { gaveUp: true }), node("gpu-1"), node("gpu-2")],
-      want: { node: "gpu-1", gaveUp: ["gpu-0"] },
+      want: { node: "gpu-1", gaveUp: ["gpu-0"], sourceFailed: [] },
     },
     {
       reason: "the first node gave up in this very pass (its failed Job still composed): the next by name tries now",
       given: [node("gpu-0", { copying: true, gaveUp: true }), node("gpu-1"), node("gpu-2")],
-      want: { node: "gpu-1", gaveUp: ["gpu-0"] },
+      want: { node: "gpu-1", gaveUp: ["gpu-0"], sourceFailed: [] },
     },
     {
       reason: "the first gave up and the second copies: the second keeps the turn, the third waits",
       given: [node("gpu-0", { gaveUp: true }), node("gpu-1", { copying: true }), node("gpu-2")],
-      want: { node: "gpu-1", gaveUp: ["gpu-0"] },
+      want: { node: "gpu-1", gaveUp: ["gpu-0"], sourceFailed: [] },
     },
     {
       reason: "the next node by name is cordoned: the turn skips it",
       given: [node("gpu-0", { gaveUp: true }), node("gpu-1", { schedulable: false }), node("gpu-2")],
-      want: { node: "gpu-2", gaveUp: ["gpu-0"] },
+      want: { node: "gpu-2", gaveUp: ["gpu-0"], sourceFailed: [] },
     },
     {
       reason: "every node gave up (a failure of the source itself, shown on each in turn): none tries until a refetch, all named",
       given: [node("gpu-0", { gaveUp: true }), node("gpu-1", { gaveUp: true }), node("gpu-2", { gaveUp: true })],
-      want: { node: undefined, gaveUp: ["gpu-0", "gpu-1", "gpu-2"] },
+      want: { node: undefined, gaveUp: ["gpu-0", "gpu-1", "gpu-2"], sourceFailed: [] },
+    },
+    {
+      reason:
+        "the first node's copy failed for good for a cause of the source itself (a refused token, a 404): not handed on, every node would meet it; none tries until a refetch",
+      given: [node("gpu-0", { sourceFailed: true }), node("gpu-1"), node("gpu-2")],
+      want: { node: undefined, gaveUp: [], sourceFailed: ["gpu-0"] },
+    },
+    {
+      reason: "the source failed for good on its last attempt too: named once, as the source's, and still not handed on",
+      given: [node("gpu-0", { gaveUp: true, sourceFailed: true }), node("gpu-1"), node("gpu-2")],
+      want: { node: undefined, gaveUp: [], sourceFailed: ["gpu-0"] },
+    },
+    {
+      reason: "the node on which the source failed is cordoned now: the source is still what failed, no other node starts",
+      given: [node("gpu-0", { schedulable: false, sourceFailed: true }), node("gpu-1"), node("gpu-2")],
+      want: { node: undefined, gaveUp: [], sourceFailed: ["gpu-0"] },
+    },
+    {
+      reason: "a node already copying when the source failed on another (a race) keeps its Job: never killed, no third one starts",
+      given: [node("gpu-0", { sourceFailed: true }), node("gpu-1", { copying: true }), node("gpu-2")],
+      want: { node: "gpu-1", gaveUp: [], sourceFailed: ["gpu-0"] },
     },
     {
       reason: "no schedulable node: none (the replica waits for one)",
       given: [node("gpu-0", { schedulable: false }), node("gpu-1", { schedulable: false })],
-      want: { node: undefined, gaveUp: [] },
+      want: { node: undefined, gaveUp: [], sourceFailed: [] },
     },
   ])("$reason", ({ given, want }) => {
     expect(firstCopy(given)).toEqual(want);

@@ -56,8 +56,10 @@ export interface FirstCopyCandidate {
   schedulable: boolean;
   /** In the node list, its current Job composed: it holds the turn (running, or failed and waiting for its retry). */
   copying: boolean;
-  /** Every attempt failed (the last one allowed): it tries again only after a refetch. */
+  /** Every attempt failed (the last one allowed), or one failed for good for a cause of its own (its volume): it tries again only after a refetch. */
   gaveUp: boolean;
+  /** Its attempt failed for good for a cause of the source itself (refused credentials, not found, a digest mismatch): every node would meet it. */
+  sourceFailed?: boolean;
 }
 
 export interface FirstCopy {
@@ -65,6 +67,8 @@ export interface FirstCopy {
   node: string | undefined;
   /** The nodes that gave up, by name: the replica names them. */
   gaveUp: string[];
+  /** The nodes on which the source itself failed for good, by name: while there is one, no other node starts the first copy. */
+  sourceFailed: string[];
 }
 
 /**
@@ -72,12 +76,16 @@ export interface FirstCopy {
  * node): one at a time, so N nodes never download a moving source at once, nor verify two revisions of it.
  * The one already copying keeps the turn (a cordon does not evict its Job); else the first schedulable node by
  * name that has not given up. A node that gave up hands the turn on, so one bad node (its disk, its network)
- * does not hold every other node's copy until a refetch; a failure of the source itself shows on each node in
- * turn, never on two at once.
+ * does not hold every other node's copy until a refetch. A failure the hydrator says is the source's own and
+ * permanent (a refused credential, a 404, a digest the source serves that does not match) is not handed on: every
+ * node would meet it, so none starts until a refetch (one already copying keeps its Job: it is never killed). A
+ * transient failure, or one of the node's own volume, hands on as above.
  */
 export function firstCopy(candidates: readonly FirstCopyCandidate[]): FirstCopy {
   const byName = [...candidates].sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : 0));
-  const gaveUp = byName.filter((c) => c.gaveUp).map((c) => c.node);
-  const holder = byName.find((c) => c.copying && !c.gaveUp) ?? byName.find((c) => c.schedulable && !c.gaveUp);
-  return { node: holder?.node, gaveUp };
+  const gaveUp = byName.filter((c) => c.gaveUp && c.sourceFailed !== true).map((c) => c.node);
+  const sourceFailed = byName.filter((c) => c.sourceFailed === true).map((c) => c.node);
+  const over = (c: FirstCopyCandidate) => c.gaveUp || c.sourceFailed === true;
+  const holder = byName.find((c) => c.copying && !over(c)) ?? (sourceFailed.length > 0 ? undefined : byName.find((c) => c.schedulable && !over(c)));
+  return { node: holder?.node, gaveUp, sourceFailed };
 }

@@ -92,3 +92,97 @@ describe("hydrationState of a completed Job", () => {
     expect(hydrationState(spec, job, r.reading, "j", "r", r.nowMs)).toStrictEqual(r.want);
   });
 });
+
+// A failed Job read with its report: whether retrying can help (the report's permanent, absent from an older
+// hydrator), and the error as the status carries it (redacted, bounded), whoever wrote it.
+const FAILED_AT = "2026-01-01T00:20:00Z";
+const failedJob = (message: string): Observation => ({
+  composed: true,
+  exists: true,
+  ready: false,
+  policies: [],
+  syncError: undefined,
+  manifest: {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    status: { failed: 1, conditions: [{ type: "Failed", status: "True", reason: "PodFailurePolicy", message, lastTransitionTime: FAILED_AT }] },
+  },
+});
+const gone: Observation = { composed: false, exists: false, ready: false, policies: [], syncError: undefined, manifest: undefined };
+const failedWith = (message: string, permanent?: "Source" | "Destination"): HydrationReport => ({
+  ...report("Failed", message),
+  updatedAt: FAILED_AT,
+  ...(permanent ? { permanent } : {}),
+});
+const failedRows: { reason: string; job: Observation; reading: ReportReading; want: Hydration }[] = [
+  {
+    reason: "the hydrator says the source refused for good: permanent Source, the report's message",
+    job: failedJob("exit code 3"),
+    reading: { kind: "report", report: failedWith("hf://a/b@main: 401 Unauthorized", "Source") },
+    want: {
+      state: "failed",
+      error: "hf://a/b@main: 401 Unauthorized",
+      failedAt: FAILED_AT,
+      drift: false,
+      report: failedWith("hf://a/b@main: 401 Unauthorized", "Source"),
+      permanent: "Source",
+    },
+  },
+  {
+    reason: "the volume refused for good, the Job since gone (its report the record): permanent Destination",
+    job: gone,
+    reading: { kind: "report", report: failedWith("/cache: no space left", "Destination") },
+    want: {
+      state: "failed",
+      error: "/cache: no space left",
+      failedAt: FAILED_AT,
+      drift: false,
+      report: failedWith("/cache: no space left", "Destination"),
+      permanent: "Destination",
+    },
+  },
+  {
+    reason: "a report from an older hydrator (no permanent): transient, as before",
+    job: failedJob("exit code 3"),
+    reading: { kind: "report", report: failedWith("hf://a/b@main: 404") },
+    want: { state: "failed", error: "hf://a/b@main: 404", failedAt: FAILED_AT, drift: false, report: failedWith("hf://a/b@main: 404") },
+  },
+  {
+    reason: "no report, the Job's own condition: transient (only the hydrator says permanent), its message as the error",
+    job: failedJob("BackoffLimitExceeded"),
+    reading: { kind: "none" },
+    want: { state: "failed", error: "BackoffLimitExceeded", failedAt: FAILED_AT, drift: false },
+  },
+  {
+    reason: "an error carrying a presigned URL's signature and an echoed header: redacted before it reaches status",
+    job: failedJob("exit code 3"),
+    reading: {
+      kind: "report",
+      report: failedWith("GET https://user:pw@b.example/w.bin?X-Amz-Signature=abc123 refused; Authorization: Bearer abcdefghijkl", "Source"),
+    },
+    want: {
+      state: "failed",
+      error: "GET https://b.example/w.bin refused; Authorization: ***",
+      failedAt: FAILED_AT,
+      drift: false,
+      report: failedWith("GET https://user:pw@b.example/w.bin?X-Amz-Signature=abc123 refused; Authorization: Bearer abcdefghijkl", "Source"),
+      permanent: "Source",
+    },
+  },
+];
+
+describe("hydrationState of a failed Job", () => {
+  it.each(failedRows.map((r) => [r.reason, r] as const))("%s", (_reason, r) => {
+    expect(hydrationState(spec, r.job, r.reading, "j", "r", Date.parse(FAILED_AT) + 1000)).toStrictEqual(r.want);
+  });
+
+  it("a server's error page as the message does not flood the status: one line of at most 512 characters", () => {
+    const page = `hf://a/b@main: 500 <html>\n${"<p>stack frame</p>\n".repeat(2000)}</html>`;
+    const h = hydrationState(spec, failedJob("exit code 1"), { kind: "report", report: failedWith(page) }, "j", "r", undefined);
+    expect(h.state).toBe("failed");
+    const error = h.state === "failed" ? h.error : "";
+    expect(Array.from(error).length).toBe(512);
+    expect(error).toMatch(/^hf:\/\/a\/b@main: 500 <html> <p>stack frame<\/p> .*…$/);
+    expect(error).not.toContain("\n");
+  });
+});

@@ -1,7 +1,8 @@
 // From what was observed on the cluster to where the hydration stands: the
 // Job's conditions and the hydrator's report, checked against the pin.
 import { field, str } from "../../common/json.ts";
-import type { HydrationReport } from "../../api/hydration-report.ts";
+import type { HydrationReport, PermanentFailure } from "../../api/hydration-report.ts";
+import { statusError } from "../../api/redact.ts";
 import type { ModelCacheReplicaSpec } from "../../api/replica.ts";
 import type { JsonObject } from "../../sdk/types.ts";
 import type { Observation } from "./objects.ts";
@@ -13,7 +14,15 @@ export type Hydration =
   | { state: "started"; finished?: true } // the Job exists, no report yet (finished: it completed; its report not seen yet)
   | { state: "running"; report: HydrationReport; podError?: string }
   | { state: "done"; report: HydrationReport }
-  | { state: "failed"; error: string; failedAt: string | undefined; drift: boolean; report?: HydrationReport };
+  | {
+      state: "failed";
+      error: string;
+      failedAt: string | undefined;
+      drift: boolean;
+      report?: HydrationReport;
+      /** The report says retrying cannot fix it, and whose the failure is (absent from an older hydrator: transient). */
+      permanent?: PermanentFailure;
+    };
 
 function jobCondition(manifest: JsonObject | undefined, type: string): JsonObject | undefined {
   const c = condition(manifest, type);
@@ -46,6 +55,26 @@ export function hydrationState(
   reportName: string,
   nowMs?: number,
 ): Hydration {
+  const h = readHydration(spec, job, reading, jobName, reportName, nowMs);
+  // Every error goes to status as said there: redacted and bounded, whoever wrote it (a report, a Job's condition).
+  if (h.state === "failed") return { ...h, error: statusError(h.error) };
+  if (h.state === "running" && h.podError !== undefined) return { ...h, podError: statusError(h.podError) };
+  return h;
+}
+
+/** A Failed report's permanence, when it has one. */
+function permanence(report: HydrationReport | undefined): { permanent?: PermanentFailure } {
+  return report?.phase === "Failed" && report.permanent !== undefined ? { permanent: report.permanent } : {};
+}
+
+function readHydration(
+  spec: ModelCacheReplicaSpec,
+  job: Observation,
+  reading: ReportReading,
+  jobName: string,
+  reportName: string,
+  nowMs: number | undefined,
+): Hydration {
   const report = reading.kind === "report" ? reading.report : undefined;
   if (report?.phase === "Ready") {
     const mismatch = pinMismatch(spec, report);
@@ -55,7 +84,7 @@ export function hydrationState(
   const failed = jobCondition(job.manifest, "Failed");
   if (failed) {
     const why = report?.phase === "Failed" && report.message ? report.message : (str(failed["message"]) ?? str(failed["reason"]) ?? "the Job failed");
-    return { state: "failed", error: why, failedAt: str(failed["lastTransitionTime"]), drift: false, ...(report ? { report } : {}) };
+    return { state: "failed", error: why, failedAt: str(failed["lastTransitionTime"]), drift: false, ...(report ? { report } : {}), ...permanence(report) };
   }
   const complete = jobCondition(job.manifest, "Complete");
   const completedMs = Date.parse(str(field(job.manifest, "status", "completionTime")) ?? str(complete?.["lastTransitionTime"]) ?? "");
@@ -77,7 +106,7 @@ export function hydrationState(
       drift: false,
     };
   if (report?.phase === "Failed" && job.exists !== true)
-    return { state: "failed", error: report.message ?? "the hydrator failed", failedAt: report.updatedAt, drift: false, report };
+    return { state: "failed", error: report.message ?? "the hydrator failed", failedAt: report.updatedAt, drift: false, report, ...permanence(report) };
   if (report) {
     // A pod failed but the Job lives on: Kubernetes retries it within backoffLimit.
     if (report.phase === "Failed") return { state: "running", report, podError: report.message ?? "a hydration pod failed" };
