@@ -255,6 +255,11 @@ function sourceScenarios(): NodeScenario[] {
       fromSource: true,
     });
   }
+  list.push({
+    ...sourcePermanentScenario("Source").later,
+    name: "source-refused",
+    why: "No shared copy, nothing pinned yet: the hub refused gpu-node-0's token (401), and its hydrator reported the failure permanent and the source's (report.permanent: Source). Not retried (status.nodes[].permanentFailure, lastError with the echoed credential redacted), and not handed to the next node, which would meet the same refusal: gpu-node-1 and gpu-node-2 are Blocked naming gpu-node-0 and the fix; the replica is Failed with the Hydrated reason PermanentFailure. The pass before wrote the status this one reads; the failed Job is dropped, its report stays as the record. Fix the token (or the source), then set a new refetch value.",
+  });
   return list;
 }
 
@@ -507,7 +512,7 @@ export function sourceAllGaveUpScenario(): NodeScenario {
 const PERMANENT: Record<"Source" | "Destination", JsonObject> = {
   // A server that echoes the request's Authorization header into its error page: the function's net redacts it.
   Source: {
-    message: 'hf://Qwen/Qwen3-8B@main: 401 Unauthorized: the hub refused the token (its page says "Authorization: Bearer hf_AbCdEfGhIjKlMnOpQrStUv12")',
+    message: 'hf://Qwen/Qwen3-8B@main: 401 Unauthorized: the hub refused the token (its page says "Authorization: Bearer not-a-real-token-0123")',
     permanent: "Source",
   },
   Destination: {

@@ -653,7 +653,7 @@ describe("no shared copy, no pin: the first node's copy failed for good for a ca
         expect(l).toMatchObject({ phase: "Failed", attempts: 1, permanentFailure: "Source" });
         expect(l?.lastError).toBe('hf://Qwen/Qwen3-8B@main: 401 Unauthorized: the hub refused the token (its page says "Authorization: ***")');
         expect(l?.message).toBe(`attempt 1 failed: ${l?.lastError ?? ""}; not retried: ${PERMANENT_FIX.Source}`);
-        expect(JSON.stringify(status)).not.toContain("hf_AbCdEfGhIjKlMnOpQrStUv12");
+        expect(JSON.stringify(status)).not.toContain("not-a-real-token-0123");
       });
       it("the other nodes are Blocked, naming gpu-node-0 and the fix", () => {
         for (const n of ["gpu-node-1", "gpu-node-2"])
