@@ -10,12 +10,13 @@ import { KEY, jobName } from "./names.ts";
 import { composeScenario, fullSpec, scenarios } from "../../../test/support/replica-scenarios.ts";
 import { baseXr, compose, EPOCH_MS, keysOfKind, manifestAt, observedObject, reportData, request, statusOf } from "../../../test/support/replica-builders.ts";
 import { composeReplica } from "./compose.ts";
+import { PERMANENT_FIX } from "./decide.ts";
 
 const CLAIM = "qwen3-8b-3f9c2a1b7d";
 const FAILED_AT = "2024-01-01T00:20:00Z";
 
-/** Observe everything `xr` composes, with the current Job failed at FAILED_AT. */
-function failedCluster(xr: JsonObject): Record<string, ResourceState> {
+/** Observe everything `xr` composes, with the current Job failed at FAILED_AT (its report's extra fields: `more`). */
+function failedCluster(xr: JsonObject, more: JsonObject = {}): Record<string, ResourceState> {
   const first = compose(xr);
   const out: Record<string, ResourceState> = {};
   for (const [k, s] of Object.entries(first.desired.resources)) {
@@ -37,6 +38,7 @@ function failedCluster(xr: JsonObject): Record<string, ResourceState> {
           bytesPerSecond: 0,
           startedAt: FAILED_AT,
           updatedAt: FAILED_AT,
+          ...more,
         }),
       });
     else out[k] = observedObject(k, s.resource, k.startsWith("volume-") ? { status: { phase: "Bound" } } : {});
@@ -98,6 +100,50 @@ describe("retry with backoff", () => {
     const again = compose(after, Object.fromEntries(Object.entries(failedCluster(last)).filter(([k]) => !k.startsWith("job-") && !k.startsWith("report-"))));
     expect(statusOf(again).phase).toBe("Failed");
     expect(keysOfKind(again, "Job")).toEqual([]);
+  });
+});
+
+describe("a permanent failure (the hydrator's report says permanent): Failed at once, never retried until a refetch", () => {
+  // The rows above are a report without the field (an older hydrator's): transient, retried as always.
+  const xr = baseXr({}, { attempts: 2, claimName: CLAIM, phase: "Hydrating" });
+  const observed = failedCluster(xr, { permanent: "Source" });
+  const failedMs = Date.parse(FAILED_AT);
+  const job = (attempt: number) => KEY.job(jobName({ claimName: CLAIM, refetch: "", attempt }));
+
+  for (const [when, now] of [
+    ["within what would be the backoff window", failedMs + 30_000],
+    ["after it", failedMs + backoffSeconds(2) * 1000],
+  ] as const)
+    it(`${when}: Failed with the cause and the fix, reason PermanentFailure, the failed Job dropped, no retry`, () => {
+      const rsp = composeReplica(request(xr, observed), { now: () => now });
+      const st = statusOf(rsp);
+      expect(st).toMatchObject({ phase: "Failed", attempts: 2, lastError: "401 Unauthorized", permanentFailure: "Source" });
+      expect(st.message).toBe(`attempt 2 failed: 401 Unauthorized; not retried: ${PERMANENT_FIX.Source}`);
+      expect(keysOfKind(rsp, "Job")).toEqual([]);
+      expect(Object.keys(rsp.desired.resources), "its report stays, the record").toContain(KEY.report(jobName({ claimName: CLAIM, refetch: "", attempt: 2 })));
+      expect(rsp.conditions?.find((c) => c.type === "Hydrated")).toMatchObject({ status: "False", reason: "PermanentFailure" });
+      expect(rsp.results?.find((r) => r.severity === "Warning")).toMatchObject({ reason: "PermanentFailure" });
+      expect(rsp.ttlSeconds).toBe(60);
+    });
+
+  it("a later pass with its Job and report gone: still Failed from the status, no Job of this run starts again", () => {
+    const first = composeReplica(request(xr, observed), { now: () => failedMs + 30_000 });
+    const after = baseXr({}, statusOf(first) as JsonObject);
+    const gone = Object.fromEntries(Object.entries(observed).filter(([k]) => !k.startsWith("job-") && !k.startsWith("report-")));
+    const rsp = composeReplica(request(after, gone), { now: () => failedMs + 10 * 3600_000 });
+    expect(statusOf(rsp)).toMatchObject({ phase: "Failed", attempts: 2, lastError: "401 Unauthorized", permanentFailure: "Source" });
+    expect(keysOfKind(rsp, "Job"), `not ${job(2)} again, nor a retry`).toEqual([]);
+  });
+
+  it("a refetch clears it: attempt 1 under a new Job name, no permanentFailure, no lastError", () => {
+    const first = composeReplica(request(xr, observed), { now: () => failedMs + 30_000 });
+    const after = baseXr({ refetch: "2024-06-01" }, statusOf(first) as JsonObject);
+    const rsp = compose(after, observed);
+    const st = statusOf(rsp);
+    expect(st).toMatchObject({ phase: "Pending", attempts: 1, observedRefetch: "2024-06-01" });
+    expect(st.permanentFailure).toBeUndefined();
+    expect(st.lastError).toBeUndefined();
+    expect(keysOfKind(rsp, "Job")).toEqual([KEY.job(jobName({ claimName: CLAIM, refetch: "2024-06-01", attempt: 1 }))]);
   });
 });
 
