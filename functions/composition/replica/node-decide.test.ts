@@ -868,6 +868,30 @@ const rows: Row[] = [
     },
   },
   {
+    reason:
+      "failed for good while the shared copy is re-verifying: still Failed with its cause, not 'waiting for the shared copy' (no seed starts it again before a refetch)",
+    given: {
+      seed: { ready: false, why: "Verifying" },
+      anythingObserved: true,
+      claimComposed: true,
+      previous: { ...line, phase: "Failed", attempts: 1, lastError: "file:///seed: 404", permanentFailure: "Source" },
+      hydration: { state: "failed", error: "file:///seed: 404", failedAt: "2026-12-03T09:00:00Z", drift: false, permanent: "Source" },
+    },
+    want: {
+      status: {
+        ...line,
+        phase: "Failed",
+        attempts: 1,
+        lastError: "file:///seed: 404",
+        permanentFailure: "Source",
+        message: `attempt 1 failed: file:///seed: 404; not retried: ${PERMANENT_FIX.Source}`,
+      },
+      objects: "compose",
+      runAttempt: undefined,
+      ttlSeconds: SETTLED,
+    },
+  },
+  {
     reason: "a cordoned node that failed for good stays Failed (a cordon is not what holds it; uncordoning starts nothing)",
     given: {
       listed: { cordoned: true },

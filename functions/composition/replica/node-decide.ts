@@ -166,8 +166,9 @@ function decide(o: NodeObservations): NodeDecision {
   // copy to pin the bytes), so nothing starts before it is there. A copy the node's own report says is verified
   // is what it is whatever the seed is doing (e.g. being re-verified) and whatever the previous line says (or if
   // there is none): it is read from what is observed below, never from memory.
-  if (!o.seed.ready && !o.jobComposed && o.hydration.state !== "done") {
-    // Nothing is created on the node before its copy can start (its claim comes with its Job).
+  if (!o.seed.ready && !o.jobComposed && o.hydration.state !== "done" && !stopped) {
+    // Nothing is created on the node before its copy can start (its claim comes with its Job). A node whose
+    // attempts are over says so below, whatever the seed is doing: no seed starts it again before a refetch.
     return {
       status: mark({
         ...base,
