@@ -49,18 +49,21 @@ const input = (): JsonObject => ({
 });
 
 /** A cluster with no storage class for a shared copy, two nodes, an HTTP source pinned per file, nothing pinned by the fleet. */
-const xr = (): JsonObject =>
-  baseXr({
-    cluster: {
-      name: "prod-east",
-      providerConfigRef: { kind: "ClusterProviderConfig", name: "prod-east" },
-      cloud: "Existing",
-      csiDrivers: [],
-      nodes: [{ name: "gpu-node-0" }, { name: "gpu-node-1" }],
+const xr = (file = "model.safetensors", status?: JsonObject): JsonObject =>
+  baseXr(
+    {
+      cluster: {
+        name: "prod-east",
+        providerConfigRef: { kind: "ClusterProviderConfig", name: "prod-east" },
+        cloud: "Existing",
+        csiDrivers: [],
+        nodes: [{ name: "gpu-node-0" }, { name: "gpu-node-1" }],
+      },
+      artifact: { kind: "Weights", layout: "Flat", source: { http: { url: `${nginx.url}/${file}`, sha256: sha256(WEIGHTS) } } },
+      nodeLocal: { size: "40Gi" },
     },
-    artifact: { kind: "Weights", layout: "Flat", source: { http: { url: `${nginx.url}/model.safetensors`, sha256: sha256(WEIGHTS) } } },
-    nodeLocal: { size: "40Gi" },
-  });
+    status,
+  );
 
 const run = (args: string[]): CliRun => runEntrypoint(args, { cwd: fresh("cwd"), home: fresh("home"), tmp: fresh("tmp") });
 
@@ -106,6 +109,19 @@ function observedAfter(rsp: FunctionResponse, node: string, report: HydrationRep
           : {};
     out[key] = observedObject(key, s.resource, as);
   }
+  return out;
+}
+
+/** What provider-kubernetes would observe once the first node's Job failed on exit code 3 (podFailurePolicy FailJob) with `report`. */
+function observedFailed(rsp: FunctionResponse, node: string, report: HydrationReport): Record<string, ResourceState> {
+  const out = observedAfter(rsp, node, report);
+  for (const key of Object.keys(out).filter((k) => k.startsWith("nodejob-")))
+    out[key] = observedObject(key, rsp.desired.resources[key]?.resource ?? {}, {
+      status: {
+        failed: 1,
+        conditions: [{ type: "Failed", status: "True", reason: "PodFailurePolicy", message: "exit code 3", lastTransitionTime: report.updatedAt }],
+      },
+    });
   return out;
 }
 
@@ -170,5 +186,32 @@ describe("a node's Job hydrating from the source, run for real against nginx", (
     const r3 = run(podArgs(job1, dest3));
     expect(r3.code).toBe(EXIT.permanent);
     expect(existsSync(join(dest3, "model.safetensors"))).toBe(false);
+  });
+});
+
+describe("the source answers 404: the first node's real Job fails for good, and no node retries it or takes it over", () => {
+  it("the hydrator's report says permanent Source; observed, the node is Failed with the cause, no Job anywhere, the others Blocked", () => {
+    const first = compose(xr("no-such.safetensors"), {}, undefined, {}, input());
+    const job0 = nodeJobs(first).get("gpu-node-0")?.job ?? {};
+    const r0 = run(podArgs(job0, fresh("gpu-node-0-claim")));
+    expect(r0.code, r0.stderr).toBe(EXIT.permanent);
+    expect(r0.report).toMatchObject({ phase: "Failed", permanent: "Source" });
+    expect(r0.report.message).toMatch(/404/);
+
+    // Observed: its Job failed (FailJob on exit 3), its report the hydrator's own.
+    const observed = observedFailed(first, "gpu-node-0", r0.report);
+    const second = compose(xr("no-such.safetensors"), observed, undefined, {}, input());
+    const line = (rsp: FunctionResponse, n: string) => statusOf(rsp).nodes?.find((x) => x.name === n);
+    expect(line(second, "gpu-node-0")).toMatchObject({ phase: "Failed", attempts: 1, permanentFailure: "Source", lastError: r0.report.message });
+    expect(line(second, "gpu-node-1")?.phase).toBe("Blocked");
+    expect([...nodeJobs(second).keys()], "no retry on gpu-node-0, no hand-over to gpu-node-1").toEqual([]);
+    expect(second.conditions?.find((c) => c.type === "Hydrated")?.reason).toBe("PermanentFailure");
+
+    // The next pass, from the status it wrote, the Job dropped: the same, and still nothing runs.
+    const wrote = second.desired.composite?.resource["status"] as JsonObject;
+    const dropped = Object.fromEntries(Object.entries(observed).filter(([k]) => !k.startsWith("nodejob-")));
+    const third = compose(xr("no-such.safetensors", wrote), dropped, undefined, {}, input());
+    expect(line(third, "gpu-node-0")).toMatchObject({ phase: "Failed", permanentFailure: "Source" });
+    expect([...nodeJobs(third).keys()]).toEqual([]);
   });
 });
