@@ -255,9 +255,12 @@ export function combinedPhase(
     // Every failed node failed for good: say so in the reason, as the shared copy's would.
     const failed = nodes.filter((n) => n.selected !== false && n.cordoned !== true && n.phase === "Failed");
     const permanent = failed.every((n) => n.permanentFailure !== undefined);
+    // The first failed node's cause, so the cluster's line on the ModelCache says why, not only where.
+    const first = failed.find((n) => n.lastError !== undefined);
+    const cause = first !== undefined ? ` (${first.name}: ${first.lastError ?? ""})` : "";
     return {
       phase: "Failed",
-      message: `${shared.message}; ${line}; failed on: ${names((n) => n.phase === "Failed")}`,
+      message: `${shared.message}; ${line}; failed on: ${names((n) => n.phase === "Failed")}${cause}`,
       ...(permanent ? { reason: PERMANENT_REASON } : {}),
     };
   }

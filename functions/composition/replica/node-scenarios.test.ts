@@ -664,9 +664,9 @@ describe("no shared copy, no pin: the first node's copy failed for good for a ca
             message: `not started: the first copy from the source failed for good on node gpu-node-0, a failure of the source itself that every node would meet (its line has the error); ${PERMANENT_FIX.Source}`,
           });
       });
-      it("the replica is Failed with reason PermanentFailure, naming gpu-node-0; nothing pinned", () => {
+      it("the replica is Failed with reason PermanentFailure, naming gpu-node-0 and its cause (the ModelCache's line for the cluster says why); nothing pinned", () => {
         expect(status.phase).toBe("Failed");
-        expect(status.message).toContain("failed on: gpu-node-0");
+        expect(status.message).toMatch(/; failed on: gpu-node-0 \(gpu-node-0: hf:\/\/Qwen\/Qwen3-8B@main: 401 Unauthorized: .*"Authorization: \*\*\*"\)\)$/);
         expect(rsp.conditions?.find((c) => c.type === "Hydrated")).toMatchObject({ status: "False", reason: "PermanentFailure" });
         expect(status.sharedPhase).toBe("Failed");
         expect(status.manifestDigest).toBeUndefined();
