@@ -342,6 +342,23 @@ const rows: Row[] = [
     },
   },
   {
+    reason:
+      "failed on a permanent exit code (the Job's FailJob rule), its report not observed yet: Failed, the Job kept, no retry until the report says whether one can help",
+    given: {
+      jobComposed: true,
+      hydration: { state: "failed", error: "exit code 3", failedAt: "2026-12-03T09:00:00Z", drift: false, reportPending: true },
+    },
+    want: {
+      phase: "Failed",
+      message: "attempt 2 failed: exit code 3; waiting to observe its report, which says whether a retry can help",
+      ttlSeconds: BUSY,
+      attempts: 2,
+      runAttempt: 2,
+      lastError: "exit code 3",
+      drift: false,
+    },
+  },
+  {
     reason: "stopped for good on an earlier pass, its Job dropped and its report gone since: still Failed from the status, no Job starts again",
     given: { previous: { phase: "Failed", lastError: "hf://Qwen/Qwen3-8B@main: 404 Not Found", permanent: "Source" } },
     want: {

@@ -143,6 +143,14 @@ function outcome(o: PhaseObservations): Outcome {
           runAttempt: undefined,
           ttlSeconds: TTL_SETTLED_SECONDS,
         };
+      // Failed on a permanent exit code, its report not observed yet: no retry until it says whether one can help.
+      if (h.reportPending === true)
+        return {
+          ...failed,
+          phase: "Failed",
+          message: `attempt ${attempt} failed: ${h.error}; waiting to observe its report, which says whether a retry can help`,
+          ttlSeconds: TTL_IN_PROGRESS_SECONDS,
+        };
       const d = decideRetry(attempt, h.failedAt, o.nowMs);
       if (d.kind === "giveUp")
         return {

@@ -126,6 +126,47 @@ describe("a permanent failure (the hydrator's report says permanent): Failed at 
       expect(rsp.ttlSeconds).toBe(60);
     });
 
+  it("the Job failed by its FailJob rule, seen before its final report: kept, no retry past the backoff while the report is awaited (2 minutes), then as before", () => {
+    const one = baseXr({}, { attempts: 1, claimName: CLAIM, phase: "Hydrating" });
+    const first = compose(one).desired.resources;
+    const early: Record<string, ResourceState> = { ...failedCluster(one) };
+    for (const k of Object.keys(early)) {
+      const composed = first[k]?.resource ?? {};
+      if (k.startsWith("job-"))
+        early[k] = observedObject(k, composed, {
+          status: {
+            failed: 1,
+            conditions: [{ type: "Failed", status: "True", reason: "PodFailurePolicy", message: "exit code 3", lastTransitionTime: FAILED_AT }],
+          },
+        });
+      if (k.startsWith("report-"))
+        early[k] = observedObject(k, composed, {
+          extra: reportData({
+            phase: "Hydrating",
+            source: "hf://Qwen/Qwen3-8B@main",
+            bytesDone: 0,
+            filesDone: 0,
+            bytesPerSecond: 0,
+            startedAt: FAILED_AT,
+            updatedAt: FAILED_AT,
+          }),
+        });
+    }
+    // Past attempt 1's backoff (60 s), within the report's grace (120 s): the failed Job stays, attempt 2 does not start.
+    const waiting = composeReplica(request(one, early), { now: () => failedMs + 90_000 });
+    expect(statusOf(waiting)).toMatchObject({ phase: "Failed", attempts: 1 });
+    expect(statusOf(waiting).message).toBe("attempt 1 failed: exit code 3; waiting to observe its report, which says whether a retry can help");
+    expect(keysOfKind(waiting, "Job")).toEqual([job(1)]);
+    // Its report arrives saying permanent: stopped.
+    const stopped = composeReplica(request(one, failedCluster(one, { permanent: "Source" })), { now: () => failedMs + 95_000 });
+    expect(statusOf(stopped)).toMatchObject({ phase: "Failed", permanentFailure: "Source" });
+    expect(keysOfKind(stopped, "Job")).toEqual([]);
+    // No report that says so within the grace (an older hydrator, a lost write): transient, attempt 2 starts.
+    const late = composeReplica(request(one, early), { now: () => failedMs + 121_000 });
+    expect(statusOf(late)).toMatchObject({ phase: "Pending", attempts: 2 });
+    expect(keysOfKind(late, "Job")).toEqual([job(2)]);
+  });
+
   it("a later pass with its Job and report gone: still Failed from the status, no Job of this run starts again", () => {
     const first = composeReplica(request(xr, observed), { now: () => failedMs + 30_000 });
     const after = baseXr({}, statusOf(first) as JsonObject);

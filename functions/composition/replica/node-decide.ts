@@ -132,7 +132,7 @@ function decide(o: NodeObservations): NodeDecision {
   const mark = (st: NodeStatus): NodeStatus => (cordoned ? { ...st, cordoned: true } : st);
   // Every attempt of this run is over (a permanent failure, or the last attempt failed): no cordon or seed holds it back.
   const stopped =
-    (h.state === "failed" && (h.permanent !== undefined || o.attempt >= MAX_ATTEMPTS)) ||
+    (h.state === "failed" && (h.permanent !== undefined || (o.attempt >= MAX_ATTEMPTS && h.reportPending !== true))) ||
     permanentBefore({ ...o, previousPermanent: o.previous?.permanentFailure }) ||
     gaveUpBefore({ ...o, previousPhase: o.previous?.phase });
 

@@ -483,7 +483,7 @@ function sourceSeeds<S extends Seen>(
   const gaveUp = (x: S) => {
     const h = hydration(x, undefined);
     const before = gaveUpBefore({ fresh: x.fresh, attempt: x.attempt, jobComposed: x.jobObs.composed, hydration: h, previousPhase: x.prevLine?.phase });
-    return before || (x.attempt >= MAX_ATTEMPTS && h.state === "failed") || permanent(x) === "Destination";
+    return before || (x.attempt >= MAX_ATTEMPTS && h.state === "failed" && h.reportPending !== true) || permanent(x) === "Destination";
   };
   const turn = firstCopy(
     seen.map((x) => {

@@ -96,7 +96,7 @@ describe("hydrationState of a completed Job", () => {
 // A failed Job read with its report: whether retrying can help (the report's permanent, absent from an older
 // hydrator), and the error as the status carries it (redacted, bounded), whoever wrote it.
 const FAILED_AT = "2026-01-01T00:20:00Z";
-const failedJob = (message: string): Observation => ({
+const failedJob = (message: string, reason = "PodFailurePolicy"): Observation => ({
   composed: true,
   exists: true,
   ready: false,
@@ -105,7 +105,7 @@ const failedJob = (message: string): Observation => ({
   manifest: {
     apiVersion: "batch/v1",
     kind: "Job",
-    status: { failed: 1, conditions: [{ type: "Failed", status: "True", reason: "PodFailurePolicy", message, lastTransitionTime: FAILED_AT }] },
+    status: { failed: 1, conditions: [{ type: "Failed", status: "True", reason, message, lastTransitionTime: FAILED_AT }] },
   },
 });
 const gone: Observation = { composed: false, exists: false, ready: false, policies: [], syncError: undefined, manifest: undefined };
@@ -148,10 +148,23 @@ const failedRows: { reason: string; job: Observation; reading: ReportReading; wa
     want: { state: "failed", error: "hf://a/b@main: 404", failedAt: FAILED_AT, drift: false, report: failedWith("hf://a/b@main: 404") },
   },
   {
-    reason: "no report, the Job's own condition: transient (only the hydrator says permanent), its message as the error",
-    job: failedJob("BackoffLimitExceeded"),
+    reason: "no report, a Job failed by its backoff limit: transient (only the hydrator says permanent), the condition's message as the error",
+    job: failedJob("Job has reached the specified backoff limit", "BackoffLimitExceeded"),
     reading: { kind: "none" },
-    want: { state: "failed", error: "BackoffLimitExceeded", failedAt: FAILED_AT, drift: false },
+    want: { state: "failed", error: "Job has reached the specified backoff limit", failedAt: FAILED_AT, drift: false },
+  },
+  {
+    reason:
+      "failed by the FailJob rule (a permanent exit code), its final report not observed yet (still Hydrating): the report is awaited, not a retry started",
+    job: failedJob("exit code 3"),
+    reading: { kind: "report", report: { ...hydrating, updatedAt: FAILED_AT } },
+    want: { state: "failed", error: "exit code 3", failedAt: FAILED_AT, drift: false, report: { ...hydrating, updatedAt: FAILED_AT }, reportPending: true },
+  },
+  {
+    reason: "failed by the FailJob rule with no report at all yet: awaited too",
+    job: failedJob("exit code 3"),
+    reading: { kind: "none" },
+    want: { state: "failed", error: "exit code 3", failedAt: FAILED_AT, drift: false, reportPending: true },
   },
   {
     reason: "an error carrying a presigned URL's signature and an echoed header: redacted before it reaches status",
@@ -174,6 +187,15 @@ const failedRows: { reason: string; job: Observation; reading: ReportReading; wa
 describe("hydrationState of a failed Job", () => {
   it.each(failedRows.map((r) => [r.reason, r] as const))("%s", (_reason, r) => {
     expect(hydrationState(spec, r.job, r.reading, "j", "r", Date.parse(FAILED_AT) + 1000)).toStrictEqual(r.want);
+  });
+
+  it("failed by the FailJob rule and no final report past the grace: transient, as for an older hydrator (compatibility)", () => {
+    expect(hydrationState(spec, failedJob("exit code 3"), { kind: "none" }, "j", "r", Date.parse(FAILED_AT) + REPORT_LAG_GRACE_MS)).toStrictEqual({
+      state: "failed",
+      error: "exit code 3",
+      failedAt: FAILED_AT,
+      drift: false,
+    });
   });
 
   it("a server's error page as the message does not flood the status: one line of at most 512 characters", () => {

@@ -22,6 +22,8 @@ export type Hydration =
       report?: HydrationReport;
       /** The report says retrying cannot fix it, and whose the failure is (absent from an older hydrator: transient). */
       permanent?: PermanentFailure;
+      /** Failed by the Job's FailJob rule (a permanent exit code) before the final report that says whose is observed. */
+      reportPending?: true;
     };
 
 function jobCondition(manifest: JsonObject | undefined, type: string): JsonObject | undefined {
@@ -84,7 +86,27 @@ function readHydration(
   const failed = jobCondition(job.manifest, "Failed");
   if (failed) {
     const why = report?.phase === "Failed" && report.message ? report.message : (str(failed["message"]) ?? str(failed["reason"]) ?? "the Job failed");
-    return { state: "failed", error: why, failedAt: str(failed["lastTransitionTime"]), drift: false, ...(report ? { report } : {}), ...permanence(report) };
+    const failedAt = str(failed["lastTransitionTime"]);
+    // The Job and its report are two Objects, each observed on its own poll: a Job the podFailurePolicy failed (exit
+    // code 2 or 3) can be seen before the final report that says whether, and whose, the failure is permanent. Wait
+    // for it a while rather than start a retry it would have stopped; then, as for an older hydrator, transient.
+    const failedMs = Date.parse(failedAt ?? "");
+    const reportPending =
+      str(failed["reason"]) === "PodFailurePolicy" &&
+      report?.phase !== "Failed" &&
+      reading.kind !== "invalid" &&
+      nowMs !== undefined &&
+      Number.isFinite(failedMs) &&
+      nowMs - failedMs < REPORT_LAG_GRACE_MS;
+    return {
+      state: "failed",
+      error: why,
+      failedAt,
+      drift: false,
+      ...(report ? { report } : {}),
+      ...permanence(report),
+      ...(reportPending ? { reportPending: true as const } : {}),
+    };
   }
   const complete = jobCondition(job.manifest, "Complete");
   const completedMs = Date.parse(str(field(job.manifest, "status", "completionTime")) ?? str(complete?.["lastTransitionTime"]) ?? "");
