@@ -54,7 +54,8 @@ export interface PhaseDecision {
 export const PERMANENT_FIX: Record<PermanentFailure, string> = {
   Source:
     "the source itself refused (retrying cannot fix it): fix the source or its credentials (spec.artifact.source, the Secret it names on the cluster), then set a new refetch value on the ModelCache",
-  Destination: "the volume refused it (retrying cannot fix it): free space or use a larger volume, then set a new refetch value on the ModelCache",
+  Destination:
+    "the volume itself failed it (full, holding files not of the artifact, or bytes that do not verify; retrying cannot fix it): free space, use a larger volume or fix what it holds, then set a new refetch value on the ModelCache",
 };
 
 export function progress(bytesDone: number, bytesTotal: number | undefined, etaSeconds: number | undefined): string {
