@@ -34,7 +34,11 @@ describe("fromError: the exit code and whose a permanent failure is", () => {
       err: new DigestMismatch("w.bin", "sha256 differs"),
       want: { ok: false, exitCode: 3, permanent: "Source" },
     },
-    { reason: "a hostile archive path: the source's", err: new HostileArchive("../etc/passwd", "escapes the destination"), want: { ok: false, exitCode: 3, permanent: "Source" } },
+    {
+      reason: "a hostile archive path: the source's",
+      err: new HostileArchive("../etc/passwd", "escapes the destination"),
+      want: { ok: false, exitCode: 3, permanent: "Source" },
+    },
     { reason: "the volume is full (ENOSPC): the destination's", err: fsError("ENOSPC"), want: { ok: false, exitCode: 3, permanent: "Destination" } },
     { reason: "the volume refuses writes (EACCES): the destination's", err: fsError("EACCES"), want: { ok: false, exitCode: 3, permanent: "Destination" } },
     {

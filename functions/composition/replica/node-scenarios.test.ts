@@ -698,7 +698,9 @@ describe("no shared copy, no pin: the first node's copy failed for good on its o
       const line = (n: string) => status.nodes?.find((x) => x.name === n);
       it("gpu-node-0 is Failed for good (Destination) and not retried; gpu-node-1 gets the one unpinned Job", () => {
         expect(line("gpu-node-0")).toMatchObject({ phase: "Failed", attempts: 1, permanentFailure: "Destination" });
-        expect(line("gpu-node-0")?.message).toMatch(/^attempt 1 failed: \/cache: not enough free space in \/cache: .*; not retried: the volume itself failed it \(full, /);
+        expect(line("gpu-node-0")?.message).toMatch(
+          /^attempt 1 failed: \/cache: not enough free space in \/cache: .*; not retried: the volume itself failed it \(full, /,
+        );
         expect(nodeJobsIn(rsp)).toEqual(["gpu-node-1"]);
       });
       it("gpu-node-2 waits for gpu-node-1, naming the node that gave up", () => {
