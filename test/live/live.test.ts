@@ -233,7 +233,7 @@ beforeAll(async () => {
     [cp, live.cpApiPort],
     [edge, live.edgeApiPort],
   ] as const) {
-    await staticVolumes(kube, 12);
+    await staticVolumes(kube, 16);
     const player = new NodePlayer(kube, port, live.ca, join(live.state, "pods", kube.name));
     player.start();
     nodes.push(player);
@@ -660,5 +660,66 @@ describe("ModelCaches from Cloud Storage and Azure Blob Storage", () => {
       expect(run, `a hydration Pod reading ${scheme} on edge`).toBeDefined();
       log(`${name}: Pod ${run?.name ?? ""}: ${run?.args.join(" ") ?? ""}`);
     }
+  });
+});
+
+// A source that refuses for good, end to end: the hydrator's report says the failure is permanent and the
+// source's, the job controller fails the Job on its FailJob rule, and the replica stops at once with the cause,
+// where it used to run six attempts over about an hour and a half (docs/design.md, "Lifecycle").
+describe("a source that refuses for good", () => {
+  it("a repository the hub does not have fails once, says why, and is not retried past its backoff", async () => {
+    const MISSING = "acme/no-such-model";
+    const mc = modelCache("missing", "ml-team", "main", { clusterSelector: { matchLabels: { region: "lab" }, cel: 'cluster.name == "edge"' } });
+    (at(mc, "spec", "artifact", "source", "huggingFace") as Json)["repo"] = MISSING;
+    await cp.apply(mc);
+    const replicaOf = async () =>
+      (await cp.list("modelcachereplicas", { namespace: "ml-team" })).find((r) => String(at(r, "metadata", "name")).startsWith("missing-edge-"));
+    const failed = await waitFor(
+      "edge's replica Failed for good (permanentFailure: Source)",
+      async () => {
+        const r = await replicaOf();
+        return at(r, "status", "permanentFailure") === "Source" ? r : undefined;
+      },
+      { timeoutMs: 240_000, describe: describeCache("missing", "ml-team") },
+    );
+    log(`replica ${String(at(failed, "metadata", "name"))}: ${String(at(failed, "status", "lastError"))}`);
+    expect(at(failed, "status", "phase")).toBe("Failed");
+    expect(at(failed, "status", "attempts")).toBe(1);
+    expect(String(at(failed, "status", "lastError"))).toMatch(/404|not found/i);
+    const hydrated = ((at(failed, "status", "conditions") as Json[] | undefined) ?? []).find((c) => c["type"] === "Hydrated");
+    expect(hydrated?.["reason"]).toBe("PermanentFailure");
+    const line = await waitFor(
+      "the cache's line for edge names the cause and that it is not retried",
+      async () => {
+        const e = clusterEntry(await cacheStatus("missing", "ml-team"), "edge");
+        return e?.["phase"] === "Failed" && /not retried/.test(String(e["message"])) ? e : undefined;
+      },
+      { describe: describeCache("missing", "ml-team") },
+    );
+    log(`cache line for edge: ${String(line["message"])}`);
+
+    const runs = () => edgeNode.runs.filter((r) => r.args.some((a) => a.includes(MISSING)));
+    expect(runs().map((r) => r.exitCode)).toEqual([3]);
+    // Past the first retry's backoff (60 s), with a reconcile nudged after it: still the one Pod, still attempt 1.
+    await new Promise((r) => setTimeout(r, 70_000));
+    await cp.kubectl([
+      "annotate",
+      "modelcachereplica",
+      String(at(failed, "metadata", "name")),
+      "-n",
+      "ml-team",
+      "live.modelcache.dev/nudge=past-backoff",
+      "--overwrite",
+    ]);
+    await new Promise((r) => setTimeout(r, 15_000));
+    const after = await replicaOf();
+    expect(runs().map((r) => r.exitCode)).toEqual([3]);
+    expect(at(after, "status", "attempts")).toBe(1);
+    expect(at(after, "status", "permanentFailure")).toBe("Source");
+
+    await cp.delete("modelcache", "missing", "ml-team");
+    await waitFor("ml-team/missing gone", async () => ((await cp.get("modelcache", "missing", "ml-team")) === undefined ? true : undefined), {
+      timeoutMs: 180_000,
+    });
   });
 });
