@@ -7,11 +7,13 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 
 /** Writes `content` to `path` via a temp file, fsync and rename: readers see old or new, never a part. */
-export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
+export async function writeAtomic(path: string, content: string | Uint8Array | Iterable<string>): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const fh = await open(tmp, "w", 0o644);
   try {
-    await fh.writeFile(content);
+    if (typeof content === "string" || content instanceof Uint8Array) await fh.writeFile(content);
+    // Pieces written as they are made (a manifest of 40,000 files): never the whole text at once.
+    else for (const piece of content) await fh.writeFile(piece);
     await fh.sync();
   } finally {
     await fh.close();

@@ -310,12 +310,14 @@ async function manifestAndPublish(
 ): Promise<HydrateOutcome> {
   const identity = listing.identity;
   const revision = listing.huggingFaceCache?.requestedRevision;
+  // Sorted once, shared by the digest, the placement and the manifest (each used to sort a copy of its own).
+  const sorted = sortFiles(files);
   const manifestIdentity = {
     kind: identity.kind,
-    resolved: identity.resolved || fileSetDigest(files),
+    resolved: identity.resolved || fileSetDigest(sorted),
     ...(identity.huggingFace ? { huggingFace: identity.huggingFace } : {}),
   };
-  const digest = manifestDigest(manifestIdentity, files);
+  const digest = manifestDigest(manifestIdentity, sorted);
   if (opts.expectDigest !== undefined && digest !== opts.expectDigest) {
     return fail(
       3,
@@ -324,7 +326,7 @@ async function manifestAndPublish(
   }
   const filtered = opts.include.length > 0 || opts.exclude.length > 0;
   const tree = filtered ? undefined : listing.huggingFaceCache?.tree;
-  const placement = place(opts.layout, sortFiles(files), manifestIdentity, revision, tree);
+  const placement = place(opts.layout, sorted, manifestIdentity, revision, tree);
   if (!placement.ok) return fail(2, placement.error);
   const manifest: Manifest = {
     schema: MANIFEST_SCHEMA,
@@ -333,8 +335,8 @@ async function manifestAndPublish(
     identity: manifestIdentity,
     layout: opts.layout,
     ...(revision !== undefined ? { revision } : {}),
-    files: sortFiles(files),
-    totalBytes: files.reduce((a, f) => a + f.size, 0),
+    files: sorted,
+    totalBytes: sorted.reduce((a, f) => a + f.size, 0),
     request,
     createdAt: new Date().toISOString(),
     tool: `function-model-cache ${VERSION}`,

@@ -93,22 +93,72 @@ export function sortFiles(files: readonly ManifestFile[]): ManifestFile[] {
   return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** The artifact's identity: sha256 over the canonical {schema, identity, files}. */
+/** `files` in path order: itself when it already is (no copy of 40,000 entries), else a sorted copy. */
+export function inPathOrder<T extends { path: string }>(files: readonly T[]): readonly T[] {
+  for (let i = 1; i < files.length; i++) {
+    if ((files[i - 1] as T).path > (files[i] as T).path) return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+  return files;
+}
+
+/** Text is hashed or written in pieces of about this many characters: never one string of every file. */
+const PIECE = 1 << 16;
+
+/**
+ * The artifact's identity: sha256 over the canonical {schema, identity, files}, that is
+ * `canonicalJson({schema, identity, files: [{path, size, sha256}, …] sorted by path})`. The same bytes are fed to
+ * the hash a piece at a time (keys sorted: files, identity, schema; each file's keys: path, sha256, size), so
+ * 40,000 files never make one string of several MiB (manifest.test.ts checks it equals the one-string form).
+ */
 export function manifestDigest(identity: ManifestIdentity, files: readonly ManifestFile[]): string {
   const id: ManifestIdentity = { kind: identity.kind, resolved: identity.resolved, ...(identity.huggingFace ? { huggingFace: identity.huggingFace } : {}) };
-  const canonical = canonicalJson({
-    schema: MANIFEST_SCHEMA,
-    identity: id,
-    files: sortFiles(files).map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
-  });
-  return `sha256:${createHash("sha256").update(canonical).digest("hex")}`;
+  const h = createHash("sha256");
+  let piece = '{"files":[';
+  let first = true;
+  for (const f of inPathOrder(files)) {
+    piece += `${first ? "" : ","}{"path":${JSON.stringify(f.path)},"sha256":${JSON.stringify(f.sha256)},"size":${JSON.stringify(f.size)}}`;
+    first = false;
+    if (piece.length >= PIECE) {
+      h.update(piece);
+      piece = "";
+    }
+  }
+  h.update(`${piece}],"identity":${canonicalJson(id)},"schema":${JSON.stringify(MANIFEST_SCHEMA)}}`);
+  return `sha256:${h.digest("hex")}`;
 }
 
 /** The digest of a file set alone: the resolved identity of sources that have no other (file://). */
 export function fileSetDigest(files: readonly ManifestFile[]): string {
   const h = createHash("sha256");
-  for (const f of sortFiles(files)) h.update(`${f.path}\0${f.size}\0${f.sha256}\n`);
+  for (const f of inPathOrder(files)) h.update(`${f.path}\0${f.size}\0${f.sha256}\n`);
   return `sha256:${h.digest("hex")}`;
+}
+
+/**
+ * The manifest file's text, `JSON.stringify(manifest, null, 2) + "\n"`, in pieces: the files one after another
+ * (each as JSON.stringify prints it at that depth) instead of one string of every file, written as made
+ * (fsutil.writeAtomic). A top-level key is the only line starting with two spaces and a quote (JSON escapes every
+ * newline inside a string), so the files' place in the text is found exactly.
+ */
+export function* manifestText(manifest: Manifest): Generator<string> {
+  if (manifest.files.length === 0) {
+    yield `${JSON.stringify(manifest, null, 2)}\n`;
+    return;
+  }
+  const empty = '\n  "files": []';
+  const head = JSON.stringify({ ...manifest, files: [] }, null, 2);
+  const at = head.indexOf(empty);
+  let piece = `${head.slice(0, at)}\n  "files": [\n`;
+  let first = true;
+  for (const f of manifest.files) {
+    piece += `${first ? "" : ",\n"}    ${JSON.stringify(f, null, 2).replaceAll("\n", "\n    ")}`;
+    first = false;
+    if (piece.length >= PIECE) {
+      yield piece;
+      piece = "";
+    }
+  }
+  yield `${piece}\n  ]${head.slice(at + empty.length)}\n`;
 }
 
 export interface SumsEntry {
@@ -119,10 +169,20 @@ export interface SumsEntry {
 
 /** `sha256sum` format: "<hex>  <path>\n" per file (text mode), sorted by path. */
 export function renderSums(entries: readonly SumsEntry[]): string {
-  return [...entries]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((e) => `${e.sha256}  ${e.path}\n`)
-    .join("");
+  return [...sumsText(entries)].join("");
+}
+
+/** renderSums in pieces, written as made: never one string of every file. */
+export function* sumsText(entries: readonly SumsEntry[]): Generator<string> {
+  let piece = "";
+  for (const e of inPathOrder(entries)) {
+    piece += `${e.sha256}  ${e.path}\n`;
+    if (piece.length >= PIECE) {
+      yield piece;
+      piece = "";
+    }
+  }
+  if (piece !== "") yield piece;
 }
 
 export function parseSums(text: string): Checked<SumsEntry[]> {
