@@ -39,7 +39,7 @@ import { DEFAULT_RETRY, DigestMismatch, isRetryable, withRetries, type RetryPoli
 import type { CreatedSource } from "./sources/index.ts";
 import { SourceError, type Listing, type RemoteObject } from "./sources/types.ts";
 import { checkFreeSpace, type StatfsFn } from "./space.ts";
-import { fetchObjects, objectKey, stagedBytes, TransferError, type Fetched } from "./transfer.ts";
+import { Fetched, fetchObjects, objectKey, stagedBytes, TransferError } from "./transfer.ts";
 import { extractTar, HostileArchive } from "./unpack.ts";
 import { foreignEntries, placedPaths, readManifest, verifyDir, type ArtifactShape } from "./verify.ts";
 
@@ -129,7 +129,8 @@ interface Listed {
 /** Where the bytes are before publishing: the files of the artifact, and the staged path of each (undefined: in place). */
 interface Staged {
   files: ManifestFile[];
-  staged: Map<string, string | undefined>;
+  /** A fetched file's result (its staged path made when publish asks), an unpacked file's path, or undefined: in place. */
+  staged: Map<string, Fetched | string | undefined>;
   stats: TransferStats;
 }
 
@@ -281,7 +282,7 @@ async function fetchIntoStaging({ created: { source, reference }, opts, tracker,
   const stats: TransferStats = { bytesFetched: Math.max(0, bytesFetched), fetchSeconds: (performance.now() - fetchStart) / 1000 };
 
   const files: ManifestFile[] = [];
-  const staged = new Map<string, string | undefined>();
+  const staged = new Map<string, Fetched | string | undefined>();
   for (const [path, a] of adopted) {
     files.push({ path, size: a.size, sha256: a.sha256 });
     staged.set(path, undefined);
@@ -290,7 +291,7 @@ async function fetchIntoStaging({ created: { source, reference }, opts, tracker,
   for (const f of fetched) {
     if (f.object.unpack.kind === "file") {
       files.push({ path: f.object.unpack.path, size: f.size, sha256: f.sha256 });
-      staged.set(f.object.unpack.path, f.dataPath);
+      staged.set(f.object.unpack.path, f);
     } else {
       for (const x of await unpackStaged(f, staging)) {
         if (staged.has(x.path)) return done(fail(3, `${reference}: "${x.path}" is provided twice (by ${f.object.id} and another object)`));
@@ -343,7 +344,11 @@ async function manifestAndPublish(
   };
   const foreign = await refuseForeign(opts.dest, manifest, placedPaths(placement.value), old);
   if (foreign !== undefined) return foreign;
-  await publish(opts.dest, placement.value, staged, manifest, old);
+  const stagedPath = (path: string): string | undefined => {
+    const s = staged.get(path);
+    return s instanceof Fetched ? s.dataPath : s;
+  };
+  await publish(opts.dest, placement.value, { get: stagedPath }, manifest, old);
   await removeQuietly(join(opts.dest, STAGING_DIR));
   opts.reporter.update({ resolvedRevision: manifestIdentity.resolved, manifestDigest: digest });
   tracker.filesDone = tracker.filesTotal;

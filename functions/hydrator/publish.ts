@@ -35,7 +35,7 @@ export async function retractManifest(dest: string): Promise<void> {
 export async function publish(
   dest: string,
   placement: Placement,
-  staged: ReadonlyMap<string, string | undefined>,
+  staged: { get(artifactPath: string): string | undefined },
   manifest: Manifest,
   old: Manifest | undefined,
 ): Promise<void> {

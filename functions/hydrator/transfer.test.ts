@@ -6,7 +6,7 @@ import { mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fetchObjects, objectKey, OPEN_FILES_MAX, type TransferOptions, type TransferStats } from "./transfer.ts";
+import { Fetched, fetchObjects, objectKey, OPEN_FILES_MAX, type TransferOptions, type TransferStats } from "./transfer.ts";
 import { SourceError, type ByteRange, type RemoteObject, type Source } from "./sources/types.ts";
 
 const KiB = 1024;
@@ -240,5 +240,17 @@ describe("fetchObjects: small files", () => {
     const { fetched } = await fetchObjects(again, objectsOf(data), dir, options());
     expect(again.reads.map((r) => r.id)).toEqual(["a.txt"]);
     expect(fetched.map((f) => f.sha256)).toEqual([sha(data.get("a.txt") as Buffer), sha(data.get("b.txt") as Buffer)]);
+  });
+});
+
+describe("Fetched: the staged path made when read", () => {
+  const cases: [reason: string, id: string][] = [
+    ["a plain name", "a.txt"],
+    ["a path with directories and non-ASCII: the key hides it", "data/日本/é.json"],
+    ["an id that is a URL (http sources)", "https://example.com/a/b?x=1"],
+  ];
+  it.each(cases)("is <staging>/objects/<objectKey(id)>.data for %s", (_reason, id) => {
+    const f = new Fetched({ id, size: 1, unpack: { kind: "file", path: "p" } }, "/stage/objects", "0".repeat(64), 1);
+    expect(f.dataPath).toBe(`/stage/objects/${objectKey(id)}.data`);
   });
 });

@@ -83,11 +83,26 @@ export interface TransferStats {
   openFilesPeak: number;
 }
 
-export interface Fetched {
-  object: RemoteObject;
-  dataPath: string;
-  sha256: string;
-  size: number;
+/**
+ * One fetched, checked object, kept until the manifest is made. Its staging path is made when read, not kept: a
+ * path of about 100 characters per file was the largest part of what 40,000 results held.
+ */
+export class Fetched {
+  readonly object: RemoteObject;
+  readonly sha256: string;
+  readonly size: number;
+  /** The staging directory of every object (one string shared by all). */
+  readonly #dir: string;
+  constructor(object: RemoteObject, dir: string, sha256: string, size: number) {
+    this.object = object;
+    this.#dir = dir;
+    this.sha256 = sha256;
+    this.size = size;
+  }
+  /** Where the object's bytes are staged (`<staging>/objects/<key>.data`). */
+  get dataPath(): string {
+    return join(this.#dir, `${objectKey(this.object.id)}.data`);
+  }
 }
 
 const State = z.object({
@@ -511,7 +526,7 @@ async function fetchWith(
   const track = (index: number, job: ObjectJob, done: Promise<void>): void => {
     const f = done.then(
       () => {
-        fetched[index] = { object: job.object, dataPath: job.dataPath, sha256: job.state.sha256 as string, size: job.object.size };
+        fetched[index] = new Fetched(job.object, dir, job.state.sha256 as string, job.object.size);
         // Published and closed by finalize: nothing of it is kept but its result.
         live.delete(job);
         settle();

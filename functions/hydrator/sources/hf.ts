@@ -12,7 +12,8 @@ import { HF_REPO_ID } from "../manifest.ts";
 import { redactUri, safeRelativePath } from "../paths.ts";
 import type { Checked } from "../../common/checked.ts";
 import { getJson, httpStream } from "./http-client.ts";
-import { SourceError, type ByteRange, type ByteStream, type Listing, type RemoteObject, type Source } from "./types.ts";
+import type { HfTreeInfo } from "../layout.ts";
+import { SourceError, type ByteRange, type ByteStream, type Listing, type RemoteObject, type Source, type Unpack } from "./types.ts";
 
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 
@@ -54,12 +55,40 @@ export interface HfSourceOptions {
   env: Record<string, string | undefined>;
 }
 
-export interface HfFileInfo {
-  path: string;
-  size: number;
-  /** git blob id (SHA-1) */
-  blobId: string;
-  lfsSha256?: string;
+/**
+ * One file of the commit, kept for the whole run as the listing entry the engine reads (RemoteObject) and the
+ * tree entry the HuggingFaceCache layout reads (HfTreeInfo): its path, size, blob id and LFS sha256, and nothing
+ * else. What the engine reads besides (id, expected, unpack, description) is made when read: 40,000 files used to
+ * keep two objects per file (the listing entry and the tree entry), two small objects inside the first and a
+ * concatenated description string, for the whole run (docs/benchmarks.md, "Many small files: flat memory").
+ */
+export class HfFile implements RemoteObject, HfTreeInfo {
+  readonly path: string;
+  readonly size: number;
+  readonly blobId: string;
+  readonly lfsSha256: string | undefined;
+  /** The repo's reference (hf://org/name@revision), shared by every file of the listing. */
+  readonly #reference: string;
+  constructor(reference: string, path: string, size: number, blobId: string, lfsSha256: string | undefined) {
+    this.#reference = reference;
+    this.path = path;
+    this.size = size;
+    this.blobId = blobId;
+    this.lfsSha256 = lfsSha256;
+  }
+  get id(): string {
+    return this.path;
+  }
+  /** An LFS file: its sha256; a small file: its git blob id, all the hub vouches for. */
+  get expected(): NonNullable<RemoteObject["expected"]> {
+    return this.lfsSha256 ? { algorithm: "sha256", hex: this.lfsSha256 } : { algorithm: "git-blob-sha1", hex: this.blobId };
+  }
+  get unpack(): Unpack {
+    return { kind: "file", path: this.path };
+  }
+  get description(): string {
+    return `${this.#reference}/${this.path}`;
+  }
 }
 
 function encodePath(p: string): string {
@@ -122,7 +151,8 @@ export class HfSource implements Source {
     const commit = info.data.sha;
     this.#commit = commit;
 
-    const files: HfFileInfo[] = [];
+    const files: HfFile[] = [];
+    const reference = this.reference();
     let url: string | undefined = `${this.#endpoint}/api/models/${repo}/tree/${commit}?recursive=true&expand=false`;
     for (let page = 0; url !== undefined; page++) {
       if (page > 100_000) throw new SourceError(`${what}: the tree listing does not end`, { retryable: false });
@@ -135,7 +165,7 @@ export class HfSource implements Source {
         if (!safe.ok) throw new SourceError(`${what}: the hub lists an unsafe path: ${safe.error}`, { retryable: false });
         const size = e.lfs?.size ?? e.size;
         if (size === undefined || e.oid === undefined) throw new SourceError(`${what}: "${e.path}" is listed without size or blob id`, { retryable: false });
-        files.push({ path: e.path, size, blobId: e.oid, ...(e.lfs ? { lfsSha256: e.lfs.oid } : {}) });
+        files.push(new HfFile(reference, e.path, size, e.oid, e.lfs ? e.lfs.oid : undefined));
       }
       const next = nextLink(res.headers.get("link"));
       // The next page must stay on the endpoint: a Link elsewhere would carry the token away.
@@ -144,16 +174,10 @@ export class HfSource implements Source {
         throw new SourceError(`${what}: the tree listing's next page points to another host`, { retryable: false });
       }
     }
-    const objects: RemoteObject[] = files.map((f) => ({
-      id: f.path,
-      size: f.size,
-      expected: f.lfsSha256 ? { algorithm: "sha256", hex: f.lfsSha256 } : { algorithm: "git-blob-sha1", hex: f.blobId },
-      unpack: { kind: "file", path: f.path },
-      description: `${this.reference()}/${f.path}`,
-    }));
+    // One object per file serves as both the listing and the layout's tree.
     return {
-      identity: { kind: "huggingFace", reference: this.reference(), resolved: commit, huggingFace: { repo, commit } },
-      objects,
+      identity: { kind: "huggingFace", reference, resolved: commit, huggingFace: { repo, commit } },
+      objects: files,
       huggingFaceCache: { requestedRevision: revision, tree: files },
     };
   }
