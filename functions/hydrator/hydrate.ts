@@ -41,6 +41,7 @@ import { SourceError, type Listing, type RemoteObject } from "./sources/types.ts
 import { checkFreeSpace, type StatfsFn } from "./space.ts";
 import { Fetched, fetchObjects, objectKey, stagedBytes, TransferError } from "./transfer.ts";
 import { extractTar, HostileArchive } from "./unpack.ts";
+import { collectBetweenPhases } from "./young-gc.ts";
 import { foreignEntries, placedPaths, readManifest, verifyDir, type ArtifactShape } from "./verify.ts";
 
 export const EXIT = { ok: 0, retryable: 1, usage: 2, permanent: 3 } as const;
@@ -280,6 +281,7 @@ async function fetchIntoStaging({ created: { source, reference }, opts, tracker,
     },
   });
   const stats: TransferStats = { bytesFetched: Math.max(0, bytesFetched), fetchSeconds: (performance.now() - fetchStart) / 1000 };
+  collectBetweenPhases();
 
   const files: ManifestFile[] = [];
   const staged = new Map<string, Fetched | string | undefined>();
