@@ -41,7 +41,7 @@ import { SourceError, type Listing, type RemoteObject } from "./sources/types.ts
 import { checkFreeSpace, type StatfsFn } from "./space.ts";
 import { Fetched, fetchObjects, objectKey, stagedBytes, TransferError } from "./transfer.ts";
 import { extractTar, HostileArchive } from "./unpack.ts";
-import { collectBetweenPhases } from "./young-gc.ts";
+import { collectBetweenPhases, heapForListing } from "./young-gc.ts";
 import { foreignEntries, placedPaths, readManifest, verifyDir, type ArtifactShape } from "./verify.ts";
 
 export const EXIT = { ok: 0, retryable: 1, usage: 2, permanent: 3 } as const;
@@ -211,6 +211,8 @@ async function resolveAndList({ created: { source, reference }, opts, setPhase, 
     }
     objects.push(o);
   }
+  // A few files: V8's heap sized for speed again from here on (young-gc.ts).
+  heapForListing(objects.length);
   if (objects.length === 0)
     return done(fail(3, `${reference}: no file to fetch${opts.include.length + opts.exclude.length > 0 ? " (nothing matches --include/--exclude)" : ""}`));
   const identity = listing.identity;

@@ -5,31 +5,20 @@
 // executable (scripts/sea/build.sh) embeds the same, so the Job loads no
 // server code and Node strips no TypeScript at run time (18 MiB less peak RSS,
 // docs/benchmarks.md).
-import { setFlagsFromString } from "node:v8";
 import { VERSION } from "../version.ts";
-
-/**
- * V8 sizes its old generation for memory, not speed: a limit a little above what is alive instead of up to four
- * times it. The hydrator's live heap is small (tens of MiB), but tens of thousands of small files make garbage that
- * outlives a scavenge (each file's promises, requests and strings span a fetch, a write and an fsync); V8's default
- * growing factor let it pile up to 225 MiB of heap for 53 MiB alive at 40,000 files (docs/benchmarks.md, "Many
- * small files"). Set before any command runs; it changes no result, only when the collector runs.
- */
-export function sizeHeapForMemory(): void {
-  setFlagsFromString("--optimize-for-size");
-}
+import { sizeHeapForMemory } from "./young-gc.ts";
 
 /** Runs one hydrator command; the exit code. */
 export async function hydratorMain(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case "hydrate": {
+      // Before anything is loaded (young-gc.ts): many small files' garbage kept within about 1.2x of what is alive.
       sizeHeapForMemory();
       const { runHydrateCli } = await import("./cli.ts");
       return runHydrateCli(args);
     }
     case "verify": {
-      sizeHeapForMemory();
       const { runVerifyCli } = await import("./cli.ts");
       return runVerifyCli(args);
     }

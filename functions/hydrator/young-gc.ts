@@ -74,3 +74,27 @@ export function received(n: number, engineBytes: () => number): void {
 export function collectBetweenPhases(): void {
   collector()?.({ type: "major" });
 }
+
+/** A listing of fewer files than this lets V8 size its heap for speed again (heapForListing). */
+export const MANY_FILES = 1000;
+
+/**
+ * V8 sizes its old generation for memory, not speed: a limit a little above what is alive instead of up to four
+ * times it (`--optimize-for-size`). Set by `hydrate` before anything is loaded (set later, once the listing is
+ * known, it measured 187 MiB instead of 139-163 at 40,000 files): tens of thousands of small files make garbage
+ * that outlives a scavenge (each file's promises, requests and strings span a fetch, a write and an fsync), and
+ * V8's default growing factor let it pile up to 225 MiB of heap for 53 MiB alive at 40,000 files
+ * (docs/benchmarks.md, "Many small files: nearly flat memory"). It changes no result, only when the collector runs.
+ */
+export function sizeHeapForMemory(): void {
+  setFlagsFromString("--optimize-for-size");
+}
+
+/**
+ * Once the listing is known: fewer than MANY_FILES files (a few large ones) give V8 its default sizing back. There
+ * the flag bought 14 MiB but cost 5-13% more CPU per GiB (docs/benchmarks.md), and the engine already frees the
+ * socket's buffers young (received, above).
+ */
+export function heapForListing(files: number): void {
+  if (files < MANY_FILES) setFlagsFromString("--no-optimize-for-size");
+}
