@@ -171,6 +171,8 @@ async function reusePublished({ opts, tracker, setPhase, request, old }: Run): P
   const same = canonicalJson(old.request) === canonicalJson(request) || (opts.expectDigest !== undefined && old.digest === opts.expectDigest);
   if (!same) return undefined;
   setPhase("Verifying", "the destination already holds this artifact: verifying it locally");
+  // What the published manifest holds sizes the heap as a listing would (young-gc.ts).
+  heapForListing(old.files.length);
   tracker.start(old.totalBytes, old.files.length);
   const v = await verifyDir(opts.dest, { onBytes: (n) => tracker.add(n), ...(opts.expectDigest ? { expectDigest: opts.expectDigest } : {}) });
   if (v.ok) {
