@@ -3,7 +3,7 @@
 // by the slack (a ceiling below the engine's own bytes would collect in vain,
 // over and over: measured in docs/benchmarks.md).
 import { describe, expect, it } from "vitest";
-import { GARBAGE_SLACK, received, YOUNG_GC_EVERY, youngCollector, type Gc } from "./young-gc.ts";
+import { GARBAGE_SLACK, heapSizing, MANY_FILES, received, YOUNG_GC_EVERY, youngCollector, type Gc } from "./young-gc.ts";
 
 const MiB = 1 << 20;
 
@@ -58,5 +58,19 @@ describe("youngCollector", () => {
 
   it("this process's counter reaches V8's collector", () => {
     expect(() => received(2 * YOUNG_GC_EVERY, () => 0)).not.toThrow();
+  });
+});
+
+describe("heapSizing", () => {
+  const cases: [reason: string, files: number, want: "memory" | "speed"][] = [
+    ["one large file: V8's default, the flag cost CPU per GiB and bought little", 1, "speed"],
+    ["a model's few dozen files (the hub-scale artifact, 50 files): the default", 50, "speed"],
+    ["just under the bound: the default", MANY_FILES - 1, "speed"],
+    ["at the bound: sized for memory", MANY_FILES, "memory"],
+    ["a dataset of 40,000 small files: sized for memory (398-438 MiB without, 139-171 with)", 40_000, "memory"],
+    ["an empty listing (refused later): the default", 0, "speed"],
+  ];
+  it.each(cases)("%s", (_reason, files, want) => {
+    expect(heapSizing(files)).toBe(want);
   });
 });
