@@ -1,6 +1,6 @@
 // Many small files, before against after: `hydrate` of a dataset-like repository (1-8 KiB files in directories of
 // 1,000) from the hub stand-in (test/support/hf-hub-standin.ts) at several file counts, alternating two checkouts
-// in one run, each run alone (docs/benchmarks.md, "Many small files: flat memory").
+// in one run, each run alone (docs/benchmarks.md, "Many small files: nearly flat memory").
 //
 //   node bench/hydrator/many-files.ts --before <checkout> [--after <checkout>] [--counts 1000,10000,40000] [--rounds 1]
 //

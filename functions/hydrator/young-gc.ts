@@ -69,7 +69,7 @@ export function received(n: number, engineBytes: () => number): void {
 /**
  * One mark-compact now, between phases: what the transfer left for the collector (every file's requests, promises
  * and strings) is freed before the manifest is made from every file's result, so the two do not add up in the peak
- * (docs/benchmarks.md, "Many small files: flat memory"). One collection of a heap of tens of MiB, a few ms.
+ * (docs/benchmarks.md, "Many small files: nearly flat memory"). One collection of a heap of tens of MiB, a few ms.
  */
 export function collectBetweenPhases(): void {
   collector()?.({ type: "major" });

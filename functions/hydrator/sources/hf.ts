@@ -60,7 +60,7 @@ export interface HfSourceOptions {
  * tree entry the HuggingFaceCache layout reads (HfTreeInfo): its path, size, blob id and LFS sha256, and nothing
  * else. What the engine reads besides (id, expected, unpack, description) is made when read: 40,000 files used to
  * keep two objects per file (the listing entry and the tree entry), two small objects inside the first and a
- * concatenated description string, for the whole run (docs/benchmarks.md, "Many small files: flat memory").
+ * concatenated description string, for the whole run (docs/benchmarks.md, "Many small files: nearly flat memory").
  */
 export class HfFile implements RemoteObject, HfTreeInfo {
   readonly path: string;
