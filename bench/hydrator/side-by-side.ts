@@ -9,6 +9,9 @@
 //     FMC_BENCH_MANY (40000)       the dataset-like artifact: this many files of 1-8 KiB
 //     FMC_BENCH_DIR                the volume (default the temp dir)
 //     FMC_BENCH_SERVERS            only these servers' rows, e.g. "OCI" or "HTTP,machine" (default all)
+//     FMC_BENCH_BEFORE             another checkout's bin/function-model-cache.js, run beside this one's (before/after)
+//     FMC_BENCH_BEFORE_BUNDLE      that checkout's dist/hydrator/main.js (its FMC_HYDRATOR_BUNDLE); unset, the
+//                                  before runs from its sources, never from this checkout's bundle
 //
 // Servers: nginx (Debian's), versitygw (S3), CNCF Distribution (OCI, pushed with oras) and the project's hub
 // stand-in (test/support/hf-hub-standin.ts), all on loopback. Peers: `curl --parallel` (and then `sha256sum -c`),
@@ -46,6 +49,14 @@ function randomPool(bytes: number): Buffer {
   const pool = Buffer.alloc(bytes);
   for (let at = 0; at < bytes; at += 1 << 30) randomFillSync(pool.subarray(at, at + (1 << 30)));
   return pool;
+}
+
+/**
+ * The environment of a `hydrate` run by `bin`: the BEFORE checkout gets its own bundle (FMC_BENCH_BEFORE_BUNDLE)
+ * or none, never this checkout's FMC_HYDRATOR_BUNDLE (which would make "before" run this code).
+ */
+function bundleEnv(bin: string): Record<string, string> {
+  return bin === BEFORE ? { FMC_HYDRATOR_BUNDLE: env["FMC_BENCH_BEFORE_BUNDLE"] ?? "" } : {};
 }
 
 /** Each `hydrate` contender, and the same with the BEFORE checkout when one is given. */
@@ -183,10 +194,14 @@ function table(rows: Row[], title: string): string[] {
   return lines;
 }
 
-async function measure(work: string, all: Contender[], rounds: number, bytes: number, files: number): Promise<Row[]> {
-  // FMC_BENCH_SERVERS=OCI,machine: only the rows of servers whose name contains one of these.
+/** FMC_BENCH_SERVERS=OCI,machine: only the rows of servers whose name contains one of these (and only they are loaded). */
+function wanted(server: string): boolean {
   const only = env["FMC_BENCH_SERVERS"]?.split(",");
-  const contenders = only === undefined ? all : all.filter((c) => only.some((o) => c.server.includes(o)));
+  return only === undefined || only.some((o) => server.includes(o));
+}
+
+async function measure(work: string, all: Contender[], rounds: number, bytes: number, files: number): Promise<Row[]> {
+  const contenders = all.filter((c) => wanted(c.server));
   const rows: Row[] = contenders.map((c) => ({ c, runs: [], bytes, files }));
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < rows.length; k++) {
@@ -219,8 +234,17 @@ interface Servers {
   python: string;
 }
 
-/** Puts the files on every server: served by nginx from `src`, uploaded to S3 with their SHA256, pushed with oras, added to the hub. */
+/**
+ * Puts the files on every server measured: served by nginx from `src`, uploaded to S3 with their SHA256, pushed
+ * with oras (the hub is the caller's). A server left out by FMC_BENCH_SERVERS gets nothing (versitygw refuses one
+ * PUT over 5 GiB: FMC_BENCH_SERVERS=HTTP for a 10 GiB file).
+ */
 async function publishEverywhere(sv: Servers, src: string, files: { name: string; size: number; b64: string }[], tag: string): Promise<void> {
+  if (wanted("S3 (versitygw)")) await uploadToS3(sv, src, files, tag);
+  if (wanted("OCI (Distribution)")) await sv.reg.oras(["push", `${sv.reg.host}/bench/${tag}:v1`, ...files.map((f) => f.name)], src);
+}
+
+async function uploadToS3(sv: Servers, src: string, files: { name: string; size: number; b64: string }[], tag: string): Promise<void> {
   const client = new S3Client({
     endpoint: sv.s3.endpoint,
     region: sv.s3.region,
@@ -234,7 +258,6 @@ async function publishEverywhere(sv: Servers, src: string, files: { name: string
     );
   }
   client.destroy();
-  await sv.reg.oras(["push", `${sv.reg.host}/bench/${tag}:v1`, ...files.map((f) => f.name)], src);
 }
 
 function serverContenders(sv: Servers, work: string, tag: string, files: { name: string; size: number; hex: string }[], srcDir: string): Contender[] {
@@ -254,7 +277,7 @@ function serverContenders(sv: Servers, work: string, tag: string, files: { name:
   const hydrateWith =
     (args: string[], e: Record<string, string> = {}) =>
     (bin: string, dest: string): Promise<Run> =>
-      run(process.execPath, [bin, "hydrate", ...args, "--dest", dest, "--progress", "none", "--output", "json"], { env: e });
+      run(process.execPath, [bin, "hydrate", ...args, "--dest", dest, "--progress", "none", "--output", "json"], { env: { ...e, ...bundleEnv(bin) } });
   const hydrate = (args: string[], e: Record<string, string> = {}): Pick<Contender, "run" | "hydrate"> => ({
     run: (d) => hydrateWith(args, e)(BIN, d),
     hydrate: hydrateWith(args, e),
@@ -307,7 +330,9 @@ function serverContenders(sv: Servers, work: string, tag: string, files: { name:
 function hubContenders(sv: Servers, repo: string, bytes: number, files: number, label: string): Contender[] {
   const expect = { bytes, files };
   const hf = (bin: string, d: string): Promise<Run> =>
-    run(process.execPath, [bin, "hydrate", "--source", `hf://${repo}@main`, "--endpoint", sv.hub.endpoint, "--dest", d, "--progress", "none"]);
+    run(process.execPath, [bin, "hydrate", "--source", `hf://${repo}@main`, "--endpoint", sv.hub.endpoint, "--dest", d, "--progress", "none"], {
+      env: bundleEnv(bin),
+    });
   const py = `import sys\nfrom huggingface_hub import snapshot_download\nsnapshot_download("${repo}", local_dir=sys.argv[1], max_workers=8)`;
   return withBefore([
     {
