@@ -54,6 +54,9 @@ class Truncated extends Error {}
 /** A well-formed request over one of REQUEST_LIMITS. */
 class Refused extends Error {}
 
+// For the request walked as its bytes arrive (stream-request.ts): the same two kinds of failure.
+export { Truncated as MalformedRequest, Refused as RefusedRequest };
+
 /** Strings up to this many bytes are shared through SHORT_STRINGS. */
 const SHORT = 32;
 /** Bounded: a request full of distinct strings (UUIDs) must not grow it without end. */
@@ -425,10 +428,12 @@ function items(r: Reader): sdk.JsonObject[] {
 /** One Resource message left as its bytes: a view of the request, decoded (and bounded) on demand. */
 class Encoded implements sdk.EncodedResource {
   readonly bytes: Buffer;
+  readonly digest: string | undefined;
   readonly #where: string;
-  constructor(bytes: Buffer, where: string) {
+  constructor(bytes: Buffer, where: string, digest?: string) {
     this.bytes = bytes;
     this.#where = where;
+    this.digest = digest;
   }
 
   decode(): sdk.DecodedResource {
@@ -458,6 +463,75 @@ class Encoded implements sdk.EncodedResource {
         return { ok: false, message: `malformed RunFunctionRequest: ${capText(err.message, 256)}`, refused: false };
       throw err;
     }
+  }
+}
+
+/** A Resource message's bytes, decoded on demand and named `where` in a refusal; `digest`: their SHA-256 when already known. */
+export function encodedResource(bytes: Buffer, where: string, digest?: string): sdk.EncodedResource {
+  return new Encoded(bytes, where, digest);
+}
+
+/**
+ * A Resource whose bytes were let go as they arrived, because the composition had decided on these exact bytes
+ * before (`known`). Decoding it is an error naming where: the composition uses `known`, and only while the
+ * request still says what it said when the bytes went (stream-request.ts).
+ */
+class Forgotten implements sdk.EncodedResource {
+  readonly bytes = Buffer.alloc(0);
+  readonly digest: string;
+  readonly known: sdk.KnownResource;
+  readonly #where: string;
+  constructor(where: string, digest: string, known: sdk.KnownResource) {
+    this.#where = where;
+    this.digest = digest;
+    this.known = known;
+  }
+
+  decode(): sdk.DecodedResource {
+    return {
+      ok: false,
+      refused: true,
+      message: `${this.#where}: its bytes were let go as they arrived, as already known, and a later field of the request changed what they are read with (the observed composite or the Input after the required resources); send the fields in field-number order, as Crossplane does`,
+    };
+  }
+
+  decodeMetadata(): sdk.DecodedResource {
+    return this.decode();
+  }
+}
+
+export function forgottenResource(where: string, digest: string, known: sdk.KnownResource): sdk.EncodedResource {
+  return new Forgotten(where, digest, known);
+}
+
+/**
+ * The observed composite's object and the Input of a request's first fields (every top-level field complete):
+ * what the composition needs to know whether it has read a required resource's bytes before. Undefined when
+ * they cannot be read; the whole request's decode words that.
+ */
+export function decodeHead(bytes: Uint8Array): { composite: sdk.JsonObject | undefined; input: sdk.JsonObject | undefined } | undefined {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    const r = new Reader(buf);
+    let composite: sdk.JsonObject | undefined;
+    let input: sdk.JsonObject | undefined;
+    while (r.more()) {
+      const tag = r.key();
+      if (tag === ((2 << 3) | BYTES))
+        nested(r, (x) => {
+          while (x.more()) {
+            const t = x.key();
+            if (t === ((1 << 3) | BYTES)) composite = nested(x, resource).resource;
+            else x.skip(t & 7);
+          }
+        });
+      else if (tag === ((4 << 3) | BYTES)) input = struct(r);
+      else r.skip(tag & 7);
+    }
+    return { composite, input };
+  } catch (err) {
+    if (err instanceof Refused || err instanceof Truncated || err instanceof RangeError) return undefined;
+    throw err;
   }
 }
 

@@ -37,8 +37,19 @@ export type DecodedResource = { ok: true; resource: JsonObject } | { ok: false; 
  * A required resource left as the bytes Crossplane sent (a Resource message), decoded only when asked:
  * the composition may know the answer for these exact bytes already (fleet/selection-cache.ts).
  */
+/** What the composition remembered for a resource's exact bytes, and under which context it did (opaque to the protocol layer). */
+export interface KnownResource {
+  readonly context: string;
+  readonly value: unknown;
+}
+
 export interface EncodedResource {
+  /** The Resource message's bytes; empty when they were let go as they arrived (`known` then says what was known of them). */
   readonly bytes: Uint8Array;
+  /** SHA-256 (base64) of the bytes, when it was computed as they arrived. */
+  readonly digest?: string | undefined;
+  /** Set when the bytes were let go: what the composition had decided on them before (stream-request.ts). */
+  readonly known?: KnownResource;
   decode(): DecodedResource;
   /** The object with its `metadata` alone (the same metadata decode() gives), the rest not read. */
   decodeMetadata(): DecodedResource;

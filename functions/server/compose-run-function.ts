@@ -2,7 +2,9 @@
 // logic (composer.ts, runFunctionComposer).
 import { z } from "zod";
 import { runFunction } from "../composition/run-function.ts";
-import { isClusterRequirement } from "../composition/fleet/compose.ts";
+import { CLUSTERS_REQUIREMENT, isClusterRequirement, knownSelections } from "../composition/fleet/compose.ts";
+import { API_VERSION, MODEL_CACHE_KIND } from "../api/group.ts";
+import { decodeHead } from "../protocol/decode-request.ts";
 import { SelectionCache } from "../composition/fleet/selection-cache.ts";
 import type { FunctionRequest, JsonValue } from "../sdk/types.ts";
 import type { Compose } from "./service.ts";
@@ -14,6 +16,15 @@ export function createCompose(options: JsonValue): Compose {
   // This worker's own: the clusters it decodes are remembered here, by their bytes, between its calls.
   const selectionCache = new SelectionCache();
   const compose = (req: FunctionRequest) => runFunction(req, { ...o, selectionCache });
+  // A request walked as it arrives (stream-request.ts): a ModelCache's clusters whose bytes this worker has decided
+  // on before are let go as they pass, their remembered selection kept in their place.
+  const forget = (requirement: string, head: () => Buffer) => {
+    if (requirement !== CLUSTERS_REQUIREMENT) return undefined;
+    const h = decodeHead(head());
+    const xr = h?.composite;
+    if (h === undefined || xr?.["apiVersion"] !== API_VERSION || xr["kind"] !== MODEL_CACHE_KIND) return undefined;
+    return knownSelections(xr, h.input, { ...o, selectionCache });
+  };
   // The fleet's clusters stay bytes until the fleet asks: most of them it has read before.
-  return Object.assign(compose, { encodedRequirements: isClusterRequirement });
+  return Object.assign(compose, { encodedRequirements: isClusterRequirement, forget });
 }

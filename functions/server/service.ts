@@ -6,8 +6,9 @@
 // thread (pool.ts, which answers a call stopped by its deadline or heap with a
 // Fatal too); only load and what happens around a call (a deadline from the
 // client, a stalled stream, a full queue) is a gRPC status (calls.ts, pool.ts).
-import { decodeRequest } from "../protocol/decode-request.ts";
+import { decodeRequest, type DecodedRequest } from "../protocol/decode-request.ts";
 import { encodeResponse } from "../protocol/encode-response.ts";
+import { StreamedRequest, type StreamOptions } from "../protocol/stream-request.ts";
 import { capText, MESSAGE_BYTES } from "../sdk/messages.ts";
 import { fatal } from "../sdk/response.ts";
 import type { FunctionRequest, FunctionResponse } from "../sdk/types.ts";
@@ -21,6 +22,8 @@ import type { Logger } from "./logger.ts";
  */
 export type Compose = ((req: FunctionRequest) => FunctionResponse | Promise<FunctionResponse>) & {
   readonly encodedRequirements?: (requirement: string) => boolean;
+  /** For a request walked as it arrives: which of those resources' bytes may go as they pass (stream-request.ts, `forget`). */
+  readonly forget?: StreamOptions["forget"];
 };
 
 /** A composed message longer than this is cut, saying how much was left out: Crossplane copies it into events and conditions. */
@@ -69,11 +72,20 @@ async function composeSafely(req: FunctionRequest, compose: Compose, log: Logger
 
 /** One RunFunction call, from the request's bytes to the response's. */
 export async function handleBytes(bytes: Buffer, compose: Compose, log: Logger): Promise<Buffer> {
-  const decoded = decodeRequest(bytes, compose.encodedRequirements ? { encoded: compose.encodedRequirements } : {});
+  return handleDecoded(decodeRequest(bytes, compose.encodedRequirements ? { encoded: compose.encodedRequirements } : {}), bytes.length, compose, log);
+}
+
+/** A request walked as it arrived (stream-request.ts), from its reading to the response's bytes. */
+export function streamedRequest(total: number, compose: Compose): StreamedRequest {
+  return new StreamedRequest(total, { encoded: compose.encodedRequirements ?? (() => false), ...(compose.forget ? { forget: compose.forget } : {}) });
+}
+
+/** One call from its request as read (whole, or as it arrived) to the response's bytes. */
+export async function handleDecoded(decoded: DecodedRequest, bytes: number, compose: Compose, log: Logger): Promise<Buffer> {
   if (!decoded.ok) {
     const callLog = log.child({ tag: capText(decoded.tag, 256) });
-    if (decoded.refused) callLog.warn({ err: decoded.message, bytes: bytes.length }, "request refused");
-    else callLog.error({ err: decoded.message, bytes: bytes.length }, "cannot read the request");
+    if (decoded.refused) callLog.warn({ err: decoded.message, bytes }, "request refused");
+    else callLog.error({ err: decoded.message, bytes }, "cannot read the request");
     return bareFatal(
       decoded.tag,
       `function-model-cache ${decoded.refused ? "refused" : "could not read"} the request: ${decoded.message}`,
@@ -95,10 +107,10 @@ export async function handleBytes(bytes: Buffer, compose: Compose, log: Logger):
   return fallback.ok ? fallback.value : bareFatal(req.tag, wire.error.message);
 }
 
-/** handleBytes, and if even that throws (a bug), a Fatal result all the same, logged. */
-export async function handleBytesSafely(bytes: Buffer, compose: Compose, log: Logger): Promise<Buffer> {
+/** handleBytes (or, given a function, that one), and if even that throws (a bug), a Fatal result all the same, logged. */
+export async function handleBytesSafely(bytes: Buffer | (() => Promise<Buffer>), compose: Compose, log: Logger): Promise<Buffer> {
   try {
-    return await handleBytes(bytes, compose, log);
+    return await (typeof bytes === "function" ? bytes() : handleBytes(bytes, compose, log));
   } catch (err) {
     log.error({ err: errorText(err) }, "RunFunction failed with an exception");
     return bareFatal("", `function-model-cache internal error: ${errorText(err)}`);

@@ -101,6 +101,14 @@ export class CallBudget {
   }
 }
 
+/**
+ * Whether replaying `m` succeeds in any call, whatever credit earlier clusters left: its cost fits the credit the
+ * cluster itself brings (and the per-cluster maximum). Such a remembered cluster never needs its bytes again.
+ */
+export function replayAlwaysFits(m: { devices: number; cost: number }): boolean {
+  return m.cost <= RUNTIME_LIMITS.costPerCluster + RUNTIME_LIMITS.costPerDevice * m.devices && m.cost <= RUNTIME_LIMITS.maxCostPerCluster;
+}
+
 const BUDGET_RULE =
   `spec.clusterSelector.cel is metered as it runs: ${units(RUNTIME_LIMITS.costPerCluster)} cost units per cluster plus ` +
   `${units(RUNTIME_LIMITS.costPerDevice)} per DRA device, pooled over the call's clusters, at most ${units(RUNTIME_LIMITS.maxCostPerCluster)} ` +

@@ -6,9 +6,9 @@ import { EXPLAIN_ANNOTATION, type ClusterStatus, type ModelCacheStatus } from ".
 import type { ModelCacheSpec } from "../../api/modelcache.ts";
 import { needsSharedClass } from "../replica/node-seed.ts";
 import { fatal, passThrough, withResult } from "../../sdk/response.ts";
-import type { FunctionRequest, FunctionResponse, JsonObject, ResourceSelector, ResourceState, Result } from "../../sdk/types.ts";
+import type { FunctionRequest, FunctionResponse, JsonObject, KnownResource, ResourceSelector, ResourceState, Result } from "../../sdk/types.ts";
 import type { CompileSelector, SelectorProgram } from "./cel.ts";
-import { compileWithCelEnvironment } from "./cel-environment.ts";
+import { compileWithCelEnvironment, replayAlwaysFits } from "./cel-environment.ts";
 import { pinnedCondition, readyCondition, selectedCondition, waitingCondition, nameList } from "./conditions.ts";
 import { transitionEvents } from "./events.ts";
 import { fleetPreviousClaims, replicaContract } from "./contract.ts";
@@ -16,7 +16,7 @@ import { desiredContracts, observedContracts, withEveryContractKept } from "./co
 import { replicaResource, type FanoutContext } from "./fanout.ts";
 import { identityHash, sourceLine } from "./identity.ts";
 import { replicaKey } from "./names.ts";
-import { parseCache, parseInput, type Cache } from "./parse.ts";
+import { parseCache, parseInput, parseSpec, type Cache } from "./parse.ts";
 import { decidePin } from "./pin.ts";
 import { keepUnchanged, observedReplicas, withEveryReplicaKept, type ObservedReplica } from "./replicas.ts";
 import { byName, selectDelivered, type Delivered, type Outcome } from "./select.ts";
@@ -162,10 +162,8 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
       `function-model-cache ${narrowed.refused ? "refused" : "could not read"} the request: ${narrowed.message}`,
       narrowed.refused ? "RequestRefused" : "InternalError",
     );
-  const memo =
-    options.selectionCache !== undefined && options.compileSelector === undefined && !nodeLocal
-      ? { cache: options.selectionCache, context: contextDigest({ spec: cache.spec, fields: input.value.clusters.fields }) }
-      : undefined;
+  const context = memoContext(cache.spec, input.value, options);
+  const memo = options.selectionCache !== undefined && context !== undefined ? { cache: options.selectionCache, context } : undefined;
   const selected = selectDelivered(narrowed.items, selectionSpec(cache.spec, input.value), input.value.clusters.fields, program, memo);
   if (!selected.ok)
     return fail(
@@ -190,6 +188,38 @@ export function composeFleet(req: FunctionRequest, options: FleetOptions): Funct
   const outcomes = [...selected.outcomes, ...more.outcomes.filter((o) => !found.has(o.name))].sort(byName);
   const clusters = nodeLocal ? [...narrowed.items, ...named].flatMap((d) => ("object" in d ? [d.object] : [])) : [];
   return compose(req, base, { cache, input: input.value, tenancy, options, replicas, contracts, outcomes, clusters, program, nodeProgram });
+}
+
+/** The selection cache's context for this spec and Input (selection-cache.ts), or undefined where the cache is not used. */
+function memoContext(spec: ModelCacheSpec, input: Input, options: FleetOptions): string | undefined {
+  // Node replication decodes every cluster (nodes.ts); a CEL environment handed in is not part of the key.
+  if (options.selectionCache === undefined || options.compileSelector !== undefined || spec.replication === "AllMatchingNodes") return undefined;
+  return contextDigest({ spec, fields: input.clusters.fields });
+}
+
+/**
+ * What the selection cache knows of a delivered cluster's bytes, for a request whose observed composite and Input
+ * are these (read before its clusters arrive: stream-request.ts): its remembered selection, when composeFleet
+ * would use it as it is, so the bytes need not be kept. Only outcomes whose CEL cost fits any call's budget
+ * (replayAlwaysFits): another may have to be evaluated again (select.ts), which needs the bytes.
+ */
+export function knownSelections(
+  composite: JsonObject | undefined,
+  inputObject: JsonObject | undefined,
+  options: FleetOptions,
+): { known(digest: string): KnownResource | undefined } | undefined {
+  const cache = options.selectionCache;
+  const input = parseInput(inputObject);
+  const spec = parseSpec(composite);
+  if (cache === undefined || !input.ok || !spec.ok) return undefined;
+  const context = memoContext(spec.value, input.value, options);
+  if (context === undefined) return undefined;
+  return {
+    known(digest) {
+      const hit = cache.peek(context, digest);
+      return hit !== undefined && (hit.cel === undefined || replayAlwaysFits(hit.cel)) ? { context, value: hit } : undefined;
+    },
+  };
 }
 
 /**

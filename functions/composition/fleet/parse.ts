@@ -66,6 +66,12 @@ const validSpec = remembered((v) => ModelCacheSpec.safeParse(v));
 const validStatus = remembered((v) => ModelCacheStatus.safeParse(v));
 const validInput = remembered((v) => Input.safeParse(v));
 
+/** The spec alone, exactly as parseCache reads it (and remembered the same way). */
+export function parseSpec(xr: JsonObject | undefined): Parsed<ModelCacheSpec> {
+  const spec = validSpec(ownSpec(xr?.["spec"] ?? {}));
+  return spec.success ? { ok: true, value: spec.data } : { ok: false, message: formatIssues("spec", spec.error) };
+}
+
 export function parseCache(xr: JsonObject | undefined): Parsed<Cache> {
   if (xr === undefined) return { ok: false, message: "the request has no observed composite resource" };
   const meta = obj(xr["metadata"]) ?? {};

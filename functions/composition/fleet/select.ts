@@ -138,7 +138,21 @@ export function selectDelivered(
       pending.push({ metaKey: metaKey(c.object), object: c.object });
       continue;
     }
-    const digest = memo !== undefined ? bytesDigest(c.encoded.bytes) : undefined;
+    const known = c.encoded.known;
+    if (known !== undefined) {
+      // Its bytes went as they arrived, this decision kept in their place (stream-request.ts): it stands only in
+      // the context it was made in; otherwise the bytes are needed, and decode() says why they are not here.
+      if (memo === undefined || known.context !== memo.context) {
+        const d = c.encoded.decode();
+        if (!d.ok) return d;
+        pending.push({ metaKey: metaKey(d.resource), object: d.resource });
+        continue;
+      }
+      const hit = known.value as CachedSelection;
+      pending.push({ metaKey: hit.metaKey, hit, encoded: c.encoded });
+      continue;
+    }
+    const digest = memo !== undefined ? (c.encoded.digest ?? bytesDigest(c.encoded.bytes)) : undefined;
     const hit = memo !== undefined && digest !== undefined ? memo.cache.get(memo.context, digest) : undefined;
     if (hit !== undefined) {
       pending.push({ metaKey: hit.metaKey, hit, encoded: c.encoded, ...(digest !== undefined ? { digest } : {}) });

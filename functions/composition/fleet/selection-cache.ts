@@ -85,6 +85,16 @@ export class SelectionCache {
     return e.value;
   }
 
+  /** get() without counting a hit or a miss: a look-up made before the call decides (stream-request.ts's `forget`). */
+  peek(context: string, digest: string): CachedSelection | undefined {
+    const key = `${context}:${digest}`;
+    const e = this.#map.get(key);
+    if (e === undefined) return undefined;
+    this.#map.delete(key);
+    this.#map.set(key, e);
+    return e.value;
+  }
+
   set(context: string, digest: string, value: CachedSelection): void {
     const key = `${context}:${digest}`;
     const old = this.#map.get(key);
