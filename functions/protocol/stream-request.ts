@@ -68,9 +68,19 @@ export interface StreamStats {
 
 type Walk = Generator<number, void, Buffer>;
 
+/** The slabs kept items are copied into. */
+const SLAB_BYTES = 8 * 1024 * 1024;
+
+/** Items up to this long are gathered in the walk's scratch buffer; a longer one (rare: a cluster is about 63 KiB) in its own. */
+const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
+
 export class StreamedRequest {
   readonly #options: StreamOptions;
   readonly #total: number;
+  /** The message's length. */
+  get total(): number {
+    return this.#total;
+  }
   /** Where the walk is in the message: bytes it has been given. */
   #posNow = 0;
   #walk: Walk;
@@ -80,6 +90,7 @@ export class StreamedRequest {
   #error: { message: string; refused: boolean } | undefined;
   /** The fields decodeRequest reads at the end, as they came. */
   #rest: Buffer[] = [];
+  #restHeld: Buffer | undefined;
   /** Entries of encoded requirements, the last of each (field, key) winning as in decodeRequest. */
   readonly #entries = new Map<string, StreamedEntry>();
   #topFields = 0;
@@ -115,6 +126,8 @@ export class StreamedRequest {
       this.#error = { message: "malformed RunFunctionRequest: the message ended before its fields did", refused: false };
     if (this.#error !== undefined) return { ok: false, tag: tag(), ...this.#error };
     const rest = this.#head();
+    // Kept until release(): the request decoded from it may hold views of it (encoded requirements not walked here).
+    this.#restHeld = rest;
     this.#rest = [];
     const decoded = decodeRequest(rest, { encoded: this.#options.encoded });
     if (!decoded.ok) return decoded;
@@ -211,6 +224,56 @@ export class StreamedRequest {
       default:
         throw new MalformedRequest(`unsupported wire type ${wireType}`);
     }
+  }
+
+  #scratch: Buffer | undefined;
+  /** Slabs the kept items are copied into, freed whole by release(). */
+  #slabs: ArrayBuffer[] = [];
+  #slab: Buffer | undefined;
+  #slabUsed = 0;
+
+  /** `bytes`' first `len` bytes in memory of the walk's own (a slab), until release(). */
+  #kept(bytes: Buffer, len: number): Buffer {
+    if (len > SLAB_BYTES / 4) {
+      // A large item gets a slab of its own (it may be the scratch's bytes: copied).
+      const own = Buffer.from(new ArrayBuffer(len));
+      bytes.copy(own, 0, 0, len);
+      this.#slabs.push(own.buffer as ArrayBuffer);
+      return own;
+    }
+    if (this.#slab === undefined || this.#slab.length - this.#slabUsed < len) {
+      this.#slab = Buffer.from(new ArrayBuffer(SLAB_BYTES));
+      this.#slabs.push(this.#slab.buffer as ArrayBuffer);
+      this.#slabUsed = 0;
+    }
+    const view = this.#slab.subarray(this.#slabUsed, this.#slabUsed + len);
+    bytes.copy(view, 0, 0, len);
+    this.#slabUsed += len;
+    return view;
+  }
+
+  /**
+   * Gives back, now, the memory the kept bytes are in (not at this thread's next collection, which an idle worker
+   * may not run for minutes): call once the call is answered. Every view of them then reads as empty; what was
+   * decoded from them is a copy.
+   */
+  release(): void {
+    for (const slab of this.#slabs) if (!slab.detached) slab.transfer(0);
+    this.#slabs = [];
+    this.#slab = undefined;
+    this.#scratch = undefined;
+    for (const b of [...this.#rest, ...(this.#restHeld ? [this.#restHeld] : [])]) {
+      const ab = b.buffer;
+      if (ab instanceof ArrayBuffer && !ab.detached && b.length * 2 >= ab.byteLength && b.length >= 64 * 1024) ab.transfer(0);
+    }
+    this.#rest = [];
+    this.#restHeld = undefined;
+  }
+
+  /** The walk's scratch buffer, at least `len` long. */
+  #scratchOf(len: number): Buffer {
+    if (this.#scratch === undefined || this.#scratch.length < len) this.#scratch = Buffer.allocUnsafeSlow(Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(len))));
+    return this.#scratch;
   }
 
   /** The fields kept so far, as one request (made once per call: a fleet's head is a few MiB). */
@@ -372,8 +435,9 @@ export class StreamedRequest {
       const len = yield* this.#length(end);
       const itemWhere = `${where}[${out.length}]`;
       const hash: Hash = createHash("sha256");
-      // Its own memory: kept only if needed, and then not a view of a larger piece.
-      const bytes = Buffer.allocUnsafeSlow(len);
+      // Gathered in one scratch buffer of the walk's, and copied out only if kept: a converged call allocates
+      // nothing per item (5,000 fresh 63 KiB buffers a call were garbage the worker held until it collected).
+      const bytes = len <= SCRATCH_MAX_BYTES ? this.#scratchOf(len) : Buffer.allocUnsafeSlow(len);
       let filled = 0;
       yield* this.#take(len, (p) => {
         hash.update(p);
@@ -389,7 +453,7 @@ export class StreamedRequest {
         out.push(forgottenResource(itemWhere, digest, known));
       } else {
         this.stats.keptBytes += len;
-        out.push(encodedResource(bytes, itemWhere, digest));
+        out.push(encodedResource(this.#kept(bytes, len), itemWhere, digest));
       }
     }
     return forgot;

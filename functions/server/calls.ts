@@ -9,7 +9,7 @@
 // RESOURCE_EXHAUSTED; its reservation is given back when its status is sent.
 import { constants as http2Constants, type Http2Session, type ServerHttp2Stream } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
-import { assembleOnce } from "./assemble.ts";
+import { assembleOnce, type MessageSink, type StreamMessage } from "./assemble.ts";
 import type { Logger } from "./logger.ts";
 import type { MemoryBudget } from "./memory-budget.ts";
 
@@ -84,15 +84,42 @@ export interface Budgeted {
   maxRecvBytes: number;
 }
 
-export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted): CallGuard {
+/** Messages of this method and at least this long go to a sink as they arrive (incoming.ts), not assembled whole. */
+export interface Streamed {
+  path: string;
+  fromBytes: number;
+  /** A sink for a call's message of `total` bytes; `refuse` ends the call with a status and stops the client sending. */
+  open(total: number, call: { deadlineMs: number; refuse(status: { code: grpc.status; details: string }): void }): MessageSink;
+}
+
+export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted, streamed?: Streamed): CallGuard {
   let inFlight = 0;
   let warnedNoStream = false;
   let warnedNoDecoder = false;
   const widened = new WeakSet<Http2Session>();
   const interceptor: grpc.ServerInterceptor = (method, call) => {
     const peer = call.getPeer();
-    // Before any of its bytes are read: the message assembled once (assemble.ts), over a wider window.
-    if (!assembleOnce(call) && !warnedNoDecoder) {
+    let sink: MessageSink | undefined;
+    const refuse = (status: { code: grpc.status; details: string }) => {
+      guarded.sendStatus(status);
+      const stream = streamOf(call);
+      setImmediate(() => {
+        if (stream && !stream.closed && !stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      });
+    };
+    const toSink: StreamMessage | undefined =
+      streamed !== undefined && method.path === streamed.path
+        ? (total) => {
+            if (finished || total < streamed.fromBytes) return undefined;
+            const deadline = call.getDeadline();
+            const deadlineMs = Math.min(deadline instanceof Date ? deadline.getTime() : deadline, Date.now() + limits.callTimeoutSeconds * 1000);
+            sink = streamed.open(total, { deadlineMs, refuse });
+            return sink;
+          }
+        : undefined;
+    // Before any of its bytes are read: the message assembled once (assemble.ts), or walked as it arrives, over a wider window.
+    const assembler = assembleOnce(call, toSink);
+    if (!assembler && !warnedNoDecoder) {
       warnedNoDecoder = true;
       log.warn("grpc-js does not show a call's decoder: a request is held twice while it is assembled (grpc-js's own decoder)");
     }
@@ -105,6 +132,9 @@ export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted):
       inFlight--;
       clearTimeout(timer);
       release?.();
+      // A streamed request still arriving is dropped, here and on its worker; one waiting for a worker leaves the queue.
+      assembler?.abort();
+      sink?.abort();
     };
     /** Reserve the call's memory for a message of `bytes`; false when the call is over (answered, or now refused). */
     const admit = (bytes: number): boolean => {

@@ -19,7 +19,7 @@ import type { ComposerModule } from "./composer.ts";
 import { FairQueue } from "./fair-queue.ts";
 import type { Logger } from "./logger.ts";
 import { bareFatal } from "./service.ts";
-import { giveUp, received } from "./transfer.ts";
+import { giveUp, received, type PostedBytes } from "./transfer.ts";
 import type { WorkerCall, WorkerCollect, WorkerData, WorkerMessage } from "./worker-protocol.ts";
 
 export interface PoolLimits {
@@ -30,6 +30,23 @@ export interface PoolLimits {
   tenantQueue: number;
   /** How long a worker that grew stays idle before it is replaced (RETIRE_AFTER_IDLE_MS unless set: tests shorten it). */
   retireAfterIdleMs?: number;
+}
+
+/** Where a streamed request's bytes go once a worker has its call (incoming.ts feeds it). */
+export interface StreamTarget {
+  chunk(p: PostedBytes): void;
+  end(): void;
+  abort(): void;
+}
+
+/** A request handed over as it arrives (incoming.ts): its bytes so far and each later batch go to the target attached. */
+export interface RequestStream {
+  readonly total: number;
+  attach(target: StreamTarget): void;
+  /** The worker is gone: later batches are dropped. */
+  detach(): void;
+  /** True once the call ended before its message did. */
+  readonly aborted: boolean;
 }
 
 export type PoolAnswer = { ok: true; response: Buffer } | { ok: false; code: "tenant-queue-full" | "closing" | "gone"; message: string };
@@ -44,7 +61,7 @@ interface Job {
   id: number;
   header: RequestHeader;
   tenant: string;
-  request: Buffer | undefined;
+  request: Buffer | RequestStream | undefined;
   /** False once nobody waits for the answer any more (its deadline passed): it is not started then. */
   wanted(): boolean;
   settle(a: PoolAnswer): void;
@@ -56,7 +73,7 @@ interface Slot {
   index: number;
   worker: Worker | undefined;
   state: SlotState;
-  running: { job: Job; timer: NodeJS.Timeout; since: number } | undefined;
+  running: { job: Job; timer: NodeJS.Timeout; since: number; streamed?: RequestStream } | undefined;
   /** Starts that failed in a row: the next is delayed, so a broken module does not spin. */
   failedStarts: number;
   /**
@@ -138,7 +155,7 @@ export class WorkerPool {
     return pool;
   }
 
-  submit(request: Buffer, header: RequestHeader, wanted: () => boolean): Submitted {
+  submit(request: Buffer | RequestStream, header: RequestHeader, wanted: () => boolean): Submitted {
     const tenant = header.namespace ?? NO_NAMESPACE;
     let settle!: (a: PoolAnswer) => void;
     const answer = new Promise<PoolAnswer>((resolve) => (settle = resolve));
@@ -280,7 +297,12 @@ export class WorkerPool {
     }
     const running = slot.running;
     if (!running || running.job.id !== m.id) return;
-    this.finish(slot, { ok: true, response: received(m.response) });
+    this.finish(
+      slot,
+      m.type === "aborted"
+        ? { ok: false, code: "gone", message: "the call ended before its request had arrived" }
+        : { ok: true, response: received(m.response) },
+    );
     slot.state = "idle";
     slot.heapBytes = m.heapBytes;
     this.dispatch();
@@ -403,6 +425,8 @@ export class WorkerPool {
     if (!running) return;
     clearTimeout(running.timer);
     slot.running = undefined;
+    // A streamed request's later batches have nowhere to go now (its worker answered, or was replaced).
+    running.streamed?.detach();
     if (share === "now") this.queue.done(running.job.tenant);
     else slot.chargedTo = running.job.tenant;
     running.job.settle(answer);
@@ -419,16 +443,31 @@ export class WorkerPool {
       const job = this.nextWanted();
       if (!job) return;
       // Only a waiting call can be cancelled away, and cancelling takes it out of the queue: a call handed out has its bytes.
-      const request = job.request as Buffer;
+      const request = job.request as Buffer | RequestStream;
       job.request = undefined;
       slot.state = "busy";
       clearTimeout(slot.retireTimer);
       slot.retireTimer = undefined;
+      // A streamed call's timeout counts from here, so it covers the wait for its bytes too: a client that stalls
+      // midway holds its worker no longer than --compose-timeout.
       const timer = setTimeout(() => this.onTimeout(slot), this.limits.composeTimeoutSeconds * 1000);
-      slot.running = { job, timer, since: performance.now() };
-      const { posted, transfer } = giveUp(request);
-      const call: WorkerCall = { id: job.id, request: posted };
-      slot.worker.postMessage(call, transfer);
+      const worker = slot.worker;
+      if (Buffer.isBuffer(request)) {
+        slot.running = { job, timer, since: performance.now() };
+        const { posted, transfer } = giveUp(request);
+        const call: WorkerCall = { type: "call", id: job.id, request: posted };
+        worker.postMessage(call, transfer);
+        continue;
+      }
+      slot.running = { job, timer, since: performance.now(), streamed: request };
+      const id = job.id;
+      const post = (m: WorkerCall, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
+      post({ type: "begin", id, total: request.total });
+      request.attach({
+        chunk: (p: PostedBytes) => post({ type: "chunk", id, bytes: p }, [p.bytes]),
+        end: () => post({ type: "end", id }),
+        abort: () => post({ type: "abort", id }),
+      });
     }
   }
 

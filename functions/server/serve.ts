@@ -5,8 +5,9 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { REQUEST_LIMITS } from "../protocol/limits.ts";
 import { loadProtocol, RUN_FUNCTION_PATH } from "../protocol/load.ts";
-import { peekRequest } from "../protocol/peek-request.ts";
-import { callGuard, http2Options } from "./calls.ts";
+import { peekRequest, type RequestHeader } from "../protocol/peek-request.ts";
+import { callGuard, http2Options, type Streamed } from "./calls.ts";
+import { IncomingRequest, STREAM_FROM_BYTES, streamedCall } from "./incoming.ts";
 import type { ComposerModule } from "./composer.ts";
 import { loadServerCredentials } from "./credentials.ts";
 import { listen } from "./listen.ts";
@@ -49,7 +50,46 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
       { memoryBudgetMiB: config.memoryBudgetMiB, idleMiB: Math.ceil(budget.baseBytes / MiB), maxRecvMessageSizeMiB: config.maxRecvMessageSizeMiB },
       "--memory-budget cannot hold one request of --max-recv-message-size: the largest requests will be refused",
     );
-  const guard = callGuard(config, log, { budget, path: RUN_FUNCTION_PATH, maxRecvBytes });
+  const rate = new TenantRate({ ratePerSecond: config.tenantRate, burst: 2 * config.tenantRate });
+  /** The namespace's call rate, before a call reaches a worker: a refusal's status, or undefined when it may start. */
+  const overRate = (header: RequestHeader): grpc.StatusObject | undefined => {
+    const allowed = rate.take(header.namespace ?? "");
+    if (allowed.ok) return undefined;
+    if (allowed.log)
+      log.warn(
+        { tag: header.tag, namespace: header.namespace, refused: allowed.refusedSinceLogged, tenantRate: config.tenantRate },
+        "calls refused: their namespace is over its call rate",
+      );
+    const who = header.namespace === undefined ? "calls without a namespace" : `namespace "${header.namespace}"`;
+    return {
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: `function-model-cache: ${who} started more than ${config.tenantRate} calls a second (--tenant-rate); retry in ${allowed.retryAfterMs} ms`,
+      metadata: new grpc.Metadata(),
+    };
+  };
+  // A large request goes to its worker as it arrives (incoming.ts), scheduled once its first fields say whose it is.
+  const streamed: Streamed = {
+    path: RUN_FUNCTION_PATH,
+    fromBytes: STREAM_FROM_BYTES,
+    open: (total, call) =>
+      new IncomingRequest(total, (header, incoming) => {
+        const refused = overRate(header);
+        if (refused) {
+          call.refuse(refused);
+          return;
+        }
+        collector.started();
+        const submitted = pool.submit(incoming, header, () => !incoming.aborted && Date.now() < call.deadlineMs);
+        incoming.onAbort(submitted.cancel);
+        incoming.answerWith(
+          submitted.answer.then((a) => {
+            collector.ended(total + (a.ok ? a.response.length : 0));
+            return a;
+          }),
+        );
+      }),
+  };
+  const guard = callGuard(config, log, { budget, path: RUN_FUNCTION_PATH, maxRecvBytes }, streamed);
   // Once calls stop after a burst, every thread collects its garbage, so glibc can give the memory back.
   const gc = fullCollection();
   const collector = new IdleCollector(() => {
@@ -58,7 +98,6 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
     pool.collect();
     log.info({ rssMiB: Math.round(before / MiB), afterMiB: Math.round(process.memoryUsage.rss() / MiB) }, "calls stopped after a burst: memory collected");
   });
-  const rate = new TenantRate({ ratePerSecond: config.tenantRate, burst: 2 * config.tenantRate });
   const server = new grpc.Server({
     ...http2Options(config),
     "grpc.max_receive_message_length": config.maxRecvMessageSizeMiB * 1024 * 1024,
@@ -74,23 +113,21 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
   const same = (b: Buffer) => b;
   const runFunction = { ...service.RunFunction, requestDeserialize: same, responseSerialize: same };
   const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+    // A request that went to its worker as it arrived: its call is scheduled already; here only its answer is sent.
+    const incoming = streamedCall(call.request);
+    if (incoming !== undefined) {
+      call.on("cancelled", () => incoming.abort());
+      void incoming.answer.then((a) => (a.ok ? callback(null, a.response) : callback({ code: STATUS_OF[a.code], details: a.message })));
+      return;
+    }
     // Past the client's deadline or --call-timeout the caller has its DEADLINE_EXCEEDED (grpc-js, calls.ts): a call still
     // waiting then is not started. (Neither marks the call cancelled, so the deadline is checked here.)
     const deadline = Math.min(deadlineMs(call.getDeadline()), Date.now() + config.callTimeoutSeconds * 1000);
     const wanted = () => !call.cancelled && Date.now() < deadline;
     const header = peekRequest(call.request, REQUEST_LIMITS.tagBytes);
-    const allowed = rate.take(header.namespace ?? "");
-    if (!allowed.ok) {
-      if (allowed.log)
-        log.warn(
-          { tag: header.tag, namespace: header.namespace, refused: allowed.refusedSinceLogged, tenantRate: config.tenantRate },
-          "calls refused: their namespace is over its call rate",
-        );
-      const who = header.namespace === undefined ? "calls without a namespace" : `namespace "${header.namespace}"`;
-      callback({
-        code: grpc.status.RESOURCE_EXHAUSTED,
-        details: `function-model-cache: ${who} started more than ${config.tenantRate} calls a second (--tenant-rate); retry in ${allowed.retryAfterMs} ms`,
-      });
+    const refused = overRate(header);
+    if (refused) {
+      callback(refused);
       return;
     }
     const requestBytes = call.request.length;

@@ -10,7 +10,8 @@ import { parentPort, threadId, workerData } from "node:worker_threads";
 import { loadCompose } from "./composer.ts";
 import { newLogger } from "./logger.ts";
 import { fullCollection } from "./release-memory.ts";
-import { handleBytesSafely } from "./service.ts";
+import { handleBytesSafely, handleDecoded, streamedRequest } from "./service.ts";
+import type { StreamedRequest } from "../protocol/stream-request.ts";
 import { giveUp, received, release } from "./transfer.ts";
 import { WorkerData, type WorkerCall, type WorkerCollect, type WorkerMessage } from "./worker-protocol.ts";
 
@@ -39,18 +40,53 @@ if (port) {
   const log = newLogger(data.debug, { write: (line: string) => post({ type: "log", line }) }).child({ worker: threadId });
   const compose = await loadCompose({ url: data.composer.url, options: data.composer.options });
   const collect = fullCollection();
+  const answer = (id: number, rsp: Buffer) => {
+    const { posted, transfer } = giveUp(rsp);
+    post({ type: "done", id, response: posted, heapBytes: getHeapStatistics().total_heap_size }, transfer);
+  };
+  // The call whose request is arriving (one at a time, as every call on a worker).
+  let streaming: { id: number; request: StreamedRequest } | undefined;
   port.on("message", (call: WorkerCall | WorkerCollect) => {
     if ("collect" in call) {
       collect?.();
       return;
     }
-    void handleBytesSafely(received(call.request), compose, log).then((rsp) => {
-      // The response is encoded into memory of its own (encode-response.ts), and nothing of a call outlives it
-      // (compose-run-function.ts): the request's bytes go back to the system before the next call's arrive.
-      release(call.request);
-      const { posted, transfer } = giveUp(rsp);
-      post({ type: "done", id: call.id, response: posted, heapBytes: getHeapStatistics().total_heap_size }, transfer);
-    });
+    switch (call.type) {
+      case "call":
+        void handleBytesSafely(received(call.request), compose, log).then((rsp) => {
+          // The response is encoded into memory of its own (encode-response.ts), and nothing of a call outlives it
+          // (compose-run-function.ts): the request's bytes go back to the system before the next call's arrive.
+          release(call.request);
+          answer(call.id, rsp);
+        });
+        return;
+      case "begin":
+        streaming = { id: call.id, request: streamedRequest(call.total, compose) };
+        return;
+      case "chunk":
+        // What the walk keeps it copies: each batch goes back to the system as soon as it is read.
+        if (streaming?.id === call.id) streaming.request.write(received(call.bytes));
+        release(call.bytes);
+        return;
+      case "end": {
+        if (streaming?.id !== call.id) return;
+        const { request } = streaming;
+        streaming = undefined;
+        void handleBytesSafely(() => handleDecoded(request.end(), request.total, compose, log), compose, log).then((rsp) => {
+          // As a whole request's bytes: what the walk kept goes back to the system before the next call's arrive.
+          request.release();
+          answer(call.id, rsp);
+        });
+        return;
+      }
+      case "abort":
+        if (streaming?.id === call.id) {
+          streaming.request.release();
+          streaming = undefined;
+        }
+        post({ type: "aborted", id: call.id, heapBytes: getHeapStatistics().total_heap_size });
+        return;
+    }
   });
   const heap = getHeapStatistics();
   post({ type: "ready", heapLimitMiB: heap.heap_size_limit / (1024 * 1024), heapBytes: heap.total_heap_size });
