@@ -135,6 +135,17 @@ describe("lets go only what the forgetter knows", () => {
     expect(s.stats).toEqual({ items: 2, forgotten: 1, keptBytes: b.length });
   });
 
+  it("items nobody reads (unread) are skipped as they pass: neither hashed nor kept", () => {
+    const unread: Forgetter = { known: () => undefined, unread: { context: "unread", value: undefined } };
+    const { decoded, s } = walk(bytes, [999], unread);
+    const items = decoded.ok ? (decoded.request.encodedResources?.["clusters"] ?? []) : [];
+    expect(items.map((i) => [i.bytes.length, i.digest, i.known])).toEqual([
+      [0, "", { context: "unread", value: undefined }],
+      [0, "", { context: "unread", value: undefined }],
+    ]);
+    expect(s.stats).toEqual({ items: 2, forgotten: 2, keptBytes: 0 });
+  });
+
   it("a key changed after items were let go is refused, not read under the new key", () => {
     const twisted = Buffer.concat([base, entry(key("clusters"), value(field(1, a)), key("other"))]);
     expect(walk(twisted, [7], forget).decoded).toMatchObject({

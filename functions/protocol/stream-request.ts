@@ -40,6 +40,12 @@ const FIXED32 = 5;
 export interface Forgetter {
   /** The decision to keep in place of the bytes with this SHA-256 (base64), or undefined to keep the bytes. */
   known(digest: string): sdk.KnownResource | undefined;
+  /**
+   * Set when this request's composition reads none of these items (an XR of another kind than the one that asks
+   * for them): each is skipped as it passes, neither hashed nor kept, and stands as `unread` (a context no
+   * decision is made in, so reading it after all is a refusal, never a wrong answer).
+   */
+  unread?: sdk.KnownResource;
 }
 
 export interface StreamOptions {
@@ -434,6 +440,14 @@ export class StreamedRequest {
       if (out.length >= REQUEST_LIMITS.resources) throw new RefusedRequest(`more than ${REQUEST_LIMITS.resources} required resources in one requirement`);
       const len = yield* this.#length(end);
       const itemWhere = `${where}[${out.length}]`;
+      this.stats.items++;
+      if (forgetter?.unread !== undefined) {
+        yield* this.#take(len, () => undefined);
+        forgot = true;
+        this.stats.forgotten++;
+        out.push(forgottenResource(itemWhere, "", forgetter.unread));
+        continue;
+      }
       const hash: Hash = createHash("sha256");
       // Gathered in one scratch buffer of the walk's, and copied out only if kept: a converged call allocates
       // nothing per item (5,000 fresh 63 KiB buffers a call were garbage the worker held until it collected).
@@ -445,7 +459,6 @@ export class StreamedRequest {
         filled += p.length;
       });
       const digest = hash.digest("base64");
-      this.stats.items++;
       const known = forgetter?.known(digest);
       if (known !== undefined) {
         forgot = true;

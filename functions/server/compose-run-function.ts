@@ -11,6 +11,9 @@ import type { Compose } from "./service.ts";
 
 const Options = z.object({ defaultHydratorImage: z.string().min(1) }).strict();
 
+/** What stands for a cluster no composition of this request reads: a context no selection is ever made in. */
+const UNREAD = Object.freeze({ context: "unread: not a ModelCache", value: undefined });
+
 export function createCompose(options: JsonValue): Compose {
   const o = Options.parse(options);
   // This worker's own: the clusters it decodes are remembered here, by their bytes, between its calls.
@@ -19,10 +22,12 @@ export function createCompose(options: JsonValue): Compose {
   // A request walked as it arrives (stream-request.ts): a ModelCache's clusters whose bytes this worker has decided
   // on before are let go as they pass, their remembered selection kept in their place.
   const forget = (requirement: string, head: () => Buffer) => {
-    if (requirement !== CLUSTERS_REQUIREMENT) return undefined;
     const h = decodeHead(head());
     const xr = h?.composite;
-    if (h === undefined || xr?.["apiVersion"] !== API_VERSION || xr["kind"] !== MODEL_CACHE_KIND) return undefined;
+    if (h === undefined) return undefined;
+    // Only a ModelCache reads the clusters: under any other XR they pass unread (a pass-through, a replica).
+    if (xr?.["apiVersion"] !== API_VERSION || xr["kind"] !== MODEL_CACHE_KIND) return { known: () => undefined, unread: UNREAD };
+    if (requirement !== CLUSTERS_REQUIREMENT) return undefined;
     return knownSelections(xr, h.input, { ...o, selectionCache });
   };
   // The fleet's clusters stay bytes until the fleet asks: most of them it has read before.

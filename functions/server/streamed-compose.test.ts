@@ -119,6 +119,29 @@ describe("what was let go is used only in the context it was known in", () => {
   });
 });
 
+describe("under an XR that is not a ModelCache the clusters pass unread", () => {
+  const items = Array.from({ length: 50 }, (_, i) => structBytes(cluster(i)));
+  const other = { apiVersion: "example.org/v1", kind: "SomethingElse", metadata: { name: "x", namespace: "team-a" } };
+
+  it("none of their bytes is kept, and the answer is the one the whole request gets", () => {
+    const bytes = wire(other, items);
+    const r = worker()(bytes);
+    expect(r).toMatchObject({ items: 50, forgotten: 50 });
+    expect(r.rsp).toEqual(reference(bytes));
+  });
+
+  it("a ModelCache sent after them in its place: refused naming why, not composed without its clusters", () => {
+    const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" } } });
+    const bytes = Buffer.concat([wire(other, items), field(2, field(1, resourceBytes(structBytes(xr))))]);
+    const r = worker()(bytes);
+    expect(r.forgotten).toBe(50);
+    expect(r.rsp.results.find((x) => x.severity === "Fatal")).toMatchObject({
+      reason: "RequestRefused",
+      message: expect.stringContaining(`required_resources["clusters"][0]: its bytes were let go as they arrived`),
+    });
+  });
+});
+
 describe("the call's CEL budget", () => {
   // As selection-cache.test.ts: b-big costs more than its own allowance, so it finishes only on credit a cheap
   // cluster before it left. Its outcome may need evaluating again: its bytes are never let go.
