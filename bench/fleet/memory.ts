@@ -5,15 +5,20 @@
 // of each is the call's working set on the worker (the idle isolate and the gRPC thread's share are measured
 // through the server: bench/fleet/transport.ts, run.ts).
 //
-//   node --expose-gc bench/fleet/memory.ts [--clusters 5000] [--scenario steady|first]
+//   node --expose-gc bench/fleet/memory.ts [--clusters 5000] [--scenario steady|first] [--whole]
+//
+// --whole reads each request whole instead (decodeRequest, as before the walk), for the time side by side (the
+// collections run after each stage for the counts slow the walked calls a little: compare like with like).
 import { parseArgs } from "node:util";
 import { createCompose } from "../../functions/server/compose-run-function.ts";
 import { newLogger } from "../../functions/server/logger.ts";
-import { handleDecoded, streamedRequest } from "../../functions/server/service.ts";
+import { handleBytes, handleDecoded, streamedRequest } from "../../functions/server/service.ts";
 import { modelCache } from "../../test/support/fleet-builders.ts";
 import { CEL, clustersField, IMAGE, MiB, steady, wireRequest } from "./requests.ts";
 
-const { values } = parseArgs({ options: { clusters: { type: "string", default: "5000" }, scenario: { type: "string", default: "steady" } } });
+const { values } = parseArgs({
+  options: { clusters: { type: "string", default: "5000" }, scenario: { type: "string", default: "steady" }, whole: { type: "boolean", default: false } },
+});
 const n = Number(values.clusters);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");
@@ -39,6 +44,16 @@ for (let call = 0; call < 3; call++) {
   const stages: Record<string, { heapMiB: number; outsideMiB: number }> = {};
   // The request itself is this bench's (the client's), not the worker's: counted out.
   const base = live();
+  if (values.whole) {
+    // The request read whole, as a request under STREAM_FROM_BYTES is (and every request was before).
+    const t0 = performance.now();
+    const rsp = await handleBytes(bytes, compose, log);
+    const ms = performance.now() - t0;
+    process.stdout.write(
+      `${JSON.stringify({ call, clusters: n, scenario: first ? "first" : "steady", whole: true, ms: Math.round(ms), responseBytes: rsp.length, after: live() })}\n`,
+    );
+    continue;
+  }
   const s = streamedRequest(bytes.length, compose);
   const t0 = performance.now();
   for (let at = 0; at < bytes.length; at += MiB) {
