@@ -74,8 +74,12 @@ export interface StreamStats {
 
 type Walk = Generator<number, void, Buffer>;
 
-/** The slabs kept items are copied into. */
-const SLAB_BYTES = 8 * 1024 * 1024;
+/**
+ * The slabs kept items are copied into: over glibc's largest mmap threshold (32 MiB), so each is its own mapping,
+ * unmapped when released, whatever the allocator's state (incoming.ts, MAPPED_BYTES, says why). Only the pages
+ * written are resident.
+ */
+const SLAB_BYTES = 32 * 1024 * 1024 + 64 * 1024;
 
 /** Items up to this long are gathered in the walk's scratch buffer; a longer one (rare: a cluster is about 63 KiB) in its own. */
 const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;

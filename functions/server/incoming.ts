@@ -31,6 +31,14 @@ export const BATCH_BYTES = 1024 * 1024;
  * scheduled with what came by then (a namespace found, or none).
  */
 export const HEAD_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * What each batch (and the head) is allocated as, though only BATCH_BYTES of it are used: glibc maps an allocation
+ * this large on its own and unmaps it when freed, whatever its dynamic mmap threshold (which rises to the largest
+ * block freed, up to 32 MiB). Smaller batches would come from malloc's arenas once a large block has been freed,
+ * and an arena gives memory back only from its top: the process stayed hundreds of MiB above idle after a first
+ * pass (docs/benchmarks.md). Only the pages written are ever resident.
+ */
+export const MAPPED_BYTES = 32 * 1024 * 1024 + 64 * 1024;
 /** Top-level fields looked at to find where the observed state ends; Crossplane sends fewer than ten. */
 const MAX_TOP_FIELDS = 1024;
 
@@ -70,7 +78,7 @@ export class IncomingRequest implements MessageSink, RequestStream {
     this.#schedule = schedule;
     this.answer = new Promise<PoolAnswer>((resolve) => (this.#answer = resolve));
     // Pages are only touched as bytes arrive: a client that declares much and sends little holds little.
-    this.#head = Buffer.allocUnsafeSlow(Math.min(total, HEAD_MAX_BYTES));
+    this.#head = mapped(Math.min(total, HEAD_MAX_BYTES));
   }
 
   /** True once the call is over before it was answered: cancelled, refused, past its deadline. */
@@ -95,7 +103,7 @@ export class IncomingRequest implements MessageSink, RequestStream {
       if (this.#scanHead()) this.#headDone();
     }
     while (at < piece.length && !this.#cancelled) {
-      if (this.#batch === undefined) this.#batch = Buffer.allocUnsafeSlow(Math.min(BATCH_BYTES, this.total - this.#received()));
+      if (this.#batch === undefined) this.#batch = mapped(Math.min(BATCH_BYTES, this.total - this.#received()));
       const take = Math.min(this.#batch.length - this.#batchFilled, piece.length - at);
       piece.copy(this.#batch, this.#batchFilled, at, at + take);
       this.#batchFilled += take;
@@ -213,6 +221,11 @@ export class IncomingRequest implements MessageSink, RequestStream {
     this.#post({ bytes: (head.buffer as ArrayBuffer).transfer(), offset: head.byteOffset, length: filled });
     this.#schedule(this.header, this);
   }
+}
+
+/** `length` bytes at the start of an allocation of at least MAPPED_BYTES (its own mapping: see there). */
+function mapped(length: number): Buffer {
+  return Buffer.allocUnsafeSlow(Math.max(length, MAPPED_BYTES)).subarray(0, length);
 }
 
 /** The top-level field starting at `at`: its number and where it ends; "more" when its header is not all in yet. */
