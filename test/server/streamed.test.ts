@@ -222,3 +222,18 @@ describe("the memory budget still bounds a large request", () => {
     expect(desiredResource(ok, "r-3")).toMatchObject({ data: { i: "3" } });
   });
 });
+
+describe("the namespace's call rate still applies to a large request", () => {
+  const limited = serverUnderTest(["--insecure", "--max-recv-message-size", "64", "--tenant-rate", "1"], true);
+
+  it("refused once its first fields say whose it is: RESOURCE_EXHAUSTED naming the flag, health still SERVING", async () => {
+    const req = passThrough("team-a", 900);
+    // A burst of two seconds' worth: two calls start, the third is over the rate.
+    const results = await Promise.allSettled([0, 1, 2].map(() => callBytes(limited.client, req)));
+    const refused = results.filter((r) => r.status === "rejected");
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ reason: { code: 8, details: expect.stringContaining("(--tenant-rate)") } });
+    expect(await health(limited.fn.port)).toBe("SERVING");
+  });
+});
