@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultMemoryBudgetMiB } from "./memory-budget.ts";
-import { parseServeFlags } from "./flags.ts";
+import { DEFAULT_STREAM_REQUESTS_FROM_MIB, parseServeFlags } from "./flags.ts";
 
 describe("parseServeFlags", () => {
   const PINNED = `ghcr.io/function-model-cache/function-model-cache@sha256:${"a".repeat(64)}`;
@@ -38,6 +38,13 @@ describe("parseServeFlags", () => {
     },
     { reason: "-d is --debug", args: ["--insecure", "-d"], env: {}, want: { debug: true } },
     { reason: "the receive limit is in MiB", args: ["--insecure", "--max-recv-message-size", "16"], env: {}, want: { maxRecvMessageSizeMiB: 16 } },
+    {
+      reason: "requests of 64 MiB and more are walked as they arrive unless set",
+      args: ["--insecure"],
+      env: {},
+      want: { streamRequestsFromMiB: DEFAULT_STREAM_REQUESTS_FROM_MIB },
+    },
+    { reason: "the streaming threshold as set, in MiB", args: ["--insecure", "--stream-requests-from", "8"], env: {}, want: { streamRequestsFromMiB: 8 } },
     {
       reason: "the pool: workers, a fair share of half of them, 60 s per call",
       args: ["--insecure", "--workers", "8"],
@@ -98,6 +105,7 @@ describe("parseServeFlags", () => {
       error: /^--compose-timeout: must not be longer than --call-timeout/,
     },
     { reason: "a negative call rate", args: ["--insecure", "--tenant-rate=-1"], error: /^--tenant-rate: / },
+    { reason: "a streaming threshold of 0", args: ["--insecure", "--stream-requests-from", "0"], error: /^--stream-requests-from: / },
     { reason: "a worker heap V8 cannot start in", args: ["--insecure", "--worker-heap", "16"], error: /^--worker-heap: / },
     {
       reason: "TLS with no hydrator image (an image built without its hydrator's digest)",

@@ -13,6 +13,7 @@ export const ServeConfig = z
     insecure: z.boolean(),
     debug: z.boolean(),
     maxRecvMessageSizeMiB: z.number().int().positive().max(2047),
+    streamRequestsFromMiB: z.number().int().positive().max(2047),
     drainTimeoutSeconds: z.number().positive(),
     callTimeoutSeconds: z.number().positive().max(3600),
     maxConcurrentStreams: z.number().int().positive().max(10_000),
@@ -55,6 +56,13 @@ export type ServeConfig = z.infer<typeof ServeConfig>;
 /** The default --worker-heap: what a worker holds loaded, plus room for the largest request's decoded form (docs/design.md, "Request limits"). */
 export const DEFAULT_HEAP_BASE_MIB = 384;
 export const DEFAULT_HEAP_PER_REQUEST_MIB = 4;
+/**
+ * Requests of this many MiB or more are walked as they arrive (incoming.ts) instead of held whole. A walked request
+ * holds a fraction of its bytes but costs more per byte on a shared 2-core machine (a converged 1,000-cluster
+ * request of 62 MiB: 356-467 ms walked against 328-355 whole, docs/benchmarks.md); a whole one of 64 MiB keeps the
+ * process far under 512 MiB, so only larger requests are walked.
+ */
+export const DEFAULT_STREAM_REQUESTS_FROM_MIB = 64;
 /** Five times the 5,000-cluster fleet's 12 s on a busy 2-core machine (docs/benchmarks.md), half the reconcile budget. */
 const DEFAULT_COMPOSE_TIMEOUT_SECONDS = 60;
 
@@ -65,6 +73,8 @@ export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
   --insecure                     serve plaintext (crossplane render, local development)
   -d, --debug                    debug logging
   --max-recv-message-size <MiB>  largest request accepted (default 4)
+  --stream-requests-from <MiB>   requests this large or larger go to their worker as they arrive, never held
+                                 whole (default ${DEFAULT_STREAM_REQUESTS_FROM_MIB})
   --drain-timeout <seconds>      on SIGTERM, how long in-flight calls may take to finish (default 30)
   --call-timeout <seconds>       longest a call may take, from its headers to its answer (default 120)
   --max-concurrent-streams <n>   calls one connection may have open at once; a client queues more (default 64)
@@ -90,6 +100,7 @@ const FLAG_OF: Record<string, string> = {
   address: "address",
   tlsCertsDir: "tls-certs-dir",
   maxRecvMessageSizeMiB: "max-recv-message-size",
+  streamRequestsFromMiB: "stream-requests-from",
   drainTimeoutSeconds: "drain-timeout",
   callTimeoutSeconds: "call-timeout",
   maxConcurrentStreams: "max-concurrent-streams",
@@ -119,6 +130,7 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
         insecure: { type: "boolean", default: false },
         debug: { type: "boolean", short: "d", default: false },
         "max-recv-message-size": { type: "string", default: "4" },
+        "stream-requests-from": { type: "string", default: String(DEFAULT_STREAM_REQUESTS_FROM_MIB) },
         "drain-timeout": { type: "string", default: "30" },
         "call-timeout": { type: "string", default: "120" },
         "max-concurrent-streams": { type: "string", default: "64" },
@@ -145,6 +157,7 @@ export function parseServeFlags(args: string[], env: NodeJS.ProcessEnv): ParsedF
     insecure: values.insecure,
     debug: values.debug,
     maxRecvMessageSizeMiB,
+    streamRequestsFromMiB: Number(values["stream-requests-from"]),
     drainTimeoutSeconds: Number(values["drain-timeout"]),
     callTimeoutSeconds,
     maxConcurrentStreams: Number(values["max-concurrent-streams"]),

@@ -1,5 +1,5 @@
 // A large request handed to a worker as it arrives, never held whole. The
-// assembler (assemble.ts) gives a message of STREAM_FROM_BYTES or more to an
+// assembler (assemble.ts) gives a message of --stream-requests-from or more to an
 // IncomingRequest instead of assembling it. Its first fields (meta and the
 // observed state: the tag and the XR's namespace, by which the call is
 // scheduled) are gathered in one buffer; once they are in, the call is
@@ -21,8 +21,6 @@ import type { MessageSink } from "./assemble.ts";
 import type { PoolAnswer, RequestStream, StreamTarget } from "./pool.ts";
 import type { PostedBytes } from "./transfer.ts";
 
-/** Requests at least this long are walked as they arrive; smaller ones are assembled whole (a worker's hand-off is cheaper). */
-export const STREAM_FROM_BYTES = 8 * 1024 * 1024;
 /** Bytes moved to the worker at a time once the call is scheduled. */
 export const BATCH_BYTES = 1024 * 1024;
 /**

@@ -7,7 +7,7 @@ import { REQUEST_LIMITS } from "../protocol/limits.ts";
 import { loadProtocol, RUN_FUNCTION_PATH } from "../protocol/load.ts";
 import { peekRequest, type RequestHeader } from "../protocol/peek-request.ts";
 import { callGuard, http2Options, type Streamed } from "./calls.ts";
-import { IncomingRequest, STREAM_FROM_BYTES, streamedCall } from "./incoming.ts";
+import { IncomingRequest, streamedCall } from "./incoming.ts";
 import type { ComposerModule } from "./composer.ts";
 import { loadServerCredentials } from "./credentials.ts";
 import { listen } from "./listen.ts";
@@ -70,7 +70,7 @@ export async function startServer(config: ServeConfig, composer: ComposerModule,
   // A large request goes to its worker as it arrives (incoming.ts), scheduled once its first fields say whose it is.
   const streamed: Streamed = {
     path: RUN_FUNCTION_PATH,
-    fromBytes: STREAM_FROM_BYTES,
+    fromBytes: config.streamRequestsFromMiB * 1024 * 1024,
     open: (total, call) =>
       new IncomingRequest(total, (header, incoming) => {
         const refused = overRate(header);

@@ -1,4 +1,4 @@
-// A large request (STREAM_FROM_BYTES and up) goes to its worker as it arrives,
+// A large request (--stream-requests-from and up; 8 MiB here) goes to its worker as it arrives,
 // never held whole (functions/server/incoming.ts, protocol/stream-request.ts).
 // Through the real server: such a request is answered exactly as it would be
 // read whole, a fleet's converged call answers the same bytes as its first,
@@ -13,16 +13,20 @@ import { RUN_FUNCTION_PATH } from "../../functions/protocol/load.ts";
 import { decodeRequest } from "../../functions/protocol/decode-request.ts";
 import { encodeResponse } from "../../functions/protocol/encode-response.ts";
 import { runFunction } from "../../functions/composition/run-function.ts";
-import { STREAM_FROM_BYTES } from "../../functions/server/incoming.ts";
 import { GPUS, inferenceCluster, modelCache } from "../support/fleet-builders.ts";
 import { callBytes, desiredResource, fatalOf, field, requestBytes, serverUnderTest, structBytes } from "../security/server-wire.ts";
 import { varint } from "../support/protobuf-framing.ts";
 
 const IMAGE = "xpkg.upbound.io/function-model-cache/hydrator:test";
+/** Requests from this size on are walked as they arrive (--stream-requests-from 8): smaller than the default, so the cases stay small. */
+const STREAM_FROM_MIB = 8;
+const STREAM_FROM_BYTES = STREAM_FROM_MIB * 1024 * 1024;
 const s = serverUnderTest([
   "--insecure",
   "--max-recv-message-size",
   "64",
+  "--stream-requests-from",
+  String(STREAM_FROM_MIB),
   "--workers",
   "2",
   "--compose-timeout",
@@ -213,7 +217,10 @@ describe("a hostile or broken large request: a clear answer, and the server keep
 });
 
 describe("the memory budget still bounds a large request", () => {
-  const small = serverUnderTest(["--insecure", "--max-recv-message-size", "64", "--memory-budget", "300"], true);
+  const small = serverUnderTest(
+    ["--insecure", "--max-recv-message-size", "64", "--stream-requests-from", String(STREAM_FROM_MIB), "--memory-budget", "300"],
+    true,
+  );
 
   it("refuses it from its prefix, before its bytes are held, and serves the next call", async () => {
     const big = passThrough("team-a", 4_000);
@@ -224,7 +231,10 @@ describe("the memory budget still bounds a large request", () => {
 });
 
 describe("the namespace's call rate still applies to a large request", () => {
-  const limited = serverUnderTest(["--insecure", "--max-recv-message-size", "64", "--tenant-rate", "1"], true);
+  const limited = serverUnderTest(
+    ["--insecure", "--max-recv-message-size", "64", "--stream-requests-from", String(STREAM_FROM_MIB), "--tenant-rate", "1"],
+    true,
+  );
 
   it("refused once its first fields say whose it is: RESOURCE_EXHAUSTED naming the flag, health still SERVING", async () => {
     const req = passThrough("team-a", 900);
