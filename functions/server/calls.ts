@@ -136,11 +136,15 @@ export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted, 
       assembler?.abort();
       sink?.abort();
     };
-    /** Reserve the call's memory for a message of `bytes`; false when the call is over (answered, or now refused). */
-    const admit = (bytes: number): boolean => {
+    /**
+     * Reserve the call's memory for a message of `bytes` (`compressed`: inflated whole by grpc-js, never walked);
+     * false when the call is over (answered, or now refused).
+     */
+    const admit = (bytes: number, compressed: boolean): boolean => {
       if (finished) return false;
       if (!budgeted || method.path !== budgeted.path || release || bytes > budgeted.maxRecvBytes) return true;
-      const admission = budgeted.budget.admit(bytes);
+      const walked = !compressed && streamed !== undefined && method.path === streamed.path && bytes >= streamed.fromBytes;
+      const admission = budgeted.budget.admit(bytes, walked);
       if (admission.ok) {
         release = admission.release;
         return true;
@@ -166,7 +170,8 @@ export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted, 
             .withOnCancel(finish)
             // Where the length could not be read as the body arrived, the whole message is in: admitted now, or refused.
             .withOnReceiveMessage((message: unknown, nextMessage) => {
-              if (admit(Buffer.isBuffer(message) ? message.length : 0)) nextMessage(message);
+              // Whole, as grpc-js assembled it: reserved as a whole request.
+              if (admit(Buffer.isBuffer(message) ? message.length : 0, true)) nextMessage(message);
             })
             .build(),
         ),
@@ -212,13 +217,13 @@ export function callGuard(limits: CallLimits, log: Logger, budgeted?: Budgeted, 
  * and admits the call for that length before the rest is buffered; a refused call's stream is reset, so the client
  * stops sending and what arrived is dropped.
  */
-function admitOnArrival(stream: ServerHttp2Stream, admit: (bytes: number) => boolean): void {
+function admitOnArrival(stream: ServerHttp2Stream, admit: (bytes: number, compressed: boolean) => boolean): void {
   let prefix = Buffer.alloc(0);
   const onData = (chunk: Buffer) => {
     prefix = Buffer.concat([prefix, chunk.subarray(0, 5 - prefix.length)]);
     if (prefix.length < 5) return;
     stream.off("data", onData);
-    if (!admit(prefix.readUInt32BE(1)))
+    if (!admit(prefix.readUInt32BE(1), prefix[0] !== 0))
       setImmediate(() => {
         if (!stream.closed && !stream.destroyed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
       });

@@ -89,8 +89,9 @@ export const SERVE_USAGE = `Usage: function-model-cache serve [flags]
   --tenant-queue <n>             calls of one namespace waiting for a worker; more are refused (default 64)
   --tenant-rate <calls/s>        calls one namespace may start a second, in bursts of two seconds' worth; more
                                  are refused before any work (default 200; 0: no limit)
-  --memory-budget <MiB>          memory the process may hold: each call reserves about 4x its request from the
-                                 length it declares, before its bytes are buffered, and one that does not fit
+  --memory-budget <MiB>          memory the process may hold: each call reserves about 4x its request (2x when
+                                 walked as it arrives) from the length it declares, before its bytes are
+                                 buffered, and one that does not fit
                                  gets RESOURCE_EXHAUSTED (Crossplane retries) (default: 75% of the container's
                                  memory limit, or half the machine's memory without one; 0: no budget)
   --hydrator-image <image>       image the hydration Jobs run (env FUNCTION_MODEL_CACHE_HYDRATOR_IMAGE)

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { callCost, containerMemoryLimit, defaultMemoryBudgetMiB, MemoryBudget, MiB, MIN_CALL_COST_BYTES, REQUEST_COST_FACTOR } from "./memory-budget.ts";
+import {
+  callCost,
+  containerMemoryLimit,
+  defaultMemoryBudgetMiB,
+  MemoryBudget,
+  MiB,
+  MIN_CALL_COST_BYTES,
+  REQUEST_COST_FACTOR,
+  STREAMED_REQUEST_COST_FACTOR,
+} from "./memory-budget.ts";
 
 describe("containerMemoryLimit", () => {
   const files = (f: Partial<Record<string, string>>) => (path: string) => {
@@ -82,6 +91,26 @@ describe("MemoryBudget", () => {
     expect(a.message).toBe(
       "function-model-cache cannot take this request of 101 MiB: a call holds about 4x its request (404 MiB), more than the 400 MiB of --memory-budget (500 MiB) left for calls beside the 100 MiB the process holds idle; raise --memory-budget (and the container's memory limit)",
     );
+  });
+
+  it.each([
+    { reason: "a request assembled whole is reserved at 4x", requestMiB: 100, streamed: false, ok: true, costMiB: 400 },
+    { reason: "the same request walked as it arrives is reserved at 2x", requestMiB: 100, streamed: true, ok: true, costMiB: 200 },
+    { reason: "a walked request of 190 MiB fits the 400 MiB left for calls (380)", requestMiB: 190, streamed: true, ok: true, costMiB: 380 },
+    { reason: "a walked request of 201 MiB does not (402), alone", requestMiB: 201, streamed: true, ok: false, costMiB: 402 },
+  ])("$reason", ({ requestMiB, streamed, ok, costMiB }) => {
+    const b = budget();
+    const a = b.admit(requestMiB * MiB, streamed);
+    expect(a.ok).toBe(ok);
+    expect(callCost(requestMiB * MiB, streamed)).toBe(costMiB * MiB);
+    if (a.ok) expect(b.inUse()).toBe(costMiB * MiB);
+    else expect(a).toMatchObject({ alone: true, costBytes: costMiB * MiB });
+  });
+
+  it("a walked request refused alone names the factor it was reserved at", () => {
+    const a = budget().admit(201 * MiB, true);
+    if (a.ok) throw new Error("admitted");
+    expect(a.message).toContain(`a call holds about ${STREAMED_REQUEST_COST_FACTOR}x its request (402 MiB)`);
   });
 
   it("0 is no budget: everything is admitted and nothing is counted", () => {

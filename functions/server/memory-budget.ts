@@ -13,6 +13,13 @@ import { totalmem } from "node:os";
 
 /** What one call holds at its peak, per byte of its request (measured: docs/benchmarks.md, "The service under load"). */
 export const REQUEST_COST_FACTOR = 4;
+/**
+ * The same for a request walked as it arrives (--stream-requests-from, incoming.ts): never assembled, at most its
+ * clusters' bytes kept (a first pass) and the decoded rest. Measured at 5,000 clusters (313 MiB): a first pass
+ * 360-390 MiB over the idle process (1.15-1.25x), a converged call 150 (0.5x) (docs/benchmarks.md, "The
+ * threshold"); 2x leaves room for shapes the bench does not have.
+ */
+export const STREAMED_REQUEST_COST_FACTOR = 2;
 /** Below this a request costs this much: its share of the buffers and objects every call has, whatever its size. */
 export const MIN_CALL_COST_BYTES = 64 * 1024;
 
@@ -41,8 +48,13 @@ export function containerMemoryLimit(read: (path: string) => string = (p) => rea
   return undefined;
 }
 
-export function callCost(requestBytes: number): number {
-  return Math.max(MIN_CALL_COST_BYTES, REQUEST_COST_FACTOR * requestBytes);
+/** The factor a request is reserved at: walked as it arrives, or assembled whole. */
+export function costFactor(streamed: boolean): number {
+  return streamed ? STREAMED_REQUEST_COST_FACTOR : REQUEST_COST_FACTOR;
+}
+
+export function callCost(requestBytes: number, streamed = false): number {
+  return Math.max(MIN_CALL_COST_BYTES, costFactor(streamed) * requestBytes);
 }
 
 export type Admission = { ok: true; release(): void } | { ok: false; alone: boolean; costBytes: number; inUseBytes: number; message: string };
@@ -72,9 +84,12 @@ export class MemoryBudget {
     return this.calls;
   }
 
-  /** Reserve what a call with a request of `requestBytes` will hold; release() once its status is sent (idempotent). */
-  admit(requestBytes: number): Admission {
-    const cost = callCost(requestBytes);
+  /**
+   * Reserve what a call with a request of `requestBytes` will hold (`streamed`: walked as it arrives, not assembled);
+   * release() once its status is sent (idempotent).
+   */
+  admit(requestBytes: number, streamed = false): Admission {
+    const cost = callCost(requestBytes, streamed);
     if (this.budgetBytes === 0) return { ok: true, release: () => undefined };
     const room = this.budgetBytes - this.baseBytes;
     const mib = (b: number) => Math.ceil(b / MiB);
@@ -84,7 +99,7 @@ export class MemoryBudget {
         alone: true,
         costBytes: cost,
         inUseBytes: this.reserved,
-        message: `function-model-cache cannot take this request of ${mib(requestBytes)} MiB: a call holds about ${REQUEST_COST_FACTOR}x its request (${mib(cost)} MiB), more than the ${mib(room)} MiB of --memory-budget (${mib(this.budgetBytes)} MiB) left for calls beside the ${mib(this.baseBytes)} MiB the process holds idle; raise --memory-budget (and the container's memory limit)`,
+        message: `function-model-cache cannot take this request of ${mib(requestBytes)} MiB: a call holds about ${costFactor(streamed)}x its request (${mib(cost)} MiB), more than the ${mib(room)} MiB of --memory-budget (${mib(this.budgetBytes)} MiB) left for calls beside the ${mib(this.baseBytes)} MiB the process holds idle; raise --memory-budget (and the container's memory limit)`,
       };
     if (this.reserved + cost > room)
       return {

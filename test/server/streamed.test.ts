@@ -223,10 +223,28 @@ describe("the memory budget still bounds a large request", () => {
   );
 
   it("refuses it from its prefix, before its bytes are held, and serves the next call", async () => {
-    const big = passThrough("team-a", 4_000);
+    const big = passThrough("team-a", 6_000);
     await expect(callBytes(small.client, big)).rejects.toMatchObject({ code: 8, details: expect.stringContaining("--memory-budget") });
     const ok = await callBytes(small.client, passThrough("team-a", 50));
     expect(desiredResource(ok, "r-3")).toMatchObject({ data: { i: "3" } });
+  });
+
+  it("reserves a walked request at 2x, not the 4x of one assembled whole: one that fits only at 2x is served", async () => {
+    // The refusal says what the process holds idle; what is left for calls is the rest of the 300 MiB.
+    const refused = await callBytes(small.client, passThrough("team-a", 6_000)).then(
+      () => undefined,
+      (err: { details?: string }) => err.details ?? "",
+    );
+    const idle = Number(/beside the (\d+) MiB the process holds idle/.exec(refused ?? "")?.[1]);
+    expect(idle).toBeGreaterThan(0);
+    const room = (300 - idle) * 1024 * 1024;
+    // A request of a third of the room: 2x of it fits, 4x would not.
+    const req = passThrough("team-a", Math.floor(room / 3 / 10_100));
+    expect(req.length).toBeGreaterThan(STREAM_FROM_BYTES);
+    expect(2 * req.length).toBeLessThan(room);
+    expect(4 * req.length).toBeGreaterThan(room);
+    const rsp = await callBytes(small.client, req);
+    expect(desiredResource(rsp, "r-3")).toMatchObject({ data: { i: "3" } });
   });
 });
 
