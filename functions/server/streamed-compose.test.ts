@@ -2,33 +2,16 @@
 // the `forget` that lets known clusters' bytes go), must compose exactly what the same request decoded whole and
 // composed without any cache does: never a stale decision. Each case says how many clusters' bytes went.
 import { describe, expect, it } from "vitest";
+import { clustersRequest, EVERY_H100, h100Cluster } from "../../test/support/cluster-requests.ts";
 import { decodeRequest } from "../protocol/decode-request.ts";
 import { runFunction } from "../composition/run-function.ts";
 import type { FunctionResponse, JsonObject } from "../sdk/types.ts";
 import { GPUS, inferenceCluster, modelCache } from "../../test/support/fleet-builders.ts";
-import { field, requestBytes, resourceBytes, structBytes } from "../../test/security/server-wire.ts";
+import { field, resourceBytes, structBytes } from "../../test/security/server-wire.ts";
 import { createCompose } from "./compose-run-function.ts";
 import { streamedRequest } from "./service.ts";
 
 const opts = { defaultHydratorImage: "img:v1" };
-const INPUT: JsonObject = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input" };
-
-function cluster(i: number, patch: (c: JsonObject) => void = () => undefined): JsonObject {
-  const c = inferenceCluster({
-    name: `gke-${String(i).padStart(4, "0")}`,
-    labels: { tier: "prod", region: ["us-east1", "europe-west4"][i % 2] ?? "us-east1" },
-    cloud: "GKE",
-    storageClassName: "filestore-rwx",
-    pools: [{ gpu: GPUS.H100, nodes: 1, perNode: 4 }],
-  });
-  patch(c);
-  return c;
-}
-
-const EVERY_H100 = `cluster.devices.all(d, d.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100"))`;
-
-const wire = (xr: JsonObject, clusters: Buffer[], input: JsonObject = INPUT): Buffer =>
-  requestBytes({ tag: "t", xr: structBytes(xr), input: structBytes(input), required: { clusters } });
 
 /** The same bytes decoded whole and composed with no cache: what every streamed call must answer. */
 function reference(bytes: Buffer): FunctionResponse {
@@ -54,11 +37,11 @@ const replica = (rsp: FunctionResponse, i: number) => rsp.desired.resources[`rep
 describe("walked as it arrives, never a stale decision, at 5,000 clusters", () => {
   const N = 5000;
   const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, cel: EVERY_H100 } });
-  const items = Array.from({ length: N }, (_, i) => structBytes(cluster(i)));
+  const items = Array.from({ length: N }, (_, i) => structBytes(h100Cluster(i)));
   const call = worker();
 
   it("the first call keeps every cluster's bytes; a converged one lets every one go", () => {
-    const bytes = wire(xr, items);
+    const bytes = clustersRequest(xr, items);
     const first = call(bytes);
     expect(first).toMatchObject({ items: N, forgotten: 0 });
     expect(first.rsp).toEqual(reference(bytes));
@@ -70,12 +53,12 @@ describe("walked as it arrives, never a stale decision, at 5,000 clusters", () =
   it("one attribute of one device of one cluster changed: that cluster alone is kept and read, and turned away", () => {
     const changed = [...items];
     changed[2345] = structBytes(
-      cluster(2345, (c) => {
+      h100Cluster(2345, (c) => {
         const device = (((c["status"] as JsonObject)["gpuPools"] as JsonObject[])[0]?.["devices"] as JsonObject[])[3] as JsonObject;
         (device["attributes"] as JsonObject)["productName"] = { string: GPUS.A100.productName };
       }),
     );
-    const bytes = wire(xr, changed);
+    const bytes = clustersRequest(xr, changed);
     const r = call(bytes);
     expect(r.forgotten).toBe(N - 1);
     expect(r.rsp).toEqual(reference(bytes));
@@ -85,7 +68,7 @@ describe("walked as it arrives, never a stale decision, at 5,000 clusters", () =
 
   it("the selector changed: no cluster's bytes go, every one is decided again", () => {
     const other = modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, cel: `cluster.labels["region"] == "us-east1"` } });
-    const bytes = wire(other, items);
+    const bytes = clustersRequest(other, items);
     const r = call(bytes);
     expect(r.forgotten).toBe(0);
     expect(r.rsp).toEqual(reference(bytes));
@@ -94,14 +77,14 @@ describe("walked as it arrives, never a stale decision, at 5,000 clusters", () =
 
 describe("what was let go is used only in the context it was known in", () => {
   const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" } } });
-  const items = Array.from({ length: 3 }, (_, i) => structBytes(cluster(i)));
+  const items = Array.from({ length: 3 }, (_, i) => structBytes(h100Cluster(i)));
 
   it("a composite sent again after the clusters, with another spec: refused naming why, every replica kept", () => {
     const call = worker();
-    call(wire(xr, items));
+    call(clustersRequest(xr, items));
     const other = modelCache({ clusterSelector: { matchLabels: { tier: "staging" } } });
     // The observed composite again (field 2), after the required resources: the last one wins.
-    const bytes = Buffer.concat([wire(xr, items), field(2, field(1, resourceBytes(structBytes(other))))]);
+    const bytes = Buffer.concat([clustersRequest(xr, items), field(2, field(1, resourceBytes(structBytes(other))))]);
     const r = call(bytes);
     expect(r.forgotten).toBe(3);
     const fatal = r.rsp.results.find((x) => x.severity === "Fatal");
@@ -111,8 +94,8 @@ describe("what was let go is used only in the context it was known in", () => {
 
   it("the same composite sent again after the clusters: the decisions stand", () => {
     const call = worker();
-    call(wire(xr, items));
-    const bytes = Buffer.concat([wire(xr, items), field(2, field(1, resourceBytes(structBytes(xr))))]);
+    call(clustersRequest(xr, items));
+    const bytes = Buffer.concat([clustersRequest(xr, items), field(2, field(1, resourceBytes(structBytes(xr))))]);
     const r = call(bytes);
     expect(r.forgotten).toBe(3);
     expect(r.rsp).toEqual(reference(bytes));
@@ -120,11 +103,11 @@ describe("what was let go is used only in the context it was known in", () => {
 });
 
 describe("under an XR that is not a ModelCache the clusters pass unread", () => {
-  const items = Array.from({ length: 50 }, (_, i) => structBytes(cluster(i)));
+  const items = Array.from({ length: 50 }, (_, i) => structBytes(h100Cluster(i)));
   const other = { apiVersion: "example.org/v1", kind: "SomethingElse", metadata: { name: "x", namespace: "team-a" } };
 
   it("none of their bytes is kept, and the answer is the one the whole request gets", () => {
-    const bytes = wire(other, items);
+    const bytes = clustersRequest(other, items);
     const r = worker()(bytes);
     expect(r).toMatchObject({ items: 50, forgotten: 50 });
     expect(r.rsp).toEqual(reference(bytes));
@@ -132,7 +115,7 @@ describe("under an XR that is not a ModelCache the clusters pass unread", () => 
 
   it("a ModelCache sent after them in its place: refused naming why, not composed without its clusters", () => {
     const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" } } });
-    const bytes = Buffer.concat([wire(other, items), field(2, field(1, resourceBytes(structBytes(xr))))]);
+    const bytes = Buffer.concat([clustersRequest(other, items), field(2, field(1, resourceBytes(structBytes(xr))))]);
     const r = worker()(bytes);
     expect(r.forgotten).toBe(50);
     expect(r.rsp.results.find((x) => x.severity === "Fatal")).toMatchObject({
@@ -151,12 +134,12 @@ describe("the call's CEL budget", () => {
 
   it("keeps the bytes of a cluster that finished on borrowed credit, and decides it again when the credit is gone", () => {
     const call = worker();
-    const both = wire(xr, [c("a-small", "small"), c("b-big", "big")]);
+    const both = clustersRequest(xr, [c("a-small", "small"), c("b-big", "big")]);
     expect(call(both).rsp).toEqual(reference(both));
     const again = call(both);
     expect(again.forgotten).toBe(1);
     expect(again.rsp).toEqual(reference(both));
-    const alone = wire(xr, [c("b-big", "big")]);
+    const alone = clustersRequest(xr, [c("b-big", "big")]);
     const r = call(alone);
     expect(r.forgotten).toBe(0);
     expect(r.rsp).toEqual(reference(alone));

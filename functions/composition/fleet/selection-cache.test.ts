@@ -4,15 +4,15 @@
 // it, and compares the whole responses; the cache's counters show each
 // answer came from where the case says.
 import { describe, expect, it } from "vitest";
+import { clustersRequest, EVERY_H100, h100Cluster, INPUT } from "../../../test/support/cluster-requests.ts";
 import { decodeRequest } from "../../protocol/decode-request.ts";
 import type { FunctionRequest, FunctionResponse, JsonObject } from "../../sdk/types.ts";
 import { GPUS, inferenceCluster, modelCache } from "../../../test/support/fleet-builders.ts";
-import { requestBytes, structBytes } from "../../../test/security/server-wire.ts";
+import { structBytes } from "../../../test/security/server-wire.ts";
 import { composeFleet, isClusterRequirement } from "./compose.ts";
 import { SelectionCache, type CachedSelection } from "./selection-cache.ts";
 
 const opts = { defaultHydratorImage: "img:v1" };
-const INPUT: JsonObject = { apiVersion: "modelcache.fn.crossplane.io/v1alpha1", kind: "Input" };
 
 const entry = (name: string, reason = "r"): CachedSelection => ({ metaKey: `${name}\u0000`, outcome: { kind: "notSelected", name, reason } });
 
@@ -59,26 +59,6 @@ describe("bounds", () => {
   });
 });
 
-/** An InferenceCluster of the fleet: 4 H100s, labelled tier: prod. */
-function cluster(i: number, patch: (c: JsonObject) => void = () => undefined): JsonObject {
-  const c = inferenceCluster({
-    name: `gke-${String(i).padStart(4, "0")}`,
-    labels: { tier: "prod", region: ["us-east1", "europe-west4"][i % 2] ?? "us-east1" },
-    cloud: "GKE",
-    storageClassName: "filestore-rwx",
-    pools: [{ gpu: GPUS.H100, nodes: 1, perNode: 4 }],
-  });
-  patch(c);
-  return c;
-}
-
-/** Every device H100: one device changed to another GPU turns the cluster away. */
-const EVERY_H100 = `cluster.devices.all(d, d.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100"))`;
-
-function wire(xr: JsonObject, clusters: Buffer[], input: JsonObject = INPUT): Buffer {
-  return requestBytes({ tag: "t", xr: structBytes(xr), input: structBytes(input), required: { clusters } });
-}
-
 function decoded(bytes: Buffer, encoded: boolean): FunctionRequest {
   const d = decodeRequest(bytes, encoded ? { encoded: isClusterRequirement } : {});
   if (!d.ok) throw new Error(d.message);
@@ -99,44 +79,44 @@ const replica = (rsp: FunctionResponse, i: number) => rsp.desired.resources[`rep
 describe("never a stale decision, at 5,000 clusters", () => {
   const N = 5000;
   const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, cel: EVERY_H100 } });
-  const items = Array.from({ length: N }, (_, i) => structBytes(cluster(i)));
+  const items = Array.from({ length: N }, (_, i) => structBytes(h100Cluster(i)));
   // One cache for the whole sequence, as one worker keeps it between calls.
   const cache = new SelectionCache();
 
   it("first the whole fleet is read, then a converged call reads none of it", () => {
-    const first = compare(cache, wire(xr, items));
+    const first = compare(cache, clustersRequest(xr, items));
     expect(first).toMatchObject({ hits: 0, misses: N });
     expect(Object.keys(first.rsp.desired.resources).filter((k) => k.startsWith("replica-"))).toHaveLength(N);
-    expect(compare(cache, wire(xr, items))).toMatchObject({ hits: N, misses: 0 });
+    expect(compare(cache, clustersRequest(xr, items))).toMatchObject({ hits: N, misses: 0 });
   });
 
   it("one attribute of one device of one cluster changed: that cluster alone is read again, and turned away", () => {
     const changed = [...items];
     changed[2345] = structBytes(
-      cluster(2345, (c) => {
+      h100Cluster(2345, (c) => {
         const device = (((c["status"] as JsonObject)["gpuPools"] as JsonObject[])[0]?.["devices"] as JsonObject[])[3] as JsonObject;
         (device["attributes"] as JsonObject)["productName"] = { string: GPUS.A100.productName };
       }),
     );
-    const r = compare(cache, wire(xr, changed));
+    const r = compare(cache, clustersRequest(xr, changed));
     expect(r).toMatchObject({ hits: N - 1, misses: 1 });
     expect(replica(r.rsp, 2345)).toBeUndefined();
     expect(replica(r.rsp, 2344)).toBeDefined();
     // And back: the old bytes are still known.
-    expect(compare(cache, wire(xr, items))).toMatchObject({ hits: N, misses: 0 });
+    expect(compare(cache, clustersRequest(xr, items))).toMatchObject({ hits: N, misses: 0 });
   });
 
   it("only a label changed: that cluster alone is read again, and no longer matches", () => {
     const changed = [...items];
-    changed[17] = structBytes(cluster(17, (c) => ((c["metadata"] as JsonObject)["labels"] = { tier: "staging", region: "europe-west4" })));
-    const r = compare(cache, wire(xr, changed));
+    changed[17] = structBytes(h100Cluster(17, (c) => ((c["metadata"] as JsonObject)["labels"] = { tier: "staging", region: "europe-west4" })));
+    const r = compare(cache, clustersRequest(xr, changed));
     expect(r).toMatchObject({ hits: N - 1, misses: 1 });
     expect(replica(r.rsp, 17)).toBeUndefined();
   });
 
   it("the selector changed: every cluster is decided again under it", () => {
     const other = modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, cel: `cluster.labels["region"] == "us-east1"` } });
-    const r = compare(cache, wire(other, items));
+    const r = compare(cache, clustersRequest(other, items));
     expect(r).toMatchObject({ hits: 0, misses: N });
     expect(replica(r.rsp, 1)).toBeUndefined();
     expect(replica(r.rsp, 2)).toBeDefined();
@@ -145,7 +125,7 @@ describe("never a stale decision, at 5,000 clusters", () => {
   it("the Input changed (where a cluster's storage class is read): every cluster is decided again under it", () => {
     const input = { ...INPUT, clusters: { fields: { storageClassName: "status.nowhere" } } };
     const pvc = modelCache({ clusterSelector: { matchLabels: { tier: "prod" }, cel: EVERY_H100 }, storage: { backend: "PVC", pvc: { size: "40Gi" } } });
-    const r = compare(cache, wire(pvc, items, input));
+    const r = compare(cache, clustersRequest(pvc, items, input));
     expect(r).toMatchObject({ hits: 0, misses: N });
     // No RWX class where the Input now looks: every cluster Blocked.
     expect(replica(r.rsp, 1)).toBeUndefined();
@@ -162,15 +142,15 @@ describe("the call's CEL budget", () => {
 
   it("is replayed for a remembered cluster: one that finished on credit it no longer has is evaluated again, and stopped", () => {
     const cache = new SelectionCache();
-    const both = compare(cache, wire(xr, [c("a-small", "small"), c("b-big", "big")]));
+    const both = compare(cache, clustersRequest(xr, [c("a-small", "small"), c("b-big", "big")]));
     expect(both.rsp.desired.resources["replica-b-big"]).toBeDefined();
     // Alone, b-big has only its own allowance: the remembered outcome would be stale, so it is not used.
-    const alone = compare(cache, wire(xr, [c("b-big", "big")]));
+    const alone = compare(cache, clustersRequest(xr, [c("b-big", "big")]));
     expect(alone).toMatchObject({ hits: 1, misses: 0 });
     expect(alone.rsp.desired.resources["replica-b-big"]).toBeUndefined();
     expect(alone.rsp.results).toContainEqual(expect.objectContaining({ reason: "SelectorEvaluationFailed" }));
     // With the credit back, the remembered outcome stands again.
-    const again = compare(cache, wire(xr, [c("a-small", "small"), c("b-big", "big")]));
+    const again = compare(cache, clustersRequest(xr, [c("a-small", "small"), c("b-big", "big")]));
     expect(again).toMatchObject({ hits: 2, misses: 0 });
     expect(again.rsp.desired.resources["replica-b-big"]).toBeDefined();
   });
@@ -181,7 +161,7 @@ describe("a cluster that cannot be read", () => {
     const xr = modelCache({ clusterSelector: { matchLabels: { tier: "prod" } } });
     // A key over the 16 KiB a key may have, inside the cluster object.
     const bad = structBytes({ metadata: { name: "x" }, ["k".repeat(20_000)]: 1 });
-    const bytes = wire(xr, [structBytes(cluster(1)), bad]);
+    const bytes = clustersRequest(xr, [structBytes(h100Cluster(1)), bad]);
     const whole = decodeRequest(bytes);
     expect(whole).toMatchObject({ ok: false, refused: true });
     const rsp = composeFleet(decoded(bytes, true), { ...opts, selectionCache: new SelectionCache() });
